@@ -1,0 +1,79 @@
+"""Turning user input into the 1-D float64 columns the Rust kernels take, and back.
+
+Every public function goes through here, so type errors and shape errors are reported the
+same way everywhere: a ValueError that names the argument.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+ON_INVALID = ("raise", "nan")
+
+
+def check_on_invalid(on_invalid: object) -> str:
+    if on_invalid not in ON_INVALID:
+        raise ValueError(f"on_invalid must be one of raise, nan; got {on_invalid!r}")
+    return str(on_invalid)
+
+
+def is_real_scalar(value: object) -> bool:
+    """A Python or NumPy real number (not a bool, not an array)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def as_float(name: str, value: Any) -> FloatArray:
+    """`value` as a float64 array, or a ValueError naming `name`."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise ValueError(f"{name} must be a real number or an array of them; got {value!r}")
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be a real number or an array of them; {exc}") from None
+    if arr.dtype.kind == "f" and arr.dtype.itemsize == 8:
+        return arr
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(
+            f"{name} must be a real number or an array of them; got dtype {arr.dtype}"
+        )
+    return arr.astype(np.float64)
+
+
+def broadcast(**named: Any) -> tuple[tuple[int, ...], list[FloatArray]]:
+    """Broadcast the named inputs together.
+
+    Returns the common shape and, per input, a contiguous 1-D column of length 1 (a value
+    shared by every row, never copied out) or of the full size.
+    """
+    arrays = {name: as_float(name, v) for name, v in named.items()}
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
+        raise ValueError(f"shapes do not broadcast together: {shapes}") from None
+    size = int(np.prod(shape))
+    columns = []
+    for a in arrays.values():
+        if a.size == 1 and size != 0:
+            columns.append(np.ascontiguousarray(a.reshape(1)))
+        elif a.shape == shape:
+            columns.append(np.ascontiguousarray(a).reshape(-1))
+        else:
+            columns.append(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1))
+    return shape, columns
+
+
+def shaped(column: NDArray[Any], shape: tuple[int, ...]) -> Any:
+    """A kernel's 1-D output in the broadcast shape; a Python scalar for 0-d shapes."""
+    if shape == ():
+        return column[0].item()
+    return column.reshape(shape)

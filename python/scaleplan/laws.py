@@ -1,0 +1,177 @@
+"""The Chinchilla loss law `L(N, D) = E + A / N**alpha + B / D**beta` and its presets.
+
+N is the parameter count, D the number of training tokens and L the loss in nats per token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._arrays import as_float, broadcast, check_on_invalid, shaped
+
+COEFFICIENTS = ("E", "A", "B", "alpha", "beta")
+
+
+@dataclass(frozen=True)
+class ScalingLaw:
+    """Immutable coefficients of `L(N, D) = E + A N^-alpha + B D^-beta`.
+
+    Each coefficient is a float, or an array when one object stands for many laws (for
+    example bootstrap samples): arrays broadcast against each other and against the inputs
+    of every function that takes a law. All must be finite and positive.
+    """
+
+    E: Any
+    A: Any
+    B: Any
+    alpha: Any
+    beta: Any
+    name: str = field(default="custom", compare=False)
+    source: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for coef in COEFFICIENTS:
+            value = getattr(self, coef)
+            arr = as_float(coef, value)
+            bad = ~(np.isfinite(arr) & (arr > 0))
+            if np.any(bad):
+                first = arr[bad].flat[0] if arr.ndim else arr.item()
+                raise ValueError(f"{coef} must be finite and > 0; got {first}")
+            if arr.ndim == 0:
+                object.__setattr__(self, coef, float(arr))
+            else:
+                frozen = np.array(arr, dtype=np.float64)
+                frozen.flags.writeable = False
+                object.__setattr__(self, coef, frozen)
+        try:
+            np.broadcast_shapes(*(np.shape(getattr(self, c)) for c in COEFFICIENTS))
+        except ValueError:
+            shapes = ", ".join(f"{c} {np.shape(getattr(self, c))}" for c in COEFFICIENTS)
+            raise ValueError(f"law coefficients do not broadcast together: {shapes}") from None
+
+    @classmethod
+    def preset(cls, name: str) -> ScalingLaw:
+        """A published law by name; `ScalingLaw.presets()` lists them."""
+        try:
+            return PRESETS[name]
+        except KeyError:
+            raise ValueError(
+                f"law must be one of {', '.join(PRESETS)}; got {name!r}"
+            ) from None
+
+    @staticmethod
+    def presets() -> dict[str, ScalingLaw]:
+        """Every preset, by name."""
+        return dict(PRESETS)
+
+    @property
+    def coefficients(self) -> tuple[Any, Any, Any, Any, Any]:
+        """(E, A, B, alpha, beta)."""
+        return (self.E, self.A, self.B, self.alpha, self.beta)
+
+    @property
+    def is_batch(self) -> bool:
+        """Whether any coefficient is an array (the law stands for many laws)."""
+        return any(np.ndim(c) > 0 for c in self.coefficients)
+
+    def loss(self, params: Any, tokens: Any, *, on_invalid: str = "raise") -> Any:
+        """`E + A params^-alpha + B tokens^-beta` (nats/token), broadcast over all inputs."""
+        on_invalid = check_on_invalid(on_invalid)
+        shape, cols = broadcast(params=params, tokens=tokens, **self._named())
+        out = _core.loss(cols[0], cols[1], tuple(cols[2:]), on_invalid)
+        return shaped(out, shape)
+
+    def _named(self) -> dict[str, Any]:
+        return {c: getattr(self, c) for c in COEFFICIENTS}
+
+
+def resolve_law(law: ScalingLaw | str) -> ScalingLaw:
+    """A law object from a law or a preset name."""
+    if isinstance(law, ScalingLaw):
+        return law
+    if isinstance(law, str):
+        return ScalingLaw.preset(law)
+    raise ValueError(f"law must be a ScalingLaw or a preset name; got {law!r}")
+
+
+PRESETS: dict[str, ScalingLaw] = {
+    name: ScalingLaw(E, A, B, alpha, beta, name=name, source=source)
+    for name, E, A, B, alpha, beta, source in _core.presets()
+}
+CHINCHILLA = PRESETS["chinchilla"]
+CHINCHILLA_ROUNDED = PRESETS["chinchilla_rounded"]
+EPOCH2024 = PRESETS["epoch2024"]
+SARDANA2024_LE100 = PRESETS["sardana2024_le100"]
+SARDANA2024_LE250 = PRESETS["sardana2024_le250"]
+SARDANA2024_LE500 = PRESETS["sardana2024_le500"]
+SARDANA2024_ALL = PRESETS["sardana2024_all"]
+
+
+@dataclass(frozen=True)
+class ChinchillaModel:
+    """A training-only (Chinchilla-style) optimum: `params` N and `tokens` D, reaching
+    `loss`; `inference_tokens` (default 0) is the demand it is charged for in the FLOP
+    totals. Arrays when the inputs were arrays."""
+
+    params: Any
+    tokens: Any
+    loss: Any
+    inference_tokens: Any = 0.0
+
+    @property
+    def training_flops(self) -> Any:
+        """`6 N D`."""
+        return 6.0 * self.params * self.tokens
+
+    @property
+    def inference_flops(self) -> Any:
+        """`2 N D_inf`."""
+        return 2.0 * self.params * self.inference_tokens
+
+    @property
+    def total_flops(self) -> Any:
+        return self.training_flops + self.inference_flops
+
+    @property
+    def tokens_per_param(self) -> Any:
+        return self.tokens / self.params
+
+
+def chinchilla_optimal(
+    *,
+    compute: Any = None,
+    loss: Any = None,
+    params: Any = None,
+    law: ScalingLaw | str = CHINCHILLA,
+    on_invalid: str = "raise",
+) -> ChinchillaModel:
+    """The training-only optimum, in closed form, given exactly one of:
+
+    - `compute`: a training budget C in FLOPs (C = 6 N D);
+      `N = G (C/6)^(beta/(alpha+beta))`, `D = (C/6)^(alpha/(alpha+beta)) / G` with
+      `G = (alpha A / (beta B))^(1/(alpha+beta))`;
+    - `loss`: a target loss l; `D = (B (1 + beta/alpha) / (l - E))^(1/beta)`;
+    - `params`: a model size N; D from `alpha A N^-alpha = beta B D^-beta`.
+    """
+    given = {k: v for k, v in (("compute", compute), ("loss", loss), ("params", params))}
+    chosen = [k for k, v in given.items() if v is not None]
+    if len(chosen) != 1:
+        raise ValueError(
+            "chinchilla_optimal takes exactly one of compute, loss or params; "
+            f"got {', '.join(chosen) if chosen else 'none'}"
+        )
+    kind = chosen[0]
+    law = resolve_law(law)
+    on_invalid = check_on_invalid(on_invalid)
+    shape, cols = broadcast(**{kind: given[kind]}, **law._named())
+    n, d = _core.chinchilla(kind, cols[0], tuple(cols[1:]), on_invalid)
+    if kind == "loss":
+        reached = np.broadcast_to(cols[0], n.shape).copy()
+        reached[np.isnan(n)] = np.nan
+    else:
+        reached = _core.loss(n, d, tuple(cols[1:]), "nan")
+    return ChinchillaModel(shaped(n, shape), shaped(d, shape), shaped(reached, shape))

@@ -1,0 +1,151 @@
+"""Lifetime compute-optimal sizing (Sardana et al. 2024, "Beyond Chinchilla-Optimal").
+
+For a target loss l and a lifetime inference demand of D_inf tokens, find the parameters N
+and training tokens D that minimise training plus inference FLOPs,
+
+    minimise 6 N D + 2 N D_inf   subject to   E + A N^-alpha + B D^-beta = l,
+
+which has no closed form (the paper's Appendix A). The Rust core solves the equivalent
+one-variable equation (the paper's Eq. 12) with a safeguarded Newton iteration in log space,
+vectorised over any number of scenarios.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._arrays import broadcast, check_on_invalid, is_real_scalar, shaped
+from .laws import CHINCHILLA, ChinchillaModel, ScalingLaw, chinchilla_optimal, resolve_law
+
+METHODS: tuple[str, ...] = tuple(_core.METHODS)
+DEFAULT_TOL = 1e-13
+DEFAULT_MAX_ITER = 100
+
+
+@dataclass(frozen=True)
+class LifetimeOptimum:
+    """The model that reaches `loss` with the fewest training + inference FLOPs.
+
+    `params` (N) and `tokens` (D, training tokens) are floats for scalar inputs and arrays
+    in the broadcast shape otherwise; rows rejected with `on_invalid="nan"` hold NaN and
+    `converged=False`. `iterations` counts solver steps (0 without demand, where the
+    Chinchilla closed form applies). The equal-quality Chinchilla-style model is
+    `chinchilla`, charged for the same inference demand.
+    """
+
+    params: Any
+    tokens: Any
+    loss: Any
+    inference_tokens: Any
+    iterations: Any
+    converged: Any
+    law: ScalingLaw
+    method: str = "newton"
+
+    @property
+    def training_flops(self) -> Any:
+        """`6 N D`."""
+        return 6.0 * self.params * self.tokens
+
+    @property
+    def inference_flops(self) -> Any:
+        """`2 N D_inf`."""
+        return 2.0 * self.params * self.inference_tokens
+
+    @property
+    def total_flops(self) -> Any:
+        return self.training_flops + self.inference_flops
+
+    @property
+    def tokens_per_param(self) -> Any:
+        return self.tokens / self.params
+
+    @cached_property
+    def chinchilla(self) -> ChinchillaModel:
+        """The Chinchilla-style model of the same loss, serving the same demand."""
+        model = chinchilla_optimal(loss=self.loss, law=self.law, on_invalid="nan")
+        return ChinchillaModel(model.params, model.tokens, model.loss, self.inference_tokens)
+
+    @property
+    def flop_saving(self) -> Any:
+        """Fraction of the Chinchilla-style model's lifetime FLOPs saved (0.09 = 9%)."""
+        return 1.0 - self.total_flops / self.chinchilla.total_flops
+
+
+def compute_optimal(
+    loss: Any,
+    inference_tokens: Any,
+    *,
+    law: ScalingLaw | str = CHINCHILLA,
+    method: str = "newton",
+    tol: float = DEFAULT_TOL,
+    max_iter: int = DEFAULT_MAX_ITER,
+    on_invalid: str = "raise",
+) -> LifetimeOptimum:
+    """Parameters and training tokens minimising lifetime FLOPs at a given loss.
+
+    Solves `0 = (E - l) + B (1 + beta/alpha) D^-beta + (beta B D_inf / (3 alpha)) D^(-beta-1)`
+    (Sardana et al. 2024, Eq. 12) for D, then `A N^-alpha = (beta B / alpha) D^-beta
+    (1 + D_inf / (3 D))` for N.
+
+    Args:
+        loss: target pre-training loss l (nats/token), greater than the law's E.
+        inference_tokens: lifetime inference demand D_inf in tokens (input + output), >= 0.
+        law: a `ScalingLaw` (its coefficients may be arrays: many laws in one call) or a
+            preset name.
+        method: "newton" (default, vectorised), "halley", "bisect", "brent" or "secant-d"
+            (the paper's secant iteration in raw D from D = 1e8).
+        tol: target relative accuracy of the tokens (an absolute tolerance on ln D).
+        max_iter: iteration cap per scenario.
+        on_invalid: "raise" (ValueError naming the argument and row) or "nan" (bad rows
+            become NaN with converged False; the others are still solved).
+
+    All array inputs broadcast together like NumPy arguments.
+    """
+    law = resolve_law(law)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    on_invalid = check_on_invalid(on_invalid)
+    tol, max_iter = _check_options(tol, max_iter)
+    if (
+        on_invalid == "raise"
+        and is_real_scalar(loss)
+        and is_real_scalar(inference_tokens)
+        and not law.is_batch
+    ):
+        # One scenario: skip NumPy entirely (the path schedulers call in a loop).
+        n, d, it, ok = _core.lifetime_optimal_scalar(
+            float(loss), float(inference_tokens), *law.coefficients, method, tol, max_iter
+        )
+        return LifetimeOptimum(n, d, float(loss), float(inference_tokens), it, ok, law, method)
+    shape, cols = broadcast(loss=loss, inference_tokens=inference_tokens, **law._named())
+    n, d, it, ok = _core.lifetime_optimal(
+        cols[0], cols[1], tuple(cols[2:]), method, tol, max_iter, on_invalid
+    )
+    loss_out = np.broadcast_to(cols[0], n.shape) if n.size else cols[0][:0]
+    demand_out = np.broadcast_to(cols[1], n.shape) if n.size else cols[1][:0]
+    return LifetimeOptimum(
+        shaped(n, shape),
+        shaped(d, shape),
+        shaped(loss_out, shape),
+        shaped(demand_out, shape),
+        shaped(it, shape),
+        shaped(ok, shape),
+        law,
+        method,
+    )
+
+
+def _check_options(tol: Any, max_iter: Any) -> tuple[float, int]:
+    if not is_real_scalar(tol) or not (0.0 < float(tol) < 1.0):
+        raise ValueError(f"tol must be a number in (0, 1); got {tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
+        raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}")
+    if not 1 <= int(max_iter) <= 1_000_000:
+        raise ValueError(f"max_iter must be an integer in [1, 1000000]; got {max_iter!r}")
+    return float(tol), int(max_iter)

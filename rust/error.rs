@@ -1,0 +1,104 @@
+//! The one error type of the crate. It knows nothing of Python: `python.rs` maps every
+//! variant to `ValueError` in a single place.
+
+use std::fmt;
+
+/// An input outside the domain of a kernel, or a result the kernel cannot deliver.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// Element `index` of `argument` is `value`, which breaks `requirement`.
+    ///
+    /// `index` is `None` for scalar arguments (options, single laws).
+    Invalid {
+        argument: &'static str,
+        value: f64,
+        requirement: &'static str,
+        index: Option<usize>,
+    },
+    /// Two columns of one batch have lengths that do not broadcast.
+    Length {
+        argument: &'static str,
+        len: usize,
+        expected: usize,
+    },
+    /// An option that is not one of the accepted names.
+    Unknown {
+        argument: &'static str,
+        given: String,
+        valid: &'static [&'static str],
+    },
+    /// The solver ran out of iterations at element `index`.
+    NotConverged { index: usize, iterations: u32 },
+    /// The answer exists but `quantity` is beyond the range of an f64 (`ln_value` is its log).
+    Overflow {
+        index: usize,
+        quantity: &'static str,
+        ln_value: f64,
+    },
+}
+
+impl Error {
+    /// Index of the offending element, when the error belongs to one.
+    pub fn index(&self) -> Option<usize> {
+        match self {
+            Error::Invalid { index, .. } => *index,
+            Error::NotConverged { index, .. } | Error::Overflow { index, .. } => Some(*index),
+            Error::Length { .. } | Error::Unknown { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invalid {
+                argument,
+                value,
+                requirement,
+                index,
+            } => {
+                write!(f, "{argument} must be {requirement}; got {value}")?;
+                if let Some(i) = index {
+                    write!(f, " at index {i}")?;
+                }
+                Ok(())
+            }
+            Error::Length {
+                argument,
+                len,
+                expected,
+            } => write!(
+                f,
+                "{argument} has length {len}; expected 1 or {expected} to match the other inputs"
+            ),
+            Error::Unknown {
+                argument,
+                given,
+                valid,
+            } => write!(
+                f,
+                "{argument} must be one of {}; got {given:?}",
+                valid.join(", ")
+            ),
+            Error::NotConverged { index, iterations } => write!(
+                f,
+                "solver did not converge in max_iter={iterations} iterations at index {index}; \
+                 raise max_iter or loosen tol"
+            ),
+            Error::Overflow {
+                index,
+                quantity,
+                ln_value,
+            } => write!(
+                f,
+                "the answer at index {index} has exp({ln_value:.1}) {quantity}, outside the \
+                 float64 range; the loss target is too close to, or too far above, the law's E"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand used by every kernel.
+pub type Result<T> = std::result::Result<T, Error>;

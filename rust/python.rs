@@ -1,0 +1,245 @@
+//! The only file that knows about Python: thin wrappers that borrow NumPy buffers, release
+//! the GIL around the kernels and map [`Error`] to `ValueError` in one place.
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::batch::{OnInvalid, PARALLEL_THRESHOLD};
+use crate::error::Error;
+use crate::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
+use crate::lifetime::{optimum, optimum_batch, Buffers, Method, Options};
+
+fn value_error(e: Error) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// A contiguous view of a 1-D float64 array, or a ValueError naming the argument.
+fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
+    a.as_slice()
+        .map_err(|_| PyValueError::new_err(format!("{name} must be a contiguous float64 array")))
+}
+
+type Coeffs<'py> = (
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+);
+
+fn coefficient_slices<'a>(c: &'a Coeffs<'_>) -> PyResult<[&'a [f64]; 5]> {
+    Ok([
+        slice("E", &c.0)?,
+        slice("A", &c.1)?,
+        slice("B", &c.2)?,
+        slice("alpha", &c.3)?,
+        slice("beta", &c.4)?,
+    ])
+}
+
+fn rows(inputs: &[&[f64]]) -> usize {
+    if inputs.iter().any(|s| s.is_empty()) {
+        0
+    } else {
+        inputs.iter().map(|s| s.len()).max().unwrap_or(0)
+    }
+}
+
+fn options(method: &str, tol: f64, max_iter: u32, on_invalid: &str) -> PyResult<Options> {
+    Options::new(
+        Method::from_name(method).map_err(value_error)?,
+        tol,
+        max_iter,
+        OnInvalid::from_name(on_invalid).map_err(value_error)?,
+    )
+    .map_err(value_error)
+}
+
+/// Error messages name the Python argument; kernels need a `'static` name.
+fn static_name(name: &str) -> &'static str {
+    const NAMES: &[&str] = &["inference_tokens", "effective_demand", "demand"];
+    NAMES
+        .iter()
+        .find(|n| **n == name)
+        .copied()
+        .unwrap_or("demand")
+}
+
+/// (name, E, A, B, alpha, beta, source) of every preset.
+#[pyfunction]
+fn presets() -> Vec<(&'static str, f64, f64, f64, f64, f64, &'static str)> {
+    PRESETS
+        .iter()
+        .map(|p| {
+            (
+                p.name,
+                p.law.e,
+                p.law.a,
+                p.law.b,
+                p.law.alpha,
+                p.law.beta,
+                p.source,
+            )
+        })
+        .collect()
+}
+
+#[pyfunction]
+#[pyo3(signature = (params, tokens, coefficients, on_invalid="raise", parallel=None))]
+fn loss<'py>(
+    py: Python<'py>,
+    params: PyReadonlyArray1<'py, f64>,
+    tokens: PyReadonlyArray1<'py, f64>,
+    coefficients: Coeffs<'py>,
+    on_invalid: &str,
+    parallel: Option<bool>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
+    let (p, t) = (slice("params", &params)?, slice("tokens", &tokens)?);
+    let c = coefficient_slices(&coefficients)?;
+    let n = rows(&[p, t, c[0], c[1], c[2], c[3], c[4]]);
+    let out = py.detach(|| {
+        let laws = LawColumns::new(c, n)?;
+        let mut out = vec![0.0; n];
+        loss_batch(p, t, &laws, on_invalid, parallel, &mut out)?;
+        Ok(out)
+    });
+    Ok(out.map_err(value_error)?.into_pyarray(py))
+}
+
+/// Chinchilla-style (params, tokens) given "compute", "loss" or "params".
+#[pyfunction]
+#[pyo3(signature = (given, values, coefficients, on_invalid="raise", parallel=None))]
+fn chinchilla<'py>(
+    py: Python<'py>,
+    given: &str,
+    values: PyReadonlyArray1<'py, f64>,
+    coefficients: Coeffs<'py>,
+    on_invalid: &str,
+    parallel: Option<bool>,
+) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+    let given = match given {
+        "compute" => Given::Compute,
+        "loss" => Given::Loss,
+        "params" => Given::Params,
+        other => {
+            return Err(value_error(Error::Unknown {
+                argument: "given",
+                given: other.to_string(),
+                valid: &["compute", "loss", "params"],
+            }))
+        }
+    };
+    let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
+    let v = slice("values", &values)?;
+    let c = coefficient_slices(&coefficients)?;
+    let n = rows(&[v, c[0], c[1], c[2], c[3], c[4]]);
+    let out = py.detach(|| {
+        let laws = LawColumns::new(c, n)?;
+        let (mut p, mut t) = (vec![0.0; n], vec![0.0; n]);
+        chinchilla_batch(given, v, &laws, on_invalid, parallel, &mut p, &mut t)?;
+        Ok((p, t))
+    });
+    let (p, t) = out.map_err(value_error)?;
+    Ok((p.into_pyarray(py), t.into_pyarray(py)))
+}
+
+type OptimumArrays<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<bool>>,
+);
+
+/// Lifetime-optimal (params, tokens, iterations, converged) for every row.
+#[pyfunction]
+#[pyo3(signature = (
+    loss, demand, coefficients, method="newton", tol=crate::lifetime::DEFAULT_TOL,
+    max_iter=crate::lifetime::DEFAULT_MAX_ITER, on_invalid="raise",
+    demand_name="inference_tokens", parallel=None,
+))]
+#[allow(clippy::too_many_arguments)]
+fn lifetime_optimal<'py>(
+    py: Python<'py>,
+    loss: PyReadonlyArray1<'py, f64>,
+    demand: PyReadonlyArray1<'py, f64>,
+    coefficients: Coeffs<'py>,
+    method: &str,
+    tol: f64,
+    max_iter: u32,
+    on_invalid: &str,
+    demand_name: &str,
+    parallel: Option<bool>,
+) -> PyResult<OptimumArrays<'py>> {
+    let opts = options(method, tol, max_iter, on_invalid)?;
+    let name = static_name(demand_name);
+    let (l, d) = (slice("loss", &loss)?, slice(name, &demand)?);
+    let c = coefficient_slices(&coefficients)?;
+    let n = rows(&[l, d, c[0], c[1], c[2], c[3], c[4]]);
+    let out = py.detach(|| {
+        let laws = LawColumns::new(c, n)?;
+        let mut out = Buffers::new(n);
+        optimum_batch(l, d, name, &laws, &opts, parallel, out.view())?;
+        Ok(out)
+    });
+    let out = out.map_err(value_error)?;
+    Ok((
+        out.params.into_pyarray(py),
+        out.tokens.into_pyarray(py),
+        out.iterations.into_pyarray(py),
+        out.converged.into_pyarray(py),
+    ))
+}
+
+/// One scenario with Python floats in and out: the low-latency path for schedulers.
+#[pyfunction]
+#[pyo3(signature = (
+    loss, demand, e, a, b, alpha, beta, method="newton", tol=crate::lifetime::DEFAULT_TOL,
+    max_iter=crate::lifetime::DEFAULT_MAX_ITER, demand_name="inference_tokens",
+))]
+#[allow(clippy::too_many_arguments)]
+fn lifetime_optimal_scalar(
+    loss: f64,
+    demand: f64,
+    e: f64,
+    a: f64,
+    b: f64,
+    alpha: f64,
+    beta: f64,
+    method: &str,
+    tol: f64,
+    max_iter: u32,
+    demand_name: &str,
+) -> PyResult<(f64, f64, u32, bool)> {
+    let opts = options(method, tol, max_iter, "raise")?;
+    let law = Law::new(e, a, b, alpha, beta).map_err(value_error)?;
+    let o = optimum(&law, loss, demand, &opts).map_err(|err| match err {
+        Error::Invalid {
+            argument: "effective_demand",
+            value,
+            requirement,
+            index,
+        } => value_error(Error::Invalid {
+            argument: static_name(demand_name),
+            value,
+            requirement,
+            index,
+        }),
+        other => value_error(other),
+    })?;
+    Ok((o.params, o.tokens, o.iterations, o.converged))
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("PARALLEL_THRESHOLD", PARALLEL_THRESHOLD)?;
+    m.add("METHODS", Method::NAMES.to_vec())?;
+    m.add_function(wrap_pyfunction!(presets, m)?)?;
+    m.add_function(wrap_pyfunction!(loss, m)?)?;
+    m.add_function(wrap_pyfunction!(chinchilla, m)?)?;
+    m.add_function(wrap_pyfunction!(lifetime_optimal, m)?)?;
+    m.add_function(wrap_pyfunction!(lifetime_optimal_scalar, m)?)?;
+    Ok(())
+}
