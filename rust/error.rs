@@ -57,7 +57,7 @@ impl fmt::Display for Error {
                 requirement,
                 index,
             } => {
-                write!(f, "{argument} must be {requirement}; got {value}")?;
+                write!(f, "{argument} must be {requirement}; got {value:?}")?;
                 if let Some(i) = index {
                     write!(f, " at index {i}")?;
                 }
@@ -82,8 +82,8 @@ impl fmt::Display for Error {
             ),
             Error::NotConverged { index, iterations } => write!(
                 f,
-                "solver did not converge in max_iter={iterations} iterations at index {index}; \
-                 raise max_iter or loosen tol"
+                "solver did not converge at index {index} (stopped after {iterations} \
+                 iterations); raise max_iter, loosen tol or use method=\"newton\""
             ),
             Error::Overflow {
                 index,

@@ -1,0 +1,117 @@
+"""Pure-Python reference implementations (standard library `math` only).
+
+They are the oracle the tests check the Rust core against and the baseline the benchmarks
+measure it against. They are derived independently of the Rust code: the lifetime solver
+here iterates on the design's `x = ln D` form with a log-sum-exp, where Rust iterates on a
+shifted variable with a softplus. Nothing imports them as a fallback.
+
+Laws are tuples `(E, A, B, alpha, beta)`.
+"""
+
+from __future__ import annotations
+
+import math
+
+Law = tuple[float, float, float, float, float]
+
+
+def loss(law: Law, params: float, tokens: float) -> float:
+    """`E + A N^-alpha + B D^-beta`."""
+    e, a, b, alpha, beta = law
+    return e + a * params**-alpha + b * tokens**-beta
+
+
+def chinchilla_for_compute(law: Law, flops: float) -> tuple[float, float]:
+    """(N, D) minimising the loss at `6 N D = flops`, by the Lagrange conditions
+    `alpha A N^-alpha = beta B D^-beta` and `N D = C / 6`."""
+    _, a, b, alpha, beta = law
+    # ln N (alpha + beta) = ln(alpha A / (beta B)) + beta ln(C/6)
+    ln_c6 = math.log(flops / 6.0)
+    ln_n = (math.log(alpha * a / (beta * b)) + beta * ln_c6) / (alpha + beta)
+    return math.exp(ln_n), math.exp(ln_c6 - ln_n)
+
+
+def chinchilla_tokens_for_params(law: Law, params: float) -> float:
+    """D with `alpha A N^-alpha = beta B D^-beta`."""
+    _, a, b, alpha, beta = law
+    return math.exp((math.log(beta * b / (alpha * a)) + alpha * math.log(params)) / beta)
+
+
+def chinchilla_for_loss(law: Law, target: float) -> tuple[float, float]:
+    """(N, D) of the cheapest-to-train model reaching `target`: with the stationarity
+    condition, `A N^-alpha = (beta/alpha) B D^-beta`, so `B D^-beta (1 + beta/alpha) = l - E`."""
+    e, a, b, alpha, beta = law
+    ln_d = (math.log(b * (1.0 + beta / alpha)) - math.log(target - e)) / beta
+    ln_n = (math.log(alpha * a / (beta * b)) + beta * ln_d) / alpha
+    return math.exp(ln_n), math.exp(ln_d)
+
+
+def _logaddexp(u: float, v: float) -> float:
+    hi, lo = max(u, v), min(u, v)
+    if lo == -math.inf:
+        return hi
+    return hi + math.log1p(math.exp(lo - hi))
+
+
+def lifetime_log_optimum(
+    law: Law, target: float, demand: float, *, tol: float = 1e-15, max_iter: int = 200
+) -> tuple[float, float, int]:
+    """(ln N, ln D, iterations) minimising `6 N D + 2 N demand` at `L(N, D) = target`.
+
+    With `x = ln D`, `P = B (1 + beta/alpha)`, `Q = beta B demand / (3 alpha)` and
+    `c = target - E`, the optimum solves `g(x) = ln(P e^(-beta x) + Q e^(-(beta+1) x)) - ln c = 0`.
+    g is convex and decreasing; every term of the sum is at most c at the root, so
+    `x0 = max(ln(P/c)/beta, ln(Q/c)/(beta+1))` lies left of it and `x0 + ln 2 / beta` right
+    of it. Newton runs from x0, kept inside that bracket by bisection.
+    """
+    e, a, b, alpha, beta = law
+    c = target - e
+    if not c > 0:
+        raise ValueError("target loss must exceed E")
+    ln_p = math.log(b * (1.0 + beta / alpha))
+    ln_c = math.log(c)
+    iterations = 0
+    if demand == 0:
+        x = (ln_p - ln_c) / beta
+    else:
+        ln_q = math.log(beta * b * demand / (3.0 * alpha))
+        lo = max((ln_p - ln_c) / beta, (ln_q - ln_c) / (beta + 1.0))
+        hi = lo + math.log(2.0) / beta
+        x = lo
+        for iterations in range(1, max_iter + 1):  # noqa: B007
+            u, v = ln_p - beta * x, ln_q - (beta + 1.0) * x
+            lse = _logaddexp(u, v)
+            g = lse - ln_c
+            if g > 0:
+                lo = x
+            else:
+                hi = x
+            w = math.exp(v - lse)  # share of the Q term
+            slope = -(beta + w)
+            step = -g / slope
+            x_new = x + step
+            if not lo <= x_new <= hi:
+                x_new = 0.5 * (lo + hi)
+            if abs(x_new - x) <= tol * max(1.0, abs(x)):
+                x = x_new
+                break
+            x = x_new
+    # A N^-alpha = (beta B / alpha) D^-beta (1 + demand / (3 D))
+    extra = 0.0 if demand == 0 else _logaddexp(0.0, math.log(demand / 3.0) - x)
+    ln_n = (math.log(a) - math.log(beta * b / alpha) + beta * x - extra) / alpha
+    return ln_n, x, iterations
+
+
+def lifetime_optimum(law: Law, target: float, demand: float) -> tuple[float, float]:
+    """(N, D) of `lifetime_log_optimum`."""
+    ln_n, ln_d, _ = lifetime_log_optimum(law, target, demand)
+    return math.exp(ln_n), math.exp(ln_d)
+
+
+def eq12_residual(law: Law, target: float, demand: float, tokens: float) -> float:
+    """`(E - l) + B (1 + beta/alpha) D^-beta + (beta B demand / (3 alpha)) D^(-beta-1)`,
+    relative to the largest of its terms."""
+    e, _, b, alpha, beta = law
+    p = b * (1.0 + beta / alpha) * tokens**-beta
+    q = beta * b * demand / (3.0 * alpha) * tokens ** (-beta - 1.0)
+    return abs(e - target + p + q) / max(target - e, p, q)

@@ -1,0 +1,72 @@
+"""The console script end to end, through the installed entry point."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import scaleplan as sp
+
+EXE = shutil.which("scaleplan")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [EXE] if EXE else [sys.executable, "-m", "scaleplan"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_defaults_reproduce_figure_1():
+    # Sardana et al., Figure 1: a 13B-Chinchilla-quality model with 2T tokens of demand is
+    # best trained as a ~7B model, saving ~17% (1.7e22) of lifetime FLOPs.
+    r = run("compute-optimal", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["optimal"]["params"] == pytest.approx(7e9, rel=0.01)
+    assert data["flop_saving"] == pytest.approx(0.17, abs=0.005)
+    saved = data["chinchilla"]["total_flops"] - data["optimal"]["total_flops"]
+    assert saved == pytest.approx(1.7e22, rel=0.02)
+    table = run("compute-optimal").stdout
+    assert "Chinchilla-style" in table and "saves 17.4%" in table
+
+
+def test_json_matches_library():
+    r = run("compute-optimal", "--loss", "1.947", "--inference-tokens", "2e12", "--json")
+    data = json.loads(r.stdout)
+    lib = sp.compute_optimal(1.947, 2e12)
+    assert data["optimal"]["params"] == lib.params
+    assert data["chinchilla"]["tokens"] == lib.chinchilla.tokens
+
+
+def test_chinchilla_and_presets():
+    data = json.loads(run("chinchilla", "--params", "70e9", "--json").stdout)
+    assert data["tokens"] == pytest.approx(4.255e12, rel=1e-3)
+    data = json.loads(run("chinchilla", "--compute", "1e24", "--law", "epoch2024", "--json").stdout)
+    assert data["training_flops"] == pytest.approx(1e24)
+    presets = json.loads(run("presets", "--json").stdout)
+    assert presets["chinchilla"]["beta"] == 0.283
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["compute-optimal", "--loss", "1.5"], "loss must be finite and greater"),
+        (["compute-optimal", "--loss", "nan"], "loss must be finite"),
+        (["compute-optimal", "--inference-tokens", "-1"], "inference_tokens must be finite"),
+        (["compute-optimal", "--loss", "abc"], "invalid float value"),
+        (["compute-optimal", "--law", "gpt"], "unknown law 'gpt'"),
+        (["compute-optimal", "--loss", "2", "--chinchilla-params", "7e9"], "not both"),
+        (["chinchilla"], "exactly one of --params, --loss or --compute"),
+        (["chinchilla", "--params", "-3"], "params must be finite and > 0"),
+        (["frobnicate"], "invalid choice"),
+        ([], "required"),
+    ],
+)
+def test_bad_arguments_are_one_line(args, message):
+    r = run(*args)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
