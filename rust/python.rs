@@ -108,6 +108,8 @@ fn loss<'py>(
     Ok(out.map_err(value_error)?.into_pyarray(py))
 }
 
+type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
 /// Chinchilla-style (params, tokens) given "compute", "loss" or "params".
 #[pyfunction]
 #[pyo3(signature = (given, values, coefficients, on_invalid="raise", parallel=None))]
@@ -118,7 +120,7 @@ fn chinchilla<'py>(
     coefficients: Coeffs<'py>,
     on_invalid: &str,
     parallel: Option<bool>,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<ArrayPair<'py>> {
     let given = match given {
         "compute" => Given::Compute,
         "loss" => Given::Loss,

@@ -13,8 +13,9 @@ fn madd(a: f64, b: f64, c: f64) -> f64 {
     a * b + c
 }
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+// ln 2 split so that n * LN2_HI is exact for |n| < 2^11 (the fdlibm constants).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 /// Adding 1.5 * 2^52 rounds a float of magnitude < 2^51 to an integer held in the low bits.
 const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;

@@ -25,6 +25,8 @@ def check_on_invalid(on_invalid: object) -> str:
 
 def is_real_scalar(value: object) -> bool:
     """A Python or NumPy real number (not a bool, not an array)."""
+    if type(value) is float or type(value) is int:
+        return True
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 

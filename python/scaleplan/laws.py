@@ -32,6 +32,7 @@ class ScalingLaw:
     beta: Any
     name: str = field(default="custom", compare=False)
     source: str = field(default="", compare=False, repr=False)
+    _batch: bool = field(default=False, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for coef in COEFFICIENTS:
@@ -47,6 +48,10 @@ class ScalingLaw:
                 frozen = np.array(arr, dtype=np.float64)
                 frozen.flags.writeable = False
                 object.__setattr__(self, coef, frozen)
+        # Cached: the scalar fast path of compute_optimal asks on every call.
+        object.__setattr__(
+            self, "_batch", any(isinstance(getattr(self, c), np.ndarray) for c in COEFFICIENTS)
+        )
         try:
             np.broadcast_shapes(*(np.shape(getattr(self, c)) for c in COEFFICIENTS))
         except ValueError:
@@ -76,7 +81,7 @@ class ScalingLaw:
     @property
     def is_batch(self) -> bool:
         """Whether any coefficient is an array (the law stands for many laws)."""
-        return any(np.ndim(c) > 0 for c in self.coefficients)
+        return self._batch
 
     def loss(self, params: Any, tokens: Any, *, on_invalid: str = "raise") -> Any:
         """`E + A params^-alpha + B tokens^-beta` (nats/token), broadcast over all inputs."""
