@@ -139,24 +139,20 @@ pub struct Optimum {
 /// assert!((o.tokens / 3.67e11 - 1.0).abs() < 0.01);
 /// ```
 pub fn optimum(law: &Law, loss: f64, effective_demand: f64, options: &Options) -> Result<Optimum> {
-    let law = Law::checked(law.e, law.a, law.b, law.alpha, law.beta, None)?;
+    // The same validation and lane pipeline as a batch of one, without its buffers: this
+    // is the path a scheduler calls per decision, so it allocates nothing.
     let coeffs = [[law.e], [law.a], [law.b], [law.alpha], [law.beta]];
     let laws = LawColumns::new(coeffs.each_ref().map(|c| c.as_slice()), 1)?;
-    let mut out = Buffers::new(1);
-    let opts = Options {
-        on_invalid: OnInvalid::Raise,
-        ..*options
+    let (loss, demand) = ([loss], [effective_demand]);
+    let job = Job {
+        loss: Column::new("loss", &loss, 1)?,
+        demand: Column::new("effective_demand", &demand, 1)?,
+        demand_name: "effective_demand",
+        laws: &laws,
+        options,
+        shared: None,
     };
-    optimum_batch(
-        &[loss],
-        &[effective_demand],
-        "effective_demand",
-        &laws,
-        &opts,
-        Some(false),
-        out.view(),
-    )
-    .map_err(|e| match e {
+    let scalar = |e: Error| match e {
         Error::Invalid {
             argument,
             value,
@@ -169,12 +165,23 @@ pub fn optimum(law: &Law, loss: f64, effective_demand: f64, options: &Options) -
             index: None,
         },
         other => other,
-    })?;
+    };
+    let (logs, gap, d) = job.validate(0).map_err(scalar)?;
+    let mut input = LaneInput::filled(logs);
+    input.set(0, logs, gap, d);
+    let solved = solve_lanes(&input, options);
+    if !solved.ok[0] {
+        return Err(Error::NotConverged {
+            index: 0,
+            iterations: solved.iterations[0],
+        });
+    }
+    representable(0, solved.ln_tokens[0], solved.ln_params[0])?;
     Ok(Optimum {
-        params: out.params[0],
-        tokens: out.tokens[0],
-        iterations: out.iterations[0],
-        converged: out.converged[0],
+        params: solved.params[0],
+        tokens: solved.tokens[0],
+        iterations: solved.iterations[0],
+        converged: true,
     })
 }
 

@@ -155,10 +155,13 @@ type OptimumArrays<'py> = (
 );
 
 /// Lifetime-optimal (params, tokens, iterations, converged) for every row.
+///
+/// Defaults are literals so that `__text_signature__` shows them; they equal
+/// `lifetime::DEFAULT_TOL` and `lifetime::DEFAULT_MAX_ITER` (checked by the stub test).
 #[pyfunction]
 #[pyo3(signature = (
-    loss, demand, coefficients, method="newton", tol=crate::lifetime::DEFAULT_TOL,
-    max_iter=crate::lifetime::DEFAULT_MAX_ITER, on_invalid="raise",
+    loss, demand, coefficients, method="newton", tol=1e-13,
+    max_iter=100, on_invalid="raise",
     demand_name="inference_tokens", parallel=None,
 ))]
 #[allow(clippy::too_many_arguments)]
@@ -197,8 +200,8 @@ fn lifetime_optimal<'py>(
 /// One scenario with Python floats in and out: the low-latency path for schedulers.
 #[pyfunction]
 #[pyo3(signature = (
-    loss, demand, e, a, b, alpha, beta, method="newton", tol=crate::lifetime::DEFAULT_TOL,
-    max_iter=crate::lifetime::DEFAULT_MAX_ITER, demand_name="inference_tokens",
+    loss, demand, e, a, b, alpha, beta, method="newton", tol=1e-13,
+    max_iter=100, demand_name="inference_tokens",
 ))]
 #[allow(clippy::too_many_arguments)]
 fn lifetime_optimal_scalar(

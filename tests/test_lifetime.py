@@ -104,7 +104,8 @@ def test_secant_d_fails_honestly_far_from_its_start():
     r = sp.compute_optimal(np.array([8.0, 2.0]), 1e6, method="secant-d", on_invalid="nan")
     assert not r.converged[0] and math.isnan(r.params[0])
     assert r.converged[1] and r.iterations[1] > 10
-    with pytest.raises(ValueError, match=r"did not converge at index 0 \(stopped after 1 iterations\)"):
+    stopped = r"did not converge at index 0 \(stopped after 1 iterations\)"
+    with pytest.raises(ValueError, match=stopped):
         sp.compute_optimal(8.0, 1e6, method="secant-d")
 
 
@@ -157,3 +158,19 @@ def test_iterations_stay_small():
     r = sp.compute_optimal(1.69 + 10 ** rng.uniform(-6, 1, n), 10 ** rng.uniform(0, 22, n))
     assert r.converged.all()
     assert r.iterations.max() <= 7
+
+
+def test_fast_scalar_result_is_a_normal_frozen_result():
+    fast = sp.compute_optimal(2.0, 1e12)
+    slow = sp.compute_optimal(np.float64(2.0), 1e12)  # goes through the general path
+    assert fast == slow and repr(fast) == repr(slow)
+    with pytest.raises(AttributeError):
+        fast.params = 1.0  # type: ignore[misc]
+
+
+def test_native_defaults_match_python_defaults():
+    from scaleplan import lifetime
+
+    sig = _core.lifetime_optimal.__text_signature__
+    assert f"tol={lifetime.DEFAULT_TOL!r}" in sig
+    assert f"max_iter={lifetime.DEFAULT_MAX_ITER}" in sig

@@ -44,9 +44,7 @@ def as_float(name: str, value: Any) -> FloatArray:
     if arr.dtype.kind == "f" and arr.dtype.itemsize == 8:
         return arr
     if arr.dtype.kind not in "iuf":
-        raise ValueError(
-            f"{name} must be a real number or an array of them; got dtype {arr.dtype}"
-        )
+        raise ValueError(f"{name} must be a real number or an array of them; got dtype {arr.dtype}")
     return arr.astype(np.float64)
 
 

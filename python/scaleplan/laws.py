@@ -64,9 +64,7 @@ class ScalingLaw:
         try:
             return PRESETS[name]
         except KeyError:
-            raise ValueError(
-                f"law must be one of {', '.join(PRESETS)}; got {name!r}"
-            ) from None
+            raise ValueError(f"law must be one of {', '.join(PRESETS)}; got {name!r}") from None
 
     @staticmethod
     def presets() -> dict[str, ScalingLaw]:

@@ -1,0 +1,66 @@
+"""Collects each benchmark's median and prints the ratios the README quotes.
+
+Every ratio compares two measurements taken in the same pytest process on the same data,
+so they survive a change of machine better than absolute times do.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+MEDIANS: dict[str, float] = {}
+
+# (label, numerator, denominator, what the issue asks)
+RATIOS = [
+    (
+        "1M scenarios: scipy.optimize.newton (vectorised) / scaleplan",
+        "scipy_newton_1m",
+        "rust_1m",
+        ">= 50",
+    ),
+    ("1M scenarios: scaleplan / one numpy.exp pass", "rust_1m", "numpy_exp_1m", "<= 15 (goal 5)"),
+    ("1M scenarios, one thread: scaleplan / numpy.exp", "rust_1m_serial", "numpy_exp_1m", ""),
+    ("1M scenarios: compute_optimal facade / numpy.exp", "facade_1m", "numpy_exp_1m", ""),
+    (
+        "1 scenario: scipy.optimize.brentq / compute_optimal",
+        "scipy_brentq_scalar",
+        "facade_scalar",
+        ">= 10",
+    ),
+    (
+        "1 scenario: pure-Python reference / compute_optimal",
+        "reference_scalar",
+        "facade_scalar",
+        "",
+    ),
+    ("100k: halley / newton", "halley_100k", "newton_100k", ""),
+    ("100k: brent / newton", "brent_100k", "newton_100k", ""),
+    ("100k: bisect / newton", "bisect_100k", "newton_100k", ""),
+    ("100k: secant-d (the paper's) / newton", "secant-d_100k", "newton_100k", ""),
+]
+
+
+@pytest.fixture
+def record(benchmark):
+    """Run `benchmark(fn)` and keep its median under `name`."""
+
+    def run(name, fn, *args, **kwargs):
+        result = benchmark(fn, *args, **kwargs)
+        MEDIANS[name] = benchmark.stats.stats.median
+        return result
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter):
+    rows = [
+        (label, MEDIANS[a] / MEDIANS[b], goal)
+        for label, a, b, goal in RATIOS
+        if a in MEDIANS and b in MEDIANS
+    ]
+    if not rows:
+        return
+    tr = terminalreporter
+    tr.section("scaleplan ratios (same process)")
+    for label, ratio, goal in rows:
+        tr.write_line(f"{label:<62} {ratio:10.2f}   {goal}")

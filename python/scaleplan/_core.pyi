@@ -1,0 +1,62 @@
+"""Stubs for the Rust extension module (hand-written; checked by mypy.stubtest in CI)."""
+
+import numpy as np
+from numpy.typing import NDArray
+
+_F = NDArray[np.float64]
+_Coeffs = tuple[_F, _F, _F, _F, _F]
+
+__all__ = [
+    "METHODS",
+    "PARALLEL_THRESHOLD",
+    "__version__",
+    "chinchilla",
+    "lifetime_optimal",
+    "lifetime_optimal_scalar",
+    "loss",
+    "presets",
+]
+
+__version__: str
+PARALLEL_THRESHOLD: int
+METHODS: list[str]
+
+def presets() -> list[tuple[str, float, float, float, float, float, str]]: ...
+def loss(
+    params: _F,
+    tokens: _F,
+    coefficients: _Coeffs,
+    on_invalid: str = "raise",
+    parallel: bool | None = None,
+) -> _F: ...
+def chinchilla(
+    given: str,
+    values: _F,
+    coefficients: _Coeffs,
+    on_invalid: str = "raise",
+    parallel: bool | None = None,
+) -> tuple[_F, _F]: ...
+def lifetime_optimal(
+    loss: _F,
+    demand: _F,
+    coefficients: _Coeffs,
+    method: str = "newton",
+    tol: float = 1e-13,
+    max_iter: int = 100,
+    on_invalid: str = "raise",
+    demand_name: str = "inference_tokens",
+    parallel: bool | None = None,
+) -> tuple[_F, _F, NDArray[np.uint32], NDArray[np.bool_]]: ...
+def lifetime_optimal_scalar(
+    loss: float,
+    demand: float,
+    e: float,
+    a: float,
+    b: float,
+    alpha: float,
+    beta: float,
+    method: str = "newton",
+    tol: float = 1e-13,
+    max_iter: int = 100,
+    demand_name: str = "inference_tokens",
+) -> tuple[float, float, int, bool]: ...
