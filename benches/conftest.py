@@ -46,7 +46,8 @@ def record(benchmark):
 
     def run(name, fn, *args, **kwargs):
         result = benchmark(fn, *args, **kwargs)
-        MEDIANS[name] = benchmark.stats.stats.median
+        if benchmark.stats is not None:  # None under --benchmark-disable
+            MEDIANS[name] = benchmark.stats.stats.median
         return result
 
     return run
