@@ -167,20 +167,22 @@ pub fn optimum(law: &Law, loss: f64, effective_demand: f64, options: &Options) -
         other => other,
     };
     let (logs, gap, d) = job.validate(0).map_err(scalar)?;
-    let mut input = LaneInput::filled(logs);
-    input.set(0, logs, gap, d);
-    let solved = solve_lanes(&input, options);
-    if !solved.ok[0] {
+    // One row: the scalar loop does exactly the lane loop's arithmetic (same functions,
+    // same order, no fused operations), so the answer is bit-identical to a batch's.
+    let r = Reduced::new(logs, gap, d);
+    let (ln_d, iterations, ok) = scalar_solve(options.method, &r, options);
+    if !ok {
         return Err(Error::NotConverged {
             index: 0,
-            iterations: solved.iterations[0],
+            iterations,
         });
     }
-    representable(0, solved.ln_tokens[0], solved.ln_params[0])?;
+    let (ln_d, ln_n) = r.finish(ln_d);
+    let (params, tokens) = representable(0, ln_d, ln_n)?;
     Ok(Optimum {
-        params: solved.params[0],
-        tokens: solved.tokens[0],
-        iterations: solved.iterations[0],
+        params,
+        tokens,
+        iterations,
         converged: true,
     })
 }
