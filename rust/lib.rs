@@ -6,6 +6,7 @@
 //! The Python bindings live in `python.rs`, compiled only with the `python` feature.
 
 pub mod batch;
+pub mod dual;
 pub mod error;
 pub mod law;
 pub mod lifetime;

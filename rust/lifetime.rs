@@ -146,8 +146,10 @@ pub fn optimum(law: &Law, loss: f64, effective_demand: f64, options: &Options) -
     let (loss, demand) = ([loss], [effective_demand]);
     let job = Job {
         loss: Column::new("loss", &loss, 1)?,
-        demand: Column::new("effective_demand", &demand, 1)?,
-        demand_name: "effective_demand",
+        demand: DemandColumns::Tokens(
+            "effective_demand",
+            Column::new("effective_demand", &demand, 1)?,
+        ),
         laws: &laws,
         options,
         shared: None,
@@ -223,13 +225,110 @@ pub type OutputsMut<'a> = (
     (&'a mut [u32], &'a mut [bool]),
 );
 
-/// Solves every row: `loss` and `demand` (effective demand in tokens; its name in errors is
-/// `demand_name`) and the law columns broadcast to the length of the outputs.
-/// `parallel: None` uses rayon at and above [`crate::batch::PARALLEL_THRESHOLD`] rows.
+/// Where each row's effective demand `D_eff` (tokens) comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Demand<'a> {
+    /// `D_eff` given directly (for FLOPs it is the inference tokens); `name` is the
+    /// argument errors name.
+    Tokens {
+        name: &'static str,
+        tokens: &'a [f64],
+    },
+    /// The cost form: `D_eff = requests (w_in input_tokens + w_out output_tokens)`, with
+    /// `w = (c_inf / c_tr) MFU_tr / MFU_phase` (see `scaleplan.costs`).
+    Requests {
+        requests: &'a [f64],
+        input_tokens: &'a [f64],
+        output_tokens: &'a [f64],
+        w_in: f64,
+        w_out: f64,
+    },
+}
+
+/// [`Demand`] with its slices checked against the batch length.
+#[derive(Clone, Copy)]
+pub(crate) enum DemandColumns<'a> {
+    Tokens(&'static str, Column<'a>),
+    Requests(Column<'a>, Column<'a>, Column<'a>, f64, f64),
+}
+
+impl<'a> DemandColumns<'a> {
+    pub(crate) fn new(demand: Demand<'a>, n: usize) -> Result<Self> {
+        Ok(match demand {
+            Demand::Tokens { name, tokens } => {
+                DemandColumns::Tokens(name, Column::new(name, tokens, n)?)
+            }
+            Demand::Requests {
+                requests,
+                input_tokens,
+                output_tokens,
+                w_in,
+                w_out,
+            } => DemandColumns::Requests(
+                Column::new("requests", requests, n)?,
+                Column::new("input_tokens", input_tokens, n)?,
+                Column::new("output_tokens", output_tokens, n)?,
+                check_weight("w_in", w_in)?,
+                check_weight("w_out", w_out)?,
+            ),
+        })
+    }
+
+    /// `D_eff` of row `i`, or the argument that is out of range.
+    #[inline(always)]
+    pub(crate) fn get(&self, i: usize) -> Result<f64> {
+        let non_negative = |argument: &'static str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v)
+            } else {
+                Err(Error::Invalid {
+                    argument,
+                    value: v,
+                    requirement: "finite and >= 0",
+                    index: Some(i),
+                })
+            }
+        };
+        match *self {
+            DemandColumns::Tokens(name, c) => non_negative(name, c.get(i)),
+            DemandColumns::Requests(r, inp, out, w_in, w_out) => {
+                let r = non_negative("requests", r.get(i))?;
+                let d = r
+                    * (w_in * non_negative("input_tokens", inp.get(i))?
+                        + w_out * non_negative("output_tokens", out.get(i))?);
+                if d.is_finite() {
+                    Ok(d)
+                } else {
+                    Err(Error::Invalid {
+                        argument: "requests",
+                        value: r,
+                        requirement: "small enough that the demand in tokens is finite",
+                        index: Some(i),
+                    })
+                }
+            }
+        }
+    }
+}
+
+fn check_weight(argument: &'static str, w: f64) -> Result<f64> {
+    if w.is_finite() && w > 0.0 {
+        Ok(w)
+    } else {
+        Err(Error::Invalid {
+            argument,
+            value: w,
+            requirement: "finite and > 0",
+            index: None,
+        })
+    }
+}
+
+/// Solves every row: `loss`, the demand and the law columns broadcast to the length of the
+/// outputs. `parallel: None` uses rayon at and above [`crate::batch::PARALLEL_THRESHOLD`] rows.
 pub fn optimum_batch(
     loss: &[f64],
-    demand: &[f64],
-    demand_name: &'static str,
+    demand: Demand<'_>,
     laws: &LawColumns<'_>,
     options: &Options,
     parallel: Option<bool>,
@@ -237,11 +336,10 @@ pub fn optimum_batch(
 ) -> Result<()> {
     let n = out.0 .0.len();
     let loss = Column::new("loss", loss, n)?;
-    let demand = Column::new(demand_name, demand, n)?;
+    let demand = DemandColumns::new(demand, n)?;
     let job = Job {
         loss,
         demand,
-        demand_name,
         laws,
         options,
         shared: if laws.is_scalar() {
@@ -375,8 +473,7 @@ const LANES: usize = 8;
 
 struct Job<'a> {
     loss: Column<'a>,
-    demand: Column<'a>,
-    demand_name: &'static str,
+    demand: DemandColumns<'a>,
     laws: &'a LawColumns<'a>,
     options: &'a Options,
     /// The law's logs when every row shares one valid law.
@@ -389,15 +486,7 @@ impl Job<'_> {
     fn validate(&self, i: usize) -> Result<(LawLogs, f64, f64)> {
         let law = self.laws.get(i)?;
         let gap = law.gap(self.loss.get(i), Some(i))?;
-        let d = self.demand.get(i);
-        if !(d.is_finite() && d >= 0.0) {
-            return Err(Error::Invalid {
-                argument: self.demand_name,
-                value: d,
-                requirement: "finite and >= 0",
-                index: Some(i),
-            });
-        }
+        let d = self.demand.get(i)?;
         Ok((self.shared.unwrap_or_else(|| LawLogs::new(&law)), gap, d))
     }
 
@@ -895,6 +984,52 @@ mod tests {
         }
     }
 
+    fn tokens<'a>(name: &'static str, tokens: &'a [f64]) -> Demand<'a> {
+        Demand::Tokens { name, tokens }
+    }
+
+    #[test]
+    fn cost_demand_is_requests_times_weighted_tokens() {
+        let law = Law::CHINCHILLA;
+        let coeffs = [[law.e], [law.a], [law.b], [law.alpha], [law.beta]];
+        let laws = LawColumns::new(coeffs.each_ref().map(|c| c.as_slice()), 3).unwrap();
+        let (requests, inp, out) = ([1e9, 2e9, -1.0], [70.0], [215.0, 100.0, 1.0]);
+        let demand = Demand::Requests {
+            requests: &requests,
+            input_tokens: &inp,
+            output_tokens: &out,
+            w_in: 0.5,
+            w_out: 25.0,
+        };
+        let opts = Options {
+            on_invalid: OnInvalid::Nan,
+            ..Options::default()
+        };
+        let mut got = Buffers::new(3);
+        optimum_batch(&[2.0], demand, &laws, &opts, None, got.view()).unwrap();
+        for i in 0..2 {
+            let d_eff = requests[i] * (0.5 * 70.0 + 25.0 * out[i]);
+            let o = optimum(&law, 2.0, d_eff, &Options::default()).unwrap();
+            assert_eq!((got.params[i], got.tokens[i]), (o.params, o.tokens));
+        }
+        assert!(!got.converged[2]);
+        let err = optimum_batch(&[2.0], demand, &laws, &Options::default(), None, got.view())
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("requests must be finite and >= 0; got -1.0 at index 2"),
+            "{err}"
+        );
+        let bad = Demand::Requests {
+            requests: &requests,
+            input_tokens: &inp,
+            output_tokens: &out,
+            w_in: 0.0,
+            w_out: 25.0,
+        };
+        assert!(optimum_batch(&[2.0], bad, &laws, &opts, None, got.view()).is_err());
+    }
+
     #[test]
     fn bad_rows_raise_or_become_nan() {
         let law = Law::CHINCHILLA;
@@ -905,8 +1040,7 @@ mod tests {
         let mut out = Buffers::new(6);
         let err = optimum_batch(
             &loss,
-            &demand,
-            "inference_tokens",
+            tokens("inference_tokens", &demand),
             &laws,
             &Options::default(),
             None,
@@ -921,8 +1055,7 @@ mod tests {
         };
         optimum_batch(
             &loss,
-            &demand,
-            "inference_tokens",
+            tokens("inference_tokens", &demand),
             &laws,
             &opts,
             None,
@@ -935,8 +1068,7 @@ mod tests {
         let only = [1e12, -1.0];
         let err = optimum_batch(
             &loss[..2],
-            &only,
-            "inference_tokens",
+            tokens("inference_tokens", &only),
             &laws,
             &Options::default(),
             None,
@@ -1017,8 +1149,16 @@ mod tests {
         let demand: Vec<f64> = (0..n).map(|i| 10f64.powf((i % 23) as f64)).collect();
         let (mut a, mut b) = (Buffers::new(n), Buffers::new(n));
         let o = Options::default();
-        optimum_batch(&loss, &demand, "d", &laws, &o, Some(false), a.view()).unwrap();
-        optimum_batch(&loss, &demand, "d", &laws, &o, Some(true), b.view()).unwrap();
+        optimum_batch(
+            &loss,
+            tokens("d", &demand),
+            &laws,
+            &o,
+            Some(false),
+            a.view(),
+        )
+        .unwrap();
+        optimum_batch(&loss, tokens("d", &demand), &laws, &o, Some(true), b.view()).unwrap();
         assert_eq!(a, b);
     }
 }

@@ -6,6 +6,20 @@ on a Rust core that solves millions of scenarios per call.
 """
 
 from ._core import __version__
+from .costs import (
+    BestQuality,
+    CostModel,
+    CostOptimum,
+    LifetimeCost,
+    RatioGrid,
+    best_quality,
+    breakeven_requests,
+    cost_optimal,
+    cost_ratio_grid,
+    flop_ratio_grid,
+    lifetime_cost,
+)
+from .hardware import ACCELERATORS, Accelerator, accelerator
 from .laws import (
     CHINCHILLA,
     CHINCHILLA_ROUNDED,
@@ -22,6 +36,7 @@ from .laws import (
 from .lifetime import METHODS, LifetimeOptimum, compute_optimal
 
 __all__ = [
+    "ACCELERATORS",
     "CHINCHILLA",
     "CHINCHILLA_ROUNDED",
     "EPOCH2024",
@@ -31,10 +46,23 @@ __all__ = [
     "SARDANA2024_LE100",
     "SARDANA2024_LE250",
     "SARDANA2024_LE500",
+    "Accelerator",
+    "BestQuality",
     "ChinchillaModel",
+    "CostModel",
+    "CostOptimum",
+    "LifetimeCost",
     "LifetimeOptimum",
+    "RatioGrid",
     "ScalingLaw",
     "__version__",
+    "accelerator",
+    "best_quality",
+    "breakeven_requests",
     "chinchilla_optimal",
     "compute_optimal",
+    "cost_optimal",
+    "cost_ratio_grid",
+    "flop_ratio_grid",
+    "lifetime_cost",
 ]

@@ -10,7 +10,9 @@ __all__ = [
     "METHODS",
     "PARALLEL_THRESHOLD",
     "__version__",
+    "best_model",
     "chinchilla",
+    "cost_optimal",
     "lifetime_optimal",
     "lifetime_optimal_scalar",
     "loss",
@@ -60,3 +62,25 @@ def lifetime_optimal_scalar(
     max_iter: int = 100,
     demand_name: str = "inference_tokens",
 ) -> tuple[float, float, int, bool]: ...
+def cost_optimal(
+    loss: _F,
+    requests: _F,
+    input_tokens: _F,
+    output_tokens: _F,
+    w_in: float,
+    w_out: float,
+    coefficients: _Coeffs,
+    method: str = "newton",
+    tol: float = 1e-13,
+    max_iter: int = 100,
+    on_invalid: str = "raise",
+    parallel: bool | None = None,
+) -> tuple[_F, _F, NDArray[np.uint32], NDArray[np.bool_]]: ...
+def best_model(
+    budget: _F,
+    demand: _F,
+    coefficients: _Coeffs,
+    on_invalid: str = "raise",
+    demand_name: str = "inference_tokens",
+    parallel: bool | None = None,
+) -> tuple[_F, _F, _F, NDArray[np.uint32]]: ...
