@@ -97,3 +97,10 @@ def test_methods_100k(record, scenarios, method):
     record(
         f"{method}_100k", _core.lifetime_optimal, loss, demand, COEFFS, method, 1e-13, 100, "nan"
     )
+
+
+def test_cost_1m(record, scenarios):
+    loss, demand = scenarios
+    requests = demand / 285.0
+    r = record("cost_1m", sp.cost_optimal, loss, requests)
+    assert r.converged.all()

@@ -70,3 +70,51 @@ def test_bad_arguments_are_one_line(args, message):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_cost_optimal_table3_row_4_through_the_cli():
+    r = run(
+        "cost-optimal", "--table3", "--chinchilla-params", "30e9", "--requests", "17.5e9", "--json"
+    )
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["optimal"]["params"] == pytest.approx(8.58e9, rel=0.03)
+    assert data["optimal"]["total_dollars"] == pytest.approx(4.52e6, rel=0.03)
+    assert data["saving"] == pytest.approx(0.58, abs=0.01)
+    assert data["costs"]["inference_price_per_hour"] == 1.0
+    text = run("cost-optimal").stdout
+    assert "decode GPU-hours" in text and "saves" in text
+
+
+def test_best_quality_and_hardware():
+    data = json.loads(
+        run("best-quality", "--budget", "1e23", "--inference-tokens", "1e12", "--json").stdout
+    )
+    assert data["loss"] == pytest.approx(sp.best_quality(1e23, 1e12).loss)
+    dollars = json.loads(
+        run("best-quality", "--budget", "1e6", "--requests", "1e9", "--json").stdout
+    )
+    assert dollars["unit"] == "dollars" and dollars["loss"] > 1.69
+    hw = json.loads(run("hardware", "--json").stdout)
+    assert hw["h100-sxm"]["peak_flops"]["bf16"] == 989e12
+    assert "Lambda" in run("hardware").stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["cost-optimal", "--train-mfu", "2"], "train_mfu must be a number in (0, 1]"),
+        (["cost-optimal", "--inference-precision", "fp8"], "a100-40gb has no 'fp8' peak"),
+        (["cost-optimal", "--requests", "-1"], "requests must be finite and >= 0"),
+        (["cost-optimal", "--train-price", "0"], "train_price_per_hour must be"),
+        (["cost-optimal", "--train-gpu", "tpu"], "invalid choice"),
+        (["cost-optimal", "--table3", "--train-price", "2"], "--table3 fixes the prices"),
+        (["best-quality", "--budget", "1e20"], "give --inference-tokens"),
+        (["best-quality", "--budget", "-5", "--inference-tokens", "1e9"], "budget must be"),
+    ],
+)
+def test_bad_cost_arguments_are_one_line(args, message):
+    r = run(*args)
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr

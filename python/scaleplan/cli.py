@@ -2,6 +2,9 @@
 
     scaleplan compute-optimal [--loss L | --chinchilla-params N] [--inference-tokens D] [--json]
     scaleplan chinchilla (--params N | --loss L | --compute C) [--json]
+    scaleplan cost-optimal [--loss L | --chinchilla-params N] [--requests R] [hardware options]
+    scaleplan best-quality --budget B (--inference-tokens D | --requests R) [--json]
+    scaleplan hardware [--json]
     scaleplan presets [--json]
 
 Bad arguments print one line on stderr and exit with status 2; nothing prints a traceback.
@@ -17,6 +20,8 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
+from .costs import CostModel, best_quality, cost_optimal
+from .hardware import ACCELERATORS, PRECISIONS
 from .laws import PRESETS, ScalingLaw, chinchilla_optimal
 from .lifetime import METHODS, compute_optimal
 
@@ -62,13 +67,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def _compute_optimal(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     law = _law(args.law)
-    if args.loss is not None and args.chinchilla_params is not None:
-        raise CliError("give --loss or --chinchilla-params, not both")
-    if args.loss is None:
-        size = args.chinchilla_params or DEFAULT_CHINCHILLA_PARAMS
-        loss = chinchilla_optimal(params=size, law=law).loss
-    else:
-        loss = args.loss
+    loss = _target_loss(args, law)
     r = compute_optimal(loss, args.inference_tokens, law=law, method=args.method)
     c = r.chinchilla
     data = {
@@ -143,6 +142,159 @@ def _chinchilla(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return data, text
 
 
+def _target_loss(args: argparse.Namespace, law: ScalingLaw) -> float:
+    if args.loss is not None and args.chinchilla_params is not None:
+        raise CliError("give --loss or --chinchilla-params, not both")
+    if args.loss is not None:
+        return float(args.loss)
+    size = args.chinchilla_params or DEFAULT_CHINCHILLA_PARAMS
+    return float(chinchilla_optimal(params=size, law=law).loss)
+
+
+def _cost_model(args: argparse.Namespace) -> CostModel:
+    if args.table3 and (args.inference_price is not None or args.train_price is not None):
+        raise CliError("--table3 fixes the prices; drop --train-price/--inference-price")
+    if args.table3:
+        return CostModel.sardana2024_table3()
+    return CostModel(
+        train_gpu=args.train_gpu,
+        inference_gpu=args.inference_gpu,
+        train_precision=args.train_precision,
+        inference_precision=args.inference_precision,
+        train_price_per_hour=args.train_price,
+        inference_price_per_hour=args.inference_price,
+        train_mfu=args.train_mfu,
+        prefill_mfu=args.prefill_mfu,
+        decode_mfu=args.decode_mfu,
+    )
+
+
+def _cost_optimal(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    law = _law(args.law)
+    costs = _cost_model(args)
+    loss = _target_loss(args, law)
+    r = cost_optimal(
+        loss, args.requests, args.input_tokens, args.output_tokens, costs=costs, law=law
+    )
+    keys = (
+        ("params", "parameters"),
+        ("tokens", "training tokens"),
+        ("training_dollars", "training $"),
+        ("prefill_dollars", "prefill $"),
+        ("decode_dollars", "decode $"),
+        ("total_dollars", "lifetime $"),
+        ("training_gpu_hours", "training GPU-hours"),
+        ("prefill_gpu_hours", "prefill GPU-hours"),
+        ("decode_gpu_hours", "decode GPU-hours"),
+        ("total_flops", "lifetime FLOPs"),
+    )
+
+    def record(b: Any) -> dict[str, float]:
+        return {k: float(getattr(b, k)) for k, _ in keys}
+
+    opt, chin = record(r.breakdown), record(r.chinchilla)
+    data = {
+        "law": law.name,
+        "loss": r.loss,
+        "requests": r.requests,
+        "input_tokens": r.input_tokens,
+        "output_tokens": r.output_tokens,
+        "costs": {
+            "train_gpu": costs.train_gpu.name,  # type: ignore[union-attr]
+            "inference_gpu": costs.inference_gpu.name,  # type: ignore[union-attr]
+            "train_precision": costs.train_precision,
+            "inference_precision": costs.inference_precision,
+            "train_price_per_hour": costs.train_price_per_hour,
+            "inference_price_per_hour": costs.inference_price_per_hour,
+            "train_mfu": costs.train_mfu,
+            "prefill_mfu": costs.prefill_mfu,
+            "decode_mfu": costs.decode_mfu,
+        },
+        "optimal": opt,
+        "chinchilla": chin,
+        "saving": r.saving,
+    }
+    rows = []
+    for key, label in keys:
+        o, c = opt[key], chin[key]
+        cell = _si if key in ("params", "tokens") else (lambda v: f"{v:.3g}")
+        rows.append((label, cell(c), cell(o), f"{o / c:.3f}" if c else "-"))
+    text = (
+        f"Lifetime cost-optimal model (law {law.name}, loss {r.loss:.4f}, {_si(r.requests)} "
+        f"requests of {r.input_tokens:g} + {r.output_tokens:g} tokens)\n"
+        f"train on {costs.train_gpu.name} {costs.train_precision} at "  # type: ignore[union-attr]
+        f"${costs.train_price_per_hour:g}/h, MFU {costs.train_mfu:g}; serve on "
+        f"{costs.inference_gpu.name} {costs.inference_precision} at "  # type: ignore[union-attr]
+        f"${costs.inference_price_per_hour:g}/h, MFU {costs.prefill_mfu:g} prefill / "
+        f"{costs.decode_mfu:g} decode\n\n"
+        + _table(("", "Chinchilla-style", "cost-optimal", "ratio"), rows)
+        + f"\n\nThe cost-optimal model saves {100 * r.saving:.1f}% of lifetime dollars."
+    )
+    return data, text
+
+
+def _best_quality(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    law = _law(args.law)
+    if (args.inference_tokens is None) == (args.requests is None):
+        raise CliError("give --inference-tokens (FLOP budget) or --requests (dollar budget)")
+    if args.requests is None:
+        b = best_quality(args.budget, args.inference_tokens, law=law)
+        unit = "FLOPs"
+    else:
+        b = best_quality(
+            args.budget,
+            requests=args.requests,
+            input_tokens=args.input_tokens,
+            output_tokens=args.output_tokens,
+            costs=_cost_model(args),
+            law=law,
+        )
+        unit = "dollars"
+    data = {
+        "law": law.name,
+        "budget": b.budget,
+        "unit": unit,
+        "loss": b.loss,
+        "params": b.params,
+        "tokens": b.tokens,
+    }
+    text = _table(
+        (f"Best model for {b.budget:.3g} {unit}", "value"),
+        [
+            ("loss (nats/token)", f"{b.loss:.4f}"),
+            ("parameters", _si(b.params)),
+            ("training tokens", _si(b.tokens)),
+        ],
+    )
+    return data, text
+
+
+def _hardware(args: argparse.Namespace) -> tuple[Any, str]:
+    data = {
+        name: {
+            "peak_flops": dict(a.peak_flops),
+            "memory_bytes": a.memory_bytes,
+            "memory_bandwidth": a.memory_bandwidth,
+            "price_per_hour": a.price_per_hour,
+            "price_source": a.price_source,
+        }
+        for name, a in ACCELERATORS.items()
+    }
+    rows = [
+        (
+            name,
+            *(f"{a.peak_flops[p] / 1e12:g}" if p in a.peak_flops else "-" for p in PRECISIONS),
+            f"{a.memory_bytes / 1e9:g}",
+            f"{a.memory_bandwidth / 1e12:g}",
+            f"{a.price_per_hour:.2f}" if a.price_per_hour else "-",
+        )
+        for name, a in ACCELERATORS.items()
+    ]
+    headers = ("accelerator", *(f"{p} TFLOP/s" for p in PRECISIONS), "GB", "TB/s", "$/h")
+    sources = sorted({a.price_source for a in ACCELERATORS.values()})
+    return data, _table(headers, rows) + "\n\nPrices: " + "; ".join(sources)
+
+
 def _presets(args: argparse.Namespace) -> tuple[Any, str]:
     data = {
         name: dict(zip(("E", "A", "B", "alpha", "beta"), law.coefficients, strict=True))
@@ -201,6 +353,77 @@ def _parser() -> argparse.ArgumentParser:
     ch.add_argument("--compute", type=float, help="training budget in FLOPs")
     common(ch)
     ch.set_defaults(run=_chinchilla)
+
+    def target(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--loss", type=float, help="target loss in nats/token")
+        sp.add_argument(
+            "--chinchilla-params",
+            type=float,
+            help="target the loss of the Chinchilla-style model of this many parameters "
+            "(default 13e9 when no --loss)",
+        )
+
+    def requests(sp: argparse.ArgumentParser, default: float | None) -> None:
+        sp.add_argument(
+            "--requests", type=float, default=default, help="lifetime inference requests"
+        )
+        sp.add_argument(
+            "--input-tokens",
+            type=float,
+            default=70.0,
+            help="prompt tokens per request (default 70)",
+        )
+        sp.add_argument(
+            "--output-tokens",
+            type=float,
+            default=215.0,
+            help="generated tokens per request (default 215)",
+        )
+
+    def hardware(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--train-gpu", default="a100-80gb", choices=list(ACCELERATORS))
+        sp.add_argument("--inference-gpu", default="a100-40gb", choices=list(ACCELERATORS))
+        sp.add_argument("--train-precision", default="bf16", choices=PRECISIONS)
+        sp.add_argument("--inference-precision", default="int8", choices=PRECISIONS)
+        sp.add_argument("--train-price", type=float, help="$ per GPU-hour (default: catalogue)")
+        sp.add_argument("--inference-price", type=float, help="$ per GPU-hour (default: catalogue)")
+        sp.add_argument("--train-mfu", type=float, default=0.5)
+        sp.add_argument("--prefill-mfu", type=float, default=0.5)
+        sp.add_argument("--decode-mfu", type=float, default=0.01)
+        sp.add_argument(
+            "--table3",
+            action="store_true",
+            help="the setting that reproduces Sardana et al. Table 3 (inference $1.00/h)",
+        )
+
+    cost = sub.add_parser(
+        "cost-optimal",
+        help="parameters and tokens minimising training + inference dollars",
+        description="The model reaching a loss with the lowest lifetime dollars. Defaults are "
+        "the paper's Figure 6 setting and the quality of a Chinchilla-style 13B model.",
+    )
+    target(cost)
+    requests(cost, 7.02e9)
+    hardware(cost)
+    common(cost)
+    cost.set_defaults(run=_cost_optimal)
+
+    best = sub.add_parser("best-quality", help="lowest loss for a lifetime budget")
+    best.add_argument(
+        "--budget",
+        type=float,
+        required=True,
+        help="lifetime budget: FLOPs with --inference-tokens, dollars with --requests",
+    )
+    best.add_argument("--inference-tokens", type=float)
+    requests(best, None)
+    hardware(best)
+    common(best)
+    best.set_defaults(run=_best_quality)
+
+    hw = sub.add_parser("hardware", help="list the accelerator catalogue")
+    hw.add_argument("--json", action="store_true")
+    hw.set_defaults(run=_hardware)
 
     pr = sub.add_parser("presets", help="list the loss-law presets")
     pr.add_argument("--json", action="store_true")
