@@ -21,6 +21,7 @@ RATIOS = [
     ("1M scenarios: scaleplan / one numpy.exp pass", "rust_1m", "numpy_exp_1m", "<= 15 (goal 5)"),
     ("1M scenarios, one thread: scaleplan / numpy.exp", "rust_1m_serial", "numpy_exp_1m", ""),
     ("1M scenarios: compute_optimal facade / numpy.exp", "facade_1m", "numpy_exp_1m", ""),
+    ("1M scenarios: cost_optimal / compute_optimal", "cost_1m", "facade_1m", "<= 1.2"),
     (
         "1 scenario: scipy.optimize.brentq / compute_optimal",
         "scipy_brentq_scalar",

@@ -249,7 +249,9 @@ pub enum Demand<'a> {
 #[derive(Clone, Copy)]
 pub(crate) enum DemandColumns<'a> {
     Tokens(&'static str, Column<'a>),
-    Requests(Column<'a>, Column<'a>, Column<'a>, f64, f64),
+    /// requests, input tokens, output tokens, w_in, w_out, and the per-request demand
+    /// when both token counts are shared by every row and valid.
+    Requests(Column<'a>, Column<'a>, Column<'a>, f64, f64, Option<f64>),
 }
 
 impl<'a> DemandColumns<'a> {
@@ -264,13 +266,24 @@ impl<'a> DemandColumns<'a> {
                 output_tokens,
                 w_in,
                 w_out,
-            } => DemandColumns::Requests(
-                Column::new("requests", requests, n)?,
-                Column::new("input_tokens", input_tokens, n)?,
-                Column::new("output_tokens", output_tokens, n)?,
-                check_weight("w_in", w_in)?,
-                check_weight("w_out", w_out)?,
-            ),
+            } => {
+                let inp = Column::new("input_tokens", input_tokens, n)?;
+                let out = Column::new("output_tokens", output_tokens, n)?;
+                let (w_in, w_out) = (check_weight("w_in", w_in)?, check_weight("w_out", w_out)?);
+                let valid =
+                    |c: Column<'_>| c.is_scalar() && c.get(0).is_finite() && c.get(0) >= 0.0;
+                // Invalid shared values fall through to the per-row checks, which name them.
+                let shared =
+                    (valid(inp) && valid(out)).then(|| w_in * inp.get(0) + w_out * out.get(0));
+                DemandColumns::Requests(
+                    Column::new("requests", requests, n)?,
+                    inp,
+                    out,
+                    w_in,
+                    w_out,
+                    shared,
+                )
+            }
         })
     }
 
@@ -291,11 +304,15 @@ impl<'a> DemandColumns<'a> {
         };
         match *self {
             DemandColumns::Tokens(name, c) => non_negative(name, c.get(i)),
-            DemandColumns::Requests(r, inp, out, w_in, w_out) => {
+            DemandColumns::Requests(r, inp, out, w_in, w_out, shared) => {
                 let r = non_negative("requests", r.get(i))?;
-                let d = r
-                    * (w_in * non_negative("input_tokens", inp.get(i))?
-                        + w_out * non_negative("output_tokens", out.get(i))?);
+                let per_request = if let Some(shared) = shared {
+                    shared
+                } else {
+                    w_in * non_negative("input_tokens", inp.get(i))?
+                        + w_out * non_negative("output_tokens", out.get(i))?
+                };
+                let d = r * per_request;
                 if d.is_finite() {
                     Ok(d)
                 } else {

@@ -226,3 +226,15 @@ def test_cost_optimal_matches_compute_optimal_on_effective_demand():
     a = sp.cost_optimal(loss, 1e9, costs=costs)
     b = sp.compute_optimal(loss, 1e9 * (70 * w_in + 215 * w_out))
     np.testing.assert_array_equal(a.params, b.params)
+
+
+def test_a_bad_shared_token_count_invalidates_every_row():
+    # The kernel precomputes the per-request demand for shared token counts; a bad shared
+    # value must still reach every row, not only the first.
+    n = 3 * sp._core.PARALLEL_THRESHOLD
+    r = sp.cost_optimal(np.full(n, 2.0), 1e9, 70.0, -1.0, on_invalid="nan")
+    assert not r.converged.any()
+    with pytest.raises(
+        ValueError, match="^output_tokens must be finite and >= 0; got -1.0 at index 0"
+    ):
+        sp.cost_optimal(np.full(n, 2.0), 1e9, 70.0, -1.0)
