@@ -1,0 +1,36 @@
+"""The README's examples run as written."""
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+
+
+def test_python_example_runs():
+    (code,) = blocks("python")
+    exec(compile(code, "README.md", "exec"), {})
+
+
+def scaleplan_commands() -> list[str]:
+    commands = []
+    for block in blocks("bash"):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split("#")[0].strip()
+            if line.startswith("scaleplan "):
+                commands.append(line)
+    return commands
+
+
+@pytest.mark.parametrize("command", scaleplan_commands())
+def test_cli_examples_run(command):
+    r = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip()
