@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod dual;
 pub mod error;
+pub mod fit;
 pub mod law;
 pub mod lifetime;
 pub mod vmath;

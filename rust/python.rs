@@ -1,13 +1,14 @@
 //! The only file that knows about Python: thin wrappers that borrow NumPy buffers, release
 //! the GIL around the kernels and map [`Error`] to `ValueError` in one place.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::batch::{OnInvalid, PARALLEL_THRESHOLD};
 use crate::dual::best_model_batch;
 use crate::error::Error;
+use crate::fit::{self, Runs, PARAMS};
 use crate::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
 use crate::lifetime::{optimum, optimum_batch, Buffers, Demand, Method, Options};
 
@@ -340,6 +341,97 @@ fn lifetime_optimal_scalar(
     Ok((o.params, o.tokens, o.iterations, o.converged))
 }
 
+/// Training runs prepared for the Huber-LSE fitting objective (logs taken once).
+#[pyclass(frozen, name = "FitRuns", module = "scaleplan._core")]
+struct FitRuns {
+    runs: Runs,
+}
+
+fn theta_of(theta: &PyReadonlyArray1<'_, f64>) -> PyResult<[f64; PARAMS]> {
+    slice("theta", theta)?.try_into().map_err(|_| {
+        PyValueError::new_err(format!(
+            "theta must have {PARAMS} elements (a, b, e, alpha, beta)"
+        ))
+    })
+}
+
+fn weights_of<'a>(w: &'a Option<PyReadonlyArray1<'_, f64>>) -> PyResult<Option<&'a [f64]>> {
+    w.as_ref().map(|w| slice("weights", w)).transpose()
+}
+
+#[pymethods]
+impl FitRuns {
+    #[new]
+    fn new(
+        params: PyReadonlyArray1<'_, f64>,
+        tokens: PyReadonlyArray1<'_, f64>,
+        loss: PyReadonlyArray1<'_, f64>,
+    ) -> PyResult<Self> {
+        let runs = Runs::new(
+            slice("params", &params)?,
+            slice("tokens", &tokens)?,
+            slice("loss", &loss)?,
+        )
+        .map_err(value_error)?;
+        Ok(FitRuns { runs })
+    }
+
+    fn __len__(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// (objective, gradient) at theta = (a, b, e, alpha, beta); weights default to 1.
+    #[pyo3(signature = (theta, delta=1e-3, weights=None))]
+    fn objective<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<(f64, Bound<'py, PyArray1<f64>>)> {
+        let theta = theta_of(&theta)?;
+        let w = weights_of(&weights)?;
+        fit::check(&self.runs, w, delta).map_err(value_error)?;
+        let (f, g) = self.runs.objective(&theta, w, delta);
+        Ok((f, g.to_vec().into_pyarray(py)))
+    }
+
+    /// The objective at every row of `thetas` (shape (k, 5)), in parallel.
+    #[pyo3(signature = (thetas, delta=1e-3, weights=None))]
+    fn objective_batch<'py>(
+        &self,
+        py: Python<'py>,
+        thetas: PyReadonlyArray2<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let w = weights_of(&weights)?;
+        fit::check(&self.runs, w, delta).map_err(value_error)?;
+        let view = thetas.as_array();
+        if view.ncols() != PARAMS {
+            return Err(PyValueError::new_err(format!(
+                "thetas must have shape (k, {PARAMS})"
+            )));
+        }
+        let rows: Vec<[f64; PARAMS]> = view
+            .rows()
+            .into_iter()
+            .map(|r| [r[0], r[1], r[2], r[3], r[4]])
+            .collect();
+        let out = py.detach(|| self.runs.objective_batch(&rows, w, delta));
+        Ok(out.into_pyarray(py))
+    }
+
+    /// Residuals LSE(...) - ln L at theta, one per run.
+    fn residuals<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        Ok(self.runs.residuals(&theta_of(&theta)?).into_pyarray(py))
+    }
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -352,5 +444,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lifetime_optimal_scalar, m)?)?;
     m.add_function(wrap_pyfunction!(cost_optimal, m)?)?;
     m.add_function(wrap_pyfunction!(best_model, m)?)?;
+    m.add_class::<FitRuns>()?;
     Ok(())
 }

@@ -5,6 +5,9 @@ quality and the demand you expect (Sardana et al. 2024, "Beyond Chinchilla-Optim
 on a Rust core that solves millions of scenarios per call.
 """
 
+import importlib
+from typing import Any
+
 from ._core import __version__
 from .costs import (
     BestQuality,
@@ -35,6 +38,18 @@ from .laws import (
 )
 from .lifetime import METHODS, LifetimeOptimum, compute_optimal
 
+# Fitting pulls in SciPy; import it on first use so that `import scaleplan` stays quick.
+_FIT_NAMES = ("BootstrapResult", "FitError", "FitResult", "bootstrap_law", "fit_law")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FIT_NAMES:
+        return getattr(importlib.import_module("scaleplan.fit"), name)
+    if name == "datasets":
+        return importlib.import_module("scaleplan.datasets")
+    raise AttributeError(f"module 'scaleplan' has no attribute {name!r}")
+
+
 __all__ = [
     "ACCELERATORS",
     "CHINCHILLA",
@@ -48,9 +63,12 @@ __all__ = [
     "SARDANA2024_LE500",
     "Accelerator",
     "BestQuality",
+    "BootstrapResult",
     "ChinchillaModel",
     "CostModel",
     "CostOptimum",
+    "FitError",
+    "FitResult",
     "LifetimeCost",
     "LifetimeOptimum",
     "RatioGrid",
@@ -58,11 +76,14 @@ __all__ = [
     "__version__",
     "accelerator",
     "best_quality",
+    "bootstrap_law",
     "breakeven_requests",
     "chinchilla_optimal",
     "compute_optimal",
     "cost_optimal",
     "cost_ratio_grid",
+    "datasets",
+    "fit_law",
     "flop_ratio_grid",
     "lifetime_cost",
 ]
