@@ -115,3 +115,36 @@ def eq12_residual(law: Law, target: float, demand: float, tokens: float) -> floa
     p = b * (1.0 + beta / alpha) * tokens**-beta
     q = beta * b * demand / (3.0 * alpha) * tokens ** (-beta - 1.0)
     return abs(e - target + p + q) / max(target - e, p, q)
+
+
+def huber_lse_objective(
+    theta: tuple[float, float, float, float, float],
+    params: list[float],
+    tokens: list[float],
+    losses: list[float],
+    delta: float = 1e-3,
+) -> tuple[float, list[float]]:
+    """Summed Huber loss of `log(exp(a - alpha ln N) + exp(b - beta ln D) + exp(e)) - ln L`
+    and its gradient in (a, b, e, alpha, beta), written directly from the definitions."""
+    a, b, e, alpha, beta = theta
+    total = 0.0
+    grad = [0.0] * 5
+    for n, d, loss in zip(params, tokens, losses, strict=True):
+        u1 = a - alpha * math.log(n)
+        u2 = b - beta * math.log(d)
+        top = max(u1, u2, e)
+        z = math.exp(u1 - top) + math.exp(u2 - top) + math.exp(e - top)
+        r = top + math.log(z) - math.log(loss)
+        if abs(r) <= delta:
+            total += r * r / 2.0
+            slope = r
+        else:
+            total += delta * abs(r) - delta * delta / 2.0
+            slope = math.copysign(delta, r)
+        p1, p2, p3 = (math.exp(u - top) / z for u in (u1, u2, e))
+        grad[0] += slope * p1
+        grad[1] += slope * p2
+        grad[2] += slope * p3
+        grad[3] += -slope * p1 * math.log(n)
+        grad[4] += -slope * p2 * math.log(d)
+    return total, grad
