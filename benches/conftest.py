@@ -34,6 +34,12 @@ RATIOS = [
         "facade_scalar",
         "",
     ),
+    (
+        "fit, 45 grid starts: NumPy objective + scipy.minimize / scaleplan",
+        "numpy_scipy_45_starts",
+        "scaleplan_45_starts",
+        "",
+    ),
     ("100k: halley / newton", "halley_100k", "newton_100k", ""),
     ("100k: brent / newton", "brent_100k", "newton_100k", ""),
     ("100k: bisect / newton", "bisect_100k", "newton_100k", ""),

@@ -118,3 +118,44 @@ def test_bad_cost_arguments_are_one_line(args, message):
     assert r.returncode == 2 and r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], r.stderr
+
+
+def test_fit_dataset_and_csv(tmp_path):
+    data = json.loads(run("fit", "--dataset", "sardana2024", "--json").stdout)
+    assert data["points"] == 47 and data["beta"] == pytest.approx(0.234, abs=0.005)
+    runs = sp.datasets.sardana2024_runs(250)
+    path = tmp_path / "runs.csv"
+    rows = zip(runs.params, runs.tokens, runs.loss, strict=True)
+    lines = ["n,d,l"] + [f"{n},{d},{loss}" for n, d, loss in rows]
+    path.write_text("\n".join(lines))
+    out = run(
+        "fit",
+        str(path),
+        "--params-col",
+        "n",
+        "--tokens-col",
+        "d",
+        "--loss-col",
+        "l",
+        "--bootstrap",
+        "20",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    fitted = json.loads(out.stdout)
+    assert fitted["alpha"] == pytest.approx(0.131, abs=0.005)
+    assert set(fitted["intervals"]) == {"E", "A", "B", "alpha", "beta"}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["fit"], "give a CSV file or --dataset"),
+        (["fit", "/no/such.csv"], "cannot read /no/such.csv"),
+        (["fit", "--dataset", "gpt"], "invalid choice"),
+        (["fit", "--dataset", "chinchilla", "--workers", "0"], "--workers must be at least 1"),
+    ],
+)
+def test_bad_fit_arguments(args, message):
+    r = run(*args)
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1

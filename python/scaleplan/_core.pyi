@@ -1,5 +1,7 @@
 """Stubs for the Rust extension module (hand-written; checked by mypy.stubtest in CI)."""
 
+from typing import final
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -9,6 +11,7 @@ _Coeffs = tuple[_F, _F, _F, _F, _F]
 __all__ = [
     "METHODS",
     "PARALLEL_THRESHOLD",
+    "FitRuns",
     "__version__",
     "best_model",
     "chinchilla",
@@ -84,3 +87,17 @@ def best_model(
     demand_name: str = "inference_tokens",
     parallel: bool | None = None,
 ) -> tuple[_F, _F, _F, NDArray[np.uint32]]: ...
+
+@final
+class FitRuns:
+    """Training runs prepared for the Huber-LSE fitting objective (logs taken once)."""
+
+    def __new__(cls, params: _F, tokens: _F, loss: _F) -> FitRuns: ...
+    def __len__(self) -> int: ...
+    def objective(
+        self, theta: _F, delta: float = 1e-3, weights: _F | None = None
+    ) -> tuple[float, _F]: ...
+    def objective_batch(
+        self, thetas: NDArray[np.float64], delta: float = 1e-3, weights: _F | None = None
+    ) -> _F: ...
+    def residuals(self, theta: _F) -> _F: ...

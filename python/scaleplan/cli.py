@@ -4,6 +4,8 @@
     scaleplan chinchilla (--params N | --loss L | --compute C) [--json]
     scaleplan cost-optimal [--loss L | --chinchilla-params N] [--requests R] [hardware options]
     scaleplan best-quality --budget B (--inference-tokens D | --requests R) [--json]
+    scaleplan fit (FILE.csv --params-col C --tokens-col C --loss-col C | --dataset NAME)
+                  [--bootstrap N] [--seed S] [--workers W] [--json]
     scaleplan hardware [--json]
     scaleplan presets [--json]
 
@@ -269,6 +271,105 @@ def _best_quality(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return data, text
 
 
+def _read_csv(path: str, columns: Sequence[str]) -> dict[str, list[float]]:
+    import csv
+
+    try:
+        with open(path, newline="") as fh:
+            reader = csv.DictReader(fh)
+            names = reader.fieldnames or []
+            missing = [c for c in columns if c not in names]
+            if missing:
+                raise CliError(f"column {missing[0]!r} not in {path}; it has {', '.join(names)}")
+            rows = list(reader)
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    out: dict[str, list[float]] = {c: [] for c in columns}
+    for i, row in enumerate(rows, start=2):
+        for c in columns:
+            try:
+                out[c].append(float(row[c]))
+            except (TypeError, ValueError):
+                raise CliError(f"{path}, line {i}: {c} is not a number: {row[c]!r}") from None
+    return out
+
+
+def _fit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from . import datasets
+    from .fit import bootstrap_law, fit_law
+
+    if (args.file is None) == (args.dataset is None):
+        raise CliError("give a CSV file or --dataset, not both or neither")
+    if args.dataset is not None:
+        runs = (
+            datasets.chinchilla_runs()
+            if args.dataset == "chinchilla"
+            else datasets.sardana2024_runs(args.max_tokens_per_param)
+        )
+        table: Any = runs.as_dict()
+        cols = ("params", "tokens", "loss")
+        source = args.dataset
+    else:
+        cols = (args.params_col, args.tokens_col, args.loss_col)
+        table = _read_csv(args.file, cols)
+        source = args.file
+    if args.workers is not None and args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    kw = {"params_col": cols[0], "tokens_col": cols[1], "loss_col": cols[2]}
+    with ProcessPoolExecutor(args.workers) if args.workers else _no_executor() as ex:
+        if args.bootstrap:
+            b = bootstrap_law(table, n_resamples=args.bootstrap, seed=args.seed, executor=ex, **kw)
+            fit, intervals = b.fit, b.intervals
+        else:
+            fit, intervals = fit_law(table, executor=ex, **kw), None
+    law = fit.law
+    values = dict(zip(("E", "A", "B", "alpha", "beta"), law.coefficients, strict=True))
+    data: dict[str, Any] = {
+        "source": source,
+        "points": fit.n_points,
+        **values,
+        "objective": fit.objective,
+        "starts": fit.n_starts,
+        "converged": fit.n_converged,
+        "seconds": fit.seconds,
+    }
+    headers: tuple[str, ...] = ("coefficient", "value")
+    rows: list[tuple[str, ...]] = [(k, f"{v:.6g}") for k, v in values.items()]
+    if intervals is not None:
+        data["intervals"] = intervals
+        data["standard_errors"] = b.standard_errors
+        data["bootstrap_failed"] = b.n_failed
+        headers = ("coefficient", "value", "95% interval", "std. error")
+        rows = [
+            (
+                k,
+                f"{v:.6g}",
+                f"[{intervals[k][0]:.4g}, {intervals[k][1]:.4g}]",
+                f"{b.standard_errors[k]:.3g}",
+            )
+            for k, v in values.items()
+        ]
+    text = (
+        f"Loss law fitted to {fit.n_points} runs from {source} (Huber delta {fit.delta:g}, "
+        f"{fit.n_converged}/{fit.n_starts} starts converged, {fit.seconds:.1f} s)\n\n"
+        + _table(headers, rows)
+        + f"\n\nobjective (summed Huber loss): {fit.objective:.6g}"
+    )
+    return data, text
+
+
+class _no_executor:
+    """A context manager standing for 'run in this process'."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def _hardware(args: argparse.Namespace) -> tuple[Any, str]:
     data = {
         name: {
@@ -420,6 +521,37 @@ def _parser() -> argparse.ArgumentParser:
     hardware(best)
     common(best)
     best.set_defaults(run=_best_quality)
+
+    fp = sub.add_parser(
+        "fit",
+        help="fit a loss law to training runs (Chinchilla Approach 3)",
+        description="Huber-LSE fit by L-BFGS-B from the 4,500-point grid of Hoffmann et al.",
+    )
+    fp.add_argument("file", nargs="?", help="CSV file with one row per training run")
+    fp.add_argument("--params-col", default="params")
+    fp.add_argument("--tokens-col", default="tokens")
+    fp.add_argument("--loss-col", default="loss")
+    fp.add_argument(
+        "--dataset",
+        choices=("chinchilla", "sardana2024"),
+        help="a shipped data set instead of a file",
+    )
+    fp.add_argument(
+        "--max-tokens-per-param",
+        type=float,
+        help="with --dataset sardana2024: only runs up to this ratio",
+    )
+    fp.add_argument(
+        "--bootstrap",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also refit N resamples and report intervals",
+    )
+    fp.add_argument("--seed", type=int, default=0)
+    fp.add_argument("--workers", type=int, help="processes to spread the starts over")
+    fp.add_argument("--json", action="store_true")
+    fp.set_defaults(run=_fit)
 
     hw = sub.add_parser("hardware", help="list the accelerator catalogue")
     hw.add_argument("--json", action="store_true")
