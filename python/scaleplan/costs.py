@@ -24,7 +24,7 @@ from . import _core
 from ._arrays import as_float, broadcast, check_on_invalid, shaped
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
-from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, METHODS, _check_options
+from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 
 SECONDS_PER_HOUR = 3600.0
 # Mean prompt and completion lengths of LMSYS-Chat-1M (Zheng et al. 2023), used by the paper.
@@ -286,10 +286,7 @@ def cost_optimal(
     """
     costs = costs or CostModel()
     law = resolve_law(law)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    on_invalid = check_on_invalid(on_invalid)
-    tol, max_iter = _check_options(tol, max_iter)
+    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
     w_in, w_out = costs.demand_weights
     shape, cols = broadcast(
         loss=loss,

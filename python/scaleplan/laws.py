@@ -114,16 +114,13 @@ SARDANA2024_LE500 = PRESETS["sardana2024_le500"]
 SARDANA2024_ALL = PRESETS["sardana2024_all"]
 
 
-@dataclass(frozen=True)
-class ChinchillaModel:
-    """A training-only (Chinchilla-style) optimum: `params` N and `tokens` D, reaching
-    `loss`; `inference_tokens` (default 0) is the demand it is charged for in the FLOP
-    totals. Arrays when the inputs were arrays."""
+class FlopAccounting:
+    """FLOP totals of a model with `params` N, `tokens` D and `inference_tokens` D_inf
+    (shared by every result type that has those three fields)."""
 
     params: Any
     tokens: Any
-    loss: Any
-    inference_tokens: Any = 0.0
+    inference_tokens: Any
 
     @property
     def training_flops(self) -> Any:
@@ -142,6 +139,18 @@ class ChinchillaModel:
     @property
     def tokens_per_param(self) -> Any:
         return self.tokens / self.params
+
+
+@dataclass(frozen=True)
+class ChinchillaModel(FlopAccounting):
+    """A training-only (Chinchilla-style) optimum: `params` N and `tokens` D, reaching
+    `loss`; `inference_tokens` (default 0) is the demand it is charged for in the FLOP
+    totals. Arrays when the inputs were arrays."""
+
+    params: Any
+    tokens: Any
+    loss: Any
+    inference_tokens: Any = 0.0
 
 
 def chinchilla_optimal(

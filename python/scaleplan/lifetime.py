@@ -20,7 +20,14 @@ import numpy as np
 
 from . import _core
 from ._arrays import broadcast, check_on_invalid, is_real_scalar, shaped
-from .laws import CHINCHILLA, ChinchillaModel, ScalingLaw, chinchilla_optimal, resolve_law
+from .laws import (
+    CHINCHILLA,
+    ChinchillaModel,
+    FlopAccounting,
+    ScalingLaw,
+    chinchilla_optimal,
+    resolve_law,
+)
 
 METHODS: tuple[str, ...] = tuple(_core.METHODS)
 _new = object.__new__
@@ -30,7 +37,7 @@ MAX_ITER_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True)
-class LifetimeOptimum:
+class LifetimeOptimum(FlopAccounting):
     """The model that reaches `loss` with the fewest training + inference FLOPs.
 
     `params` (N) and `tokens` (D, training tokens) are floats for scalar inputs and arrays
@@ -74,24 +81,6 @@ class LifetimeOptimum:
         d["law"] = law
         d["method"] = method
         return self
-
-    @property
-    def training_flops(self) -> Any:
-        """`6 N D`."""
-        return 6.0 * self.params * self.tokens
-
-    @property
-    def inference_flops(self) -> Any:
-        """`2 N D_inf`."""
-        return 2.0 * self.params * self.inference_tokens
-
-    @property
-    def total_flops(self) -> Any:
-        return self.training_flops + self.inference_flops
-
-    @property
-    def tokens_per_param(self) -> Any:
-        return self.tokens / self.params
 
     @cached_property
     def chinchilla(self) -> ChinchillaModel:
@@ -152,10 +141,7 @@ def compute_optimal(
         )
         return LifetimeOptimum._of(n, d, loss, inference_tokens, it, ok, law, method)
     law = resolve_law(law)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    on_invalid = check_on_invalid(on_invalid)
-    tol, max_iter = _check_options(tol, max_iter)
+    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
     if on_invalid == "raise" and is_real_scalar(loss) and is_real_scalar(inference_tokens):
         if not law.is_batch:
             return compute_optimal(
@@ -182,6 +168,13 @@ def compute_optimal(
         law,
         method,
     )
+
+
+def solver_options(method: Any, tol: Any, max_iter: Any, on_invalid: Any) -> tuple[float, int, str]:
+    """Validated solver options shared by every entry point that runs the solver."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    return (*_check_options(tol, max_iter), check_on_invalid(on_invalid))
 
 
 def _check_options(tol: Any, max_iter: Any) -> tuple[float, int]:
