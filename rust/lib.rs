@@ -11,6 +11,7 @@ pub mod error;
 pub mod fit;
 pub mod law;
 pub mod lifetime;
+pub mod steptime;
 pub mod vmath;
 
 #[cfg(feature = "python")]

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::fit::{self, Runs, PARAMS};
 use crate::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
 use crate::lifetime::{optimum, optimum_batch, Buffers, Demand, Method, Options};
+use crate::steptime::{counts_batch, ShapeColumns};
 
 fn value_error(e: Error) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -341,6 +342,50 @@ fn lifetime_optimal_scalar(
     Ok((o.params, o.tokens, o.iterations, o.converged))
 }
 
+type CountArrays<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+/// (params, flops, memcpy elements, activation elements) of one training step per shape.
+/// `shape` holds 11 columns: vocab, d_model, n_layers, n_heads, head_dim, n_kv_heads, d_ff,
+/// gated, tied, seq_len, batch_size (each of length 1 or n).
+#[pyfunction]
+#[pyo3(signature = (shape, parallel=None))]
+fn step_counts<'py>(
+    py: Python<'py>,
+    shape: Vec<PyReadonlyArray1<'py, f64>>,
+    parallel: Option<bool>,
+) -> PyResult<CountArrays<'py>> {
+    if shape.len() != 11 {
+        return Err(PyValueError::new_err("shape must have 11 columns"));
+    }
+    let cols: Vec<&[f64]> = shape
+        .iter()
+        .zip(crate::steptime::FIELDS)
+        .map(|(a, name)| slice(name, a))
+        .collect::<PyResult<_>>()?;
+    let n = rows(&cols);
+    let data: [&[f64]; 11] = cols
+        .try_into()
+        .map_err(|_| PyValueError::new_err("shape must have 11 columns"))?;
+    let out = py.detach(|| {
+        let shapes = ShapeColumns::new(data, n)?;
+        let (mut p, mut f, mut m, mut a) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        counts_batch(&shapes, parallel, ((&mut p, &mut f), (&mut m, &mut a)))?;
+        Ok((p, f, m, a))
+    });
+    let (p, f, m, a) = out.map_err(value_error)?;
+    Ok((
+        p.into_pyarray(py),
+        f.into_pyarray(py),
+        m.into_pyarray(py),
+        a.into_pyarray(py),
+    ))
+}
+
 /// Training runs prepared for the Huber-LSE fitting objective (logs taken once).
 #[pyclass(frozen, name = "FitRuns", module = "scaleplan._core")]
 struct FitRuns {
@@ -445,5 +490,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cost_optimal, m)?)?;
     m.add_function(wrap_pyfunction!(best_model, m)?)?;
     m.add_class::<FitRuns>()?;
+    m.add_function(wrap_pyfunction!(step_counts, m)?)?;
     Ok(())
 }

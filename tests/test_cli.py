@@ -159,3 +159,49 @@ def test_fit_dataset_and_csv(tmp_path):
 def test_bad_fit_arguments(args, message):
     r = run(*args)
     assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_step_time_and_best_shapes():
+    data = json.loads(
+        run(
+            "step-time",
+            "--d-model",
+            "4096",
+            "--n-layers",
+            "32",
+            "--d-ff",
+            "11008",
+            "--seq-len",
+            "4096",
+            "--batch-size",
+            "1",
+            "--hours",
+            "24",
+            "--json",
+        ).stdout
+    )
+    assert data["params"] == pytest.approx(6.74e9, rel=0.005)
+    assert data["loss"] > 1.69 and data["step_seconds"] > 0
+    best = json.loads(
+        run("best-shapes", "--hours", "24", "--max-params", "2e9", "--top", "3", "--json").stdout
+    )
+    assert len(best["best"]) == 3 and all(b["params"] <= 2e9 for b in best["best"])
+    measured = run("best-shapes", "--hours", "1", "--measured", "--vocab", "4096")
+    assert measured.returncode == 0 and "fitted to 72 measured steps" in measured.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["step-time", "--d-model", "100", "--n-layers", "2", "--n-heads", "3"],
+            "n_heads must divide",
+        ),
+        (["step-time", "--d-model", "0", "--n-layers", "2"], "d_model must be a positive integer"),
+        (["best-shapes", "--hours", "-1"], "--hours must be > 0"),
+        (["best-shapes", "--hours", "1", "--mfu", "2"], "--mfu must be in (0, 1]"),
+    ],
+)
+def test_bad_step_time_arguments(args, message):
+    r = run(*args)
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -20,6 +20,7 @@ __all__ = [
     "lifetime_optimal_scalar",
     "loss",
     "presets",
+    "step_counts",
 ]
 
 __version__: str
@@ -87,6 +88,7 @@ def best_model(
     demand_name: str = "inference_tokens",
     parallel: bool | None = None,
 ) -> tuple[_F, _F, _F, NDArray[np.uint32]]: ...
+def step_counts(shape: list[_F], parallel: bool | None = None) -> tuple[_F, _F, _F, _F]: ...
 
 @final
 class FitRuns:

@@ -148,3 +148,63 @@ def huber_lse_objective(
         grad[3] += -slope * p1 * math.log(n)
         grad[4] += -slope * p2 * math.log(d)
     return total, grad
+
+
+def step_counts(
+    vocab: int,
+    d_model: int,
+    n_layers: int,
+    n_heads: int,
+    head_dim: int,
+    n_kv_heads: int,
+    d_ff: int,
+    gated: bool,
+    tied: bool,
+    seq_len: int,
+    batch_size: int,
+) -> tuple[float, float, float, float]:
+    """(params, flops, memcpy elements, activation elements) of one training step, built
+    op by op from a list of (flops, elements read, elements written) the way the forward
+    pass runs; backward is twice the forward, Adam moves 8 elements per parameter."""
+    t = batch_size * seq_len
+    q, kv = n_heads * head_dim, n_kv_heads * head_dim
+    up_width = (2 if gated else 1) * d_ff
+    scores = batch_size * n_heads * seq_len * seq_len
+
+    def matmul(rows: int, inner: int, cols: int) -> tuple[float, float, float]:
+        return 2.0 * rows * inner * cols, rows * inner + inner * cols, rows * cols
+
+    def elementwise(inputs: float, outputs: float) -> tuple[float, float, float]:
+        return 0.0, inputs, outputs
+
+    layer = [
+        elementwise(t * d_model + d_model, t * d_model),  # attention RMSNorm
+        matmul(t, d_model, q + 2 * kv),  # Q, K, V
+        (2.0 * scores * head_dim, t * q + t * kv, scores),  # Q K^T
+        elementwise(scores, scores),  # softmax
+        (2.0 * scores * head_dim, scores + t * kv, t * q),  # P V
+        matmul(t, q, d_model),  # output projection
+        elementwise(2 * t * d_model, t * d_model),  # residual
+        elementwise(t * d_model + d_model, t * d_model),  # MLP RMSNorm
+        matmul(t, d_model, up_width),  # up (and gate)
+        elementwise(up_width * t, t * d_ff),  # activation (times gate)
+        matmul(t, d_ff, d_model),  # down
+        elementwise(2 * t * d_model, t * d_model),  # residual
+    ]
+    head = [
+        elementwise(t * d_model, t * d_model),  # embedding gather
+        elementwise(t * d_model + d_model, t * d_model),  # final RMSNorm
+        matmul(t, d_model, vocab),  # logits
+        elementwise(t * vocab, t * vocab + t),  # softmax cross-entropy
+    ]
+    forward = [op for _ in range(n_layers) for op in layer] + head
+    flops = 3.0 * sum(op[0] for op in forward)
+    params = float(
+        n_layers
+        * (d_model * (q + 2 * kv) + q * d_model + (up_width + d_ff) * d_model + 2 * d_model)
+        + (1 if tied else 2) * vocab * d_model
+        + d_model
+    )
+    moved = 3.0 * sum(op[1] + op[2] for op in forward) + 8.0 * params
+    kept = float(sum(op[2] for op in forward))
+    return params, flops, moved, kept

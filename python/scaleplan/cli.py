@@ -6,6 +6,8 @@
     scaleplan best-quality --budget B (--inference-tokens D | --requests R) [--json]
     scaleplan fit (FILE.csv --params-col C --tokens-col C --loss-col C | --dataset NAME)
                   [--bootstrap N] [--seed S] [--workers W] [--json]
+    scaleplan step-time --d-model D --n-layers L [--n-heads H ...] [--gpu G --precision P]
+    scaleplan best-shapes --hours H [--gpu G --precision P --mfu M] [--max-params N] [--json]
     scaleplan hardware [--json]
     scaleplan presets [--json]
 
@@ -370,6 +372,117 @@ class _no_executor:
         return None
 
 
+def _time_model(args: argparse.Namespace) -> Any:
+    from .steptime import StepTimeModel
+
+    if args.measured:
+        from .measure import load_measurements
+        from .steptime import fit_step_time
+
+        shapes, seconds = load_measurements()
+        return fit_step_time(shapes, seconds).model
+    if not 0 < args.mfu <= 1:
+        raise CliError(f"--mfu must be in (0, 1]; got {args.mfu}")
+    return StepTimeModel.from_hardware(args.gpu, args.precision, mfu=args.mfu)
+
+
+def _step_time(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from .steptime import TransformerShape, loss_in_budget, step_counts
+
+    shape = TransformerShape(
+        d_model=args.d_model,
+        n_layers=args.n_layers,
+        n_heads=args.n_heads,
+        head_dim=args.head_dim,
+        n_kv_heads=args.n_kv_heads,
+        d_ff=args.d_ff,
+        vocab=args.vocab,
+        gated=not args.plain_mlp,
+        tied=args.tied,
+        seq_len=args.seq_len,
+        batch_size=args.batch_size,
+    )
+    model = _time_model(args)
+    c = step_counts(shape)
+    seconds = model.predict(shape)
+    data: dict[str, Any] = {
+        "params": c.params,
+        "flops": c.flops,
+        "memcpy_bytes": c.memcpy_bytes(model.bytes_per_element),
+        "memory_bytes": c.memory_bytes(model.bytes_per_element),
+        "step_seconds": seconds,
+        "time_model": model.source,
+    }
+    rows = [
+        ("parameters", _si(c.params)),
+        ("FLOPs per step", f"{c.flops:.3g}"),
+        ("bytes moved per step", f"{data['memcpy_bytes']:.3g}"),
+        ("training memory (bytes)", f"{data['memory_bytes']:.3g}"),
+        ("seconds per step", f"{seconds:.4g}"),
+    ]
+    if args.hours:
+        r = loss_in_budget(shape, args.hours * 3600.0, law=_law(args.law), time_model=model)
+        data |= {"budget_hours": args.hours, "tokens": r.tokens, "loss": r.loss}
+        rows += [(f"tokens in {args.hours:g} h", _si(r.tokens)), ("loss reached", f"{r.loss:.4f}")]
+    return data, _table((f"Step time ({model.source})", "value"), rows)
+
+
+def _best_shapes(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from .steptime import best_shapes, shape_grid
+
+    if not args.hours > 0:
+        raise CliError(f"--hours must be > 0; got {args.hours}")
+    model = _time_model(args)
+    grid = shape_grid(
+        vocab=float(args.vocab), seq_len=float(args.seq_len), batch_size=float(args.batch_size)
+    )
+    r = best_shapes(
+        args.hours * 3600.0,
+        law=_law(args.law),
+        time_model=model,
+        candidates=grid,
+        max_params=args.max_params,
+        max_memory_bytes=args.max_memory,
+        top=args.top,
+    )
+    rows = []
+    items = []
+    for i in range(len(r.result.loss)):
+        sh = {k: int(v[i]) for k, v in r.shapes.items()}
+        items.append(
+            sh
+            | {
+                "loss": float(r.result.loss[i]),
+                "params": float(r.result.params[i]),
+                "tokens": float(r.result.tokens[i]),
+            }
+        )
+        rows.append(
+            (
+                str(sh["d_model"]),
+                str(sh["n_layers"]),
+                str(sh["n_heads"]),
+                f"{sh['d_ff'] / sh['d_model']:.2g}",
+                _si(r.result.params[i]),
+                _si(r.result.tokens[i]),
+                f"{r.result.loss[i]:.4f}",
+            )
+        )
+    data = {
+        "hours": args.hours,
+        "time_model": model.source,
+        "considered": r.considered,
+        "feasible": r.feasible,
+        "best": items,
+    }
+    text = (
+        f"Best of {r.feasible} feasible shapes ({r.considered} considered) for "
+        f"{args.hours:g} h on {model.source}\n\n"
+        + _table(("d_model", "layers", "heads", "d_ff/d", "params", "tokens", "loss"), rows)
+    )
+    return data, text
+
+
 def _hardware(args: argparse.Namespace) -> tuple[Any, str]:
     data = {
         name: {
@@ -552,6 +665,42 @@ def _parser() -> argparse.ArgumentParser:
     fp.add_argument("--workers", type=int, help="processes to spread the starts over")
     fp.add_argument("--json", action="store_true")
     fp.set_defaults(run=_fit)
+
+    def timing(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--gpu", default="h100-sxm", choices=list(ACCELERATORS))
+        sp.add_argument("--precision", default="bf16", choices=PRECISIONS)
+        sp.add_argument("--mfu", type=float, default=0.5, help="fraction of peak FLOP/s reached")
+        sp.add_argument(
+            "--measured",
+            action="store_true",
+            help="use the step-time model fitted to the shipped CPU measurements",
+        )
+        sp.add_argument("--vocab", type=int, default=32000)
+        sp.add_argument("--seq-len", type=int, default=2048)
+        sp.add_argument("--batch-size", type=int, default=8)
+        sp.add_argument("--law", default="chinchilla")
+        sp.add_argument("--json", action="store_true")
+
+    st = sub.add_parser("step-time", help="params, FLOPs, memory traffic and time of one step")
+    st.add_argument("--d-model", type=int, required=True)
+    st.add_argument("--n-layers", type=int, required=True)
+    st.add_argument("--n-heads", type=int, default=32)
+    st.add_argument("--head-dim", type=int)
+    st.add_argument("--n-kv-heads", type=int)
+    st.add_argument("--d-ff", type=int)
+    st.add_argument("--plain-mlp", action="store_true", help="two-matrix MLP instead of gated")
+    st.add_argument("--tied", action="store_true", help="tie input and output embeddings")
+    st.add_argument("--hours", type=float, help="also the loss reached in this budget")
+    timing(st)
+    st.set_defaults(run=_step_time)
+
+    bs = sub.add_parser("best-shapes", help="lowest-loss shapes for a wall-clock budget")
+    bs.add_argument("--hours", type=float, required=True)
+    bs.add_argument("--max-params", type=float)
+    bs.add_argument("--max-memory", type=float, help="training memory limit in bytes")
+    bs.add_argument("--top", type=int, default=10)
+    timing(bs)
+    bs.set_defaults(run=_best_shapes)
 
     hw = sub.add_parser("hardware", help="list the accelerator catalogue")
     hw.add_argument("--json", action="store_true")

@@ -1,0 +1,416 @@
+"""Step time of a transformer shape and the best loss reachable in a wall-clock budget
+(after "Time Matters", seed 003).
+
+`TIME = c_flop * FLOPS + c_mem * MEMCPY_BYTES + c_0` per training step, with FLOPS and
+memory traffic counted from the shape by the Rust core (`rust/steptime.rs` states every
+term). In a budget of `seconds`, a shape trains on `seconds / TIME * batch * seq` tokens and
+reaches `L(PARAMS, tokens)`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _core
+from ._arrays import as_float
+from .hardware import Accelerator, accelerator
+from .laws import CHINCHILLA, ScalingLaw, resolve_law
+
+FIELDS = (
+    "vocab",
+    "d_model",
+    "n_layers",
+    "n_heads",
+    "head_dim",
+    "n_kv_heads",
+    "d_ff",
+    "gated",
+    "tied",
+    "seq_len",
+    "batch_size",
+)
+# Adam with fp32 master weights and moments: 2 (bf16 weights) + 4 + 4 + 4 + 2 (gradient).
+OPTIMIZER_BYTES_PER_PARAM = 16
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class TransformerShape:
+    """A decoder-only transformer and its training batch.
+
+    `head_dim` defaults to `d_model / n_heads` (which must divide), `n_kv_heads` to
+    `n_heads` (it must divide `n_heads`), `d_ff` to `4 * d_model`.
+    """
+
+    d_model: int
+    n_layers: int
+    n_heads: int
+    vocab: int = 32000
+    head_dim: int | None = None
+    n_kv_heads: int | None = None
+    d_ff: int | None = None
+    gated: bool = True
+    tied: bool = False
+    seq_len: int = 2048
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        for name in ("d_model", "n_layers", "n_heads", "vocab", "seq_len", "batch_size"):
+            _positive_int(name, getattr(self, name))
+        if self.head_dim is None:
+            if self.d_model % self.n_heads:
+                raise ValueError(
+                    f"n_heads must divide d_model when head_dim is not given; got "
+                    f"d_model={self.d_model}, n_heads={self.n_heads}"
+                )
+            set_(self, "head_dim", self.d_model // self.n_heads)
+        set_(self, "head_dim", _positive_int("head_dim", self.head_dim))
+        if self.n_kv_heads is None:
+            set_(self, "n_kv_heads", self.n_heads)
+        set_(self, "n_kv_heads", _positive_int("n_kv_heads", self.n_kv_heads))
+        if self.n_heads % self.n_kv_heads:  # type: ignore[operator]
+            raise ValueError(
+                f"n_kv_heads must divide n_heads; got n_kv_heads={self.n_kv_heads}, "
+                f"n_heads={self.n_heads}"
+            )
+        set_(
+            self,
+            "d_ff",
+            _positive_int("d_ff", 4 * self.d_model if self.d_ff is None else self.d_ff),
+        )
+        for name in ("gated", "tied"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
+
+    def columns(self) -> list[NDArray[np.float64]]:
+        return [np.array([float(getattr(self, f))]) for f in FIELDS]
+
+
+ShapeLike = TransformerShape | Sequence[TransformerShape] | Mapping[str, Any]
+
+
+def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[int, ...]]:
+    """The 11 columns the Rust kernel takes, and the result shape.
+
+    Accepts one `TransformerShape`, a sequence of them, or a mapping from field name to
+    arrays (broadcast together; missing fields take `TransformerShape`'s defaults except
+    head_dim, which defaults to d_model / n_heads) for vectorised grids.
+    """
+    if isinstance(shapes, TransformerShape):
+        return shapes.columns(), ()
+    if isinstance(shapes, Mapping):
+        unknown = set(shapes) - set(FIELDS)
+        if unknown:
+            raise ValueError(
+                f"unknown shape field {sorted(unknown)[0]!r}; fields: {', '.join(FIELDS)}"
+            )
+        given = {k: as_float(k, v) for k, v in shapes.items()}
+        for k in ("d_model", "n_layers", "n_heads"):
+            if k not in given:
+                raise ValueError(f"shape field {k!r} is required")
+        defaults = {f.name: f.default for f in fields(TransformerShape) if f.name in FIELDS}
+        cols = dict(given)
+        cols.setdefault("head_dim", given["d_model"] / given["n_heads"])
+        cols.setdefault("n_kv_heads", given["n_heads"])
+        cols.setdefault("d_ff", 4.0 * given["d_model"])
+        for k in FIELDS:
+            if k not in cols:
+                cols[k] = np.asarray(float(defaults[k]))
+        arrays = np.broadcast_arrays(*(np.asarray(cols[k], dtype=float) for k in FIELDS))
+        shape = arrays[0].shape
+        return [np.ascontiguousarray(a).reshape(-1) for a in arrays], shape
+    items = list(shapes)
+    if not all(isinstance(s, TransformerShape) for s in items):
+        raise ValueError("shapes must be a TransformerShape, a sequence of them, or a mapping")
+    if not items:
+        return [np.zeros(0) for _ in FIELDS], (0,)
+    return [np.array([float(getattr(s, f)) for s in items]) for f in FIELDS], (len(items),)
+
+
+@dataclass(frozen=True)
+class StepCounts:
+    """Per training step: parameters, FLOPs (forward + backward), elements moved (forward,
+    backward, optimizer) and activation elements kept for the backward pass."""
+
+    params: Any
+    flops: Any
+    memcpy_elements: Any
+    activation_elements: Any
+
+    def memcpy_bytes(self, bytes_per_element: float = 2.0) -> Any:
+        return self.memcpy_elements * bytes_per_element
+
+    def memory_bytes(self, bytes_per_element: float = 2.0) -> Any:
+        """Training memory: parameters with Adam state (16 bytes each) plus activations."""
+        return (
+            OPTIMIZER_BYTES_PER_PARAM * self.params + bytes_per_element * self.activation_elements
+        )
+
+
+def _shaped(a: NDArray[np.float64], shape: tuple[int, ...]) -> Any:
+    return a[0].item() if shape == () else a.reshape(shape)
+
+
+def step_counts(shapes: ShapeLike) -> StepCounts:
+    """PARAMS, FLOPS and MEMCPYS of one training step for each shape (Rust, vectorised)."""
+    cols, shape = shape_columns(shapes)
+    p, f, m, a = _core.step_counts(cols)
+    return StepCounts(*(_shaped(x, shape) for x in (p, f, m, a)))
+
+
+@dataclass(frozen=True)
+class StepTimeModel:
+    """`seconds per step = c_flop * FLOPs + c_mem * bytes moved + c_0`."""
+
+    c_flop: float
+    c_mem: float
+    c_0: float = 0.0
+    bytes_per_element: float = 2.0
+    source: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("c_flop", "c_mem", "c_0"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < np.inf:
+                raise ValueError(f"{name} must be a finite number >= 0; got {v!r}")
+        if not self.bytes_per_element > 0:
+            raise ValueError(f"bytes_per_element must be > 0; got {self.bytes_per_element!r}")
+
+    @classmethod
+    def from_hardware(
+        cls, gpu: Accelerator | str, precision: str = "bf16", *, mfu: float = 1.0
+    ) -> StepTimeModel:
+        """The roofline before any measurement: `1 / (mfu * peak)` per FLOP, `1 / bandwidth`
+        per byte, no overhead (both terms added: nothing overlaps, a pessimistic bound)."""
+        acc = accelerator(gpu)
+        if not 0 < mfu <= 1:
+            raise ValueError(f"mfu must be in (0, 1]; got {mfu!r}")
+        bytes_per = 1.0 if precision in ("fp8", "int8") else 2.0
+        return cls(
+            1.0 / (mfu * acc.peak(precision)),
+            1.0 / acc.memory_bandwidth,
+            0.0,
+            bytes_per,
+            source=f"roofline {acc.name} {precision}",
+        )
+
+    def predict(self, shapes: ShapeLike) -> Any:
+        """Seconds per training step of each shape."""
+        c = step_counts(shapes)
+        return (
+            self.c_flop * c.flops + self.c_mem * c.memcpy_bytes(self.bytes_per_element) + self.c_0
+        )
+
+
+@dataclass(frozen=True)
+class StepTimeFit:
+    """A fitted model and how well each explanation fits (R², same data)."""
+
+    model: StepTimeModel
+    r2_flops: float
+    r2_memory: float
+    r2_both: float
+    n_points: int
+
+
+def _nnls_r2(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[NDArray[np.float64], float]:
+    from scipy.optimize import nnls
+
+    # Scale columns so NNLS sees numbers near 1; undo afterwards.
+    scale = np.maximum(np.abs(x).max(axis=0), 1e-300)
+    coef, _ = nnls(x / scale, y)
+    coef = coef / scale
+    resid = y - x @ coef
+    r2 = 1.0 - float(resid @ resid) / float(((y - y.mean()) ** 2).sum())
+    return coef, r2
+
+
+def fit_step_time(
+    shapes: ShapeLike, measured_seconds: Any, *, bytes_per_element: float = 2.0
+) -> StepTimeFit:
+    """Non-negative least squares of measured step times on FLOPs, bytes moved and a
+    constant; also the R² of FLOPs alone and of memory traffic alone (with a constant)."""
+    c = step_counts(shapes)
+    y = np.ravel(as_float("measured_seconds", measured_seconds))
+    flops = np.ravel(c.flops)
+    mem = np.ravel(c.memcpy_bytes(bytes_per_element))
+    if len(y) != len(flops):
+        raise ValueError(f"measured_seconds has {len(y)} values for {len(flops)} shapes")
+    if len(y) < 4 or not np.all(np.isfinite(y) & (y > 0)):
+        raise ValueError("measured_seconds must hold at least 4 finite times > 0")
+    one = np.ones_like(y)
+    _, r2_f = _nnls_r2(np.column_stack([flops, one]), y)
+    _, r2_m = _nnls_r2(np.column_stack([mem, one]), y)
+    coef, r2_b = _nnls_r2(np.column_stack([flops, mem, one]), y)
+    model = StepTimeModel(
+        float(coef[0]),
+        float(coef[1]),
+        float(coef[2]),
+        bytes_per_element,
+        source=f"fitted to {len(y)} measured steps",
+    )
+    return StepTimeFit(model, r2_f, r2_m, r2_b, len(y))
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    """What a shape reaches in a wall-clock budget."""
+
+    loss: Any
+    params: Any
+    tokens: Any
+    steps: Any
+    step_seconds: Any
+    memory_bytes: Any
+
+
+def loss_in_budget(
+    shapes: ShapeLike,
+    seconds: float,
+    *,
+    law: ScalingLaw | str = CHINCHILLA,
+    time_model: StepTimeModel | None = None,
+) -> BudgetResult:
+    """`tokens = seconds / TIME * batch * seq`, `loss = L(PARAMS, tokens)` for each shape."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not 0 < seconds < np.inf
+    ):
+        raise ValueError(f"seconds must be a finite number > 0; got {seconds!r}")
+    law = resolve_law(law)
+    model = time_model or StepTimeModel.from_hardware("h100-sxm", "bf16", mfu=0.5)
+    cols, shape = shape_columns(shapes)
+    p, f, m, a = _core.step_counts(cols)
+    step = model.c_flop * f + model.c_mem * m * model.bytes_per_element + model.c_0
+    steps = seconds / step
+    tokens = steps * cols[FIELDS.index("batch_size")] * cols[FIELDS.index("seq_len")]
+    loss = law.loss(p, tokens)
+    memory = OPTIMIZER_BYTES_PER_PARAM * p + model.bytes_per_element * a
+    return BudgetResult(
+        *(
+            _shaped(np.broadcast_to(x, p.shape), shape)
+            for x in (loss, p, tokens, steps, step, memory)
+        )
+    )
+
+
+def shape_grid(
+    d_model: Iterable[int] = (256, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192),
+    n_layers: Iterable[int] = (2, 4, 6, 8, 12, 16, 24, 32, 48, 64),
+    n_heads: Iterable[int] = (4, 8, 16, 32, 64),
+    mlp_ratio: Iterable[float] = (1.0, 2.0, 8 / 3, 4.0),
+    **fixed: Any,
+) -> dict[str, NDArray[np.float64]]:
+    """A Cartesian grid of shapes as columns (heads that do not divide the width dropped)."""
+    rows = [
+        (d, L, h, round(d * r))
+        for d, L, h, r in itertools.product(d_model, n_layers, n_heads, mlp_ratio)
+        if d % h == 0
+    ]
+    grid = np.array(rows, dtype=float)
+    cols = {
+        "d_model": grid[:, 0],
+        "n_layers": grid[:, 1],
+        "n_heads": grid[:, 2],
+        "d_ff": grid[:, 3],
+    }
+    return {**cols, **{k: np.asarray(v, dtype=float) for k, v in fixed.items()}}
+
+
+@dataclass(frozen=True)
+class ShapeRanking:
+    """The best shapes for a budget, best first."""
+
+    shapes: dict[str, NDArray[np.float64]]
+    result: BudgetResult
+    considered: int
+    feasible: int
+
+
+def best_shapes(
+    seconds: float,
+    *,
+    law: ScalingLaw | str = CHINCHILLA,
+    time_model: StepTimeModel | None = None,
+    candidates: Mapping[str, Any] | None = None,
+    max_params: float | None = None,
+    params: float | None = None,
+    params_tolerance: float = 0.1,
+    max_memory_bytes: float | None = None,
+    top: int = 10,
+) -> ShapeRanking:
+    """The `top` lowest-loss shapes for a wall-clock budget, among `candidates` (columns as
+    `shape_grid` returns; default `shape_grid()`), optionally with at most `max_params`,
+    within `params_tolerance` of `params`, or at most `max_memory_bytes` of training memory."""
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ValueError(f"top must be a positive integer; got {top!r}")
+    cand = dict(candidates) if candidates is not None else shape_grid()
+    r = loss_in_budget(cand, seconds, law=law, time_model=time_model)
+    loss = np.atleast_1d(np.asarray(r.loss, dtype=float))
+    ok = np.isfinite(loss)
+    p = np.atleast_1d(r.params)
+    if max_params is not None:
+        ok &= p <= max_params
+    if params is not None:
+        ok &= np.abs(p / params - 1.0) <= params_tolerance
+    if max_memory_bytes is not None:
+        ok &= np.atleast_1d(r.memory_bytes) <= max_memory_bytes
+    idx = np.flatnonzero(ok)
+    order = idx[np.argsort(loss[idx], kind="stable")[:top]]
+    full, _ = shape_columns(cand)
+    chosen = {
+        k: full[i][order] if len(full[i]) > 1 else np.repeat(full[i], len(order))
+        for i, k in enumerate(FIELDS)
+    }
+    pick = lambda x: np.atleast_1d(x)[order]  # noqa: E731
+    result = BudgetResult(*(pick(getattr(r, f.name)) for f in fields(BudgetResult)))
+    return ShapeRanking(chosen, result, len(loss), int(ok.sum()))
+
+
+def heldout_r2(
+    shapes: ShapeLike,
+    measured_seconds: Any,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    bytes_per_element: float = 2.0,
+) -> dict[str, float]:
+    """K-fold cross-validated R² of the FLOPs-only, memory-only and combined time models:
+    each fold's times are predicted by NNLS fitted on the other folds."""
+    c = step_counts(shapes)
+    y = np.ravel(as_float("measured_seconds", measured_seconds))
+    flops = np.ravel(c.flops)
+    mem = np.ravel(c.memcpy_bytes(bytes_per_element))
+    if len(y) != len(flops) or len(y) < 2 * folds:
+        raise ValueError(f"need one time per shape and at least {2 * folds} shapes")
+    one = np.ones_like(y)
+    designs = {
+        "flops": np.column_stack([flops, one]),
+        "memory": np.column_stack([mem, one]),
+        "both": np.column_stack([flops, mem, one]),
+    }
+    order = np.random.default_rng(seed).permutation(len(y))
+    pred = {k: np.zeros_like(y) for k in designs}
+    from scipy.optimize import nnls
+
+    for test in np.array_split(order, folds):
+        train = np.setdiff1d(order, test)
+        for k, x in designs.items():
+            scale = np.abs(x[train]).max(axis=0)
+            coef, _ = nnls(x[train] / scale, y[train])
+            pred[k][test] = (x[test] / scale) @ coef
+    total = float(((y - y.mean()) ** 2).sum())
+    return {k: 1.0 - float(((y - p) ** 2).sum()) / total for k, p in pred.items()}

@@ -1,0 +1,365 @@
+//! Parameters, FLOPs and memory traffic of one training step of a decoder-only transformer
+//! (after "Time Matters", seed 003), from its shape alone. The accounting is ours; every term
+//! is stated where it is added.
+//!
+//! Conventions: `T = batch * seq` tokens per step; a matmul of an `m x k` by a `k x n`
+//! matrix costs `2 m k n` FLOPs and moves `m k + k n` elements in and `m n` out; an
+//! elementwise op moves each operand in and its result out; nothing is fused. Backward is
+//! twice the forward in both FLOPs and traffic; Adam moves 8 elements per parameter.
+
+use crate::batch::{drive, use_parallel, Column};
+use crate::error::{Error, Result};
+
+/// One transformer shape. Sizes are counts (validated as positive integers).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shape {
+    pub vocab: f64,
+    pub d_model: f64,
+    pub n_layers: f64,
+    pub n_heads: f64,
+    pub head_dim: f64,
+    pub n_kv_heads: f64,
+    pub d_ff: f64,
+    /// Gated MLP (SwiGLU/GeGLU: three matrices) or plain (two).
+    pub gated: bool,
+    /// Output projection shares the embedding matrix.
+    pub tied: bool,
+    pub seq_len: f64,
+    pub batch_size: f64,
+}
+
+/// What one training step of a shape costs.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Counts {
+    pub params: f64,
+    /// Forward + backward FLOPs per step.
+    pub flops: f64,
+    /// Elements read and written per step (forward, backward, optimizer).
+    pub memcpy_elements: f64,
+    /// Elements the forward writes and backward needs (activations kept, no recomputation).
+    pub activation_elements: f64,
+}
+
+impl Shape {
+    /// The parameter count N.
+    ///
+    /// ```
+    /// use _core::steptime::Shape;
+    /// let llama2_7b = Shape { vocab: 32000.0, d_model: 4096.0, n_layers: 32.0, n_heads: 32.0,
+    ///     head_dim: 128.0, n_kv_heads: 32.0, d_ff: 11008.0, gated: true, tied: false,
+    ///     seq_len: 4096.0, batch_size: 1.0 };
+    /// assert!((llama2_7b.params() / 6.74e9 - 1.0).abs() < 0.005);
+    /// ```
+    pub fn params(&self) -> f64 {
+        let d = self.d_model;
+        let q_width = self.n_heads * self.head_dim;
+        let kv_width = self.n_kv_heads * self.head_dim;
+        // Attention: Q, K, V projections and the output projection (no biases).
+        let attention = d * q_width + 2.0 * d * kv_width + q_width * d;
+        let mlp = self.mlp_matrices() * d * self.d_ff;
+        // Two RMSNorm weight vectors per layer.
+        let norms = 2.0 * d;
+        let per_layer = attention + mlp + norms;
+        let embeddings = if self.tied { 1.0 } else { 2.0 } * self.vocab * d;
+        // Final norm before the logits.
+        self.n_layers * per_layer + embeddings + d
+    }
+
+    fn mlp_matrices(&self) -> f64 {
+        if self.gated {
+            3.0
+        } else {
+            2.0
+        }
+    }
+
+    /// Parameters, FLOPs and traffic of one step.
+    pub fn counts(&self) -> Counts {
+        let d = self.d_model;
+        let t = self.batch_size * self.seq_len;
+        let q_width = self.n_heads * self.head_dim;
+        let kv_width = self.n_kv_heads * self.head_dim;
+        let qkv_width = q_width + 2.0 * kv_width;
+        let k = self.mlp_matrices() - 1.0; // up (and gate) projections
+        let scores = self.batch_size * self.n_heads * self.seq_len * self.seq_len;
+
+        // Forward FLOPs of one layer: the four projections and the MLP as matmuls over T
+        // tokens, and attention's two S x S products per head (QK^T and PV), causal mask
+        // not exploited.
+        let layer_matmul_params = d * qkv_width + q_width * d + self.mlp_matrices() * d * self.d_ff;
+        let layer_flops = 2.0 * t * layer_matmul_params + 4.0 * scores * self.head_dim;
+        // Logits: T x d by d x V.
+        let logit_flops = 2.0 * t * d * self.vocab;
+        let forward_flops = self.n_layers * layer_flops + logit_flops;
+
+        // Forward traffic of one layer, op by op (reads + writes).
+        let norm = t * d + d + t * d; // RMSNorm: x and weight in, y out
+        let qkv = t * d + d * qkv_width + t * qkv_width; // fused Q, K, V projection
+        let qk = t * q_width + t * kv_width + scores; // scores = Q K^T
+        let softmax = 2.0 * scores; // scores in, probabilities out
+        let pv = scores + t * kv_width + t * q_width; // probabilities times V
+        let out_proj = t * q_width + q_width * d + t * d;
+        let residual = 3.0 * t * d; // two inputs, one output
+        let up = t * d + k * d * self.d_ff + k * t * self.d_ff;
+        let activation = k * t * self.d_ff + t * self.d_ff; // (gate, up) in, activated out
+        let down = t * self.d_ff + self.d_ff * d + t * d;
+        let layer_traffic = 2.0 * norm
+            + qkv
+            + qk
+            + softmax
+            + pv
+            + out_proj
+            + 2.0 * residual
+            + up
+            + activation
+            + down;
+        // What each layer writes (kept for the backward pass).
+        let layer_writes = 2.0 * t * d
+            + t * qkv_width
+            + 2.0 * scores
+            + t * q_width
+            + t * d
+            + 2.0 * t * d
+            + k * t * self.d_ff
+            + t * self.d_ff
+            + t * d;
+        // Embedding gather, final norm, logits, and the softmax cross-entropy (logits in,
+        // probabilities out for the backward, one loss per token).
+        let embed = 2.0 * t * d;
+        let logits = t * d + d * self.vocab + t * self.vocab;
+        let loss = t * self.vocab + t * self.vocab + t;
+        let head_traffic = embed + norm + logits + loss;
+        let head_writes = t * d + t * d + t * self.vocab + t * self.vocab + t;
+        let forward_traffic = self.n_layers * layer_traffic + head_traffic;
+
+        let params = self.params();
+        // Adam: read parameter, gradient, two moments; write parameter and two moments; and
+        // zero the gradient: 8 elements per parameter.
+        let optimizer = 8.0 * params;
+        Counts {
+            params,
+            flops: 3.0 * forward_flops,
+            memcpy_elements: 3.0 * forward_traffic + optimizer,
+            activation_elements: self.n_layers * layer_writes + head_writes,
+        }
+    }
+}
+
+/// Rejects sizes that are not positive integers, naming the field.
+fn size(field: &'static str, v: f64, index: usize) -> Result<f64> {
+    if v.is_finite() && v >= 1.0 && v.fract() == 0.0 {
+        Ok(v)
+    } else {
+        Err(Error::Invalid {
+            argument: field,
+            value: v,
+            requirement: "a positive integer",
+            index: Some(index),
+        })
+    }
+}
+
+/// Shapes as columns (length 1 or n each); flags are 0 or 1.
+#[derive(Debug, Clone, Copy)]
+pub struct ShapeColumns<'a> {
+    pub columns: [Column<'a>; 11],
+}
+
+/// Column names, in the order of [`ShapeColumns`].
+pub const FIELDS: [&str; 11] = [
+    "vocab",
+    "d_model",
+    "n_layers",
+    "n_heads",
+    "head_dim",
+    "n_kv_heads",
+    "d_ff",
+    "gated",
+    "tied",
+    "seq_len",
+    "batch_size",
+];
+
+impl<'a> ShapeColumns<'a> {
+    pub fn new(data: [&'a [f64]; 11], n: usize) -> Result<Self> {
+        let mut columns = [Column::scalar(&0.0); 11];
+        for (i, d) in data.iter().enumerate() {
+            columns[i] = Column::new(FIELDS[i], d, n)?;
+        }
+        Ok(ShapeColumns { columns })
+    }
+
+    /// Shape of row `i`, validated: sizes positive integers, flags 0/1, kv heads divide heads.
+    pub fn get(&self, i: usize) -> Result<Shape> {
+        let c = |k: usize| self.columns[k].get(i);
+        let flag = |k: usize| -> Result<bool> {
+            let v = c(k);
+            if v == 0.0 {
+                Ok(false)
+            } else if v == 1.0 {
+                Ok(true)
+            } else {
+                Err(Error::Invalid {
+                    argument: FIELDS[k],
+                    value: v,
+                    requirement: "0 or 1",
+                    index: Some(i),
+                })
+            }
+        };
+        let mut s = [0.0; 11];
+        for k in [0, 1, 2, 3, 4, 5, 6, 9, 10] {
+            s[k] = size(FIELDS[k], c(k), i)?;
+        }
+        if s[3] % s[5] != 0.0 {
+            return Err(Error::Invalid {
+                argument: "n_kv_heads",
+                value: s[5],
+                requirement: "a divisor of n_heads",
+                index: Some(i),
+            });
+        }
+        Ok(Shape {
+            vocab: s[0],
+            d_model: s[1],
+            n_layers: s[2],
+            n_heads: s[3],
+            head_dim: s[4],
+            n_kv_heads: s[5],
+            d_ff: s[6],
+            gated: flag(7)?,
+            tied: flag(8)?,
+            seq_len: s[9],
+            batch_size: s[10],
+        })
+    }
+}
+
+/// Output columns of [`counts_batch`]: ((params, flops), (memcpy elements, activation elements)).
+pub type CountOutputs<'a> = (
+    (&'a mut [f64], &'a mut [f64]),
+    (&'a mut [f64], &'a mut [f64]),
+);
+
+/// [`Shape::counts`] for every row; invalid rows are an error (shapes are built, not measured).
+pub fn counts_batch(
+    shapes: &ShapeColumns<'_>,
+    parallel: Option<bool>,
+    out: CountOutputs<'_>,
+) -> Result<()> {
+    let n = out.0 .0.len();
+    let kernel = |start: usize, ((p, f), (m, a)): CountOutputs<'_>| {
+        for j in 0..p.len() {
+            match shapes.get(start + j) {
+                Ok(s) => {
+                    let c = s.counts();
+                    (p[j], f[j], m[j], a[j]) =
+                        (c.params, c.flops, c.memcpy_elements, c.activation_elements);
+                }
+                Err(e) => return Some(e),
+            }
+        }
+        None
+    };
+    drive(out, use_parallel(n, parallel), &kernel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn llama2_7b() -> Shape {
+        Shape {
+            vocab: 32000.0,
+            d_model: 4096.0,
+            n_layers: 32.0,
+            n_heads: 32.0,
+            head_dim: 128.0,
+            n_kv_heads: 32.0,
+            d_ff: 11008.0,
+            gated: true,
+            tied: false,
+            seq_len: 4096.0,
+            batch_size: 1.0,
+        }
+    }
+
+    #[test]
+    fn known_parameter_counts() {
+        assert!((llama2_7b().params() / 6.738e9 - 1.0).abs() < 1e-3);
+        // Llama-3-8B: grouped-query attention (8 KV heads), vocabulary 128256.
+        let llama3 = Shape {
+            vocab: 128256.0,
+            n_kv_heads: 8.0,
+            d_ff: 14336.0,
+            ..llama2_7b()
+        };
+        assert!(
+            (llama3.params() / 8.03e9 - 1.0).abs() < 5e-3,
+            "{}",
+            llama3.params()
+        );
+        // Gemma-2B: tied embeddings, one KV head, head size 256, vocabulary 256000.
+        let gemma = Shape {
+            vocab: 256000.0,
+            d_model: 2048.0,
+            n_layers: 18.0,
+            n_heads: 8.0,
+            head_dim: 256.0,
+            n_kv_heads: 1.0,
+            d_ff: 16384.0,
+            tied: true,
+            ..llama2_7b()
+        };
+        assert!(
+            (gemma.params() / 2.506e9 - 1.0).abs() < 5e-3,
+            "{}",
+            gemma.params()
+        );
+    }
+
+    #[test]
+    fn flops_per_token_match_6n_plus_attention() {
+        // 6 N per token (the embedding gather costs nothing, the untied output matrix does)
+        // plus 12 L S h d_h for attention; within 2% for a large model.
+        let s = Shape {
+            d_model: 8192.0,
+            n_layers: 80.0,
+            n_heads: 64.0,
+            n_kv_heads: 8.0,
+            d_ff: 28672.0,
+            ..llama2_7b()
+        };
+        let c = s.counts();
+        let t = s.seq_len * s.batch_size;
+        let approx = 6.0 * c.params + 12.0 * s.n_layers * s.seq_len * s.n_heads * s.head_dim;
+        assert!((c.flops / t / approx - 1.0).abs() < 0.02);
+    }
+
+    #[test]
+    fn invalid_rows_are_named() {
+        let ones = [1.0];
+        let mut cols = [&ones[..]; 11];
+        let bad = [2.5];
+        cols[1] = &bad;
+        let shapes = ShapeColumns::new(cols, 1).unwrap();
+        assert!(shapes
+            .get(0)
+            .unwrap_err()
+            .to_string()
+            .starts_with("d_model must be a positive integer"));
+        let (h, kv) = ([4.0], [3.0]);
+        let mut cols = [&ones[..]; 11];
+        cols[3] = &h;
+        cols[5] = &kv;
+        let e = ShapeColumns::new(cols, 1)
+            .unwrap()
+            .get(0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("n_kv_heads must be a divisor of n_heads"),
+            "{e}"
+        );
+    }
+}
