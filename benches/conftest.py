@@ -40,6 +40,7 @@ RATIOS = [
         "scaleplan_45_starts",
         "",
     ),
+    ("1M shapes: NumPy reference / Rust step counts", "steptime_numpy_1m", "steptime_rust_1m", ""),
     ("100k: halley / newton", "halley_100k", "newton_100k", ""),
     ("100k: brent / newton", "brent_100k", "newton_100k", ""),
     ("100k: bisect / newton", "bisect_100k", "newton_100k", ""),

@@ -11,6 +11,7 @@ Laws are tuples `(E, A, B, alpha, beta)`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 Law = tuple[float, float, float, float, float]
 
@@ -166,15 +167,17 @@ def step_counts(
     """(params, flops, memcpy elements, activation elements) of one training step, built
     op by op from a list of (flops, elements read, elements written) the way the forward
     pass runs; backward is twice the forward, Adam moves 8 elements per parameter."""
+    # Plain arithmetic only (flags as 0/1), so NumPy arrays work too: the benchmark's
+    # vectorised baseline is this same function.
     t = batch_size * seq_len
     q, kv = n_heads * head_dim, n_kv_heads * head_dim
-    up_width = (2 if gated else 1) * d_ff
+    up_width = (1 + gated) * d_ff
     scores = batch_size * n_heads * seq_len * seq_len
 
-    def matmul(rows: int, inner: int, cols: int) -> tuple[float, float, float]:
+    def matmul(rows: Any, inner: Any, cols: Any) -> tuple[Any, Any, Any]:
         return 2.0 * rows * inner * cols, rows * inner + inner * cols, rows * cols
 
-    def elementwise(inputs: float, outputs: float) -> tuple[float, float, float]:
+    def elementwise(inputs: Any, outputs: Any) -> tuple[Any, Any, Any]:
         return 0.0, inputs, outputs
 
     layer = [
@@ -197,14 +200,17 @@ def step_counts(
         matmul(t, d_model, vocab),  # logits
         elementwise(t * vocab, t * vocab + t),  # softmax cross-entropy
     ]
-    forward = [op for _ in range(n_layers) for op in layer] + head
-    flops = 3.0 * sum(op[0] for op in forward)
-    params = float(
+
+    def total(ops: list[tuple[Any, Any, Any]], k: int) -> Any:
+        return sum(op[k] for op in ops)
+
+    flops = 3.0 * (n_layers * total(layer, 0) + total(head, 0))
+    params = 1.0 * (
         n_layers
         * (d_model * (q + 2 * kv) + q * d_model + (up_width + d_ff) * d_model + 2 * d_model)
-        + (1 if tied else 2) * vocab * d_model
+        + (2 - tied) * vocab * d_model
         + d_model
     )
-    moved = 3.0 * sum(op[1] + op[2] for op in forward) + 8.0 * params
-    kept = float(sum(op[2] for op in forward))
-    return params, flops, moved, kept
+    moved = 3.0 * (n_layers * (total(layer, 1) + total(layer, 2)) + total(head, 1) + total(head, 2))
+    kept = 1.0 * (n_layers * total(layer, 2) + total(head, 2))
+    return params, flops, moved + 8.0 * params, kept
