@@ -482,6 +482,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("PARALLEL_THRESHOLD", PARALLEL_THRESHOLD)?;
     m.add("METHODS", Method::NAMES.to_vec())?;
+    m.add("SHAPE_FIELDS", crate::steptime::FIELDS.to_vec())?;
     m.add_function(wrap_pyfunction!(presets, m)?)?;
     m.add_function(wrap_pyfunction!(loss, m)?)?;
     m.add_function(wrap_pyfunction!(chinchilla, m)?)?;

@@ -11,6 +11,7 @@ _Coeffs = tuple[_F, _F, _F, _F, _F]
 __all__ = [
     "METHODS",
     "PARALLEL_THRESHOLD",
+    "SHAPE_FIELDS",
     "FitRuns",
     "__version__",
     "best_model",
@@ -26,6 +27,7 @@ __all__ = [
 __version__: str
 PARALLEL_THRESHOLD: int
 METHODS: list[str]
+SHAPE_FIELDS: list[str]
 
 def presets() -> list[tuple[str, float, float, float, float, float, str]]: ...
 def loss(

@@ -22,19 +22,8 @@ from ._arrays import as_float
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
 
-FIELDS = (
-    "vocab",
-    "d_model",
-    "n_layers",
-    "n_heads",
-    "head_dim",
-    "n_kv_heads",
-    "d_ff",
-    "gated",
-    "tied",
-    "seq_len",
-    "batch_size",
-)
+# The column order of the Rust kernel, from the kernel itself.
+FIELDS: tuple[str, ...] = tuple(_core.SHAPE_FIELDS)
 # Adam with fp32 master weights and moments: 2 (bf16 weights) + 4 + 4 + 4 + 2 (gradient).
 OPTIMIZER_BYTES_PER_PARAM = 16
 
