@@ -1,0 +1,98 @@
+"""How lifetime compute (or money) splits between training and inference (Epoch, seed 002).
+
+If along a curve of constant quality inference falls as `I = c T^-r`, minimising `T + I`
+spends the share `r / (1 + r)` of the total on training. For the Chinchilla law, along the
+iso-loss curve `A N^-alpha + B D^-beta = l - E` with `T = k_tr N D` and `I = K N`,
+
+    r = -d ln I / d ln T = 1 / (alpha A N^-alpha / (beta B D^-beta) - 1),
+
+and at the lifetime optimum (where `alpha A N^-alpha = beta B D^-beta (1 + D_eff / (3 D))`)
+this is `3 D / D_eff`, which is exactly `T / I`: training over inference equals the local
+exchange rate. `tests/test_allocation.py` checks that property rather than assuming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .costs import CostModel, CostOptimum, cost_optimal
+from .laws import CHINCHILLA, ScalingLaw, resolve_law
+from .lifetime import LifetimeOptimum, compute_optimal
+
+
+def training_share(exchange_rate: Any) -> Any:
+    """`r / (1 + r)`: the share of lifetime compute spent on training when inference
+    compute falls as `T^-r` along a curve of constant quality (r > 0)."""
+    r = np.asarray(exchange_rate, dtype=float)
+    if np.any(~np.isfinite(r) | (r <= 0)):
+        raise ValueError("exchange_rate must be finite and > 0")
+    out = r / (1.0 + r)
+    return out.item() if out.ndim == 0 else out
+
+
+def exchange_rate(params: Any, tokens: Any, *, law: ScalingLaw | str = CHINCHILLA) -> Any:
+    """Local `r = -d ln I / d ln T` along the iso-loss curve through (params, tokens), with
+    `I` proportional to N and `T` to N D: `1 / (alpha A N^-alpha / (beta B D^-beta) - 1)`.
+    Infinite where the Chinchilla stationarity holds (no inference to trade against)."""
+    law = resolve_law(law)
+    n = np.asarray(params, dtype=float)
+    d = np.asarray(tokens, dtype=float)
+    ratio = (law.alpha * law.A * n**-law.alpha) / (law.beta * law.B * d**-law.beta)
+    with np.errstate(divide="ignore"):
+        out = 1.0 / (ratio - 1.0)
+    return out.item() if np.ndim(out) == 0 else out
+
+
+@dataclass(frozen=True)
+class Split:
+    """Where a plan's lifetime FLOPs (and dollars, for cost plans) go."""
+
+    training_flops: Any
+    inference_flops: Any
+    training_share_flops: Any
+    exchange_rate: Any
+    training_dollars: Any = None
+    prefill_dollars: Any = None
+    decode_dollars: Any = None
+    training_share_dollars: Any = None
+
+
+def lifetime_split(plan: LifetimeOptimum | CostOptimum) -> Split:
+    """The training/inference split of a plan and its local exchange rate."""
+    r = exchange_rate(plan.params, plan.tokens, law=plan.law)
+    if isinstance(plan, CostOptimum):
+        b = plan.breakdown
+        return Split(
+            b.training_flops,
+            b.inference_flops,
+            b.training_flops / b.total_flops,
+            r,
+            b.training_dollars,
+            b.prefill_dollars,
+            b.decode_dollars,
+            b.training_dollars / b.total_dollars,
+        )
+    return Split(
+        plan.training_flops, plan.inference_flops, plan.training_flops / plan.total_flops, r
+    )
+
+
+def share_sweep(
+    loss: float,
+    demands: Any,
+    *,
+    costs: CostModel | None = None,
+    law: ScalingLaw | str = CHINCHILLA,
+) -> tuple[Any, Any]:
+    """Training share of lifetime FLOPs (or dollars, with `costs`; demands are then
+    requests) at the optimum, for each demand. Returns (demands, shares)."""
+    demands = np.asarray(demands, dtype=float)
+    if costs is None:
+        plan = compute_optimal(loss, demands, law=law)
+        return demands, plan.training_flops / plan.total_flops
+    c = cost_optimal(loss, demands, costs=costs, law=law)
+    b = c.breakdown
+    return demands, b.training_dollars / b.total_dollars
