@@ -205,3 +205,56 @@ def test_step_time_and_best_shapes():
 def test_bad_step_time_arguments(args, message):
     r = run(*args)
     assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_plan_on_defaults():
+    r = run("plan", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    models = data["models"]
+    assert models["chinchilla_style"]["params"] == pytest.approx(7e9, rel=1e-3)
+    # Each optimum is optimal for its own objective.
+    assert models["compute_optimal"]["total_flops"] <= min(
+        m["total_flops"] for m in models.values()
+    )
+    assert models["cost_optimal"]["total_dollars"] <= min(
+        m["total_dollars"] for m in models.values()
+    )
+    share = models["cost_optimal"]["training_share_of_dollars"]
+    r_ = data["exchange_rate"]
+    assert share == pytest.approx(r_ / (1 + r_), rel=1e-9)
+    assert data["breakeven_requests"] < data["requests"]
+    assert "beats the Chinchilla-style model beyond" in run("plan").stdout
+
+
+def test_reproduce_writes_every_table_and_figure(tmp_path):
+    r = run("reproduce", "--out", str(tmp_path), "--json")
+    assert r.returncode == 0, r.stderr
+    files = {p.rsplit("/", 1)[-1] for p in json.loads(r.stdout)["files"]}
+    assert {
+        "table1.md",
+        "table2.csv",
+        "table3.md",
+        "figure2.png",
+        "figure6.png",
+        "training_share.png",
+        "steptime_fit.png",
+    } <= files
+    assert (tmp_path / "figure2.png").read_bytes()[:4] == b"\x89PNG"
+    rows = (tmp_path / "table2.csv").read_text().splitlines()
+    assert len(rows) == 6
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["plan", "--law", "gpt"], "unknown law 'gpt'"),
+        (["plan", "--requests-per-day", "-5"], "--requests-per-day must be a finite number >= 0"),
+        (["plan", "--loss", "1.5"], "loss must be finite and greater than the law's"),
+        (["plan", "--loss", "2", "--as-good-as", "7e9"], "not both"),
+    ],
+)
+def test_bad_plan_arguments(args, message):
+    r = run(*args)
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and message in r.stderr

@@ -30,7 +30,10 @@ def scaleplan_commands() -> list[str]:
 
 
 @pytest.mark.parametrize("command", scaleplan_commands())
-def test_cli_examples_run(command):
-    r = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60)
+def test_cli_examples_run(command, tmp_path):
+    # In a scratch folder: `reproduce` writes files where it is run.
+    r = subprocess.run(
+        shlex.split(command), capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip()
