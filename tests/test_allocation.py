@@ -61,3 +61,15 @@ def test_training_share_basics():
     np.testing.assert_allclose(training_share([0.5, 3.0]), [1 / 3, 0.75])
     with pytest.raises(ValueError, match="exchange_rate must be finite and > 0"):
         training_share(-1.0)
+
+
+def test_documented_regimes_imply_similar_spending():
+    # Epoch's conclusion: exchange rates near 1, so similar amounts on training and inference.
+    from scaleplan.allocation import TRADEOFF_REGIMES
+
+    assert len(TRADEOFF_REGIMES) == 4
+    for regime in TRADEOFF_REGIMES:
+        lo, hi = regime.training_shares
+        assert 0.3 <= lo <= hi <= 0.7
+        r_lo, r_hi = regime.exchange_rates
+        assert lo == pytest.approx(r_lo / (1 + r_lo)) and hi == pytest.approx(r_hi / (1 + r_hi))

@@ -96,3 +96,62 @@ def share_sweep(
     c = cost_optimal(loss, demands, costs=costs, law=law)
     b = c.breakdown
     return demands, b.training_dollars / b.total_dollars
+
+
+@dataclass(frozen=True)
+class TradeoffRegime:
+    """A documented span of the training/inference trade-off.
+
+    Moving along it, inference compute per task changes by `inference_ooms` orders of
+    magnitude while training compute changes the other way by `training_ooms` (low, high).
+    The exchange rate is inference OOMs per training OOM; the implied training shares are
+    `r / (1 + r)` at the ends of the span.
+    """
+
+    name: str
+    where: str
+    inference_ooms: tuple[float, float]
+    training_ooms: tuple[float, float]
+
+    @property
+    def exchange_rates(self) -> tuple[float, float]:
+        lo = self.inference_ooms[0] / self.training_ooms[1]
+        hi = self.inference_ooms[1] / self.training_ooms[0]
+        return lo, hi
+
+    @property
+    def training_shares(self) -> tuple[float, float]:
+        lo, hi = self.exchange_rates
+        return training_share(lo), training_share(hi)
+
+
+# Villalobos & Atkinson 2023 (Epoch, "Trading off compute in training and inference"), key
+# takeaways, from evidence on five techniques: model scaling (overtraining), Monte Carlo tree
+# search, pruning, resampling and chain of thought. Their per-technique table is not in the
+# material we have; these are the four regimes they summarise it into.
+TRADEOFF_REGIMES: tuple[TradeoffRegime, ...] = (
+    TradeoffRegime(
+        "more inference, most language tasks",
+        "tasks not needing specific knowledge or narrow skills",
+        (1.0, 2.0),
+        (1.0, 1.0),
+    ),
+    TradeoffRegime(
+        "more inference, decomposable reasoning",
+        "tasks with sequential reasoning or that split into easier subtasks",
+        (2.0, 3.0),
+        (2.0, 2.0),
+    ),
+    TradeoffRegime(
+        "more inference, cheap verification",
+        "many parallel attempts, cheap checks: coding, formal proofs",
+        (5.0, 6.0),
+        (3.0, 4.0),
+    ),
+    TradeoffRegime(
+        "less inference (pruning, overtraining)",
+        "most tasks",
+        (1.0, 1.0),
+        (1.0, 2.0),
+    ),
+)
