@@ -659,6 +659,15 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--law", default="chinchilla", help="loss-law preset (see `presets`)")
         sp.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    def target(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--loss", type=float, help="target loss in nats/token")
+        sp.add_argument(
+            "--chinchilla-params",
+            type=float,
+            help="target the loss of the Chinchilla-style model of this many parameters "
+            "(default 13e9 when no --loss)",
+        )
+
     co = sub.add_parser(
         "compute-optimal",
         help="parameters and tokens minimising training + inference FLOPs",
@@ -666,12 +675,7 @@ def _parser() -> argparse.ArgumentParser:
         "Chinchilla-style model of the same loss. Without --loss the target is the loss of a "
         "Chinchilla-style 13B model (Sardana et al., Figure 1).",
     )
-    co.add_argument("--loss", type=float, help="target loss in nats/token")
-    co.add_argument(
-        "--chinchilla-params",
-        type=float,
-        help="target the loss of the Chinchilla-style model of this many parameters",
-    )
+    target(co)
     co.add_argument(
         "--inference-tokens",
         type=float,
@@ -688,15 +692,6 @@ def _parser() -> argparse.ArgumentParser:
     ch.add_argument("--compute", type=float, help="training budget in FLOPs")
     common(ch)
     ch.set_defaults(run=_chinchilla)
-
-    def target(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--loss", type=float, help="target loss in nats/token")
-        sp.add_argument(
-            "--chinchilla-params",
-            type=float,
-            help="target the loss of the Chinchilla-style model of this many parameters "
-            "(default 13e9 when no --loss)",
-        )
 
     def requests(sp: argparse.ArgumentParser, default: float | None) -> None:
         sp.add_argument(

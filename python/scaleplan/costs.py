@@ -147,23 +147,22 @@ class LifetimeCost:
     def total_flops(self) -> Any:
         return self.training_flops + self.inference_flops
 
+    def _gpu_hours(self, flops: Any, mfu: float, phase: str) -> Any:
+        gpu: Accelerator = getattr(self.costs, f"{phase}_gpu")
+        peak = gpu.peak(getattr(self.costs, f"{phase}_precision"))
+        return flops / (mfu * peak * SECONDS_PER_HOUR)
+
     @property
     def training_gpu_hours(self) -> Any:
-        c = self.costs
-        peak = c.train_gpu.peak(c.train_precision)  # type: ignore[union-attr]
-        return self.training_flops / (c.train_mfu * peak * SECONDS_PER_HOUR)
+        return self._gpu_hours(self.training_flops, self.costs.train_mfu, "train")
 
     @property
     def prefill_gpu_hours(self) -> Any:
-        c = self.costs
-        peak = c.inference_gpu.peak(c.inference_precision)  # type: ignore[union-attr]
-        return self.prefill_flops / (c.prefill_mfu * peak * SECONDS_PER_HOUR)
+        return self._gpu_hours(self.prefill_flops, self.costs.prefill_mfu, "inference")
 
     @property
     def decode_gpu_hours(self) -> Any:
-        c = self.costs
-        peak = c.inference_gpu.peak(c.inference_precision)  # type: ignore[union-attr]
-        return self.decode_flops / (c.decode_mfu * peak * SECONDS_PER_HOUR)
+        return self._gpu_hours(self.decode_flops, self.costs.decode_mfu, "inference")
 
     @property
     def training_dollars(self) -> Any:
