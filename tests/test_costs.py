@@ -238,3 +238,10 @@ def test_a_bad_shared_token_count_invalidates_every_row():
         ValueError, match="^output_tokens must be finite and >= 0; got -1.0 at index 0"
     ):
         sp.cost_optimal(np.full(n, 2.0), 1e9, 70.0, -1.0)
+
+
+def test_best_quality_overflow_is_named():
+    with pytest.raises(ValueError, match="^requests must be small enough"):
+        sp.best_quality(1e6, requests=1e307, output_tokens=1e10)
+    with pytest.raises(ValueError, match="^budget must be small enough"):
+        sp.best_quality(1e300, requests=1e9)

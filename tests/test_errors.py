@@ -122,3 +122,23 @@ def test_fuzz_batches(losses, demand):
         sp.chinchilla_optimal(loss=np.array(losses, dtype=float))
     except ValueError:
         pass
+
+
+@given(any_float, any_float, any_float, any_float, any_float)
+def test_fuzz_costs_and_budgets_never_panic(loss, requests, inp, out, budget):
+    """Arbitrary floats through the dollar and budget entry points: finite answers or
+    ValueError, never PanicException."""
+    for call in (
+        lambda: sp.cost_optimal(loss, requests, inp, out),
+        lambda: sp.best_quality(budget, requests),
+        lambda: sp.best_quality(budget, requests=requests, input_tokens=inp, output_tokens=out),
+        lambda: sp.lifetime_cost(loss, budget, requests, inp, out),
+    ):
+        try:
+            call()
+        except ValueError:
+            pass
+    r = sp.cost_optimal(np.array([loss, 2.0]), requests, inp, out, on_invalid="nan")
+    assert np.isfinite(r.params[r.converged]).all()
+    b = sp.best_quality(np.array([budget, 1e20]), 1e9, on_invalid="nan")
+    assert np.isfinite(b.loss[1])

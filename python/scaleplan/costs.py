@@ -408,9 +408,22 @@ def best_quality(
             bad = ~np.isfinite(col) | (col < 0)
             if on_invalid == "raise" and np.any(bad):
                 raise ValueError(f"{name} must be finite and >= 0; got {col[bad][0]}")
-        demand = cols[1] * (w_in * cols[2] + w_out * cols[3])
         k_tr = 6.0 * costs.train_dollars_per_flop / costs.train_mfu
-        scaled, name = cols[0] / k_tr, "effective_demand"
+        # Overflow to inf is caught below (raise) or by the kernel (a NaN row), not warned.
+        with np.errstate(over="ignore", invalid="ignore"):
+            demand = cols[1] * (w_in * cols[2] + w_out * cols[3])
+            scaled, name = cols[0] / k_tr, "effective_demand"
+        if on_invalid == "raise":
+            for what, derived, source in (
+                ("requests", demand, cols[1]),
+                ("budget", scaled, cols[0]),
+            ):
+                big = np.isinf(derived) & np.isfinite(source)
+                if np.any(big):
+                    raise ValueError(
+                        f"{what} must be small enough that the problem stays in float64 range; "
+                        f"got {source[big][0]}"
+                    )
         cols = [cols[0], demand, *cols[4:]]
     n, d, lo, _ = _core.best_model(scaled, demand, tuple(cols[-5:]), on_invalid, name)
     budget_out = np.broadcast_to(cols[0], n.shape) if n.size else cols[0][:0]
