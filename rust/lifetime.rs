@@ -27,6 +27,7 @@ use crate::batch::{drive, use_parallel, Column, OnInvalid};
 use crate::error::{Error, Result};
 use crate::law::{reject, Law, LawColumns};
 use crate::vmath;
+use std::sync::{Arc, Mutex};
 
 /// Root-finding method for Eq. 12.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,14 +64,57 @@ impl Method {
     }
 }
 
+/// Where Newton starts when every row shares one law.
+///
+/// The start never changes the root beyond rounding, but it can change the last bit, so a
+/// caller that splits one problem into pieces (a Dask chunk, say) passes the rule the whole
+/// problem would use, and the pieces then equal the whole bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Start {
+    /// [`Start::Table`] for batches of at least [`TABLE_MIN_ROWS`] rows, else [`Start::Bound`].
+    #[default]
+    Auto,
+    /// The monotone bound `min(K/beta, K/(beta+1))`.
+    Bound,
+    /// The per-law table of roots (built once per beta and process, then cached).
+    Table,
+}
+
+impl Start {
+    pub const NAMES: &'static [&'static str] = &["auto", "bound", "table"];
+
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "auto" => Ok(Start::Auto),
+            "bound" => Ok(Start::Bound),
+            "table" => Ok(Start::Table),
+            _ => Err(Error::Unknown {
+                argument: "start",
+                given: name.to_string(),
+                valid: Self::NAMES,
+            }),
+        }
+    }
+
+    fn uses_table(self, rows: usize) -> bool {
+        match self {
+            Start::Auto => rows >= TABLE_MIN_ROWS,
+            Start::Bound => false,
+            Start::Table => true,
+        }
+    }
+}
+
 /// How to solve: method, tolerance on `ln D` (so a relative tolerance on tokens and,
-/// through the finish, on params), iteration cap and the invalid-row policy.
+/// through the finish, on params), iteration cap, the invalid-row policy and, for Newton
+/// with one shared law, the start rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
     pub method: Method,
     pub tol: f64,
     pub max_iter: u32,
     pub on_invalid: OnInvalid,
+    pub start: Start,
 }
 
 impl Default for Options {
@@ -80,6 +124,7 @@ impl Default for Options {
             tol: DEFAULT_TOL,
             max_iter: DEFAULT_MAX_ITER,
             on_invalid: OnInvalid::Raise,
+            start: Start::Auto,
         }
     }
 }
@@ -112,7 +157,13 @@ impl Options {
             tol,
             max_iter,
             on_invalid,
+            start: Start::Auto,
         })
+    }
+
+    /// The same options with another start rule.
+    pub fn with_start(self, start: Start) -> Self {
+        Options { start, ..self }
     }
 }
 
@@ -369,7 +420,9 @@ pub fn optimum_batch(
     };
     let job = Job {
         table: match (job.shared, options.method) {
-            (Some(logs), Method::Newton) if n >= TABLE_MIN_ROWS => Some(StartTable::new(logs.beta)),
+            (Some(logs), Method::Newton) if options.start.uses_table(n) => {
+                Some(StartTable::cached(logs.beta))
+            }
             _ => None,
         },
         ..job
@@ -508,7 +561,34 @@ struct StartTable {
     slope: Vec<f64>,
 }
 
+/// Tables kept per process, most recent last: a table depends on beta alone, and a process
+/// that solves many batches (a Dask worker running chunk after chunk) sees few betas.
+static TABLES: Mutex<Vec<(u64, Arc<StartTable>)>> = Mutex::new(Vec::new());
+const TABLES_KEPT: usize = 8;
+
 impl StartTable {
+    /// The table for `beta`, built on first use (~1 ms) and shared afterwards.
+    fn cached(beta: f64) -> Arc<StartTable> {
+        let key = beta.to_bits();
+        // A poisoned lock only means another thread panicked mid-update; the cache is a
+        // plain list of finished tables, so its contents are still sound.
+        let mut tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pos) = tables.iter().position(|(k, _)| *k == key) {
+            let hit = tables.remove(pos);
+            let table = Arc::clone(&hit.1);
+            tables.push(hit);
+            return table;
+        }
+        drop(tables);
+        let table = Arc::new(StartTable::new(beta));
+        let mut tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
+        if tables.len() >= TABLES_KEPT {
+            tables.remove(0);
+        }
+        tables.push((key, Arc::clone(&table)));
+        table
+    }
+
     fn new(beta: f64) -> Self {
         let logs = LawLogs {
             ln_p: 0.0,
@@ -581,8 +661,8 @@ struct Job<'a> {
     options: &'a Options,
     /// The law's logs when every row shares one valid law.
     shared: Option<LawLogs>,
-    /// Newton starts for that law's beta, for batches large enough to pay for the table.
-    table: Option<StartTable>,
+    /// Newton starts for that law's beta, when the start rule asks for them.
+    table: Option<Arc<StartTable>>,
 }
 
 impl Job<'_> {
@@ -615,7 +695,7 @@ impl Job<'_> {
                     Err(e) => reject(e, self.options.on_invalid, &mut first),
                 }
             }
-            let solved = solve_lanes(&input, self.options, self.table.as_ref());
+            let solved = solve_lanes(&input, self.options, self.table.as_deref());
             for j in 0..width {
                 let i = start + base + j;
                 let (p, t) = if !valid[j] {
@@ -1290,6 +1370,61 @@ mod tests {
             worst = worst.max(big.iterations[i]);
         }
         assert!(worst <= 2, "table starts needed {worst} steps");
+    }
+
+    #[test]
+    fn pieces_with_the_whole_problems_start_rule_equal_the_whole() {
+        // A problem split into chunks (as Dask does) gives the whole problem's bits when
+        // each chunk is told the start rule the whole problem used.
+        let law = Law::CHINCHILLA;
+        let coeffs = [[law.e], [law.a], [law.b], [law.alpha], [law.beta]];
+        let n = TABLE_MIN_ROWS + 1001;
+        let loss: Vec<f64> = (0..n)
+            .map(|i| 1.6901 + (i % 1013) as f64 * 1.7e-3)
+            .collect();
+        let demand: Vec<f64> = (0..n).map(|i| 10f64.powf((i % 89) as f64 * 0.25)).collect();
+        let solve = |lo: usize, hi: usize, start: Start| {
+            let laws = LawColumns::new(coeffs.each_ref().map(|c| c.as_slice()), hi - lo).unwrap();
+            let mut out = Buffers::new(hi - lo);
+            let opts = Options::default().with_start(start);
+            optimum_batch(
+                &loss[lo..hi],
+                tokens("d", &demand[lo..hi]),
+                &laws,
+                &opts,
+                None,
+                out.view(),
+            )
+            .unwrap();
+            out
+        };
+        let whole = solve(0, n, Start::Auto);
+        let bound = solve(0, n, Start::Bound);
+        let mut differs = 0;
+        for (lo, hi) in [(0, 7), (7, 20_000), (20_000, n)] {
+            let piece = solve(lo, hi, Start::Table);
+            assert_eq!(piece.tokens, whole.tokens[lo..hi]);
+            assert_eq!(piece.params, whole.params[lo..hi]);
+            let plain = solve(lo, hi, Start::Bound);
+            assert_eq!(plain.tokens, bound.tokens[lo..hi]);
+            differs += (lo..hi)
+                .filter(|&i| bound.tokens[i] != whole.tokens[i])
+                .count();
+        }
+        // Otherwise this test would not tell the two rules apart.
+        assert!(
+            differs > 0,
+            "the table and the bound start agreed on every bit"
+        );
+        assert!(Start::from_name("table").is_ok() && Start::from_name("x").is_err());
+    }
+
+    #[test]
+    fn start_tables_are_built_once_per_beta() {
+        let a = StartTable::cached(0.123_456);
+        let b = StartTable::cached(0.123_456);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &StartTable::cached(0.234_567)));
     }
 
     #[test]

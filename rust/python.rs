@@ -10,7 +10,9 @@ use crate::dual::best_model_batch;
 use crate::error::Error;
 use crate::fit::{self, Runs, PARAMS};
 use crate::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
-use crate::lifetime::{optimum, optimum_batch, Buffers, Demand, Method, Options};
+use crate::lifetime::{
+    optimum, optimum_batch, Buffers, Demand, Method, Options, Start, TABLE_MIN_ROWS,
+};
 use crate::steptime::{counts_batch, ShapeColumns};
 
 fn value_error(e: Error) -> PyErr {
@@ -194,7 +196,7 @@ fn optimum_arrays<'py>(
 #[pyo3(signature = (
     loss, demand, coefficients, method="newton", tol=1e-13,
     max_iter=100, on_invalid="raise",
-    demand_name="inference_tokens", parallel=None,
+    demand_name="inference_tokens", parallel=None, start="auto",
 ))]
 #[allow(clippy::too_many_arguments)]
 fn lifetime_optimal<'py>(
@@ -208,8 +210,10 @@ fn lifetime_optimal<'py>(
     on_invalid: &str,
     demand_name: &str,
     parallel: Option<bool>,
+    start: &str,
 ) -> PyResult<OptimumArrays<'py>> {
-    let opts = options(method, tol, max_iter, on_invalid)?;
+    let opts = options(method, tol, max_iter, on_invalid)?
+        .with_start(Start::from_name(start).map_err(value_error)?);
     let name = static_name(demand_name);
     let (l, d) = (slice("loss", &loss)?, slice(name, &demand)?);
     let c = coefficient_slices(&coefficients)?;
@@ -221,7 +225,7 @@ fn lifetime_optimal<'py>(
 #[pyfunction]
 #[pyo3(signature = (
     loss, requests, input_tokens, output_tokens, w_in, w_out, coefficients, method="newton",
-    tol=1e-13, max_iter=100, on_invalid="raise", parallel=None,
+    tol=1e-13, max_iter=100, on_invalid="raise", parallel=None, start="auto",
 ))]
 #[allow(clippy::too_many_arguments)]
 fn cost_optimal<'py>(
@@ -238,8 +242,10 @@ fn cost_optimal<'py>(
     max_iter: u32,
     on_invalid: &str,
     parallel: Option<bool>,
+    start: &str,
 ) -> PyResult<OptimumArrays<'py>> {
-    let opts = options(method, tol, max_iter, on_invalid)?;
+    let opts = options(method, tol, max_iter, on_invalid)?
+        .with_start(Start::from_name(start).map_err(value_error)?);
     let l = slice("loss", &loss)?;
     let r = slice("requests", &requests)?;
     let i = slice("input_tokens", &input_tokens)?;
@@ -482,6 +488,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("PARALLEL_THRESHOLD", PARALLEL_THRESHOLD)?;
     m.add("METHODS", Method::NAMES.to_vec())?;
+    m.add("STARTS", Start::NAMES.to_vec())?;
+    m.add("TABLE_MIN_ROWS", TABLE_MIN_ROWS)?;
     m.add("SHAPE_FIELDS", crate::steptime::FIELDS.to_vec())?;
     m.add_function(wrap_pyfunction!(presets, m)?)?;
     m.add_function(wrap_pyfunction!(loss, m)?)?;

@@ -42,7 +42,11 @@ def as_float(name: str, value: Any) -> FloatArray:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{name} must be a real number or an array of them; {exc}") from None
     if arr.dtype.kind == "f" and arr.dtype.itemsize == 8:
-        return arr
+        if arr.flags.aligned and arr.dtype.isnative:
+            return arr
+        # Unaligned (np.frombuffer at an odd offset, buffers Dask ships between processes)
+        # or byte-swapped data cannot be read in place by the kernels: copy once.
+        return np.array(arr, dtype=np.float64)
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"{name} must be a real number or an array of them; got dtype {arr.dtype}")
     return arr.astype(np.float64)

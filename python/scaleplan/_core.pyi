@@ -12,6 +12,8 @@ __all__ = [
     "METHODS",
     "PARALLEL_THRESHOLD",
     "SHAPE_FIELDS",
+    "STARTS",
+    "TABLE_MIN_ROWS",
     "FitRuns",
     "__version__",
     "best_model",
@@ -28,6 +30,8 @@ __version__: str
 PARALLEL_THRESHOLD: int
 METHODS: list[str]
 SHAPE_FIELDS: list[str]
+STARTS: list[str]
+TABLE_MIN_ROWS: int
 
 def presets() -> list[tuple[str, float, float, float, float, float, str]]: ...
 def loss(
@@ -54,6 +58,7 @@ def lifetime_optimal(
     on_invalid: str = "raise",
     demand_name: str = "inference_tokens",
     parallel: bool | None = None,
+    start: str = "auto",
 ) -> tuple[_F, _F, NDArray[np.uint32], NDArray[np.bool_]]: ...
 def lifetime_optimal_scalar(
     loss: float,
@@ -81,6 +86,7 @@ def cost_optimal(
     max_iter: int = 100,
     on_invalid: str = "raise",
     parallel: bool | None = None,
+    start: str = "auto",
 ) -> tuple[_F, _F, NDArray[np.uint32], NDArray[np.bool_]]: ...
 def best_model(
     budget: _F,

@@ -24,7 +24,7 @@ from . import _core
 from ._arrays import as_float, broadcast, check_on_invalid, shaped
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
-from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
+from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, check_start, solver_options
 
 SECONDS_PER_HOUR = 3600.0
 # Mean prompt and completion lengths of LMSYS-Chat-1M (Zheng et al. 2023), used by the paper.
@@ -275,17 +275,19 @@ def cost_optimal(
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
     on_invalid: str = "raise",
+    start: str = "auto",
 ) -> CostOptimum:
     """Parameters and training tokens minimising lifetime dollars at a given loss.
 
     `requests` is the lifetime number of inference requests, each with `input_tokens`
     prompt and `output_tokens` generated tokens (defaults: 70 and 215). All of `loss`,
     `requests`, `input_tokens`, `output_tokens` and the law's coefficients broadcast.
-    Other arguments as in `compute_optimal`.
+    Other arguments (`start` included) as in `compute_optimal`.
     """
     costs = costs or CostModel()
     law = resolve_law(law)
     tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
+    start = check_start(start)
     w_in, w_out = costs.demand_weights
     shape, cols = broadcast(
         loss=loss,
@@ -306,6 +308,7 @@ def cost_optimal(
         tol,
         max_iter,
         on_invalid,
+        start=start,
     )
     full = [shaped(np.broadcast_to(c, n.shape) if n.size else c[:0], shape) for c in cols[:4]]
     return CostOptimum(

@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from . import _core
 from ._arrays import as_float
+from .datasets import Runs
 from .laws import ScalingLaw
 
 DEFAULT_DELTA = 1e-3
@@ -66,6 +67,8 @@ class FitResult:
 
 def _runs(params: Any, tokens: Any, loss: Any, cols: tuple[str, str, str]) -> tuple[Any, ...]:
     if tokens is None and loss is None:
+        if isinstance(params, Runs):
+            params = params.as_dict()
         if not isinstance(params, Mapping) and not hasattr(params, "columns"):
             raise ValueError(
                 "give params, tokens and loss as arrays, or one table (a mapping or a "
@@ -236,7 +239,20 @@ def _chunk_job(
     tolerances: tuple[float, float],
 ) -> list[tuple[float, NDArray[np.float64], bool]]:
     # Module level so that process pools can pickle it; rebuilds the Rust runs there.
-    return _minimise(_core.FitRuns(*data), starts, delta, weights, mean, tolerances)
+    return _minimise(
+        _core.FitRuns(*map(_native, data)),
+        _native(starts),
+        delta,
+        None if weights is None else _native(weights),
+        mean,
+        tolerances,
+    )
+
+
+def _native(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    # Arrays that crossed a process boundary (a Dask worker) may arrive unaligned; the
+    # kernels read aligned, contiguous float64 in place.
+    return np.require(a, np.float64, ["C", "A"])
 
 
 def _run_starts(
@@ -295,7 +311,8 @@ def fit_law(
 
     Args:
         params, tokens, loss: arrays of parameter counts, training tokens and final losses;
-            or pass one table (mapping or DataFrame) as `params` with the column names.
+            or pass one table (mapping, DataFrame or `datasets.Runs`) as `params` with the
+            column names.
         delta: the Huber threshold (1e-3 in every paper that uses this procedure).
         starts: "chinchilla" (the 4,500-point grid) or an array of shape (k, 5) of
             (a, b, e, alpha, beta).
@@ -322,8 +339,14 @@ def fit_law(
     tolerances = (float(ftol), float(gtol))
     results = _run_starts(data, grid, float(delta), None, executor, objective == "mean", tolerances)
     f, theta, n_ok = _best(results, "fit_law")
+    try:
+        law = law_from_theta(theta)
+    except ValueError as exc:
+        # The Huber objective does not constrain the exponents' sign: data that do not
+        # fall with scale can be fitted best by a law that rises with it.
+        raise FitError(f"fit_law: the best fit is not a valid scaling law ({exc})") from None
     return FitResult(
-        law=law_from_theta(theta),
+        law=law,
         theta=theta,
         objective=f,
         residuals=runs.residuals(theta),
@@ -445,7 +468,8 @@ def _resample_job(
     counts: NDArray[np.float64],
     tolerances: tuple[float, float],
 ) -> list[NDArray[np.float64] | None]:
-    runs = _core.FitRuns(*data)
+    runs = _core.FitRuns(*map(_native, data))
+    starts, counts = _native(starts), _native(counts)
     out: list[NDArray[np.float64] | None] = []
     for c in counts:
         results = _minimise(runs, starts, delta, c, False, tolerances)

@@ -30,6 +30,7 @@ from .laws import (
 )
 
 METHODS: tuple[str, ...] = tuple(_core.METHODS)
+STARTS: tuple[str, ...] = tuple(_core.STARTS)
 _new = object.__new__
 DEFAULT_TOL = 1e-13
 DEFAULT_MAX_ITER = 100
@@ -103,6 +104,7 @@ def compute_optimal(
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
     on_invalid: str = "raise",
+    start: str = "auto",
 ) -> LifetimeOptimum:
     """Parameters and training tokens minimising lifetime FLOPs at a given loss.
 
@@ -121,6 +123,11 @@ def compute_optimal(
         max_iter: iteration cap per scenario.
         on_invalid: "raise" (ValueError naming the argument and row) or "nan" (bad rows
             become NaN with converged False; the others are still solved).
+        start: where Newton starts when all rows share one law: "bound" (a monotone
+            bound), "table" (a cached per-beta table of roots: one step per row) or "auto"
+            (the table from 50,000 rows on). The start moves an answer by at most a few
+            ulp; pass the rule of the whole problem when solving it in pieces so that the
+            pieces equal it bit for bit (`scaleplan.dask` does).
 
     All array inputs broadcast together like NumPy arguments.
     """
@@ -130,6 +137,7 @@ def compute_optimal(
         and type(law) is ScalingLaw
         and not law._batch
         and on_invalid == "raise"
+        and start == "auto"
         and type(tol) is float
         and type(max_iter) is int
         and 0 < max_iter <= MAX_ITER_LIMIT
@@ -142,7 +150,9 @@ def compute_optimal(
         return LifetimeOptimum._of(n, d, loss, inference_tokens, it, ok, law, method)
     law = resolve_law(law)
     tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
-    if on_invalid == "raise" and is_real_scalar(loss) and is_real_scalar(inference_tokens):
+    start = check_start(start)
+    scalar = is_real_scalar(loss) and is_real_scalar(inference_tokens)
+    if on_invalid == "raise" and scalar and start == "auto":
         if not law.is_batch:
             return compute_optimal(
                 float(loss),
@@ -154,7 +164,7 @@ def compute_optimal(
             )
     shape, cols = broadcast(loss=loss, inference_tokens=inference_tokens, **law._named())
     n, d, it, ok = _core.lifetime_optimal(
-        cols[0], cols[1], tuple(cols[2:]), method, tol, max_iter, on_invalid
+        cols[0], cols[1], tuple(cols[2:]), method, tol, max_iter, on_invalid, start=start
     )
     loss_out = np.broadcast_to(cols[0], n.shape) if n.size else cols[0][:0]
     demand_out = np.broadcast_to(cols[1], n.shape) if n.size else cols[1][:0]
@@ -175,6 +185,12 @@ def solver_options(method: Any, tol: Any, max_iter: Any, on_invalid: Any) -> tup
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     return (*_check_options(tol, max_iter), check_on_invalid(on_invalid))
+
+
+def check_start(start: Any) -> str:
+    if start not in STARTS:
+        raise ValueError(f"start must be one of {', '.join(STARTS)}; got {start!r}")
+    return str(start)
 
 
 def _check_options(tol: Any, max_iter: Any) -> tuple[float, int]:

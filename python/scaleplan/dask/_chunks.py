@@ -1,0 +1,143 @@
+"""Running an in-memory kernel chunk by chunk over broadcast Dask arrays.
+
+A kernel is a function of named NumPy arrays that returns a tuple of arrays, one per output
+(the public in-memory functions, adapted). `lazy_outputs` makes one Dask task per output
+chunk that calls the kernel once and feeds every output, so computing all outputs together
+runs the kernel once per chunk. Errors raised inside a chunk name the chunk and translate
+the kernel's row index ("at index i") into the index in the whole array, so the message
+ends exactly as the in-memory call on the whole array would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import dask.array as da
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+from .._arrays import as_float
+
+Kernel = Callable[..., tuple[Any, ...]]
+
+_AT_INDEX = re.compile(r"\bat index (\d+)")
+
+
+def as_input(name: str, value: Any) -> Any:
+    """A Dask array of real numbers, or an in-memory float64 array (a ValueError naming
+    `name` otherwise)."""
+    if isinstance(value, da.Array):
+        if value.dtype.kind not in "iuf":
+            raise ValueError(
+                f"{name} must be a real number or an array of them; got dtype {value.dtype}"
+            )
+        if any(np.isnan(s) for s in value.shape):
+            raise ValueError(
+                f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first"
+            )
+        return value
+    return as_float(name, value)
+
+
+def lazy_outputs(
+    kernel: Kernel,
+    named: Mapping[str, Any],
+    dtypes: tuple[DTypeLike, ...],
+    static: Mapping[str, Any] | None = None,
+) -> tuple[tuple[int, ...], tuple[da.Array, ...]]:
+    """The broadcast shape of `named` and one lazy Dask array per kernel output.
+
+    `named` values are Dask arrays or in-memory values that broadcast together; values of
+    size 1 go to every chunk as they are, the others are split into chunks (in-memory
+    arrays take the chunking of the Dask arrays they meet). `static` values are passed
+    to every call unchanged (options, a cost model).
+    """
+    arrays = {k: as_input(k, v) for k, v in named.items()}
+    try:
+        shape = tuple(int(s) for s in np.broadcast_shapes(*(a.shape for a in arrays.values())))
+    except ValueError:
+        shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
+        raise ValueError(f"shapes do not broadcast together: {shapes}") from None
+    ndim = len(shape)
+    fixed = {k: a for k, a in arrays.items() if not isinstance(a, da.Array) and a.size == 1}
+    if len(fixed) == len(arrays):  # nothing lazy was given: one chunk of everything
+        fixed = {}
+    split = {k: da.asarray(a) for k, a in arrays.items() if k not in fixed}
+    pairs: list[Any] = []
+    for a in split.values():
+        pairs += [a, tuple(range(ndim - a.ndim, ndim))]
+    chunkss, aligned = da.core.unify_chunks(*pairs)
+    split = dict(zip(split, aligned, strict=True))
+    chunks = tuple(tuple(chunkss[i]) if i in chunkss else (shape[i],) for i in range(ndim))
+    # One index array per axis (length 1 on the others): a chunk reads its position in the
+    # whole array off them, to name itself in errors.
+    locators = [
+        da.arange(shape[i], chunks=(chunks[i],), dtype=np.int64)[
+            (None,) * i + (slice(None),) + (None,) * (ndim - 1 - i)
+        ]
+        for i in range(ndim)
+    ]
+    signature = ",".join(["()"] * (len(split) + ndim)) + "->" + ",".join(["()"] * len(dtypes))
+    outputs = da.apply_gufunc(
+        _run_chunk,
+        signature,
+        *split.values(),
+        *locators,
+        output_dtypes=tuple(np.dtype(d) for d in dtypes),
+        vectorize=False,
+        kernel=kernel,
+        names=tuple(split),
+        fixed={**fixed, **(static or {})},
+        dtypes=tuple(np.dtype(d) for d in dtypes),
+        whole=(shape, chunks),
+    )
+    if len(dtypes) == 1:
+        outputs = (outputs,)
+    return shape, tuple(outputs)
+
+
+def _run_chunk(
+    *blocks: NDArray[Any],
+    kernel: Kernel,
+    names: tuple[str, ...],
+    fixed: Mapping[str, Any],
+    dtypes: tuple[np.dtype[Any], ...],
+    whole: tuple[tuple[int, ...], tuple[tuple[int, ...], ...]],
+) -> tuple[NDArray[Any], ...]:
+    data = dict(zip(names, blocks[: len(names)], strict=True))
+    starts = tuple(int(b.flat[0]) if b.size else 0 for b in blocks[len(names) :])
+    block_shape = np.broadcast_shapes(*(b.shape for b in blocks)) if blocks else ()
+    try:
+        results = kernel(**fixed, **data)
+    except ValueError as exc:
+        raise ValueError(chunk_message(str(exc), starts, block_shape, *whole)) from None
+    out = []
+    for r, dtype in zip(results, dtypes, strict=True):
+        a = np.asarray(r, dtype=dtype)
+        out.append(a if a.shape == block_shape else np.broadcast_to(a, block_shape))
+    return tuple(out)
+
+
+def chunk_message(
+    message: str,
+    starts: tuple[int, ...],
+    block_shape: tuple[int, ...],
+    shape: tuple[int, ...],
+    chunks: tuple[tuple[int, ...], ...],
+) -> str:
+    """`message` from a kernel run on one chunk, as the whole array's message plus where."""
+    block_id = tuple(
+        int(np.searchsorted(np.cumsum(c), s, side="right"))
+        for c, s in zip(chunks, starts, strict=True)
+    )
+
+    def whole_index(m: re.Match[str]) -> str:
+        local = np.unravel_index(int(m.group(1)), block_shape)
+        at = tuple(int(s + i) for s, i in zip(starts, local, strict=True))
+        return f"at index {int(np.ravel_multi_index(at, shape)) if shape else 0}"
+
+    where = ", ".join(f"{s}:{s + n}" for s, n in zip(starts, block_shape, strict=True))
+    text = _AT_INDEX.sub(whole_index, message) if block_shape else message
+    return f"in chunk {block_id} (elements [{where}] of {shape}): {text}"
