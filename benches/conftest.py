@@ -45,6 +45,19 @@ RATIOS = [
     ("100k: brent / newton", "brent_100k", "newton_100k", ""),
     ("100k: bisect / newton", "bisect_100k", "newton_100k", ""),
     ("100k: secant-d (the paper's) / newton", "secant-d_100k", "newton_100k", ""),
+    ("4M-scenario sweep to Zarr: 1 worker / 2 workers", "dask_1w_sweep", "dask_2w_sweep", ""),
+    ("4M-scenario sweep, 1 worker / in-process, no Zarr", "dask_1w_sweep", "dask_sweep_inproc", ""),
+    ("4M on Dask: 1 worker / 2 workers (speed-up)", "dask_1w_reduce", "dask_2w_reduce", ""),
+    ("4M on Dask, 1 worker / in-process, 1 thread", "dask_1w_reduce", "dask_inproc_serial", ""),
+    ("4M on Dask, 1 worker, results gathered / kept", "dask_1w_gather", "dask_1w_reduce", ""),
+    ("4M on Dask, 1 worker: 256 chunks / 16 chunks", "dask_1w_small_chunks", "dask_1w_reduce", ""),
+    ("4M in 16 chunks, sync scheduler / in-process", "dask_sync_16", "dask_inproc", ""),
+]
+
+# (label, slower, faster, how many extra chunks or calls): extra milliseconds each.
+PER_CHUNK = [
+    ("Dask cost per extra chunk, 1 worker (ms)", "dask_1w_small_chunks", "dask_1w_reduce", 240),
+    ("fixed cost of one lazy call, sync scheduler (ms)", "dask_one_row", "dask_one_row_inproc", 1),
 ]
 
 
@@ -73,3 +86,6 @@ def pytest_terminal_summary(terminalreporter):
     tr.section("scaleplan ratios (same process)")
     for label, ratio, goal in rows:
         tr.write_line(f"{label:<62} {ratio:10.2f}   {goal}")
+    for label, a, b, count in PER_CHUNK:
+        if a in MEDIANS and b in MEDIANS:
+            tr.write_line(f"{label:<62} {1e3 * (MEDIANS[a] - MEDIANS[b]) / count:10.3f}")

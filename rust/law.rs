@@ -3,6 +3,7 @@
 
 use crate::batch::{drive, use_parallel, Column, OnInvalid};
 use crate::error::{Error, Result};
+use crate::vmath;
 
 /// Coefficients of `L(N, D) = E + A N^-alpha + B D^-beta` (N parameters, D tokens, L in nats).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -163,38 +164,22 @@ impl Law {
     /// `G = (alpha A / (beta B))^(1/(alpha+beta))`, `N = G (C/6)^(beta/(alpha+beta))`,
     /// `D = (C/6)^(alpha/(alpha+beta)) / G`. Returns `(params, tokens)`.
     pub fn chinchilla_for_compute(&self, flops: f64) -> (f64, f64) {
-        let s = self.alpha + self.beta;
-        let ln_g = ((self.alpha * self.a).ln() - (self.beta * self.b).ln()) / s;
-        let ln_c6 = (flops / 6.0).ln();
-        let n = (ln_g + ln_c6 * self.beta / s).exp();
-        let d = (ln_c6 * self.alpha / s - ln_g).exp();
-        (n, d)
+        let (ln_n, ln_d) = ClosedForm::new(self).logs(Given::Compute, flops);
+        (ln_n.exp(), ln_d.exp())
     }
 
     /// Training-only optimum reaching `loss`: `D = (B (1 + beta/alpha) / (l - E))^(1/beta)`
     /// and `N` from the stationarity `alpha A N^-alpha = beta B D^-beta`.
     pub fn chinchilla_for_loss(&self, loss: f64) -> Result<(f64, f64)> {
         let gap = self.gap(loss, None)?;
-        Ok(self.chinchilla_for_gap(gap))
-    }
-
-    fn chinchilla_for_gap(&self, gap: f64) -> (f64, f64) {
-        let ln_d = ((self.b * (1.0 + self.beta / self.alpha)).ln() - gap.ln()) / self.beta;
-        (self.chinchilla_params_for_ln_tokens(ln_d), ln_d.exp())
-    }
-
-    /// `N` with `alpha A N^-alpha = beta B D^-beta`, from `ln D`.
-    fn chinchilla_params_for_ln_tokens(&self, ln_d: f64) -> f64 {
-        (((self.alpha * self.a).ln() - (self.beta * self.b).ln() + self.beta * ln_d) / self.alpha)
-            .exp()
+        let (ln_n, ln_d) = ClosedForm::new(self).logs(Given::Loss, gap);
+        Ok((ln_n.exp(), ln_d.exp()))
     }
 
     /// Chinchilla-style tokens for a model of `params` parameters (the same stationarity
     /// condition solved for D): `D = (beta B / (alpha A))^(1/beta) N^(alpha/beta)`.
     pub fn chinchilla_tokens_for_params(&self, params: f64) -> f64 {
-        (((self.beta * self.b).ln() - (self.alpha * self.a).ln() + self.alpha * params.ln())
-            / self.beta)
-            .exp()
+        ClosedForm::new(self).logs(Given::Params, params).1.exp()
     }
 }
 
@@ -272,15 +257,69 @@ pub(crate) fn reject(err: Error, on_invalid: OnInvalid, first: &mut Option<Error
     }
 }
 
-/// Checks that a closed-form result is representable (neither overflowed nor flushed to 0).
-fn finite_or_overflow(quantity: &'static str, v: f64, index: usize) -> Result<f64> {
-    if v.is_finite() && v >= f64::MIN_POSITIVE {
-        Ok(v)
+/// Per-law constants of the Chinchilla closed forms. A batch with one shared law computes
+/// their logarithms once; each row is then one `ln` and two `exp` (libm's: in a scalar
+/// loop they beat `vmath`'s branch-free forms, which pay off only across SIMD lanes).
+#[derive(Debug, Clone, Copy)]
+struct ClosedForm {
+    /// `ln(B (1 + beta/alpha))`.
+    ln_k: f64,
+    /// `ln(alpha A) - ln(beta B)`.
+    ln_ratio: f64,
+    alpha: f64,
+    beta: f64,
+    inv_alpha: f64,
+    inv_beta: f64,
+    inv_sum: f64,
+}
+
+impl ClosedForm {
+    fn new(law: &Law) -> Self {
+        ClosedForm {
+            ln_k: (law.b * (1.0 + law.beta / law.alpha)).ln(),
+            ln_ratio: (law.alpha * law.a).ln() - (law.beta * law.b).ln(),
+            alpha: law.alpha,
+            beta: law.beta,
+            inv_alpha: 1.0 / law.alpha,
+            inv_beta: 1.0 / law.beta,
+            inv_sum: 1.0 / (law.alpha + law.beta),
+        }
+    }
+
+    /// `(ln N, ln D)` for `given` (validated > 0; the loss as its gap `l - E`).
+    #[inline(always)]
+    fn logs(&self, given: Given, v: f64) -> (f64, f64) {
+        match given {
+            Given::Compute => {
+                let ln_g = self.ln_ratio * self.inv_sum;
+                let ln_c6 = f64::ln(v / 6.0);
+                (
+                    ln_g + ln_c6 * self.beta * self.inv_sum,
+                    ln_c6 * self.alpha * self.inv_sum - ln_g,
+                )
+            }
+            Given::Loss => {
+                let ln_d = (self.ln_k - f64::ln(v)) * self.inv_beta;
+                ((self.ln_ratio + self.beta * ln_d) * self.inv_alpha, ln_d)
+            }
+            Given::Params => {
+                let ln_n = f64::ln(v);
+                (ln_n, (self.alpha * ln_n - self.ln_ratio) * self.inv_beta)
+            }
+        }
+    }
+}
+
+/// `e^ln_v`, or an overflow error naming `quantity` when it is not a normal float64.
+#[inline(always)]
+fn from_ln(quantity: &'static str, ln_v: f64, index: usize) -> Result<f64> {
+    if (-708.0..=vmath::EXP_MAX_ARG).contains(&ln_v) {
+        Ok(ln_v.exp())
     } else {
         Err(Error::Overflow {
             index,
             quantity,
-            ln_value: if v > 0.0 { v.ln() } else { f64::NEG_INFINITY },
+            ln_value: ln_v,
         })
     }
 }
@@ -297,6 +336,11 @@ pub fn chinchilla_batch(
 ) -> Result<()> {
     let n = params_out.len();
     let values = Column::new(given_name(given), values, n)?;
+    let shared = if laws.is_scalar() {
+        laws.get(0).ok().map(|l| ClosedForm::new(&l))
+    } else {
+        None
+    };
     let kernel = |start: usize, (p, t): (&mut [f64], &mut [f64])| {
         let mut first = None;
         for j in 0..p.len() {
@@ -304,21 +348,17 @@ pub fn chinchilla_batch(
             let row = || -> Result<(f64, f64)> {
                 let law = laws.get(i)?;
                 let v = values.get(i);
-                let (np, nt) = match given {
-                    Given::Compute => {
-                        check_positive("compute", v, Some(i))?;
-                        law.chinchilla_for_compute(v)
-                    }
-                    Given::Loss => law.chinchilla_for_gap(law.gap(v, Some(i))?),
-                    Given::Params => {
-                        check_positive("params", v, Some(i))?;
-                        (v, law.chinchilla_tokens_for_params(v))
-                    }
+                let v = match given {
+                    Given::Loss => law.gap(v, Some(i))?,
+                    _ => check_positive(given_name(given), v, Some(i))?,
                 };
-                Ok((
-                    finite_or_overflow("params", np, i)?,
-                    finite_or_overflow("tokens", nt, i)?,
-                ))
+                let form = shared.unwrap_or_else(|| ClosedForm::new(&law));
+                let (ln_n, ln_d) = form.logs(given, v);
+                let np = match given {
+                    Given::Params => v,
+                    _ => from_ln("params", ln_n, i)?,
+                };
+                Ok((np, from_ln("tokens", ln_d, i)?))
             };
             match row() {
                 Ok((np, nt)) => {

@@ -142,3 +142,21 @@ def test_fuzz_costs_and_budgets_never_panic(loss, requests, inp, out, budget):
     assert np.isfinite(r.params[r.converged]).all()
     b = sp.best_quality(np.array([budget, 1e20]), 1e9, on_invalid="nan")
     assert np.isfinite(b.loss[1])
+
+
+def test_unaligned_and_byte_swapped_arrays_are_read_not_refused():
+    # np.frombuffer at an odd offset, or arrays shipped between Dask processes, can be
+    # unaligned; the kernels must copy them rather than call them non-contiguous.
+    values = np.linspace(1.9, 3.0, 10)
+    unaligned = np.frombuffer(b"\0" + values.tobytes(), dtype=np.float64, offset=1)
+    swapped = values.astype(">f8")
+    assert not unaligned.flags.aligned
+    want = sp.compute_optimal(values, 1e12).params
+    for x in (unaligned, swapped):
+        assert np.array_equal(sp.compute_optimal(x, 1e12).params, want)
+        assert np.array_equal(
+            sp.compute_optimal(2.0, x * 1e12).params, sp.compute_optimal(2.0, values * 1e12).params
+        )
+        assert np.array_equal(
+            sp.chinchilla_optimal(loss=x).params, sp.chinchilla_optimal(loss=values).params
+        )

@@ -235,3 +235,16 @@ def test_bootstrap_is_seeded_and_carries_forward():
     assert plans.params.shape == a.laws.A.shape and np.all(plans.converged)
     with pytest.raises(ValueError, match="n_resamples must be"):
         sp.bootstrap_law(*runs, n_resamples=1)
+
+
+def test_fit_law_takes_runs_and_refuses_to_return_an_invalid_law():
+    runs = sp.datasets.chinchilla_runs()
+    starts = fit.chinchilla_grid()[::300]
+    assert np.array_equal(
+        sp.fit_law(runs, starts=starts).theta,
+        sp.fit_law(runs.params, runs.tokens, runs.loss, starts=starts).theta,
+    )
+    # Loss that grows with scale: the best Huber fit has negative exponents.
+    n = np.logspace(7, 10, 12)
+    with pytest.raises(sp.FitError, match="not a valid scaling law"):
+        sp.fit_law(n, 20 * n, 2.0 + 0.1 * np.log10(n), starts=starts)

@@ -174,3 +174,23 @@ def test_native_defaults_match_python_defaults():
     sig = _core.lifetime_optimal.__text_signature__
     assert f"tol={lifetime.DEFAULT_TOL!r}" in sig
     assert f"max_iter={lifetime.DEFAULT_MAX_ITER}" in sig
+
+
+def test_start_rules_agree_to_rounding_and_auto_follows_the_batch_size():
+    loss = np.random.default_rng(5).uniform(1.75, 3.5, sp._core.TABLE_MIN_ROWS)
+    auto, table = sp.compute_optimal(loss, 1e12), sp.compute_optimal(loss, 1e12, start="table")
+    bound = sp.compute_optimal(loss, 1e12, start="bound")
+    assert np.array_equal(auto.tokens, table.tokens)  # auto takes the table from here on
+    assert np.allclose(bound.tokens, table.tokens, rtol=1e-12, atol=0)
+    assert table.iterations.max() <= 2 < bound.iterations.max()
+    small = sp.compute_optimal(loss[:100], 1e12)
+    assert np.array_equal(small.tokens, bound.tokens[:100])  # and the bound below it
+    one = sp.compute_optimal(2.0, 1e12, start="table")
+    assert one.tokens == pytest.approx(sp.compute_optimal(2.0, 1e12).tokens, rel=1e-12)
+    cost = sp.cost_optimal(loss[:100], 1e9, start="table")
+    assert np.allclose(cost.params, sp.cost_optimal(loss[:100], 1e9).params, rtol=1e-12)
+    for bad in ("fast", None, 1):
+        with pytest.raises(ValueError, match="start must be one of auto, bound, table"):
+            sp.compute_optimal(loss[:3], 1e12, start=bad)
+        with pytest.raises(ValueError, match="start must be one of auto, bound, table"):
+            sp.cost_optimal(2.0, 1e9, start=bad)

@@ -2,10 +2,11 @@
 
 A kernel is a function of named NumPy arrays that returns a tuple of arrays, one per output
 (the public in-memory functions, adapted). `lazy_outputs` makes one Dask task per output
-chunk that calls the kernel once and feeds every output, so computing all outputs together
-runs the kernel once per chunk. Errors raised inside a chunk name the chunk and translate
-the kernel's row index ("at index i") into the index in the whole array, so the message
-ends exactly as the in-memory call on the whole array would.
+chunk that calls the kernel once and returns every output as a field of one record array,
+so computing all outputs together runs the kernel once per chunk, and no task is added
+per output: Dask fuses the field views into their consumers. Errors raised inside a chunk
+name the chunk and translate the kernel's row index ("at index i") into the index in the
+whole array, so the message ends exactly as the in-memory call on the whole array would.
 """
 
 from __future__ import annotations
@@ -47,7 +48,20 @@ def lazy_outputs(
     dtypes: tuple[DTypeLike, ...],
     static: Mapping[str, Any] | None = None,
 ) -> tuple[tuple[int, ...], tuple[da.Array, ...]]:
-    """The broadcast shape of `named` and one lazy Dask array per kernel output.
+    """The broadcast shape of `named` and one lazy Dask array per kernel output (the
+    fields of `lazy_records`' array)."""
+    shape, records = lazy_records(kernel, named, dtypes, static)
+    return shape, tuple(records[name] for name in records.dtype.names)
+
+
+def lazy_records(
+    kernel: Kernel,
+    named: Mapping[str, Any],
+    dtypes: tuple[DTypeLike, ...],
+    static: Mapping[str, Any] | None = None,
+) -> tuple[tuple[int, ...], da.Array]:
+    """The broadcast shape of `named` and a lazy record array whose fields `f0, f1, ...`
+    are the kernel's outputs.
 
     `named` values are Dask arrays or in-memory values that broadcast together; values of
     size 1 go to every chunk as they are, the others are split into chunks (in-memory
@@ -71,31 +85,26 @@ def lazy_outputs(
     chunkss, aligned = da.core.unify_chunks(*pairs)
     split = dict(zip(split, aligned, strict=True))
     chunks = tuple(tuple(chunkss[i]) if i in chunkss else (shape[i],) for i in range(ndim))
-    # One index array per axis (length 1 on the others): a chunk reads its position in the
-    # whole array off them, to name itself in errors.
-    locators = [
-        da.arange(shape[i], chunks=(chunks[i],), dtype=np.int64)[
-            (None,) * i + (slice(None),) + (None,) * (ndim - 1 - i)
-        ]
-        for i in range(ndim)
-    ]
-    signature = ",".join(["()"] * (len(split) + ndim)) + "->" + ",".join(["()"] * len(dtypes))
-    outputs = da.apply_gufunc(
+    if ndim and max(a.ndim for a in split.values()) < ndim:
+        # Only a fixed value has the leading axes: give one lazy input all of them.
+        first = next(iter(split))
+        split[first] = split[first][(None,) * (ndim - split[first].ndim)]
+    # One task per chunk returns every output at once, as the fields of a record array;
+    # each output is then a field view, which Dask fuses into whatever consumes it.
+    record = np.dtype([(f"f{i}", np.dtype(d)) for i, d in enumerate(dtypes)])
+    records = da.map_blocks(
         _run_chunk,
-        signature,
         *split.values(),
-        *locators,
-        output_dtypes=tuple(np.dtype(d) for d in dtypes),
-        vectorize=False,
+        dtype=record,
+        chunks=chunks,
+        meta=np.empty((0,) * ndim, dtype=record),
         kernel=kernel,
         names=tuple(split),
         fixed={**fixed, **(static or {})},
-        dtypes=tuple(np.dtype(d) for d in dtypes),
+        record=record,
         whole=(shape, chunks),
     )
-    if len(dtypes) == 1:
-        outputs = (outputs,)
-    return shape, tuple(outputs)
+    return shape, records
 
 
 def _run_chunk(
@@ -103,21 +112,21 @@ def _run_chunk(
     kernel: Kernel,
     names: tuple[str, ...],
     fixed: Mapping[str, Any],
-    dtypes: tuple[np.dtype[Any], ...],
+    record: np.dtype[Any],
     whole: tuple[tuple[int, ...], tuple[tuple[int, ...], ...]],
-) -> tuple[NDArray[Any], ...]:
-    data = dict(zip(names, blocks[: len(names)], strict=True))
-    starts = tuple(int(b.flat[0]) if b.size else 0 for b in blocks[len(names) :])
-    block_shape = np.broadcast_shapes(*(b.shape for b in blocks)) if blocks else ()
+    block_info: dict[Any, Any] | None = None,
+) -> NDArray[Any]:
+    location = block_info[None]["array-location"] if block_info else []
+    starts = tuple(int(lo) for lo, _ in location)
+    block_shape = tuple(int(hi - lo) for lo, hi in location)
     try:
-        results = kernel(**fixed, **data)
+        results = kernel(**fixed, **dict(zip(names, blocks, strict=True)))
     except ValueError as exc:
         raise ValueError(chunk_message(str(exc), starts, block_shape, *whole)) from None
-    out = []
-    for r, dtype in zip(results, dtypes, strict=True):
-        a = np.asarray(r, dtype=dtype)
-        out.append(a if a.shape == block_shape else np.broadcast_to(a, block_shape))
-    return tuple(out)
+    out = np.empty(block_shape, dtype=record)
+    for name, r in zip(record.names, results, strict=True):
+        out[name] = r
+    return out
 
 
 def chunk_message(

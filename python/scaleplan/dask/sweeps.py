@@ -37,7 +37,7 @@ from ..costs import cost_optimal as _cost_optimal
 from ..laws import CHINCHILLA, COEFFICIENTS, ScalingLaw, resolve_law
 from ..lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 from ..lifetime import compute_optimal as _compute_optimal
-from ._chunks import chunk_message, lazy_outputs
+from ._chunks import chunk_message, lazy_records
 from .arrays import start_rule
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "OUTPUTS", "SweepResult", "open_sweep", "sweep"]
@@ -389,7 +389,7 @@ def _write_zarr(
     if not dims:
         named = {k: da.asarray(v) for k, v in named.items()}
     dtypes = tuple(dt for _, dt in OUTPUTS[kind])
-    _, outputs = lazy_outputs(_sweep_kernel, named, dtypes, static)
+    shape, records = lazy_records(_sweep_kernel, named, dtypes, static)
     if overwrite and os.path.exists(path):
         shutil.rmtree(path)
     root = zarr.open_group(path, mode="w-", attributes=settings)
@@ -398,7 +398,7 @@ def _write_zarr(
     targets = [
         root.create_array(
             name,
-            shape=outputs[0].shape,
+            shape=shape,
             dtype=dt,
             chunks=chunk or (),
             dimension_names=list(dims),
@@ -406,8 +406,21 @@ def _write_zarr(
         )
         for name, dt in OUTPUTS[kind]
     ]
-    # One store call for all outputs: every chunk's kernel runs once and feeds them all.
-    da.store(list(outputs), targets, lock=False, **compute_kwargs)
+    # One task per chunk solves it and writes every output: on a small cluster each task
+    # costs milliseconds of scheduling, so a task per output would cost more than the solve.
+    da.store(records, _FieldsTarget(targets, shape), lock=False, **compute_kwargs)
+
+
+class _FieldsTarget:
+    """A `da.store` target writing field i of each record block to the i-th array."""
+
+    def __init__(self, arrays: list[Any], shape: tuple[int, ...]) -> None:
+        self.arrays = arrays
+        self.shape = shape
+
+    def __setitem__(self, region: Any, block: np.ndarray) -> None:
+        for i, array in enumerate(self.arrays):
+            array[region] = block[f"f{i}"]
 
 
 def _parquet_block(
