@@ -54,7 +54,7 @@ def test_compute_optimal_equals_the_in_memory_call_bit_for_bit(n):
     eager = sp.compute_optimal(loss[None, :], demand)
     got = lazy.compute()
     assert type(got) is sp.LifetimeOptimum
-    for f in OPTIMUM_FIELDS + ("loss", "inference_tokens"):
+    for f in (*OPTIMUM_FIELDS, "loss", "inference_tokens"):
         assert same(getattr(got, f), getattr(eager, f)), f
     assert same(lazy.flop_saving.compute(), eager.flop_saving)
 
