@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import scaleplan as sp
@@ -258,3 +259,51 @@ def test_bad_plan_arguments(args, message):
     r = run(*args)
     assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and message in r.stderr
+
+
+def test_sweep_writes_zarr_and_parquet_equal_to_the_library(tmp_path):
+    import scaleplan.dask as spd
+
+    out = tmp_path / "grid.zarr"
+    r = run("sweep", str(out), "--loss", "1.9:2.5:7", "--requests", "1e8:1e12:5:log", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["shape"] == [7, 5] and data["kind"] == "cost" and data["scenarios"] == 35
+    loss, requests = np.linspace(1.9, 2.5, 7), np.geomspace(1e8, 1e12, 5)
+    want = sp.cost_optimal(loss[:, None], requests[None, :])
+    assert np.array_equal(spd.open_sweep(out).array("params").compute(), want.params)
+    pq = tmp_path / "grid.parquet"
+    r = run("sweep", str(pq), "--loss", "2.0,2.2", "--inference-tokens", "1e12", "--workers", "1")
+    assert r.returncode == 0, r.stderr
+    assert "Wrote 2 compute-optimal scenarios" in r.stdout and "local cluster of 1" in r.stdout
+    frame = spd.open_sweep(pq).frame().compute().sort_values("loss")
+    assert np.array_equal(frame["params"].to_numpy(), sp.compute_optimal([2.0, 2.2], 1e12).params)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--loss", "2:3", "--requests", "1e9"], "--loss must be a number, a list"),
+        (["--loss", "2", "--requests", "0:1e9:3:log"], "a log range needs start and stop > 0"),
+        (["--loss", "2"], "exactly one of inference_tokens"),
+        (["--loss", "1.5", "--requests", "1e9"], "in the only chunk (a single scenario): loss must be"),
+        (["--loss", "2", "--inference-tokens", "1e9", "--output-tokens", "5"], "belong to a"),
+        (["--loss", "2", "--inference-tokens", "1e9", "--workers", "0"], "--workers must be"),
+        (["--loss", "2", "--requests", "1e9", "--train-mfu", "2"], "train_mfu must be"),
+    ],
+)
+def test_bad_sweep_arguments_are_one_line(tmp_path, args, message):
+    r = run("sweep", str(tmp_path / "s.zarr"), *args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr
+
+
+def test_sweep_refuses_to_overwrite_and_odd_suffixes(tmp_path):
+    assert (
+        run("sweep", str(tmp_path / "a.zarr"), "--loss", "2", "--requests", "1e9").returncode == 0
+    )
+    r = run("sweep", str(tmp_path / "a.zarr"), "--loss", "2", "--requests", "1e9")
+    assert r.returncode == 2 and "pass --overwrite" in r.stderr
+    r = run("sweep", str(tmp_path / "a.csv"), "--loss", "2", "--requests", "1e9")
+    assert r.returncode == 2 and "must end in .zarr or .parquet" in r.stderr

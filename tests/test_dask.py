@@ -342,6 +342,12 @@ def test_a_sweep_with_a_bad_scenario_names_its_chunk_or_writes_nan(tmp_path):
     assert np.isnan(params[2]).all() and np.isfinite(np.delete(params, 2, axis=0)).all()
     with pytest.raises(ValueError, match=r"^in chunk \(2, 0\)"):
         spd.sweep(tmp_path / "bad.parquet", loss=loss, inference_tokens=demand, chunk_rows=5)
+    # What was written before the stop stays on disk, marked unfinished.
+    for name in ("bad.zarr", "bad.parquet"):
+        if (tmp_path / name).exists():
+            with pytest.raises(ValueError, match="unfinished .* sweep"):
+                spd.open_sweep(tmp_path / name)
+    assert (tmp_path / "bad.zarr").exists()
 
 
 def test_sweep_argument_errors(tmp_path):
@@ -354,6 +360,7 @@ def test_sweep_argument_errors(tmp_path):
         (dict(loss=2.0, inference_tokens=demand, costs=sp.CostModel()), "belong to a requests"),
         (dict(loss=2.0, requests=demand, costs=["a100"]), "costs must be a CostModel"),
         (dict(loss=2.0, requests=demand, format="csv"), "format must be zarr or parquet"),
+        (dict(loss=2.0, requests=demand, path="x.csv"), "must end in .zarr or .parquet"),
         (dict(loss=2.0, inference_tokens=demand, chunk_rows=0), "chunk_rows must be"),
         (dict(loss=2.0, inference_tokens=demand, method="x"), "method must be one of"),
         (
@@ -366,8 +373,9 @@ def test_sweep_argument_errors(tmp_path):
         ),
     ]
     for kwargs, match in cases:
+        path = tmp_path / kwargs.pop("path", "x.zarr")
         with pytest.raises(ValueError, match=match):
-            spd.sweep(tmp_path / "x.zarr", **kwargs)
+            spd.sweep(path, **kwargs)
     assert not (tmp_path / "x.zarr").exists()  # nothing written by a refused call
     spd.sweep(tmp_path / "y.zarr", loss=2.0, inference_tokens=demand)
     with pytest.raises(ValueError, match="exists; pass overwrite=True"):

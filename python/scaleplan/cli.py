@@ -25,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from . import __version__
+from . import __version__, cli_sweep
 from .costs import CostModel, best_quality, cost_optimal
 from .hardware import ACCELERATORS, PRECISIONS
 from .laws import PRESETS, ScalingLaw, chinchilla_optimal
@@ -630,6 +630,10 @@ def _hardware(args: argparse.Namespace) -> tuple[Any, str]:
     return data, _table(headers, rows) + "\n\nPrices: " + "; ".join(sources)
 
 
+def _sweep(args: argparse.Namespace) -> tuple[Any, str]:
+    return cli_sweep.run(args, _law(args.law), _cost_model(args))
+
+
 def _presets(args: argparse.Namespace) -> tuple[Any, str]:
     data = {
         name: dict(zip(("E", "A", "B", "alpha", "beta"), law.coefficients, strict=True))
@@ -848,6 +852,20 @@ def _parser() -> argparse.ArgumentParser:
     hw = sub.add_parser("hardware", help="list the accelerator catalogue")
     hw.add_argument("--json", action="store_true")
     hw.set_defaults(run=_hardware)
+
+    sw = sub.add_parser(
+        "sweep",
+        help="solve a grid of scenarios on Dask and write it to Zarr or Parquet",
+        description="Every combination of the given losses and demands (and, for a --requests "
+        "sweep, prompt and answer lengths), solved chunk by chunk and written as it goes, so "
+        "the grid may be larger than memory. Needs the [dask] extra. Runs in this process by "
+        "default, on a local cluster with --workers N, or on a running cluster with "
+        "--scheduler ADDRESS.",
+    )
+    cli_sweep.add_arguments(sw)
+    hardware(sw)
+    common(sw)
+    sw.set_defaults(run=_sweep)
 
     pr = sub.add_parser("presets", help="list the loss-law presets")
     pr.add_argument("--json", action="store_true")

@@ -149,4 +149,6 @@ def chunk_message(
 
     where = ", ".join(f"{s}:{s + n}" for s, n in zip(starts, block_shape, strict=True))
     text = _AT_INDEX.sub(whole_index, message) if block_shape else message
+    if not shape:
+        return f"in the only chunk (a single scenario): {text}"
     return f"in chunk {block_id} (elements [{where}] of {shape}): {text}"

@@ -241,7 +241,10 @@ def sweep(
     """
     t0 = time.perf_counter()
     path = os.fspath(path)
-    fmt = format or ("parquet" if path.rstrip("/").endswith((".parquet", ".pq")) else "zarr")
+    suffix = os.path.splitext(path.rstrip("/"))[1].lower()
+    fmt = format or {".zarr": "zarr", ".parquet": "parquet", ".pq": "parquet"}.get(suffix)
+    if fmt is None:
+        raise ValueError(f"path must end in .zarr or .parquet, or give format=; got {path!r}")
     if fmt not in ("zarr", "parquet"):
         raise ValueError(f"format must be zarr or parquet; got {format!r}")
     if (inference_tokens is None) == (requests is None):
@@ -303,6 +306,7 @@ def sweep(
         _write_parquet(
             path, kind, dims, axes, fixed, law, chunk, static, settings, overwrite, compute_kwargs
         )
+    settings["complete"] = True
     return SweepResult(path, fmt, kind, dims, shape, settings, time.perf_counter() - t0)
 
 
@@ -392,7 +396,9 @@ def _write_zarr(
     shape, records = lazy_records(_sweep_kernel, named, dtypes, static)
     if overwrite and os.path.exists(path):
         shutil.rmtree(path)
-    root = zarr.open_group(path, mode="w-", attributes=settings)
+    # Marked incomplete until every chunk is written: a sweep stopped midway (a bad
+    # scenario, a lost cluster) leaves its finished chunks, and open_sweep says so.
+    root = zarr.open_group(path, mode="w-", attributes={**settings, "complete": False})
     for name, values in axes.items():
         root.create_array(name, data=values, dimension_names=[name])
     targets = [
@@ -409,6 +415,7 @@ def _write_zarr(
     # One task per chunk solves it and writes every output: on a small cluster each task
     # costs milliseconds of scheduling, so a task per output would cost more than the solve.
     da.store(records, _FieldsTarget(targets, shape), lock=False, **compute_kwargs)
+    root.attrs.update({"complete": True})
 
 
 class _FieldsTarget:
@@ -503,13 +510,19 @@ def _write_parquet(
     os.makedirs(path)
     frame.to_parquet(path, write_index=False, compute=False).compute(**compute_kwargs)
     with open(os.path.join(path, _SETTINGS_FILE), "w") as f:
-        json.dump(settings, f, indent=1)
+        json.dump({**settings, "complete": True}, f, indent=1)
 
 
 def open_sweep(path: str | os.PathLike[str]) -> SweepResult:
     """A sweep written by `sweep`, from its settings on disk."""
     path = os.fspath(path)
     sidecar = os.path.join(path, _SETTINGS_FILE)
+    if (
+        not os.path.exists(sidecar)
+        and os.path.isdir(path)
+        and any(f.endswith(".parquet") for f in os.listdir(path))
+    ):
+        raise ValueError(f"{path!r} is an unfinished Parquet sweep (it stopped midway)")
     if os.path.exists(sidecar):
         with open(sidecar) as f:
             settings = json.load(f)
@@ -523,6 +536,8 @@ def open_sweep(path: str | os.PathLike[str]) -> SweepResult:
             raise ValueError(f"{path!r} is not a sweep written by scaleplan: {exc}") from None
         if "kind" not in settings:
             raise ValueError(f"{path!r} is not a sweep written by scaleplan")
+        if not settings.get("complete"):
+            raise ValueError(f"{path!r} is an unfinished Zarr sweep (it stopped midway)")
         fmt = "zarr"
     return SweepResult(
         path, fmt, settings["kind"], tuple(settings["dims"]), tuple(settings["shape"]), settings

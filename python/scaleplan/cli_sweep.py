@@ -1,0 +1,142 @@
+"""`scaleplan sweep`: a product of scenario axes solved on Dask and written to Zarr or
+Parquet. Dask is imported only when the command runs, so the base install's CLI works
+without the `[dask]` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from contextlib import ExitStack
+from typing import Any
+
+import numpy as np
+
+from .costs import CostModel
+
+
+class SweepCliError(ValueError):
+    pass
+
+
+def axis_values(flag: str, text: str | None) -> Any:
+    """A flag's value: one number, a list `a,b,c`, or a range `start:stop:count[:log]`
+    (`log` spaces the points geometrically)."""
+    if text is None:
+        return None
+    try:
+        if ":" in text:
+            parts = text.split(":")
+            if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
+                raise ValueError
+            lo, hi, count = float(parts[0]), float(parts[1]), int(parts[2])
+            if count < 1:
+                raise ValueError
+            if len(parts) == 4:
+                if not (lo > 0 and hi > 0):
+                    raise SweepCliError(f"{flag}: a log range needs start and stop > 0")
+                return np.geomspace(lo, hi, count)
+            return np.linspace(lo, hi, count)
+        if "," in text:
+            return np.array([float(v) for v in text.split(",")])
+        return float(text)
+    except SweepCliError:
+        raise
+    except ValueError:
+        raise SweepCliError(
+            f"{flag} must be a number, a list a,b,c or a range start:stop:count[:log]; got {text!r}"
+        ) from None
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("out", help="output path: NAME.zarr or NAME.parquet")
+    p.add_argument("--loss", required=True, help="target losses (number, list or range)")
+    p.add_argument("--inference-tokens", help="FLOP sweep: lifetime inference tokens")
+    p.add_argument("--requests", help="dollar sweep: lifetime requests")
+    p.add_argument("--input-tokens", help="dollar sweep: prompt tokens per request (70)")
+    p.add_argument("--output-tokens", help="dollar sweep: generated tokens per request (215)")
+    p.add_argument("--chunk-rows", type=int, default=1 << 18, help="scenarios per task")
+    p.add_argument("--on-invalid", choices=("raise", "nan"), default="raise")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, help="start a local cluster of this many worker processes"
+    )
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on an existing cluster (tcp://host:8786)"
+    )
+
+
+def run(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[str, Any], str]:
+    try:
+        import scaleplan.dask as spd
+    except ImportError as exc:
+        raise SweepCliError(str(exc)) from None
+    axes = {
+        name: axis_values(f"--{name.replace('_', '-')}", getattr(args, name))
+        for name in ("loss", "inference_tokens", "requests", "input_tokens", "output_tokens")
+    }
+    kwargs = {k: v for k, v in axes.items() if v is not None}
+    if axes["requests"] is not None:
+        kwargs["costs"] = costs
+    elif axes["input_tokens"] is not None or axes["output_tokens"] is not None:
+        raise SweepCliError("--input-tokens and --output-tokens belong to a --requests sweep")
+    if os.path.exists(args.out) and not args.overwrite:
+        raise SweepCliError(f"{args.out} exists; pass --overwrite to replace it")
+    if args.workers is not None and args.workers < 1:
+        raise SweepCliError(f"--workers must be >= 1; got {args.workers}")
+    with ExitStack() as stack:
+        where = "this process"
+        if args.workers or args.scheduler:
+            from distributed import Client, LocalCluster
+
+            if args.workers:
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=args.workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=":0",
+                        # A worker is one core: the kernel's own threads would oversubscribe.
+                        env={"RAYON_NUM_THREADS": "1"},
+                    )
+                )
+                where = f"a local cluster of {args.workers} workers"
+                client = stack.enter_context(Client(cluster))
+            else:
+                try:
+                    client = stack.enter_context(Client(args.scheduler, timeout="10s"))
+                except (OSError, TimeoutError, ValueError) as exc:
+                    raise SweepCliError(
+                        f"cannot reach a scheduler at {args.scheduler}: {exc}"
+                    ) from None
+                where = f"the cluster at {args.scheduler}"
+            spd.check_workers(client)
+        result = spd.sweep(
+            args.out,
+            law=law,
+            chunk_rows=args.chunk_rows,
+            on_invalid=args.on_invalid,
+            overwrite=args.overwrite,
+            **kwargs,
+        )
+    dims = " x ".join(f"{d} {n}" for d, n in zip(result.dims, result.shape, strict=True))
+    rate = result.n_scenarios / result.seconds if result.seconds > 0 else math.inf
+    data = {
+        "path": result.path,
+        "format": result.format,
+        "kind": result.kind,
+        "dims": list(result.dims),
+        "shape": list(result.shape),
+        "scenarios": result.n_scenarios,
+        "seconds": result.seconds,
+        "outputs": list(result.outputs),
+    }
+    text = (
+        f"Wrote {result.n_scenarios:,} {result.kind}-optimal scenarios ({dims or 'one'}) to "
+        f"{result.path} ({result.format}) on {where} in {result.seconds:.2f} s "
+        f"({rate:,.0f} scenarios/s).\nOutputs: {', '.join(result.outputs)}"
+    )
+    return data, text
