@@ -14,9 +14,12 @@ def blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
 
 
-def test_python_example_runs():
-    (code,) = blocks("python")
-    exec(compile(code, "README.md", "exec"), {})
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("index", range(len(blocks("python"))))
+def test_python_examples_run(index, tmp_path, monkeypatch):
+    # In a scratch folder (an example writes a sweep), run as a script would be.
+    monkeypatch.chdir(tmp_path)
+    exec(compile(blocks("python")[index], "README.md", "exec"), {"__name__": "__main__"})
 
 
 def scaleplan_commands() -> list[str]:

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import dask
 import dask.array as da
 import numpy as np
 
@@ -37,7 +38,7 @@ from ..costs import cost_optimal as _cost_optimal
 from ..laws import CHINCHILLA, COEFFICIENTS, ScalingLaw, resolve_law
 from ..lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 from ..lifetime import compute_optimal as _compute_optimal
-from ._chunks import chunk_message, lazy_records
+from ._chunks import chunk_message
 from .arrays import start_rule
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "OUTPUTS", "SweepResult", "open_sweep", "sweep"]
@@ -174,16 +175,12 @@ def _sweep_kernel(
     law = ScalingLaw(*(named.pop(c) for c in COEFFICIENTS))
     if kind == "compute":
         r = _compute_optimal(named["loss"], named["inference_tokens"], law=law, **options)
-        return (
-            r.params,
-            r.tokens,
-            r.iterations,
-            r.converged,
-            r.training_flops,
-            r.inference_flops,
-            r.total_flops,
-            r.flop_saving,
-        )
+        # Each product once (the result's properties would recompute them), in the same
+        # order of operations as `total_flops` and `flop_saving`, so the bits agree.
+        training, inference = r.training_flops, r.inference_flops
+        total = training + inference
+        saving = 1.0 - total / r.chinchilla.total_flops
+        return (r.params, r.tokens, r.iterations, r.converged, training, inference, total, saving)
     model = models[int(np.ravel(costs)[0]) if costs is not None else 0]
     c = _cost_optimal(
         named["loss"],
@@ -195,16 +192,10 @@ def _sweep_kernel(
         **options,
     )
     b = c.breakdown
-    return (
-        c.params,
-        c.tokens,
-        c.iterations,
-        c.converged,
-        b.training_dollars,
-        b.inference_dollars,
-        b.total_dollars,
-        c.saving,
-    )
+    training, inference = b.training_dollars, b.inference_dollars
+    total = training + inference
+    saving = 1.0 - total / c.chinchilla.total_dollars
+    return (c.params, c.tokens, c.iterations, c.converged, training, inference, total, saving)
 
 
 def sweep(
@@ -297,15 +288,11 @@ def sweep(
     )
     settings = _settings(kind, dims, axes, fixed, law, models, options)
     static = {"kind": kind, "models": models, "options": options}
-
+    grid = _grid(dims, axes, fixed, law, chunk, static)
     if fmt == "zarr":
-        _write_zarr(
-            path, kind, dims, axes, fixed, law, chunk, static, settings, overwrite, compute_kwargs
-        )
+        _write_zarr(path, grid, chunk, settings, overwrite, compute_kwargs)
     else:
-        _write_parquet(
-            path, kind, dims, axes, fixed, law, chunk, static, settings, overwrite, compute_kwargs
-        )
+        _write_parquet(path, grid, settings, overwrite, compute_kwargs)
     settings["complete"] = True
     return SweepResult(path, fmt, kind, dims, shape, settings, time.perf_counter() - t0)
 
@@ -371,144 +358,150 @@ def _named_inputs(
     return named
 
 
-def _write_zarr(
-    path: str,
-    kind: str,
+@dataclass(frozen=True)
+class _Grid:
+    """What every block task of one sweep shares; sent to each worker once."""
+
+    dims: tuple[str, ...]
+    axes: dict[str, np.ndarray]
+    fixed: dict[str, float]
+    law: ScalingLaw
+    static: dict[str, Any]
+    shape: tuple[int, ...]
+    chunks: tuple[tuple[int, ...], ...]
+
+    def blocks(self) -> list[tuple[tuple[int, int], ...]]:
+        edges = [np.cumsum((0, *c)) for c in self.chunks]
+        return [
+            tuple((int(e[i]), int(e[i + 1])) for e, i in zip(edges, idx, strict=True))
+            for idx in np.ndindex(*(len(c) for c in self.chunks))
+        ]
+
+    def solve(self, block: tuple[tuple[int, int], ...]) -> tuple[tuple[int, ...], list[Any]]:
+        """The block's shape and its outputs, each broadcast to that shape."""
+
+        def piece(dim: str, v: np.ndarray) -> np.ndarray:
+            lo, hi = block[self.dims.index(dim)]
+            return v[lo:hi]
+
+        named = _named_inputs(self.dims, self.axes, self.fixed, self.law, piece)
+        block_shape = tuple(hi - lo for lo, hi in block)
+        try:
+            results = _sweep_kernel(**self.static, **named)
+        except ValueError as exc:
+            starts = tuple(lo for lo, _ in block)
+            raise ValueError(
+                chunk_message(str(exc), starts, block_shape, self.shape, self.chunks)
+            ) from None
+        kinds = OUTPUTS[self.static["kind"]]
+        return block_shape, [
+            np.broadcast_to(np.asarray(r, dtype=dt), block_shape)
+            for (_, dt), r in zip(kinds, results, strict=True)
+        ]
+
+
+def _grid(
     dims: tuple[str, ...],
     axes: dict[str, np.ndarray],
     fixed: dict[str, float],
     law: ScalingLaw,
     chunk: tuple[int, ...],
     static: dict[str, Any],
+) -> _Grid:
+    shape = tuple(len(a) for a in axes.values())
+    chunks = tuple(da.core.normalize_chunks(chunk, shape)) if dims else ()
+    return _Grid(dims, axes, fixed, law, static, shape, chunks)
+
+
+def _run_blocks(task: Any, grid: _Grid, extra: Any, compute_kwargs: dict[str, Any]) -> None:
+    """`task(grid, block, extra)` for every block, as one Dask task each; `grid` and
+    `extra` are single graph keys that every task shares (not copied into each)."""
+    shared = dask.delayed(grid, pure=True, traverse=False)
+    other = dask.delayed(extra, pure=True, traverse=False)
+    step = dask.delayed(task, pure=False)
+    dask.compute(*(step(shared, b, other) for b in grid.blocks()), **compute_kwargs)
+
+
+# LZ4 with byte shuffling: measured on a 2048 x 2048 sweep it writes in half the time of
+# Zarr's default Zstd and 20% smaller (floats that vary smoothly over the grid shuffle well).
+def _compressors() -> Any:
+    from zarr.codecs import BloscCodec
+
+    return BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")
+
+
+def _zarr_block(grid: _Grid, block: tuple[tuple[int, int], ...], arrays: list[Any]) -> None:
+    # One task solves a block and writes every output: on a small cluster each task costs
+    # milliseconds of scheduling, more than a task per output would be worth.
+    _, outputs = grid.solve(block)
+    region = tuple(slice(lo, hi) for lo, hi in block)
+    for array, values in zip(arrays, outputs, strict=True):
+        array[region] = values
+
+
+def _write_zarr(
+    path: str,
+    grid: _Grid,
+    chunk: tuple[int, ...],
     settings: dict[str, Any],
     overwrite: bool,
     compute_kwargs: dict[str, Any],
 ) -> None:
     import zarr
 
-    def as_dask(dim: str, v: np.ndarray) -> da.Array:
-        return da.from_array(v, chunks=chunk[dims.index(dim)])
-
-    named = _named_inputs(dims, axes, fixed, law, as_dask)
-    if not dims:
-        named = {k: da.asarray(v) for k, v in named.items()}
-    dtypes = tuple(dt for _, dt in OUTPUTS[kind])
-    shape, records = lazy_records(_sweep_kernel, named, dtypes, static)
     if overwrite and os.path.exists(path):
         shutil.rmtree(path)
     # Marked incomplete until every chunk is written: a sweep stopped midway (a bad
     # scenario, a lost cluster) leaves its finished chunks, and open_sweep says so.
     root = zarr.open_group(path, mode="w-", attributes={**settings, "complete": False})
-    for name, values in axes.items():
+    for name, values in grid.axes.items():
         root.create_array(name, data=values, dimension_names=[name])
-    targets = [
+    arrays = [
         root.create_array(
             name,
-            shape=shape,
+            shape=grid.shape,
             dtype=dt,
             chunks=chunk or (),
-            dimension_names=list(dims),
+            compressors=_compressors(),
+            dimension_names=list(grid.dims),
             fill_value=np.nan if np.dtype(dt).kind == "f" else 0,
         )
-        for name, dt in OUTPUTS[kind]
+        for name, dt in OUTPUTS[grid.static["kind"]]
     ]
-    # One task per chunk solves it and writes every output: on a small cluster each task
-    # costs milliseconds of scheduling, so a task per output would cost more than the solve.
-    da.store(records, _FieldsTarget(targets, shape), lock=False, **compute_kwargs)
+    _run_blocks(_zarr_block, grid, arrays, compute_kwargs)
     root.attrs.update({"complete": True})
 
 
-class _FieldsTarget:
-    """A `da.store` target writing field i of each record block to the i-th array."""
+def _parquet_block(grid: _Grid, block: tuple[tuple[int, int], ...], path: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    def __init__(self, arrays: list[Any], shape: tuple[int, ...]) -> None:
-        self.arrays = arrays
-        self.shape = shape
-
-    def __setitem__(self, region: Any, block: np.ndarray) -> None:
-        for i, array in enumerate(self.arrays):
-            array[region] = block[f"f{i}"]
-
-
-def _parquet_block(
-    block: tuple[tuple[int, int], ...],
-    *,
-    dims: tuple[str, ...],
-    axes: dict[str, np.ndarray],
-    fixed: dict[str, float],
-    law: ScalingLaw,
-    static: dict[str, Any],
-    shape: tuple[int, ...],
-    chunks: tuple[tuple[int, ...], ...],
-) -> Any:
-    import pandas as pd
-
-    def piece(dim: str, v: np.ndarray) -> np.ndarray:
-        lo, hi = block[dims.index(dim)]
-        return v[lo:hi]
-
-    named = _named_inputs(dims, axes, fixed, law, piece)
-    block_shape = tuple(hi - lo for lo, hi in block)
-    try:
-        results = _sweep_kernel(**static, **named)
-    except ValueError as exc:
-        starts = tuple(lo for lo, _ in block)
-        raise ValueError(chunk_message(str(exc), starts, block_shape, shape, chunks)) from None
-    grids = np.meshgrid(*(piece(d, axes[d]) for d in dims), indexing="ij")
+    _, outputs = grid.solve(block)
+    axes = np.meshgrid(
+        *(grid.axes[d][lo:hi] for d, (lo, hi) in zip(grid.dims, block, strict=True)),
+        indexing="ij",
+    )
     columns: dict[str, Any] = {}
-    for d, g in zip(dims, grids, strict=True):
-        columns[d] = g.ravel().astype(np.int64) if d in ("law", "costs") else g.ravel()
-    for (name, dt), r in zip(OUTPUTS[static["kind"]], results, strict=True):
-        columns[name] = np.broadcast_to(np.asarray(r, dtype=dt), block_shape).ravel()
-    return pd.DataFrame(columns)
+    for d, values in zip(grid.dims, axes, strict=True):
+        columns[d] = values.ravel().astype(np.int64) if d in ("law", "costs") else values.ravel()
+    for (name, _), values in zip(OUTPUTS[grid.static["kind"]], outputs, strict=True):
+        columns[name] = np.ravel(values)
+    index = "-".join(str(lo) for lo, _ in block) or "0"
+    pq.write_table(pa.table(columns), os.path.join(path, f"part-{index}.parquet"))
 
 
 def _write_parquet(
     path: str,
-    kind: str,
-    dims: tuple[str, ...],
-    axes: dict[str, np.ndarray],
-    fixed: dict[str, float],
-    law: ScalingLaw,
-    chunk: tuple[int, ...],
-    static: dict[str, Any],
+    grid: _Grid,
     settings: dict[str, Any],
     overwrite: bool,
     compute_kwargs: dict[str, Any],
 ) -> None:
-    import dask.dataframe as dd
-    import pandas as pd
-
-    shape = tuple(len(a) for a in axes.values())
-    chunks = tuple(da.core.normalize_chunks(chunk, shape)) if dims else ()
-    edges = [np.cumsum((0, *c)) for c in chunks]
-    blocks = [
-        tuple((int(e[i]), int(e[i + 1])) for e, i in zip(edges, idx, strict=True))
-        for idx in np.ndindex(*(len(c) for c in chunks))
-    ]
-    meta = pd.DataFrame(
-        {
-            **{d: np.zeros(0, np.int64 if d in ("law", "costs") else np.float64) for d in dims},
-            **{name: np.zeros(0, dt) for name, dt in OUTPUTS[kind]},
-        }
-    )
-    frame = dd.from_map(
-        _parquet_block,
-        blocks,
-        meta=meta,
-        dims=dims,
-        axes=axes,
-        fixed=fixed,
-        law=law,
-        static=static,
-        shape=shape,
-        chunks=chunks,
-        enforce_metadata=False,
-    )
     if overwrite and os.path.exists(path):
         shutil.rmtree(path)
     os.makedirs(path)
-    frame.to_parquet(path, write_index=False, compute=False).compute(**compute_kwargs)
+    _run_blocks(_parquet_block, grid, path, compute_kwargs)
+    # Written last: a folder without it is a sweep that stopped midway.
     with open(os.path.join(path, _SETTINGS_FILE), "w") as f:
         json.dump({**settings, "complete": True}, f, indent=1)
 
@@ -520,7 +513,8 @@ def open_sweep(path: str | os.PathLike[str]) -> SweepResult:
     if (
         not os.path.exists(sidecar)
         and os.path.isdir(path)
-        and any(f.endswith(".parquet") for f in os.listdir(path))
+        and not os.path.exists(os.path.join(path, "zarr.json"))
+        and all(f.startswith("part-") and f.endswith(".parquet") for f in os.listdir(path))
     ):
         raise ValueError(f"{path!r} is an unfinished Parquet sweep (it stopped midway)")
     if os.path.exists(sidecar):
