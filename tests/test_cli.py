@@ -286,7 +286,7 @@ def test_sweep_writes_zarr_and_parquet_equal_to_the_library(tmp_path):
         (["--loss", "2:3", "--requests", "1e9"], "--loss must be a number, a list"),
         (["--loss", "2", "--requests", "0:1e9:3:log"], "a log range needs start and stop > 0"),
         (["--loss", "2"], "exactly one of inference_tokens"),
-        (["--loss", "1.5", "--requests", "1e9"], "in the only chunk (a single scenario): loss must be"),
+        (["--loss", "1.5", "--requests", "1e9"], "in the only chunk (a single scenario): loss"),
         (["--loss", "2", "--inference-tokens", "1e9", "--output-tokens", "5"], "belong to a"),
         (["--loss", "2", "--inference-tokens", "1e9", "--workers", "0"], "--workers must be"),
         (["--loss", "2", "--requests", "1e9", "--train-mfu", "2"], "train_mfu must be"),

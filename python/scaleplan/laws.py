@@ -153,6 +153,18 @@ class ChinchillaModel(FlopAccounting):
     inference_tokens: Any = 0.0
 
 
+def chinchilla_given(compute: Any, loss: Any, params: Any) -> tuple[str, Any]:
+    """Which of `compute`, `loss` and `params` was given, and its value (exactly one)."""
+    given = [(k, v) for k, v in (("compute", compute), ("loss", loss), ("params", params))]
+    chosen = [(k, v) for k, v in given if v is not None]
+    if len(chosen) != 1:
+        raise ValueError(
+            "chinchilla_optimal takes exactly one of compute, loss or params; "
+            f"got {', '.join(k for k, _ in chosen) if chosen else 'none'}"
+        )
+    return chosen[0]
+
+
 def chinchilla_optimal(
     *,
     compute: Any = None,
@@ -169,17 +181,10 @@ def chinchilla_optimal(
     - `loss`: a target loss l; `D = (B (1 + beta/alpha) / (l - E))^(1/beta)`;
     - `params`: a model size N; D from `alpha A N^-alpha = beta B D^-beta`.
     """
-    given = {k: v for k, v in (("compute", compute), ("loss", loss), ("params", params))}
-    chosen = [k for k, v in given.items() if v is not None]
-    if len(chosen) != 1:
-        raise ValueError(
-            "chinchilla_optimal takes exactly one of compute, loss or params; "
-            f"got {', '.join(chosen) if chosen else 'none'}"
-        )
-    kind = chosen[0]
+    kind, value = chinchilla_given(compute, loss, params)
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
-    shape, cols = broadcast(**{kind: given[kind]}, **law._named())
+    shape, cols = broadcast(**{kind: value}, **law._named())
     n, d = _core.chinchilla(kind, cols[0], tuple(cols[1:]), on_invalid)
     if kind == "loss":
         reached = np.broadcast_to(cols[0], n.shape).copy()

@@ -265,6 +265,17 @@ class BudgetResult:
     memory_bytes: Any
 
 
+def check_seconds(seconds: Any) -> float:
+    """A wall-clock budget in seconds, or a ValueError naming it."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not 0 < seconds < np.inf
+    ):
+        raise ValueError(f"seconds must be a finite number > 0; got {seconds!r}")
+    return float(seconds)
+
+
 def loss_in_budget(
     shapes: ShapeLike,
     seconds: float,
@@ -273,12 +284,7 @@ def loss_in_budget(
     time_model: StepTimeModel | None = None,
 ) -> BudgetResult:
     """`tokens = seconds / TIME * batch * seq`, `loss = L(PARAMS, tokens)` for each shape."""
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, (int, float))
-        or not 0 < seconds < np.inf
-    ):
-        raise ValueError(f"seconds must be a finite number > 0; got {seconds!r}")
+    seconds = check_seconds(seconds)
     law = resolve_law(law)
     model = time_model or StepTimeModel.from_hardware("h100-sxm", "bf16", mfu=0.5)
     cols, shape = shape_columns(shapes)

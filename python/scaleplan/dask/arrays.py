@@ -23,6 +23,7 @@ import dask.array as da
 import numpy as np
 
 from .. import _core
+from .._arrays import check_on_invalid
 from ..costs import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
@@ -31,7 +32,7 @@ from ..costs import (
     LifetimeCost,
 )
 from ..costs import cost_optimal as _cost_optimal
-from ..laws import CHINCHILLA, ChinchillaModel, ScalingLaw, resolve_law
+from ..laws import CHINCHILLA, ChinchillaModel, ScalingLaw, chinchilla_given, resolve_law
 from ..laws import chinchilla_optimal as _chinchilla_optimal
 from ..lifetime import (
     DEFAULT_MAX_ITER,
@@ -47,6 +48,7 @@ from ..steptime import (
     StepCounts,
     StepTimeModel,
     TransformerShape,
+    check_seconds,
 )
 from ..steptime import loss_in_budget as _loss_in_budget
 from ..steptime import step_counts as _step_counts
@@ -123,27 +125,15 @@ def chinchilla_optimal(
     on_invalid: str = "raise",
 ) -> LazyChinchillaModel:
     """`scaleplan.chinchilla_optimal`, lazily, chunk by chunk."""
-    given = [
-        k for k, v in (("compute", compute), ("loss", loss), ("params", params)) if v is not None
-    ]
-    if len(given) != 1:
-        raise ValueError(
-            "chinchilla_optimal takes exactly one of compute, loss or params; "
-            f"got {', '.join(given) if given else 'none'}"
-        )
-    value = {"compute": compute, "loss": loss, "params": params}[given[0]]
+    kind, value = chinchilla_given(compute, loss, params)
     law = resolve_law(law)
     _, (n, d, reached) = lazy_outputs(
         _chinchilla_kernel,
-        {given[0]: value, **law._named()},
+        {kind: value, **law._named()},
         (np.float64,) * 3,
-        {"given": given[0], "on_invalid": _check_on_invalid(on_invalid)},
+        {"given": kind, "on_invalid": check_on_invalid(on_invalid)},
     )
     return LazyChinchillaModel(n, d, reached)
-
-
-def _check_on_invalid(on_invalid: Any) -> str:
-    return solver_options("newton", DEFAULT_TOL, DEFAULT_MAX_ITER, on_invalid)[2]
 
 
 def _law_of(named: dict[str, Any]) -> ScalingLaw:
@@ -191,16 +181,9 @@ def compute_optimal(
     the chunk that runs first is the one reported.
     """
     law = resolve_law(law)
-    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
     named = {"loss": loss, "inference_tokens": inference_tokens, **law._named()}
     shape = _shape_of(named)
-    options = dict(
-        method=method,
-        tol=tol,
-        max_iter=max_iter,
-        on_invalid=on_invalid,
-        start=start_rule(start, law, _rows(shape)),
-    )
+    options = _solver_kwargs(method, tol, max_iter, on_invalid, start, law, shape)
     shape, (n, d, it, ok) = lazy_outputs(
         _optimum_kernel, named, _OPTIMUM_DTYPES, {"options": options}
     )
@@ -213,6 +196,26 @@ def compute_optimal(
         ok,
         law,
         method,
+    )
+
+
+def _solver_kwargs(
+    method: Any,
+    tol: Any,
+    max_iter: Any,
+    on_invalid: Any,
+    start: Any,
+    law: ScalingLaw,
+    shape: tuple[int, ...],
+) -> dict[str, Any]:
+    """Validated solver options for every chunk, with the whole problem's start rule."""
+    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
+    return dict(
+        method=method,
+        tol=tol,
+        max_iter=max_iter,
+        on_invalid=on_invalid,
+        start=start_rule(start, law, _rows(shape)),
     )
 
 
@@ -282,7 +285,6 @@ def cost_optimal(
     if not isinstance(costs, CostModel):
         raise ValueError(f"costs must be a CostModel; got {costs!r}")
     law = resolve_law(law)
-    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
     named = {
         "loss": loss,
         "requests": requests,
@@ -291,13 +293,7 @@ def cost_optimal(
         **law._named(),
     }
     shape = _shape_of(named)
-    options = dict(
-        method=method,
-        tol=tol,
-        max_iter=max_iter,
-        on_invalid=on_invalid,
-        start=start_rule(start, law, _rows(shape)),
-    )
+    options = _solver_kwargs(method, tol, max_iter, on_invalid, start, law, shape)
     shape, (n, d, it, ok) = lazy_outputs(
         _cost_kernel, named, _OPTIMUM_DTYPES, {"costs": costs, "options": options}
     )
@@ -374,12 +370,7 @@ def loss_in_budget(
     time_model: StepTimeModel | None = None,
 ) -> LazyBudgetResult:
     """`scaleplan.loss_in_budget` for a mapping of shape fields to Dask arrays."""
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, (int, float))
-        or not 0 < seconds < np.inf
-    ):
-        raise ValueError(f"seconds must be a finite number > 0; got {seconds!r}")
+    seconds = check_seconds(seconds)
     law = resolve_law(law)
     _, out = lazy_outputs(
         _budget_kernel,

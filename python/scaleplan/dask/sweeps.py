@@ -47,24 +47,21 @@ __all__ = ["DEFAULT_CHUNK_ROWS", "OUTPUTS", "SweepResult", "open_sweep", "sweep"
 # overhead of about 1 ms per task (see benches/test_bench_dask.py).
 DEFAULT_CHUNK_ROWS = 1 << 18
 
+_SOLVED: tuple[tuple[str, Any], ...] = (
+    ("params", np.float64),
+    ("tokens", np.float64),
+    ("iterations", np.uint32),
+    ("converged", np.bool_),
+)
 OUTPUTS: dict[str, tuple[tuple[str, Any], ...]] = {
     "compute": (
-        ("params", np.float64),
-        ("tokens", np.float64),
-        ("iterations", np.uint32),
-        ("converged", np.bool_),
-        ("training_flops", np.float64),
-        ("inference_flops", np.float64),
-        ("total_flops", np.float64),
+        *_SOLVED,
+        *((name, np.float64) for name in ("training_flops", "inference_flops", "total_flops")),
         ("flop_saving", np.float64),
     ),
     "cost": (
-        ("params", np.float64),
-        ("tokens", np.float64),
-        ("iterations", np.uint32),
-        ("converged", np.bool_),
-        ("training_dollars", np.float64),
-        ("inference_dollars", np.float64),
+        *_SOLVED,
+        *((name, np.float64) for name in ("training_dollars", "inference_dollars")),
         ("total_dollars", np.float64),
         ("saving", np.float64),
     ),
