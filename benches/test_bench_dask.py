@@ -31,9 +31,14 @@ SMALL_CHUNK = 1 << 14  # 256 chunks
 COEFFS = tuple(np.array([v]) for v in sp.CHINCHILLA.coefficients)
 
 
+def lazy_loss(chunks=CHUNK):
+    # Generated where it is used (on the workers), not shipped inside the graph.
+    return (1.69 + 10 ** da.random.default_rng(3).uniform(-3, 0.5, N, chunks=CHUNK)).rechunk(chunks)
+
+
 @pytest.fixture(scope="module")
 def loss():
-    return 1.69 + 10 ** np.random.default_rng(3).uniform(-3, 0.5, N)
+    return lazy_loss().compute(scheduler="sync")
 
 
 def cluster(workers):
@@ -75,7 +80,7 @@ def test_inprocess_one_thread(record, loss):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_workers_reduce(record, loss, workers):
     with cluster(workers) as c, Client(c):
-        x = da.from_array(loss, chunks=CHUNK).persist()  # data already on the workers
+        x = lazy_loss().persist()  # data already on the workers
         sums = record(f"dask_{workers}w_reduce", reduce_on_workers, x)
     assert sums[3] == N
 
@@ -116,14 +121,14 @@ def test_inprocess_sweep_one_thread(record, tmp_path):
 
 def test_one_worker_gather(record, loss):
     with cluster(1) as c, Client(c):
-        x = da.from_array(loss, chunks=CHUNK).persist()
+        x = lazy_loss().persist()
         got = record("dask_1w_gather", gather, x)
     assert np.array_equal(got.params, sp.compute_optimal(loss, 1e12).params)
 
 
 def test_one_worker_small_chunks(record, loss):
     with cluster(1) as c, Client(c):
-        x = da.from_array(loss, chunks=SMALL_CHUNK).persist()
+        x = lazy_loss(SMALL_CHUNK).persist()
         sums = record("dask_1w_small_chunks", reduce_on_workers, x)
     assert sums[3] == N
 

@@ -130,3 +130,17 @@ def test_a_sweep_larger_than_the_workers_memory_finishes_with_bounded_memory(tmp
     # These 40,000 rows alone would start from the bound; the 15M-row sweep used the table.
     eager = sp.compute_optimal(loss[rows, None], demand[None, :], start="table")
     assert np.array_equal(params, eager.params)
+
+
+def test_a_worker_on_another_version_is_refused(client, monkeypatch, tmp_path):
+    import scaleplan.dask.fits as fits
+
+    monkeypatch.setattr(fits, "__version__", "0.0.0-other")
+    with pytest.raises(RuntimeError, match=r"runs scaleplan .*, this process 0.0.0-other"):
+        spd.check_workers(client)
+    # The sweep checks the active client before writing anything.
+    with pytest.raises(RuntimeError, match="install the same version on every worker"):
+        spd.sweep(tmp_path / "x.zarr", loss=2.0, inference_tokens=1e9)
+    assert not (tmp_path / "x.zarr").exists()
+    with pytest.raises(RuntimeError, match="install the same version"):
+        spd.bootstrap_law(chinchilla_runs(), n_resamples=2, client=client)

@@ -42,6 +42,16 @@ def _client(client: Any) -> Any:
     return client
 
 
+def current_client() -> Any:
+    """The default `dask.distributed` client, or None when Dask would run locally."""
+    from distributed import default_client
+
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
 def check_workers(client: Any = None) -> dict[str, str]:
     """The scaleplan version of every worker of `client` (default: the current client).
 

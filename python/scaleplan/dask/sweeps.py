@@ -40,6 +40,7 @@ from ..lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 from ..lifetime import compute_optimal as _compute_optimal
 from ._chunks import chunk_message
 from .arrays import start_rule
+from .fits import check_workers, current_client
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "OUTPUTS", "SweepResult", "open_sweep", "sweep"]
 
@@ -221,8 +222,8 @@ def sweep(
     swept). Each of those arguments and `loss` is a number (fixed) or a 1-D array (an
     axis); `law` may carry 1-D coefficient arrays (an axis of laws); `costs` may be a
     list of `CostModel`s (an axis). `format` is "zarr" or "parquet" (default: from the
-    suffix of `path`, else Zarr). Work runs on Dask's current scheduler (a distributed
-    `Client` if one is active); `compute_kwargs` go to `dask.compute`.
+    suffix of `path`). Work runs on Dask's current scheduler (a distributed `Client` if one
+    is active, after `check_workers` on it); `compute_kwargs` go to `dask.compute`.
 
     With `on_invalid="raise"` a bad scenario stops the sweep with a ValueError naming its
     chunk; "nan" writes NaN for it and goes on.
@@ -286,6 +287,9 @@ def sweep(
     settings = _settings(kind, dims, axes, fixed, law, models, options)
     static = {"kind": kind, "models": models, "options": options}
     grid = _grid(dims, axes, fixed, law, chunk, static)
+    client = current_client() if "scheduler" not in compute_kwargs else None
+    if client is not None:
+        check_workers(client)  # a worker on another version would write other numbers
     if fmt == "zarr":
         _write_zarr(path, grid, chunk, settings, overwrite, compute_kwargs)
     else:
