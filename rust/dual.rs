@@ -100,17 +100,33 @@ fn solve(law: &Law, c: f64, m: f64, index: usize) -> Result<BestModel> {
     };
     let params = x.exp();
     let tokens = (ln_c - x).exp() - m;
-    if !(params.is_finite() && params > 0.0 && tokens.is_finite() && tokens > 0.0) {
+    if !(params.is_finite() && tokens.is_finite()) {
         return Err(Error::Overflow {
             index,
             quantity: "params",
             ln_value: x,
         });
     }
+    // Below one parameter or one token there is no model, only arithmetic: a budget too
+    // small for its demand once came back as a 0.005-parameter "model" at loss 2414.
+    if !(params >= 1.0 && tokens >= 1.0) {
+        return Err(Error::Unreachable {
+            index,
+            reason: "budget is too small for the demand: it cannot train and serve a model of \
+                     at least one parameter trained on at least one token",
+        });
+    }
+    let loss = law.loss(params, tokens);
+    if !loss.is_finite() {
+        return Err(Error::Unreachable {
+            index,
+            reason: "budget buys no model whose loss is finite under this law",
+        });
+    }
     Ok(BestModel {
         params,
         tokens,
-        loss: law.loss(params, tokens),
+        loss,
         iterations,
     })
 }
@@ -190,5 +206,15 @@ mod tests {
         }
         let e = best_model(&law, 1e20, -1.0).unwrap_err().to_string();
         assert!(e.starts_with("effective_demand must be"), "{e}");
+    }
+
+    #[test]
+    fn no_fractional_models_and_no_infinite_losses() {
+        // 1e10 FLOPs against 1e12 inference tokens: at most 0.005 parameters.
+        let e = best_model(&Law::CHINCHILLA, 1e10 / 6.0, 1e12).unwrap_err();
+        assert!(e.to_string().starts_with("budget is too small"), "{e}");
+        // Once returned loss inf with a subnormal parameter count.
+        let law = Law::new(1.0, 1.0, 1.0, 1.0, 1.0).unwrap();
+        assert!(best_model(&law, 1.0 / 6.0, 1e308).is_err());
     }
 }

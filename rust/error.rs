@@ -29,6 +29,9 @@ pub enum Error {
     },
     /// The solver ran out of iterations at element `index`.
     NotConverged { index: usize, iterations: u32 },
+    /// No usable answer exists for element `index`; `reason` says why (e.g. a budget too
+    /// small to buy a model of one parameter).
+    Unreachable { index: usize, reason: &'static str },
     /// The answer exists but `quantity` is beyond the range of an f64 (`ln_value` is its log).
     Overflow {
         index: usize,
@@ -42,7 +45,9 @@ impl Error {
     pub fn index(&self) -> Option<usize> {
         match self {
             Error::Invalid { index, .. } => *index,
-            Error::NotConverged { index, .. } | Error::Overflow { index, .. } => Some(*index),
+            Error::NotConverged { index, .. }
+            | Error::Overflow { index, .. }
+            | Error::Unreachable { index, .. } => Some(*index),
             Error::Length { .. } | Error::Unknown { .. } => None,
         }
     }
@@ -85,6 +90,7 @@ impl fmt::Display for Error {
                 "solver did not converge at index {index} (stopped after {iterations} \
                  iterations); raise max_iter, loosen tol or use method=\"newton\""
             ),
+            Error::Unreachable { index, reason } => write!(f, "{reason}; at index {index}"),
             Error::Overflow {
                 index,
                 quantity,

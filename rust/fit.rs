@@ -77,6 +77,11 @@ impl Runs {
         self.ln_n.is_empty()
     }
 
+    /// `(ln N, ln D, ln L)` of run `i < len()`.
+    pub(crate) fn point(&self, i: usize) -> (f64, f64, f64) {
+        (self.ln_n[i], self.ln_d[i], self.ln_l[i])
+    }
+
     /// Objective and gradient at `theta`; `weights` (length `len()`) default to 1.
     ///
     /// ```

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod dual;
 pub mod error;
 pub mod fit;
+pub mod fit_newton;
 pub mod law;
 pub mod lifetime;
 pub mod steptime;

@@ -1,7 +1,8 @@
 //! The only file that knows about Python: thin wrappers that borrow NumPy buffers, release
 //! the GIL around the kernels and map [`Error`] to `ValueError` in one place.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -9,6 +10,7 @@ use crate::batch::{OnInvalid, PARALLEL_THRESHOLD};
 use crate::dual::best_model_batch;
 use crate::error::Error;
 use crate::fit::{self, Runs, PARAMS};
+use crate::fit_newton;
 use crate::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
 use crate::lifetime::{
     optimum, optimum_batch, Buffers, Demand, Method, Options, Start, TABLE_MIN_ROWS,
@@ -471,6 +473,53 @@ impl FitRuns {
             .collect();
         let out = py.detach(|| self.runs.objective_batch(&rows, w, delta));
         Ok(out.into_pyarray(py))
+    }
+
+    /// (objective, gradient, Hessian) at theta; the Hessian is exact and symmetric.
+    #[pyo3(signature = (theta, delta=1e-3, weights=None))]
+    #[allow(clippy::type_complexity)]
+    fn curvature<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<(f64, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>)> {
+        let theta = theta_of(&theta)?;
+        let w = weights_of(&weights)?;
+        let c = fit_newton::curvature(&self.runs, &theta, w, delta).map_err(value_error)?;
+        let flat: Vec<f64> = c.hessian.iter().flatten().copied().collect();
+        let hessian = Array2::from_shape_vec((PARAMS, PARAMS), flat)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok((
+            c.objective,
+            c.gradient.to_vec().into_pyarray(py),
+            hessian.into_pyarray(py),
+        ))
+    }
+
+    /// Damped Newton on the exact Hessian from theta: (theta, objective, iterations,
+    /// converged). Deterministic to the bit on every CPU (no BLAS).
+    #[pyo3(signature = (theta, delta=1e-3, weights=None, max_iter=100))]
+    fn newton<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+        max_iter: u32,
+    ) -> PyResult<(Bound<'py, PyArray1<f64>>, f64, u32, bool)> {
+        let theta = theta_of(&theta)?;
+        let w = weights_of(&weights)?;
+        let p = py
+            .detach(|| fit_newton::newton(&self.runs, &theta, w, delta, max_iter))
+            .map_err(value_error)?;
+        Ok((
+            p.theta.to_vec().into_pyarray(py),
+            p.objective,
+            p.iterations,
+            p.converged,
+        ))
     }
 
     /// Residuals LSE(...) - ln L at theta, one per run.

@@ -6,7 +6,11 @@ The same functions on a real distributed cluster are in test_dask_cluster.py.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
 
 import dask
 import dask.array as da
@@ -395,3 +399,66 @@ def test_a_sweep_with_only_fixed_values_is_one_scenario(tmp_path):
     assert r.shape == () and r.dims == ()
     assert r.array("params").compute() == sp.compute_optimal(2.0, 1e12, start="bound").params
     assert re.match(r"^\d", str(r.n_scenarios))
+
+
+def test_overwrite_never_deletes_what_scaleplan_did_not_write(tmp_path):
+    demand = np.logspace(8, 12, 5)
+    mine = tmp_path / "notes.zarr"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    for kwargs in (dict(overwrite=True), dict(resume=True)):
+        with pytest.raises(ValueError, match="is not a sweep written by scaleplan: refusing"):
+            spd.sweep(mine, loss=2.0, inference_tokens=demand, **kwargs)
+    assert (mine / "thesis.tex").read_text() == "years of work"
+    with pytest.raises(ValueError, match="at most one of overwrite and resume"):
+        spd.sweep(
+            tmp_path / "a.zarr", loss=2.0, inference_tokens=demand, overwrite=True, resume=True
+        )
+
+
+_KILLABLE_SWEEP = """
+import sys, numpy as np, dask
+import scaleplan.dask as spd
+dask.config.set(scheduler="synchronous")
+spd.sweep(sys.argv[1], loss=np.linspace(1.9, 2.6, 400), requests=np.logspace(8, 13, 2000),
+          chunk_rows=4000, **({"resume": True} if len(sys.argv) > 2 else {}))
+"""
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "zarr"])
+def test_a_killed_sweep_resumes_to_the_same_answer(tmp_path, fmt):
+    # SIGKILL midway (no cleanup runs), then resume: only the missing chunks are computed,
+    # and the result equals an uninterrupted sweep. No torn part file keeps a final name.
+    path = tmp_path / f"killed.{fmt}"
+    proc = subprocess.Popen([sys.executable, "-c", _KILLABLE_SWEEP, str(path)])
+    done = path / "_scaleplan_done"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if done.is_dir() and len(os.listdir(done)) >= 5:
+            break
+        time.sleep(0.005)
+    proc.kill()
+    proc.wait()
+    finished_before = len(os.listdir(done))
+    assert 5 <= finished_before < 200, "the sweep must have been killed midway"
+    with pytest.raises(ValueError, match="unfinished .* sweep"):
+        spd.open_sweep(path)
+    subprocess.run([sys.executable, "-c", _KILLABLE_SWEEP, str(path), "resume"], check=True)
+    assert len(os.listdir(done)) == 200
+    resumed = spd.open_sweep(path)
+    whole = sp.cost_optimal(np.linspace(1.9, 2.6, 400)[:, None], np.logspace(8, 13, 2000))
+    if fmt == "zarr":
+        np.testing.assert_array_equal(resumed.array("params").compute(), whole.params)
+    else:
+        frame = resumed.frame().compute().sort_values(["loss", "requests"])
+        np.testing.assert_array_equal(frame["params"].to_numpy(), whole.params.ravel())
+        assert not [f for f in os.listdir(path) if f.endswith(".tmp")]
+    with pytest.raises(ValueError, match="other settings .*fixed"):
+        spd.sweep(
+            path,
+            loss=np.linspace(1.9, 2.6, 400),
+            requests=np.logspace(8, 13, 2000),
+            input_tokens=71.0,
+            chunk_rows=4000,
+            resume=True,
+        )

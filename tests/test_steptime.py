@@ -123,9 +123,18 @@ def test_vectorised_grid_equals_one_by_one():
 @pytest.mark.parametrize(
     "kw, message",
     [
-        ({"d_model": 0, "n_layers": 2, "n_heads": 1}, "d_model must be a positive integer"),
-        ({"d_model": 64, "n_layers": -1, "n_heads": 1}, "n_layers must be a positive integer"),
-        ({"d_model": 64.5, "n_layers": 2, "n_heads": 1}, "d_model must be a positive integer"),
+        (
+            {"d_model": 0, "n_layers": 2, "n_heads": 1},
+            "d_model must be an integer in \\[1, 2\\*\\*53\\]",
+        ),
+        (
+            {"d_model": 64, "n_layers": -1, "n_heads": 1},
+            "n_layers must be an integer in \\[1, 2\\*\\*53\\]",
+        ),
+        (
+            {"d_model": 64.5, "n_layers": 2, "n_heads": 1},
+            "d_model must be an integer in \\[1, 2\\*\\*53\\]",
+        ),
         ({"d_model": 100, "n_layers": 2, "n_heads": 3}, "n_heads must divide d_model"),
         (
             {"d_model": 64, "n_layers": 2, "n_heads": 4, "n_kv_heads": 3},
@@ -133,7 +142,7 @@ def test_vectorised_grid_equals_one_by_one():
         ),
         (
             {"d_model": 64, "n_layers": 2, "n_heads": 4, "seq_len": 0},
-            "seq_len must be a positive integer",
+            "seq_len must be an integer in \\[1, 2\\*\\*53\\]",
         ),
         (
             {"d_model": 64, "n_layers": 2, "n_heads": 4, "gated": "yes"},

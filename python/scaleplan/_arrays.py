@@ -30,10 +30,39 @@ def is_real_scalar(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def real_float(name: str, value: Any) -> float:
+    """A real scalar as a Python float; an integer beyond float64 is a ValueError naming
+    `name`, not Python's OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(
+            f"{name} must be a finite number; got an integer too large for float64"
+        ) from None
+
+
+def unmasked(name: str, value: Any) -> Any:
+    """The data of a masked array with nothing masked; a ValueError if anything is masked.
+
+    scaleplan's kernels do not honour masks, and silently solving a masked row (as an
+    earlier version did) reports an answer the caller asked to leave out."""
+    if isinstance(value, np.ma.MaskedArray):
+        if np.ma.getmaskarray(value).any():
+            raise ValueError(
+                f"{name} has masked elements, which scaleplan does not honour: fill them "
+                f"(.filled(...)) or drop those rows; on_invalid='nan' then marks bad rows"
+            )
+        return np.ma.getdata(value)
+    return value
+
+
 def as_float(name: str, value: Any) -> FloatArray:
     """`value` as a float64 array, or a ValueError naming `name`."""
     if isinstance(value, (str, bytes)) or value is None:
         raise ValueError(f"{name} must be a real number or an array of them; got {value!r}")
+    value = unmasked(name, value)
+    if type(value) is int and abs(value) > 2**1023:
+        real_float(name, value)  # raises the ValueError for integers beyond float64
     if isinstance(value, np.ndarray):
         arr = value
     else:
@@ -49,7 +78,12 @@ def as_float(name: str, value: Any) -> FloatArray:
         return np.array(arr, dtype=np.float64)
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"{name} must be a real number or an array of them; got dtype {arr.dtype}")
-    return arr.astype(np.float64)
+    with np.errstate(over="ignore"):
+        out = arr.astype(np.float64)
+    if arr.dtype.kind == "f" and np.any(np.isinf(out) & np.isfinite(arr)):
+        # float128 input beyond float64: say so rather than turning it into inf.
+        raise ValueError(f"{name} has values beyond the float64 range")
+    return out
 
 
 def broadcast(**named: Any) -> tuple[tuple[int, ...], list[FloatArray]]:

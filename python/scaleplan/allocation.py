@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import as_float, check_on_invalid
 from .costs import CostModel, CostOptimum, cost_optimal
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
 from .lifetime import LifetimeOptimum, compute_optimal
@@ -33,17 +34,47 @@ def training_share(exchange_rate: Any) -> Any:
     return out.item() if out.ndim == 0 else out
 
 
-def exchange_rate(params: Any, tokens: Any, *, law: ScalingLaw | str = CHINCHILLA) -> Any:
+def exchange_rate(
+    params: Any,
+    tokens: Any,
+    *,
+    law: ScalingLaw | str = CHINCHILLA,
+    on_invalid: str = "raise",
+) -> Any:
     """Local `r = -d ln I / d ln T` along the iso-loss curve through (params, tokens), with
     `I` proportional to N and `T` to N D: `1 / (alpha A N^-alpha / (beta B D^-beta) - 1)`.
-    Infinite where the Chinchilla stationarity holds (no inference to trade against)."""
+
+    Defined (finite and > 0) only past the Chinchilla point, where a model has more tokens
+    per parameter than the training-only optimum of its loss: there training trades
+    against inference. At or before that point there is no trade (r would be infinite or
+    negative), and that is an error (`on_invalid="raise"`) or NaN (`"nan"`), never a number.
+    """
     law = resolve_law(law)
-    n = np.asarray(params, dtype=float)
-    d = np.asarray(tokens, dtype=float)
-    ratio = (law.alpha * law.A * n**-law.alpha) / (law.beta * law.B * d**-law.beta)
-    with np.errstate(divide="ignore"):
-        out = 1.0 / (ratio - 1.0)
-    return out.item() if np.ndim(out) == 0 else out
+    on_invalid = check_on_invalid(on_invalid)
+    n, d = np.broadcast_arrays(as_float("params", params), as_float("tokens", tokens))
+    with np.errstate(all="ignore"):
+        valid = np.isfinite(n) & (n > 0) & np.isfinite(d) & (d > 0)
+        # In logs: N^-alpha and D^-beta underflow or overflow long before the ratio does.
+        ln_ratio = (
+            np.log(law.alpha * law.A / (law.beta * law.B))
+            - law.alpha * np.log(np.where(valid, n, 1.0))
+            + law.beta * np.log(np.where(valid, d, 1.0))
+        )
+        out = 1.0 / np.expm1(ln_ratio)
+    in_range = valid & np.isfinite(out) & (out >= np.finfo(float).tiny)
+    if on_invalid == "raise" and not np.all(in_range):
+        i = int(np.flatnonzero(~in_range.reshape(-1))[0])
+        at = f" at index {i}" if n.ndim else ""
+        if not valid.reshape(-1)[i]:
+            p, t = float(n.reshape(-1)[i]), float(d.reshape(-1)[i])
+            raise ValueError(f"params and tokens must be finite and > 0; got {p!r}, {t!r}{at}")
+        raise ValueError(
+            "params and tokens must lie past the Chinchilla point of their loss (more tokens "
+            f"per parameter than the training-only optimum), where training trades against "
+            f"inference{at}"
+        )
+    out = np.where(in_range, out, np.nan)
+    return out.item() if out.ndim == 0 else out
 
 
 @dataclass(frozen=True)
@@ -62,7 +93,10 @@ class Split:
 
 def lifetime_split(plan: LifetimeOptimum | CostOptimum) -> Split:
     """The training/inference split of a plan and its local exchange rate."""
-    r = exchange_rate(plan.params, plan.tokens, law=plan.law)
+    # A scalar plan without a trade (no demand) is an error; in a batch such rows are NaN,
+    # as the plan's own invalid rows are.
+    policy = "raise" if np.ndim(plan.params) == 0 else "nan"
+    r = exchange_rate(plan.params, plan.tokens, law=plan.law, on_invalid=policy)
     if isinstance(plan, CostOptimum):
         b = plan.breakdown
         return Split(

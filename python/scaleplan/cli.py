@@ -19,17 +19,18 @@ Bad arguments print one line on stderr and exit with status 2; nothing prints a 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
-from . import __version__, cli_sweep
+from . import cli_guard, cli_parser, cli_sweep
+from .cli_csv import read_runs
 from .costs import CostModel, best_quality, cost_optimal
 from .hardware import ACCELERATORS, PRECISIONS
 from .laws import PRESETS, ScalingLaw, chinchilla_optimal
-from .lifetime import METHODS, compute_optimal
+from .lifetime import compute_optimal
 
 # With no target given, compute-optimal plans the paper's Figure 1 scenario: the quality of
 # a Chinchilla-style 13B model serving 2 trillion inference tokens.
@@ -37,7 +38,7 @@ DEFAULT_CHINCHILLA_PARAMS = 13e9
 DEFAULT_INFERENCE_TOKENS = 2e12
 
 
-class CliError(Exception):
+class CliError(ValueError):
     """A user mistake, reported as one line."""
 
 
@@ -153,7 +154,7 @@ def _target_loss(args: argparse.Namespace, law: ScalingLaw) -> float:
         raise CliError("give --loss or --chinchilla-params, not both")
     if args.loss is not None:
         return float(args.loss)
-    size = args.chinchilla_params or DEFAULT_CHINCHILLA_PARAMS
+    size = DEFAULT_CHINCHILLA_PARAMS if args.chinchilla_params is None else args.chinchilla_params
     return float(chinchilla_optimal(params=size, law=law).loss)
 
 
@@ -276,33 +277,14 @@ def _best_quality(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def _read_csv(path: str, columns: Sequence[str]) -> dict[str, list[float]]:
-    import csv
-
-    try:
-        with open(path, newline="") as fh:
-            reader = csv.DictReader(fh)
-            names = reader.fieldnames or []
-            missing = [c for c in columns if c not in names]
-            if missing:
-                raise CliError(f"column {missing[0]!r} not in {path}; it has {', '.join(names)}")
-            rows = list(reader)
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from None
-    out: dict[str, list[float]] = {c: [] for c in columns}
-    for i, row in enumerate(rows, start=2):
-        for c in columns:
-            try:
-                out[c].append(float(row[c]))
-            except (TypeError, ValueError):
-                raise CliError(f"{path}, line {i}: {c} is not a number: {row[c]!r}") from None
-    return out
+    return read_runs(path, columns)
 
 
 def _fit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from concurrent.futures import ProcessPoolExecutor
 
     from . import datasets
-    from .fit import bootstrap_law, fit_law
+    from .fit import bootstrap_law, chinchilla_grid, fit_law
 
     if (args.file is None) == (args.dataset is None):
         raise CliError("give a CSV file or --dataset, not both or neither")
@@ -319,15 +301,22 @@ def _fit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         cols = (args.params_col, args.tokens_col, args.loss_col)
         table = _read_csv(args.file, cols)
         source = args.file
-    if args.workers is not None and args.workers < 1:
-        raise CliError("--workers must be at least 1")
     kw = {"params_col": cols[0], "tokens_col": cols[1], "loss_col": cols[2]}
     with ProcessPoolExecutor(args.workers) if args.workers else _no_executor() as ex:
         if args.bootstrap:
-            b = bootstrap_law(table, n_resamples=args.bootstrap, seed=args.seed, executor=ex, **kw)
+            with _progress(args, "resamples", args.bootstrap) as tick:
+                b = bootstrap_law(
+                    table,
+                    n_resamples=args.bootstrap,
+                    seed=args.seed,
+                    executor=ex,
+                    progress=tick,
+                    **kw,
+                )
             fit, intervals = b.fit, b.intervals
         else:
-            fit, intervals = fit_law(table, executor=ex, **kw), None
+            with _progress(args, "starts", len(chinchilla_grid())) as tick:
+                fit, intervals = fit_law(table, executor=ex, progress=tick, **kw), None
     law = fit.law
     values = dict(zip(("E", "A", "B", "alpha", "beta"), law.coefficients, strict=True))
     data: dict[str, Any] = {
@@ -372,6 +361,19 @@ class _no_executor:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+@contextmanager
+def _progress(args: argparse.Namespace, unit: str, total: int) -> Iterator[Any]:
+    """A tqdm bar's update on stderr while a person watches (stderr a terminal, no
+    --json); otherwise None, and the work runs silently."""
+    if args.json or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit=unit, file=sys.stderr, leave=False) as bar:
+        yield bar.update
 
 
 def _time_model(args: argparse.Namespace) -> Any:
@@ -422,7 +424,7 @@ def _step_time(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         ("training memory (bytes)", f"{data['memory_bytes']:.3g}"),
         ("seconds per step", f"{seconds:.4g}"),
     ]
-    if args.hours:
+    if args.hours is not None:
         r = loss_in_budget(shape, args.hours * 3600.0, law=_law(args.law), time_model=model)
         data |= {"budget_hours": args.hours, "tokens": r.tokens, "loss": r.loss}
         rows += [(f"tokens in {args.hours:g} h", _si(r.tokens)), ("loss reached", f"{r.loss:.4f}")]
@@ -497,7 +499,7 @@ def _plan(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         loss = float(args.loss)
         target = f"loss {loss:.4f}"
     else:
-        size = args.as_good_as or 7e9
+        size = 7e9 if args.as_good_as is None else args.as_good_as
         loss = float(chinchilla_optimal(params=size, law=law).loss)
         target = f"as good as a Chinchilla-optimal {_si(size)} model (loss {loss:.4f})"
     for name in ("requests_per_day", "days"):
@@ -644,245 +646,33 @@ def _presets(args: argparse.Namespace) -> tuple[Any, str]:
     return data, _table(("preset", "E", "A", "B", "alpha", "beta"), rows)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (the full usage is one --help away)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="scaleplan",
-        description="Size a language model for its whole life: training plus inference.",
+    return cli_parser.build(
+        {
+            "plan": _plan,
+            "compute-optimal": _compute_optimal,
+            "chinchilla": _chinchilla,
+            "cost-optimal": _cost_optimal,
+            "best-quality": _best_quality,
+            "fit": _fit,
+            "step-time": _step_time,
+            "best-shapes": _best_shapes,
+            "reproduce": _reproduce,
+            "hardware": _hardware,
+            "sweep": _sweep,
+            "presets": _presets,
+        }
     )
-    p.add_argument("--version", action="version", version=f"scaleplan {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--law", default="chinchilla", help="loss-law preset (see `presets`)")
-        sp.add_argument("--json", action="store_true", help="print JSON instead of a table")
-
-    def target(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--loss", type=float, help="target loss in nats/token")
-        sp.add_argument(
-            "--chinchilla-params",
-            type=float,
-            help="target the loss of the Chinchilla-style model of this many parameters "
-            "(default 13e9 when no --loss)",
-        )
-
-    co = sub.add_parser(
-        "compute-optimal",
-        help="parameters and tokens minimising training + inference FLOPs",
-        description="The model reaching a loss with the fewest lifetime FLOPs, beside the "
-        "Chinchilla-style model of the same loss. Without --loss the target is the loss of a "
-        "Chinchilla-style 13B model (Sardana et al., Figure 1).",
-    )
-    target(co)
-    co.add_argument(
-        "--inference-tokens",
-        type=float,
-        default=DEFAULT_INFERENCE_TOKENS,
-        help="lifetime inference demand in tokens (default 2e12)",
-    )
-    co.add_argument("--method", choices=METHODS, default="newton")
-    common(co)
-    co.set_defaults(run=_compute_optimal)
-
-    ch = sub.add_parser("chinchilla", help="training-only optimum in closed form")
-    ch.add_argument("--params", type=float, help="model size in parameters")
-    ch.add_argument("--loss", type=float, help="target loss in nats/token")
-    ch.add_argument("--compute", type=float, help="training budget in FLOPs")
-    common(ch)
-    ch.set_defaults(run=_chinchilla)
-
-    def requests(sp: argparse.ArgumentParser, default: float | None) -> None:
-        sp.add_argument(
-            "--requests", type=float, default=default, help="lifetime inference requests"
-        )
-        sp.add_argument(
-            "--input-tokens",
-            type=float,
-            default=70.0,
-            help="prompt tokens per request (default 70)",
-        )
-        sp.add_argument(
-            "--output-tokens",
-            type=float,
-            default=215.0,
-            help="generated tokens per request (default 215)",
-        )
-
-    def hardware(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--train-gpu", default="a100-80gb", choices=list(ACCELERATORS))
-        sp.add_argument("--inference-gpu", default="a100-40gb", choices=list(ACCELERATORS))
-        sp.add_argument("--train-precision", default="bf16", choices=PRECISIONS)
-        sp.add_argument("--inference-precision", default="int8", choices=PRECISIONS)
-        sp.add_argument("--train-price", type=float, help="$ per GPU-hour (default: catalogue)")
-        sp.add_argument("--inference-price", type=float, help="$ per GPU-hour (default: catalogue)")
-        sp.add_argument("--train-mfu", type=float, default=0.5)
-        sp.add_argument("--prefill-mfu", type=float, default=0.5)
-        sp.add_argument("--decode-mfu", type=float, default=0.01)
-        sp.add_argument(
-            "--table3",
-            action="store_true",
-            help="the setting that reproduces Sardana et al. Table 3 (inference $1.00/h)",
-        )
-
-    pl = sub.add_parser(
-        "plan",
-        help="size a model for its whole life: FLOP- and cost-optimal vs Chinchilla",
-        description="From a quality target and a demand, the Chinchilla-style, compute-optimal "
-        "and cost-optimal models side by side, with the training/inference split and the "
-        "break-even demand.",
-    )
-    pl.add_argument("--loss", type=float, help="target loss in nats/token")
-    pl.add_argument(
-        "--as-good-as",
-        type=float,
-        metavar="PARAMS",
-        help="target the loss of a Chinchilla-optimal model of this size (default 7e9)",
-    )
-    pl.add_argument("--requests-per-day", type=float, default=1e7)
-    pl.add_argument("--days", type=float, default=365.0)
-    pl.add_argument("--input-tokens", type=float, default=70.0)
-    pl.add_argument("--output-tokens", type=float, default=215.0)
-    hardware(pl)
-    common(pl)
-    pl.set_defaults(run=_plan)
-
-    rp = sub.add_parser("reproduce", help="regenerate the paper's tables and figures")
-    rp.add_argument("--out", default="reproduction", help="output folder (default ./reproduction)")
-    rp.add_argument("--json", action="store_true")
-    rp.set_defaults(run=_reproduce)
-
-    cost = sub.add_parser(
-        "cost-optimal",
-        help="parameters and tokens minimising training + inference dollars",
-        description="The model reaching a loss with the lowest lifetime dollars. Defaults are "
-        "the paper's Figure 6 setting and the quality of a Chinchilla-style 13B model.",
-    )
-    target(cost)
-    requests(cost, 7.02e9)
-    hardware(cost)
-    common(cost)
-    cost.set_defaults(run=_cost_optimal)
-
-    best = sub.add_parser("best-quality", help="lowest loss for a lifetime budget")
-    best.add_argument(
-        "--budget",
-        type=float,
-        required=True,
-        help="lifetime budget: FLOPs with --inference-tokens, dollars with --requests",
-    )
-    best.add_argument("--inference-tokens", type=float)
-    requests(best, None)
-    hardware(best)
-    common(best)
-    best.set_defaults(run=_best_quality)
-
-    fp = sub.add_parser(
-        "fit",
-        help="fit a loss law to training runs (Chinchilla Approach 3)",
-        description="Huber-LSE fit by L-BFGS-B from the 4,500-point grid of Hoffmann et al.",
-    )
-    fp.add_argument("file", nargs="?", help="CSV file with one row per training run")
-    fp.add_argument("--params-col", default="params")
-    fp.add_argument("--tokens-col", default="tokens")
-    fp.add_argument("--loss-col", default="loss")
-    fp.add_argument(
-        "--dataset",
-        choices=("chinchilla", "sardana2024"),
-        help="a shipped data set instead of a file",
-    )
-    fp.add_argument(
-        "--max-tokens-per-param",
-        type=float,
-        help="with --dataset sardana2024: only runs up to this ratio",
-    )
-    fp.add_argument(
-        "--bootstrap",
-        type=int,
-        default=0,
-        metavar="N",
-        help="also refit N resamples and report intervals",
-    )
-    fp.add_argument("--seed", type=int, default=0)
-    fp.add_argument("--workers", type=int, help="processes to spread the starts over")
-    fp.add_argument("--json", action="store_true")
-    fp.set_defaults(run=_fit)
-
-    def timing(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--gpu", default="h100-sxm", choices=list(ACCELERATORS))
-        sp.add_argument("--precision", default="bf16", choices=PRECISIONS)
-        sp.add_argument("--mfu", type=float, default=0.5, help="fraction of peak FLOP/s reached")
-        sp.add_argument(
-            "--measured",
-            action="store_true",
-            help="use the step-time model fitted to the shipped CPU measurements",
-        )
-        sp.add_argument("--vocab", type=int, default=32000)
-        sp.add_argument("--seq-len", type=int, default=2048)
-        sp.add_argument("--batch-size", type=int, default=8)
-        sp.add_argument("--law", default="chinchilla")
-        sp.add_argument("--json", action="store_true")
-
-    st = sub.add_parser("step-time", help="params, FLOPs, memory traffic and time of one step")
-    st.add_argument("--d-model", type=int, required=True)
-    st.add_argument("--n-layers", type=int, required=True)
-    st.add_argument("--n-heads", type=int, default=32)
-    st.add_argument("--head-dim", type=int)
-    st.add_argument("--n-kv-heads", type=int)
-    st.add_argument("--d-ff", type=int)
-    st.add_argument("--plain-mlp", action="store_true", help="two-matrix MLP instead of gated")
-    st.add_argument("--tied", action="store_true", help="tie input and output embeddings")
-    st.add_argument("--hours", type=float, help="also the loss reached in this budget")
-    timing(st)
-    st.set_defaults(run=_step_time)
-
-    bs = sub.add_parser("best-shapes", help="lowest-loss shapes for a wall-clock budget")
-    bs.add_argument("--hours", type=float, required=True)
-    bs.add_argument("--max-params", type=float)
-    bs.add_argument("--max-memory", type=float, help="training memory limit in bytes")
-    bs.add_argument("--top", type=int, default=10)
-    timing(bs)
-    bs.set_defaults(run=_best_shapes)
-
-    hw = sub.add_parser("hardware", help="list the accelerator catalogue")
-    hw.add_argument("--json", action="store_true")
-    hw.set_defaults(run=_hardware)
-
-    sw = sub.add_parser(
-        "sweep",
-        help="solve a grid of scenarios on Dask and write it to Zarr or Parquet",
-        description="Every combination of the given losses and demands (and, for a --requests "
-        "sweep, prompt and answer lengths), solved chunk by chunk and written as it goes, so "
-        "the grid may be larger than memory. Needs the [dask] extra. Runs in this process by "
-        "default, on a local cluster with --workers N, or on a running cluster with "
-        "--scheduler ADDRESS.",
-    )
-    cli_sweep.add_arguments(sw)
-    hardware(sw)
-    common(sw)
-    sw.set_defaults(run=_sweep)
-
-    pr = sub.add_parser("presets", help="list the loss-law presets")
-    pr.add_argument("--json", action="store_true")
-    pr.set_defaults(run=_presets)
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        data, text = args.run(args)
-    except (CliError, ValueError) as exc:
-        print(f"scaleplan {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(data, indent=2) if args.json else text)
-    return 0
+    sub = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
+    options = cli_guard.option_names(sub)
+    return cli_guard.run(
+        args.command, lambda: args.run(args), bool(getattr(args, "json", False)), options
+    )
 
 
 if __name__ == "__main__":

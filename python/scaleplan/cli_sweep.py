@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
 
+from .cli_types import positive_int
 from .costs import CostModel
 
 
@@ -50,18 +52,35 @@ def axis_values(flag: str, text: str | None) -> Any:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    values = "a number, a list a,b,c or a range start:stop:count[:log]"
     p.add_argument("out", help="output path: NAME.zarr or NAME.parquet")
-    p.add_argument("--loss", required=True, help="target losses (number, list or range)")
-    p.add_argument("--inference-tokens", help="FLOP sweep: lifetime inference tokens")
-    p.add_argument("--requests", help="dollar sweep: lifetime requests")
-    p.add_argument("--input-tokens", help="dollar sweep: prompt tokens per request (70)")
-    p.add_argument("--output-tokens", help="dollar sweep: generated tokens per request (215)")
-    p.add_argument("--chunk-rows", type=int, default=1 << 18, help="scenarios per task")
-    p.add_argument("--on-invalid", choices=("raise", "nan"), default="raise")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--loss", required=True, help=f"target losses in nats/token: {values}")
+    p.add_argument("--inference-tokens", help=f"FLOP sweep: lifetime inference tokens, {values}")
+    p.add_argument("--requests", help=f"dollar sweep: lifetime requests, {values}")
+    p.add_argument(
+        "--input-tokens", help=f"dollar sweep: prompt tokens per request, {values} (None: 70)"
+    )
+    p.add_argument(
+        "--output-tokens",
+        help=f"dollar sweep: generated tokens per request, {values} (None: 215)",
+    )
+    p.add_argument("--chunk-rows", type=positive_int, default=1 << 18, help="scenarios per task")
+    p.add_argument(
+        "--on-invalid",
+        choices=("raise", "nan"),
+        default="raise",
+        help="a bad scenario stops the sweep (raise) or is written as NaN (nan)",
+    )
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--overwrite", action="store_true", help="replace an existing sweep at OUT")
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted sweep at OUT (same arguments): only missing chunks run",
+    )
     where = p.add_mutually_exclusive_group()
     where.add_argument(
-        "--workers", type=int, help="start a local cluster of this many worker processes"
+        "--workers", type=positive_int, help="start a local cluster of this many worker processes"
     )
     where.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on an existing cluster (tcp://host:8786)"
@@ -82,10 +101,10 @@ def run(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[str,
         kwargs["costs"] = costs
     elif axes["input_tokens"] is not None or axes["output_tokens"] is not None:
         raise SweepCliError("--input-tokens and --output-tokens belong to a --requests sweep")
-    if os.path.exists(args.out) and not args.overwrite:
-        raise SweepCliError(f"{args.out} exists; pass --overwrite to replace it")
-    if args.workers is not None and args.workers < 1:
-        raise SweepCliError(f"--workers must be >= 1; got {args.workers}")
+    if os.path.exists(args.out) and not (args.overwrite or args.resume):
+        raise SweepCliError(
+            f"{args.out} exists; pass --overwrite to replace it or --resume to finish it"
+        )
     with ExitStack() as stack:
         where = "this process"
         if args.workers or args.scheduler:
@@ -114,12 +133,18 @@ def run(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[str,
                     ) from None
                 where = f"the cluster at {args.scheduler}"
             spd.check_workers(client)
+        elif sys.stderr.isatty() and not args.json:
+            # Dask's own bar for its local schedulers, on stderr, only for a person watching.
+            from dask.diagnostics import ProgressBar
+
+            stack.enter_context(ProgressBar(out=sys.stderr))
         result = spd.sweep(
             args.out,
             law=law,
             chunk_rows=args.chunk_rows,
             on_invalid=args.on_invalid,
             overwrite=args.overwrite,
+            resume=args.resume,
             **kwargs,
         )
     dims = " x ".join(f"{d} {n}" for d, n in zip(result.dims, result.shape, strict=True))

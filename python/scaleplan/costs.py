@@ -14,6 +14,7 @@ effective demand `D_eff = requests (w_in input_tokens + w_out output_tokens)`,
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._arrays import as_float, broadcast, check_on_invalid, shaped
+from ._arrays import as_float, broadcast, check_on_invalid, real_float, shaped
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
 from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, check_start, solver_options
@@ -32,10 +33,28 @@ DEFAULT_INPUT_TOKENS = 70.0
 DEFAULT_OUTPUT_TOKENS = 215.0
 
 
+# Lowest MFU accepted. Below it no deployment is meant, and an MFU near the bottom of
+# the float range (5e-324 was tried) turns dollars per token into inf.
+MIN_MFU = 1e-6
+
+
 def _fraction(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-        raise ValueError(f"{name} must be a number in (0, 1]; got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not MIN_MFU <= value <= 1:
+        raise ValueError(f"{name} must be a number in [{MIN_MFU:g}, 1]; got {value!r}")
     return float(value)
+
+
+def resolve_costs(costs: Any) -> CostModel:
+    """`costs` as a CostModel: None means the default one; anything else is refused (a
+    string once failed deep inside with AttributeError, and 0 silently meant the default)."""
+    if costs is None:
+        return CostModel()
+    if isinstance(costs, CostModel):
+        return costs
+    raise ValueError(
+        f"costs must be a CostModel or None; got {costs!r} "
+        f"(for example CostModel(train_gpu='h100-sxm', inference_gpu='h100-sxm'))"
+    )
 
 
 @dataclass(frozen=True)
@@ -69,15 +88,18 @@ class CostModel:
                 if gpu.price_per_hour is None:
                     raise ValueError(f"{phase}_price_per_hour is needed: {gpu.name} has no price")
                 price = gpu.price_per_hour
-            if (
-                isinstance(price, bool)
-                or not isinstance(price, (int, float))
-                or not (0 < price < float("inf"))
-            ):
-                raise ValueError(
-                    f"{phase}_price_per_hour must be a finite number > 0; got {price!r}"
-                )
-            set_(self, f"{phase}_price_per_hour", float(price))
+            need = f"{phase}_price_per_hour must be a finite number > 0"
+            if isinstance(price, bool) or not isinstance(price, (int, float)):
+                raise ValueError(f"{need}; got {price!r}")
+            value = real_float(f"{phase}_price_per_hour", price)
+            if not 0 < value < float("inf"):
+                raise ValueError(f"{need}; got {price!r}")
+            # Dollars per FLOP must be a normal float: a price near 5e-324 once made them 0
+            # and every cost a division by zero.
+            per_flop = value / (SECONDS_PER_HOUR * gpu.peak(getattr(self, f"{phase}_precision")))
+            if per_flop < sys.float_info.min:
+                raise ValueError(f"{need} and large enough to cost more than 0; got {price!r}")
+            set_(self, f"{phase}_price_per_hour", value)
         for name in ("train_mfu", "prefill_mfu", "decode_mfu"):
             set_(self, name, _fraction(name, getattr(self, name)))
 
@@ -195,7 +217,7 @@ def lifetime_cost(
     costs: CostModel | None = None,
 ) -> LifetimeCost:
     """The lifetime cost breakdown of any model (params N trained on tokens D)."""
-    costs = costs or CostModel()
+    costs = resolve_costs(costs)
     named = {
         "params": params,
         "tokens": tokens,
@@ -212,7 +234,25 @@ def lifetime_cost(
             need = "finite and >= 0" if low is not None else "finite and > 0"
             raise ValueError(f"{name} must be {need}; got {arr[bad].flat[0]}")
         values[name] = arr.item() if arr.ndim == 0 else arr
-    return LifetimeCost(**values, costs=costs)
+    cost = LifetimeCost(**values, costs=costs)
+    _check_in_range(cost)
+    return cost
+
+
+def _check_in_range(cost: LifetimeCost) -> None:
+    """Every total of `cost` must be finite: a product such as 6 N D beyond float64 once
+    came back as inf dollars without a word."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        totals = (cost.total_flops, cost.total_dollars, cost.decode_gpu_hours)
+        bad = np.zeros(np.shape(totals[0]), bool)
+        for t in totals:
+            bad |= ~np.isfinite(np.asarray(t))
+    if np.any(bad):
+        where = f" at index {int(np.flatnonzero(bad)[0])}" if bad.ndim else ""
+        raise ValueError(
+            "params, tokens and requests are too large together: the lifetime FLOPs or "
+            f"dollars overflow float64{where}"
+        )
 
 
 @dataclass(frozen=True)
@@ -284,7 +324,7 @@ def cost_optimal(
     `requests`, `input_tokens`, `output_tokens` and the law's coefficients broadcast.
     Other arguments (`start` included) as in `compute_optimal`.
     """
-    costs = costs or CostModel()
+    costs = resolve_costs(costs)
     law = resolve_law(law)
     tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
     start = check_start(start)
@@ -340,7 +380,7 @@ def breakeven_requests(
     `r* = (train_s - train) / (per_request - per_request_s)`; 0 when the smaller one is
     also cheaper to train.
     """
-    costs = costs or CostModel()
+    costs = resolve_costs(costs)
     law = resolve_law(law)
     base = lifetime_cost(params, tokens, 1.0, input_tokens, output_tokens, costs=costs)
     small_n = as_float("smaller_params", smaller_params)
@@ -398,7 +438,7 @@ def best_quality(
         shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens, **law._named())
         scaled, demand, name = cols[0] / 6.0, cols[1], "inference_tokens"
     else:
-        costs = costs or CostModel()
+        costs = resolve_costs(costs)
         w_in, w_out = costs.demand_weights
         shape, cols = broadcast(
             budget=budget,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._arrays import broadcast, check_on_invalid, is_real_scalar, shaped
+from ._arrays import broadcast, check_on_invalid, is_real_scalar, real_float, shaped
 from .laws import (
     CHINCHILLA,
     ChinchillaModel,
@@ -155,8 +155,8 @@ def compute_optimal(
     if on_invalid == "raise" and scalar and start == "auto":
         if not law.is_batch:
             return compute_optimal(
-                float(loss),
-                float(inference_tokens),
+                real_float("loss", loss),
+                real_float("inference_tokens", inference_tokens),
                 law=law,
                 method=method,
                 tol=tol,
@@ -194,7 +194,7 @@ def check_start(start: Any) -> str:
 
 
 def _check_options(tol: Any, max_iter: Any) -> tuple[float, int]:
-    if not is_real_scalar(tol) or not (0.0 < float(tol) < 1.0):
+    if not is_real_scalar(tol) or not (0.0 < real_float("tol", tol) < 1.0):
         raise ValueError(f"tol must be a number in (0, 1); got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
         raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}")

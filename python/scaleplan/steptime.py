@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
-from ._arrays import as_float
+from ._arrays import as_float, real_float
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
 
@@ -28,9 +28,23 @@ FIELDS: tuple[str, ...] = tuple(_core.SHAPE_FIELDS)
 OPTIMIZER_BYTES_PER_PARAM = 16
 
 
+# Shape fields above 2^53 are not exact in float64, and products of such sizes leave its
+# range: no transformer is that wide.
+MAX_SHAPE_FIELD = 2**53
+
+
 def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or not 1 <= value <= MAX_SHAPE_FIELD
+    ):
+        shown = (
+            repr(value)
+            if len(repr(value)) <= 40
+            else f"{repr(value)[:20]}... ({len(repr(value))} digits)"
+        )
+        raise ValueError(f"{name} must be an integer in [1, 2**53]; got {shown}")
     return int(value)
 
 
@@ -156,6 +170,13 @@ def step_counts(shapes: ShapeLike) -> StepCounts:
     """PARAMS, FLOPS and MEMCPYS of one training step for each shape (Rust, vectorised)."""
     cols, shape = shape_columns(shapes)
     p, f, m, a = _core.step_counts(cols)
+    bad = ~(np.isfinite(p) & np.isfinite(f) & np.isfinite(m) & np.isfinite(a))
+    if np.any(bad):
+        # Valid fields whose products leave float64 (d_model = 1e200 once gave inf FLOPs).
+        at = f" at index {int(np.flatnonzero(bad)[0])}" if shape else ""
+        raise ValueError(
+            f"the shape is too large: its parameter, FLOP or memory counts overflow float64{at}"
+        )
     return StepCounts(*(_shaped(x, shape) for x in (p, f, m, a)))
 
 
@@ -270,7 +291,7 @@ def check_seconds(seconds: Any) -> float:
     if (
         isinstance(seconds, bool)
         or not isinstance(seconds, (int, float))
-        or not 0 < seconds < np.inf
+        or not 0 < real_float("seconds", seconds) < np.inf
     ):
         raise ValueError(f"seconds must be a finite number > 0; got {seconds!r}")
     return float(seconds)

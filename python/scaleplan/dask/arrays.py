@@ -30,6 +30,7 @@ from ..costs import (
     CostModel,
     CostOptimum,
     LifetimeCost,
+    resolve_costs,
 )
 from ..costs import cost_optimal as _cost_optimal
 from ..laws import CHINCHILLA, ChinchillaModel, ScalingLaw, chinchilla_given, resolve_law
@@ -281,9 +282,7 @@ def cost_optimal(
     start: str = "auto",
 ) -> LazyCostOptimum:
     """`scaleplan.cost_optimal` on Dask arrays: the same arguments, lazy results."""
-    costs = costs or CostModel()
-    if not isinstance(costs, CostModel):
-        raise ValueError(f"costs must be a CostModel; got {costs!r}")
+    costs = resolve_costs(costs)
     law = resolve_law(law)
     named = {
         "loss": loss,

@@ -1,0 +1,110 @@
+"""The command line's one boundary for failures: whatever goes wrong becomes one line on
+stderr and an exit status, never a traceback; output is checked before it is printed.
+
+Exit status 2: bad input or a result that cannot be given (the message says which). 130:
+interrupted. 1: a bug in scaleplan, still one line (set SCALEPLAN_TRACEBACK=1 to see it).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .fit import FitError
+
+# Python argument names that reach messages from the library, and the option a user of
+# the command line typed for each (the rest map by argparse's own dest names).
+ALIASES = {
+    "n_resamples": "--bootstrap",
+    "seconds": "--hours",
+    "smaller_params": "--as-good-as",
+}
+
+
+def option_names(parser: Any) -> dict[str, str]:
+    """dest -> the first long option string, for every option of `parser`."""
+    names = {}
+    for action in parser._actions:
+        longs = [s for s in action.option_strings if s.startswith("--")]
+        if longs:
+            names[action.dest] = longs[0]
+    return names
+
+
+def in_option_terms(message: str, options: Mapping[str, str]) -> str:
+    """A library message that starts with a Python argument name, restated with the
+    option's name (`train_mfu must be ...` -> `--train-mfu must be ...`)."""
+    # The command line passes scalars: "at index 0" of a one-row batch says nothing.
+    message = re.sub(r";? at index 0$", "", message)
+    match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\b", message)
+    if match:
+        name = match.group(1)
+        option = options.get(name) or ALIASES.get(name)
+        if option:
+            return option + message[match.end() :]
+    return message
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, Mapping):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def run(
+    command: str, work: Callable[[], tuple[Any, str]], as_json: bool, options: Mapping[str, str]
+) -> int:
+    """Run one subcommand's work and print its result; returns the exit status."""
+    prefix = f"scaleplan {command}: error:"
+    try:
+        data, text = work()
+        if not _finite(data):
+            # inf or nan in a result is never an answer: say so instead of printing it.
+            raise ValueError("the result is outside the float64 range for these inputs")
+        out = json.dumps(data, indent=2, allow_nan=False) if as_json else text
+        print(out, flush=True)
+        return 0
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): not an error of ours. Point stdout at
+        # /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print(f"scaleplan {command}: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FitError, OverflowError, ZeroDivisionError, csv.Error) as exc:
+        print(f"{prefix} {in_option_terms(str(exc), options)}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        extra = "plot" if "matplotlib" in str(exc) else "dask"
+        print(
+            f"{prefix} needs {exc.name or 'an optional package'}: pip install 'scaleplan[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"{prefix} cannot write or read{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"{prefix} out of memory", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if os.environ.get("SCALEPLAN_TRACEBACK"):
+            raise
+        print(
+            f"scaleplan {command}: internal error ({type(exc).__name__}: {exc}); please report "
+            "it (SCALEPLAN_TRACEBACK=1 shows where)",
+            file=sys.stderr,
+        )
+        return 1
