@@ -59,6 +59,16 @@ pub fn curvature(
 ) -> Result<Curvature> {
     check(runs, weights, delta)?;
     check_theta(theta)?;
+    Ok(curvature_unchecked(runs, theta, weights, delta))
+}
+
+/// [`curvature`] on inputs already checked: the Newton loop checks them once, not per step.
+fn curvature_unchecked(
+    runs: &Runs,
+    theta: &[f64; PARAMS],
+    weights: Option<&[f64]>,
+    delta: f64,
+) -> Curvature {
     let [a, b, e, alpha, beta] = *theta;
     let mut out = Curvature {
         objective: 0.0,
@@ -108,7 +118,7 @@ pub fn curvature(
             out.hessian[k][l] = out.hessian[l][k];
         }
     }
-    Ok(out)
+    out
 }
 
 fn check_theta(theta: &[f64; PARAMS]) -> Result<()> {
@@ -228,7 +238,7 @@ pub fn newton(
             continue;
         };
         let trial: [f64; PARAMS] = std::array::from_fn(|k| x[k] + step[k]);
-        let next = curvature(runs, &trial, weights, delta)?;
+        let next = curvature_unchecked(runs, &trial, weights, delta);
         if next.objective.is_finite() && next.objective <= c.objective {
             (x, c) = (trial, next);
             out.theta = x;

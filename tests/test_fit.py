@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import optimize
 
 import scaleplan as sp
-from scaleplan import _core, fit
+from scaleplan import _core, fit, lbfgsb
 from scaleplan import _reference as ref
 
 CHINCHILLA = sp.datasets.chinchilla_runs()
@@ -202,7 +202,7 @@ def test_mean_objective_stops_early_where_the_sum_converges():
 
 def test_setulb_driver_reproduces_scipy_minimize():
     runs = _core.FitRuns(CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss)
-    if not fit._SETULB:
+    if not lbfgsb.SETULB:
         pytest.skip("this SciPy has no setulb of the expected form; minimize is used")
     from scipy.optimize import _lbfgsb
 
@@ -211,7 +211,7 @@ def test_setulb_driver_reproduces_scipy_minimize():
 
     for x0 in fit.chinchilla_grid()[::150]:
         a = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B")
-        f, x, ok, nfev = fit._run_setulb(_lbfgsb.setulb, fun, x0, fit.SCIPY_TOLERANCES)
+        f, x, ok, nfev = lbfgsb.run_setulb(_lbfgsb.setulb, fun, x0, lbfgsb.SCIPY_TOLERANCES)
         np.testing.assert_array_equal(x, a.x)
         assert f == a.fun and ok == a.success
         # minimize's wrapper does not count a repeated evaluation at the same point.

@@ -39,12 +39,18 @@ from .laws import (
 from .lifetime import METHODS, LifetimeOptimum, compute_optimal
 
 # Fitting pulls in SciPy; import it on first use so that `import scaleplan` stays quick.
-_FIT_NAMES = ("BootstrapResult", "FitError", "FitResult", "bootstrap_law", "fit_law")
+_FIT_NAMES = {
+    "BootstrapResult": "scaleplan.bootstrap",
+    "FitError": "scaleplan.fit",
+    "FitResult": "scaleplan.fit",
+    "bootstrap_law": "scaleplan.bootstrap",
+    "fit_law": "scaleplan.fit",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _FIT_NAMES:
-        return getattr(importlib.import_module("scaleplan.fit"), name)
+        return getattr(importlib.import_module(_FIT_NAMES[name]), name)
     if name == "datasets":
         return importlib.import_module("scaleplan.datasets")
     raise AttributeError(f"module 'scaleplan' has no attribute {name!r}")

@@ -61,8 +61,8 @@ def as_float(name: str, value: Any) -> FloatArray:
     if isinstance(value, (str, bytes)) or value is None:
         raise ValueError(f"{name} must be a real number or an array of them; got {value!r}")
     value = unmasked(name, value)
-    if type(value) is int and abs(value) > 2**1023:
-        real_float(name, value)  # raises the ValueError for integers beyond float64
+    if type(value) is int:
+        real_float(name, value)  # an integer beyond float64: a ValueError naming `name`
     if isinstance(value, np.ndarray):
         arr = value
     else:

@@ -284,7 +284,8 @@ def _fit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from concurrent.futures import ProcessPoolExecutor
 
     from . import datasets
-    from .fit import bootstrap_law, chinchilla_grid, fit_law
+    from .bootstrap import bootstrap_law
+    from .fit import chinchilla_grid, fit_law
 
     if (args.file is None) == (args.dataset is None):
         raise CliError("give a CSV file or --dataset, not both or neither")

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from ..fit import BootstrapResult, FitResult
-from ..fit import bootstrap_law as _bootstrap_law
+from ..bootstrap import BootstrapResult
+from ..bootstrap import bootstrap_law as _bootstrap_law
+from ..fit import FitResult
 from ..fit import fit_law as _fit_law
 
 __all__ = ["bootstrap_law", "check_workers", "fit_law"]

@@ -18,7 +18,6 @@ Parquet holds one row per scenario with its axis values (axis indices for `law` 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import shutil
@@ -27,7 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import dask
 import dask.array as da
 import numpy as np
 
@@ -39,6 +37,7 @@ from ..laws import CHINCHILLA, COEFFICIENTS, ScalingLaw, resolve_law
 from ..lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 from ..lifetime import compute_optimal as _compute_optimal
 from ._chunks import chunk_message
+from ._sweep_files import check_resumable, is_sweep, read_settings, write_parquet, write_zarr
 from .arrays import start_rule
 from .fits import check_workers, current_client
 
@@ -67,10 +66,6 @@ OUTPUTS: dict[str, tuple[tuple[str, Any], ...]] = {
         ("saving", np.float64),
     ),
 }
-_SETTINGS_FILE = "_scaleplan.json"
-# One empty file per finished block, named by its first index along each dimension: what
-# `resume=True` reads to skip finished work.
-_DONE_DIR = "_scaleplan_done"
 
 
 @dataclass(frozen=True)
@@ -264,7 +259,7 @@ def sweep(
             f"path {path!r} exists; pass overwrite=True to replace it, or resume=True to "
             "finish an interrupted sweep"
         )
-    if os.path.exists(path) and not _is_sweep(path):
+    if os.path.exists(path) and not is_sweep(path):
         raise ValueError(
             f"path {path!r} exists and is not a sweep written by scaleplan: refusing to "
             "replace or resume it"
@@ -310,13 +305,13 @@ def sweep(
         check_workers(client)  # a worker on another version would write other numbers
     resuming = resume and os.path.exists(path)
     if resuming:
-        _check_resumable(path, fmt, settings)
+        check_resumable(path, fmt, settings)
     elif os.path.exists(path):
         shutil.rmtree(path)  # overwrite=True, and _is_sweep said scaleplan wrote it
     if fmt == "zarr":
-        _write_zarr(path, grid, chunk, settings, resuming, compute_kwargs)
+        write_zarr(path, grid, chunk, settings, resuming, compute_kwargs)
     else:
-        _write_parquet(path, grid, settings, resuming, compute_kwargs)
+        write_parquet(path, grid, settings, resuming, compute_kwargs)
     settings["complete"] = True
     return SweepResult(path, fmt, kind, dims, shape, settings, time.perf_counter() - t0)
 
@@ -394,6 +389,11 @@ class _Grid:
     shape: tuple[int, ...]
     chunks: tuple[tuple[int, ...], ...]
 
+    @property
+    def outputs(self) -> tuple[tuple[str, Any], ...]:
+        """(name, dtype) of each output column."""
+        return OUTPUTS[self.static["kind"]]
+
     def blocks(self) -> list[tuple[tuple[int, int], ...]]:
         edges = [np.cumsum((0, *c)) for c in self.chunks]
         return [
@@ -417,7 +417,7 @@ class _Grid:
             raise ValueError(
                 chunk_message(str(exc), starts, block_shape, self.shape, self.chunks)
             ) from None
-        kinds = OUTPUTS[self.static["kind"]]
+        kinds = self.outputs
         return block_shape, [
             np.broadcast_to(np.asarray(r, dtype=dt), block_shape)
             for (_, dt), r in zip(kinds, results, strict=True)
@@ -437,220 +437,10 @@ def _grid(
     return _Grid(dims, axes, fixed, law, static, shape, chunks)
 
 
-def _run_blocks(
-    task: Any,
-    grid: _Grid,
-    extra: Any,
-    compute_kwargs: dict[str, Any],
-    blocks: list[tuple[tuple[int, int], ...]],
-) -> None:
-    """`task(grid, block, extra)` for every block given, as one Dask task each; `grid` and
-    `extra` are single graph keys that every task shares (not copied into each)."""
-    shared = dask.delayed(grid, pure=True, traverse=False)
-    other = dask.delayed(extra, pure=True, traverse=False)
-    step = dask.delayed(task, pure=False)
-    dask.compute(*(step(shared, b, other) for b in blocks), **compute_kwargs)
-
-
-# LZ4 with byte shuffling: measured on a 2048 x 2048 sweep it writes in half the time of
-# Zarr's default Zstd and 20% smaller (floats that vary smoothly over the grid shuffle well).
-def _compressors() -> Any:
-    from zarr.codecs import BloscCodec
-
-    return BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")
-
-
-def _block_name(block: tuple[tuple[int, int], ...]) -> str:
-    return "-".join(str(lo) for lo, _ in block) or "0"
-
-
-def _done_marker(path: str, block: tuple[tuple[int, int], ...]) -> str:
-    return os.path.join(path, _DONE_DIR, _block_name(block))
-
-
-def _zarr_block(
-    grid: _Grid, block: tuple[tuple[int, int], ...], extra: tuple[list[Any], str]
-) -> None:
-    # One task solves a block and writes every output: on a small cluster each task costs
-    # milliseconds of scheduling, more than a task per output would be worth.
-    arrays, path = extra
-    _, outputs = grid.solve(block)
-    region = tuple(slice(lo, hi) for lo, hi in block)
-    for array, values in zip(arrays, outputs, strict=True):
-        array[region] = values
-    # After every output is written: a resumed sweep recomputes any block without one.
-    with open(_done_marker(path, block), "w"):
-        pass
-
-
-def _write_zarr(
-    path: str,
-    grid: _Grid,
-    chunk: tuple[int, ...],
-    settings: dict[str, Any],
-    resuming: bool,
-    compute_kwargs: dict[str, Any],
-) -> None:
-    import zarr
-
-    names = [name for name, _ in OUTPUTS[grid.static["kind"]]]
-    if resuming:
-        root = zarr.open_group(path, mode="r+")
-        arrays = [root[name] for name in names]
-    else:
-        # Marked incomplete until every chunk is written: a sweep stopped midway (a bad
-        # scenario, a lost cluster) leaves its finished chunks, and open_sweep says so.
-        root = zarr.open_group(path, mode="w-", attributes={**settings, "complete": False})
-        for name, values in grid.axes.items():
-            root.create_array(name, data=values, dimension_names=[name])
-        arrays = [
-            root.create_array(
-                name,
-                shape=grid.shape,
-                dtype=dt,
-                chunks=chunk or (),
-                compressors=_compressors(),
-                dimension_names=list(grid.dims),
-                fill_value=np.nan if np.dtype(dt).kind == "f" else 0,
-            )
-            for name, dt in OUTPUTS[grid.static["kind"]]
-        ]
-    os.makedirs(os.path.join(path, _DONE_DIR), exist_ok=True)
-    _run_blocks(_zarr_block, grid, (arrays, path), compute_kwargs, _missing(grid, path))
-    root.attrs.update({"complete": True})
-
-
-def _parquet_block(grid: _Grid, block: tuple[tuple[int, int], ...], path: str) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    _, outputs = grid.solve(block)
-    axes = np.meshgrid(
-        *(grid.axes[d][lo:hi] for d, (lo, hi) in zip(grid.dims, block, strict=True)),
-        indexing="ij",
-    )
-    columns: dict[str, Any] = {}
-    for d, values in zip(grid.dims, axes, strict=True):
-        columns[d] = values.ravel().astype(np.int64) if d in ("law", "costs") else values.ravel()
-    for (name, _), values in zip(OUTPUTS[grid.static["kind"]], outputs, strict=True):
-        columns[name] = np.ravel(values)
-    final = os.path.join(path, f"part-{_block_name(block)}.parquet")
-    # Written under a temporary name and renamed: a killed worker leaves no torn file
-    # under a final name (a rename within one directory is atomic on POSIX).
-    temporary = os.path.join(path, f".{os.path.basename(final)}.{os.getpid()}.tmp")
-    pq.write_table(pa.table(columns), temporary)
-    os.replace(temporary, final)
-    with open(_done_marker(path, block), "w"):
-        pass
-
-
-def _write_parquet(
-    path: str,
-    grid: _Grid,
-    settings: dict[str, Any],
-    resuming: bool,
-    compute_kwargs: dict[str, Any],
-) -> None:
-    if not resuming:
-        os.makedirs(path)
-        _write_settings(path, {**settings, "complete": False})
-    os.makedirs(os.path.join(path, _DONE_DIR), exist_ok=True)
-    for name in os.listdir(path):  # torn temporaries of a killed run
-        if name.startswith(".part-") and name.endswith(".tmp"):
-            os.remove(os.path.join(path, name))
-    _run_blocks(_parquet_block, grid, path, compute_kwargs, _missing(grid, path))
-    # Marked complete last: until then open_sweep reports a sweep that stopped midway.
-    _write_settings(path, {**settings, "complete": True})
-
-
-def _write_settings(path: str, settings: dict[str, Any]) -> None:
-    final = os.path.join(path, _SETTINGS_FILE)
-    temporary = f"{final}.tmp"
-    with open(temporary, "w") as f:
-        json.dump(settings, f, indent=1)
-    os.replace(temporary, final)
-
-
-def _missing(grid: _Grid, path: str) -> list[tuple[tuple[int, int], ...]]:
-    """The blocks of `grid` not yet written under `path` (all of them for a new sweep)."""
-    return [b for b in grid.blocks() if not os.path.exists(_done_marker(path, b))]
-
-
-def _stored_settings(path: str) -> dict[str, Any] | None:
-    """The settings a sweep at `path` was written with, or None if it is not one."""
-    sidecar = os.path.join(path, _SETTINGS_FILE)
-    if os.path.isfile(sidecar):
-        try:
-            with open(sidecar) as f:
-                stored = json.load(f)
-        except (OSError, ValueError):
-            return None
-        return stored if isinstance(stored, dict) and "kind" in stored else None
-    if os.path.isfile(os.path.join(path, "zarr.json")):
-        import zarr
-
-        try:
-            stored = dict(zarr.open_group(path, mode="r").attrs)
-        except Exception:  # zarr raises several types for "not a group"
-            return None
-        return stored if "kind" in stored and "dims" in stored else None
-    return None
-
-
-def _is_sweep(path: str) -> bool:
-    return os.path.isdir(path) and _stored_settings(path) is not None
-
-
-def _check_resumable(path: str, fmt: str, settings: dict[str, Any]) -> None:
-    stored = _stored_settings(path) or {}
-    on_disk = "zarr" if os.path.isfile(os.path.join(path, "zarr.json")) else "parquet"
-    if on_disk != fmt:
-        raise ValueError(f"cannot resume {path!r}: it is a {on_disk} sweep, not {fmt}")
-    # Through JSON so both sides compare as plain lists, numbers and strings.
-    now = json.loads(json.dumps(settings))
-    differ = sorted(k for k in {*now, *stored} - {"complete"} if now.get(k) != stored.get(k))
-    if differ:
-        raise ValueError(
-            f"cannot resume {path!r}: it was written with other settings "
-            f"(they differ in {', '.join(differ)})"
-        )
-
-
 def open_sweep(path: str | os.PathLike[str]) -> SweepResult:
     """A sweep written by `sweep`, from its settings on disk."""
     path = os.fspath(path)
-    sidecar = os.path.join(path, _SETTINGS_FILE)
-    if (
-        not os.path.exists(sidecar)
-        and os.path.isdir(path)
-        and not os.path.exists(os.path.join(path, "zarr.json"))
-        and all(f.startswith("part-") and f.endswith(".parquet") for f in os.listdir(path))
-    ):
-        raise ValueError(f"{path!r} is an unfinished Parquet sweep (it stopped midway)")
-    if os.path.exists(sidecar):
-        with open(sidecar) as f:
-            settings = json.load(f)
-        if not settings.get("complete"):
-            raise ValueError(
-                f"{path!r} is an unfinished Parquet sweep (it stopped midway; "
-                "sweep(..., resume=True) finishes it)"
-            )
-        fmt = "parquet"
-    else:
-        import zarr
-
-        try:
-            settings = dict(zarr.open_group(path, mode="r").attrs)
-        except Exception as exc:  # zarr raises several types for "not a group"
-            raise ValueError(f"{path!r} is not a sweep written by scaleplan: {exc}") from None
-        if "kind" not in settings:
-            raise ValueError(f"{path!r} is not a sweep written by scaleplan")
-        if not settings.get("complete"):
-            raise ValueError(
-                f"{path!r} is an unfinished Zarr sweep (it stopped midway; "
-                "sweep(..., resume=True) finishes it)"
-            )
-        fmt = "zarr"
+    fmt, settings = read_settings(path)
     return SweepResult(
         path, fmt, settings["kind"], tuple(settings["dims"]), tuple(settings["shape"]), settings
     )
