@@ -599,9 +599,10 @@ def _plan(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from .reproduce import reproduce
+    from .reproduce import STEPS, reproduce
 
-    written = reproduce(args.out)
+    with _progress(args, "steps", STEPS) as tick:
+        written = reproduce(args.out, progress=tick)
     return {"out": str(args.out), "files": [str(p) for p in written]}, (
         f"Wrote {len(written)} files to {args.out}:\n" + "\n".join(f"  {p}" for p in written)
     )

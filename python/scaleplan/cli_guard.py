@@ -40,6 +40,7 @@ def option_names(parser: Any) -> dict[str, str]:
 def in_option_terms(message: str, options: Mapping[str, str]) -> str:
     """A library message that starts with a Python argument name, restated with the
     option's name (`train_mfu must be ...` -> `--train-mfu must be ...`)."""
+    message = " ".join(message.split())  # one line, whatever the exception's text held
     # The command line passes scalars: "at index 0" of a one-row batch says nothing.
     message = re.sub(r";? at index 0$", "", message)
     match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\b", message)
@@ -102,8 +103,9 @@ def run(
     except Exception as exc:
         if os.environ.get("SCALEPLAN_TRACEBACK"):
             raise
+        text = " ".join(str(exc).split())
         print(
-            f"scaleplan {command}: internal error ({type(exc).__name__}: {exc}); please report "
+            f"scaleplan {command}: internal error ({type(exc).__name__}: {text}); please report "
             "it (SCALEPLAN_TRACEBACK=1 shows where)",
             file=sys.stderr,
         )
