@@ -462,3 +462,17 @@ def test_a_killed_sweep_resumes_to_the_same_answer(tmp_path, fmt):
             chunk_rows=4000,
             resume=True,
         )
+
+
+def test_a_sweep_reports_progress_on_a_local_scheduler(tmp_path):
+    calls = []
+    with dask.config.set(scheduler="synchronous"):
+        spd.sweep(
+            tmp_path / "p.parquet",
+            loss=np.linspace(1.9, 2.6, 30),
+            inference_tokens=np.logspace(8, 13, 40),
+            chunk_rows=300,
+            progress=lambda done, total: calls.append((done, total)),
+        )
+    chunks = len(os.listdir(tmp_path / "p.parquet" / "_scaleplan_done"))
+    assert chunks > 1 and calls == [(k, chunks) for k in range(1, chunks + 1)]

@@ -144,3 +144,18 @@ def test_a_worker_on_another_version_is_refused(client, monkeypatch, tmp_path):
     assert not (tmp_path / "x.zarr").exists()
     with pytest.raises(RuntimeError, match="install the same version"):
         spd.bootstrap_law(chinchilla_runs(), n_resamples=2, client=client)
+
+
+def test_a_sweep_reports_progress_on_a_cluster_and_writes_the_same(client, tmp_path):
+    calls = []
+    loss, demand = np.linspace(1.9, 2.6, 40), np.logspace(8, 13, 50)
+    r = spd.sweep(
+        tmp_path / "p.zarr",
+        loss=loss,
+        requests=demand,
+        chunk_rows=200,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls == [(k, 10) for k in range(1, 11)]
+    whole = sp.cost_optimal(loss[:, None], demand)
+    np.testing.assert_array_equal(r.array("params").compute(), whole.params)

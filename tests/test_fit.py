@@ -367,3 +367,22 @@ def test_fit_law_takes_runs_and_refuses_to_return_an_invalid_law():
     n = np.logspace(7, 10, 12)
     with pytest.raises(sp.FitError, match="not a valid scaling law"):
         sp.fit_law(n, 20 * n, 2.0 + 0.1 * np.log10(n), starts=starts)
+
+
+def test_fits_report_progress_as_finished_and_total():
+    runs = (CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss)
+    starts = fit.chinchilla_grid()[::150]
+    seen = []
+    sp.fit_law(*runs, starts=starts, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(k, 30) for k in range(1, 31)]
+    with ThreadPoolExecutor(2) as ex:
+        pooled = []
+        sp.fit_law(*runs, starts=starts, executor=ex, progress=lambda d, t: pooled.append((d, t)))
+    assert pooled[-1] == (30, 30) and all(t == 30 for _, t in pooled)
+    assert [d for d, _ in pooled] == sorted(d for d, _ in pooled)
+    boot = []
+    sp.bootstrap_law(
+        *runs, n_resamples=120, seed=1, starts=starts, progress=lambda d, t: boot.append((d, t))
+    )
+    # The full fit's 30 starts, then two batches of 60 resamples.
+    assert boot == [(k, 150) for k in range(1, 31)] + [(90, 150), (150, 150)]

@@ -40,3 +40,38 @@ def test_cli_examples_run(command, tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip()
+
+
+def _fit_table_rows() -> dict[str, list[str]]:
+    """The README's fit table: label -> the cells after it, each 'printed / ours'."""
+    table = README[README.index("| data set | alpha | beta | A | B | E | objective |") :]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def _agrees(printed: str, value: float) -> bool:
+    """`value` rounds to `printed`, to as many digits as printed (plain or 1.234e-4)."""
+    mantissa, _, exponent = printed.partition("e")
+    scale = 10.0 ** int(exponent or 0)
+    digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return round(value / scale, digits) == float(mantissa)
+
+
+@pytest.mark.parametrize(
+    "limit, label", [(100, "<= 100"), (250, "<= 250"), (500, "<= 500"), (None, "all (47)")]
+)
+def test_readme_fit_table_is_what_fit_law_gives(limit, label):
+    import scaleplan as sp
+
+    row = next(v for k, v in _fit_table_rows().items() if k.startswith(label) or label in k)
+    fit = sp.fit_law(sp.datasets.sardana2024_runs(limit))
+    law = fit.law
+    ours = [c.split("/")[1].strip() for c in row]
+    for printed, value in zip(ours[:5], (law.alpha, law.beta, law.A, law.B, law.E), strict=True):
+        assert _agrees(printed, value), (label, printed, value)
+    assert _agrees(ours[5], fit.objective), (label, ours[5], fit.objective)

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from ._progress import Progress
 from .fit import (
     DEFAULT_DELTA,
     DEFAULT_POLISH,
@@ -30,7 +31,7 @@ from .fit import (
     newton_best,
 )
 from .laws import ScalingLaw
-from .lbfgsb import BOOTSTRAP_TOLERANCES, Progress, minimise
+from .lbfgsb import BOOTSTRAP_TOLERANCES, minimise
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ def bootstrap_law(
     minimum at f64 precision; if that fails, L-BFGS-B to `BOOTSTRAP_TOLERANCES` first (see
     the note at their definition), then Newton. A resample is a vector of counts passed to
     Rust as weights, so no data are copied. The resamples are drawn up front from `seed`,
-    so an executor changes where the work runs, never the result. `progress` is called with
-    the number of resamples finished since the last call (the full fit is not counted).
+    so an executor changes where the work runs, never the result. `progress(finished,
+    total)` counts the full fit's starts, then the resamples.
     """
     t0 = time.perf_counter()
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 2:
@@ -96,6 +97,10 @@ def bootstrap_law(
         delta=delta,
         starts=starts,
         executor=executor,
+        progress=None if progress is None else lambda d, t: progress(d, t + n_resamples),
+    )
+    after_fit = (
+        None if progress is None else lambda d, t: progress(full.n_starts + d, full.n_starts + t)
     )
     data = _runs(params, tokens, loss, cols)
     local_starts = full.theta[None, :] if resample_starts is None else _starts(resample_starts)
@@ -109,11 +114,11 @@ def bootstrap_law(
         outcomes = []
         for j in jobs:
             outcomes += _resample_job(*j)
-            if progress is not None:
-                progress(len(j[3]))
+            if after_fit is not None:
+                after_fit(len(outcomes), n_resamples)
     else:
         futures = [executor.submit(_resample_job, *j) for j in jobs]
-        _report(futures, [len(j[3]) for j in jobs], progress)
+        _report(futures, [len(j[3]) for j in jobs], after_fit)
         outcomes = [t for f in futures for t in f.result()]
     thetas = np.array([t for t in outcomes if t is not None])
     if len(thetas) == 0:

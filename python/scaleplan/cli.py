@@ -21,12 +21,12 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from . import cli_guard, cli_parser, cli_sweep
 from .cli_csv import read_runs
+from .cli_progress import progress_bar
 from .costs import CostModel, best_quality, cost_optimal
 from .hardware import ACCELERATORS, PRECISIONS
 from .laws import PRESETS, ScalingLaw, chinchilla_optimal
@@ -285,7 +285,7 @@ def _fit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
     from . import datasets
     from .bootstrap import bootstrap_law
-    from .fit import chinchilla_grid, fit_law
+    from .fit import fit_law
 
     if (args.file is None) == (args.dataset is None):
         raise CliError("give a CSV file or --dataset, not both or neither")
@@ -305,7 +305,7 @@ def _fit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     kw = {"params_col": cols[0], "tokens_col": cols[1], "loss_col": cols[2]}
     with ProcessPoolExecutor(args.workers) if args.workers else _no_executor() as ex:
         if args.bootstrap:
-            with _progress(args, "resamples", args.bootstrap) as tick:
+            with progress_bar("resamples", args.json) as tick:
                 b = bootstrap_law(
                     table,
                     n_resamples=args.bootstrap,
@@ -316,7 +316,7 @@ def _fit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
                 )
             fit, intervals = b.fit, b.intervals
         else:
-            with _progress(args, "starts", len(chinchilla_grid())) as tick:
+            with progress_bar("starts", args.json) as tick:
                 fit, intervals = fit_law(table, executor=ex, progress=tick, **kw), None
     law = fit.law
     values = dict(zip(("E", "A", "B", "alpha", "beta"), law.coefficients, strict=True))
@@ -362,19 +362,6 @@ class _no_executor:
 
     def __exit__(self, *exc: object) -> None:
         return None
-
-
-@contextmanager
-def _progress(args: argparse.Namespace, unit: str, total: int) -> Iterator[Any]:
-    """A tqdm bar's update on stderr while a person watches (stderr a terminal, no
-    --json); otherwise None, and the work runs silently."""
-    if args.json or not sys.stderr.isatty():
-        yield None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit=unit, file=sys.stderr, leave=False) as bar:
-        yield bar.update
 
 
 def _time_model(args: argparse.Namespace) -> Any:
@@ -599,9 +586,9 @@ def _plan(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from .reproduce import STEPS, reproduce
+    from .reproduce import reproduce
 
-    with _progress(args, "steps", STEPS) as tick:
+    with progress_bar("steps", args.json) as tick:
         written = reproduce(args.out, progress=tick)
     return {"out": str(args.out), "files": [str(p) for p in written]}, (
         f"Wrote {len(written)} files to {args.out}:\n" + "\n".join(f"  {p}" for p in written)

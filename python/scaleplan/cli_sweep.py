@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
 
+from .cli_progress import progress_bar
 from .cli_types import positive_int
 from .costs import CostModel
 
@@ -133,11 +133,6 @@ def run(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[str,
                     ) from None
                 where = f"the cluster at {args.scheduler}"
             spd.check_workers(client)
-        elif sys.stderr.isatty() and not args.json:
-            # Dask's own bar for its local schedulers, on stderr, only for a person watching.
-            from dask.diagnostics import ProgressBar
-
-            stack.enter_context(ProgressBar(out=sys.stderr))
         result = spd.sweep(
             args.out,
             law=law,
@@ -145,6 +140,7 @@ def run(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[str,
             on_invalid=args.on_invalid,
             overwrite=args.overwrite,
             resume=args.resume,
+            progress=stack.enter_context(progress_bar("chunks", args.json)),
             **kwargs,
         )
     dims = " x ".join(f"{d} {n}" for d, n in zip(result.dims, result.shape, strict=True))

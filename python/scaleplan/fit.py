@@ -29,9 +29,10 @@ from numpy.typing import NDArray
 
 from . import _core
 from ._arrays import as_float
+from ._progress import Progress
 from .datasets import Runs
 from .laws import ScalingLaw
-from .lbfgsb import SCIPY_TOLERANCES, Progress, minimise
+from .lbfgsb import SCIPY_TOLERANCES, minimise
 
 DEFAULT_DELTA = 1e-3
 # How many of the lowest grid results Newton polishes: the grid's best few sit in the same
@@ -171,12 +172,15 @@ def _run_starts(
 
 
 def _report(futures: list[Future[Any]], sizes: list[int], progress: Progress | None) -> None:
-    """Calls `progress(size)` as each future finishes (results are read in order later)."""
+    """Calls `progress(finished, total)` as each future finishes, counting `sizes` units per
+    future (results are read in order afterwards)."""
     if progress is None:
         return
     size_of = {id(f): n for f, n in zip(futures, sizes, strict=True)}
+    done, total = 0, sum(sizes)
     for f in as_completed(futures):
-        progress(size_of[id(f)])
+        done += size_of[id(f)]
+        progress(done, total)
 
 
 def _best(
@@ -268,7 +272,7 @@ def fit_law(
         polish: how many of the lowest grid results to run to a minimum by Newton's method
             on the exact Hessian (default 8). 0 returns the best point where L-BFGS-B
             stopped, as the published fits did: that point moves with the BLAS kernel.
-        progress: called with the number of starts finished since the last call.
+        progress: called as `progress(finished, total)` while the starts run.
 
     Raises `FitError` if no start converges (with `polish`, if no polished candidate
     reaches a minimum).

@@ -6,7 +6,6 @@ gradient from Rust). The grid's results are then polished by Newton's method in 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,11 +14,7 @@ from scipy import optimize
 from threadpoolctl import threadpool_limits
 
 from . import _core
-
-# A callback told how many more starts (or resamples) have finished: the command line
-# passes a progress bar's update, so the library itself never draws one.
-Progress = Callable[[int], None]
-
+from ._progress import Progress
 
 # SciPy's L-BFGS-B (its `setulb` routine, the C translation of the original Fortran) driven
 # by a minimal reverse-communication loop. `scipy.optimize.minimize` wraps the same routine
@@ -132,7 +127,7 @@ def minimise(
                 f, x, ok, _ = run_setulb(_lbfgsb.setulb, fun, x0, tolerances)
                 out.append((f / scale, x, ok))
                 if progress is not None:
-                    progress(1)
+                    progress(len(out), len(starts))
         else:
             for x0 in starts:
                 r = optimize.minimize(
@@ -144,5 +139,5 @@ def minimise(
                 )
                 out.append((float(r.fun) / scale, np.asarray(r.x), bool(r.success)))
                 if progress is not None:
-                    progress(1)
+                    progress(len(out), len(starts))
     return out

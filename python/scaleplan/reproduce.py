@@ -8,10 +8,11 @@ Everything runs on the shipped data in well under a minute.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._progress import Progress
 from .costs import CostModel
 from .datasets import sardana2024_runs
 from .fit import fit_law
@@ -170,13 +171,11 @@ def tables(out: Path) -> list[Path]:
     return written
 
 
-def reproduce(
-    out: str | Path = "reproduction", *, progress: Callable[[int], None] | None = None
-) -> list[Path]:
+def reproduce(out: str | Path = "reproduction", *, progress: Progress | None = None) -> list[Path]:
     """Write every table and figure to `out` (created if needed); returns the paths.
 
-    `progress`, if given, is called with 1 after each of the `STEPS` steps (the tables,
-    then each figure)."""
+    `progress(finished, STEPS)`, if given, is called after each step (the tables, then
+    each figure)."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -188,11 +187,11 @@ def reproduce(
     out.mkdir(parents=True, exist_ok=True)
     written = tables(out)
     if progress is not None:
-        progress(1)
-    for figure in FIGURES:
+        progress(1, STEPS)
+    for done, figure in enumerate(FIGURES, start=2):
         written.append(figure(out))
         if progress is not None:
-            progress(1)
+            progress(done, STEPS)
     index = out / "README.md"
     index.write_text(
         "# scaleplan reproduction of Sardana et al. 2024\n\n"

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import dask
 import numpy as np
+
+from .._progress import Progress
 
 if TYPE_CHECKING:
     from .sweeps import _Grid as Grid
@@ -24,19 +27,52 @@ SETTINGS_FILE = "_scaleplan.json"
 DONE_DIR = "_scaleplan_done"
 
 
+@dataclass(frozen=True)
+class Execution:
+    """Where a sweep's block tasks run and who hears of their progress."""
+
+    compute_kwargs: dict[str, Any]
+    client: Any = None  # a dask.distributed Client running the work, or None for local
+    progress: Progress | None = None  # (finished, total) blocks
+
+
 def _run_blocks(
     task: Any,
     grid: Grid,
     extra: Any,
-    compute_kwargs: dict[str, Any],
     blocks: list[tuple[tuple[int, int], ...]],
+    execution: Execution,
 ) -> None:
     """`task(grid, block, extra)` for every block given, as one Dask task each; `grid` and
     `extra` are single graph keys that every task shares (not copied into each)."""
     shared = dask.delayed(grid, pure=True, traverse=False)
     other = dask.delayed(extra, pure=True, traverse=False)
     step = dask.delayed(task, pure=False)
-    dask.compute(*(step(shared, b, other) for b in blocks), **compute_kwargs)
+    steps = [step(shared, b, other) for b in blocks]
+    progress = execution.progress
+    if progress is None:
+        dask.compute(*steps, **execution.compute_kwargs)
+    elif execution.client is not None:
+        from distributed import as_completed
+
+        futures = execution.client.compute(steps)
+        for done, _ in enumerate(as_completed(futures), start=1):
+            progress(done, len(steps))
+        execution.client.gather(futures)  # raises a failed block's error, as compute does
+    else:
+        from dask.callbacks import Callback
+
+        keys = {s.key for s in steps}
+        done = 0
+
+        def finished(key: Any, *_: Any) -> None:
+            nonlocal done
+            if key in keys:
+                done += 1
+                progress(done, len(steps))
+
+        with Callback(posttask=finished):
+            dask.compute(*steps, **execution.compute_kwargs)
 
 
 # LZ4 with byte shuffling: measured on a 2048 x 2048 sweep it writes in half the time of
@@ -76,7 +112,7 @@ def write_zarr(
     chunk: tuple[int, ...],
     settings: dict[str, Any],
     resuming: bool,
-    compute_kwargs: dict[str, Any],
+    execution: Execution,
 ) -> None:
     import zarr
 
@@ -103,7 +139,7 @@ def write_zarr(
             for name, dt in grid.outputs
         ]
     os.makedirs(os.path.join(path, DONE_DIR), exist_ok=True)
-    _run_blocks(_zarr_block, grid, (arrays, path), compute_kwargs, missing_blocks(grid, path))
+    _run_blocks(_zarr_block, grid, (arrays, path), missing_blocks(grid, path), execution)
     root.attrs.update({"complete": True})
 
 
@@ -136,7 +172,7 @@ def write_parquet(
     grid: Grid,
     settings: dict[str, Any],
     resuming: bool,
-    compute_kwargs: dict[str, Any],
+    execution: Execution,
 ) -> None:
     if not resuming:
         os.makedirs(path)
@@ -145,7 +181,7 @@ def write_parquet(
     for name in os.listdir(path):  # torn temporaries of a killed run
         if name.startswith(".part-") and name.endswith(".tmp"):
             os.remove(os.path.join(path, name))
-    _run_blocks(_parquet_block, grid, path, compute_kwargs, missing_blocks(grid, path))
+    _run_blocks(_parquet_block, grid, path, missing_blocks(grid, path), execution)
     # Marked complete last: until then open_sweep reports a sweep that stopped midway.
     _write_settings(path, {**settings, "complete": True})
 

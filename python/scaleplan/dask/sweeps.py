@@ -31,13 +31,21 @@ import numpy as np
 
 from .. import __version__
 from .._arrays import as_float
+from .._progress import Progress
 from ..costs import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
 from ..costs import cost_optimal as _cost_optimal
 from ..laws import CHINCHILLA, COEFFICIENTS, ScalingLaw, resolve_law
 from ..lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 from ..lifetime import compute_optimal as _compute_optimal
 from ._chunks import chunk_message
-from ._sweep_files import check_resumable, is_sweep, read_settings, write_parquet, write_zarr
+from ._sweep_files import (
+    Execution,
+    check_resumable,
+    is_sweep,
+    read_settings,
+    write_parquet,
+    write_zarr,
+)
 from .arrays import start_rule
 from .fits import check_workers, current_client
 
@@ -212,6 +220,7 @@ def sweep(
     on_invalid: str = "raise",
     overwrite: bool = False,
     resume: bool = False,
+    progress: Progress | None = None,
     **compute_kwargs: Any,
 ) -> SweepResult:
     """Solve every combination of the given axes and write the results to `path`.
@@ -229,7 +238,9 @@ def sweep(
 
     `overwrite=True` replaces an existing sweep (and refuses to delete anything scaleplan
     did not write). `resume=True` finishes an interrupted sweep at `path` written with the
-    same settings: only the chunks not yet written are computed.
+    same settings: only the chunks not yet written are computed. `progress(finished,
+    total)`, if given, is called as each chunk is written, on a local scheduler or a
+    distributed client (total: the chunks this call computes).
     """
     t0 = time.perf_counter()
     path = os.fspath(path)
@@ -308,10 +319,11 @@ def sweep(
         check_resumable(path, fmt, settings)
     elif os.path.exists(path):
         shutil.rmtree(path)  # overwrite=True, and _is_sweep said scaleplan wrote it
+    execution = Execution(compute_kwargs, client, progress)
     if fmt == "zarr":
-        write_zarr(path, grid, chunk, settings, resuming, compute_kwargs)
+        write_zarr(path, grid, chunk, settings, resuming, execution)
     else:
-        write_parquet(path, grid, settings, resuming, compute_kwargs)
+        write_parquet(path, grid, settings, resuming, execution)
     settings["complete"] = True
     return SweepResult(path, fmt, kind, dims, shape, settings, time.perf_counter() - t0)
 
