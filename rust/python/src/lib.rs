@@ -1,21 +1,22 @@
-//! The only file that knows about Python: thin wrappers that borrow NumPy buffers, release
-//! the GIL around the kernels and map [`Error`] to `ValueError` in one place.
+//! The binding crate: the only code that knows about Python. Thin wrappers that borrow
+//! NumPy buffers, call the `scaleplan` crate's kernels with the GIL released, and map its
+//! [`Error`] to `ValueError` in one place.
 
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::batch::{OnInvalid, PARALLEL_THRESHOLD};
-use crate::dual::best_model_batch;
-use crate::error::Error;
-use crate::fit::{self, Runs, PARAMS};
-use crate::fit_newton;
-use crate::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
-use crate::lifetime::{
+use scaleplan::batch::{OnInvalid, PARALLEL_THRESHOLD};
+use scaleplan::dual::best_model_batch;
+use scaleplan::error::Error;
+use scaleplan::fit::{self, Runs, PARAMS};
+use scaleplan::fit_newton;
+use scaleplan::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
+use scaleplan::lifetime::{
     optimum, optimum_batch, Buffers, Demand, Method, Options, Start, TABLE_MIN_ROWS,
 };
-use crate::steptime::{counts_batch, ShapeColumns};
+use scaleplan::steptime::{counts_batch, ShapeColumns};
 
 fn value_error(e: Error) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -372,7 +373,7 @@ fn step_counts<'py>(
     }
     let cols: Vec<&[f64]> = shape
         .iter()
-        .zip(crate::steptime::FIELDS)
+        .zip(scaleplan::steptime::FIELDS)
         .map(|(a, name)| slice(name, a))
         .collect::<PyResult<_>>()?;
     let n = rows(&cols);
@@ -539,7 +540,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("METHODS", Method::NAMES.to_vec())?;
     m.add("STARTS", Start::NAMES.to_vec())?;
     m.add("TABLE_MIN_ROWS", TABLE_MIN_ROWS)?;
-    m.add("SHAPE_FIELDS", crate::steptime::FIELDS.to_vec())?;
+    m.add("SHAPE_FIELDS", scaleplan::steptime::FIELDS.to_vec())?;
     m.add_function(wrap_pyfunction!(presets, m)?)?;
     m.add_function(wrap_pyfunction!(loss, m)?)?;
     m.add_function(wrap_pyfunction!(chinchilla, m)?)?;

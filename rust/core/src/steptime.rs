@@ -44,7 +44,7 @@ impl Shape {
     /// The parameter count N.
     ///
     /// ```
-    /// use _core::steptime::Shape;
+    /// use scaleplan::steptime::Shape;
     /// let llama2_7b = Shape { vocab: 32000.0, d_model: 4096.0, n_layers: 32.0, n_heads: 32.0,
     ///     head_dim: 128.0, n_kv_heads: 32.0, d_ff: 11008.0, gated: true, tied: false,
     ///     seq_len: 4096.0, batch_size: 1.0 };

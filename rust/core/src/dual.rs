@@ -29,7 +29,7 @@ const MAX_STEPS: u32 = 200;
 /// `k_tr` (for FLOPs, training FLOPs / 6; see `scaleplan.costs` for dollars).
 ///
 /// ```
-/// use _core::{dual::best_model, law::Law};
+/// use scaleplan::{dual::best_model, law::Law};
 /// // Without demand it is the Chinchilla optimum for 6 * budget training FLOPs.
 /// let m = best_model(&Law::CHINCHILLA, 1e23 / 6.0, 0.0).unwrap();
 /// let (n, d) = Law::CHINCHILLA.chinchilla_for_compute(1e23);

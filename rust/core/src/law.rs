@@ -100,7 +100,7 @@ impl Law {
     /// Builds a law, rejecting any coefficient that is not finite and positive.
     ///
     /// ```
-    /// use _core::law::Law;
+    /// use scaleplan::law::Law;
     /// let law = Law::new(1.69, 406.4, 410.7, 0.336, 0.283).unwrap();
     /// // The 7B Chinchilla-style model (276B tokens) of Sardana et al., Table 2.
     /// assert!((law.loss(7e9, 2.764e11) - 2.1274).abs() < 1e-3);

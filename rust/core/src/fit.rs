@@ -85,7 +85,7 @@ impl Runs {
     /// Objective and gradient at `theta`; `weights` (length `len()`) default to 1.
     ///
     /// ```
-    /// use _core::fit::Runs;
+    /// use scaleplan::fit::Runs;
     /// let runs = Runs::new(&[1e8, 1e9], &[1e10, 2e10], &[3.0, 2.6]).unwrap();
     /// let (f, g) = runs.objective(&[6.0, 6.0, 0.5, 0.34, 0.28], None, 1e-3);
     /// assert!(f > 0.0 && g.iter().all(|x| x.is_finite()));

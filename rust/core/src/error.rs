@@ -1,4 +1,4 @@
-//! The one error type of the crate. It knows nothing of Python: `python.rs` maps every
+//! The one error type of the crate. It knows nothing of Python: the binding crate maps every
 //! variant to `ValueError` in a single place.
 
 use std::fmt;

@@ -182,7 +182,7 @@ pub struct Optimum {
 /// The lifetime optimum for one law, loss target and effective demand (tokens).
 ///
 /// ```
-/// use _core::{law::Law, lifetime::{optimum, Options}};
+/// use scaleplan::{law::Law, lifetime::{optimum, Options}};
 /// // Table 2 of Sardana et al., row 2: a 7B-Chinchilla-quality model (loss 2.1274) that
 /// // will serve 200B tokens is best trained as a ~5.4B model on ~367B tokens.
 /// let o = optimum(&Law::CHINCHILLA, 2.1274, 2e11, &Options::default()).unwrap();
