@@ -12,14 +12,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _core
+
 FloatArray = NDArray[np.float64]
 
-ON_INVALID = ("raise", "nan")
+# The invalid-row policies, from the Rust core (their one definition).
+ON_INVALID: tuple[str, ...] = tuple(_core.ON_INVALID)
 
 
 def check_on_invalid(on_invalid: object) -> str:
     if on_invalid not in ON_INVALID:
-        raise ValueError(f"on_invalid must be one of raise, nan; got {on_invalid!r}")
+        raise ValueError(f"on_invalid must be one of {', '.join(ON_INVALID)}; got {on_invalid!r}")
     return str(on_invalid)
 
 

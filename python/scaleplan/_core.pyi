@@ -9,11 +9,17 @@ _F = NDArray[np.float64]
 _Coeffs = tuple[_F, _F, _F, _F, _F]
 
 __all__ = [
+    "DEFAULT_MAX_ITER",
+    "DEFAULT_TOL",
+    "MAX_ITER_LIMIT",
+    "MAX_ITER_RANGE",
     "METHODS",
+    "ON_INVALID",
     "PARALLEL_THRESHOLD",
     "SHAPE_FIELDS",
     "STARTS",
     "TABLE_MIN_ROWS",
+    "TOL_RANGE",
     "FitRuns",
     "__version__",
     "best_model",
@@ -31,6 +37,12 @@ PARALLEL_THRESHOLD: int
 METHODS: list[str]
 SHAPE_FIELDS: list[str]
 STARTS: list[str]
+ON_INVALID: list[str]
+DEFAULT_TOL: float
+TOL_RANGE: str
+DEFAULT_MAX_ITER: int
+MAX_ITER_LIMIT: int
+MAX_ITER_RANGE: str
 TABLE_MIN_ROWS: int
 
 def presets() -> list[tuple[str, float, float, float, float, float, str]]: ...

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import ON_INVALID
 from .cli_progress import progress_bar
 from .cli_types import positive_int
 from .costs import CostModel
@@ -67,7 +68,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-rows", type=positive_int, default=1 << 18, help="scenarios per task")
     p.add_argument(
         "--on-invalid",
-        choices=("raise", "nan"),
+        choices=ON_INVALID,
         default="raise",
         help="a bad scenario stops the sweep (raise) or is written as NaN (nan)",
     )

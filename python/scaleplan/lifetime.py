@@ -32,9 +32,10 @@ from .laws import (
 METHODS: tuple[str, ...] = tuple(_core.METHODS)
 STARTS: tuple[str, ...] = tuple(_core.STARTS)
 _new = object.__new__
-DEFAULT_TOL = 1e-13
-DEFAULT_MAX_ITER = 100
-MAX_ITER_LIMIT = 1_000_000
+# Solver defaults and limits, from the Rust core (their one definition).
+DEFAULT_TOL: float = _core.DEFAULT_TOL
+DEFAULT_MAX_ITER: int = _core.DEFAULT_MAX_ITER
+MAX_ITER_LIMIT: int = _core.MAX_ITER_LIMIT
 
 
 @dataclass(frozen=True)
@@ -194,10 +195,13 @@ def check_start(start: Any) -> str:
 
 
 def _check_options(tol: Any, max_iter: Any) -> tuple[float, int]:
+    # Types are checked here (Rust would see a bool as 1); ranges with the core's wording.
     if not is_real_scalar(tol) or not (0.0 < real_float("tol", tol) < 1.0):
-        raise ValueError(f"tol must be a number in (0, 1); got {tol!r}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
-        raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}")
-    if not 1 <= int(max_iter) <= MAX_ITER_LIMIT:
-        raise ValueError(f"max_iter must be an integer in [1, {MAX_ITER_LIMIT}]; got {max_iter!r}")
+        raise ValueError(f"tol must be {_core.TOL_RANGE}; got {tol!r}")
+    if (
+        isinstance(max_iter, bool)
+        or not isinstance(max_iter, (int, np.integer))
+        or not 1 <= int(max_iter) <= MAX_ITER_LIMIT
+    ):
+        raise ValueError(f"max_iter must be {_core.MAX_ITER_RANGE}; got {max_iter!r}")
     return float(tol), int(max_iter)

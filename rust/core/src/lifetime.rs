@@ -131,8 +131,15 @@ impl Default for Options {
 
 /// Default tolerance on `ln D`: a few ulp of the logarithm at realistic sizes.
 pub const DEFAULT_TOL: f64 = 1e-13;
+/// What `tol` must be, as every layer's error message says it.
+pub const TOL_RANGE: &str = "a number in (0, 1)";
+/// What `max_iter` must be, as every layer's error message says it.
+pub const MAX_ITER_RANGE: &str = "an integer in [1, 1000000]";
 /// Default iteration cap; Newton needs at most 7 from its start (see tests).
 pub const DEFAULT_MAX_ITER: u32 = 100;
+/// Largest iteration cap accepted: far beyond any method's need (bisection halves a
+/// bracket to f64 resolution in ~60 steps), low enough that a typo cannot hang a batch.
+pub const MAX_ITER_LIMIT: u32 = 1_000_000;
 
 impl Options {
     pub fn new(method: Method, tol: f64, max_iter: u32, on_invalid: OnInvalid) -> Result<Self> {
@@ -140,15 +147,15 @@ impl Options {
             return Err(Error::Invalid {
                 argument: "tol",
                 value: tol,
-                requirement: "finite, > 0 and < 1",
+                requirement: TOL_RANGE,
                 index: None,
             });
         }
-        if max_iter == 0 {
+        if !(1..=MAX_ITER_LIMIT).contains(&max_iter) {
             return Err(Error::Invalid {
                 argument: "max_iter",
-                value: 0.0,
-                requirement: "at least 1",
+                value: f64::from(max_iter),
+                requirement: MAX_ITER_RANGE,
                 index: None,
             });
         }
@@ -1064,6 +1071,17 @@ fn secant_d(r: &Reduced, o: &Options) -> (f64, u32, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_limits_are_enforced_and_stated_once() {
+        let ok = |tol, it| Options::new(Method::Newton, tol, it, OnInvalid::Raise).is_ok();
+        assert!(ok(DEFAULT_TOL, DEFAULT_MAX_ITER) && ok(0.5, MAX_ITER_LIMIT));
+        assert!(!ok(0.0, 10) && !ok(1.0, 10) && !ok(f64::NAN, 10));
+        assert!(!ok(1e-3, 0) && !ok(1e-3, MAX_ITER_LIMIT + 1));
+        assert!(MAX_ITER_RANGE.contains(&MAX_ITER_LIMIT.to_string()));
+        let e = Options::new(Method::Newton, 2.0, 10, OnInvalid::Raise).unwrap_err();
+        assert_eq!(e.to_string(), "tol must be a number in (0, 1); got 2.0");
+    }
 
     fn rel(a: f64, b: f64) -> f64 {
         (a - b).abs() / b.abs()

@@ -539,6 +539,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PARALLEL_THRESHOLD", PARALLEL_THRESHOLD)?;
     m.add("METHODS", Method::NAMES.to_vec())?;
     m.add("STARTS", Start::NAMES.to_vec())?;
+    // Solver options, their defaults and limits: defined in the core crate only, read by
+    // the facade, the Dask layer, the CLI and the stubs.
+    m.add("ON_INVALID", OnInvalid::NAMES.to_vec())?;
+    m.add("DEFAULT_TOL", scaleplan::lifetime::DEFAULT_TOL)?;
+    m.add("TOL_RANGE", scaleplan::lifetime::TOL_RANGE)?;
+    m.add("DEFAULT_MAX_ITER", scaleplan::lifetime::DEFAULT_MAX_ITER)?;
+    m.add("MAX_ITER_LIMIT", scaleplan::lifetime::MAX_ITER_LIMIT)?;
+    m.add("MAX_ITER_RANGE", scaleplan::lifetime::MAX_ITER_RANGE)?;
     m.add("TABLE_MIN_ROWS", TABLE_MIN_ROWS)?;
     m.add("SHAPE_FIELDS", scaleplan::steptime::FIELDS.to_vec())?;
     m.add_function(wrap_pyfunction!(presets, m)?)?;
