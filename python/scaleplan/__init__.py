@@ -22,6 +22,7 @@ from .costs import (
     flop_ratio_grid,
     lifetime_cost,
 )
+from .errors import ScaleplanError
 from .hardware import ACCELERATORS, Accelerator, accelerator
 from .laws import (
     CHINCHILLA,
@@ -78,6 +79,7 @@ __all__ = [
     "LifetimeCost",
     "LifetimeOptimum",
     "RatioGrid",
+    "ScaleplanError",
     "ScalingLaw",
     "__version__",
     "accelerator",

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from .errors import ScaleplanError
 
 FloatArray = NDArray[np.float64]
 
@@ -22,7 +23,9 @@ ON_INVALID: tuple[str, ...] = tuple(_core.ON_INVALID)
 
 def check_on_invalid(on_invalid: object) -> str:
     if on_invalid not in ON_INVALID:
-        raise ValueError(f"on_invalid must be one of {', '.join(ON_INVALID)}; got {on_invalid!r}")
+        raise ScaleplanError(
+            f"on_invalid must be one of {', '.join(ON_INVALID)}; got {on_invalid!r}", "on_invalid"
+        )
     return str(on_invalid)
 
 
@@ -39,8 +42,9 @@ def real_float(name: str, value: Any) -> float:
     try:
         return float(value)
     except OverflowError:
-        raise ValueError(
-            f"{name} must be a finite number; got an integer too large for float64"
+        raise ScaleplanError(
+            f"{name} must be a finite number; got an integer too large for float64",
+            name,
         ) from None
 
 
@@ -51,9 +55,10 @@ def unmasked(name: str, value: Any) -> Any:
     earlier version did) reports an answer the caller asked to leave out."""
     if isinstance(value, np.ma.MaskedArray):
         if np.ma.getmaskarray(value).any():
-            raise ValueError(
+            raise ScaleplanError(
                 f"{name} has masked elements, which scaleplan does not honour: fill them "
-                f"(.filled(...)) or drop those rows; on_invalid='nan' then marks bad rows"
+                f"(.filled(...)) or drop those rows; on_invalid='nan' then marks bad rows",
+                name,
             )
         return np.ma.getdata(value)
     return value
@@ -62,7 +67,9 @@ def unmasked(name: str, value: Any) -> Any:
 def as_float(name: str, value: Any) -> FloatArray:
     """`value` as a float64 array, or a ValueError naming `name`."""
     if isinstance(value, (str, bytes)) or value is None:
-        raise ValueError(f"{name} must be a real number or an array of them; got {value!r}")
+        raise ScaleplanError(
+            f"{name} must be a real number or an array of them; got {value!r}", name
+        )
     value = unmasked(name, value)
     if type(value) is int:
         real_float(name, value)  # an integer beyond float64: a ValueError naming `name`
@@ -72,7 +79,9 @@ def as_float(name: str, value: Any) -> FloatArray:
         try:
             arr = np.asarray(value)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} must be a real number or an array of them; {exc}") from None
+            raise ScaleplanError(
+                f"{name} must be a real number or an array of them; {exc}", name
+            ) from None
     if arr.dtype.kind == "f" and arr.dtype.itemsize == 8:
         if arr.flags.aligned and arr.dtype.isnative:
             return arr
@@ -80,12 +89,14 @@ def as_float(name: str, value: Any) -> FloatArray:
         # or byte-swapped data cannot be read in place by the kernels: copy once.
         return np.array(arr, dtype=np.float64)
     if arr.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must be a real number or an array of them; got dtype {arr.dtype}")
+        raise ScaleplanError(
+            f"{name} must be a real number or an array of them; got dtype {arr.dtype}", name
+        )
     with np.errstate(over="ignore"):
         out = arr.astype(np.float64)
     if arr.dtype.kind == "f" and np.any(np.isinf(out) & np.isfinite(arr)):
         # float128 input beyond float64: say so rather than turning it into inf.
-        raise ValueError(f"{name} has values beyond the float64 range")
+        raise ScaleplanError(f"{name} has values beyond the float64 range", name)
     return out
 
 
@@ -100,7 +111,7 @@ def broadcast(**named: Any) -> tuple[tuple[int, ...], list[FloatArray]]:
         shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
     except ValueError:
         shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
-        raise ValueError(f"shapes do not broadcast together: {shapes}") from None
+        raise ScaleplanError(f"shapes do not broadcast together: {shapes}") from None
     size = int(np.prod(shape))
     columns = []
     for a in arrays.values():

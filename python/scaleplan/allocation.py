@@ -20,6 +20,7 @@ import numpy as np
 
 from ._arrays import as_float, check_on_invalid
 from .costs import CostModel, CostOptimum, cost_optimal
+from .errors import ScaleplanError
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
 from .lifetime import LifetimeOptimum, compute_optimal
 
@@ -29,7 +30,7 @@ def training_share(exchange_rate: Any) -> Any:
     compute falls as `T^-r` along a curve of constant quality (r > 0)."""
     r = np.asarray(exchange_rate, dtype=float)
     if np.any(~np.isfinite(r) | (r <= 0)):
-        raise ValueError("exchange_rate must be finite and > 0")
+        raise ScaleplanError("exchange_rate must be finite and > 0", "exchange_rate")
     out = r / (1.0 + r)
     return out.item() if out.ndim == 0 else out
 
@@ -67,11 +68,17 @@ def exchange_rate(
         at = f" at index {i}" if n.ndim else ""
         if not valid.reshape(-1)[i]:
             p, t = float(n.reshape(-1)[i]), float(d.reshape(-1)[i])
-            raise ValueError(f"params and tokens must be finite and > 0; got {p!r}, {t!r}{at}")
-        raise ValueError(
+            raise ScaleplanError(
+                f"params and tokens must be finite and > 0; got {p!r}, {t!r}{at}",
+                "params" if not (np.isfinite(p) and p > 0) else "tokens",
+                i if n.ndim else None,
+            )
+        raise ScaleplanError(
             "params and tokens must lie past the Chinchilla point of their loss (more tokens "
             f"per parameter than the training-only optimum), where training trades against "
-            f"inference{at}"
+            f"inference{at}",
+            "tokens",
+            i if n.ndim else None,
         )
     out = np.where(in_range, out, np.nan)
     return out.item() if out.ndim == 0 else out

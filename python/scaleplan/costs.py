@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_float, broadcast, check_on_invalid, real_float, shaped
+from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
 from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, check_start, solver_options
@@ -40,7 +41,7 @@ MIN_MFU = 1e-6
 
 def _fraction(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not MIN_MFU <= value <= 1:
-        raise ValueError(f"{name} must be a number in [{MIN_MFU:g}, 1]; got {value!r}")
+        raise ScaleplanError(f"{name} must be a number in [{MIN_MFU:g}, 1]; got {value!r}", name)
     return float(value)
 
 
@@ -51,9 +52,10 @@ def resolve_costs(costs: Any) -> CostModel:
         return CostModel()
     if isinstance(costs, CostModel):
         return costs
-    raise ValueError(
+    raise ScaleplanError(
         f"costs must be a CostModel or None; got {costs!r} "
-        f"(for example CostModel(train_gpu='h100-sxm', inference_gpu='h100-sxm'))"
+        f"(for example CostModel(train_gpu='h100-sxm', inference_gpu='h100-sxm'))",
+        "costs",
     )
 
 
@@ -86,19 +88,21 @@ class CostModel:
             price = getattr(self, f"{phase}_price_per_hour")
             if price is None:
                 if gpu.price_per_hour is None:
-                    raise ValueError(f"{phase}_price_per_hour is needed: {gpu.name} has no price")
+                    raise ScaleplanError(
+                        f"{phase}_price_per_hour is needed: {gpu.name} has no price"
+                    )
                 price = gpu.price_per_hour
             need = f"{phase}_price_per_hour must be a finite number > 0"
             if isinstance(price, bool) or not isinstance(price, (int, float)):
-                raise ValueError(f"{need}; got {price!r}")
+                raise ScaleplanError(f"{need}; got {price!r}")
             value = real_float(f"{phase}_price_per_hour", price)
             if not 0 < value < float("inf"):
-                raise ValueError(f"{need}; got {price!r}")
+                raise ScaleplanError(f"{need}; got {price!r}")
             # Dollars per FLOP must be a normal float: a price near 5e-324 once made them 0
             # and every cost a division by zero.
             per_flop = value / (SECONDS_PER_HOUR * gpu.peak(getattr(self, f"{phase}_precision")))
             if per_flop < sys.float_info.min:
-                raise ValueError(f"{need} and large enough to cost more than 0; got {price!r}")
+                raise ScaleplanError(f"{need} and large enough to cost more than 0; got {price!r}")
             set_(self, f"{phase}_price_per_hour", value)
         for name in ("train_mfu", "prefill_mfu", "decode_mfu"):
             set_(self, name, _fraction(name, getattr(self, name)))
@@ -232,7 +236,7 @@ def lifetime_cost(
         bad = ~np.isfinite(arr) | (arr < 0 if low is not None else arr <= 0)
         if np.any(bad):
             need = "finite and >= 0" if low is not None else "finite and > 0"
-            raise ValueError(f"{name} must be {need}; got {arr[bad].flat[0]}")
+            raise ScaleplanError(f"{name} must be {need}; got {arr[bad].flat[0]}", name)
         values[name] = arr.item() if arr.ndim == 0 else arr
     cost = LifetimeCost(**values, costs=costs)
     _check_in_range(cost)
@@ -248,10 +252,13 @@ def _check_in_range(cost: LifetimeCost) -> None:
         for t in totals:
             bad |= ~np.isfinite(np.asarray(t))
     if np.any(bad):
-        where = f" at index {int(np.flatnonzero(bad)[0])}" if bad.ndim else ""
-        raise ValueError(
+        index = int(np.flatnonzero(bad)[0]) if bad.ndim else None
+        where = f" at index {index}" if index is not None else ""
+        raise ScaleplanError(
             "params, tokens and requests are too large together: the lifetime FLOPs or "
-            f"dollars overflow float64{where}"
+            f"dollars overflow float64{where}",
+            "params",
+            index,
         )
 
 
@@ -385,12 +392,15 @@ def breakeven_requests(
     base = lifetime_cost(params, tokens, 1.0, input_tokens, output_tokens, costs=costs)
     small_n = as_float("smaller_params", smaller_params)
     if np.any(~np.isfinite(small_n) | (small_n <= 0)) or np.any(small_n >= base.params):
-        raise ValueError("smaller_params must be finite, > 0 and below params")
+        raise ScaleplanError(
+            "smaller_params must be finite, > 0 and below params", "smaller_params"
+        )
     target = law.loss(base.params, base.tokens)
     room = target - law.E - law.A * small_n**-law.alpha
     if np.any(room <= 0):
-        raise ValueError(
-            "smaller_params is too small to reach the loss of the given model at any data size"
+        raise ScaleplanError(
+            "smaller_params is too small to reach the loss of the given model at any data size",
+            "smaller_params",
         )
     small_d = (law.B / room) ** (1.0 / law.beta)
     small = lifetime_cost(small_n, small_d, 1.0, input_tokens, output_tokens, costs=costs)
@@ -430,7 +440,7 @@ def best_quality(
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
     if (inference_tokens is None) == (requests is None):
-        raise ValueError(
+        raise ScaleplanError(
             "best_quality takes exactly one of inference_tokens (FLOP budget) "
             "or requests (dollar budget)"
         )
@@ -450,7 +460,7 @@ def best_quality(
         for name, col in zip(("requests", "input_tokens", "output_tokens"), cols[1:4], strict=True):
             bad = ~np.isfinite(col) | (col < 0)
             if on_invalid == "raise" and np.any(bad):
-                raise ValueError(f"{name} must be finite and >= 0; got {col[bad][0]}")
+                raise ScaleplanError(f"{name} must be finite and >= 0; got {col[bad][0]}", name)
         k_tr = 6.0 * costs.train_dollars_per_flop / costs.train_mfu
         # Overflow to inf is caught below (raise) or by the kernel (a NaN row), not warned.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -463,9 +473,10 @@ def best_quality(
             ):
                 big = np.isinf(derived) & np.isfinite(source)
                 if np.any(big):
-                    raise ValueError(
+                    raise ScaleplanError(
                         f"{what} must be small enough that the problem stays in float64 range; "
-                        f"got {source[big][0]}"
+                        f"got {source[big][0]}",
+                        what,
                     )
         cols = [cols[0], demand, *cols[4:]]
     n, d, lo, _ = _core.best_model(scaled, demand, tuple(cols[-5:]), on_invalid, name)

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_float, broadcast, check_on_invalid, shaped
+from .errors import ScaleplanError
 
 COEFFICIENTS = ("E", "A", "B", "alpha", "beta")
 
@@ -41,7 +42,7 @@ class ScalingLaw:
             bad = ~(np.isfinite(arr) & (arr > 0))
             if np.any(bad):
                 first = arr[bad].flat[0] if arr.ndim else arr.item()
-                raise ValueError(f"{coef} must be finite and > 0; got {first}")
+                raise ScaleplanError(f"{coef} must be finite and > 0; got {first}", coef)
             if arr.ndim == 0:
                 object.__setattr__(self, coef, float(arr))
             else:
@@ -56,7 +57,7 @@ class ScalingLaw:
             np.broadcast_shapes(*(np.shape(getattr(self, c)) for c in COEFFICIENTS))
         except ValueError:
             shapes = ", ".join(f"{c} {np.shape(getattr(self, c))}" for c in COEFFICIENTS)
-            raise ValueError(f"law coefficients do not broadcast together: {shapes}") from None
+            raise ScaleplanError(f"law coefficients do not broadcast together: {shapes}") from None
 
     @classmethod
     def preset(cls, name: str) -> ScalingLaw:
@@ -64,7 +65,9 @@ class ScalingLaw:
         try:
             return PRESETS[name]
         except KeyError:
-            raise ValueError(f"law must be one of {', '.join(PRESETS)}; got {name!r}") from None
+            raise ScaleplanError(
+                f"law must be one of {', '.join(PRESETS)}; got {name!r}", "law"
+            ) from None
 
     @staticmethod
     def presets() -> dict[str, ScalingLaw]:
@@ -98,7 +101,7 @@ def resolve_law(law: ScalingLaw | str) -> ScalingLaw:
         return law
     if isinstance(law, str):
         return ScalingLaw.preset(law)
-    raise ValueError(f"law must be a ScalingLaw or a preset name; got {law!r}")
+    raise ScaleplanError(f"law must be a ScalingLaw or a preset name; got {law!r}", "law")
 
 
 PRESETS: dict[str, ScalingLaw] = {
@@ -158,7 +161,7 @@ def chinchilla_given(compute: Any, loss: Any, params: Any) -> tuple[str, Any]:
     given = [(k, v) for k, v in (("compute", compute), ("loss", loss), ("params", params))]
     chosen = [(k, v) for k, v in given if v is not None]
     if len(chosen) != 1:
-        raise ValueError(
+        raise ScaleplanError(
             "chinchilla_optimal takes exactly one of compute, loss or params; "
             f"got {', '.join(k for k, _ in chosen) if chosen else 'none'}"
         )

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import broadcast, check_on_invalid, is_real_scalar, real_float, shaped
+from .errors import ScaleplanError
 from .laws import (
     CHINCHILLA,
     ChinchillaModel,
@@ -184,24 +185,28 @@ def compute_optimal(
 def solver_options(method: Any, tol: Any, max_iter: Any, on_invalid: Any) -> tuple[float, int, str]:
     """Validated solver options shared by every entry point that runs the solver."""
     if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+        raise ScaleplanError(
+            f"method must be one of {', '.join(METHODS)}; got {method!r}", "method"
+        )
     return (*_check_options(tol, max_iter), check_on_invalid(on_invalid))
 
 
 def check_start(start: Any) -> str:
     if start not in STARTS:
-        raise ValueError(f"start must be one of {', '.join(STARTS)}; got {start!r}")
+        raise ScaleplanError(f"start must be one of {', '.join(STARTS)}; got {start!r}", "start")
     return str(start)
 
 
 def _check_options(tol: Any, max_iter: Any) -> tuple[float, int]:
     # Types are checked here (Rust would see a bool as 1); ranges with the core's wording.
     if not is_real_scalar(tol) or not (0.0 < real_float("tol", tol) < 1.0):
-        raise ValueError(f"tol must be {_core.TOL_RANGE}; got {tol!r}")
+        raise ScaleplanError(f"tol must be {_core.TOL_RANGE}; got {tol!r}", "tol")
     if (
         isinstance(max_iter, bool)
         or not isinstance(max_iter, (int, np.integer))
         or not 1 <= int(max_iter) <= MAX_ITER_LIMIT
     ):
-        raise ValueError(f"max_iter must be {_core.MAX_ITER_RANGE}; got {max_iter!r}")
+        raise ScaleplanError(
+            f"max_iter must be {_core.MAX_ITER_RANGE}; got {max_iter!r}", "max_iter"
+        )
     return float(tol), int(max_iter)

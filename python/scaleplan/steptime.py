@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from ._arrays import as_float, real_float
+from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
 
@@ -44,7 +45,7 @@ def _positive_int(name: str, value: Any) -> int:
             if len(repr(value)) <= 40
             else f"{repr(value)[:20]}... ({len(repr(value))} digits)"
         )
-        raise ValueError(f"{name} must be an integer in [1, 2**53]; got {shown}")
+        raise ScaleplanError(f"{name} must be an integer in [1, 2**53]; got {shown}", name)
     return int(value)
 
 
@@ -74,9 +75,10 @@ class TransformerShape:
             _positive_int(name, getattr(self, name))
         if self.head_dim is None:
             if self.d_model % self.n_heads:
-                raise ValueError(
+                raise ScaleplanError(
                     f"n_heads must divide d_model when head_dim is not given; got "
-                    f"d_model={self.d_model}, n_heads={self.n_heads}"
+                    f"d_model={self.d_model}, n_heads={self.n_heads}",
+                    "n_heads",
                 )
             set_(self, "head_dim", self.d_model // self.n_heads)
         set_(self, "head_dim", _positive_int("head_dim", self.head_dim))
@@ -84,9 +86,10 @@ class TransformerShape:
             set_(self, "n_kv_heads", self.n_heads)
         set_(self, "n_kv_heads", _positive_int("n_kv_heads", self.n_kv_heads))
         if self.n_heads % self.n_kv_heads:  # type: ignore[operator]
-            raise ValueError(
+            raise ScaleplanError(
                 f"n_kv_heads must divide n_heads; got n_kv_heads={self.n_kv_heads}, "
-                f"n_heads={self.n_heads}"
+                f"n_heads={self.n_heads}",
+                "n_kv_heads",
             )
         set_(
             self,
@@ -95,7 +98,9 @@ class TransformerShape:
         )
         for name in ("gated", "tied"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
+                raise ScaleplanError(
+                    f"{name} must be True or False; got {getattr(self, name)!r}", name
+                )
 
     def columns(self) -> list[NDArray[np.float64]]:
         return [np.array([float(getattr(self, f))]) for f in FIELDS]
@@ -116,13 +121,13 @@ def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[i
     if isinstance(shapes, Mapping):
         unknown = set(shapes) - set(FIELDS)
         if unknown:
-            raise ValueError(
+            raise ScaleplanError(
                 f"unknown shape field {sorted(unknown)[0]!r}; fields: {', '.join(FIELDS)}"
             )
         given = {k: as_float(k, v) for k, v in shapes.items()}
         for k in ("d_model", "n_layers", "n_heads"):
             if k not in given:
-                raise ValueError(f"shape field {k!r} is required")
+                raise ScaleplanError(f"shape field {k!r} is required")
         defaults = {f.name: f.default for f in fields(TransformerShape) if f.name in FIELDS}
         cols = dict(given)
         cols.setdefault("head_dim", given["d_model"] / given["n_heads"])
@@ -136,7 +141,9 @@ def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[i
         return [np.ascontiguousarray(a).reshape(-1) for a in arrays], shape
     items = list(shapes)
     if not all(isinstance(s, TransformerShape) for s in items):
-        raise ValueError("shapes must be a TransformerShape, a sequence of them, or a mapping")
+        raise ScaleplanError(
+            "shapes must be a TransformerShape, a sequence of them, or a mapping", "shapes"
+        )
     if not items:
         return [np.zeros(0) for _ in FIELDS], (0,)
     return [np.array([float(getattr(s, f)) for s in items]) for f in FIELDS], (len(items),)
@@ -173,9 +180,12 @@ def step_counts(shapes: ShapeLike) -> StepCounts:
     bad = ~(np.isfinite(p) & np.isfinite(f) & np.isfinite(m) & np.isfinite(a))
     if np.any(bad):
         # Valid fields whose products leave float64 (d_model = 1e200 once gave inf FLOPs).
-        at = f" at index {int(np.flatnonzero(bad)[0])}" if shape else ""
-        raise ValueError(
-            f"the shape is too large: its parameter, FLOP or memory counts overflow float64{at}"
+        index = int(np.flatnonzero(bad)[0]) if shape else None
+        at = f" at index {index}" if index is not None else ""
+        raise ScaleplanError(
+            f"the shape is too large: its parameter, FLOP or memory counts overflow float64{at}",
+            "shapes",
+            index,
         )
     return StepCounts(*(_shaped(x, shape) for x in (p, f, m, a)))
 
@@ -194,9 +204,12 @@ class StepTimeModel:
         for name in ("c_flop", "c_mem", "c_0"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < np.inf:
-                raise ValueError(f"{name} must be a finite number >= 0; got {v!r}")
+                raise ScaleplanError(f"{name} must be a finite number >= 0; got {v!r}", name)
         if not self.bytes_per_element > 0:
-            raise ValueError(f"bytes_per_element must be > 0; got {self.bytes_per_element!r}")
+            raise ScaleplanError(
+                f"bytes_per_element must be > 0; got {self.bytes_per_element!r}",
+                "bytes_per_element",
+            )
 
     @classmethod
     def from_hardware(
@@ -206,7 +219,7 @@ class StepTimeModel:
         per byte, no overhead (both terms added: nothing overlaps, a pessimistic bound)."""
         acc = accelerator(gpu)
         if not 0 < mfu <= 1:
-            raise ValueError(f"mfu must be in (0, 1]; got {mfu!r}")
+            raise ScaleplanError(f"mfu must be in (0, 1]; got {mfu!r}", "mfu")
         bytes_per = 1.0 if precision in ("fp8", "int8") else 2.0
         return cls(
             1.0 / (mfu * acc.peak(precision)),
@@ -257,9 +270,13 @@ def fit_step_time(
     flops = np.ravel(c.flops)
     mem = np.ravel(c.memcpy_bytes(bytes_per_element))
     if len(y) != len(flops):
-        raise ValueError(f"measured_seconds has {len(y)} values for {len(flops)} shapes")
+        raise ScaleplanError(
+            f"measured_seconds has {len(y)} values for {len(flops)} shapes", "measured_seconds"
+        )
     if len(y) < 4 or not np.all(np.isfinite(y) & (y > 0)):
-        raise ValueError("measured_seconds must hold at least 4 finite times > 0")
+        raise ScaleplanError(
+            "measured_seconds must hold at least 4 finite times > 0", "measured_seconds"
+        )
     one = np.ones_like(y)
     _, r2_f = _nnls_r2(np.column_stack([flops, one]), y)
     _, r2_m = _nnls_r2(np.column_stack([mem, one]), y)
@@ -293,7 +310,7 @@ def check_seconds(seconds: Any) -> float:
         or not isinstance(seconds, (int, float))
         or not 0 < real_float("seconds", seconds) < np.inf
     ):
-        raise ValueError(f"seconds must be a finite number > 0; got {seconds!r}")
+        raise ScaleplanError(f"seconds must be a finite number > 0; got {seconds!r}", "seconds")
     return float(seconds)
 
 
@@ -372,7 +389,7 @@ def best_shapes(
     `shape_grid` returns; default `shape_grid()`), optionally with at most `max_params`,
     within `params_tolerance` of `params`, or at most `max_memory_bytes` of training memory."""
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top must be a positive integer; got {top!r}")
+        raise ScaleplanError(f"top must be a positive integer; got {top!r}", "top")
     cand = dict(candidates) if candidates is not None else shape_grid()
     r = loss_in_budget(cand, seconds, law=law, time_model=time_model)
     loss = np.atleast_1d(np.asarray(r.loss, dtype=float))
@@ -411,7 +428,7 @@ def heldout_r2(
     flops = np.ravel(c.flops)
     mem = np.ravel(c.memcpy_bytes(bytes_per_element))
     if len(y) != len(flops) or len(y) < 2 * folds:
-        raise ValueError(f"need one time per shape and at least {2 * folds} shapes")
+        raise ScaleplanError(f"need one time per shape and at least {2 * folds} shapes")
     one = np.ones_like(y)
     designs = {
         "flops": np.column_stack([flops, one]),

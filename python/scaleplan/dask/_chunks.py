@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from .._arrays import as_float
+from ..errors import ScaleplanError
 
 Kernel = Callable[..., tuple[Any, ...]]
 
@@ -114,12 +115,39 @@ def _run_chunk(
     try:
         results = kernel(**fixed, **dict(zip(names, blocks, strict=True)))
     except ValueError as exc:
-        raise ValueError(chunk_message(str(exc), starts, block_shape, *whole)) from None
+        raise chunk_error(exc, starts, block_shape, *whole) from None
     out = []
     for r, dtype in zip(results, dtypes, strict=True):
         a = np.asarray(r, dtype=dtype)
         out.append(a if a.shape == block_shape else np.broadcast_to(a, block_shape))
     return tuple(out)
+
+
+def whole_index(
+    local: int, starts: tuple[int, ...], block_shape: tuple[int, ...], shape: tuple[int, ...]
+) -> int:
+    """The flat index in the whole array of flat index `local` within a chunk."""
+    if not block_shape:
+        return 0
+    at = tuple(
+        int(s + i) for s, i in zip(starts, np.unravel_index(local, block_shape), strict=True)
+    )
+    return int(np.ravel_multi_index(at, shape)) if shape else 0
+
+
+def chunk_error(
+    exc: ValueError,
+    starts: tuple[int, ...],
+    block_shape: tuple[int, ...],
+    shape: tuple[int, ...],
+    chunks: tuple[tuple[int, ...], ...],
+) -> ScaleplanError:
+    """A kernel's error on one chunk as the whole array's: its row re-indexed from the
+    error's `index` (a number, not parsed from text), its message naming the chunk."""
+    local = getattr(exc, "index", None)
+    index = None if local is None else whole_index(local, starts, block_shape, shape)
+    message = chunk_message(str(exc), starts, block_shape, shape, chunks, local)
+    return ScaleplanError(message, getattr(exc, "argument", None), index)
 
 
 def chunk_message(
@@ -128,20 +156,24 @@ def chunk_message(
     block_shape: tuple[int, ...],
     shape: tuple[int, ...],
     chunks: tuple[tuple[int, ...], ...],
+    local: int | None = None,
 ) -> str:
-    """`message` from a kernel run on one chunk, as the whole array's message plus where."""
+    """`message` from a kernel run on one chunk, as the whole array's message plus where.
+
+    With `local` (the error's own row index) exactly that index is rewritten; without it
+    (an error that carries no index, not raised by scaleplan) any "at index i" is."""
     block_id = tuple(
         int(np.searchsorted(np.cumsum(c), s, side="right"))
         for c, s in zip(chunks, starts, strict=True)
     )
 
-    def whole_index(m: re.Match[str]) -> str:
-        local = np.unravel_index(int(m.group(1)), block_shape)
-        at = tuple(int(s + i) for s, i in zip(starts, local, strict=True))
-        return f"at index {int(np.ravel_multi_index(at, shape)) if shape else 0}"
+    def rewritten(m: re.Match[str]) -> str:
+        if local is not None and int(m.group(1)) != local:
+            return m.group(0)
+        return f"at index {whole_index(int(m.group(1)), starts, block_shape, shape)}"
 
     where = ", ".join(f"{s}:{s + n}" for s, n in zip(starts, block_shape, strict=True))
-    text = _AT_INDEX.sub(whole_index, message) if block_shape else message
+    text = _AT_INDEX.sub(rewritten, message) if block_shape else message
     if not shape:
         return f"in the only chunk (a single scenario): {text}"
     return f"in chunk {block_id} (elements [{where}] of {shape}): {text}"

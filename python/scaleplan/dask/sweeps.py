@@ -37,7 +37,7 @@ from ..costs import cost_optimal as _cost_optimal
 from ..laws import CHINCHILLA, COEFFICIENTS, ScalingLaw, resolve_law
 from ..lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 from ..lifetime import compute_optimal as _compute_optimal
-from ._chunks import chunk_message
+from ._chunks import chunk_error
 from ._sweep_files import (
     Execution,
     check_resumable,
@@ -426,9 +426,7 @@ class _Grid:
             results = _sweep_kernel(**self.static, **named)
         except ValueError as exc:
             starts = tuple(lo for lo, _ in block)
-            raise ValueError(
-                chunk_message(str(exc), starts, block_shape, self.shape, self.chunks)
-            ) from None
+            raise (chunk_error(exc, starts, block_shape, self.shape, self.chunks)) from None
         kinds = self.outputs
         return block_shape, [
             np.broadcast_to(np.asarray(r, dtype=dt), block_shape)

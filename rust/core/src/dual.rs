@@ -112,6 +112,7 @@ fn solve(law: &Law, c: f64, m: f64, index: usize) -> Result<BestModel> {
     if !(params >= 1.0 && tokens >= 1.0) {
         return Err(Error::Unreachable {
             index,
+            argument: "budget",
             reason: "budget is too small for the demand: it cannot train and serve a model of \
                      at least one parameter trained on at least one token",
         });
@@ -120,6 +121,7 @@ fn solve(law: &Law, c: f64, m: f64, index: usize) -> Result<BestModel> {
     if !loss.is_finite() {
         return Err(Error::Unreachable {
             index,
+            argument: "budget",
             reason: "budget buys no model whose loss is finite under this law",
         });
     }
@@ -213,6 +215,7 @@ mod tests {
         // 1e10 FLOPs against 1e12 inference tokens: at most 0.005 parameters.
         let e = best_model(&Law::CHINCHILLA, 1e10 / 6.0, 1e12).unwrap_err();
         assert!(e.to_string().starts_with("budget is too small"), "{e}");
+        assert_eq!((e.argument(), e.index()), (Some("budget"), Some(0)));
         // Once returned loss inf with a subnormal parameter count.
         let law = Law::new(1.0, 1.0, 1.0, 1.0, 1.0).unwrap();
         assert!(best_model(&law, 1.0 / 6.0, 1e308).is_err());

@@ -31,7 +31,11 @@ pub enum Error {
     NotConverged { index: usize, iterations: u32 },
     /// No usable answer exists for element `index`; `reason` says why (e.g. a budget too
     /// small to buy a model of one parameter).
-    Unreachable { index: usize, reason: &'static str },
+    Unreachable {
+        index: usize,
+        argument: &'static str,
+        reason: &'static str,
+    },
     /// The answer exists but `quantity` is beyond the range of an f64 (`ln_value` is its log).
     Overflow {
         index: usize,
@@ -41,6 +45,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// The public name of the argument at fault, when one is (`None` for a solver that did
+    /// not converge or an answer beyond the float range).
+    pub fn argument(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { argument, .. }
+            | Error::Length { argument, .. }
+            | Error::Unknown { argument, .. }
+            | Error::Unreachable { argument, .. } => Some(argument),
+            Error::NotConverged { .. } | Error::Overflow { .. } => None,
+        }
+    }
+
     /// Index of the offending element, when the error belongs to one.
     pub fn index(&self) -> Option<usize> {
         match self {
@@ -90,7 +106,7 @@ impl fmt::Display for Error {
                 "solver did not converge at index {index} (stopped after {iterations} \
                  iterations); raise max_iter, loosen tol or use method=\"newton\""
             ),
-            Error::Unreachable { index, reason } => write!(f, "{reason}; at index {index}"),
+            Error::Unreachable { index, reason, .. } => write!(f, "{reason}; at index {index}"),
             Error::Overflow {
                 index,
                 quantity,

@@ -18,14 +18,24 @@ use scaleplan::lifetime::{
 };
 use scaleplan::steptime::{counts_batch, ShapeColumns};
 
+// `scaleplan.errors.ScaleplanError`, a ValueError subclass defined in Python so that the
+// facade raises the same class; imported on first use.
+pyo3::import_exception!(scaleplan.errors, ScaleplanError);
+
+/// The one mapping of the core's errors to Python: message, argument and row as data.
 fn value_error(e: Error) -> PyErr {
-    PyValueError::new_err(e.to_string())
+    ScaleplanError::new_err((e.to_string(), e.argument(), e.index()))
+}
+
+/// A ScaleplanError about `argument` raised by the binding itself (shapes, layouts).
+fn invalid(argument: &str, message: String) -> PyErr {
+    ScaleplanError::new_err((message, argument.to_string(), None::<usize>))
 }
 
 /// A contiguous view of a 1-D float64 array, or a ValueError naming the argument.
 fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
     a.as_slice()
-        .map_err(|_| PyValueError::new_err(format!("{name} must be a contiguous float64 array")))
+        .map_err(|_| invalid(name, format!("{name} must be a contiguous float64 array")))
 }
 
 type Coeffs<'py> = (
@@ -369,7 +379,7 @@ fn step_counts<'py>(
     parallel: Option<bool>,
 ) -> PyResult<CountArrays<'py>> {
     if shape.len() != 11 {
-        return Err(PyValueError::new_err("shape must have 11 columns"));
+        return Err(invalid("shape", "shape must have 11 columns".into()));
     }
     let cols: Vec<&[f64]> = shape
         .iter()
@@ -379,7 +389,7 @@ fn step_counts<'py>(
     let n = rows(&cols);
     let data: [&[f64]; 11] = cols
         .try_into()
-        .map_err(|_| PyValueError::new_err("shape must have 11 columns"))?;
+        .map_err(|_| invalid("shape", "shape must have 11 columns".into()))?;
     let out = py.detach(|| {
         let shapes = ShapeColumns::new(data, n)?;
         let (mut p, mut f, mut m, mut a) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
@@ -403,9 +413,10 @@ struct FitRuns {
 
 fn theta_of(theta: &PyReadonlyArray1<'_, f64>) -> PyResult<[f64; PARAMS]> {
     slice("theta", theta)?.try_into().map_err(|_| {
-        PyValueError::new_err(format!(
-            "theta must have {PARAMS} elements (a, b, e, alpha, beta)"
-        ))
+        invalid(
+            "theta",
+            format!("theta must have {PARAMS} elements (a, b, e, alpha, beta)"),
+        )
     })
 }
 
@@ -463,9 +474,10 @@ impl FitRuns {
         fit::check(&self.runs, w, delta).map_err(value_error)?;
         let view = thetas.as_array();
         if view.ncols() != PARAMS {
-            return Err(PyValueError::new_err(format!(
-                "thetas must have shape (k, {PARAMS})"
-            )));
+            return Err(invalid(
+                "thetas",
+                format!("thetas must have shape (k, {PARAMS})"),
+            ));
         }
         let rows: Vec<[f64; PARAMS]> = view
             .rows()
