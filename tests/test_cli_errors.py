@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from scaleplan import cli, cli_parser
+from scaleplan import cli
+from scaleplan.cli import options
 
 EXE = [sys.executable, "-m", "scaleplan.cli"]
 
@@ -169,7 +170,7 @@ def test_json_is_strict(args):
 
 
 def test_every_subcommand_and_option_is_described():
-    parser = cli._parser()
+    parser = cli.build_parser()
     subs = parser._subparsers._group_actions[0].choices
     assert set(subs) >= {"plan", "fit", "sweep", "reproduce", "best-shapes"}
     for name, sub in subs.items():
@@ -180,4 +181,4 @@ def test_every_subcommand_and_option_is_described():
     text = subs["plan"].format_help()
     assert "(default: 10000000.0)" in text  # defaults are shown
     assert "sardana2024_all" in text  # --law lists the presets
-    assert isinstance(parser, cli_parser.Parser)
+    assert isinstance(parser, options.Parser)

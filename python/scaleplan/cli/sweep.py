@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import ON_INVALID
-from .cli_progress import progress_bar
-from .cli_types import positive_int
-from .costs import CostModel
+from .._arrays import ON_INVALID
+from ..costs import CostModel
+from .options import common, hardware
+from .progress import progress_bar
+from .shared import cost_model, preset_law
+from .values import positive_int
 
 
 class SweepCliError(ValueError):
@@ -88,7 +90,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[str, Any], str]:
+def solve(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[str, Any], str]:
     try:
         import scaleplan.dask as spd
     except ImportError as exc:
@@ -162,3 +164,23 @@ def run(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[str,
         f"({rate:,.0f} scenarios/s).\nOutputs: {', '.join(result.outputs)}"
     )
     return data, text
+
+
+def add(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "sweep",
+        help="solve a grid of scenarios on Dask and write it to Zarr or Parquet",
+        description="Every combination of the given losses and demands (and, for a --requests "
+        "sweep, prompt and answer lengths), solved chunk by chunk and written as it goes, so "
+        "the grid may be larger than memory. Needs the [dask] extra. Runs in this process by "
+        "default, on a local cluster with --workers N, or on a running cluster with "
+        "--scheduler ADDRESS.",
+    )
+    add_arguments(p)
+    hardware(p)
+    common(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    return solve(args, preset_law(args.law), cost_model(args))

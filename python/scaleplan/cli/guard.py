@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .fit import FitError
+from ..fit import FitError
 
 # Python argument names that reach messages from the library, and the option a user of
 # the command line typed for each (the rest map by argparse's own dest names).
@@ -87,6 +87,8 @@ def run(
         print(f"{prefix} {in_option_terms(str(exc), options)}", file=sys.stderr)
         return 2
     except ImportError as exc:
+        if (exc.name or "").split(".")[0] == "scaleplan":
+            return _internal(command, exc)  # our own import failing is a bug, not an extra
         extra = "plot" if "matplotlib" in str(exc) else "dask"
         print(
             f"{prefix} needs {exc.name or 'an optional package'}: pip install 'scaleplan[{extra}]'",
@@ -101,12 +103,17 @@ def run(
         print(f"{prefix} out of memory", file=sys.stderr)
         return 2
     except Exception as exc:
-        if os.environ.get("SCALEPLAN_TRACEBACK"):
-            raise
-        text = " ".join(str(exc).split())
-        print(
-            f"scaleplan {command}: internal error ({type(exc).__name__}: {text}); please report "
-            "it (SCALEPLAN_TRACEBACK=1 shows where)",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal(command, exc)
+
+
+def _internal(command: str, exc: BaseException) -> int:
+    """A bug in scaleplan: still one line, exit status 1 (SCALEPLAN_TRACEBACK=1 re-raises)."""
+    if os.environ.get("SCALEPLAN_TRACEBACK"):
+        raise exc
+    text = " ".join(str(exc).split())
+    print(
+        f"scaleplan {command}: internal error ({type(exc).__name__}: {text}); please report "
+        "it (SCALEPLAN_TRACEBACK=1 shows where)",
+        file=sys.stderr,
+    )
+    return 1

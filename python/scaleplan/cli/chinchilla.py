@@ -1,0 +1,54 @@
+"""`scaleplan chinchilla`: its options (`add`) and what it prints (`run`, data and text)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..laws import chinchilla_optimal
+from .options import common
+from .render import render_table, si_number
+from .shared import CliError, preset_law
+from .values import positive
+
+
+def add(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "chinchilla",
+        help="training-only optimum in closed form",
+        description="The Chinchilla-optimal model for a size, a loss or a training budget: "
+        "give exactly one.",
+    )
+    p.add_argument("--params", type=positive, help="model size in parameters")
+    p.add_argument("--loss", type=positive, help="target loss in nats/token")
+    p.add_argument("--compute", type=positive, help="training budget in FLOPs")
+    common(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    law = preset_law(args.law)
+    given = {"params": args.params, "loss": args.loss, "compute": args.compute}
+    chosen = {k: v for k, v in given.items() if v is not None}
+    if len(chosen) != 1:
+        raise CliError("give exactly one of --params, --loss or --compute")
+    m = chinchilla_optimal(**chosen, law=law)
+    data = {
+        "law": law.name,
+        "params": m.params,
+        "tokens": m.tokens,
+        "loss": m.loss,
+        "training_flops": m.training_flops,
+        "tokens_per_param": m.tokens_per_param,
+    }
+    text = render_table(
+        ("Chinchilla-style model", "value"),
+        [
+            ("parameters", si_number(m.params)),
+            ("training tokens", si_number(m.tokens)),
+            ("tokens / parameter", f"{m.tokens_per_param:.1f}"),
+            ("loss (nats/token)", f"{m.loss:.4f}"),
+            ("training FLOPs", f"{m.training_flops:.3g}"),
+        ],
+    )
+    return data, text

@@ -1,0 +1,83 @@
+"""`scaleplan compute-optimal`: its options (`add`) and what it prints (`run`, data and text)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..lifetime import METHODS, compute_optimal
+from .options import common, target
+from .render import cell, render_table, si_number
+from .shared import DEFAULT_INFERENCE_TOKENS, preset_law, target_loss
+from .values import non_negative
+
+
+def add(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "compute-optimal",
+        help="parameters and tokens minimising training + inference FLOPs",
+        description="The model reaching a loss with the fewest lifetime FLOPs, beside the "
+        "Chinchilla-style model of the same loss. Without --loss the target is the loss of a "
+        "Chinchilla-style 13B model (Sardana et al., Figure 1).",
+    )
+    target(p, "13e9")
+    p.add_argument(
+        "--inference-tokens",
+        type=non_negative,
+        default=DEFAULT_INFERENCE_TOKENS,
+        help="lifetime inference demand in tokens",
+    )
+    p.add_argument(
+        "--method", choices=METHODS, default="newton", help="root finder for the optimum"
+    )
+    common(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    law = preset_law(args.law)
+    loss = target_loss(args, law)
+    r = compute_optimal(loss, args.inference_tokens, law=law, method=args.method)
+    c = r.chinchilla
+    data = {
+        "law": law.name,
+        "loss": r.loss,
+        "inference_tokens": r.inference_tokens,
+        "optimal": {
+            "params": r.params,
+            "tokens": r.tokens,
+            "tokens_per_param": r.tokens_per_param,
+            "training_flops": r.training_flops,
+            "inference_flops": r.inference_flops,
+            "total_flops": r.total_flops,
+            "iterations": r.iterations,
+        },
+        "chinchilla": {
+            "params": c.params,
+            "tokens": c.tokens,
+            "tokens_per_param": c.tokens_per_param,
+            "training_flops": c.training_flops,
+            "inference_flops": c.inference_flops,
+            "total_flops": c.total_flops,
+        },
+        "flop_saving": r.flop_saving,
+    }
+    rows = []
+    for key, label in (
+        ("params", "parameters"),
+        ("tokens", "training tokens"),
+        ("tokens_per_param", "tokens / parameter"),
+        ("training_flops", "training FLOPs"),
+        ("inference_flops", "inference FLOPs"),
+        ("total_flops", "lifetime FLOPs"),
+    ):
+        o, ch = data["optimal"][key], data["chinchilla"][key]
+        ratio = f"{o / ch:.3f}" if ch else "-"
+        rows.append((label, cell(key, ch), cell(key, o), ratio))
+    text = (
+        f"Lifetime compute-optimal model (law {law.name}, loss {r.loss:.4f} nats/token, "
+        f"inference demand {si_number(r.inference_tokens)} tokens)\n\n"
+        + render_table(("", "Chinchilla-style", "compute-optimal", "ratio"), rows)
+        + f"\n\nThe compute-optimal model saves {100 * r.flop_saving:.1f}% of lifetime FLOPs."
+    )
+    return data, text

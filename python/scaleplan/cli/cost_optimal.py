@@ -1,0 +1,89 @@
+"""`scaleplan cost-optimal`: its options (`add`) and what it prints (`run`, data and text)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..costs import cost_optimal
+from .options import common, hardware, requests, target
+from .render import render_table, si_number
+from .shared import cost_model, preset_law, target_loss
+
+
+def add(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "cost-optimal",
+        help="parameters and tokens minimising training + inference dollars",
+        description="The model reaching a loss with the lowest lifetime dollars. Defaults are "
+        "the paper's Figure 6 setting and the quality of a Chinchilla-style 13B model.",
+    )
+    target(p, "13e9")
+    requests(p, 7.02e9)
+    hardware(p)
+    common(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    law = preset_law(args.law)
+    costs = cost_model(args)
+    loss = target_loss(args, law)
+    r = cost_optimal(
+        loss, args.requests, args.input_tokens, args.output_tokens, costs=costs, law=law
+    )
+    keys = (
+        ("params", "parameters"),
+        ("tokens", "training tokens"),
+        ("training_dollars", "training $"),
+        ("prefill_dollars", "prefill $"),
+        ("decode_dollars", "decode $"),
+        ("total_dollars", "lifetime $"),
+        ("training_gpu_hours", "training GPU-hours"),
+        ("prefill_gpu_hours", "prefill GPU-hours"),
+        ("decode_gpu_hours", "decode GPU-hours"),
+        ("total_flops", "lifetime FLOPs"),
+    )
+
+    def record(b: Any) -> dict[str, float]:
+        return {k: float(getattr(b, k)) for k, _ in keys}
+
+    opt, chin = record(r.breakdown), record(r.chinchilla)
+    data = {
+        "law": law.name,
+        "loss": r.loss,
+        "requests": r.requests,
+        "input_tokens": r.input_tokens,
+        "output_tokens": r.output_tokens,
+        "costs": {
+            "train_gpu": costs.train_gpu.name,  # type: ignore[union-attr]
+            "inference_gpu": costs.inference_gpu.name,  # type: ignore[union-attr]
+            "train_precision": costs.train_precision,
+            "inference_precision": costs.inference_precision,
+            "train_price_per_hour": costs.train_price_per_hour,
+            "inference_price_per_hour": costs.inference_price_per_hour,
+            "train_mfu": costs.train_mfu,
+            "prefill_mfu": costs.prefill_mfu,
+            "decode_mfu": costs.decode_mfu,
+        },
+        "optimal": opt,
+        "chinchilla": chin,
+        "saving": r.saving,
+    }
+    rows = []
+    for key, label in keys:
+        o, c = opt[key], chin[key]
+        cell = si_number if key in ("params", "tokens") else (lambda v: f"{v:.3g}")
+        rows.append((label, cell(c), cell(o), f"{o / c:.3f}" if c else "-"))
+    text = (
+        f"Lifetime cost-optimal model (law {law.name}, loss {r.loss:.4f}, {si_number(r.requests)} "
+        f"requests of {r.input_tokens:g} + {r.output_tokens:g} tokens)\n"
+        f"train on {costs.train_gpu.name} {costs.train_precision} at "  # type: ignore[union-attr]
+        f"${costs.train_price_per_hour:g}/h, MFU {costs.train_mfu:g}; serve on "
+        f"{costs.inference_gpu.name} {costs.inference_precision} at "  # type: ignore[union-attr]
+        f"${costs.inference_price_per_hour:g}/h, MFU {costs.prefill_mfu:g} prefill / "
+        f"{costs.decode_mfu:g} decode\n\n"
+        + render_table(("", "Chinchilla-style", "cost-optimal", "ratio"), rows)
+        + f"\n\nThe cost-optimal model saves {100 * r.saving:.1f}% of lifetime dollars."
+    )
+    return data, text

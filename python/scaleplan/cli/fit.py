@@ -1,0 +1,132 @@
+"""`scaleplan fit`: its options (`add`) and what it prints (`run`, data and text)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .csv_runs import read_runs
+from .progress import progress_bar
+from .render import render_table
+from .shared import CliError
+from .values import non_negative_int, positive, positive_int
+
+
+def add(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "fit",
+        help="fit a loss law to training runs (Chinchilla Approach 3)",
+        description="Huber-LSE fit by L-BFGS-B from the 4,500-point grid of Hoffmann et al., "
+        "the best starts polished to the optimum by Newton's method.",
+    )
+    p.add_argument("file", nargs="?", help="CSV file with a header and one row per run")
+    p.add_argument("--params-col", default="params", help="CSV column of parameter counts")
+    p.add_argument("--tokens-col", default="tokens", help="CSV column of training tokens")
+    p.add_argument("--loss-col", default="loss", help="CSV column of final losses (nats)")
+    p.add_argument(
+        "--dataset",
+        choices=("chinchilla", "sardana2024"),
+        help="a shipped data set instead of a file",
+    )
+    p.add_argument(
+        "--max-tokens-per-param",
+        type=positive,
+        help="with --dataset sardana2024: only runs up to this tokens/parameter ratio",
+    )
+    p.add_argument(
+        "--bootstrap",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="also refit N resamples (N >= 2) and report intervals; 0: none",
+    )
+    p.add_argument("--seed", type=non_negative_int, default=0, help="bootstrap random seed")
+    p.add_argument(
+        "--workers", type=positive_int, help="processes to spread the starts over (None: 1)"
+    )
+    p.add_argument("--json", action="store_true", help="print strict JSON instead of a table")
+    return p
+
+
+class _no_executor:
+    """A context manager standing for 'run in this process'."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .. import datasets
+    from ..bootstrap import bootstrap_law
+    from ..fit import fit_law
+
+    if (args.file is None) == (args.dataset is None):
+        raise CliError("give a CSV file or --dataset, not both or neither")
+    if args.dataset is not None:
+        runs = (
+            datasets.chinchilla_runs()
+            if args.dataset == "chinchilla"
+            else datasets.sardana2024_runs(args.max_tokens_per_param)
+        )
+        table: Any = runs.as_dict()
+        cols = ("params", "tokens", "loss")
+        source = args.dataset
+    else:
+        cols = (args.params_col, args.tokens_col, args.loss_col)
+        table = read_runs(args.file, cols)
+        source = args.file
+    kw = {"params_col": cols[0], "tokens_col": cols[1], "loss_col": cols[2]}
+    with ProcessPoolExecutor(args.workers) if args.workers else _no_executor() as ex:
+        if args.bootstrap:
+            with progress_bar("resamples", args.json) as tick:
+                b = bootstrap_law(
+                    table,
+                    n_resamples=args.bootstrap,
+                    seed=args.seed,
+                    executor=ex,
+                    progress=tick,
+                    **kw,
+                )
+            fit, intervals = b.fit, b.intervals
+        else:
+            with progress_bar("starts", args.json) as tick:
+                fit, intervals = fit_law(table, executor=ex, progress=tick, **kw), None
+    law = fit.law
+    values = dict(zip(("E", "A", "B", "alpha", "beta"), law.coefficients, strict=True))
+    data: dict[str, Any] = {
+        "source": source,
+        "points": fit.n_points,
+        **values,
+        "objective": fit.objective,
+        "starts": fit.n_starts,
+        "converged": fit.n_converged,
+        "seconds": fit.seconds,
+    }
+    headers: tuple[str, ...] = ("coefficient", "value")
+    rows: list[tuple[str, ...]] = [(k, f"{v:.6g}") for k, v in values.items()]
+    if intervals is not None:
+        data["intervals"] = intervals
+        data["standard_errors"] = b.standard_errors
+        data["bootstrap_failed"] = b.n_failed
+        headers = ("coefficient", "value", "95% interval", "std. error")
+        rows = [
+            (
+                k,
+                f"{v:.6g}",
+                f"[{intervals[k][0]:.4g}, {intervals[k][1]:.4g}]",
+                f"{b.standard_errors[k]:.3g}",
+            )
+            for k, v in values.items()
+        ]
+    text = (
+        f"Loss law fitted to {fit.n_points} runs from {source} (Huber delta {fit.delta:g}, "
+        f"{fit.n_converged}/{fit.n_starts} starts converged, {fit.seconds:.1f} s)\n\n"
+        + render_table(headers, rows)
+        + f"\n\nobjective (summed Huber loss): {fit.objective:.6g}"
+    )
+    return data, text

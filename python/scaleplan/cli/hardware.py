@@ -1,0 +1,46 @@
+"""`scaleplan hardware`: its options (`add`) and what it prints (`run`, data and text)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..hardware import ACCELERATORS, PRECISIONS
+from .render import render_table
+
+
+def add(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "hardware",
+        help="list the accelerator catalogue",
+        description="Peak FLOP/s per precision, memory, bandwidth and price of each "
+        "accelerator, with the price's source and date.",
+    )
+    p.add_argument("--json", action="store_true", help="print strict JSON instead of a table")
+    return p
+
+
+def run(args: argparse.Namespace) -> tuple[Any, str]:
+    data = {
+        name: {
+            "peak_flops": dict(a.peak_flops),
+            "memory_bytes": a.memory_bytes,
+            "memory_bandwidth": a.memory_bandwidth,
+            "price_per_hour": a.price_per_hour,
+            "price_source": a.price_source,
+        }
+        for name, a in ACCELERATORS.items()
+    }
+    rows = [
+        (
+            name,
+            *(f"{a.peak_flops[p] / 1e12:g}" if p in a.peak_flops else "-" for p in PRECISIONS),
+            f"{a.memory_bytes / 1e9:g}",
+            f"{a.memory_bandwidth / 1e12:g}",
+            f"{a.price_per_hour:.2f}" if a.price_per_hour else "-",
+        )
+        for name, a in ACCELERATORS.items()
+    ]
+    headers = ("accelerator", *(f"{p} TFLOP/s" for p in PRECISIONS), "GB", "TB/s", "$/h")
+    sources = sorted({a.price_source for a in ACCELERATORS.values()})
+    return data, render_table(headers, rows) + "\n\nPrices: " + "; ".join(sources)

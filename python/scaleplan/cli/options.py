@@ -1,0 +1,113 @@
+"""The parser class and the option groups several commands share (target, demand,
+hardware, timing, output), each option with its meaning, unit and default.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, NoReturn
+
+from ..hardware import ACCELERATORS, PRECISIONS
+from ..laws import PRESETS
+from .values import fraction, non_negative, positive, positive_int
+
+
+class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults appended to each option's help; descriptions kept as written."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the full usage is one --help away)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", Formatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--law",
+        default="chinchilla",
+        choices=list(PRESETS),
+        help="loss-law preset L(N, D) = E + A/N^alpha + B/D^beta (`scaleplan presets` lists "
+        "their coefficients)",
+    )
+    p.add_argument("--json", action="store_true", help="print strict JSON instead of a table")
+
+
+def target(p: argparse.ArgumentParser, default_params: str) -> None:
+    p.add_argument("--loss", type=positive, help="target loss in nats/token")
+    p.add_argument(
+        "--chinchilla-params",
+        type=positive,
+        metavar="PARAMS",
+        help="target the loss of the Chinchilla-style model of this many parameters "
+        f"(used when --loss is not given; {default_params} if neither is)",
+    )
+
+
+def requests(p: argparse.ArgumentParser, default: float | None) -> None:
+    p.add_argument(
+        "--requests",
+        type=non_negative,
+        default=default,
+        help="lifetime inference requests (count)",
+    )
+    p.add_argument(
+        "--input-tokens", type=non_negative, default=70.0, help="prompt tokens per request"
+    )
+    p.add_argument(
+        "--output-tokens", type=non_negative, default=215.0, help="generated tokens per request"
+    )
+
+
+def hardware(p: argparse.ArgumentParser) -> None:
+    gpus = list(ACCELERATORS)
+    p.add_argument("--train-gpu", default="a100-80gb", choices=gpus, help="training accelerator")
+    p.add_argument("--inference-gpu", default="a100-40gb", choices=gpus, help="serving accelerator")
+    p.add_argument("--train-precision", default="bf16", choices=PRECISIONS, help="training")
+    p.add_argument(
+        "--inference-precision", default="int8", choices=PRECISIONS, help="serving precision"
+    )
+    p.add_argument(
+        "--train-price",
+        type=positive,
+        metavar="USD",
+        help="training $ per GPU-hour (None: the catalogue price, `scaleplan hardware`)",
+    )
+    p.add_argument(
+        "--inference-price",
+        type=positive,
+        metavar="USD",
+        help="serving $ per GPU-hour (None: the catalogue price)",
+    )
+    for phase, default in (("train", 0.5), ("prefill", 0.5), ("decode", 0.01)):
+        p.add_argument(
+            f"--{phase}-mfu",
+            type=fraction,
+            default=default,
+            help=f"{phase} model-FLOP utilisation, a fraction of peak FLOP/s",
+        )
+    p.add_argument(
+        "--table3",
+        action="store_true",
+        help="the setting that reproduces Sardana et al. Table 3 (inference $1.00/h)",
+    )
+
+
+def timing(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gpu", default="h100-sxm", choices=list(ACCELERATORS), help="accelerator")
+    p.add_argument("--precision", default="bf16", choices=PRECISIONS, help="training precision")
+    p.add_argument("--mfu", type=fraction, default=0.5, help="fraction of peak FLOP/s reached")
+    p.add_argument(
+        "--measured",
+        action="store_true",
+        help="use the step-time model fitted to the shipped CPU measurements",
+    )
+    p.add_argument("--vocab", type=positive_int, default=32000, help="vocabulary size")
+    p.add_argument("--seq-len", type=positive_int, default=2048, help="tokens per sequence")
+    p.add_argument("--batch-size", type=positive_int, default=8, help="sequences per step")
+    common(p)

@@ -1,0 +1,30 @@
+"""`scaleplan reproduce`: its options (`add`) and what it prints (`run`, data and text)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .progress import progress_bar
+
+
+def add(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "reproduce",
+        help="regenerate the paper's tables and figures",
+        description="Writes the tables and figures of Sardana et al. 2024, ours beside the "
+        "published numbers, into a folder. Figures need the [plot] extra (matplotlib).",
+    )
+    p.add_argument("--out", default="reproduction", help="output folder")
+    p.add_argument("--json", action="store_true", help="print strict JSON instead of a table")
+    return p
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from ..reproduce import reproduce
+
+    with progress_bar("steps", args.json) as tick:
+        written = reproduce(args.out, progress=tick)
+    return {"out": str(args.out), "files": [str(p) for p in written]}, (
+        f"Wrote {len(written)} files to {args.out}:\n" + "\n".join(f"  {p}" for p in written)
+    )
