@@ -1,0 +1,145 @@
+//! `FitRuns`: training runs for the fitting objective, its gradient, Hessian and Newton.
+
+use super::*;
+
+/// Training runs prepared for the Huber-LSE fitting objective (logs taken once).
+#[pyclass(frozen, name = "FitRuns", module = "scaleplan._core")]
+pub(crate) struct FitRuns {
+    runs: Runs,
+}
+
+pub(crate) fn theta_of(theta: &PyReadonlyArray1<'_, f64>) -> PyResult<[f64; PARAMS]> {
+    slice("theta", theta)?.try_into().map_err(|_| {
+        invalid(
+            "theta",
+            format!("theta must have {PARAMS} elements (a, b, e, alpha, beta)"),
+        )
+    })
+}
+
+pub(crate) fn weights_of<'a>(
+    w: &'a Option<PyReadonlyArray1<'_, f64>>,
+) -> PyResult<Option<&'a [f64]>> {
+    w.as_ref().map(|w| slice("weights", w)).transpose()
+}
+
+#[pymethods]
+impl FitRuns {
+    #[new]
+    fn new(
+        params: PyReadonlyArray1<'_, f64>,
+        tokens: PyReadonlyArray1<'_, f64>,
+        loss: PyReadonlyArray1<'_, f64>,
+    ) -> PyResult<Self> {
+        let runs = Runs::new(
+            slice("params", &params)?,
+            slice("tokens", &tokens)?,
+            slice("loss", &loss)?,
+        )
+        .map_err(value_error)?;
+        Ok(FitRuns { runs })
+    }
+
+    fn __len__(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// (objective, gradient) at theta = (a, b, e, alpha, beta); weights default to 1.
+    #[pyo3(signature = (theta, delta=1e-3, weights=None))]
+    fn objective<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<(f64, Bound<'py, PyArray1<f64>>)> {
+        let theta = theta_of(&theta)?;
+        let w = weights_of(&weights)?;
+        fit::check(&self.runs, w, delta).map_err(value_error)?;
+        let (f, g) = self.runs.objective(&theta, w, delta);
+        Ok((f, g.to_vec().into_pyarray(py)))
+    }
+
+    /// The objective at every row of `thetas` (shape (k, 5)), in parallel.
+    #[pyo3(signature = (thetas, delta=1e-3, weights=None))]
+    fn objective_batch<'py>(
+        &self,
+        py: Python<'py>,
+        thetas: PyReadonlyArray2<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let w = weights_of(&weights)?;
+        fit::check(&self.runs, w, delta).map_err(value_error)?;
+        let view = thetas.as_array();
+        if view.ncols() != PARAMS {
+            return Err(invalid(
+                "thetas",
+                format!("thetas must have shape (k, {PARAMS})"),
+            ));
+        }
+        let rows: Vec<[f64; PARAMS]> = view
+            .rows()
+            .into_iter()
+            .map(|r| [r[0], r[1], r[2], r[3], r[4]])
+            .collect();
+        let out = py.detach(|| self.runs.objective_batch(&rows, w, delta));
+        Ok(out.into_pyarray(py))
+    }
+
+    /// (objective, gradient, Hessian) at theta; the Hessian is exact and symmetric.
+    #[pyo3(signature = (theta, delta=1e-3, weights=None))]
+    #[allow(clippy::type_complexity)]
+    fn curvature<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<(f64, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>)> {
+        let theta = theta_of(&theta)?;
+        let w = weights_of(&weights)?;
+        let c = fit_newton::curvature(&self.runs, &theta, w, delta).map_err(value_error)?;
+        let flat: Vec<f64> = c.hessian.iter().flatten().copied().collect();
+        let hessian = Array2::from_shape_vec((PARAMS, PARAMS), flat)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok((
+            c.objective,
+            c.gradient.to_vec().into_pyarray(py),
+            hessian.into_pyarray(py),
+        ))
+    }
+
+    /// Damped Newton on the exact Hessian from theta: (theta, objective, iterations,
+    /// converged). Deterministic to the bit on every CPU (no BLAS).
+    #[pyo3(signature = (theta, delta=1e-3, weights=None, max_iter=100))]
+    fn newton<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+        max_iter: u32,
+    ) -> PyResult<(Bound<'py, PyArray1<f64>>, f64, u32, bool)> {
+        let theta = theta_of(&theta)?;
+        let w = weights_of(&weights)?;
+        let p = py
+            .detach(|| fit_newton::newton(&self.runs, &theta, w, delta, max_iter))
+            .map_err(value_error)?;
+        Ok((
+            p.theta.to_vec().into_pyarray(py),
+            p.objective,
+            p.iterations,
+            p.converged,
+        ))
+    }
+
+    /// Residuals LSE(...) - ln L at theta, one per run.
+    fn residuals<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        Ok(self.runs.residuals(&theta_of(&theta)?).into_pyarray(py))
+    }
+}
