@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_float, broadcast, check_on_invalid, real_float, shaped
+from ._frames import Tabular
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
@@ -139,12 +140,27 @@ class CostModel:
 
 
 @dataclass(frozen=True)
-class LifetimeCost:
+class LifetimeCost(Tabular):
     """FLOPs, dollars and GPU-hours of training one model and serving its demand.
 
     Arrays where the inputs were arrays. FLOPs are model FLOPs (6 N D to train, 2 N per
     served token); dollars and GPU-hours divide them by each phase's MFU and peak.
     """
+
+    _INPUTS = ("params", "tokens", "requests", "input_tokens", "output_tokens")
+    _OUTPUTS = (
+        "training_flops",
+        "prefill_flops",
+        "decode_flops",
+        "total_flops",
+        "training_dollars",
+        "prefill_dollars",
+        "decode_dollars",
+        "total_dollars",
+        "training_gpu_hours",
+        "prefill_gpu_hours",
+        "decode_gpu_hours",
+    )
 
     params: Any
     tokens: Any
@@ -263,13 +279,16 @@ def _check_in_range(cost: LifetimeCost) -> None:
 
 
 @dataclass(frozen=True)
-class CostOptimum:
+class CostOptimum(Tabular):
     """The model reaching `loss` with the lowest lifetime dollars, and its breakdown.
 
     `breakdown` and `chinchilla` are `LifetimeCost`s of this model and of the equal-quality
     Chinchilla-style model serving the same requests; `saving` is the fraction of the
     latter's dollars saved.
     """
+
+    _INPUTS = ("loss", "requests", "input_tokens", "output_tokens")
+    _OUTPUTS = ("params", "tokens", "total_dollars", "saving", "iterations", "converged")
 
     params: Any
     tokens: Any
@@ -411,8 +430,11 @@ def breakeven_requests(
 
 
 @dataclass(frozen=True)
-class BestQuality:
+class BestQuality(Tabular):
     """The lowest loss a lifetime budget buys, and the model that reaches it."""
+
+    _INPUTS = ("budget", "effective_demand")
+    _OUTPUTS = ("loss", "params", "tokens")
 
     loss: Any
     params: Any

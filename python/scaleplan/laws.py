@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_float, broadcast, check_on_invalid, shaped
+from ._frames import Tabular
 from .errors import ScaleplanError
 
 COEFFICIENTS = ("E", "A", "B", "alpha", "beta")
@@ -145,10 +146,20 @@ class FlopAccounting:
 
 
 @dataclass(frozen=True)
-class ChinchillaModel(FlopAccounting):
+class ChinchillaModel(FlopAccounting, Tabular):
     """A training-only (Chinchilla-style) optimum: `params` N and `tokens` D, reaching
     `loss`; `inference_tokens` (default 0) is the demand it is charged for in the FLOP
     totals. Arrays when the inputs were arrays."""
+
+    _INPUTS = ("loss", "inference_tokens")
+    _OUTPUTS = (
+        "params",
+        "tokens",
+        "tokens_per_param",
+        "training_flops",
+        "inference_flops",
+        "total_flops",
+    )
 
     params: Any
     tokens: Any

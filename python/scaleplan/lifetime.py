@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import broadcast, check_on_invalid, is_real_scalar, real_float, shaped
+from ._frames import Tabular
 from .errors import ScaleplanError
 from .laws import (
     CHINCHILLA,
@@ -40,7 +41,7 @@ MAX_ITER_LIMIT: int = _core.MAX_ITER_LIMIT
 
 
 @dataclass(frozen=True)
-class LifetimeOptimum(FlopAccounting):
+class LifetimeOptimum(FlopAccounting, Tabular):
     """The model that reaches `loss` with the fewest training + inference FLOPs.
 
     `params` (N) and `tokens` (D, training tokens) are floats for scalar inputs and arrays
@@ -49,6 +50,19 @@ class LifetimeOptimum(FlopAccounting):
     Chinchilla closed form applies). The equal-quality Chinchilla-style model is
     `chinchilla`, charged for the same inference demand.
     """
+
+    _INPUTS = ("loss", "inference_tokens")
+    _OUTPUTS = (
+        "params",
+        "tokens",
+        "tokens_per_param",
+        "training_flops",
+        "inference_flops",
+        "total_flops",
+        "flop_saving",
+        "iterations",
+        "converged",
+    )
 
     params: Any
     tokens: Any
