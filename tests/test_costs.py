@@ -245,3 +245,8 @@ def test_best_quality_overflow_is_named():
         sp.best_quality(1e6, requests=1e307, output_tokens=1e10)
     with pytest.raises(ValueError, match="^budget must be small enough"):
         sp.best_quality(1e300, requests=1e9)
+
+
+def test_best_quality_says_the_unit_of_its_budget():
+    assert sp.best_quality(1e23, 1e12).unit == "FLOPs"
+    assert sp.best_quality(1e6, requests=1e9).unit == "dollars"

@@ -431,7 +431,10 @@ def breakeven_requests(
 
 @dataclass(frozen=True)
 class BestQuality(Tabular):
-    """The lowest loss a lifetime budget buys, and the model that reaches it."""
+    """The lowest loss a lifetime budget buys, and the model that reaches it.
+
+    `budget` is in `unit`: "FLOPs" (a budget with `inference_tokens`) or "dollars" (with
+    `requests`); `effective_demand` is in tokens either way."""
 
     _INPUTS = ("budget", "effective_demand")
     _OUTPUTS = ("loss", "params", "tokens")
@@ -441,6 +444,7 @@ class BestQuality(Tabular):
     tokens: Any
     budget: Any
     effective_demand: Any
+    unit: str = "FLOPs"
 
 
 def best_quality(
@@ -510,6 +514,7 @@ def best_quality(
         shaped(d, shape),
         shaped(budget_out, shape),
         shaped(demand_out, shape),
+        "FLOPs" if requests is None else "dollars",
     )
 
 

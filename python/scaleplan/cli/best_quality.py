@@ -40,7 +40,6 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         raise CliError("give --inference-tokens (FLOP budget) or --requests (dollar budget)")
     if args.requests is None:
         b = best_quality(args.budget, args.inference_tokens, law=law)
-        unit = "FLOPs"
     else:
         b = best_quality(
             args.budget,
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
             costs=cost_model(args),
             law=law,
         )
-        unit = "dollars"
+    unit = b.unit
     data = {
         "law": law.name,
         "budget": b.budget,
