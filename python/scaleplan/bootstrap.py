@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from ._progress import Progress
+from .errors import ScaleplanError
 from .fit import (
     DEFAULT_DELTA,
     DEFAULT_POLISH,
@@ -83,9 +84,13 @@ def bootstrap_law(
     """
     t0 = time.perf_counter()
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 2:
-        raise ValueError(f"n_resamples must be an integer >= 2; got {n_resamples!r}")
+        raise ScaleplanError(
+            f"n_resamples must be an integer >= 2; got {n_resamples!r}", "n_resamples"
+        )
     if not (isinstance(confidence, float) and 0 < confidence < 1):
-        raise ValueError(f"confidence must be a float in (0, 1); got {confidence!r}")
+        raise ScaleplanError(
+            f"confidence must be a float in (0, 1); got {confidence!r}", "confidence"
+        )
     cols = (params_col, tokens_col, loss_col)
     full = fit_law(
         params,
@@ -110,16 +115,7 @@ def bootstrap_law(
     # Tasks of ~50 resamples: large enough that a process pool's per-task cost is noise.
     batches = np.array_split(counts, max(1, n_resamples // 50))
     jobs = [(data, local_starts, full.delta, b, BOOTSTRAP_TOLERANCES) for b in batches]
-    if executor is None:
-        outcomes = []
-        for j in jobs:
-            outcomes += _resample_job(*j)
-            if after_fit is not None:
-                after_fit(len(outcomes), n_resamples)
-    else:
-        futures = [executor.submit(_resample_job, *j) for j in jobs]
-        _report(futures, [len(j[3]) for j in jobs], after_fit)
-        outcomes = [t for f in futures for t in f.result()]
+    outcomes = _refit_all(jobs, executor, after_fit)
     thetas = np.array([t for t in outcomes if t is not None])
     if len(thetas) == 0:
         raise FitError("bootstrap_law: no resample converged")
@@ -146,6 +142,24 @@ def bootstrap_law(
         n_failed=n_resamples - len(thetas),
         seconds=time.perf_counter() - t0,
     )
+
+
+def _refit_all(
+    jobs: list[tuple[Any, ...]], executor: Executor | None, progress: Progress | None
+) -> list[NDArray[np.float64] | None]:
+    """Every job's refits in job order, here or on `executor`; `progress(finished, total)`
+    in resamples."""
+    total = sum(len(j[3]) for j in jobs)
+    if executor is None:
+        outcomes: list[NDArray[np.float64] | None] = []
+        for j in jobs:
+            outcomes += _resample_job(*j)
+            if progress is not None:
+                progress(len(outcomes), total)
+        return outcomes
+    futures = [executor.submit(_resample_job, *j) for j in jobs]
+    _report(futures, [len(j[3]) for j in jobs], progress)
+    return [t for f in futures for t in f.result()]
 
 
 def _resample_job(
