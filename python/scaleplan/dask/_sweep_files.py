@@ -8,6 +8,7 @@ that it is unfinished.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -16,7 +17,11 @@ from typing import TYPE_CHECKING, Any
 import dask
 import numpy as np
 
+from .. import __version__
 from .._progress import Progress
+from ..costs import CostModel
+from ..errors import ScaleplanError
+from ..laws import COEFFICIENTS, ScalingLaw
 
 if TYPE_CHECKING:
     from .sweeps import _Grid as Grid
@@ -263,3 +268,70 @@ def read_settings(path: str) -> tuple[str, dict[str, Any]]:
             "sweep(..., resume=True) finishes it)"
         )
     return fmt, stored
+
+
+def format_of(path: str, format: str | None) -> str:
+    """ "zarr" or "parquet": `format`, or the suffix of `path`."""
+    suffix = os.path.splitext(path.rstrip("/"))[1].lower()
+    fmt = format or {".zarr": "zarr", ".parquet": "parquet", ".pq": "parquet"}.get(suffix)
+    if fmt is None:
+        raise ScaleplanError(
+            f"path must end in .zarr or .parquet, or give format=; got {path!r}", "path"
+        )
+    if fmt not in ("zarr", "parquet"):
+        raise ScaleplanError(f"format must be zarr or parquet; got {format!r}", "format")
+    return fmt
+
+
+def check_path(path: str, overwrite: bool, resume: bool) -> None:
+    """What may happen at `path`: a new sweep, a replaced one, or a resumed one; never the
+    deletion of something scaleplan did not write."""
+    if overwrite and resume:
+        raise ScaleplanError("give at most one of overwrite and resume", "resume")
+    if not os.path.exists(path):
+        return
+    if not (overwrite or resume):
+        raise ScaleplanError(
+            f"path {path!r} exists; pass overwrite=True to replace it, or resume=True to "
+            "finish an interrupted sweep",
+            "path",
+        )
+    if not is_sweep(path):
+        raise ScaleplanError(
+            f"path {path!r} exists and is not a sweep written by scaleplan: refusing to "
+            "replace or resume it",
+            "path",
+        )
+
+
+def sweep_settings(
+    kind: str,
+    dims: tuple[str, ...],
+    axes: dict[str, np.ndarray],
+    fixed: dict[str, float],
+    law: ScalingLaw,
+    models: list[CostModel],
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    def plain(v: Any) -> Any:
+        return v.tolist() if isinstance(v, np.ndarray) else v
+
+    return {
+        "scaleplan": __version__,
+        "kind": kind,
+        "dims": list(dims),
+        "shape": [len(a) for a in axes.values()],
+        "axes": list(axes),
+        "fixed": fixed,
+        "law": {"name": law.name, **{c: plain(getattr(law, c)) for c in COEFFICIENTS}},
+        "costs": [_cost_settings(m) for m in models],
+        "options": options,
+    }
+
+
+def _cost_settings(model: CostModel) -> dict[str, Any]:
+    out = {}
+    for f in dataclasses.fields(model):
+        v = getattr(model, f.name)
+        out[f.name] = getattr(v, "name", v)  # accelerators by catalogue name
+    return out

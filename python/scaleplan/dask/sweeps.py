@@ -17,7 +17,6 @@ Parquet holds one row per scenario with its axis values (axis indices for `law` 
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import shutil
@@ -29,7 +28,6 @@ from typing import Any
 import dask.array as da
 import numpy as np
 
-from .. import __version__
 from .._arrays import as_float
 from .._progress import Progress
 from ..costs import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
@@ -40,9 +38,11 @@ from ..lifetime import compute_optimal as _compute_optimal
 from ._chunks import chunk_error
 from ._sweep_files import (
     Execution,
+    check_path,
     check_resumable,
-    is_sweep,
+    format_of,
     read_settings,
+    sweep_settings,
     write_parquet,
     write_zarr,
 )
@@ -244,12 +244,7 @@ def sweep(
     """
     t0 = time.perf_counter()
     path = os.fspath(path)
-    suffix = os.path.splitext(path.rstrip("/"))[1].lower()
-    fmt = format or {".zarr": "zarr", ".parquet": "parquet", ".pq": "parquet"}.get(suffix)
-    if fmt is None:
-        raise ValueError(f"path must end in .zarr or .parquet, or give format=; got {path!r}")
-    if fmt not in ("zarr", "parquet"):
-        raise ValueError(f"format must be zarr or parquet; got {format!r}")
+    fmt = format_of(path, format)
     if (inference_tokens is None) == (requests is None):
         raise ValueError(
             "sweep needs exactly one of inference_tokens (FLOPs) or requests (dollars)"
@@ -263,40 +258,16 @@ def sweep(
         raise ValueError("costs, input_tokens and output_tokens belong to a requests sweep")
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be an integer >= 1; got {chunk_rows!r}")
-    if overwrite and resume:
-        raise ValueError("give at most one of overwrite and resume")
-    if os.path.exists(path) and not (overwrite or resume):
-        raise ValueError(
-            f"path {path!r} exists; pass overwrite=True to replace it, or resume=True to "
-            "finish an interrupted sweep"
-        )
-    if os.path.exists(path) and not is_sweep(path):
-        raise ValueError(
-            f"path {path!r} exists and is not a sweep written by scaleplan: refusing to "
-            "replace or resume it"
-        )
+    check_path(path, overwrite, resume)
     law = resolve_law(law)
     tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
     models = _costs_axis(costs)
-
     values: dict[str, Any] = {"loss": loss}
     if kind == "compute":
         values["inference_tokens"] = inference_tokens
     else:
         values.update(requests=requests, input_tokens=input_tokens, output_tokens=output_tokens)
-    axes: dict[str, np.ndarray] = {}
-    fixed: dict[str, float] = {}
-    if kind == "cost" and len(models) > 1:
-        axes["costs"] = np.arange(len(models), dtype=np.float64)
-    n_laws = _law_axis(law)
-    if n_laws is not None:
-        axes["law"] = np.arange(n_laws, dtype=np.float64)
-    for name, v in values.items():
-        a = _axis(name, v)
-        if a is None:
-            fixed[name] = float(as_float(name, v))
-        else:
-            axes[name] = a
+    axes, fixed = _axes_and_fixed(kind, values, law, models)
     dims = tuple(axes)
     shape = tuple(len(a) for a in axes.values())
     whole_from = 1 if "costs" in axes else 0
@@ -308,7 +279,7 @@ def sweep(
         on_invalid=on_invalid,
         start=start_rule("auto", law, math.prod(shape)),
     )
-    settings = _settings(kind, dims, axes, fixed, law, models, options)
+    settings = sweep_settings(kind, dims, axes, fixed, law, models, options)
     static = {"kind": kind, "models": models, "options": options}
     grid = _grid(dims, axes, fixed, law, chunk, static)
     client = current_client() if "scheduler" not in compute_kwargs else None
@@ -328,37 +299,25 @@ def sweep(
     return SweepResult(path, fmt, kind, dims, shape, settings, time.perf_counter() - t0)
 
 
-def _settings(
-    kind: str,
-    dims: tuple[str, ...],
-    axes: dict[str, np.ndarray],
-    fixed: dict[str, float],
-    law: ScalingLaw,
-    models: list[CostModel],
-    options: dict[str, Any],
-) -> dict[str, Any]:
-    def plain(v: Any) -> Any:
-        return v.tolist() if isinstance(v, np.ndarray) else v
-
-    return {
-        "scaleplan": __version__,
-        "kind": kind,
-        "dims": list(dims),
-        "shape": [len(a) for a in axes.values()],
-        "axes": list(axes),
-        "fixed": fixed,
-        "law": {"name": law.name, **{c: plain(getattr(law, c)) for c in COEFFICIENTS}},
-        "costs": [_cost_settings(m) for m in models],
-        "options": options,
-    }
-
-
-def _cost_settings(model: CostModel) -> dict[str, Any]:
-    out = {}
-    for f in dataclasses.fields(model):
-        v = getattr(model, f.name)
-        out[f.name] = getattr(v, "name", v)  # accelerators by catalogue name
-    return out
+def _axes_and_fixed(
+    kind: str, values: dict[str, Any], law: ScalingLaw, models: list[CostModel]
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """The swept axes, outermost first (costs, law, then the given values that are 1-D
+    arrays), and the values held fixed."""
+    axes: dict[str, np.ndarray] = {}
+    fixed: dict[str, float] = {}
+    if kind == "cost" and len(models) > 1:
+        axes["costs"] = np.arange(len(models), dtype=np.float64)
+    n_laws = _law_axis(law)
+    if n_laws is not None:
+        axes["law"] = np.arange(n_laws, dtype=np.float64)
+    for name, v in values.items():
+        a = _axis(name, v)
+        if a is None:
+            fixed[name] = float(as_float(name, v))
+        else:
+            axes[name] = a
+    return axes, fixed
 
 
 def _named_inputs(
