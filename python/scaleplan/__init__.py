@@ -9,19 +9,9 @@ import importlib
 from typing import Any
 
 from ._core import __version__
-from .costs import (
-    BestQuality,
-    CostModel,
-    CostOptimum,
-    LifetimeCost,
-    RatioGrid,
-    best_quality,
-    breakeven_requests,
-    cost_optimal,
-    cost_ratio_grid,
-    flop_ratio_grid,
-    lifetime_cost,
-)
+from .budgets import BestQuality, best_quality
+from .cost_model import CostModel
+from .costs import CostOptimum, LifetimeCost, breakeven_requests, cost_optimal, lifetime_cost
 from .errors import ScaleplanError
 from .hardware import ACCELERATORS, Accelerator, accelerator
 from .laws import (
@@ -38,6 +28,7 @@ from .laws import (
     chinchilla_optimal,
 )
 from .lifetime import METHODS, LifetimeOptimum, compute_optimal
+from .ratio_grids import RatioGrid, cost_ratio_grid, flop_ratio_grid
 
 # Fitting pulls in SciPy; import it on first use so that `import scaleplan` stays quick.
 _FIT_NAMES = {

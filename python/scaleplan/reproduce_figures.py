@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .costs import CostModel, RatioGrid, cost_ratio_grid, flop_ratio_grid
+from .cost_model import CostModel
 from .laws import CHINCHILLA, chinchilla_optimal
+from .ratio_grids import RatioGrid, cost_ratio_grid, flop_ratio_grid
 
 _LOSSES = np.linspace(1.85, 2.6, 80)
 _SIZES = (7e9, 13e9, 30e9, 70e9)

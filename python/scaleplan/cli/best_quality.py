@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..costs import best_quality
+from ..budgets import best_quality
 from .options import common, hardware, requests
 from .render import render_table, si_number
 from .shared import CliError, cost_model, preset_law

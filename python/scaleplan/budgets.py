@@ -1,0 +1,106 @@
+"""The dual of lifetime sizing (DESIGN §1.3): the lowest loss a lifetime budget, in FLOPs
+or dollars, buys, and the model that reaches it (Rust, `dual.rs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._arrays import broadcast, check_on_invalid, shaped
+from ._frames import Tabular
+from .cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel, resolve_costs
+from .errors import ScaleplanError
+from .laws import CHINCHILLA, ScalingLaw, resolve_law
+
+
+@dataclass(frozen=True)
+class BestQuality(Tabular):
+    """The lowest loss a lifetime budget buys, and the model that reaches it.
+
+    `budget` is in `unit`: "FLOPs" (a budget with `inference_tokens`) or "dollars" (with
+    `requests`); `effective_demand` is in tokens either way."""
+
+    _INPUTS = ("budget", "effective_demand")
+    _OUTPUTS = ("loss", "params", "tokens")
+
+    loss: Any
+    params: Any
+    tokens: Any
+    budget: Any
+    effective_demand: Any
+    unit: str = "FLOPs"
+
+
+def best_quality(
+    budget: Any,
+    inference_tokens: Any = None,
+    *,
+    requests: Any = None,
+    input_tokens: Any = DEFAULT_INPUT_TOKENS,
+    output_tokens: Any = DEFAULT_OUTPUT_TOKENS,
+    costs: CostModel | None = None,
+    law: ScalingLaw | str = CHINCHILLA,
+    on_invalid: str = "raise",
+) -> BestQuality:
+    """Lowest loss reachable with a lifetime budget (DESIGN §1.3, the dual problem).
+
+    Give `inference_tokens` for a budget in FLOPs (`6 N D + 2 N inference_tokens = budget`),
+    or `requests` (with `input_tokens`, `output_tokens` and `costs`) for a budget in dollars.
+    """
+    law = resolve_law(law)
+    on_invalid = check_on_invalid(on_invalid)
+    if (inference_tokens is None) == (requests is None):
+        raise ScaleplanError(
+            "best_quality takes exactly one of inference_tokens (FLOP budget) "
+            "or requests (dollar budget)"
+        )
+    if requests is None:
+        shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens, **law._named())
+        scaled, demand, name = cols[0] / 6.0, cols[1], "inference_tokens"
+    else:
+        costs = resolve_costs(costs)
+        w_in, w_out = costs.demand_weights
+        shape, cols = broadcast(
+            budget=budget,
+            requests=requests,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            **law._named(),
+        )
+        for name, col in zip(("requests", "input_tokens", "output_tokens"), cols[1:4], strict=True):
+            bad = ~np.isfinite(col) | (col < 0)
+            if on_invalid == "raise" and np.any(bad):
+                raise ScaleplanError(f"{name} must be finite and >= 0; got {col[bad][0]}", name)
+        k_tr = 6.0 * costs.train_dollars_per_flop / costs.train_mfu
+        # Overflow to inf is caught below (raise) or by the kernel (a NaN row), not warned.
+        with np.errstate(over="ignore", invalid="ignore"):
+            demand = cols[1] * (w_in * cols[2] + w_out * cols[3])
+            scaled, name = cols[0] / k_tr, "effective_demand"
+        if on_invalid == "raise":
+            for what, derived, source in (
+                ("requests", demand, cols[1]),
+                ("budget", scaled, cols[0]),
+            ):
+                big = np.isinf(derived) & np.isfinite(source)
+                if np.any(big):
+                    raise ScaleplanError(
+                        f"{what} must be small enough that the problem stays in float64 range; "
+                        f"got {source[big][0]}",
+                        what,
+                    )
+        cols = [cols[0], demand, *cols[4:]]
+    n, d, lo, _ = _core.best_model(scaled, demand, tuple(cols[-5:]), on_invalid, name)
+    budget_out = np.broadcast_to(cols[0], n.shape) if n.size else cols[0][:0]
+    demand_out = np.broadcast_to(demand, n.shape) if n.size else demand[:0]
+    return BestQuality(
+        shaped(lo, shape),
+        shaped(n, shape),
+        shaped(d, shape),
+        shaped(budget_out, shape),
+        shaped(demand_out, shape),
+        "FLOPs" if requests is None else "dollars",
+    )
