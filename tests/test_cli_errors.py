@@ -103,7 +103,17 @@ def test_ctrl_c_is_one_line():
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3.0)  # past the imports, inside the fit (which takes several seconds)
+    # Interrupt once the fit is under way: after 2 s of the child's CPU time (its imports
+    # take about 1 s), measured rather than slept, so a loaded machine cannot make the
+    # signal land during the imports.
+    ticks = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + 120
+    while p.poll() is None and time.monotonic() < deadline:
+        with open(f"/proc/{p.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        if (int(fields[11]) + int(fields[12])) / ticks >= 2.0:
+            break
+        time.sleep(0.05)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
