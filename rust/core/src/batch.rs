@@ -36,6 +36,13 @@ impl OnInvalid {
     }
 }
 
+/// Writes NaN to a row and turns its error into the kernel's report, as `on_invalid` asks.
+pub(crate) fn reject(err: Error, on_invalid: OnInvalid, first: &mut Option<Error>) {
+    if on_invalid == OnInvalid::Raise && first.is_none() {
+        *first = Some(err);
+    }
+}
+
 /// A read-only input column of length 1 (broadcast to every row) or n.
 #[derive(Debug, Clone, Copy)]
 pub struct Column<'a> {

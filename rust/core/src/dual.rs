@@ -7,9 +7,10 @@
 //! the Lagrange conditions of the lifetime problem hold, so this is exactly the inverse of
 //! [`crate::lifetime::optimum`]: the plan it returns costs `b`, and its loss gives it back.
 
+use crate::batch::reject;
 use crate::batch::{drive, use_parallel, Column, OnInvalid};
 use crate::error::{Error, Result};
-use crate::law::{check_positive, reject, Law, LawColumns};
+use crate::law::{check_positive, Law, LawColumns};
 use crate::lifetime::{Demand, DemandColumns};
 
 /// The best model for one budget.

@@ -23,9 +23,10 @@
 // Lane loops index several arrays by the same `j`, the shape LLVM vectorises best.
 #![allow(clippy::needless_range_loop)]
 
+use crate::batch::reject;
 use crate::batch::{drive, use_parallel, Column, OnInvalid};
 use crate::error::{Error, Result};
-use crate::law::{reject, Law, LawColumns};
+use crate::law::{Law, LawColumns};
 use crate::vmath;
 use std::sync::{Arc, Mutex};
 
