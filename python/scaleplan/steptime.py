@@ -10,7 +10,7 @@ reaches `L(PARAMS, tokens)`.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -18,176 +18,41 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
-from ._arrays import as_float, real_float
+from ._arrays import as_float, real_float, shaped
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
+from .shapes import (
+    FIELDS,
+    OPTIMIZER_BYTES_PER_PARAM,
+    ShapeLike,
+    StepCounts,
+    TransformerShape,
+    shape_columns,
+    step_counts,
+)
 
-# The column order of the Rust kernel, from the kernel itself.
-FIELDS: tuple[str, ...] = tuple(_core.SHAPE_FIELDS)
-# Adam with fp32 master weights and moments: 2 (bf16 weights) + 4 + 4 + 4 + 2 (gradient).
-OPTIMIZER_BYTES_PER_PARAM = 16
-
-
-# Shape fields above 2^53 are not exact in float64, and products of such sizes leave its
-# range: no transformer is that wide.
-MAX_SHAPE_FIELD = 2**53
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or not 1 <= value <= MAX_SHAPE_FIELD
-    ):
-        shown = (
-            repr(value)
-            if len(repr(value)) <= 40
-            else f"{repr(value)[:20]}... ({len(repr(value))} digits)"
-        )
-        raise ScaleplanError(f"{name} must be an integer in [1, 2**53]; got {shown}", name)
-    return int(value)
-
-
-@dataclass(frozen=True)
-class TransformerShape:
-    """A decoder-only transformer and its training batch.
-
-    `head_dim` defaults to `d_model / n_heads` (which must divide), `n_kv_heads` to
-    `n_heads` (it must divide `n_heads`), `d_ff` to `4 * d_model`.
-    """
-
-    d_model: int
-    n_layers: int
-    n_heads: int
-    vocab: int = 32000
-    head_dim: int | None = None
-    n_kv_heads: int | None = None
-    d_ff: int | None = None
-    gated: bool = True
-    tied: bool = False
-    seq_len: int = 2048
-    batch_size: int = 8
-
-    def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        for name in ("d_model", "n_layers", "n_heads", "vocab", "seq_len", "batch_size"):
-            _positive_int(name, getattr(self, name))
-        if self.head_dim is None:
-            if self.d_model % self.n_heads:
-                raise ScaleplanError(
-                    f"n_heads must divide d_model when head_dim is not given; got "
-                    f"d_model={self.d_model}, n_heads={self.n_heads}",
-                    "n_heads",
-                )
-            set_(self, "head_dim", self.d_model // self.n_heads)
-        set_(self, "head_dim", _positive_int("head_dim", self.head_dim))
-        if self.n_kv_heads is None:
-            set_(self, "n_kv_heads", self.n_heads)
-        set_(self, "n_kv_heads", _positive_int("n_kv_heads", self.n_kv_heads))
-        if self.n_heads % self.n_kv_heads:  # type: ignore[operator]
-            raise ScaleplanError(
-                f"n_kv_heads must divide n_heads; got n_kv_heads={self.n_kv_heads}, "
-                f"n_heads={self.n_heads}",
-                "n_kv_heads",
-            )
-        set_(
-            self,
-            "d_ff",
-            _positive_int("d_ff", 4 * self.d_model if self.d_ff is None else self.d_ff),
-        )
-        for name in ("gated", "tied"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ScaleplanError(
-                    f"{name} must be True or False; got {getattr(self, name)!r}", name
-                )
-
-    def columns(self) -> list[NDArray[np.float64]]:
-        return [np.array([float(getattr(self, f))]) for f in FIELDS]
-
-
-ShapeLike = TransformerShape | Sequence[TransformerShape] | Mapping[str, Any]
-
-
-def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[int, ...]]:
-    """The 11 columns the Rust kernel takes, and the result shape.
-
-    Accepts one `TransformerShape`, a sequence of them, or a mapping from field name to
-    arrays (broadcast together; missing fields take `TransformerShape`'s defaults except
-    head_dim, which defaults to d_model / n_heads) for vectorised grids.
-    """
-    if isinstance(shapes, TransformerShape):
-        return shapes.columns(), ()
-    if isinstance(shapes, Mapping):
-        unknown = set(shapes) - set(FIELDS)
-        if unknown:
-            raise ScaleplanError(
-                f"unknown shape field {sorted(unknown)[0]!r}; fields: {', '.join(FIELDS)}"
-            )
-        given = {k: as_float(k, v) for k, v in shapes.items()}
-        for k in ("d_model", "n_layers", "n_heads"):
-            if k not in given:
-                raise ScaleplanError(f"shape field {k!r} is required")
-        defaults = {f.name: f.default for f in fields(TransformerShape) if f.name in FIELDS}
-        cols = dict(given)
-        cols.setdefault("head_dim", given["d_model"] / given["n_heads"])
-        cols.setdefault("n_kv_heads", given["n_heads"])
-        cols.setdefault("d_ff", 4.0 * given["d_model"])
-        for k in FIELDS:
-            if k not in cols:
-                cols[k] = np.asarray(float(defaults[k]))
-        arrays = np.broadcast_arrays(*(np.asarray(cols[k], dtype=float) for k in FIELDS))
-        shape = arrays[0].shape
-        return [np.ascontiguousarray(a).reshape(-1) for a in arrays], shape
-    items = list(shapes)
-    if not all(isinstance(s, TransformerShape) for s in items):
-        raise ScaleplanError(
-            "shapes must be a TransformerShape, a sequence of them, or a mapping", "shapes"
-        )
-    if not items:
-        return [np.zeros(0) for _ in FIELDS], (0,)
-    return [np.array([float(getattr(s, f)) for s in items]) for f in FIELDS], (len(items),)
-
-
-@dataclass(frozen=True)
-class StepCounts:
-    """Per training step: parameters, FLOPs (forward + backward), elements moved (forward,
-    backward, optimizer) and activation elements kept for the backward pass."""
-
-    params: Any
-    flops: Any
-    memcpy_elements: Any
-    activation_elements: Any
-
-    def memcpy_bytes(self, bytes_per_element: float = 2.0) -> Any:
-        return self.memcpy_elements * bytes_per_element
-
-    def memory_bytes(self, bytes_per_element: float = 2.0) -> Any:
-        """Training memory: parameters with Adam state (16 bytes each) plus activations."""
-        return (
-            OPTIMIZER_BYTES_PER_PARAM * self.params + bytes_per_element * self.activation_elements
-        )
-
-
-def _shaped(a: NDArray[np.float64], shape: tuple[int, ...]) -> Any:
-    return a[0].item() if shape == () else a.reshape(shape)
-
-
-def step_counts(shapes: ShapeLike) -> StepCounts:
-    """PARAMS, FLOPS and MEMCPYS of one training step for each shape (Rust, vectorised)."""
-    cols, shape = shape_columns(shapes)
-    p, f, m, a = _core.step_counts(cols)
-    bad = ~(np.isfinite(p) & np.isfinite(f) & np.isfinite(m) & np.isfinite(a))
-    if np.any(bad):
-        # Valid fields whose products leave float64 (d_model = 1e200 once gave inf FLOPs).
-        index = int(np.flatnonzero(bad)[0]) if shape else None
-        at = f" at index {index}" if index is not None else ""
-        raise ScaleplanError(
-            f"the shape is too large: its parameter, FLOP or memory counts overflow float64{at}",
-            "shapes",
-            index,
-        )
-    return StepCounts(*(_shaped(x, shape) for x in (p, f, m, a)))
+# The shape API lives in `shapes`; it is part of this module's interface too (a step's
+# time starts from its counts), so `scaleplan.steptime.step_counts` keeps working.
+__all__ = [
+    "FIELDS",
+    "OPTIMIZER_BYTES_PER_PARAM",
+    "BudgetResult",
+    "ShapeLike",
+    "ShapeRanking",
+    "StepCounts",
+    "StepTimeFit",
+    "StepTimeModel",
+    "TransformerShape",
+    "best_shapes",
+    "check_seconds",
+    "fit_step_time",
+    "heldout_r2",
+    "loss_in_budget",
+    "shape_columns",
+    "shape_grid",
+    "step_counts",
+]
 
 
 @dataclass(frozen=True)
@@ -334,7 +199,7 @@ def loss_in_budget(
     memory = OPTIMIZER_BYTES_PER_PARAM * p + model.bytes_per_element * a
     return BudgetResult(
         *(
-            _shaped(np.broadcast_to(x, p.shape), shape)
+            shaped(np.broadcast_to(x, p.shape), shape)
             for x in (loss, p, tokens, steps, step, memory)
         )
     )
