@@ -55,120 +55,100 @@ def _pair(paper: float, ours: float) -> list[Any]:
     return [paper, ours, ours / paper - 1.0]
 
 
-def tables(out: Path) -> list[Path]:
-    written = []
+_TABLE_1_HEADER = [
+    "data",
+    *(f"{c} {who}" for c in ("alpha", "beta", "A", "B", "E") for who in ("paper", "ours")),
+]
+_TABLE_2_HEADER = [
+    "inference tokens",
+    "Chinchilla params",
+    "loss paper",
+    "loss ours",
+    *(f"{c} {k}" for c in ("params", "tokens", "FLOPs") for k in ("paper", "ours", "diff")),
+    "reduction paper",
+    "reduction ours",
+]
+_TABLE_3_HEADER = [
+    "requests",
+    "Chinchilla params",
+    "Chinchilla $ paper",
+    "Chinchilla $ ours",
+    "diff",
+    *(h for c in ("params", "tokens", "$") for h in (f"{c} paper", f"{c} ours", "diff")),
+    "saving paper",
+    "saving ours",
+]
+
+
+def _table_1(out: Path) -> list[Path]:
     rows = []
     for label, limit, al, be, a, b, e in TABLE_1:
         runs = sardana2024_runs(limit)
         law = fit_law(runs.params, runs.tokens, runs.loss).law
         rows.append([label, al, law.alpha, be, law.beta, a, law.A, b, law.B, e, law.E])
-    header = [
-        "data",
-        "alpha paper",
-        "alpha ours",
-        "beta paper",
-        "beta ours",
-        "A paper",
-        "A ours",
-        "B paper",
-        "B ours",
-        "E paper",
-        "E ours",
+    note = "Table 1 (Sardana et al. 2024): Chinchilla Approach 3 fits on their runs."
+    return _write(out, "table1", _TABLE_1_HEADER, rows, note)
+
+
+def _table_2(out: Path) -> list[Path]:
+    rows = [
+        [
+            r.inference_tokens,
+            r.chinchilla_params,
+            r.paper_loss,
+            r.loss,
+            *_pair(r.paper_params, r.params),
+            *_pair(r.paper_tokens, r.tokens),
+            *_pair(r.paper_flops, r.flops),
+            r.paper_reduction,
+            r.reduction,
+        ]
+        for r in table_2()
     ]
-    written += _write(
-        out,
-        "table1",
-        header,
-        rows,
-        "Table 1 (Sardana et al. 2024): Chinchilla Approach 3 fits on their runs.",
+    note = (
+        "Table 2: compute-optimal vs Chinchilla-style. The paper's 6.33M in the first row "
+        "is a typo for 633M."
     )
-    rows = []
-    for r in table_2():
-        rows.append(
-            [
-                r.inference_tokens,
-                r.chinchilla_params,
-                r.paper_loss,
-                r.loss,
-                *_pair(r.paper_params, r.params),
-                *_pair(r.paper_tokens, r.tokens),
-                *_pair(r.paper_flops, r.flops),
-                r.paper_reduction,
-                r.reduction,
-            ]
-        )
-    header = [
-        "inference tokens",
-        "Chinchilla params",
-        "loss paper",
-        "loss ours",
-        "params paper",
-        "params ours",
-        "params diff",
-        "tokens paper",
-        "tokens ours",
-        "tokens diff",
-        "FLOPs paper",
-        "FLOPs ours",
-        "FLOPs diff",
-        "reduction paper",
-        "reduction ours",
+    return _write(out, "table2", _TABLE_2_HEADER, rows, note)
+
+
+def _table_3(out: Path, name: str, costs: CostModel | None, note: str) -> list[Path]:
+    rows = [
+        [
+            r.requests,
+            r.chinchilla_params,
+            *_pair(r.paper_chinchilla_dollars, r.chinchilla_dollars),
+            *_pair(r.paper_params, r.params),
+            *_pair(r.paper_tokens, r.tokens),
+            *_pair(r.paper_dollars, r.dollars),
+            r.paper_saving,
+            r.saving,
+        ]
+        for r in table_3(costs)
     ]
-    written += _write(
-        out,
-        "table2",
-        header,
-        rows,
-        "Table 2: compute-optimal vs Chinchilla-style. The paper's 6.33M in the "
-        "first row is a typo for 633M.",
-    )
-    for name, costs, note in (
-        (
+    return _write(out, name, _TABLE_3_HEADER, rows, note)
+
+
+def tables(out: Path) -> list[Path]:
+    """Tables 1-3 as Markdown and CSV in `out` (Table 3 twice: under the assumption that
+    reproduces it, and at the stated prices)."""
+    return [
+        *_table_1(out),
+        *_table_2(out),
+        *_table_3(
+            out,
             "table3",
             None,
-            "Table 3 under inference at $1.00/h (the assumption that reproduces "
-            "it; see the README).",
+            "Table 3 under inference at $1.00/h (the assumption that reproduces it; see the "
+            "README).",
         ),
-        (
+        *_table_3(
+            out,
             "table3_stated_prices",
             CostModel(),
             "Table 3 with the stated $1.10/h for inference: every cost ~10% high.",
         ),
-    ):
-        rows = []
-        for r in table_3(costs):
-            rows.append(
-                [
-                    r.requests,
-                    r.chinchilla_params,
-                    *_pair(r.paper_chinchilla_dollars, r.chinchilla_dollars),
-                    *_pair(r.paper_params, r.params),
-                    *_pair(r.paper_tokens, r.tokens),
-                    *_pair(r.paper_dollars, r.dollars),
-                    r.paper_saving,
-                    r.saving,
-                ]
-            )
-        header = [
-            "requests",
-            "Chinchilla params",
-            "Chinchilla $ paper",
-            "Chinchilla $ ours",
-            "diff",
-            "params paper",
-            "params ours",
-            "diff",
-            "tokens paper",
-            "tokens ours",
-            "diff",
-            "$ paper",
-            "$ ours",
-            "diff",
-            "saving paper",
-            "saving ours",
-        ]
-        written += _write(out, name, header, rows, note)
-    return written
+    ]
 
 
 def reproduce(out: str | Path = "reproduction", *, progress: Progress | None = None) -> list[Path]:
