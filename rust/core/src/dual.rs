@@ -50,54 +50,62 @@ pub fn best_model(law: &Law, budget: f64, d_eff: f64) -> Result<BestModel> {
     solve(&law, budget, d_eff / 3.0, 0)
 }
 
+/// `(ln N, steps)` of the best model with demand term `m > 0`: the root of `psi`, which
+/// has the sign of `dL/d ln N` along the budget curve, bracketed by walking down from the
+/// zero-demand optimum and then bisected to f64 resolution.
+fn best_ln_params(law: &Law, c: f64, m: f64, index: usize) -> Result<(f64, u32)> {
+    let ln_c = c.ln();
+    let x_hi = ln_c - m.ln();
+    // psi(x) > 0 exactly where dL/dx > 0; it increases with x (L is convex in x).
+    let ln_aa = (law.alpha * law.a).ln();
+    let ln_bb = (law.beta * law.b).ln();
+    let psi = |x: f64| {
+        // u = C e^-x - m > 0 for x < x_hi, computed in logs: ln u = ln C - x + ln(1 - e^(x - x_hi)).
+        let ln_u = ln_c - x + (-(x - x_hi).exp_m1()).ln();
+        ln_bb - (law.beta + 1.0) * ln_u + (ln_c - x) - (ln_aa - law.alpha * x)
+    };
+    // The optimum lies below both the zero-demand optimum and x_hi; walk down from
+    // there, doubling the step, until psi < 0.
+    let (n0, _) = law.chinchilla_for_compute(6.0 * c);
+    let mut hi = n0.ln().min(x_hi);
+    let mut step = 1.0;
+    let mut lo = hi - step;
+    let mut steps = 0;
+    while psi(lo) >= 0.0 {
+        hi = lo;
+        step *= 2.0;
+        lo -= step;
+        steps += 1;
+        if steps > 60 || !lo.is_finite() {
+            return Err(Error::NotConverged {
+                index,
+                iterations: steps,
+            });
+        }
+    }
+    let mut it = 0;
+    while hi - lo > 4.0 * f64::EPSILON * hi.abs().max(1.0) && it < MAX_STEPS {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if psi(mid) >= 0.0 {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+        it += 1;
+    }
+    Ok((0.5 * (lo + hi), steps + it))
+}
+
 fn solve(law: &Law, c: f64, m: f64, index: usize) -> Result<BestModel> {
-    let (ln_c, iterations, x) = if m == 0.0 {
+    let ln_c = c.ln();
+    let (x, iterations) = if m == 0.0 {
         let (n, _) = law.chinchilla_for_compute(6.0 * c);
-        (c.ln(), 0, n.ln())
+        (n.ln(), 0)
     } else {
-        let ln_c = c.ln();
-        let x_hi = ln_c - m.ln();
-        // psi(x) > 0 exactly where dL/dx > 0; it increases with x (L is convex in x).
-        let ln_aa = (law.alpha * law.a).ln();
-        let ln_bb = (law.beta * law.b).ln();
-        let psi = |x: f64| {
-            // u = C e^-x - m > 0 for x < x_hi, computed in logs: ln u = ln C - x + ln(1 - e^(x - x_hi)).
-            let ln_u = ln_c - x + (-(x - x_hi).exp_m1()).ln();
-            ln_bb - (law.beta + 1.0) * ln_u + (ln_c - x) - (ln_aa - law.alpha * x)
-        };
-        // The optimum lies below both the zero-demand optimum and x_hi; walk down from
-        // there, doubling the step, until psi < 0.
-        let (n0, _) = law.chinchilla_for_compute(6.0 * c);
-        let mut hi = n0.ln().min(x_hi);
-        let mut step = 1.0;
-        let mut lo = hi - step;
-        let mut steps = 0;
-        while psi(lo) >= 0.0 {
-            hi = lo;
-            step *= 2.0;
-            lo -= step;
-            steps += 1;
-            if steps > 60 || !lo.is_finite() {
-                return Err(Error::NotConverged {
-                    index,
-                    iterations: steps,
-                });
-            }
-        }
-        let mut it = 0;
-        while hi - lo > 4.0 * f64::EPSILON * hi.abs().max(1.0) && it < MAX_STEPS {
-            let mid = 0.5 * (lo + hi);
-            if mid <= lo || mid >= hi {
-                break;
-            }
-            if psi(mid) >= 0.0 {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
-            it += 1;
-        }
-        (ln_c, steps + it, 0.5 * (lo + hi))
+        best_ln_params(law, c, m, index)?
     };
     let params = x.exp();
     let tokens = (ln_c - x).exp() - m;
