@@ -51,3 +51,14 @@ def test_dask_reindexes_the_row_as_a_number():
     e = caught(lambda: spd.compute_optimal(da.from_array(loss, chunks=20), 1e9).compute())
     assert (e.argument, e.index) == ("loss", 71)
     assert str(e).startswith("in chunk (3,)") and str(e).endswith("at index 71")
+
+
+def test_every_layer_raises_the_same_class():
+    from scaleplan.dask import sweep
+
+    assert caught(lambda: sp.fit_law([1e9] * 6, [1e10] * 6, [2.0] * 6, starts="x")).argument == (
+        "starts"
+    )
+    assert caught(lambda: sp.CostModel(train_gpu="tpu-v9")).argument == "accelerator"
+    assert caught(lambda: sp.datasets.chinchilla_runs(drop_highest=-1)).argument == "drop_highest"
+    assert caught(lambda: sweep("x.csv", loss=2.0, inference_tokens=1e9)).argument == "path"

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import ScaleplanError
+
 
 @dataclass(frozen=True)
 class Runs:
@@ -52,7 +54,9 @@ def chinchilla_runs(drop_highest: int = 5) -> Runs:
     `Training FLOP / (6 N)`. By default the 5 highest losses are dropped, as in the
     replication (240 remain)."""
     if isinstance(drop_highest, bool) or not isinstance(drop_highest, int) or drop_highest < 0:
-        raise ValueError(f"drop_highest must be an integer >= 0; got {drop_highest!r}")
+        raise ScaleplanError(
+            f"drop_highest must be an integer >= 0; got {drop_highest!r}", "drop_highest"
+        )
     cols = _read("chinchilla_svg_extracted.csv")
     n = np.array(cols["Model Size"], dtype=float)
     c = np.array(cols["Training FLOP"], dtype=float)

@@ -31,6 +31,7 @@ from . import _core
 from ._arrays import as_float
 from ._progress import Progress
 from .datasets import Runs
+from .errors import ScaleplanError
 from .laws import ScalingLaw
 from .lbfgsb import SCIPY_TOLERANCES, minimise
 
@@ -87,7 +88,7 @@ def _runs(params: Any, tokens: Any, loss: Any, cols: tuple[str, str, str]) -> tu
         if isinstance(params, Runs):
             params = params.as_dict()
         if not isinstance(params, Mapping) and not hasattr(params, "columns"):
-            raise ValueError(
+            raise ScaleplanError(
                 "give params, tokens and loss as arrays, or one table (a mapping or a "
                 "DataFrame) with the column names"
             )
@@ -95,33 +96,36 @@ def _runs(params: Any, tokens: Any, loss: Any, cols: tuple[str, str, str]) -> tu
         names = list(table.keys()) if isinstance(table, Mapping) else list(table.columns)
         missing = [c for c in cols if c not in names]
         if missing:
-            raise ValueError(f"column {missing[0]!r} not found; the table has {names}")
+            raise ScaleplanError(f"column {missing[0]!r} not found; the table has {names}")
         params, tokens, loss = (np.asarray(table[c], dtype=float) for c in cols)
     elif tokens is None or loss is None:
-        raise ValueError("give all three of params, tokens and loss")
+        raise ScaleplanError("give all three of params, tokens and loss")
     p, t, l_ = (
         np.ravel(as_float(n, v))
         for n, v in zip(("params", "tokens", "loss"), (params, tokens, loss), strict=True)
     )
     if not len(p) == len(t) == len(l_):
-        raise ValueError(
+        raise ScaleplanError(
             f"params, tokens and loss must have one length; got {len(p)}, {len(t)}, {len(l_)}"
         )
     if len(p) <= 5:
-        raise ValueError(f"a law has 5 parameters: need more than 5 runs; got {len(p)}")
+        raise ScaleplanError(f"a law has 5 parameters: need more than 5 runs; got {len(p)}")
     return p, t, l_
 
 
 def _starts(starts: Any) -> NDArray[np.float64]:
     if isinstance(starts, str):
         if starts != "chinchilla":
-            raise ValueError(
-                f"starts must be 'chinchilla' or an array of shape (k, 5); got {starts!r}"
+            raise ScaleplanError(
+                f"starts must be 'chinchilla' or an array of shape (k, 5); got {starts!r}",
+                "starts",
             )
         return chinchilla_grid()
     arr = np.atleast_2d(np.asarray(starts, dtype=float))
     if arr.ndim != 2 or arr.shape[1] != 5 or len(arr) == 0 or not np.all(np.isfinite(arr)):
-        raise ValueError("starts must be a finite array of shape (k, 5): (a, b, e, alpha, beta)")
+        raise ScaleplanError(
+            "starts must be a finite array of shape (k, 5): (a, b, e, alpha, beta)", "starts"
+        )
     return arr
 
 
@@ -279,19 +283,19 @@ def fit_law(
     """
     t0 = time.perf_counter()
     if objective not in ("sum", "mean"):
-        raise ValueError(f"objective must be 'sum' or 'mean'; got {objective!r}")
+        raise ScaleplanError(f"objective must be 'sum' or 'mean'; got {objective!r}", "objective")
     if not (
         isinstance(delta, (int, float)) and not isinstance(delta, bool) and 0 < delta < math.inf
     ):
-        raise ValueError(f"delta must be a finite number > 0; got {delta!r}")
+        raise ScaleplanError(f"delta must be a finite number > 0; got {delta!r}", "delta")
     data = _runs(params, tokens, loss, (params_col, tokens_col, loss_col))
     runs = _core.FitRuns(*data)  # validates every run, naming the bad one
     grid = _starts(starts)
     for name, tol in (("ftol", ftol), ("gtol", gtol)):
         if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
-            raise ValueError(f"{name} must be a number in (0, 1); got {tol!r}")
+            raise ScaleplanError(f"{name} must be a number in (0, 1); got {tol!r}", name)
     if isinstance(polish, bool) or not isinstance(polish, int) or polish < 0:
-        raise ValueError(f"polish must be an integer >= 0; got {polish!r}")
+        raise ScaleplanError(f"polish must be an integer >= 0; got {polish!r}", "polish")
     tolerances = (float(ftol), float(gtol))
     mean = objective == "mean"
     results = _run_starts(data, grid, float(delta), None, executor, mean, tolerances, progress)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from .errors import ScaleplanError
+
 PRECISIONS = ("bf16", "fp16", "fp8", "int8")
 
 
@@ -28,11 +30,12 @@ class Accelerator:
 
     def __post_init__(self) -> None:
         if not self.peak_flops:
-            raise ValueError(f"peak_flops of {self.name} must name at least one precision")
+            raise ScaleplanError(f"peak_flops of {self.name} must name at least one precision")
         for precision, peak in self.peak_flops.items():
             if precision not in PRECISIONS:
-                raise ValueError(
-                    f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}"
+                raise ScaleplanError(
+                    f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}",
+                    "precision",
                 )
             _positive(f"peak_flops[{precision!r}]", peak)
         _positive("memory_bytes", self.memory_bytes)
@@ -46,7 +49,7 @@ class Accelerator:
         try:
             return self.peak_flops[precision]
         except KeyError:
-            raise ValueError(
+            raise ScaleplanError(
                 f"{self.name} has no {precision!r} peak; it has {', '.join(self.peak_flops)}"
             ) from None
 
@@ -57,7 +60,7 @@ def _positive(name: str, value: object) -> float:
         or not isinstance(value, (int, float))
         or not 0 < value < float("inf")
     ):
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+        raise ScaleplanError(f"{name} must be a finite number > 0; got {value!r}", name)
     return float(value)
 
 
@@ -86,6 +89,7 @@ def accelerator(name: str | Accelerator) -> Accelerator:
     try:
         return ACCELERATORS[name]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"accelerator must be one of {', '.join(ACCELERATORS)} or an Accelerator; got {name!r}"
+        raise ScaleplanError(
+            f"accelerator must be one of {', '.join(ACCELERATORS)} or an Accelerator; got {name!r}",
+            "accelerator",
         ) from None

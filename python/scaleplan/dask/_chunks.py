@@ -33,12 +33,14 @@ def as_input(name: str, value: Any) -> Any:
     `name` otherwise)."""
     if isinstance(value, da.Array):
         if value.dtype.kind not in "iuf":
-            raise ValueError(
-                f"{name} must be a real number or an array of them; got dtype {value.dtype}"
+            raise ScaleplanError(
+                f"{name} must be a real number or an array of them; got dtype {value.dtype}",
+                name,
             )
         if any(np.isnan(s) for s in value.shape):
-            raise ValueError(
-                f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first"
+            raise ScaleplanError(
+                f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first",
+                name,
             )
         return value
     return as_float(name, value)
@@ -62,7 +64,7 @@ def lazy_outputs(
         shape = tuple(int(s) for s in np.broadcast_shapes(*(a.shape for a in arrays.values())))
     except ValueError:
         shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
-        raise ValueError(f"shapes do not broadcast together: {shapes}") from None
+        raise ScaleplanError(f"shapes do not broadcast together: {shapes}") from None
     ndim = len(shape)
     fixed = {k: a for k, a in arrays.items() if not isinstance(a, da.Array) and a.size == 1}
     if len(fixed) == len(arrays):  # nothing lazy was given: one chunk of everything

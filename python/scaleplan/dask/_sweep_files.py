@@ -233,12 +233,12 @@ def check_resumable(path: str, fmt: str, settings: dict[str, Any]) -> None:
     stored = stored_settings(path) or {}
     on_disk = sweep_format(path)
     if on_disk != fmt:
-        raise ValueError(f"cannot resume {path!r}: it is a {on_disk} sweep, not {fmt}")
+        raise ScaleplanError(f"cannot resume {path!r}: it is a {on_disk} sweep, not {fmt}")
     # Through JSON so both sides compare as plain lists, numbers and strings.
     now = json.loads(json.dumps(settings))
     differ = sorted(k for k in {*now, *stored} - {"complete"} if now.get(k) != stored.get(k))
     if differ:
-        raise ValueError(
+        raise ScaleplanError(
             f"cannot resume {path!r}: it was written with other settings "
             f"(they differ in {', '.join(differ)})"
         )
@@ -259,11 +259,11 @@ def read_settings(path: str) -> tuple[str, dict[str, Any]]:
             and all(f.startswith("part-") and f.endswith(".parquet") for f in os.listdir(path))
         ):
             # Written by a version that kept no settings until the end.
-            raise ValueError(f"{path!r} is an unfinished Parquet sweep (it stopped midway)")
-        raise ValueError(f"{path!r} is not a sweep written by scaleplan")
+            raise ScaleplanError(f"{path!r} is an unfinished Parquet sweep (it stopped midway)")
+        raise ScaleplanError(f"{path!r} is not a sweep written by scaleplan")
     fmt = sweep_format(path)
     if not stored.get("complete"):
-        raise ValueError(
+        raise ScaleplanError(
             f"{path!r} is an unfinished {fmt.capitalize()} sweep (it stopped midway; "
             "sweep(..., resume=True) finishes it)"
         )

@@ -33,6 +33,7 @@ from ..costs import (
     resolve_costs,
 )
 from ..costs import cost_optimal as _cost_optimal
+from ..errors import ScaleplanError
 from ..laws import CHINCHILLA, ChinchillaModel, ScalingLaw, chinchilla_given, resolve_law
 from ..laws import chinchilla_optimal as _chinchilla_optimal
 from ..lifetime import (
@@ -228,7 +229,7 @@ def _shape_of(named: dict[str, Any]) -> tuple[int, ...]:
         return tuple(np.broadcast_shapes(*(a.shape for a in arrays.values())))
     except ValueError:
         shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
-        raise ValueError(f"shapes do not broadcast together: {shapes}") from None
+        raise ScaleplanError(f"shapes do not broadcast together: {shapes}") from None
 
 
 @dataclass(frozen=True)
@@ -313,16 +314,19 @@ def _shape_fields(shapes: Any) -> dict[str, Any]:
     if isinstance(shapes, TransformerShape):
         return {f: getattr(shapes, f) for f in FIELDS}
     if not hasattr(shapes, "items"):
-        raise ValueError(
+        raise ScaleplanError(
             "shapes must be a TransformerShape or a mapping from shape field to arrays "
-            "(Dask or NumPy)"
+            "(Dask or NumPy)",
+            "shapes",
         )
     unknown = set(shapes) - set(FIELDS)
     if unknown:
-        raise ValueError(f"unknown shape field {sorted(unknown)[0]!r}; fields: {', '.join(FIELDS)}")
+        raise ScaleplanError(
+            f"unknown shape field {sorted(unknown)[0]!r}; fields: {', '.join(FIELDS)}"
+        )
     for k in ("d_model", "n_layers", "n_heads"):
         if k not in shapes:
-            raise ValueError(f"shape field {k!r} is required")
+            raise ScaleplanError(f"shape field {k!r} is required")
     return dict(shapes)
 
 
@@ -340,7 +344,7 @@ def step_counts(shapes: Any) -> LazyStepCounts:
 def step_time(model: StepTimeModel, shapes: Any) -> da.Array:
     """`model.predict(shapes)` lazily: seconds per training step of each shape."""
     if not isinstance(model, StepTimeModel):
-        raise ValueError(f"model must be a StepTimeModel; got {model!r}")
+        raise ScaleplanError(f"model must be a StepTimeModel; got {model!r}", "model")
     c = step_counts(shapes)
     return (
         model.c_flop * c.flops + model.c_mem * c.memcpy_bytes(model.bytes_per_element) + model.c_0

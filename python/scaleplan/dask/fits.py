@@ -15,6 +15,7 @@ from typing import Any
 from .. import __version__
 from ..bootstrap import BootstrapResult
 from ..bootstrap import bootstrap_law as _bootstrap_law
+from ..errors import ScaleplanError
 from ..fit import FitResult
 from ..fit import fit_law as _fit_law
 
@@ -34,12 +35,12 @@ def _client(client: Any) -> Any:
         try:
             return get_client()
         except ValueError:
-            raise ValueError(
+            raise ScaleplanError(
                 "no dask.distributed client: pass client=, or create one first "
                 "(Client(LocalCluster()) or Client('tcp://scheduler:8786'))"
             ) from None
     if not isinstance(client, Client):
-        raise ValueError(f"client must be a dask.distributed.Client; got {client!r}")
+        raise ScaleplanError(f"client must be a dask.distributed.Client; got {client!r}", "client")
     return client
 
 
@@ -83,7 +84,7 @@ def fit_law(*args: Any, client: Any = None, **kwargs: Any) -> FitResult:
     `dask.distributed` client.
     """
     if "executor" in kwargs:
-        raise ValueError("pass client=, not executor=, to scaleplan.dask.fit_law")
+        raise ScaleplanError("pass client=, not executor=, to scaleplan.dask.fit_law")
     client = _client(client)
     check_workers(client)
     return _fit_law(*args, executor=client.get_executor(pure=False), **kwargs)
@@ -93,7 +94,7 @@ def bootstrap_law(*args: Any, client: Any = None, **kwargs: Any) -> BootstrapRes
     """`scaleplan.bootstrap_law` with its fits spread over a distributed cluster; for the
     same `seed` the result equals the in-process one exactly."""
     if "executor" in kwargs:
-        raise ValueError("pass client=, not executor=, to scaleplan.dask.bootstrap_law")
+        raise ScaleplanError("pass client=, not executor=, to scaleplan.dask.bootstrap_law")
     client = _client(client)
     check_workers(client)
     return _bootstrap_law(*args, executor=client.get_executor(pure=False), **kwargs)

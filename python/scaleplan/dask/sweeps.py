@@ -32,6 +32,7 @@ from .._arrays import as_float
 from .._progress import Progress
 from ..costs import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
 from ..costs import cost_optimal as _cost_optimal
+from ..errors import ScaleplanError
 from ..laws import CHINCHILLA, COEFFICIENTS, ScalingLaw, resolve_law
 from ..lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 from ..lifetime import compute_optimal as _compute_optimal
@@ -99,18 +100,19 @@ class SweepResult:
     def array(self, name: str) -> da.Array:
         """One output or axis of a Zarr sweep as a (lazy) Dask array."""
         if self.format != "zarr":
-            raise ValueError("array() reads Zarr sweeps; use frame() for Parquet")
+            raise ScaleplanError("array() reads Zarr sweeps; use frame() for Parquet")
         if name not in self.outputs and name not in self.settings["axes"]:
-            raise ValueError(
+            raise ScaleplanError(
                 f"name must be one of {', '.join(self.outputs + tuple(self.settings['axes']))}; "
-                f"got {name!r}"
+                f"got {name!r}",
+                "name",
             )
         return da.from_zarr(self.path, component=name)
 
     def frame(self) -> Any:
         """A Parquet sweep as a (lazy) Dask DataFrame."""
         if self.format != "parquet":
-            raise ValueError("frame() reads Parquet sweeps; use array() for Zarr")
+            raise ScaleplanError("frame() reads Parquet sweeps; use array() for Zarr")
         import dask.dataframe as dd
 
         return dd.read_parquet(self.path)
@@ -122,7 +124,9 @@ def _axis(name: str, value: Any) -> np.ndarray | None:
     if arr.ndim == 0:
         return None
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a number or a non-empty 1-D array; got shape {arr.shape}")
+        raise ScaleplanError(
+            f"{name} must be a number or a non-empty 1-D array; got shape {arr.shape}", name
+        )
     return np.ascontiguousarray(arr)
 
 
@@ -132,7 +136,7 @@ def _law_axis(law: ScalingLaw) -> int | None:
     sizes = {np.size(c) for c in law.coefficients} - {1}
     shapes = {np.ndim(c) for c in law.coefficients if np.size(c) != 1}
     if len(sizes) != 1 or shapes != {1}:
-        raise ValueError(
+        raise ScaleplanError(
             "a swept law's coefficients must be numbers or 1-D arrays of one length; got "
             + ", ".join(
                 f"{c} {np.shape(v)}" for c, v in zip(COEFFICIENTS, law.coefficients, strict=True)
@@ -148,7 +152,9 @@ def _costs_axis(costs: Any) -> list[CostModel]:
         return [costs]
     if isinstance(costs, Sequence) and costs and all(isinstance(c, CostModel) for c in costs):
         return list(costs)
-    raise ValueError(f"costs must be a CostModel or a non-empty sequence of them; got {costs!r}")
+    raise ScaleplanError(
+        f"costs must be a CostModel or a non-empty sequence of them; got {costs!r}", "costs"
+    )
 
 
 def _chunk_sizes(shape: tuple[int, ...], rows: int, whole_from: int) -> tuple[int, ...]:
@@ -246,7 +252,7 @@ def sweep(
     path = os.fspath(path)
     fmt = format_of(path, format)
     if (inference_tokens is None) == (requests is None):
-        raise ValueError(
+        raise ScaleplanError(
             "sweep needs exactly one of inference_tokens (FLOPs) or requests (dollars)"
         )
     kind = "compute" if inference_tokens is not None else "cost"
@@ -255,9 +261,11 @@ def sweep(
         or input_tokens is not DEFAULT_INPUT_TOKENS
         or output_tokens is not DEFAULT_OUTPUT_TOKENS
     ):
-        raise ValueError("costs, input_tokens and output_tokens belong to a requests sweep")
+        raise ScaleplanError("costs, input_tokens and output_tokens belong to a requests sweep")
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
-        raise ValueError(f"chunk_rows must be an integer >= 1; got {chunk_rows!r}")
+        raise ScaleplanError(
+            f"chunk_rows must be an integer >= 1; got {chunk_rows!r}", "chunk_rows"
+        )
     check_path(path, overwrite, resume)
     law = resolve_law(law)
     tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
