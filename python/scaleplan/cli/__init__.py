@@ -65,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
     options = guard.option_names(sub)
-    return guard.run(
-        args.command, lambda: args.run(args), bool(getattr(args, "json", False)), options
+    output = (
+        "json" if getattr(args, "json", False) else "csv" if getattr(args, "csv", False) else "text"
     )
+    return guard.run(args.command, lambda: args.run(args), output, options)

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from .csv_runs import read_runs
+from .options import output
 from .progress import progress_bar
 from .render import render_table
 from .shared import CliError
@@ -44,7 +45,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=positive_int, help="processes to spread the starts over (None: 1)"
     )
-    p.add_argument("--json", action="store_true", help="print strict JSON instead of a table")
+    output(p)
     return p
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..fit import FitError
+from .render import csv_text
 
 # Python argument names that reach messages from the library, and the option a user of
 # the command line typed for each (the rest map by argparse's own dest names).
@@ -63,17 +64,21 @@ def _finite(value: Any) -> bool:
 
 
 def run(
-    command: str, work: Callable[[], tuple[Any, str]], as_json: bool, options: Mapping[str, str]
+    command: str, work: Callable[[], tuple[Any, str]], output: str, options: Mapping[str, str]
 ) -> int:
-    """Run one subcommand's work and print its result; returns the exit status."""
+    """Run one subcommand's work and print its result as `output` ("text", "json" or
+    "csv"); returns the exit status."""
     prefix = f"scaleplan {command}: error:"
     try:
         data, text = work()
         if not _finite(data):
             # inf or nan in a result is never an answer: say so instead of printing it.
             raise ValueError("the result is outside the float64 range for these inputs")
-        out = json.dumps(data, indent=2, allow_nan=False) if as_json else text
-        print(out, flush=True)
+        if output == "json":
+            text = json.dumps(data, indent=2, allow_nan=False)
+        elif output == "csv":
+            text = csv_text(data)
+        print(text, flush=True)
         return 0
     except BrokenPipeError:
         # The reader went away (`| head -1`): not an error of ours. Point stdout at

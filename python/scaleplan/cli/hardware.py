@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..hardware import ACCELERATORS, PRECISIONS
+from .options import output
 from .render import render_table
 
 
@@ -16,7 +17,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         description="Peak FLOP/s per precision, memory, bandwidth and price of each "
         "accelerator, with the price's source and date.",
     )
-    p.add_argument("--json", action="store_true", help="print strict JSON instead of a table")
+    output(p)
     return p
 
 

@@ -35,7 +35,19 @@ def common(p: argparse.ArgumentParser) -> None:
         help="loss-law preset L(N, D) = E + A/N^alpha + B/D^beta (`scaleplan presets` lists "
         "their coefficients)",
     )
-    p.add_argument("--json", action="store_true", help="print strict JSON instead of a table")
+    output(p)
+
+
+def output(p: argparse.ArgumentParser) -> None:
+    """--json or --csv instead of the text table (the same data either way)."""
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print strict JSON instead of a table")
+    form.add_argument(
+        "--csv",
+        action="store_true",
+        help="print CSV: one row per record (shapes, models, accelerators), dotted names "
+        "for nested fields",
+    )
 
 
 def target(p: argparse.ArgumentParser, default_params: str) -> None:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..laws import PRESETS
+from .options import output
 from .render import render_table
 
 
@@ -15,7 +16,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         help="list the loss-law presets",
         description="Coefficients and sources of the loss laws that --law accepts.",
     )
-    p.add_argument("--json", action="store_true", help="print strict JSON instead of a table")
+    output(p)
     return p
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .options import output
 from .progress import progress_bar
 
 
@@ -16,7 +17,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "published numbers, into a folder. Figures need the [plot] extra (matplotlib).",
     )
     p.add_argument("--out", default="reproduction", help="output folder")
-    p.add_argument("--json", action="store_true", help="print strict JSON instead of a table")
+    output(p)
     return p
 
 
