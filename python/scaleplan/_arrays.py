@@ -100,11 +100,26 @@ def as_float(name: str, value: Any) -> FloatArray:
     return out
 
 
-def broadcast(**named: Any) -> tuple[tuple[int, ...], list[FloatArray]]:
-    """Broadcast the named inputs together.
+def in_place(arr: FloatArray) -> FloatArray:
+    """`arr` as the kernels read it without copying: axes it is broadcast along (stride 0,
+    as `np.broadcast_to` and Dask's chunks make them) cut to length 1, then C-contiguous.
+    Only other strided layouts (a transpose, a step slice) are copied, at their own size."""
+    if any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape, strict=True)):
+        arr = arr[
+            tuple(
+                slice(0, 1) if st == 0 and n > 1 else slice(None)
+                for st, n in zip(arr.strides, arr.shape, strict=True)
+            )
+        ]
+    return arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
 
-    Returns the common shape and, per input, a contiguous 1-D column of length 1 (a value
-    shared by every row, never copied out) or of the full size.
+
+def broadcast(**named: Any) -> tuple[tuple[int, ...], list[FloatArray]]:
+    """The shape the named inputs broadcast to, and each input as the kernels read it.
+
+    This is the one marshalling path of every batch kernel: the inputs keep their own
+    shapes (see `in_place`) and the Rust grid walks the broadcast without writing any input
+    out to the full shape; only the outputs are full size.
     """
     arrays = {name: as_float(name, v) for name, v in named.items()}
     try:
@@ -112,16 +127,15 @@ def broadcast(**named: Any) -> tuple[tuple[int, ...], list[FloatArray]]:
     except ValueError:
         shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
         raise ScaleplanError(f"shapes do not broadcast together: {shapes}") from None
-    size = int(np.prod(shape))
-    columns = []
-    for a in arrays.values():
-        if a.size == 1 and size != 0:
-            columns.append(np.ascontiguousarray(a.reshape(1)))
-        elif a.shape == shape:
-            columns.append(np.ascontiguousarray(a).reshape(-1))
-        else:
-            columns.append(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1))
-    return shape, columns
+    return shape, [in_place(a) for a in arrays.values()]
+
+
+def echoed(value: FloatArray, shape: tuple[int, ...]) -> Any:
+    """An input as a result reports it: a read-only view broadcast to the result's shape
+    (no copy), or a Python float for 0-d results."""
+    if shape == ():
+        return value.reshape(-1)[0].item()
+    return np.broadcast_to(value, shape)
 
 
 def shaped(column: NDArray[Any], shape: tuple[int, ...]) -> Any:

@@ -1,5 +1,6 @@
 """Stubs for the Rust extension module (hand-written; checked by mypy.stubtest in CI)."""
 
+from collections.abc import Sequence
 from typing import final
 
 import numpy as np
@@ -23,6 +24,7 @@ __all__ = [
     "FitRuns",
     "__version__",
     "best_model",
+    "check_options",
     "chinchilla",
     "cost_optimal",
     "lifetime_optimal",
@@ -52,6 +54,7 @@ def loss(
     coefficients: _Coeffs,
     on_invalid: str = "raise",
     parallel: bool | None = None,
+    broadcast_shape: Sequence[int] | None = None,
 ) -> _F: ...
 def chinchilla(
     given: str,
@@ -59,6 +62,7 @@ def chinchilla(
     coefficients: _Coeffs,
     on_invalid: str = "raise",
     parallel: bool | None = None,
+    broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[_F, _F]: ...
 def lifetime_optimal(
     loss: _F,
@@ -71,6 +75,7 @@ def lifetime_optimal(
     demand_name: str = "inference_tokens",
     parallel: bool | None = None,
     start: str = "auto",
+    broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[_F, _F, NDArray[np.uint32], NDArray[np.bool_]]: ...
 def lifetime_optimal_scalar(
     loss: float,
@@ -99,6 +104,7 @@ def cost_optimal(
     on_invalid: str = "raise",
     parallel: bool | None = None,
     start: str = "auto",
+    broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[_F, _F, NDArray[np.uint32], NDArray[np.bool_]]: ...
 def best_model(
     budget: _F,
@@ -107,8 +113,14 @@ def best_model(
     on_invalid: str = "raise",
     demand_name: str = "inference_tokens",
     parallel: bool | None = None,
+    broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[_F, _F, _F, NDArray[np.uint32]]: ...
-def step_counts(shape: list[_F], parallel: bool | None = None) -> tuple[_F, _F, _F, _F]: ...
+def check_options(
+    method: str, tol: float, max_iter: float, on_invalid: str, start: str = "auto"
+) -> None: ...
+def step_counts(
+    shape: list[_F], parallel: bool | None = None, broadcast_shape: Sequence[int] | None = None
+) -> tuple[_F, _F, _F, _F]: ...
 
 @final
 class FitRuns:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._arrays import broadcast, check_on_invalid, shaped
+from ._arrays import broadcast, check_on_invalid, echoed, in_place, shaped
 from ._frames import Tabular
 from .cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel, resolve_costs
 from .errors import ScaleplanError
@@ -60,47 +60,65 @@ def best_quality(
         )
     if requests is None:
         shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens, **law._named())
-        scaled, demand, name = cols[0] / 6.0, cols[1], "inference_tokens"
+        scaled, demand, name = np.asarray(cols[0] / 6.0), cols[1], "inference_tokens"
     else:
-        costs = resolve_costs(costs)
-        w_in, w_out = costs.demand_weights
-        shape, cols = broadcast(
-            budget=budget,
-            requests=requests,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            **law._named(),
+        shape, cols, scaled, demand = _dollar_problem(
+            budget, requests, input_tokens, output_tokens, resolve_costs(costs), law, on_invalid
         )
-        for name, col in zip(("requests", "input_tokens", "output_tokens"), cols[1:4], strict=True):
-            bad = ~np.isfinite(col) | (col < 0)
-            if on_invalid == "raise" and np.any(bad):
-                raise ScaleplanError(f"{name} must be finite and >= 0; got {col[bad][0]}", name)
-        k_tr = 6.0 * costs.train_dollars_per_flop / costs.train_mfu
-        # Overflow to inf is caught below (raise) or by the kernel (a NaN row), not warned.
-        with np.errstate(over="ignore", invalid="ignore"):
-            demand = cols[1] * (w_in * cols[2] + w_out * cols[3])
-            scaled, name = cols[0] / k_tr, "effective_demand"
-        if on_invalid == "raise":
-            for what, derived, source in (
-                ("requests", demand, cols[1]),
-                ("budget", scaled, cols[0]),
-            ):
-                big = np.isinf(derived) & np.isfinite(source)
-                if np.any(big):
-                    raise ScaleplanError(
-                        f"{what} must be small enough that the problem stays in float64 range; "
-                        f"got {source[big][0]}",
-                        what,
-                    )
-        cols = [cols[0], demand, *cols[4:]]
-    n, d, lo, _ = _core.best_model(scaled, demand, tuple(cols[-5:]), on_invalid, name)
-    budget_out = np.broadcast_to(cols[0], n.shape) if n.size else cols[0][:0]
-    demand_out = np.broadcast_to(demand, n.shape) if n.size else demand[:0]
+        name = "effective_demand"
+    n, d, lo, _ = _core.best_model(
+        scaled, demand, tuple(cols[-5:]), on_invalid, name, broadcast_shape=shape
+    )
     return BestQuality(
         shaped(lo, shape),
         shaped(n, shape),
         shaped(d, shape),
-        shaped(budget_out, shape),
-        shaped(demand_out, shape),
+        echoed(cols[0], shape),
+        echoed(in_place(demand), shape),
         "FLOPs" if requests is None else "dollars",
     )
+
+
+def _dollar_problem(
+    budget: Any,
+    requests: Any,
+    input_tokens: Any,
+    output_tokens: Any,
+    costs: CostModel,
+    law: ScalingLaw,
+    on_invalid: str,
+) -> tuple[tuple[int, ...], list[Any], Any, Any]:
+    """A dollar budget as the FLOP problem the kernel solves: the shape, the inputs (budget,
+    demand, law), the budget over `6 $/FLOP / MFU` and the effective demand
+    `requests (w_in input_tokens + w_out output_tokens)`."""
+    w_in, w_out = costs.demand_weights
+    shape, cols = broadcast(
+        budget=budget,
+        requests=requests,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        **law._named(),
+    )
+    for name, col in zip(("requests", "input_tokens", "output_tokens"), cols[1:4], strict=True):
+        bad = ~np.isfinite(col) | (col < 0)
+        if on_invalid == "raise" and np.any(bad):
+            raise ScaleplanError(f"{name} must be finite and >= 0; got {col[bad][0]}", name)
+    k_tr = 6.0 * costs.train_dollars_per_flop / costs.train_mfu
+    # Overflow to inf is caught below (raise) or by the kernel (a NaN row), not warned.
+    with np.errstate(over="ignore", invalid="ignore"):
+        demand = np.asarray(cols[1] * (w_in * cols[2] + w_out * cols[3]))
+        scaled = np.asarray(cols[0] / k_tr)
+    if on_invalid == "raise":
+        for what, derived, source in (
+            ("requests", demand, cols[1]),
+            ("budget", scaled, cols[0]),
+        ):
+            big = np.isinf(derived) & np.isfinite(source)
+            if np.any(big):
+                raise ScaleplanError(
+                    f"{what} must be small enough that the problem stays in float64 range; "
+                    f"got {np.broadcast_to(source, big.shape)[big][0]}",
+                    what,
+                )
+    cols = [cols[0], demand, *cols[4:]]
+    return shape, cols, scaled, demand

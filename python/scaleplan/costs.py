@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._arrays import as_float, broadcast, shaped
+from ._arrays import as_float, broadcast, echoed, shaped
 from ._frames import Tabular
 from .cost_model import (
     DEFAULT_INPUT_TOKENS,
@@ -272,8 +272,9 @@ def cost_optimal(
         max_iter,
         on_invalid,
         start=start,
+        broadcast_shape=shape,
     )
-    full = [shaped(np.broadcast_to(c, n.shape) if n.size else c[:0], shape) for c in cols[:4]]
+    full = [echoed(c, shape) for c in cols[:4]]
     return CostOptimum(
         shaped(n, shape),
         shaped(d, shape),

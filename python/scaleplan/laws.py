@@ -89,7 +89,7 @@ class ScalingLaw:
         """`E + A params^-alpha + B tokens^-beta` (nats/token), broadcast over all inputs."""
         on_invalid = check_on_invalid(on_invalid)
         shape, cols = broadcast(params=params, tokens=tokens, **self._named())
-        out = _core.loss(cols[0], cols[1], tuple(cols[2:]), on_invalid)
+        out = _core.loss(cols[0], cols[1], tuple(cols[2:]), on_invalid, broadcast_shape=shape)
         return shaped(out, shape)
 
     def _named(self) -> dict[str, Any]:
@@ -199,10 +199,12 @@ def chinchilla_optimal(
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
     shape, cols = broadcast(**{kind: value}, **law._named())
-    n, d = _core.chinchilla(kind, cols[0], tuple(cols[1:]), on_invalid)
+    n, d = _core.chinchilla(kind, cols[0], tuple(cols[1:]), on_invalid, broadcast_shape=shape)
     if kind == "loss":
-        reached = np.broadcast_to(cols[0], n.shape).copy()
+        reached = np.array(np.broadcast_to(cols[0], shape)).reshape(-1)
         reached[np.isnan(n)] = np.nan
     else:
-        reached = _core.loss(n, d, tuple(cols[1:]), "nan")
+        reached = _core.loss(
+            n.reshape(shape), d.reshape(shape), tuple(cols[1:]), "nan", broadcast_shape=shape
+        )
     return ChinchillaModel(shaped(n, shape), shaped(d, shape), shaped(reached, shape))

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._arrays import broadcast, check_on_invalid, is_real_scalar, real_float, shaped
+from ._arrays import broadcast, echoed, is_real_scalar, real_float, shaped
 from ._frames import Tabular
 from .errors import ScaleplanError
 from .laws import (
@@ -147,17 +147,8 @@ def compute_optimal(
 
     All array inputs broadcast together like NumPy arguments.
     """
-    if (
-        type(loss) is float
-        and type(inference_tokens) is float
-        and type(law) is ScalingLaw
-        and not law._batch
-        and on_invalid == "raise"
-        and start == "auto"
-        and type(tol) is float
-        and type(max_iter) is int
-        and 0 < max_iter <= MAX_ITER_LIMIT
-    ):
+    defaults = on_invalid == "raise" and start == "auto"
+    if defaults and _plain_floats(loss, inference_tokens, law, tol, max_iter):
         # One scenario of plain floats: the path schedulers call in a loop. Rust validates
         # the method, tol and every value with the same messages as the general path.
         n, d, it, ok = _core.lifetime_optimal_scalar(
@@ -168,59 +159,64 @@ def compute_optimal(
     tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
     start = check_start(start)
     scalar = is_real_scalar(loss) and is_real_scalar(inference_tokens)
-    if on_invalid == "raise" and scalar and start == "auto":
-        if not law.is_batch:
-            return compute_optimal(
-                real_float("loss", loss),
-                real_float("inference_tokens", inference_tokens),
-                law=law,
-                method=method,
-                tol=tol,
-                max_iter=max_iter,
-            )
+    if defaults and scalar and not law.is_batch:
+        loss, inference_tokens = (
+            real_float("loss", loss),
+            real_float("inference_tokens", inference_tokens),
+        )
+        return compute_optimal(
+            loss, inference_tokens, law=law, method=method, tol=tol, max_iter=max_iter
+        )
     shape, cols = broadcast(loss=loss, inference_tokens=inference_tokens, **law._named())
     n, d, it, ok = _core.lifetime_optimal(
-        cols[0], cols[1], tuple(cols[2:]), method, tol, max_iter, on_invalid, start=start
-    )
-    loss_out = np.broadcast_to(cols[0], n.shape) if n.size else cols[0][:0]
-    demand_out = np.broadcast_to(cols[1], n.shape) if n.size else cols[1][:0]
-    return LifetimeOptimum(
-        shaped(n, shape),
-        shaped(d, shape),
-        shaped(loss_out, shape),
-        shaped(demand_out, shape),
-        shaped(it, shape),
-        shaped(ok, shape),
-        law,
+        *cols[:2],
+        tuple(cols[2:]),
         method,
+        tol,
+        max_iter,
+        on_invalid,
+        start=start,
+        broadcast_shape=shape,
+    )
+    outputs = (shaped(n, shape), shaped(d, shape))
+    echoes = (echoed(cols[0], shape), echoed(cols[1], shape))
+    return LifetimeOptimum(*outputs, *echoes, shaped(it, shape), shaped(ok, shape), law, method)
+
+
+def _plain_floats(loss: Any, demand: Any, law: Any, tol: Any, max_iter: Any) -> bool:
+    """Whether a call can take the one-scenario path: Python floats, one plain law, and
+    options of the exact types the Rust scalar entry point reads without conversion."""
+    return (
+        type(loss) is float
+        and type(demand) is float
+        and type(law) is ScalingLaw
+        and not law._batch
+        and type(tol) is float
+        and type(max_iter) is int
+        and 0 < max_iter <= MAX_ITER_LIMIT
     )
 
 
 def solver_options(method: Any, tol: Any, max_iter: Any, on_invalid: Any) -> tuple[float, int, str]:
-    """Validated solver options shared by every entry point that runs the solver."""
-    if method not in METHODS:
+    """Validated solver options shared by every entry point that runs the solver.
+
+    Types are checked here (Rust would read a bool as 1 and refuse a str with a TypeError);
+    names, ranges and their messages are the core's (`Options::parse`), the one definition
+    every layer uses."""
+    if not is_real_scalar(tol):
+        raise ScaleplanError(f"tol must be {_core.TOL_RANGE}; got {tol!r}", "tol")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
         raise ScaleplanError(
-            f"method must be one of {', '.join(METHODS)}; got {method!r}", "method"
+            f"max_iter must be {_core.MAX_ITER_RANGE}; got {max_iter!r}", "max_iter"
         )
-    return (*_check_options(tol, max_iter), check_on_invalid(on_invalid))
+    names = [v if isinstance(v, str) else repr(v) for v in (method, on_invalid)]
+    _core.check_options(
+        names[0], real_float("tol", tol), real_float("max_iter", max_iter), names[1]
+    )
+    return float(tol), int(max_iter), str(on_invalid)
 
 
 def check_start(start: Any) -> str:
     if start not in STARTS:
         raise ScaleplanError(f"start must be one of {', '.join(STARTS)}; got {start!r}", "start")
     return str(start)
-
-
-def _check_options(tol: Any, max_iter: Any) -> tuple[float, int]:
-    # Types are checked here (Rust would see a bool as 1); ranges with the core's wording.
-    if not is_real_scalar(tol) or not (0.0 < real_float("tol", tol) < 1.0):
-        raise ScaleplanError(f"tol must be {_core.TOL_RANGE}; got {tol!r}", "tol")
-    if (
-        isinstance(max_iter, bool)
-        or not isinstance(max_iter, (int, np.integer))
-        or not 1 <= int(max_iter) <= MAX_ITER_LIMIT
-    ):
-        raise ScaleplanError(
-            f"max_iter must be {_core.MAX_ITER_RANGE}; got {max_iter!r}", "max_iter"
-        )
-    return float(tol), int(max_iter)

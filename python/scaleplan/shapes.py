@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
-from ._arrays import as_float, shaped
+from ._arrays import as_float, broadcast, shaped
 from .errors import ScaleplanError
 
 # The column order of the Rust kernel, from the kernel itself.
@@ -102,44 +102,54 @@ class TransformerShape:
 ShapeLike = TransformerShape | Sequence[TransformerShape] | Mapping[str, Any]
 
 
-def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[int, ...]]:
-    """The 11 columns the Rust kernel takes, and the result shape.
+def shape_inputs(shapes: ShapeLike) -> tuple[tuple[int, ...], list[NDArray[np.float64]]]:
+    """The result shape and the 11 inputs of the Rust kernel, in `FIELDS` order, each as
+    the kernel reads it in place (its own shape; see `_arrays.broadcast`).
 
     Accepts one `TransformerShape`, a sequence of them, or a mapping from field name to
     arrays (broadcast together; missing fields take `TransformerShape`'s defaults except
     head_dim, which defaults to d_model / n_heads) for vectorised grids.
     """
     if isinstance(shapes, TransformerShape):
-        return shapes.columns(), ()
+        return (), shapes.columns()
     if isinstance(shapes, Mapping):
-        unknown = set(shapes) - set(FIELDS)
-        if unknown:
-            raise ScaleplanError(
-                f"unknown shape field {sorted(unknown)[0]!r}; fields: {', '.join(FIELDS)}"
-            )
-        given = {k: as_float(k, v) for k, v in shapes.items()}
-        for k in ("d_model", "n_layers", "n_heads"):
-            if k not in given:
-                raise ScaleplanError(f"shape field {k!r} is required")
-        defaults = {f.name: f.default for f in fields(TransformerShape) if f.name in FIELDS}
-        cols = dict(given)
-        cols.setdefault("head_dim", given["d_model"] / given["n_heads"])
-        cols.setdefault("n_kv_heads", given["n_heads"])
-        cols.setdefault("d_ff", 4.0 * given["d_model"])
-        for k in FIELDS:
-            if k not in cols:
-                cols[k] = np.asarray(float(defaults[k]))
-        arrays = np.broadcast_arrays(*(np.asarray(cols[k], dtype=float) for k in FIELDS))
-        shape = arrays[0].shape
-        return [np.ascontiguousarray(a).reshape(-1) for a in arrays], shape
+        return broadcast(**_filled(shapes))
     items = list(shapes)
     if not all(isinstance(s, TransformerShape) for s in items):
         raise ScaleplanError(
             "shapes must be a TransformerShape, a sequence of them, or a mapping", "shapes"
         )
     if not items:
-        return [np.zeros(0) for _ in FIELDS], (0,)
-    return [np.array([float(getattr(s, f)) for s in items]) for f in FIELDS], (len(items),)
+        return (0,), [np.zeros(0) for _ in FIELDS]
+    return (len(items),), [np.array([float(getattr(s, f)) for s in items]) for f in FIELDS]
+
+
+def _filled(shapes: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping of shape fields with every field present, defaults filled in."""
+    unknown = set(shapes) - set(FIELDS)
+    if unknown:
+        raise ScaleplanError(
+            f"unknown shape field {sorted(unknown)[0]!r}; fields: {', '.join(FIELDS)}"
+        )
+    given = {k: as_float(k, v) for k, v in shapes.items()}
+    for k in ("d_model", "n_layers", "n_heads"):
+        if k not in given:
+            raise ScaleplanError(f"shape field {k!r} is required")
+    defaults = {f.name: f.default for f in fields(TransformerShape) if f.name in FIELDS}
+    cols = dict(given)
+    cols.setdefault("head_dim", given["d_model"] / given["n_heads"])
+    cols.setdefault("n_kv_heads", given["n_heads"])
+    cols.setdefault("d_ff", 4.0 * given["d_model"])
+    return {k: cols[k] if k in cols else float(defaults[k]) for k in FIELDS}
+
+
+def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[int, ...]]:
+    """The 11 columns of `shape_inputs` written out to one flat row per shape (length 1
+    for a single shape), and the result shape: for callers that index shapes by row."""
+    shape, inputs = shape_inputs(shapes)
+    if shape == ():
+        return [np.asarray(c, dtype=np.float64).reshape(1) for c in inputs], shape
+    return [np.ascontiguousarray(np.broadcast_to(c, shape)).reshape(-1) for c in inputs], shape
 
 
 @dataclass(frozen=True)
@@ -164,8 +174,8 @@ class StepCounts:
 
 def step_counts(shapes: ShapeLike) -> StepCounts:
     """PARAMS, FLOPS and MEMCPYS of one training step for each shape (Rust, vectorised)."""
-    cols, shape = shape_columns(shapes)
-    p, f, m, a = _core.step_counts(cols)
+    shape, cols = shape_inputs(shapes)
+    p, f, m, a = _core.step_counts(cols, broadcast_shape=shape)
     bad = ~(np.isfinite(p) & np.isfinite(f) & np.isfinite(m) & np.isfinite(a))
     if np.any(bad):
         # Valid fields whose products leave float64 (d_model = 1e200 once gave inf FLOPs).

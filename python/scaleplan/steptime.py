@@ -29,6 +29,7 @@ from .shapes import (
     StepCounts,
     TransformerShape,
     shape_columns,
+    shape_inputs,
     step_counts,
 )
 
@@ -190,16 +191,17 @@ def loss_in_budget(
     seconds = check_seconds(seconds)
     law = resolve_law(law)
     model = time_model or StepTimeModel.from_hardware("h100-sxm", "bf16", mfu=0.5)
-    cols, shape = shape_columns(shapes)
-    p, f, m, a = _core.step_counts(cols)
+    shape, cols = shape_inputs(shapes)
+    p, f, m, a = (x.reshape(shape or (1,)) for x in _core.step_counts(cols, broadcast_shape=shape))
     step = model.c_flop * f + model.c_mem * m * model.bytes_per_element + model.c_0
     steps = seconds / step
     tokens = steps * cols[FIELDS.index("batch_size")] * cols[FIELDS.index("seq_len")]
     loss = law.loss(p, tokens)
     memory = OPTIMIZER_BYTES_PER_PARAM * p + model.bytes_per_element * a
+    flat = shape or (1,)
     return BudgetResult(
         *(
-            shaped(np.broadcast_to(x, p.shape), shape)
+            shaped(np.broadcast_to(x, flat).reshape(-1), shape)
             for x in (loss, p, tokens, steps, step, memory)
         )
     )

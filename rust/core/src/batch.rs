@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 pub const PARALLEL_THRESHOLD: usize = 16_384;
 
 /// Smallest piece the parallel driver hands to one task.
-const GRAIN: usize = 4_096;
+pub(crate) const GRAIN: usize = 4_096;
 
 /// What a batch kernel does with a row whose inputs are outside the domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -137,7 +137,7 @@ impl<A: Outputs, B: Outputs> Outputs for (A, B) {
 }
 
 /// Of two errors, the one at the lower row, so a parallel run reports what a serial one would.
-fn first(a: Option<Error>, b: Option<Error>) -> Option<Error> {
+pub(crate) fn first(a: Option<Error>, b: Option<Error>) -> Option<Error> {
     match (a, b) {
         (Some(x), Some(y)) => {
             if y.index().unwrap_or(usize::MAX) < x.index().unwrap_or(usize::MAX) {

@@ -57,6 +57,47 @@ impl Error {
         }
     }
 
+    /// The same error with its row moved `by` rows on: a kernel run on a block of a larger
+    /// batch reports rows of the whole batch.
+    pub fn offset(self, by: usize) -> Error {
+        match self {
+            Error::Invalid {
+                argument,
+                value,
+                requirement,
+                index,
+            } => Error::Invalid {
+                argument,
+                value,
+                requirement,
+                index: index.map(|i| i + by),
+            },
+            Error::NotConverged { index, iterations } => Error::NotConverged {
+                index: index + by,
+                iterations,
+            },
+            Error::Unreachable {
+                index,
+                argument,
+                reason,
+            } => Error::Unreachable {
+                index: index + by,
+                argument,
+                reason,
+            },
+            Error::Overflow {
+                index,
+                quantity,
+                ln_value,
+            } => Error::Overflow {
+                index: index + by,
+                quantity,
+                ln_value,
+            },
+            other => other,
+        }
+    }
+
     /// Index of the offending element, when the error belongs to one.
     pub fn index(&self) -> Option<usize> {
         match self {

@@ -17,6 +17,7 @@ pub mod dual;
 pub mod error;
 pub mod fit;
 pub mod fit_newton;
+pub mod grid;
 pub mod law;
 pub mod lifetime;
 pub mod steptime;

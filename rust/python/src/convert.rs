@@ -22,30 +22,56 @@ pub(crate) fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResul
         .map_err(|_| invalid(name, format!("{name} must be a contiguous float64 array")))
 }
 
-pub(crate) type Coeffs<'py> = (
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-);
+/// A float64 input of any shape; the binding reads it in place when it is C-contiguous.
+pub(crate) type Array<'py> = PyReadonlyArrayDyn<'py, f64>;
 
-pub(crate) fn coefficient_slices<'a>(c: &'a Coeffs<'_>) -> PyResult<[&'a [f64]; 5]> {
-    Ok([
-        slice("E", &c.0)?,
-        slice("A", &c.1)?,
-        slice("B", &c.2)?,
-        slice("alpha", &c.3)?,
-        slice("beta", &c.4)?,
-    ])
+/// The five law coefficient arrays (E, A, B, alpha, beta).
+pub(crate) type Coeffs<'py> = (Array<'py>, Array<'py>, Array<'py>, Array<'py>, Array<'py>);
+
+/// The coefficient arrays under their public names, to append to a kernel's inputs.
+pub(crate) fn law_inputs<'a, 'py>(c: &'a Coeffs<'py>) -> [(&'static str, &'a Array<'py>); 5] {
+    [
+        ("E", &c.0),
+        ("A", &c.1),
+        ("B", &c.2),
+        ("alpha", &c.3),
+        ("beta", &c.4),
+    ]
 }
 
-pub(crate) fn rows(inputs: &[&[f64]]) -> usize {
-    if inputs.iter().any(|s| s.is_empty()) {
-        0
-    } else {
-        inputs.iter().map(|s| s.len()).max().unwrap_or(0)
+/// The law columns of one run: the last five of a kernel's columns.
+pub(crate) fn law_columns<'a>(columns: &[&'a [f64]], rows: usize) -> Result<LawColumns<'a>, Error> {
+    match columns {
+        [.., e, a, b, alpha, beta] => LawColumns::new([e, a, b, alpha, beta], rows),
+        _ => Err(Error::Length {
+            argument: "coefficients",
+            len: columns.len(),
+            expected: 5,
+        }),
     }
+}
+
+/// The one marshalling path of every batch kernel: each named input read in place (its
+/// C-contiguous data and its own shape, never broadcast out), and the grid they broadcast
+/// to (`broadcast_shape` when the caller gives it: an input cut from a broadcast view may
+/// no longer span every axis), which runs the kernel over the outputs with the GIL released.
+pub(crate) fn grid<'a>(
+    named: &[(&'static str, &'a Array<'_>)],
+    broadcast_shape: Option<Vec<usize>>,
+) -> PyResult<(Grid, Vec<&'a [f64]>)> {
+    let mut inputs = Vec::with_capacity(named.len());
+    for (name, a) in named {
+        let data = a
+            .as_slice()
+            .map_err(|_| invalid(name, format!("{name} must be a C-contiguous float64 array")))?;
+        inputs.push((*name, data, a.shape()));
+    }
+    let grid = match broadcast_shape {
+        None => Grid::new(&inputs),
+        Some(shape) => Grid::with_shape(&inputs, shape.as_slice()),
+    };
+    let grid = grid.map_err(value_error)?;
+    Ok((grid, inputs.iter().map(|i| i.1).collect()))
 }
 
 pub(crate) fn options(
@@ -53,14 +79,9 @@ pub(crate) fn options(
     tol: f64,
     max_iter: u32,
     on_invalid: &str,
+    start: &str,
 ) -> PyResult<Options> {
-    Options::new(
-        Method::from_name(method).map_err(value_error)?,
-        tol,
-        max_iter,
-        OnInvalid::from_name(on_invalid).map_err(value_error)?,
-    )
-    .map_err(value_error)
+    Options::parse(method, tol, f64::from(max_iter), on_invalid, start).map_err(value_error)
 }
 
 /// Error messages name the Python argument; kernels need a `'static` name.

@@ -22,63 +22,62 @@ pub(crate) fn presets() -> Vec<(&'static str, f64, f64, f64, f64, f64, &'static 
 }
 
 #[pyfunction]
-#[pyo3(signature = (params, tokens, coefficients, on_invalid="raise", parallel=None))]
+#[pyo3(signature = (params, tokens, coefficients, on_invalid="raise", parallel=None, broadcast_shape=None))]
 pub(crate) fn loss<'py>(
     py: Python<'py>,
-    params: PyReadonlyArray1<'py, f64>,
-    tokens: PyReadonlyArray1<'py, f64>,
+    params: Array<'py>,
+    tokens: Array<'py>,
     coefficients: Coeffs<'py>,
     on_invalid: &str,
     parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
-    let (p, t) = (slice("params", &params)?, slice("tokens", &tokens)?);
-    let c = coefficient_slices(&coefficients)?;
-    let n = rows(&[p, t, c[0], c[1], c[2], c[3], c[4]]);
-    let out = py.detach(|| {
-        let laws = LawColumns::new(c, n)?;
-        let mut out = vec![0.0; n];
-        loss_batch(p, t, &laws, on_invalid, parallel, &mut out)?;
-        Ok(out)
-    });
-    Ok(out.map_err(value_error)?.into_pyarray(py))
+    let mut named = vec![("params", &params), ("tokens", &tokens)];
+    named.extend(law_inputs(&coefficients));
+    let (grid, data) = grid(&named, broadcast_shape)?;
+    let mut out = vec![0.0; grid.len()];
+    py.detach(|| {
+        grid.run(&data, out.as_mut_slice(), parallel, &|c, o, par| {
+            let laws = law_columns(c, o.len())?;
+            loss_batch(c[0], c[1], &laws, on_invalid, par, o)
+        })
+    })
+    .map_err(value_error)?;
+    Ok(out.into_pyarray(py))
 }
 
 pub(crate) type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
 /// Chinchilla-style (params, tokens) given "compute", "loss" or "params".
 #[pyfunction]
-#[pyo3(signature = (given, values, coefficients, on_invalid="raise", parallel=None))]
+#[pyo3(signature = (given, values, coefficients, on_invalid="raise", parallel=None, broadcast_shape=None))]
 pub(crate) fn chinchilla<'py>(
     py: Python<'py>,
     given: &str,
-    values: PyReadonlyArray1<'py, f64>,
+    values: Array<'py>,
     coefficients: Coeffs<'py>,
     on_invalid: &str,
     parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
 ) -> PyResult<ArrayPair<'py>> {
-    let given = match given {
-        "compute" => Given::Compute,
-        "loss" => Given::Loss,
-        "params" => Given::Params,
-        other => {
-            return Err(value_error(Error::Unknown {
-                argument: "given",
-                given: other.to_string(),
-                valid: &["compute", "loss", "params"],
-            }))
-        }
-    };
+    let given = Given::from_name(given).map_err(value_error)?;
     let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
-    let v = slice("values", &values)?;
-    let c = coefficient_slices(&coefficients)?;
-    let n = rows(&[v, c[0], c[1], c[2], c[3], c[4]]);
-    let out = py.detach(|| {
-        let laws = LawColumns::new(c, n)?;
-        let (mut p, mut t) = (vec![0.0; n], vec![0.0; n]);
-        chinchilla_batch(given, v, &laws, on_invalid, parallel, &mut p, &mut t)?;
-        Ok((p, t))
-    });
-    let (p, t) = out.map_err(value_error)?;
+    let mut named = vec![("values", &values)];
+    named.extend(law_inputs(&coefficients));
+    let (grid, data) = grid(&named, broadcast_shape)?;
+    let (mut p, mut t) = (vec![0.0; grid.len()], vec![0.0; grid.len()]);
+    py.detach(|| {
+        grid.run(
+            &data,
+            (p.as_mut_slice(), t.as_mut_slice()),
+            parallel,
+            &|c, (p, t), par| {
+                let laws = law_columns(c, p.len())?;
+                chinchilla_batch(given, c[0], &laws, on_invalid, par, p, t)
+            },
+        )
+    })
+    .map_err(value_error)?;
     Ok((p.into_pyarray(py), t.into_pyarray(py)))
 }

@@ -3,7 +3,10 @@
 //! [`Error`] to `ValueError` in one place.
 
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -12,11 +15,12 @@ use scaleplan::dual::best_model_batch;
 use scaleplan::error::Error;
 use scaleplan::fit::{self, Runs, PARAMS};
 use scaleplan::fit_newton;
+use scaleplan::grid::Grid;
 use scaleplan::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
 use scaleplan::lifetime::{
     optimum, optimum_batch, Buffers, Demand, Method, Options, Start, TABLE_MIN_ROWS,
 };
-use scaleplan::steptime::{counts_batch, ShapeColumns};
+use scaleplan::steptime::{counts_batch, ShapeColumns, FIELDS};
 
 mod convert;
 mod fit_runs;
@@ -49,6 +53,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(solvers::lifetime_optimal_scalar, m)?)?;
     m.add_function(wrap_pyfunction!(solvers::cost_optimal, m)?)?;
     m.add_function(wrap_pyfunction!(solvers::best_model, m)?)?;
+    m.add_function(wrap_pyfunction!(solvers::check_options, m)?)?;
     m.add_class::<fit_runs::FitRuns>()?;
     m.add_function(wrap_pyfunction!(steptime::step_counts, m)?)?;
     Ok(())

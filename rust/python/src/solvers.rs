@@ -9,27 +9,56 @@ pub(crate) type OptimumArrays<'py> = (
     Bound<'py, PyArray1<bool>>,
 );
 
-/// Shared by the FLOP and the dollar entry points: solve with the GIL released.
+/// Which demand a solver's columns after `loss` hold.
+#[derive(Clone, Copy)]
+pub(crate) enum DemandOf {
+    /// One column of tokens, named as the caller names it.
+    Tokens(&'static str),
+    /// Requests, input and output tokens, with the two token weights.
+    Requests(f64, f64),
+}
+
+impl DemandOf {
+    fn columns<'a>(self, c: &[&'a [f64]]) -> Demand<'a> {
+        match self {
+            DemandOf::Tokens(name) => Demand::Tokens { name, tokens: c[1] },
+            DemandOf::Requests(w_in, w_out) => Demand::Requests {
+                requests: c[1],
+                input_tokens: c[2],
+                output_tokens: c[3],
+                w_in,
+                w_out,
+            },
+        }
+    }
+}
+
+/// Shared by the FLOP and the dollar entry points: the inputs (law last) read in place and
+/// solved with the GIL released. `Start::Auto` is fixed for the whole grid first, and to the
+/// bound start when the law varies, so the runs give the bits of one call on the whole.
 pub(crate) fn optimum_arrays<'py>(
     py: Python<'py>,
-    loss: &[f64],
-    demand: Demand<'_>,
-    demand_columns: &[&[f64]],
-    c: [&[f64]; 5],
-    opts: &Options,
+    named: &[(&'static str, &Array<'py>)],
+    demand: DemandOf,
+    opts: Options,
     parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
 ) -> PyResult<OptimumArrays<'py>> {
-    let mut all = vec![loss];
-    all.extend_from_slice(demand_columns);
-    all.extend_from_slice(&c);
-    let n = rows(&all);
-    let out = py.detach(|| {
-        let laws = LawColumns::new(c, n)?;
-        let mut out = Buffers::new(n);
-        optimum_batch(loss, demand, &laws, opts, parallel, out.view())?;
-        Ok(out)
-    });
-    let out = out.map_err(value_error)?;
+    let (grid, data) = grid(named, broadcast_shape)?;
+    let one_law = data[data.len() - 5..].iter().all(|c| c.len() == 1);
+    let start = match one_law {
+        true => opts.start.for_rows(grid.len()),
+        false => Start::Bound,
+    };
+    let opts = opts.with_start(start);
+    let mut out = Buffers::new(grid.len());
+    py.detach(|| {
+        grid.run(&data, out.view(), parallel, &|c, o, par| {
+            let laws = law_columns(c, o.0 .0.len())?;
+            optimum_batch(c[0], demand.columns(c), &laws, &opts, par, o)
+        })
+    })
+    .map_err(value_error)?;
     Ok((
         out.params.into_pyarray(py),
         out.tokens.into_pyarray(py),
@@ -47,12 +76,13 @@ pub(crate) fn optimum_arrays<'py>(
     loss, demand, coefficients, method="newton", tol=1e-13,
     max_iter=100, on_invalid="raise",
     demand_name="inference_tokens", parallel=None, start="auto",
+    broadcast_shape=None,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn lifetime_optimal<'py>(
     py: Python<'py>,
-    loss: PyReadonlyArray1<'py, f64>,
-    demand: PyReadonlyArray1<'py, f64>,
+    loss: Array<'py>,
+    demand: Array<'py>,
     coefficients: Coeffs<'py>,
     method: &str,
     tol: f64,
@@ -61,14 +91,20 @@ pub(crate) fn lifetime_optimal<'py>(
     demand_name: &str,
     parallel: Option<bool>,
     start: &str,
+    broadcast_shape: Option<Vec<usize>>,
 ) -> PyResult<OptimumArrays<'py>> {
-    let opts = options(method, tol, max_iter, on_invalid)?
-        .with_start(Start::from_name(start).map_err(value_error)?);
+    let opts = options(method, tol, max_iter, on_invalid, start)?;
     let name = static_name(demand_name);
-    let (l, d) = (slice("loss", &loss)?, slice(name, &demand)?);
-    let c = coefficient_slices(&coefficients)?;
-    let demand = Demand::Tokens { name, tokens: d };
-    optimum_arrays(py, l, demand, &[d], c, &opts, parallel)
+    let mut named = vec![("loss", &loss), (name, &demand)];
+    named.extend(law_inputs(&coefficients));
+    optimum_arrays(
+        py,
+        &named,
+        DemandOf::Tokens(name),
+        opts,
+        parallel,
+        broadcast_shape,
+    )
 }
 
 /// Cost-optimal rows: the demand is `requests (w_in input_tokens + w_out output_tokens)`.
@@ -76,14 +112,15 @@ pub(crate) fn lifetime_optimal<'py>(
 #[pyo3(signature = (
     loss, requests, input_tokens, output_tokens, w_in, w_out, coefficients, method="newton",
     tol=1e-13, max_iter=100, on_invalid="raise", parallel=None, start="auto",
+    broadcast_shape=None,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn cost_optimal<'py>(
     py: Python<'py>,
-    loss: PyReadonlyArray1<'py, f64>,
-    requests: PyReadonlyArray1<'py, f64>,
-    input_tokens: PyReadonlyArray1<'py, f64>,
-    output_tokens: PyReadonlyArray1<'py, f64>,
+    loss: Array<'py>,
+    requests: Array<'py>,
+    input_tokens: Array<'py>,
+    output_tokens: Array<'py>,
     w_in: f64,
     w_out: f64,
     coefficients: Coeffs<'py>,
@@ -93,22 +130,24 @@ pub(crate) fn cost_optimal<'py>(
     on_invalid: &str,
     parallel: Option<bool>,
     start: &str,
+    broadcast_shape: Option<Vec<usize>>,
 ) -> PyResult<OptimumArrays<'py>> {
-    let opts = options(method, tol, max_iter, on_invalid)?
-        .with_start(Start::from_name(start).map_err(value_error)?);
-    let l = slice("loss", &loss)?;
-    let r = slice("requests", &requests)?;
-    let i = slice("input_tokens", &input_tokens)?;
-    let o = slice("output_tokens", &output_tokens)?;
-    let c = coefficient_slices(&coefficients)?;
-    let demand = Demand::Requests {
-        requests: r,
-        input_tokens: i,
-        output_tokens: o,
-        w_in,
-        w_out,
-    };
-    optimum_arrays(py, l, demand, &[r, i, o], c, &opts, parallel)
+    let opts = options(method, tol, max_iter, on_invalid, start)?;
+    let mut named = vec![
+        ("loss", &loss),
+        ("requests", &requests),
+        ("input_tokens", &input_tokens),
+        ("output_tokens", &output_tokens),
+    ];
+    named.extend(law_inputs(&coefficients));
+    optimum_arrays(
+        py,
+        &named,
+        DemandOf::Requests(w_in, w_out),
+        opts,
+        parallel,
+        broadcast_shape,
+    )
 }
 
 pub(crate) type BestArrays<'py> = (
@@ -120,37 +159,37 @@ pub(crate) type BestArrays<'py> = (
 
 /// Lowest-loss (params, tokens, loss, iterations) for `N (D + demand / 3) = budget`.
 #[pyfunction]
-#[pyo3(signature = (budget, demand, coefficients, on_invalid="raise", demand_name="inference_tokens", parallel=None))]
+#[pyo3(signature = (budget, demand, coefficients, on_invalid="raise", demand_name="inference_tokens", parallel=None, broadcast_shape=None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn best_model<'py>(
     py: Python<'py>,
-    budget: PyReadonlyArray1<'py, f64>,
-    demand: PyReadonlyArray1<'py, f64>,
+    budget: Array<'py>,
+    demand: Array<'py>,
     coefficients: Coeffs<'py>,
     on_invalid: &str,
     demand_name: &str,
     parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
 ) -> PyResult<BestArrays<'py>> {
     let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
     let name = static_name(demand_name);
-    let (b, d) = (slice("budget", &budget)?, slice(name, &demand)?);
-    let c = coefficient_slices(&coefficients)?;
-    let n = rows(&[b, d, c[0], c[1], c[2], c[3], c[4]]);
-    let out = py.detach(|| {
-        let laws = LawColumns::new(c, n)?;
-        let (mut p, mut t, mut l, mut it) =
-            (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0u32; n]);
-        let demand = Demand::Tokens { name, tokens: d };
-        best_model_batch(
-            b,
-            demand,
-            &laws,
-            on_invalid,
-            parallel,
-            ((&mut p, &mut t), (&mut l, &mut it)),
-        )?;
-        Ok((p, t, l, it))
-    });
-    let (p, t, l, it) = out.map_err(value_error)?;
+    let mut named = vec![("budget", &budget), (name, &demand)];
+    named.extend(law_inputs(&coefficients));
+    let (grid, data) = grid(&named, broadcast_shape)?;
+    let n = grid.len();
+    let (mut p, mut t, mut l, mut it) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0u32; n]);
+    let out = (
+        (p.as_mut_slice(), t.as_mut_slice()),
+        (l.as_mut_slice(), it.as_mut_slice()),
+    );
+    py.detach(|| {
+        grid.run(&data, out, parallel, &|c, o, par| {
+            let laws = law_columns(c, o.0 .0.len())?;
+            let demand = Demand::Tokens { name, tokens: c[1] };
+            best_model_batch(c[0], demand, &laws, on_invalid, par, o)
+        })
+    })
+    .map_err(value_error)?;
     Ok((
         p.into_pyarray(py),
         t.into_pyarray(py),
@@ -179,7 +218,7 @@ pub(crate) fn lifetime_optimal_scalar(
     max_iter: u32,
     demand_name: &str,
 ) -> PyResult<(f64, f64, u32, bool)> {
-    let opts = options(method, tol, max_iter, "raise")?;
+    let opts = options(method, tol, max_iter, "raise", "auto")?;
     let law = Law::new(e, a, b, alpha, beta).map_err(value_error)?;
     let o = optimum(&law, loss, demand, &opts).map_err(|err| match err {
         Error::Invalid {
@@ -196,4 +235,19 @@ pub(crate) fn lifetime_optimal_scalar(
         other => value_error(other),
     })?;
     Ok((o.params, o.tokens, o.iterations, o.converged))
+}
+
+/// Checks the solver's options (names, ranges, messages: all the core's) without solving,
+/// so the facade and the Dask layer fail before any work is scheduled.
+#[pyfunction]
+#[pyo3(signature = (method, tol, max_iter, on_invalid, start="auto"))]
+pub(crate) fn check_options(
+    method: &str,
+    tol: f64,
+    max_iter: f64,
+    on_invalid: &str,
+    start: &str,
+) -> PyResult<()> {
+    Options::parse(method, tol, max_iter, on_invalid, start).map_err(value_error)?;
+    Ok(())
 }

@@ -13,31 +13,36 @@ pub(crate) type CountArrays<'py> = (
 /// `shape` holds 11 columns: vocab, d_model, n_layers, n_heads, head_dim, n_kv_heads, d_ff,
 /// gated, tied, seq_len, batch_size (each of length 1 or n).
 #[pyfunction]
-#[pyo3(signature = (shape, parallel=None))]
+#[pyo3(signature = (shape, parallel=None, broadcast_shape=None))]
 pub(crate) fn step_counts<'py>(
     py: Python<'py>,
-    shape: Vec<PyReadonlyArray1<'py, f64>>,
+    shape: Vec<Array<'py>>,
     parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
 ) -> PyResult<CountArrays<'py>> {
-    if shape.len() != 11 {
-        return Err(invalid("shape", "shape must have 11 columns".into()));
+    if shape.len() != FIELDS.len() {
+        return Err(invalid(
+            "shape",
+            format!("shape must have {} columns", FIELDS.len()),
+        ));
     }
-    let cols: Vec<&[f64]> = shape
-        .iter()
-        .zip(scaleplan::steptime::FIELDS)
-        .map(|(a, name)| slice(name, a))
-        .collect::<PyResult<_>>()?;
-    let n = rows(&cols);
-    let data: [&[f64]; 11] = cols
-        .try_into()
-        .map_err(|_| invalid("shape", "shape must have 11 columns".into()))?;
-    let out = py.detach(|| {
-        let shapes = ShapeColumns::new(data, n)?;
-        let (mut p, mut f, mut m, mut a) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        counts_batch(&shapes, parallel, ((&mut p, &mut f), (&mut m, &mut a)))?;
-        Ok((p, f, m, a))
-    });
-    let (p, f, m, a) = out.map_err(value_error)?;
+    let named: Vec<(&'static str, &Array<'py>)> = FIELDS.iter().copied().zip(&shape).collect();
+    let (grid, data) = grid(&named, broadcast_shape)?;
+    let n = grid.len();
+    let (mut p, mut f, mut m, mut a) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let out = (
+        (p.as_mut_slice(), f.as_mut_slice()),
+        (m.as_mut_slice(), a.as_mut_slice()),
+    );
+    py.detach(|| {
+        grid.run(&data, out, parallel, &|c, o, par| {
+            let columns: [&[f64]; 11] =
+                std::array::from_fn(|k| c.get(k).copied().unwrap_or_default());
+            let shapes = ShapeColumns::new(columns, o.0 .0.len())?;
+            counts_batch(&shapes, par, o)
+        })
+    })
+    .map_err(value_error)?;
     Ok((
         p.into_pyarray(py),
         f.into_pyarray(py),

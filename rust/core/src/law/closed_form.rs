@@ -142,6 +142,25 @@ pub(crate) fn given_name(given: Given) -> &'static str {
     }
 }
 
+impl Given {
+    /// The names `from_name` takes, in the order of the variants.
+    pub const NAMES: &'static [&'static str] = &["compute", "loss", "params"];
+
+    /// The variant called `name`, or an error listing the names.
+    pub fn from_name(name: &str) -> Result<Given> {
+        match name {
+            "compute" => Ok(Given::Compute),
+            "loss" => Ok(Given::Loss),
+            "params" => Ok(Given::Params),
+            _ => Err(Error::Unknown {
+                argument: "given",
+                given: name.to_string(),
+                valid: Self::NAMES,
+            }),
+        }
+    }
+}
+
 /// `L(N, D)` for each row, laws broadcast; params and tokens must be finite and > 0.
 pub fn loss_batch(
     params: &[f64],

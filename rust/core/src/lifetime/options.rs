@@ -69,6 +69,16 @@ impl Start {
         }
     }
 
+    /// The rule a batch of `rows` rows follows, fixed (`Auto` resolved), for a caller that
+    /// solves the batch in pieces and wants the whole batch's bits.
+    pub fn for_rows(self, rows: usize) -> Start {
+        if self.uses_table(rows) {
+            Start::Table
+        } else {
+            Start::Bound
+        }
+    }
+
     pub(crate) fn uses_table(self, rows: usize) -> bool {
         match self {
             Start::Auto => rows >= TABLE_MIN_ROWS,
@@ -139,6 +149,42 @@ impl Options {
             on_invalid,
             start: Start::Auto,
         })
+    }
+
+    /// Options from their public names and values, as a binding or a command line receives
+    /// them: every name, range and message of the solver's options is checked here and only
+    /// here. `max_iter` arrives as a float so that any integer the caller gave is named in
+    /// the message, not wrapped or saturated on the way in.
+    ///
+    /// ```
+    /// use scaleplan::lifetime::Options;
+    /// let o = Options::parse("newton", 1e-12, 50.0, "nan", "bound").unwrap();
+    /// assert_eq!(o.max_iter, 50);
+    /// let e = Options::parse("newton", 1e-12, 2.5, "raise", "auto").unwrap_err();
+    /// assert_eq!(e.argument(), Some("max_iter"));
+    /// ```
+    pub fn parse(
+        method: &str,
+        tol: f64,
+        max_iter: f64,
+        on_invalid: &str,
+        start: &str,
+    ) -> Result<Self> {
+        let method = Method::from_name(method)?;
+        let on_invalid = OnInvalid::from_name(on_invalid)?;
+        let start = Start::from_name(start)?;
+        let limit = f64::from(MAX_ITER_LIMIT);
+        if !(max_iter.fract() == 0.0 && (1.0..=limit).contains(&max_iter)) {
+            return Err(Error::Invalid {
+                argument: "max_iter",
+                value: max_iter,
+                requirement: MAX_ITER_RANGE,
+                index: None,
+            });
+        }
+        // In [1, MAX_ITER_LIMIT] and whole, so the conversion is exact.
+        let max_iter = max_iter as u32;
+        Ok(Options::new(method, tol, max_iter, on_invalid)?.with_start(start))
     }
 
     /// The same options with another start rule.
