@@ -69,3 +69,14 @@ def test_without_pandas_the_error_says_what_to_install(monkeypatch):
         sp.compute_optimal(2.0, 1e12).to_pandas()
     with pytest.raises(ImportError, match="this needs xarray"):
         sp.compute_optimal(2.0, 1e12).to_xarray()
+
+
+def test_csv_is_the_pandas_table_with_every_digit():
+    import io
+
+    g = sp.cost_optimal(LOSS[:, None], requests=DEMAND / 1e3)
+    back = pd.read_csv(io.StringIO(g.to_csv()))
+    df = g.to_pandas()
+    assert list(back.columns) == list(df.columns)
+    for name in df.columns:
+        np.testing.assert_array_equal(back[name].to_numpy(), df[name].to_numpy())

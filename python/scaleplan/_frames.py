@@ -6,8 +6,11 @@ small table in Jupyter. pandas and xarray are optional (`pip install 'scaleplan[
 
 from __future__ import annotations
 
+import csv
 import html
 import importlib
+import io
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,6 +42,33 @@ def _cell(value: Any) -> str:
     return str(v) if isinstance(v, bool) else f"{v:.6g}"
 
 
+def _text(value: Any) -> str:
+    """A CSV cell: floats with every digit (repr), so a reader gets the same number back."""
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, np.integer):
+        return str(int(value))
+    return str(value)
+
+
+def csv_table(columns: Mapping[str, Sequence[Any] | np.ndarray]) -> str:
+    """Equal-length columns as CSV text, a header then one line per row.
+
+    The one table writer: `Tabular.to_csv` (the columns `to_pandas` gets) and the command
+    line's `--csv` both go through it."""
+    names = list(columns)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    for row in zip(*(columns[n] for n in names), strict=True):
+        writer.writerow([_text(v) for v in row])
+    return buffer.getvalue().rstrip("\n")
+
+
 class Tabular:
     """Mixin for result dataclasses. `_INPUTS` and `_OUTPUTS` name fields or properties,
     inputs first; every column is broadcast to the result's shape."""
@@ -52,10 +82,19 @@ class Tabular:
         arrays = np.broadcast_arrays(*(np.asarray(getattr(self, n)) for n in names))
         return dict(zip(names, arrays, strict=True))
 
+    def table(self) -> dict[str, np.ndarray]:
+        """One flat column per input and output: one row per scenario, C order of the
+        broadcast shape. What `to_pandas` and `to_csv` are made of."""
+        return {k: np.ravel(v) for k, v in self.columns().items()}
+
     def to_pandas(self) -> Any:
         """A DataFrame with one row per scenario (C order of the broadcast shape)."""
         pd = _need("pandas")
-        return pd.DataFrame({k: np.ravel(v) for k, v in self.columns().items()})
+        return pd.DataFrame(self.table())
+
+    def to_csv(self) -> str:
+        """The `to_pandas` table as CSV text (no pandas needed; floats keep every digit)."""
+        return csv_table(self.table())
 
     def to_xarray(self) -> Any:
         """A Dataset over the broadcast shape. An input that varies along exactly one axis

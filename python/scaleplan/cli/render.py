@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from .._frames import csv_table
 
 
 def si_number(x: float) -> str:
@@ -71,9 +71,5 @@ def csv_text(data: Any) -> str:
             rows = [_flat(data)]
     if rows is None:
         rows = [_flat({"value": data})]
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().rstrip("\n")
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    return csv_table({n: [r.get(n) for r in rows] for n in names})
