@@ -109,9 +109,7 @@ def bootstrap_law(
     )
     data = _runs(params, tokens, loss, cols)
     local_starts = full.theta[None, :] if resample_starts is None else _starts(resample_starts)
-    rng = np.random.default_rng(seed)
-    n = len(data[0])
-    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(float)
+    counts = _resample_counts(len(data[0]), n_resamples, seed)
     # Tasks of ~50 resamples: large enough that a process pool's per-task cost is noise.
     batches = np.array_split(counts, max(1, n_resamples // 50))
     jobs = [(data, local_starts, full.delta, b, BOOTSTRAP_TOLERANCES) for b in batches]
@@ -119,6 +117,19 @@ def bootstrap_law(
     thetas = np.array([t for t in outcomes if t is not None])
     if len(thetas) == 0:
         raise FitError("bootstrap_law: no resample converged")
+    return _summary(full, thetas, confidence, n_resamples, time.perf_counter() - t0)
+
+
+def _resample_counts(n: int, n_resamples: int, seed: int | None) -> np.ndarray:
+    """How often each of `n` runs is drawn in each resample (rows), all drawn up front."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(float)
+
+
+def _summary(
+    full: FitResult, thetas: np.ndarray, confidence: float, n_resamples: int, seconds: float
+) -> BootstrapResult:
+    """Percentile intervals and standard errors of the refitted coefficients."""
     coefficients = {
         "E": np.exp(thetas[:, 2]),
         "A": np.exp(thetas[:, 0]),
@@ -140,7 +151,7 @@ def bootstrap_law(
         confidence=confidence,
         n_resamples=n_resamples,
         n_failed=n_resamples - len(thetas),
-        seconds=time.perf_counter() - t0,
+        seconds=seconds,
     )
 
 

@@ -243,6 +243,24 @@ def law_from_theta(theta: Sequence[float], name: str = "fitted") -> ScalingLaw:
     return ScalingLaw(math.exp(e), math.exp(a), math.exp(b), alpha, beta, name=name)
 
 
+def _settings(
+    objective: Any, delta: Any, ftol: Any, gtol: Any, polish: Any
+) -> tuple[float, tuple[float, float], bool]:
+    """`fit_law`'s settings checked: (delta, (ftol, gtol), whether the objective is the mean)."""
+    if objective not in ("sum", "mean"):
+        raise ScaleplanError(f"objective must be 'sum' or 'mean'; got {objective!r}", "objective")
+    if not (
+        isinstance(delta, (int, float)) and not isinstance(delta, bool) and 0 < delta < math.inf
+    ):
+        raise ScaleplanError(f"delta must be a finite number > 0; got {delta!r}", "delta")
+    for name, tol in (("ftol", ftol), ("gtol", gtol)):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
+            raise ScaleplanError(f"{name} must be a number in (0, 1); got {tol!r}", name)
+    if isinstance(polish, bool) or not isinstance(polish, int) or polish < 0:
+        raise ScaleplanError(f"polish must be an integer >= 0; got {polish!r}", "polish")
+    return float(delta), (float(ftol), float(gtol)), objective == "mean"
+
+
 def fit_law(
     params: Any,
     tokens: Any = None,
@@ -282,28 +300,16 @@ def fit_law(
     reaches a minimum).
     """
     t0 = time.perf_counter()
-    if objective not in ("sum", "mean"):
-        raise ScaleplanError(f"objective must be 'sum' or 'mean'; got {objective!r}", "objective")
-    if not (
-        isinstance(delta, (int, float)) and not isinstance(delta, bool) and 0 < delta < math.inf
-    ):
-        raise ScaleplanError(f"delta must be a finite number > 0; got {delta!r}", "delta")
+    delta, tolerances, mean = _settings(objective, delta, ftol, gtol, polish)
     data = _runs(params, tokens, loss, (params_col, tokens_col, loss_col))
     runs = _core.FitRuns(*data)  # validates every run, naming the bad one
     grid = _starts(starts)
-    for name, tol in (("ftol", ftol), ("gtol", gtol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
-            raise ScaleplanError(f"{name} must be a number in (0, 1); got {tol!r}", name)
-    if isinstance(polish, bool) or not isinstance(polish, int) or polish < 0:
-        raise ScaleplanError(f"polish must be an integer >= 0; got {polish!r}", "polish")
-    tolerances = (float(ftol), float(gtol))
-    mean = objective == "mean"
-    results = _run_starts(data, grid, float(delta), None, executor, mean, tolerances, progress)
+    results = _run_starts(data, grid, delta, None, executor, mean, tolerances, progress)
     n_ok = sum(1 for r in results if r[2] and math.isfinite(r[0]))
     newton_iterations = 0
     if polish:
         # The mean and the sum share their minimiser: the polish runs on the sum.
-        f, theta, newton_iterations = _polish(runs, results, float(delta), None, polish, "fit_law")
+        f, theta, newton_iterations = _polish(runs, results, delta, None, polish, "fit_law")
     else:
         f, theta, _ = _best(results, "fit_law")
     try:
@@ -321,7 +327,7 @@ def fit_law(
         n_starts=len(grid),
         n_converged=n_ok,
         seconds=time.perf_counter() - t0,
-        delta=float(delta),
+        delta=delta,
         n_polished=min(polish, len(results)),
         newton_iterations=newton_iterations,
     )

@@ -25,6 +25,21 @@ def add(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
+def _costs_record(costs: Any) -> dict[str, Any]:
+    """The cost model's settings as the JSON names them."""
+    return {
+        "train_gpu": costs.train_gpu.name,
+        "inference_gpu": costs.inference_gpu.name,
+        "train_precision": costs.train_precision,
+        "inference_precision": costs.inference_precision,
+        "train_price_per_hour": costs.train_price_per_hour,
+        "inference_price_per_hour": costs.inference_price_per_hour,
+        "train_mfu": costs.train_mfu,
+        "prefill_mfu": costs.prefill_mfu,
+        "decode_mfu": costs.decode_mfu,
+    }
+
+
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     law = preset_law(args.law)
     costs = cost_model(args)
@@ -55,17 +70,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "requests": r.requests,
         "input_tokens": r.input_tokens,
         "output_tokens": r.output_tokens,
-        "costs": {
-            "train_gpu": costs.train_gpu.name,  # type: ignore[union-attr]
-            "inference_gpu": costs.inference_gpu.name,  # type: ignore[union-attr]
-            "train_precision": costs.train_precision,
-            "inference_precision": costs.inference_precision,
-            "train_price_per_hour": costs.train_price_per_hour,
-            "inference_price_per_hour": costs.inference_price_per_hour,
-            "train_mfu": costs.train_mfu,
-            "prefill_mfu": costs.prefill_mfu,
-            "decode_mfu": costs.decode_mfu,
-        },
+        "costs": _costs_record(costs),
         "optimal": opt,
         "chinchilla": chin,
         "saving": r.saving,

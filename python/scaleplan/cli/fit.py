@@ -59,28 +59,30 @@ class _no_executor:
         return None
 
 
-def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from concurrent.futures import ProcessPoolExecutor
-
+def _runs_table(args: argparse.Namespace) -> tuple[Any, tuple[str, str, str], str]:
+    """The runs to fit (a table), its three column names and where it came from."""
     from .. import datasets
-    from ..bootstrap import bootstrap_law
-    from ..fit import fit_law
 
     if (args.file is None) == (args.dataset is None):
         raise CliError("give a CSV file or --dataset, not both or neither")
-    if args.dataset is not None:
-        runs = (
-            datasets.chinchilla_runs()
-            if args.dataset == "chinchilla"
-            else datasets.sardana2024_runs(args.max_tokens_per_param)
-        )
-        table: Any = runs.as_dict()
-        cols = ("params", "tokens", "loss")
-        source = args.dataset
-    else:
+    if args.dataset is None:
         cols = (args.params_col, args.tokens_col, args.loss_col)
-        table = read_runs(args.file, cols)
-        source = args.file
+        return read_runs(args.file, cols), cols, args.file
+    runs = (
+        datasets.chinchilla_runs()
+        if args.dataset == "chinchilla"
+        else datasets.sardana2024_runs(args.max_tokens_per_param)
+    )
+    return runs.as_dict(), ("params", "tokens", "loss"), args.dataset
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ..bootstrap import bootstrap_law
+    from ..fit import fit_law
+
+    table, cols, source = _runs_table(args)
     kw = {"params_col": cols[0], "tokens_col": cols[1], "loss_col": cols[2]}
     with ProcessPoolExecutor(args.workers) if args.workers else _no_executor() as ex:
         if args.bootstrap:

@@ -90,6 +90,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _connect(args: argparse.Namespace, stack: ExitStack, spd: Any) -> str:
+    """Starts or joins the cluster `--workers` or `--scheduler` asks for (closed with
+    `stack`), its workers checked; returns where the work will run, in words."""
+    if not (args.workers or args.scheduler):
+        return "this process"
+    from distributed import Client, LocalCluster
+
+    if args.workers:
+        cluster = stack.enter_context(
+            LocalCluster(
+                n_workers=args.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=":0",
+                # A worker is one core: the kernel's own threads would oversubscribe.
+                env={"RAYON_NUM_THREADS": "1"},
+            )
+        )
+        where = f"a local cluster of {args.workers} workers"
+        client = stack.enter_context(Client(cluster))
+    else:
+        try:
+            client = stack.enter_context(Client(args.scheduler, timeout="10s"))
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SweepCliError(f"cannot reach a scheduler at {args.scheduler}: {exc}") from None
+        where = f"the cluster at {args.scheduler}"
+    spd.check_workers(client)
+    return where
+
+
 def solve(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[str, Any], str]:
     try:
         import scaleplan.dask as spd
@@ -109,33 +140,7 @@ def solve(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[st
             f"{args.out} exists; pass --overwrite to replace it or --resume to finish it"
         )
     with ExitStack() as stack:
-        where = "this process"
-        if args.workers or args.scheduler:
-            from distributed import Client, LocalCluster
-
-            if args.workers:
-                cluster = stack.enter_context(
-                    LocalCluster(
-                        n_workers=args.workers,
-                        threads_per_worker=1,
-                        processes=True,
-                        host="127.0.0.1",
-                        dashboard_address=":0",
-                        # A worker is one core: the kernel's own threads would oversubscribe.
-                        env={"RAYON_NUM_THREADS": "1"},
-                    )
-                )
-                where = f"a local cluster of {args.workers} workers"
-                client = stack.enter_context(Client(cluster))
-            else:
-                try:
-                    client = stack.enter_context(Client(args.scheduler, timeout="10s"))
-                except (OSError, TimeoutError, ValueError) as exc:
-                    raise SweepCliError(
-                        f"cannot reach a scheduler at {args.scheduler}: {exc}"
-                    ) from None
-                where = f"the cluster at {args.scheduler}"
-            spd.check_workers(client)
+        where = _connect(args, stack, spd)
         result = spd.sweep(
             args.out,
             law=law,

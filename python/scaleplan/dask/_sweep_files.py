@@ -24,7 +24,7 @@ from ..errors import ScaleplanError
 from ..laws import COEFFICIENTS, ScalingLaw
 
 if TYPE_CHECKING:
-    from .sweeps import _Grid as Grid
+    from ._sweep_grid import SweepGrid as Grid
 
 SETTINGS_FILE = "_scaleplan.json"
 # One empty file per finished block, named by its first index along each dimension: what

@@ -26,17 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import dask.array as da
-import numpy as np
 
-from .._arrays import as_float
 from .._progress import Progress
 from ..costs import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
-from ..costs import cost_optimal as _cost_optimal
 from ..errors import ScaleplanError
-from ..laws import CHINCHILLA, COEFFICIENTS, ScalingLaw, resolve_law
+from ..laws import CHINCHILLA, ScalingLaw, resolve_law
 from ..lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
-from ..lifetime import compute_optimal as _compute_optimal
-from ._chunks import chunk_error
 from ._sweep_files import (
     Execution,
     check_path,
@@ -47,6 +42,7 @@ from ._sweep_files import (
     write_parquet,
     write_zarr,
 )
+from ._sweep_grid import OUTPUTS, axes_and_fixed, chunk_sizes, costs_axis, sweep_grid
 from .arrays import start_rule
 from .fits import check_workers, current_client
 
@@ -55,26 +51,6 @@ __all__ = ["DEFAULT_CHUNK_ROWS", "OUTPUTS", "SweepResult", "open_sweep", "sweep"
 # 2^18 scenarios per task: ~15 ms of solving, ~40 MB of working memory, and a Dask
 # overhead of about 1 ms per task (see benches/test_bench_dask.py).
 DEFAULT_CHUNK_ROWS = 1 << 18
-
-_SOLVED: tuple[tuple[str, Any], ...] = (
-    ("params", np.float64),
-    ("tokens", np.float64),
-    ("iterations", np.uint32),
-    ("converged", np.bool_),
-)
-OUTPUTS: dict[str, tuple[tuple[str, Any], ...]] = {
-    "compute": (
-        *_SOLVED,
-        *((name, np.float64) for name in ("training_flops", "inference_flops", "total_flops")),
-        ("flop_saving", np.float64),
-    ),
-    "cost": (
-        *_SOLVED,
-        *((name, np.float64) for name in ("training_dollars", "inference_dollars")),
-        ("total_dollars", np.float64),
-        ("saving", np.float64),
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -116,96 +92,6 @@ class SweepResult:
         import dask.dataframe as dd
 
         return dd.read_parquet(self.path)
-
-
-def _axis(name: str, value: Any) -> np.ndarray | None:
-    """`value` as a 1-D axis, or None when it is one fixed number."""
-    arr = as_float(name, value)
-    if arr.ndim == 0:
-        return None
-    if arr.ndim != 1 or arr.size == 0:
-        raise ScaleplanError(
-            f"{name} must be a number or a non-empty 1-D array; got shape {arr.shape}", name
-        )
-    return np.ascontiguousarray(arr)
-
-
-def _law_axis(law: ScalingLaw) -> int | None:
-    if not law.is_batch:
-        return None
-    sizes = {np.size(c) for c in law.coefficients} - {1}
-    shapes = {np.ndim(c) for c in law.coefficients if np.size(c) != 1}
-    if len(sizes) != 1 or shapes != {1}:
-        raise ScaleplanError(
-            "a swept law's coefficients must be numbers or 1-D arrays of one length; got "
-            + ", ".join(
-                f"{c} {np.shape(v)}" for c, v in zip(COEFFICIENTS, law.coefficients, strict=True)
-            )
-        )
-    return sizes.pop()
-
-
-def _costs_axis(costs: Any) -> list[CostModel]:
-    if costs is None:
-        return [CostModel()]
-    if isinstance(costs, CostModel):
-        return [costs]
-    if isinstance(costs, Sequence) and costs and all(isinstance(c, CostModel) for c in costs):
-        return list(costs)
-    raise ScaleplanError(
-        f"costs must be a CostModel or a non-empty sequence of them; got {costs!r}", "costs"
-    )
-
-
-def _chunk_sizes(shape: tuple[int, ...], rows: int, whole_from: int) -> tuple[int, ...]:
-    """Chunk sizes with the inner dimensions whole while they fit in `rows` scenarios, the
-    next one split to fill `rows`, the outer ones (and those before `whole_from`) by one."""
-    sizes = [1] * len(shape)
-    inner = 1
-    for i in range(len(shape) - 1, -1, -1):
-        if i < whole_from:
-            break
-        if inner * shape[i] <= rows:
-            sizes[i] = shape[i]
-            inner *= shape[i]
-        else:
-            sizes[i] = max(1, rows // inner)
-            break
-    return tuple(sizes)
-
-
-def _sweep_kernel(
-    *,
-    kind: str,
-    models: list[CostModel],
-    options: dict[str, Any],
-    costs: Any = None,
-    **named: Any,
-) -> tuple[Any, ...]:
-    law = ScalingLaw(*(named.pop(c) for c in COEFFICIENTS))
-    if kind == "compute":
-        r = _compute_optimal(named["loss"], named["inference_tokens"], law=law, **options)
-        # Each product once (the result's properties would recompute them), in the same
-        # order of operations as `total_flops` and `flop_saving`, so the bits agree.
-        training, inference = r.training_flops, r.inference_flops
-        total = training + inference
-        saving = 1.0 - total / r.chinchilla.total_flops
-        return (r.params, r.tokens, r.iterations, r.converged, training, inference, total, saving)
-    model = models[int(np.ravel(costs)[0]) if costs is not None else 0]
-    c = _cost_optimal(
-        named["loss"],
-        named["requests"],
-        named["input_tokens"],
-        named["output_tokens"],
-        costs=model,
-        law=law,
-        **options,
-    )
-    b = c.breakdown
-    training, inference = b.training_dollars, b.inference_dollars
-    total = training + inference
-    saving = 1.0 - total / c.chinchilla.total_dollars
-    return (c.params, c.tokens, c.iterations, c.converged, training, inference, total, saving)
 
 
 def sweep(
@@ -251,6 +137,43 @@ def sweep(
     t0 = time.perf_counter()
     path = os.fspath(path)
     fmt = format_of(path, format)
+    kind = _kind(inference_tokens, requests, costs, input_tokens, output_tokens, chunk_rows)
+    check_path(path, overwrite, resume)
+    law = resolve_law(law)
+    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
+    models = costs_axis(costs)
+    values: dict[str, Any] = {"loss": loss}
+    if kind == "compute":
+        values["inference_tokens"] = inference_tokens
+    else:
+        values.update(requests=requests, input_tokens=input_tokens, output_tokens=output_tokens)
+    axes, fixed = axes_and_fixed(kind, values, law, models)
+    dims = tuple(axes)
+    shape = tuple(len(a) for a in axes.values())
+    chunk = chunk_sizes(shape, chunk_rows, 1 if "costs" in axes else 0)
+    options = dict(
+        method=method,
+        tol=tol,
+        max_iter=max_iter,
+        on_invalid=on_invalid,
+        start=start_rule("auto", law, math.prod(shape)),
+    )
+    settings = sweep_settings(kind, dims, axes, fixed, law, models, options)
+    static = {"kind": kind, "models": models, "options": options}
+    grid = sweep_grid(dims, axes, fixed, law, chunk, static)
+    _write(path, fmt, grid, chunk, settings, resume, _execution(compute_kwargs, progress))
+    return SweepResult(path, fmt, kind, dims, shape, settings, time.perf_counter() - t0)
+
+
+def _kind(
+    inference_tokens: Any,
+    requests: Any,
+    costs: Any,
+    input_tokens: Any,
+    output_tokens: Any,
+    chunk_rows: Any,
+) -> str:
+    """ "compute" (a FLOP sweep) or "cost" (a dollar sweep), the arguments checked."""
     if (inference_tokens is None) == (requests is None):
         raise ScaleplanError(
             "sweep needs exactly one of inference_tokens (FLOPs) or requests (dollars)"
@@ -266,152 +189,37 @@ def sweep(
         raise ScaleplanError(
             f"chunk_rows must be an integer >= 1; got {chunk_rows!r}", "chunk_rows"
         )
-    check_path(path, overwrite, resume)
-    law = resolve_law(law)
-    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
-    models = _costs_axis(costs)
-    values: dict[str, Any] = {"loss": loss}
-    if kind == "compute":
-        values["inference_tokens"] = inference_tokens
-    else:
-        values.update(requests=requests, input_tokens=input_tokens, output_tokens=output_tokens)
-    axes, fixed = _axes_and_fixed(kind, values, law, models)
-    dims = tuple(axes)
-    shape = tuple(len(a) for a in axes.values())
-    whole_from = 1 if "costs" in axes else 0
-    chunk = _chunk_sizes(shape, chunk_rows, whole_from)
-    options = dict(
-        method=method,
-        tol=tol,
-        max_iter=max_iter,
-        on_invalid=on_invalid,
-        start=start_rule("auto", law, math.prod(shape)),
-    )
-    settings = sweep_settings(kind, dims, axes, fixed, law, models, options)
-    static = {"kind": kind, "models": models, "options": options}
-    grid = _grid(dims, axes, fixed, law, chunk, static)
+    return kind
+
+
+def _execution(compute_kwargs: dict[str, Any], progress: Progress | None) -> Execution:
+    """The active distributed client, if any (its workers checked), else Dask's scheduler."""
     client = current_client() if "scheduler" not in compute_kwargs else None
     if client is not None:
         check_workers(client)  # a worker on another version would write other numbers
+    return Execution(compute_kwargs, client, progress)
+
+
+def _write(
+    path: str,
+    fmt: str,
+    grid: Any,
+    chunk: tuple[int, ...],
+    settings: dict[str, Any],
+    resume: bool,
+    execution: Execution,
+) -> None:
+    """Writes (or, resuming, finishes) the sweep, then marks `settings` complete."""
     resuming = resume and os.path.exists(path)
     if resuming:
         check_resumable(path, fmt, settings)
     elif os.path.exists(path):
-        shutil.rmtree(path)  # overwrite=True, and _is_sweep said scaleplan wrote it
-    execution = Execution(compute_kwargs, client, progress)
+        shutil.rmtree(path)  # overwrite=True, and check_path said scaleplan wrote it
     if fmt == "zarr":
         write_zarr(path, grid, chunk, settings, resuming, execution)
     else:
         write_parquet(path, grid, settings, resuming, execution)
     settings["complete"] = True
-    return SweepResult(path, fmt, kind, dims, shape, settings, time.perf_counter() - t0)
-
-
-def _axes_and_fixed(
-    kind: str, values: dict[str, Any], law: ScalingLaw, models: list[CostModel]
-) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """The swept axes, outermost first (costs, law, then the given values that are 1-D
-    arrays), and the values held fixed."""
-    axes: dict[str, np.ndarray] = {}
-    fixed: dict[str, float] = {}
-    if kind == "cost" and len(models) > 1:
-        axes["costs"] = np.arange(len(models), dtype=np.float64)
-    n_laws = _law_axis(law)
-    if n_laws is not None:
-        axes["law"] = np.arange(n_laws, dtype=np.float64)
-    for name, v in values.items():
-        a = _axis(name, v)
-        if a is None:
-            fixed[name] = float(as_float(name, v))
-        else:
-            axes[name] = a
-    return axes, fixed
-
-
-def _named_inputs(
-    dims: tuple[str, ...],
-    axes: dict[str, np.ndarray],
-    fixed: dict[str, float],
-    law: ScalingLaw,
-    pick: Any,
-) -> dict[str, Any]:
-    """The kernel's named inputs, each axis laid along its dimension; `pick(name, values)`
-    turns an axis into what the kernel gets (a Dask array, or one block's slice)."""
-    ndim = len(dims)
-
-    def along(dim: str, v: Any) -> Any:
-        i = dims.index(dim)
-        return pick(dim, v)[(None,) * i + (slice(None),) + (None,) * (ndim - 1 - i)]
-
-    named: dict[str, Any] = {k: np.float64(v) for k, v in fixed.items()}
-    for dim in dims:
-        if dim in ("law", "costs"):
-            continue
-        named[dim] = along(dim, axes[dim])
-    for c in COEFFICIENTS:
-        v = getattr(law, c)
-        named[c] = along("law", np.asarray(v)) if np.size(v) != 1 else np.float64(np.ravel(v)[0])
-    if "costs" in dims:
-        named["costs"] = along("costs", axes["costs"])
-    return named
-
-
-@dataclass(frozen=True)
-class _Grid:
-    """What every block task of one sweep shares; sent to each worker once."""
-
-    dims: tuple[str, ...]
-    axes: dict[str, np.ndarray]
-    fixed: dict[str, float]
-    law: ScalingLaw
-    static: dict[str, Any]
-    shape: tuple[int, ...]
-    chunks: tuple[tuple[int, ...], ...]
-
-    @property
-    def outputs(self) -> tuple[tuple[str, Any], ...]:
-        """(name, dtype) of each output column."""
-        return OUTPUTS[self.static["kind"]]
-
-    def blocks(self) -> list[tuple[tuple[int, int], ...]]:
-        edges = [np.cumsum((0, *c)) for c in self.chunks]
-        return [
-            tuple((int(e[i]), int(e[i + 1])) for e, i in zip(edges, idx, strict=True))
-            for idx in np.ndindex(*(len(c) for c in self.chunks))
-        ]
-
-    def solve(self, block: tuple[tuple[int, int], ...]) -> tuple[tuple[int, ...], list[Any]]:
-        """The block's shape and its outputs, each broadcast to that shape."""
-
-        def piece(dim: str, v: np.ndarray) -> np.ndarray:
-            lo, hi = block[self.dims.index(dim)]
-            return v[lo:hi]
-
-        named = _named_inputs(self.dims, self.axes, self.fixed, self.law, piece)
-        block_shape = tuple(hi - lo for lo, hi in block)
-        try:
-            results = _sweep_kernel(**self.static, **named)
-        except ValueError as exc:
-            starts = tuple(lo for lo, _ in block)
-            raise (chunk_error(exc, starts, block_shape, self.shape, self.chunks)) from None
-        kinds = self.outputs
-        return block_shape, [
-            np.broadcast_to(np.asarray(r, dtype=dt), block_shape)
-            for (_, dt), r in zip(kinds, results, strict=True)
-        ]
-
-
-def _grid(
-    dims: tuple[str, ...],
-    axes: dict[str, np.ndarray],
-    fixed: dict[str, float],
-    law: ScalingLaw,
-    chunk: tuple[int, ...],
-    static: dict[str, Any],
-) -> _Grid:
-    shape = tuple(len(a) for a in axes.values())
-    chunks = tuple(da.core.normalize_chunks(chunk, shape)) if dims else ()
-    return _Grid(dims, axes, fixed, law, static, shape, chunks)
 
 
 def open_sweep(path: str | os.PathLike[str]) -> SweepResult:

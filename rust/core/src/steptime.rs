@@ -75,30 +75,55 @@ impl Shape {
 
     /// Parameters, FLOPs and traffic of one step.
     pub fn counts(&self) -> Counts {
-        let d = self.d_model;
+        let m = self.sizes();
+        let params = self.params();
+        // Adam: read parameter, gradient, two moments; write parameter and two moments; and
+        // zero the gradient: 8 elements per parameter.
+        let optimizer = 8.0 * params;
+        Counts {
+            params,
+            flops: 3.0 * self.forward_flops(&m),
+            memcpy_elements: 3.0 * self.forward_traffic(&m) + optimizer,
+            activation_elements: self.activations(&m),
+        }
+    }
+
+    fn sizes(&self) -> Sizes {
         let t = self.batch_size * self.seq_len;
         let q_width = self.n_heads * self.head_dim;
         let kv_width = self.n_kv_heads * self.head_dim;
-        let qkv_width = q_width + 2.0 * kv_width;
-        let k = self.mlp_matrices() - 1.0; // up (and gate) projections
-        let scores = self.batch_size * self.n_heads * self.seq_len * self.seq_len;
+        Sizes {
+            d: self.d_model,
+            t,
+            q_width,
+            kv_width,
+            qkv_width: q_width + 2.0 * kv_width,
+            k: self.mlp_matrices() - 1.0, // up (and gate) projections
+            scores: self.batch_size * self.n_heads * self.seq_len * self.seq_len,
+        }
+    }
 
-        // Forward FLOPs of one layer: the four projections and the MLP as matmuls over T
-        // tokens, and attention's two S x S products per head (QK^T and PV), causal mask
-        // not exploited.
-        let layer_matmul_params = d * qkv_width + q_width * d + self.mlp_matrices() * d * self.d_ff;
-        let layer_flops = 2.0 * t * layer_matmul_params + 4.0 * scores * self.head_dim;
-        // Logits: T x d by d x V.
+    /// Forward FLOPs: per layer the four projections and the MLP as matmuls over T tokens,
+    /// and attention's two S x S products per head (QK^T and PV), causal mask not
+    /// exploited; then the logits, T x d by d x V.
+    fn forward_flops(&self, m: &Sizes) -> f64 {
+        let (d, t) = (m.d, m.t);
+        let layer_matmul_params =
+            d * m.qkv_width + m.q_width * d + self.mlp_matrices() * d * self.d_ff;
+        let layer_flops = 2.0 * t * layer_matmul_params + 4.0 * m.scores * self.head_dim;
         let logit_flops = 2.0 * t * d * self.vocab;
-        let forward_flops = self.n_layers * layer_flops + logit_flops;
+        self.n_layers * layer_flops + logit_flops
+    }
 
-        // Forward traffic of one layer, op by op (reads + writes).
+    /// Forward memory traffic in elements, op by op (reads + writes).
+    fn forward_traffic(&self, m: &Sizes) -> f64 {
+        let (d, t, k, scores) = (m.d, m.t, m.k, m.scores);
         let norm = t * d + d + t * d; // RMSNorm: x and weight in, y out
-        let qkv = t * d + d * qkv_width + t * qkv_width; // fused Q, K, V projection
-        let qk = t * q_width + t * kv_width + scores; // scores = Q K^T
+        let qkv = t * d + d * m.qkv_width + t * m.qkv_width; // fused Q, K, V projection
+        let qk = t * m.q_width + t * m.kv_width + scores; // scores = Q K^T
         let softmax = 2.0 * scores; // scores in, probabilities out
-        let pv = scores + t * kv_width + t * q_width; // probabilities times V
-        let out_proj = t * q_width + q_width * d + t * d;
+        let pv = scores + t * m.kv_width + t * m.q_width; // probabilities times V
+        let out_proj = t * m.q_width + m.q_width * d + t * d;
         let residual = 3.0 * t * d; // two inputs, one output
         let up = t * d + k * d * self.d_ff + k * t * self.d_ff;
         let activation = k * t * self.d_ff + t * self.d_ff; // (gate, up) in, activated out
@@ -113,36 +138,41 @@ impl Shape {
             + up
             + activation
             + down;
-        // What each layer writes (kept for the backward pass).
-        let layer_writes = 2.0 * t * d
-            + t * qkv_width
-            + 2.0 * scores
-            + t * q_width
-            + t * d
-            + 2.0 * t * d
-            + k * t * self.d_ff
-            + t * self.d_ff
-            + t * d;
         // Embedding gather, final norm, logits, and the softmax cross-entropy (logits in,
         // probabilities out for the backward, one loss per token).
         let embed = 2.0 * t * d;
         let logits = t * d + d * self.vocab + t * self.vocab;
         let loss = t * self.vocab + t * self.vocab + t;
         let head_traffic = embed + norm + logits + loss;
-        let head_writes = t * d + t * d + t * self.vocab + t * self.vocab + t;
-        let forward_traffic = self.n_layers * layer_traffic + head_traffic;
-
-        let params = self.params();
-        // Adam: read parameter, gradient, two moments; write parameter and two moments; and
-        // zero the gradient: 8 elements per parameter.
-        let optimizer = 8.0 * params;
-        Counts {
-            params,
-            flops: 3.0 * forward_flops,
-            memcpy_elements: 3.0 * forward_traffic + optimizer,
-            activation_elements: self.n_layers * layer_writes + head_writes,
-        }
+        self.n_layers * layer_traffic + head_traffic
     }
+
+    /// Elements written in the forward pass and kept for the backward pass.
+    fn activations(&self, m: &Sizes) -> f64 {
+        let (d, t) = (m.d, m.t);
+        let layer_writes = 2.0 * t * d
+            + t * m.qkv_width
+            + 2.0 * m.scores
+            + t * m.q_width
+            + t * d
+            + 2.0 * t * d
+            + m.k * t * self.d_ff
+            + t * self.d_ff
+            + t * d;
+        let head_writes = t * d + t * d + t * self.vocab + t * self.vocab + t;
+        self.n_layers * layer_writes + head_writes
+    }
+}
+
+/// Sizes the counts of one shape are built from (elements; `t` tokens per step).
+struct Sizes {
+    d: f64,
+    t: f64,
+    q_width: f64,
+    kv_width: f64,
+    qkv_width: f64,
+    k: f64,
+    scores: f64,
 }
 
 /// Rejects sizes that are not positive integers, naming the field.
