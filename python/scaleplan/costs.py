@@ -33,7 +33,7 @@ from .cost_model import (
 from .errors import ScaleplanError
 from .hardware import Accelerator
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
-from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, check_start, solver_options
+from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 
 
 @dataclass(frozen=True)
@@ -249,8 +249,7 @@ def cost_optimal(
     """
     costs = resolve_costs(costs)
     law = resolve_law(law)
-    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
-    start = check_start(start)
+    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid, start)
     w_in, w_out = costs.demand_weights
     shape, cols = broadcast(
         loss=loss,

@@ -156,8 +156,7 @@ def compute_optimal(
         )
         return LifetimeOptimum._of(n, d, loss, inference_tokens, it, ok, law, method)
     law = resolve_law(law)
-    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid)
-    start = check_start(start)
+    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid, start)
     scalar = is_real_scalar(loss) and is_real_scalar(inference_tokens)
     if defaults and scalar and not law.is_batch:
         loss, inference_tokens = (
@@ -197,7 +196,9 @@ def _plain_floats(loss: Any, demand: Any, law: Any, tol: Any, max_iter: Any) -> 
     )
 
 
-def solver_options(method: Any, tol: Any, max_iter: Any, on_invalid: Any) -> tuple[float, int, str]:
+def solver_options(
+    method: Any, tol: Any, max_iter: Any, on_invalid: Any, start: Any = "auto"
+) -> tuple[float, int, str]:
     """Validated solver options shared by every entry point that runs the solver.
 
     Types are checked here (Rust would read a bool as 1 and refuse a str with a TypeError);
@@ -209,9 +210,9 @@ def solver_options(method: Any, tol: Any, max_iter: Any, on_invalid: Any) -> tup
         raise ScaleplanError(
             f"max_iter must be {_core.MAX_ITER_RANGE}; got {max_iter!r}", "max_iter"
         )
-    names = [v if isinstance(v, str) else repr(v) for v in (method, on_invalid)]
+    names = [v if isinstance(v, str) else repr(v) for v in (method, on_invalid, start)]
     _core.check_options(
-        names[0], real_float("tol", tol), real_float("max_iter", max_iter), names[1]
+        names[0], real_float("tol", tol), real_float("max_iter", max_iter), names[1], names[2]
     )
     return float(tol), int(max_iter), str(on_invalid)
 
