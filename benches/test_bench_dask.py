@@ -103,7 +103,7 @@ def test_workers_sweep_to_zarr(record, tmp_path, workers):
 def test_inprocess_sweep_one_thread(record, tmp_path):
     # The same sweep's solving and output arithmetic without Dask or Zarr, on one thread.
     loss, demand = np.linspace(1.8, 3.2, 2048), np.logspace(6, 14, 2048)
-    from scaleplan.dask.sweeps import _sweep_kernel
+    from scaleplan.dask._sweep_grid import _sweep_kernel
 
     options = dict(method="newton", tol=1e-13, max_iter=100, on_invalid="raise", start="table")
     static = dict(kind="compute", models=[sp.CostModel()], options=options)

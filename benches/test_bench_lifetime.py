@@ -104,3 +104,14 @@ def test_cost_1m(record, scenarios):
     requests = demand / 285.0
     r = record("cost_1m", sp.cost_optimal, loss, requests)
     assert r.converged.all()
+
+
+def test_cost_scalar(record):
+    record("cost_scalar", sp.cost_optimal, 2.0, 1e12 / 285.0)
+
+
+def test_best_quality_1m(record, scenarios):
+    loss, demand = scenarios
+    budget = sp.compute_optimal(loss, demand).total_flops
+    r = record("best_quality_1m", sp.best_quality, budget, demand)
+    np.testing.assert_allclose(r.loss, loss, rtol=1e-9)

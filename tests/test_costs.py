@@ -250,3 +250,50 @@ def test_best_quality_overflow_is_named():
 def test_best_quality_says_the_unit_of_its_budget():
     assert sp.best_quality(1e23, 1e12).unit == "FLOPs"
     assert sp.best_quality(1e6, requests=1e9).unit == "dollars"
+
+
+@given(gaps, log_uniform(1.0, 1e15), st.integers(0, 10**6), st.floats(0.0, 1e6))
+def test_one_scenario_path_gives_the_batch_bits(gap, requests, inp, out):
+    law = sp.CHINCHILLA
+    one = sp.cost_optimal(law.E + gap, requests, inp, out)
+    batch = sp.cost_optimal(np.array([law.E + gap]), requests, inp, out)
+    assert one.params == batch.params[0] and one.tokens == batch.tokens[0]
+    assert one.iterations == batch.iterations[0] and one.converged
+    assert type(one.input_tokens) is float and one.input_tokens == inp
+    assert one.saving == batch.saving[0]
+
+
+def test_one_scenario_path_checks_what_the_batch_checks():
+    cases = [
+        ((1.5, 1e9), "loss"),
+        ((2.2, -1.0), "requests"),
+        ((2.2, 1e9, -70), "input_tokens"),
+        ((2.2, 1e9, 70, math.nan), "output_tokens"),
+        ((2.2, 1.7e308, 70, 215), "requests"),
+    ]
+    for args, name in cases:
+        with pytest.raises(sp.ScaleplanError) as one:
+            sp.cost_optimal(*args)
+        with pytest.raises(sp.ScaleplanError) as batch:
+            sp.cost_optimal(*(np.array([a]) for a in args))
+        assert one.value.argument == batch.value.argument == name
+        assert one.value.index is None and batch.value.index == 0
+    with pytest.raises(sp.ScaleplanError, match="^tol must be"):
+        sp.cost_optimal(2.2, 1e9, tol=2.0)
+    big = sp.cost_optimal(2.2, 10**20)  # beyond 2^53: the general path, same answer
+    assert big.params == sp.cost_optimal(2.2, 1e20).params
+
+
+def test_the_duals_newton_and_bisection_agree():
+    budget = np.logspace(18, 26, 50)[:, None]
+    demand = np.logspace(6, 16, 40)[None, :]
+    newton = sp.best_quality(budget, demand, on_invalid="nan")
+    bisect = sp.best_quality(budget, demand, on_invalid="nan", method="bisect")
+    ok = np.isfinite(bisect.loss)
+    assert ok.sum() > 1000 and np.array_equal(ok, np.isfinite(newton.loss))
+    np.testing.assert_allclose(newton.loss[ok], bisect.loss[ok], rtol=1e-14)
+    np.testing.assert_allclose(newton.params[ok], bisect.params[ok], rtol=1e-12)
+    for bad in ("halley", 3):
+        with pytest.raises(sp.ScaleplanError) as e:
+            sp.best_quality(1e24, 1e9, method=bad)
+        assert e.value.argument == "method" and "newton, bisect" in str(e.value)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 
@@ -262,6 +262,9 @@ def test_gradient_matches_finite_differences(pts, theta):
     st.floats(0.25, 0.6),
 )
 @settings(max_examples=15, deadline=None)
+# L-BFGS-B leaves this start for a far basin (beta -> 2.5) with an abnormal line search;
+# the fit recovers through Newton from the start itself.
+@example(e=1.25, a=1045.0, b=108.5, alpha=0.25, beta=0.46226520208869026)
 def test_noiseless_points_recover_the_law(e, a, b, alpha, beta):
     # A design where both power terms move the loss (N and D over five decades from small
     # sizes); ftol far below SciPy's default because a noiseless fit drives the objective

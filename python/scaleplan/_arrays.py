@@ -72,7 +72,9 @@ def as_float(name: str, value: Any) -> FloatArray:
         )
     value = unmasked(name, value)
     if type(value) is int:
-        real_float(name, value)  # an integer beyond float64: a ValueError naming `name`
+        # An integer beyond float64 is a ValueError naming `name`; one beyond int64 would
+        # otherwise become a NumPy object array.
+        value = real_float(name, value)
     if isinstance(value, np.ndarray):
         arr = value
     else:

@@ -12,12 +12,14 @@ _Coeffs = tuple[_F, _F, _F, _F, _F]
 __all__ = [
     "DEFAULT_MAX_ITER",
     "DEFAULT_TOL",
+    "DUAL_METHODS",
     "MAX_ITER_LIMIT",
     "MAX_ITER_RANGE",
     "METHODS",
     "ON_INVALID",
     "PARALLEL_THRESHOLD",
     "SHAPE_FIELDS",
+    "SIMD",
     "STARTS",
     "TABLE_MIN_ROWS",
     "TOL_RANGE",
@@ -27,6 +29,7 @@ __all__ = [
     "check_options",
     "chinchilla",
     "cost_optimal",
+    "cost_optimal_scalar",
     "lifetime_optimal",
     "lifetime_optimal_scalar",
     "loss",
@@ -38,9 +41,11 @@ __version__: str
 PARALLEL_THRESHOLD: int
 METHODS: list[str]
 SHAPE_FIELDS: list[str]
+SIMD: str
 STARTS: list[str]
 ON_INVALID: list[str]
 DEFAULT_TOL: float
+DUAL_METHODS: list[str]
 TOL_RANGE: str
 DEFAULT_MAX_ITER: int
 MAX_ITER_LIMIT: int
@@ -90,6 +95,22 @@ def lifetime_optimal_scalar(
     max_iter: int = 100,
     demand_name: str = "inference_tokens",
 ) -> tuple[float, float, int, bool]: ...
+def cost_optimal_scalar(
+    loss: float,
+    requests: float,
+    input_tokens: float,
+    output_tokens: float,
+    w_in: float,
+    w_out: float,
+    e: float,
+    a: float,
+    b: float,
+    alpha: float,
+    beta: float,
+    method: str = "newton",
+    tol: float = 1e-13,
+    max_iter: int = 100,
+) -> tuple[float, float, int, bool]: ...
 def cost_optimal(
     loss: _F,
     requests: _F,
@@ -114,6 +135,7 @@ def best_model(
     demand_name: str = "inference_tokens",
     parallel: bool | None = None,
     broadcast_shape: Sequence[int] | None = None,
+    method: str = "newton",
 ) -> tuple[_F, _F, _F, NDArray[np.uint32]]: ...
 def check_options(
     method: str, tol: float, max_iter: float, on_invalid: str, start: str = "auto"

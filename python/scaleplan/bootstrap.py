@@ -203,6 +203,7 @@ def _resample_fit(
         return best[1]
     results = minimise(runs, starts, delta, counts, False, tolerances)
     try:
+        # Newton from the starts themselves was tried above: no fallback to them here.
         return _polish(runs, results, delta, counts, DEFAULT_POLISH, "resample")[1]
     except FitError:
         return None

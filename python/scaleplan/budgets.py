@@ -45,11 +45,15 @@ def best_quality(
     costs: CostModel | None = None,
     law: ScalingLaw | str = CHINCHILLA,
     on_invalid: str = "raise",
+    method: str = "newton",
 ) -> BestQuality:
     """Lowest loss reachable with a lifetime budget (DESIGN §1.3, the dual problem).
 
     Give `inference_tokens` for a budget in FLOPs (`6 N D + 2 N inference_tokens = budget`),
     or `requests` (with `input_tokens`, `output_tokens` and `costs`) for a budget in dollars.
+    `method` finds the best `ln N` along the budget curve: "newton" (default; safeguarded
+    by the bracket, about 3 steps a row) or "bisect" (about 60 halvings; the fallback
+    Newton uses when it does not settle). Both stop at the f64 resolution of the root.
     """
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
@@ -67,7 +71,13 @@ def best_quality(
         )
         name = "effective_demand"
     n, d, lo, _ = _core.best_model(
-        scaled, demand, tuple(cols[-5:]), on_invalid, name, broadcast_shape=shape
+        scaled,
+        demand,
+        tuple(cols[-5:]),
+        on_invalid,
+        name,
+        broadcast_shape=shape,
+        method=method if isinstance(method, str) else repr(method),
     )
     return BestQuality(
         shaped(lo, shape),

@@ -4,6 +4,7 @@ decode, validated once, and the dollars per peak FLOP and demand weights derived
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -29,11 +30,18 @@ def _fraction(name: str, value: Any) -> float:
     return float(value)
 
 
+@functools.cache
+def default_costs() -> CostModel:
+    """The default cost model, built once: it is frozen and the catalogue it reads
+    (`ACCELERATORS`) is read-only, so every call can share it."""
+    return CostModel()
+
+
 def resolve_costs(costs: Any) -> CostModel:
     """`costs` as a CostModel: None means the default one; anything else is refused (a
     string once failed deep inside with AttributeError, and 0 silently meant the default)."""
     if costs is None:
-        return CostModel()
+        return default_costs()
     if isinstance(costs, CostModel):
         return costs
     raise ScaleplanError(
@@ -115,7 +123,7 @@ class CostModel:
             SECONDS_PER_HOUR * gpu.peak(self.inference_precision)
         )
 
-    @property
+    @functools.cached_property
     def demand_weights(self) -> tuple[float, float]:
         """`(w_in, w_out)`: training-token equivalents of one prompt and one generated token."""
         ratio = self.inference_dollars_per_flop / self.train_dollars_per_flop

@@ -33,7 +33,7 @@ from .cost_model import (
 from .errors import ScaleplanError
 from .hardware import Accelerator
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
-from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
+from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, MAX_ITER_LIMIT, solver_options
 
 
 @dataclass(frozen=True)
@@ -198,6 +198,30 @@ class CostOptimum(Tabular):
     law: ScalingLaw
     costs: CostModel
 
+    @classmethod
+    def _of(
+        cls,
+        params: float,
+        tokens: float,
+        scenario: list[float],
+        iterations: int,
+        converged: bool,
+        law: ScalingLaw,
+        costs: CostModel,
+    ) -> CostOptimum:
+        """Builds a one-scenario result without the frozen dataclass's per-field
+        `object.__setattr__` (it costs more than the solve); equally immutable after."""
+        self = object.__new__(cls)
+        d = self.__dict__
+        d["params"] = params
+        d["tokens"] = tokens
+        d["loss"], d["requests"], d["input_tokens"], d["output_tokens"] = scenario
+        d["iterations"] = iterations
+        d["converged"] = converged
+        d["law"] = law
+        d["costs"] = costs
+        return self
+
     @cached_property
     def breakdown(self) -> LifetimeCost:
         return LifetimeCost(
@@ -248,6 +272,16 @@ def cost_optimal(
     Other arguments (`start` included) as in `compute_optimal`.
     """
     costs = resolve_costs(costs)
+    fast = on_invalid == "raise" and start == "auto" and _plain(law, tol, max_iter)
+    values = _floats(loss, requests, input_tokens, output_tokens) if fast else None
+    if values is not None:
+        # One scenario of plain numbers: the scheduler's path (one job priced at a time).
+        w_in, w_out = costs.demand_weights
+        coefficients = (law.E, law.A, law.B, law.alpha, law.beta)  # type: ignore[union-attr]
+        n, d, it, ok = _core.cost_optimal_scalar(
+            *values, w_in, w_out, *coefficients, method, tol, max_iter
+        )
+        return CostOptimum._of(n, d, values, it, ok, law, costs)  # type: ignore[arg-type]
     law = resolve_law(law)
     tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid, start)
     w_in, w_out = costs.demand_weights
@@ -283,6 +317,36 @@ def cost_optimal(
         law,
         costs,
     )
+
+
+def _plain(law: Any, tol: Any, max_iter: Any) -> bool:
+    """Whether the options allow the one-scenario path: one plain law, and options of the
+    exact types the Rust scalar entry point reads."""
+    return (
+        type(law) is ScalingLaw
+        and not law._batch
+        and type(tol) is float
+        and type(max_iter) is int
+        and 0 < max_iter <= MAX_ITER_LIMIT
+    )
+
+
+def _floats(*values: Any) -> list[float] | None:
+    """The values as floats when all are Python numbers float64 holds exactly as given
+    (floats, and ints below 2^53), else None."""
+    out = []
+    for v in values:
+        if type(v) is float:
+            out.append(v)
+        elif type(v) is int and -_EXACT_INT < v < _EXACT_INT:
+            out.append(float(v))
+        else:
+            return None
+    return out
+
+
+# Integers float64 holds exactly: larger ones take the general path, which names them.
+_EXACT_INT = 2**53
 
 
 def breakeven_requests(

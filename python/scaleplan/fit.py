@@ -222,18 +222,26 @@ def _polish(
     weights: NDArray[np.float64] | None,
     count: int,
     what: str,
+    starts: NDArray[np.float64] | None = None,
 ) -> tuple[float, NDArray[np.float64], int]:
     """Newton from the `count` lowest finite results; the lowest converged minimum wins.
+    If none converges, Newton from the starts those results came from, when given (`results[i]` is
+    the L-BFGS-B run from `starts[i]`): L-BFGS-B can leave a good start for a far basin
+    where its line search fails, while Newton from the start itself reaches the minimum.
 
     Returns (objective, theta, Newton iterations). Raises FitError when none converges:
     a point where an optimiser merely stopped is never reported as the optimum.
     """
-    finite = sorted((r for r in results if math.isfinite(r[0])), key=lambda r: r[0])
-    best = newton_best(runs, [theta for _, theta, _ in finite[:count]], delta, weights)
+    order = sorted(
+        (i for i, r in enumerate(results) if math.isfinite(r[0])), key=lambda i: results[i][0]
+    )[:count]
+    best = newton_best(runs, [results[i][1] for i in order], delta, weights)
+    if best is None and starts is not None:
+        best = newton_best(runs, [starts[i] for i in order], delta, weights)
     if best is None:
         raise FitError(
             f"{what}: none of {len(results)} starts reached a minimum (L-BFGS-B, then "
-            f"Newton from the best {min(count, len(finite))})"
+            f"Newton from the best {len(order)} and from their starts)"
         )
     return best
 
@@ -309,7 +317,7 @@ def fit_law(
     newton_iterations = 0
     if polish:
         # The mean and the sum share their minimiser: the polish runs on the sum.
-        f, theta, newton_iterations = _polish(runs, results, delta, None, polish, "fit_law")
+        f, theta, newton_iterations = _polish(runs, results, delta, None, polish, "fit_law", grid)
     else:
         f, theta, _ = _best(results, "fit_law")
     try:

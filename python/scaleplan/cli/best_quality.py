@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .. import _core
 from ..budgets import best_quality
 from .options import common, hardware, requests
 from .render import render_table, si_number
@@ -28,6 +29,12 @@ def add(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--inference-tokens", type=non_negative, help="lifetime inference demand in tokens"
     )
+    p.add_argument(
+        "--method",
+        choices=_core.DUAL_METHODS,
+        default="newton",
+        help="how the best model size is found along the budget curve (default newton)",
+    )
     requests(p, None)
     hardware(p)
     common(p)
@@ -39,7 +46,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if (args.inference_tokens is None) == (args.requests is None):
         raise CliError("give --inference-tokens (FLOP budget) or --requests (dollar budget)")
     if args.requests is None:
-        b = best_quality(args.budget, args.inference_tokens, law=law)
+        b = best_quality(args.budget, args.inference_tokens, law=law, method=args.method)
     else:
         b = best_quality(
             args.budget,
@@ -48,6 +55,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
             output_tokens=args.output_tokens,
             costs=cost_model(args),
             law=law,
+            method=args.method,
         )
     unit = b.unit
     data = {

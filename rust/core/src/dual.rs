@@ -11,7 +11,36 @@ use crate::batch::reject;
 use crate::batch::{drive, use_parallel, Column, OnInvalid};
 use crate::error::{Error, Result};
 use crate::law::{check_positive, Law, LawColumns};
-use crate::lifetime::{Demand, DemandColumns};
+use crate::lifetime::{Demand, DemandColumns, Method};
+
+/// The methods the dual takes: Newton's (default) and bisection, the same names as the
+/// lifetime solver's.
+pub const METHODS: &[&str] = &["newton", "bisect"];
+
+/// The dual's method called `name`, or an error listing [`METHODS`].
+pub fn method_from_name(name: &str) -> Result<Method> {
+    match name {
+        "newton" => Ok(Method::Newton),
+        "bisect" => Ok(Method::Bisect),
+        _ => Err(Error::Unknown {
+            argument: "method",
+            given: name.to_string(),
+            valid: METHODS,
+        }),
+    }
+}
+
+/// `method` if the dual has it, else an error listing [`METHODS`].
+pub fn check_method(method: Method) -> Result<Method> {
+    match method {
+        Method::Newton | Method::Bisect => Ok(method),
+        other => Err(Error::Unknown {
+            argument: "method",
+            given: other.name().to_string(),
+            valid: METHODS,
+        }),
+    }
+}
 
 /// The best model for one budget.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,11 +61,13 @@ const MAX_STEPS: u32 = 200;
 /// ```
 /// use scaleplan::{dual::best_model, law::Law};
 /// // Without demand it is the Chinchilla optimum for 6 * budget training FLOPs.
-/// let m = best_model(&Law::CHINCHILLA, 1e23 / 6.0, 0.0).unwrap();
+/// use scaleplan::lifetime::Method;
+/// let m = best_model(&Law::CHINCHILLA, 1e23 / 6.0, 0.0, Method::Newton).unwrap();
 /// let (n, d) = Law::CHINCHILLA.chinchilla_for_compute(1e23);
 /// assert!((m.params / n - 1.0).abs() < 1e-12 && (m.tokens / d - 1.0).abs() < 1e-12);
 /// ```
-pub fn best_model(law: &Law, budget: f64, d_eff: f64) -> Result<BestModel> {
+pub fn best_model(law: &Law, budget: f64, d_eff: f64, method: Method) -> Result<BestModel> {
+    let method = check_method(method)?;
     let law = Law::new(law.e, law.a, law.b, law.alpha, law.beta)?;
     check_positive("budget", budget, None)?;
     if !(d_eff.is_finite() && d_eff >= 0.0) {
@@ -47,31 +78,84 @@ pub fn best_model(law: &Law, budget: f64, d_eff: f64) -> Result<BestModel> {
             index: None,
         });
     }
-    solve(&law, budget, d_eff / 3.0, 0)
+    solve(&law, budget, d_eff / 3.0, method, 0)
 }
 
-/// `(ln N, steps)` of the best model with demand term `m > 0`: the root of `psi`, which
-/// has the sign of `dL/d ln N` along the budget curve, bracketed by walking down from the
-/// zero-demand optimum and then bisected to f64 resolution.
-fn best_ln_params(law: &Law, c: f64, m: f64, index: usize) -> Result<(f64, u32)> {
-    let ln_c = c.ln();
-    let x_hi = ln_c - m.ln();
-    // psi(x) > 0 exactly where dL/dx > 0; it increases with x (L is convex in x).
-    let ln_aa = (law.alpha * law.a).ln();
-    let ln_bb = (law.beta * law.b).ln();
-    let psi = |x: f64| {
-        // u = C e^-x - m > 0 for x < x_hi, computed in logs: ln u = ln C - x + ln(1 - e^(x - x_hi)).
-        let ln_u = ln_c - x + (-(x - x_hi).exp_m1()).ln();
-        ln_bb - (law.beta + 1.0) * ln_u + (ln_c - x) - (ln_aa - law.alpha * x)
-    };
-    // The optimum lies below both the zero-demand optimum and x_hi; walk down from
-    // there, doubling the step, until psi < 0.
-    let (n0, _) = law.chinchilla_for_compute(6.0 * c);
-    let mut hi = n0.ln().min(x_hi);
+/// `psi(x)`, which has the sign of `dL/d ln N` along the budget curve `N (D + m) = C` at
+/// `x = ln N`, and its slope. With `r = e^(x - x_hi)` (`x_hi = ln(C / m)`, where D reaches
+/// 0) and `u = C e^-x - m = C e^-x (1 - r)`:
+/// `psi = ln(beta B) - (beta + 1) ln u + (ln C - x) - ln(alpha A) + alpha x` and
+/// `psi' = (beta + 1) / (1 - r) - 1 + alpha > 0`, increasing in x: psi is increasing and
+/// convex, so it has one root, and Newton from the right of it descends monotonically.
+struct Psi {
+    ln_c: f64,
+    x_hi: f64,
+    ln_aa: f64,
+    ln_bb: f64,
+    alpha: f64,
+    beta: f64,
+}
+
+impl Psi {
+    fn new(law: &Law, c: f64, m: f64) -> Psi {
+        let ln_c = c.ln();
+        Psi {
+            ln_c,
+            x_hi: ln_c - m.ln(),
+            ln_aa: (law.alpha * law.a).ln(),
+            ln_bb: (law.beta * law.b).ln(),
+            alpha: law.alpha,
+            beta: law.beta,
+        }
+    }
+
+    /// Where Newton starts in `[lo, hi]`: `hi` unless it is the pole `x_hi`; then the
+    /// point where the pole term `-(beta + 1) ln(1 - r)` cancels the rest of psi taken at
+    /// the pole, which lies within a small fraction of the root when the demand dominates
+    /// (the midpoint if that point is outside the bracket).
+    fn start(&self, lo: f64, hi: f64) -> f64 {
+        if hi < self.x_hi {
+            return hi;
+        }
+        let (x, b1) = (self.x_hi, self.beta + 1.0);
+        let rest =
+            self.ln_bb - b1 * (self.ln_c - x) + (self.ln_c - x) - (self.ln_aa - self.alpha * x);
+        // -(beta + 1) ln(1 - r) = -rest, so r = 1 - e^(rest / (beta + 1)), x = x_hi + ln r.
+        let guess = x + (-(rest / b1).exp_m1()).ln();
+        if guess > lo && guess < hi {
+            guess
+        } else {
+            0.5 * (lo + hi)
+        }
+    }
+
+    /// `(psi(x), psi'(x), noise)`; `1 - r` as `-expm1(x - x_hi)`, exact near the pole at
+    /// `x_hi`. `noise` bounds the rounding in `psi(x)`: a few ulp of its largest terms.
+    fn at(&self, x: f64) -> (f64, f64, f64) {
+        let one_minus_r = -(x - self.x_hi).exp_m1();
+        let ln_u = self.ln_c - x + one_minus_r.ln();
+        let terms = [
+            self.ln_bb,
+            (self.beta + 1.0) * ln_u,
+            self.ln_c - x,
+            self.ln_aa - self.alpha * x,
+        ];
+        let value = terms[0] - terms[1] + terms[2] - terms[3];
+        let slope = (self.beta + 1.0) / one_minus_r - 1.0 + self.alpha;
+        let scale = terms.iter().fold(0.0f64, |m, t| m.max(t.abs()));
+        (value, slope, 8.0 * f64::EPSILON * scale)
+    }
+}
+
+/// The best model lies below both the zero-demand optimum `x0` and `x_hi`: walk down from
+/// there, doubling the step, until psi < 0. Returns `(lo, hi, steps)` with
+/// `psi(lo) < 0 <= psi(hi)`.
+fn bracket(psi: &Psi, x0: f64, index: usize) -> Result<(f64, f64, u32)> {
+    let mut hi = x0.min(psi.x_hi);
     let mut step = 1.0;
     let mut lo = hi - step;
     let mut steps = 0;
-    while psi(lo) >= 0.0 {
+    while psi.at(lo).0 >= 0.0 {
         hi = lo;
         step *= 2.0;
         lo -= step;
@@ -83,29 +167,81 @@ fn best_ln_params(law: &Law, c: f64, m: f64, index: usize) -> Result<(f64, u32)>
             });
         }
     }
+    Ok((lo, hi, steps))
+}
+
+/// Bisection of `[lo, hi]` to 4 ulp: `(x, steps)`.
+fn bisect(psi: &Psi, mut lo: f64, mut hi: f64) -> (f64, u32) {
     let mut it = 0;
     while hi - lo > 4.0 * f64::EPSILON * hi.abs().max(1.0) && it < MAX_STEPS {
         let mid = 0.5 * (lo + hi);
         if mid <= lo || mid >= hi {
             break;
         }
-        if psi(mid) >= 0.0 {
+        if psi.at(mid).0 >= 0.0 {
             hi = mid;
         } else {
             lo = mid;
         }
         it += 1;
     }
-    Ok((0.5 * (lo + hi), steps + it))
+    (0.5 * (lo + hi), it)
 }
 
-fn solve(law: &Law, c: f64, m: f64, index: usize) -> Result<BestModel> {
+/// Newton's method on psi from the bracket's right end (or its middle when that is the
+/// pole), safeguarded: the bracket shrinks with every evaluation and a step that would
+/// leave it bisects instead. Stops when psi is zero to within its own rounding, or a step
+/// moves x by at most 2 ulp; `None` if neither happens within `MAX_NEWTON` steps (the
+/// caller then bisects).
+fn newton(psi: &Psi, mut lo: f64, mut hi: f64) -> Option<(f64, u32)> {
+    let mut x = psi.start(lo, hi);
+    for it in 1..=MAX_NEWTON {
+        let (value, slope, noise) = psi.at(x);
+        if value.abs() <= noise {
+            return Some((x, it));
+        }
+        if value > 0.0 {
+            hi = x;
+        } else {
+            lo = x;
+        }
+        let step = value / slope;
+        if step.abs() <= 2.0 * f64::EPSILON * x.abs().max(1.0) {
+            return Some((x - step, it));
+        }
+        x = match x - step {
+            next if next > lo && next < hi => next,
+            _ => 0.5 * (lo + hi),
+        };
+    }
+    None
+}
+
+/// Newton steps before the dual falls back to bisection (it converges in about 6).
+const MAX_NEWTON: u32 = 50;
+
+/// `(ln N, steps)` of the best model with demand term `m > 0`: the root of [`Psi`],
+/// bracketed by walking down from the zero-demand optimum, then found by `method`
+/// (`Newton`, safeguarded, falling back to bisection; or `Bisect`).
+fn best_ln_params(law: &Law, c: f64, m: f64, method: Method, index: usize) -> Result<(f64, u32)> {
+    let psi = Psi::new(law, c, m);
+    let (n0, _) = law.chinchilla_for_compute(6.0 * c);
+    let (lo, hi, steps) = bracket(&psi, n0.ln(), index)?;
+    let newton = match method {
+        Method::Newton => newton(&psi, lo, hi),
+        _ => None,
+    };
+    let (x, it) = newton.unwrap_or_else(|| bisect(&psi, lo, hi));
+    Ok((x, steps + it))
+}
+
+fn solve(law: &Law, c: f64, m: f64, method: Method, index: usize) -> Result<BestModel> {
     let ln_c = c.ln();
     let (x, iterations) = if m == 0.0 {
         let (n, _) = law.chinchilla_for_compute(6.0 * c);
         (n.ln(), 0)
     } else {
-        best_ln_params(law, c, m, index)?
+        best_ln_params(law, c, m, method, index)?
     };
     let params = x.exp();
     let tokens = (ln_c - x).exp() - m;
@@ -153,10 +289,12 @@ pub fn best_model_batch(
     budget: &[f64],
     demand: Demand<'_>,
     laws: &LawColumns<'_>,
+    method: Method,
     on_invalid: OnInvalid,
     parallel: Option<bool>,
     out: BestOutputs<'_>,
 ) -> Result<()> {
+    let method = check_method(method)?;
     let n = out.0 .0.len();
     let budget = Column::new("budget", budget, n)?;
     let demand = DemandColumns::new(demand, n)?;
@@ -167,7 +305,7 @@ pub fn best_model_batch(
             let row = || -> Result<BestModel> {
                 let law = laws.get(i)?;
                 let c = check_positive("budget", budget.get(i), Some(i))?;
-                solve(&law, c, demand.get(i)? / 3.0, i)
+                solve(&law, c, demand.get(i)? / 3.0, method, i)
             };
             match row() {
                 Ok(m) => {
@@ -196,7 +334,7 @@ mod tests {
             for &d_eff in &[1e3, 1e9, 1e12, 1e15, 1e19] {
                 let o = optimum(&law, loss, d_eff, &Options::default()).unwrap();
                 let budget = o.params * (o.tokens + d_eff / 3.0);
-                let b = best_model(&law, budget, d_eff).unwrap();
+                let b = best_model(&law, budget, d_eff, Method::Newton).unwrap();
                 assert!(
                     (b.loss - loss).abs() < 1e-11 * loss,
                     "{loss} {d_eff}: {}",
@@ -212,21 +350,60 @@ mod tests {
     fn rejects_bad_budget_and_demand() {
         let law = Law::CHINCHILLA;
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            let e = best_model(&law, bad, 1e9).unwrap_err().to_string();
+            let e = best_model(&law, bad, 1e9, Method::Newton)
+                .unwrap_err()
+                .to_string();
             assert!(e.starts_with("budget must be finite and > 0"), "{e}");
         }
-        let e = best_model(&law, 1e20, -1.0).unwrap_err().to_string();
+        let e = best_model(&law, 1e20, -1.0, Method::Newton)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("effective_demand must be"), "{e}");
     }
 
     #[test]
     fn no_fractional_models_and_no_infinite_losses() {
         // 1e10 FLOPs against 1e12 inference tokens: at most 0.005 parameters.
-        let e = best_model(&Law::CHINCHILLA, 1e10 / 6.0, 1e12).unwrap_err();
+        let e = best_model(&Law::CHINCHILLA, 1e10 / 6.0, 1e12, Method::Newton).unwrap_err();
         assert!(e.to_string().starts_with("budget is too small"), "{e}");
         assert_eq!((e.argument(), e.index()), (Some("budget"), Some(0)));
         // Once returned loss inf with a subnormal parameter count.
         let law = Law::new(1.0, 1.0, 1.0, 1.0, 1.0).unwrap();
-        assert!(best_model(&law, 1.0 / 6.0, 1e308).is_err());
+        assert!(best_model(&law, 1.0 / 6.0, 1e308, Method::Newton).is_err());
+    }
+
+    #[test]
+    fn newton_finds_the_bisections_root_in_a_few_steps() {
+        let law = Law::CHINCHILLA;
+        let mut worst = 0;
+        for k in 0..400 {
+            let budget = 10f64.powf(15.0 + (k % 20) as f64 * 0.6);
+            let d_eff = 10f64.powf(3.0 + (k / 20) as f64 * 0.9);
+            let (Ok(n), Ok(b)) = (
+                best_model(&law, budget, d_eff, Method::Newton),
+                best_model(&law, budget, d_eff, Method::Bisect),
+            ) else {
+                continue;
+            };
+            assert!(
+                (n.params.ln() / b.params.ln() - 1.0).abs() < 1e-14,
+                "{budget} {d_eff}"
+            );
+            assert!((n.loss / b.loss - 1.0).abs() < 1e-14, "{budget} {d_eff}");
+            assert!(
+                n.iterations < b.iterations,
+                "{budget} {d_eff} {} {}",
+                n.iterations,
+                b.iterations
+            );
+            worst = worst.max(n.iterations);
+        }
+        assert!(
+            worst <= 12,
+            "Newton and the bracket walk took {worst} steps"
+        );
+        let e = best_model(&law, 1e20, 1e9, Method::Halley).unwrap_err();
+        assert_eq!(e.argument(), Some("method"));
+        assert!(e.to_string().contains("newton, bisect"), "{e}");
     }
 }

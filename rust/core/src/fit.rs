@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::batch::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
+use crate::simd::Isa;
 use crate::vmath;
 
 /// Number of parameters in `theta`.
@@ -96,12 +97,25 @@ impl Runs {
         weights: Option<&[f64]>,
         delta: f64,
     ) -> (f64, [f64; PARAMS]) {
+        self.objective_on(Isa::active(), theta, weights, delta)
+    }
+
+    /// [`Runs::objective`] on a given path; an unsupported one runs the portable code.
+    pub(crate) fn objective_on(
+        &self,
+        isa: Isa,
+        theta: &[f64; PARAMS],
+        weights: Option<&[f64]>,
+        delta: f64,
+    ) -> (f64, [f64; PARAMS]) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the CPU supports both features, checked just above.
+            if isa == Isa::Avx512 && isa.supported() {
+                // SAFETY: the CPU has every feature the function is compiled for (checked).
+                return unsafe { self.objective_avx512(theta, weights, delta) };
+            }
+            if isa == Isa::Avx2 && isa.supported() {
+                // SAFETY: as above.
                 return unsafe { self.objective_avx2(theta, weights, delta) };
             }
         }
@@ -112,6 +126,18 @@ impl Runs {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn objective_avx2(
+        &self,
+        theta: &[f64; PARAMS],
+        weights: Option<&[f64]>,
+        delta: f64,
+    ) -> (f64, [f64; PARAMS]) {
+        self.objective_portable(theta, weights, delta)
+    }
+
+    /// The same code compiled for AVX-512 (bit-identical, as above).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+    fn objective_avx512(
         &self,
         theta: &[f64; PARAMS],
         weights: Option<&[f64]>,
@@ -310,7 +336,7 @@ mod tests {
     }
 
     #[test]
-    fn portable_and_dispatched_objectives_agree_bit_for_bit() {
+    fn every_objective_path_the_cpu_has_gives_the_portable_bits() {
         let r = runs();
         for k in 0..50 {
             let theta = [
@@ -320,10 +346,11 @@ mod tests {
                 0.35,
                 0.29,
             ];
-            assert_eq!(
-                r.objective(&theta, None, 1e-3),
-                r.objective_portable(&theta, None, 1e-3)
-            );
+            let portable = r.objective_portable(&theta, None, 1e-3);
+            assert_eq!(r.objective(&theta, None, 1e-3), portable);
+            for isa in Isa::ALL.into_iter().filter(|i| i.supported()) {
+                assert_eq!(r.objective_on(isa, &theta, None, 1e-3), portable, "{isa:?}");
+            }
         }
     }
 

@@ -20,5 +20,6 @@ pub mod fit_newton;
 pub mod grid;
 pub mod law;
 pub mod lifetime;
+pub mod simd;
 pub mod steptime;
 pub mod vmath;

@@ -11,14 +11,14 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use scaleplan::batch::{OnInvalid, PARALLEL_THRESHOLD};
-use scaleplan::dual::best_model_batch;
+use scaleplan::dual::{best_model_batch, method_from_name};
 use scaleplan::error::Error;
 use scaleplan::fit::{self, Runs, PARAMS};
 use scaleplan::fit_newton;
 use scaleplan::grid::Grid;
 use scaleplan::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
 use scaleplan::lifetime::{
-    optimum, optimum_batch, Buffers, Demand, Method, Options, Start, TABLE_MIN_ROWS,
+    cost_optimum, optimum, optimum_batch, Buffers, Demand, Method, Options, Start, TABLE_MIN_ROWS,
 };
 use scaleplan::steptime::{counts_batch, ShapeColumns, FIELDS};
 
@@ -36,6 +36,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PARALLEL_THRESHOLD", PARALLEL_THRESHOLD)?;
     m.add("METHODS", Method::NAMES.to_vec())?;
     m.add("STARTS", Start::NAMES.to_vec())?;
+    m.add("DUAL_METHODS", scaleplan::dual::METHODS.to_vec())?;
+    // The lane path the kernels run on here ("avx512", "avx2" or "portable").
+    m.add("SIMD", scaleplan::simd::Isa::active().name())?;
     // Solver options, their defaults and limits: defined in the core crate only, read by
     // the facade, the Dask layer, the CLI and the stubs.
     m.add("ON_INVALID", OnInvalid::NAMES.to_vec())?;
@@ -52,6 +55,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(solvers::lifetime_optimal, m)?)?;
     m.add_function(wrap_pyfunction!(solvers::lifetime_optimal_scalar, m)?)?;
     m.add_function(wrap_pyfunction!(solvers::cost_optimal, m)?)?;
+    m.add_function(wrap_pyfunction!(solvers::cost_optimal_scalar, m)?)?;
     m.add_function(wrap_pyfunction!(solvers::best_model, m)?)?;
     m.add_function(wrap_pyfunction!(solvers::check_options, m)?)?;
     m.add_class::<fit_runs::FitRuns>()?;

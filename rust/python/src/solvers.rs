@@ -159,7 +159,10 @@ pub(crate) type BestArrays<'py> = (
 
 /// Lowest-loss (params, tokens, loss, iterations) for `N (D + demand / 3) = budget`.
 #[pyfunction]
-#[pyo3(signature = (budget, demand, coefficients, on_invalid="raise", demand_name="inference_tokens", parallel=None, broadcast_shape=None))]
+#[pyo3(signature = (
+    budget, demand, coefficients, on_invalid="raise", demand_name="inference_tokens",
+    parallel=None, broadcast_shape=None, method="newton",
+))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn best_model<'py>(
     py: Python<'py>,
@@ -170,8 +173,10 @@ pub(crate) fn best_model<'py>(
     demand_name: &str,
     parallel: Option<bool>,
     broadcast_shape: Option<Vec<usize>>,
+    method: &str,
 ) -> PyResult<BestArrays<'py>> {
     let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
+    let method = method_from_name(method).map_err(value_error)?;
     let name = static_name(demand_name);
     let mut named = vec![("budget", &budget), (name, &demand)];
     named.extend(law_inputs(&coefficients));
@@ -186,7 +191,7 @@ pub(crate) fn best_model<'py>(
         grid.run(&data, out, parallel, &|c, o, par| {
             let laws = law_columns(c, o.0 .0.len())?;
             let demand = Demand::Tokens { name, tokens: c[1] };
-            best_model_batch(c[0], demand, &laws, on_invalid, par, o)
+            best_model_batch(c[0], demand, &laws, method, on_invalid, par, o)
         })
     })
     .map_err(value_error)?;
@@ -234,6 +239,37 @@ pub(crate) fn lifetime_optimal_scalar(
         }),
         other => value_error(other),
     })?;
+    Ok((o.params, o.tokens, o.iterations, o.converged))
+}
+
+/// One dollar scenario with Python floats in and out: the scheduler's path for pricing one
+/// job at a time. `w_in`, `w_out` are the cost model's demand weights.
+#[pyfunction]
+#[pyo3(signature = (
+    loss, requests, input_tokens, output_tokens, w_in, w_out, e, a, b, alpha, beta,
+    method="newton", tol=1e-13, max_iter=100,
+))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn cost_optimal_scalar(
+    loss: f64,
+    requests: f64,
+    input_tokens: f64,
+    output_tokens: f64,
+    w_in: f64,
+    w_out: f64,
+    e: f64,
+    a: f64,
+    b: f64,
+    alpha: f64,
+    beta: f64,
+    method: &str,
+    tol: f64,
+    max_iter: u32,
+) -> PyResult<(f64, f64, u32, bool)> {
+    let opts = options(method, tol, max_iter, "raise", "auto")?;
+    let law = Law::new(e, a, b, alpha, beta).map_err(value_error)?;
+    let (r, i, o) = (requests, input_tokens, output_tokens);
+    let o = cost_optimum(&law, loss, r, i, o, w_in, w_out, &opts).map_err(value_error)?;
     Ok((o.params, o.tokens, o.iterations, o.converged))
 }
 

@@ -17,8 +17,9 @@ pub(crate) struct Job<'a> {
     pub(crate) demand: DemandColumns<'a>,
     pub(crate) laws: &'a LawColumns<'a>,
     pub(crate) options: &'a Options,
-    /// The law's logs when every row shares one valid law.
-    pub(crate) shared: Option<LawLogs>,
+    /// The law and its logs when every row shares one valid law (rows then skip the law's
+    /// checks: it passed them once).
+    pub(crate) shared: Option<(Law, LawLogs)>,
     /// Newton starts for that law's beta, when the start rule asks for them.
     pub(crate) table: Option<Arc<StartTable>>,
 }
@@ -27,10 +28,40 @@ impl Job<'_> {
     /// Validates row `i`: its law's logs, `l - E` and the demand, or what is wrong with it.
     #[inline(always)]
     pub(crate) fn validate(&self, i: usize) -> Result<(LawLogs, f64, f64)> {
-        let law = self.laws.get(i)?;
+        let (law, logs) = match self.shared {
+            Some(shared) => shared,
+            None => {
+                let law = self.laws.get(i)?;
+                (law, LawLogs::new(&law))
+            }
+        };
         let gap = law.gap(self.loss.get(i), Some(i))?;
         let d = self.demand.get(i)?;
-        Ok((self.shared.unwrap_or_else(|| LawLogs::new(&law)), gap, d))
+        Ok((logs, gap, d))
+    }
+
+    /// The common case without per-row branches: one shared law, demand in tokens, and
+    /// every row of the chunk `i0..i0 + width` valid (checked all at once). `None` sends
+    /// the chunk down the per-row path, which finds and names what is wrong; the lanes
+    /// are filled with the same numbers either way.
+    #[inline(always)]
+    fn valid_chunk(&self, i0: usize, width: usize) -> Option<LaneInput> {
+        let (law, logs) = self.shared?;
+        let DemandColumns::Tokens(_, tokens) = self.demand else {
+            return None;
+        };
+        let mut input = LaneInput::filled(logs);
+        let (mut loss, mut demand) = ([law.e + 1.0; LANES], [0.0; LANES]);
+        self.loss.fill(i0, &mut loss[..width]);
+        tokens.fill(i0, &mut demand[..width]);
+        let mut all = true;
+        for j in 0..LANES {
+            let gap = loss[j] - law.e;
+            all &= loss[j].is_finite() & (gap > 0.0) & demand[j].is_finite() & (demand[j] >= 0.0);
+            input.gap[j] = gap;
+            input.demand[j] = demand[j];
+        }
+        all.then_some(input)
     }
 
     pub(crate) fn run(&self, start: usize, out: OutputsMut<'_>) -> Option<Error> {
@@ -42,17 +73,23 @@ impl Job<'_> {
         let placeholder = LawLogs::new(&Law::CHINCHILLA);
         while base < n {
             let width = LANES.min(n - base);
-            let mut input = LaneInput::filled(placeholder);
-            let mut valid = [false; LANES];
-            for j in 0..width {
-                match self.validate(start + base + j) {
-                    Ok((logs, gap, d)) => {
-                        input.set(j, logs, gap, d);
-                        valid[j] = true;
+            let (input, valid) = match self.valid_chunk(start + base, width) {
+                Some(input) => (input, [true; LANES]),
+                None => {
+                    let mut input = LaneInput::filled(placeholder);
+                    let mut valid = [false; LANES];
+                    for j in 0..width {
+                        match self.validate(start + base + j) {
+                            Ok((logs, gap, d)) => {
+                                input.set(j, logs, gap, d);
+                                valid[j] = true;
+                            }
+                            Err(e) => reject(e, self.options.on_invalid, &mut first),
+                        }
                     }
-                    Err(e) => reject(e, self.options.on_invalid, &mut first),
+                    (input, valid)
                 }
-            }
+            };
             let solved = solve_lanes(&input, self.options, self.table.as_deref());
             for j in 0..width {
                 let i = start + base + j;
@@ -65,7 +102,7 @@ impl Job<'_> {
                     };
                     reject(err, self.options.on_invalid, &mut first);
                     (f64::NAN, f64::NAN)
-                } else if let Err(e) = representable(i, solved.ln_tokens[j], solved.ln_params[j]) {
+                } else if let Err(e) = in_range(i, solved.ln_tokens[j], solved.ln_params[j]) {
                     reject(e, self.options.on_invalid, &mut first);
                     (f64::NAN, f64::NAN)
                 } else {
@@ -122,16 +159,20 @@ impl LaneInput {
     }
 
     #[inline(always)]
-    pub(crate) fn reduced(&self, j: usize) -> Reduced {
-        let logs = LawLogs {
+    pub(crate) fn logs(&self, j: usize) -> LawLogs {
+        LawLogs {
             ln_p: self.ln_p[j],
             ln_qp0: self.ln_qp0[j],
             ln_r: self.ln_r[j],
             ln_nc: self.ln_nc[j],
             beta: self.beta[j],
             inv_alpha: self.inv_alpha[j],
-        };
-        Reduced::new(logs, self.gap[j], self.demand[j])
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn reduced(&self, j: usize) -> Reduced {
+        Reduced::new(self.logs(j), self.gap[j], self.demand[j])
     }
 }
 
@@ -146,19 +187,31 @@ pub(crate) struct LaneOutput {
     pub(crate) ok: [bool; LANES],
 }
 
-/// Reduce, solve and finish one chunk. On x86-64 CPUs with AVX2 and FMA the same code is
-/// compiled a second time for them and picked at run time (4 lanes per instruction instead
-/// of SSE2's 2); both give bit-identical results because Rust never fuses `a * b + c`.
+/// Reduce, solve and finish one chunk on the CPU's best [`Isa`] (see `crate::simd`: every
+/// path gives the same bits).
 pub(crate) fn solve_lanes(
+    input: &LaneInput,
+    options: &Options,
+    table: Option<&StartTable>,
+) -> LaneOutput {
+    solve_lanes_on(Isa::active(), input, options, table)
+}
+
+/// [`solve_lanes`] on a given path; an unsupported one runs the portable code.
+pub(crate) fn solve_lanes_on(
+    isa: Isa,
     input: &LaneInput,
     options: &Options,
     table: Option<&StartTable>,
 ) -> LaneOutput {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports both features, checked just above.
+        if isa == Isa::Avx512 && isa.supported() {
+            // SAFETY: the CPU has every feature the function is compiled for (checked).
+            return unsafe { solve_lanes_avx512(input, options, table) };
+        }
+        if isa == Isa::Avx2 && isa.supported() {
+            // SAFETY: as above.
             return unsafe { solve_lanes_avx2(input, options, table) };
         }
     }
@@ -167,7 +220,17 @@ pub(crate) fn solve_lanes(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn solve_lanes_avx2(
+fn solve_lanes_avx2(
+    input: &LaneInput,
+    options: &Options,
+    table: Option<&StartTable>,
+) -> LaneOutput {
+    solve_lanes_portable(input, options, table)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+fn solve_lanes_avx512(
     input: &LaneInput,
     options: &Options,
     table: Option<&StartTable>,
@@ -184,11 +247,34 @@ pub(crate) fn solve_lanes_portable(
     let mut ln_d = [0.0; LANES];
     let mut iterations = [0u32; LANES];
     let mut ok = [false; LANES];
+    // Reduced once, as lane arrays: the solve and the finish share its logarithms.
+    let mut ln_gap = [0.0; LANES];
+    let mut ln_qp = [0.0; LANES];
+    let mut k = [0.0; LANES];
+    for j in 0..LANES {
+        let r = input.reduced(j);
+        (ln_gap[j], ln_qp[j], k[j]) = (r.ln_gap, r.ln_qp, r.k);
+    }
+    let reduced = |j: usize| Reduced {
+        logs: input.logs(j),
+        ln_gap: ln_gap[j],
+        ln_qp: ln_qp[j],
+        k: k[j],
+        demand: input.demand[j] > 0.0,
+    };
     match options.method {
-        Method::Newton => newton_lanes(input, options, table, &mut ln_d, &mut iterations, &mut ok),
+        Method::Newton => newton_lanes(
+            &reduced,
+            &input.beta,
+            options,
+            table,
+            &mut ln_d,
+            &mut iterations,
+            &mut ok,
+        ),
         method => {
             for j in 0..LANES {
-                (ln_d[j], iterations[j], ok[j]) = scalar_solve(method, &input.reduced(j), options);
+                (ln_d[j], iterations[j], ok[j]) = scalar_solve(method, &reduced(j), options);
             }
         }
     }
@@ -201,7 +287,7 @@ pub(crate) fn solve_lanes_portable(
         ok,
     };
     for j in 0..LANES {
-        let (ld, ln) = input.reduced(j).finish(ln_d[j]);
+        let (ld, ln) = reduced(j).finish(ln_d[j]);
         out.ln_tokens[j] = ld;
         out.ln_params[j] = ln;
         out.tokens[j] = vmath::exp(ld);
@@ -213,6 +299,14 @@ pub(crate) fn solve_lanes_portable(
 /// `(params, tokens)` from their logs, or an overflow error naming the one out of range.
 #[inline(always)]
 pub(crate) fn representable(index: usize, ln_d: f64, ln_n: f64) -> Result<(f64, f64)> {
+    in_range(index, ln_d, ln_n)?;
+    Ok((vmath::exp(ln_n), vmath::exp(ln_d)))
+}
+
+/// Whether `e^ln_d` tokens and `e^ln_n` params are normal floats; else an overflow error
+/// naming the one out of range. The lanes have the exponentials already.
+#[inline(always)]
+pub(crate) fn in_range(index: usize, ln_d: f64, ln_n: f64) -> Result<()> {
     // Below -708 the exponential is subnormal or 0: as much a lie as +inf.
     for (quantity, v) in [("tokens", ln_d), ("params", ln_n)] {
         if !(-708.0..=vmath::EXP_MAX_ARG).contains(&v) {
@@ -223,14 +317,15 @@ pub(crate) fn representable(index: usize, ln_d: f64, ln_n: f64) -> Result<(f64, 
             });
         }
     }
-    Ok((vmath::exp(ln_n), vmath::exp(ln_d)))
+    Ok(())
 }
 
 /// Newton on all lanes at once, each stopping on its own criterion; lane state is kept as
 /// structure-of-arrays and nothing branches on lane data, so LLVM vectorises the loops.
 #[inline(always)]
 pub(crate) fn newton_lanes(
-    input: &LaneInput,
+    reduced: &impl Fn(usize) -> Reduced,
+    beta: &[f64; LANES],
     options: &Options,
     table: Option<&StartTable>,
     ln_d: &mut [f64; LANES],
@@ -244,7 +339,7 @@ pub(crate) fn newton_lanes(
     // 1.0 while a lane still iterates, 0.0 once it has converged (or never needed to).
     let mut live = [0.0; LANES];
     for j in 0..LANES {
-        let r = input.reduced(j);
+        let r = reduced(j);
         s[j] = r.start();
         k[j] = r.k;
         ln_qp[j] = r.ln_qp;
@@ -257,7 +352,6 @@ pub(crate) fn newton_lanes(
             s[j] = t.start(k[j], s[j]);
         }
     }
-    let beta = &input.beta;
     let mut count = [0.0; LANES];
     for _ in 0..options.max_iter {
         for j in 0..LANES {

@@ -27,6 +27,7 @@ use crate::batch::reject;
 use crate::batch::{drive, use_parallel, Column, OnInvalid};
 use crate::error::{Error, Result};
 use crate::law::{Law, LawColumns};
+use crate::simd::Isa;
 use crate::vmath;
 use std::sync::{Arc, Mutex};
 
@@ -68,22 +69,62 @@ pub struct Optimum {
 /// assert!((o.tokens / 3.67e11 - 1.0).abs() < 0.01);
 /// ```
 pub fn optimum(law: &Law, loss: f64, effective_demand: f64, options: &Options) -> Result<Optimum> {
-    // The same validation and lane pipeline as a batch of one, without its buffers: this
-    // is the path a scheduler calls per decision, so it allocates nothing.
+    let demand = [effective_demand];
+    let demand = Demand::Tokens {
+        name: "effective_demand",
+        tokens: &demand,
+    };
+    optimum_of(law, loss, demand, options)
+}
+
+/// The dollar optimum of one scenario: [`optimum`] at the effective demand
+/// `requests (w_in input_tokens + w_out output_tokens)`, computed and checked exactly as a
+/// batch row of [`optimum_batch`] with [`Demand::Requests`] is, so the bits are the same.
+///
+/// ```
+/// use scaleplan::{law::Law, lifetime::{cost_optimum, optimum, Options}};
+/// let o = Options::default();
+/// let dollars = cost_optimum(&Law::CHINCHILLA, 2.2, 1e9, 70.0, 215.0, 2.0, 30.0, &o).unwrap();
+/// let flops = optimum(&Law::CHINCHILLA, 2.2, 1e9 * (2.0 * 70.0 + 30.0 * 215.0), &o).unwrap();
+/// assert_eq!(dollars, flops);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn cost_optimum(
+    law: &Law,
+    loss: f64,
+    requests: f64,
+    input_tokens: f64,
+    output_tokens: f64,
+    w_in: f64,
+    w_out: f64,
+    options: &Options,
+) -> Result<Optimum> {
+    let (r, i, o) = ([requests], [input_tokens], [output_tokens]);
+    let demand = Demand::Requests {
+        requests: &r,
+        input_tokens: &i,
+        output_tokens: &o,
+        w_in,
+        w_out,
+    };
+    optimum_of(law, loss, demand, options)
+}
+
+/// One row through the batch's validation and the lane loop's arithmetic, without its
+/// buffers: the path a scheduler calls per decision, so it allocates nothing.
+fn optimum_of(law: &Law, loss: f64, demand: Demand<'_>, options: &Options) -> Result<Optimum> {
     let coeffs = [[law.e], [law.a], [law.b], [law.alpha], [law.beta]];
     let laws = LawColumns::new(coeffs.each_ref().map(|c| c.as_slice()), 1)?;
-    let (loss, demand) = ([loss], [effective_demand]);
+    let loss = [loss];
     let job = Job {
         loss: Column::new("loss", &loss, 1)?,
-        demand: DemandColumns::Tokens(
-            "effective_demand",
-            Column::new("effective_demand", &demand, 1)?,
-        ),
+        demand: DemandColumns::new(demand, 1)?,
         laws: &laws,
         options,
         shared: None,
         table: None,
     };
+    // A scalar call has no rows: its errors carry no index.
     let scalar = |e: Error| match e {
         Error::Invalid {
             argument,
@@ -290,7 +331,7 @@ pub fn optimum_batch(
         laws,
         options,
         shared: if laws.is_scalar() {
-            laws.get(0).ok().map(|l| LawLogs::new(&l))
+            laws.get(0).ok().map(|l| (l, LawLogs::new(&l)))
         } else {
             None
         },
@@ -298,7 +339,7 @@ pub fn optimum_batch(
     };
     let job = Job {
         table: match (job.shared, options.method) {
-            (Some(logs), Method::Newton) if options.start.uses_table(n) => {
+            (Some((_, logs)), Method::Newton) if options.start.uses_table(n) => {
                 Some(StartTable::cached(logs.beta))
             }
             _ => None,

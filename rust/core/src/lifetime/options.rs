@@ -35,6 +35,17 @@ impl Method {
             }),
         }
     }
+
+    /// The public name (the inverse of `from_name`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Newton => "newton",
+            Method::Halley => "halley",
+            Method::Bisect => "bisect",
+            Method::Brent => "brent",
+            Method::SecantD => "secant-d",
+        }
+    }
 }
 
 /// Where Newton starts when every row shares one law.

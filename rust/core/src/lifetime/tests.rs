@@ -258,7 +258,7 @@ fn extreme_inputs_overflow_cleanly() {
 }
 
 #[test]
-fn portable_and_dispatched_lanes_agree_bit_for_bit() {
+fn every_lane_path_the_cpu_has_gives_the_portable_bits() {
     let logs = LawLogs::new(&Law::CHINCHILLA);
     let tables = [None, Some(StartTable::new(logs.beta))];
     for (method, table) in all_methods()
@@ -282,8 +282,14 @@ fn portable_and_dispatched_lanes_agree_bit_for_bit() {
                 input.set(j, logs, gap, demand);
             }
             let a = solve_lanes_portable(&input, &opts, table.as_ref());
-            let b = solve_lanes(&input, &opts, table.as_ref());
-            assert_eq!(a, b);
+            for isa in Isa::ALL.into_iter().filter(|i| i.supported()) {
+                assert_eq!(
+                    a,
+                    solve_lanes_on(isa, &input, &opts, table.as_ref()),
+                    "{isa:?}"
+                );
+            }
+            assert_eq!(a, solve_lanes(&input, &opts, table.as_ref()));
             if method != Method::SecantD {
                 assert!(a.ok.iter().all(|&ok| ok), "{method:?}");
             }
