@@ -28,6 +28,7 @@ from .cost_model import (
     DEFAULT_OUTPUT_TOKENS,
     SECONDS_PER_HOUR,
     CostModel,
+    default_costs,
     resolve_costs,
 )
 from .errors import ScaleplanError
@@ -203,7 +204,7 @@ class CostOptimum(Tabular):
         cls,
         params: float,
         tokens: float,
-        scenario: list[float],
+        scenario: tuple[float, ...],
         iterations: int,
         converged: bool,
         law: ScalingLaw,
@@ -271,15 +272,22 @@ def cost_optimal(
     `requests`, `input_tokens`, `output_tokens` and the law's coefficients broadcast.
     Other arguments (`start` included) as in `compute_optimal`.
     """
-    costs = resolve_costs(costs)
-    fast = on_invalid == "raise" and start == "auto" and _plain(law, tol, max_iter)
-    values = _floats(loss, requests, input_tokens, output_tokens) if fast else None
+    costs = default_costs() if costs is None else resolve_costs(costs)
+    values = (
+        _floats(loss, requests, input_tokens, output_tokens)
+        if on_invalid == "raise"
+        and start == "auto"
+        and type(law) is ScalingLaw
+        and law._scalar is not None
+        and type(tol) is float
+        and type(max_iter) is int
+        and 0 < max_iter <= MAX_ITER_LIMIT
+        else None
+    )
     if values is not None:
         # One scenario of plain numbers: the scheduler's path (one job priced at a time).
-        w_in, w_out = costs.demand_weights
-        coefficients = (law.E, law.A, law.B, law.alpha, law.beta)  # type: ignore[union-attr]
         n, d, it, ok = _core.cost_optimal_scalar(
-            *values, w_in, w_out, *coefficients, method, tol, max_iter
+            *values, *costs.demand_weights, *law._scalar, method, tol, max_iter
         )
         return CostOptimum._of(n, d, values, it, ok, law, costs)  # type: ignore[arg-type]
     law = resolve_law(law)
@@ -319,34 +327,24 @@ def cost_optimal(
     )
 
 
-def _plain(law: Any, tol: Any, max_iter: Any) -> bool:
-    """Whether the options allow the one-scenario path: one plain law, and options of the
-    exact types the Rust scalar entry point reads."""
-    return (
-        type(law) is ScalingLaw
-        and not law._batch
-        and type(tol) is float
-        and type(max_iter) is int
-        and 0 < max_iter <= MAX_ITER_LIMIT
-    )
+def _floats(loss: Any, requests: Any, inp: Any, out: Any) -> tuple[float, ...] | None:
+    """The four as Python floats when all are Python floats or ints (bools excluded), as
+    the general path would convert them; None otherwise (arrays, NumPy scalars, ints
+    beyond float64: the general path handles and names them)."""
+    if not (
+        type(loss) in _NUMBER
+        and type(requests) in _NUMBER
+        and type(inp) in _NUMBER
+        and type(out) in _NUMBER
+    ):
+        return None
+    try:
+        return float(loss), float(requests), float(inp), float(out)
+    except OverflowError:
+        return None
 
 
-def _floats(*values: Any) -> list[float] | None:
-    """The values as floats when all are Python numbers float64 holds exactly as given
-    (floats, and ints below 2^53), else None."""
-    out = []
-    for v in values:
-        if type(v) is float:
-            out.append(v)
-        elif type(v) is int and -_EXACT_INT < v < _EXACT_INT:
-            out.append(float(v))
-        else:
-            return None
-    return out
-
-
-# Integers float64 holds exactly: larger ones take the general path, which names them.
-_EXACT_INT = 2**53
+_NUMBER = frozenset((float, int))
 
 
 def breakeven_requests(

@@ -35,6 +35,9 @@ class ScalingLaw:
     name: str = field(default="custom", compare=False)
     source: str = field(default="", compare=False, repr=False)
     _batch: bool = field(default=False, init=False, compare=False, repr=False)
+    # (E, A, B, alpha, beta) as floats when no coefficient is an array, else None: what the
+    # one-scenario paths pass to Rust, read in one attribute load.
+    _scalar: tuple[float, ...] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for coef in COEFFICIENTS:
@@ -51,9 +54,9 @@ class ScalingLaw:
                 frozen.flags.writeable = False
                 object.__setattr__(self, coef, frozen)
         # Cached: the scalar fast path of compute_optimal asks on every call.
-        object.__setattr__(
-            self, "_batch", any(isinstance(getattr(self, c), np.ndarray) for c in COEFFICIENTS)
-        )
+        batch = any(isinstance(getattr(self, c), np.ndarray) for c in COEFFICIENTS)
+        object.__setattr__(self, "_batch", batch)
+        object.__setattr__(self, "_scalar", None if batch else self.coefficients)
         try:
             np.broadcast_shapes(*(np.shape(getattr(self, c)) for c in COEFFICIENTS))
         except ValueError:

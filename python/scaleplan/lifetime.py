@@ -148,11 +148,20 @@ def compute_optimal(
     All array inputs broadcast together like NumPy arguments.
     """
     defaults = on_invalid == "raise" and start == "auto"
-    if defaults and _plain_floats(loss, inference_tokens, law, tol, max_iter):
+    if (
+        defaults
+        and type(loss) is float
+        and type(inference_tokens) is float
+        and type(law) is ScalingLaw
+        and law._scalar is not None
+        and type(tol) is float
+        and type(max_iter) is int
+        and 0 < max_iter <= MAX_ITER_LIMIT
+    ):
         # One scenario of plain floats: the path schedulers call in a loop. Rust validates
         # the method, tol and every value with the same messages as the general path.
         n, d, it, ok = _core.lifetime_optimal_scalar(
-            loss, inference_tokens, law.E, law.A, law.B, law.alpha, law.beta, method, tol, max_iter
+            loss, inference_tokens, *law._scalar, method, tol, max_iter
         )
         return LifetimeOptimum._of(n, d, loss, inference_tokens, it, ok, law, method)
     law = resolve_law(law)
@@ -180,20 +189,6 @@ def compute_optimal(
     outputs = (shaped(n, shape), shaped(d, shape))
     echoes = (echoed(cols[0], shape), echoed(cols[1], shape))
     return LifetimeOptimum(*outputs, *echoes, shaped(it, shape), shaped(ok, shape), law, method)
-
-
-def _plain_floats(loss: Any, demand: Any, law: Any, tol: Any, max_iter: Any) -> bool:
-    """Whether a call can take the one-scenario path: Python floats, one plain law, and
-    options of the exact types the Rust scalar entry point reads without conversion."""
-    return (
-        type(loss) is float
-        and type(demand) is float
-        and type(law) is ScalingLaw
-        and not law._batch
-        and type(tol) is float
-        and type(max_iter) is int
-        and 0 < max_iter <= MAX_ITER_LIMIT
-    )
 
 
 def solver_options(

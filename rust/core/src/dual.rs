@@ -78,7 +78,26 @@ pub fn best_model(law: &Law, budget: f64, d_eff: f64, method: Method) -> Result<
             index: None,
         });
     }
-    solve(&law, budget, d_eff / 3.0, method, 0)
+    solve(&DualLaw::new(law), budget, d_eff / 3.0, method, 0)
+}
+
+/// One law with the logarithms the dual needs of it, computed once per law (once per
+/// batch when every row shares it).
+#[derive(Debug, Clone, Copy)]
+struct DualLaw {
+    law: Law,
+    ln_aa: f64,
+    ln_bb: f64,
+}
+
+impl DualLaw {
+    fn new(law: Law) -> DualLaw {
+        DualLaw {
+            law,
+            ln_aa: (law.alpha * law.a).ln(),
+            ln_bb: (law.beta * law.b).ln(),
+        }
+    }
 }
 
 /// `psi(x)`, which has the sign of `dL/d ln N` along the budget curve `N (D + m) = C` at
@@ -97,16 +116,22 @@ struct Psi {
 }
 
 impl Psi {
-    fn new(law: &Law, c: f64, m: f64) -> Psi {
+    fn new(law: &DualLaw, c: f64, m: f64) -> Psi {
         let ln_c = c.ln();
         Psi {
             ln_c,
             x_hi: ln_c - m.ln(),
-            ln_aa: (law.alpha * law.a).ln(),
-            ln_bb: (law.beta * law.b).ln(),
-            alpha: law.alpha,
-            beta: law.beta,
+            ln_aa: law.ln_aa,
+            ln_bb: law.ln_bb,
+            alpha: law.law.alpha,
+            beta: law.law.beta,
         }
+    }
+
+    /// `ln N` of the zero-demand (Chinchilla) optimum for the same budget:
+    /// `(ln(alpha A / (beta B)) + beta ln C) / (alpha + beta)`. The root lies below it.
+    fn zero_demand_optimum(&self) -> f64 {
+        (self.ln_aa - self.ln_bb + self.beta * self.ln_c) / (self.alpha + self.beta)
     }
 
     /// Where Newton starts in `[lo, hi]`: `hi` unless it is the pole `x_hi`; then the
@@ -132,7 +157,7 @@ impl Psi {
     /// `(psi(x), psi'(x), noise)`; `1 - r` as `-expm1(x - x_hi)`, exact near the pole at
     /// `x_hi`. `noise` bounds the rounding in `psi(x)`: a few ulp of its largest terms.
     fn at(&self, x: f64) -> (f64, f64, f64) {
-        let one_minus_r = -(x - self.x_hi).exp_m1();
+        let one_minus_r = one_minus_exp(x - self.x_hi);
         let ln_u = self.ln_c - x + one_minus_r.ln();
         let terms = [
             self.ln_bb,
@@ -144,6 +169,17 @@ impl Psi {
         let slope = (self.beta + 1.0) / one_minus_r - 1.0 + self.alpha;
         let scale = terms.iter().fold(0.0f64, |m, t| m.max(t.abs()));
         (value, slope, 8.0 * f64::EPSILON * scale)
+    }
+}
+
+/// `1 - e^t` for `t < 0`: libm's `expm1` (~4x the cost of `exp`) only near 0, where
+/// `1 - e^t` would cancel; below -0.5 (`e^t < 0.61`) the subtraction loses at most 1.3 ulp.
+#[inline(always)]
+fn one_minus_exp(t: f64) -> f64 {
+    if t > -0.5 {
+        -t.exp_m1()
+    } else {
+        1.0 - t.exp()
     }
 }
 
@@ -220,28 +256,62 @@ fn newton(psi: &Psi, mut lo: f64, mut hi: f64) -> Option<(f64, u32)> {
 /// Newton steps before the dual falls back to bisection (it converges in about 6).
 const MAX_NEWTON: u32 = 50;
 
-/// `(ln N, steps)` of the best model with demand term `m > 0`: the root of [`Psi`],
-/// bracketed by walking down from the zero-demand optimum, then found by `method`
-/// (`Newton`, safeguarded, falling back to bisection; or `Bisect`).
-fn best_ln_params(law: &Law, c: f64, m: f64, method: Method, index: usize) -> Result<(f64, u32)> {
-    let psi = Psi::new(law, c, m);
-    let (n0, _) = law.chinchilla_for_compute(6.0 * c);
-    let (lo, hi, steps) = bracket(&psi, n0.ln(), index)?;
+/// Newton from `x0`, right of the root where psi is convex and increasing: every iterate
+/// stays right of the root and the steps shrink, so no bracket is needed. Stops as
+/// [`newton`] does; `None` when `x0` is at the pole, an iterate lands left of the root by
+/// more than psi's rounding, or it has not settled in `MAX_NEWTON` steps.
+fn descend(psi: &Psi, x0: f64) -> Option<(f64, u32)> {
+    // Also refuses a NaN x0.
+    if x0.partial_cmp(&psi.x_hi) != Some(std::cmp::Ordering::Less) {
+        return None;
+    }
+    let mut x = x0;
+    for it in 1..=MAX_NEWTON {
+        let (value, slope, noise) = psi.at(x);
+        if value.abs() <= noise {
+            return Some((x, it));
+        }
+        if !(value > 0.0 && value.is_finite()) {
+            return None;
+        }
+        let step = value / slope;
+        if step <= 2.0 * f64::EPSILON * x.abs().max(1.0) {
+            return Some((x - step, it));
+        }
+        x -= step;
+    }
+    None
+}
+
+/// `(ln N, steps)` of the best model with demand term `m > 0`: the root of [`Psi`]. Newton
+/// descends from the zero-demand optimum; where it cannot (the optimum at or beyond the
+/// pole), the root is bracketed by walking down from there and found by the safeguarded
+/// [`newton`], with bisection as the fallback; `Method::Bisect` bisects the bracket.
+fn best_ln_params(psi: &Psi, method: Method, index: usize) -> Result<(f64, u32)> {
+    let x0 = psi.zero_demand_optimum();
+    if method == Method::Newton {
+        if let Some(found) = descend(psi, x0) {
+            return Ok(found);
+        }
+    }
+    let (lo, hi, steps) = bracket(psi, x0, index)?;
     let newton = match method {
-        Method::Newton => newton(&psi, lo, hi),
+        Method::Newton => newton(psi, lo, hi),
         _ => None,
     };
-    let (x, it) = newton.unwrap_or_else(|| bisect(&psi, lo, hi));
+    let (x, it) = newton.unwrap_or_else(|| bisect(psi, lo, hi));
     Ok((x, steps + it))
 }
 
-fn solve(law: &Law, c: f64, m: f64, method: Method, index: usize) -> Result<BestModel> {
-    let ln_c = c.ln();
-    let (x, iterations) = if m == 0.0 {
+fn solve(dual: &DualLaw, c: f64, m: f64, method: Method, index: usize) -> Result<BestModel> {
+    let law = &dual.law;
+    let (ln_c, x, iterations) = if m == 0.0 {
         let (n, _) = law.chinchilla_for_compute(6.0 * c);
-        (n.ln(), 0)
+        (c.ln(), n.ln(), 0)
     } else {
-        best_ln_params(law, c, m, method, index)?
+        let psi = Psi::new(dual, c, m);
+        let (x, iterations) = best_ln_params(&psi, method, index)?;
+        (psi.ln_c, x, iterations)
     };
     let params = x.exp();
     let tokens = (ln_c - x).exp() - m;
@@ -298,12 +368,20 @@ pub fn best_model_batch(
     let n = out.0 .0.len();
     let budget = Column::new("budget", budget, n)?;
     let demand = DemandColumns::new(demand, n)?;
+    // One shared valid law: its logarithms once, not per row.
+    let shared = laws
+        .is_scalar()
+        .then(|| laws.get(0).ok().map(DualLaw::new))
+        .flatten();
     let kernel = |start: usize, ((p, t), (l, it)): BestOutputs<'_>| {
         let mut first = None;
         for j in 0..p.len() {
             let i = start + j;
             let row = || -> Result<BestModel> {
-                let law = laws.get(i)?;
+                let law = match shared {
+                    Some(law) => law,
+                    None => DualLaw::new(laws.get(i)?),
+                };
                 let c = check_positive("budget", budget.get(i), Some(i))?;
                 solve(&law, c, demand.get(i)? / 3.0, method, i)
             };
@@ -323,87 +401,4 @@ pub fn best_model_batch(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::lifetime::{optimum, Options};
-
-    #[test]
-    fn inverse_of_the_lifetime_optimum() {
-        let law = Law::CHINCHILLA;
-        for &loss in &[1.8, 2.0, 2.5, 3.5] {
-            for &d_eff in &[1e3, 1e9, 1e12, 1e15, 1e19] {
-                let o = optimum(&law, loss, d_eff, &Options::default()).unwrap();
-                let budget = o.params * (o.tokens + d_eff / 3.0);
-                let b = best_model(&law, budget, d_eff, Method::Newton).unwrap();
-                assert!(
-                    (b.loss - loss).abs() < 1e-11 * loss,
-                    "{loss} {d_eff}: {}",
-                    b.loss
-                );
-                assert!((b.params / o.params - 1.0).abs() < 1e-7, "{loss} {d_eff}");
-                assert!((b.tokens / o.tokens - 1.0).abs() < 1e-7, "{loss} {d_eff}");
-            }
-        }
-    }
-
-    #[test]
-    fn rejects_bad_budget_and_demand() {
-        let law = Law::CHINCHILLA;
-        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            let e = best_model(&law, bad, 1e9, Method::Newton)
-                .unwrap_err()
-                .to_string();
-            assert!(e.starts_with("budget must be finite and > 0"), "{e}");
-        }
-        let e = best_model(&law, 1e20, -1.0, Method::Newton)
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("effective_demand must be"), "{e}");
-    }
-
-    #[test]
-    fn no_fractional_models_and_no_infinite_losses() {
-        // 1e10 FLOPs against 1e12 inference tokens: at most 0.005 parameters.
-        let e = best_model(&Law::CHINCHILLA, 1e10 / 6.0, 1e12, Method::Newton).unwrap_err();
-        assert!(e.to_string().starts_with("budget is too small"), "{e}");
-        assert_eq!((e.argument(), e.index()), (Some("budget"), Some(0)));
-        // Once returned loss inf with a subnormal parameter count.
-        let law = Law::new(1.0, 1.0, 1.0, 1.0, 1.0).unwrap();
-        assert!(best_model(&law, 1.0 / 6.0, 1e308, Method::Newton).is_err());
-    }
-
-    #[test]
-    fn newton_finds_the_bisections_root_in_a_few_steps() {
-        let law = Law::CHINCHILLA;
-        let mut worst = 0;
-        for k in 0..400 {
-            let budget = 10f64.powf(15.0 + (k % 20) as f64 * 0.6);
-            let d_eff = 10f64.powf(3.0 + (k / 20) as f64 * 0.9);
-            let (Ok(n), Ok(b)) = (
-                best_model(&law, budget, d_eff, Method::Newton),
-                best_model(&law, budget, d_eff, Method::Bisect),
-            ) else {
-                continue;
-            };
-            assert!(
-                (n.params.ln() / b.params.ln() - 1.0).abs() < 1e-14,
-                "{budget} {d_eff}"
-            );
-            assert!((n.loss / b.loss - 1.0).abs() < 1e-14, "{budget} {d_eff}");
-            assert!(
-                n.iterations < b.iterations,
-                "{budget} {d_eff} {} {}",
-                n.iterations,
-                b.iterations
-            );
-            worst = worst.max(n.iterations);
-        }
-        assert!(
-            worst <= 12,
-            "Newton and the bracket walk took {worst} steps"
-        );
-        let e = best_model(&law, 1e20, 1e9, Method::Halley).unwrap_err();
-        assert_eq!(e.argument(), Some("method"));
-        assert!(e.to_string().contains("newton, bisect"), "{e}");
-    }
-}
+mod tests;

@@ -1,0 +1,82 @@
+use super::*;
+use crate::lifetime::{optimum, Options};
+
+#[test]
+fn inverse_of_the_lifetime_optimum() {
+    let law = Law::CHINCHILLA;
+    for &loss in &[1.8, 2.0, 2.5, 3.5] {
+        for &d_eff in &[1e3, 1e9, 1e12, 1e15, 1e19] {
+            let o = optimum(&law, loss, d_eff, &Options::default()).unwrap();
+            let budget = o.params * (o.tokens + d_eff / 3.0);
+            let b = best_model(&law, budget, d_eff, Method::Newton).unwrap();
+            assert!(
+                (b.loss - loss).abs() < 1e-11 * loss,
+                "{loss} {d_eff}: {}",
+                b.loss
+            );
+            assert!((b.params / o.params - 1.0).abs() < 1e-7, "{loss} {d_eff}");
+            assert!((b.tokens / o.tokens - 1.0).abs() < 1e-7, "{loss} {d_eff}");
+        }
+    }
+}
+
+#[test]
+fn rejects_bad_budget_and_demand() {
+    let law = Law::CHINCHILLA;
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let e = best_model(&law, bad, 1e9, Method::Newton)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("budget must be finite and > 0"), "{e}");
+    }
+    let e = best_model(&law, 1e20, -1.0, Method::Newton)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("effective_demand must be"), "{e}");
+}
+
+#[test]
+fn no_fractional_models_and_no_infinite_losses() {
+    // 1e10 FLOPs against 1e12 inference tokens: at most 0.005 parameters.
+    let e = best_model(&Law::CHINCHILLA, 1e10 / 6.0, 1e12, Method::Newton).unwrap_err();
+    assert!(e.to_string().starts_with("budget is too small"), "{e}");
+    assert_eq!((e.argument(), e.index()), (Some("budget"), Some(0)));
+    // Once returned loss inf with a subnormal parameter count.
+    let law = Law::new(1.0, 1.0, 1.0, 1.0, 1.0).unwrap();
+    assert!(best_model(&law, 1.0 / 6.0, 1e308, Method::Newton).is_err());
+}
+
+#[test]
+fn newton_finds_the_bisections_root_in_a_few_steps() {
+    let law = Law::CHINCHILLA;
+    let mut worst = 0;
+    for k in 0..400 {
+        let budget = 10f64.powf(15.0 + (k % 20) as f64 * 0.6);
+        let d_eff = 10f64.powf(3.0 + (k / 20) as f64 * 0.9);
+        let (Ok(n), Ok(b)) = (
+            best_model(&law, budget, d_eff, Method::Newton),
+            best_model(&law, budget, d_eff, Method::Bisect),
+        ) else {
+            continue;
+        };
+        assert!(
+            (n.params.ln() / b.params.ln() - 1.0).abs() < 1e-14,
+            "{budget} {d_eff}"
+        );
+        assert!((n.loss / b.loss - 1.0).abs() < 1e-14, "{budget} {d_eff}");
+        assert!(
+            n.iterations < b.iterations,
+            "{budget} {d_eff} {} {}",
+            n.iterations,
+            b.iterations
+        );
+        worst = worst.max(n.iterations);
+    }
+    assert!(
+        worst <= 12,
+        "Newton and the bracket walk took {worst} steps"
+    );
+    let e = best_model(&law, 1e20, 1e9, Method::Halley).unwrap_err();
+    assert_eq!(e.argument(), Some("method"));
+    assert!(e.to_string().contains("newton, bisect"), "{e}");
+}
