@@ -15,8 +15,9 @@ pub(crate) const TABLE_N: usize = 4096;
 /// converges from either side of the root (h is convex and increasing), so the start only
 /// changes the iteration count, never the answer beyond rounding.
 pub(crate) struct StartTable {
-    pub(crate) s: Vec<f64>,
-    pub(crate) slope: Vec<f64>,
+    /// `(s, ds/dK)` at each grid point, side by side so one lookup touches one cache line;
+    /// a fixed length so that lookups need no bounds checks and the lane loop vectorises.
+    pub(crate) points: Box<[[f64; 2]; TABLE_N + 1]>,
 }
 
 /// Tables kept per process, most recent last: a table depends on beta alone, and a process
@@ -61,11 +62,8 @@ impl StartTable {
             ..Options::default()
         };
         let step = 2.0 * TABLE_K / TABLE_N as f64;
-        let (mut s, mut slope) = (
-            Vec::with_capacity(TABLE_N + 1),
-            Vec::with_capacity(TABLE_N + 1),
-        );
-        for j in 0..=TABLE_N {
+        let mut points = Box::new([[0.0; 2]; TABLE_N + 1]);
+        for (j, point) in points.iter_mut().enumerate() {
             let k = -TABLE_K + j as f64 * step;
             let r = Reduced {
                 logs,
@@ -75,10 +73,9 @@ impl StartTable {
                 demand: true,
             };
             let (root, _, _) = halley(&r, &opts, false);
-            s.push(root);
-            slope.push(1.0 / r.residual(root).1);
+            *point = [root, 1.0 / r.residual(root).1];
         }
-        StartTable { s, slope }
+        StartTable { points }
     }
 
     /// Interpolated root at `k`, or `fallback` outside the grid.
@@ -87,17 +84,20 @@ impl StartTable {
         let step = 2.0 * TABLE_K / TABLE_N as f64;
         let u = (k + TABLE_K) / step;
         let inside = u >= 0.0 && u < TABLE_N as f64;
-        let j = if inside { u as usize } else { 0 };
+        // `min` changes nothing (inside, u < TABLE_N) but proves j + 1 in bounds.
+        let j = if inside {
+            (u as usize).min(TABLE_N - 1)
+        } else {
+            0
+        };
         let t = u - j as f64;
         let (t2, mt) = (t * t, 1.0 - t);
         let h00 = (1.0 + 2.0 * t) * mt * mt;
         let h10 = t * mt * mt;
         let h01 = t2 * (3.0 - 2.0 * t);
         let h11 = t2 * (t - 1.0);
-        let v = h00 * self.s[j]
-            + h10 * step * self.slope[j]
-            + h01 * self.s[j + 1]
-            + h11 * step * self.slope[j + 1];
+        let ([s0, d0], [s1, d1]) = (self.points[j], self.points[j + 1]);
+        let v = h00 * s0 + h10 * step * d0 + h01 * s1 + h11 * step * d1;
         if inside {
             v
         } else {
