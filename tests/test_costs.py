@@ -297,3 +297,12 @@ def test_the_duals_newton_and_bisection_agree():
         with pytest.raises(sp.ScaleplanError) as e:
             sp.best_quality(1e24, 1e9, method=bad)
         assert e.value.argument == "method" and "newton, bisect" in str(e.value)
+
+
+def test_a_bad_budget_is_quoted_as_given():
+    # The kernel works in units of k_tr; its message must still quote the caller's number.
+    for args, kwargs in (((-1.0, 1e9), {}), ((-5.0,), {"requests": 1e9})):
+        with pytest.raises(sp.ScaleplanError, match=r"budget must be finite and > 0; got -[15]\.0"):
+            sp.best_quality(*args, **kwargs)
+    r = sp.best_quality(np.array([1e24, -1.0]), 1e9, on_invalid="nan")
+    assert np.isfinite(r.loss[0]) and np.isnan(r.loss[1])

@@ -136,6 +136,7 @@ def best_model(
     parallel: bool | None = None,
     broadcast_shape: Sequence[int] | None = None,
     method: str = "newton",
+    per_unit: float = 1.0,
 ) -> tuple[_F, _F, _F, NDArray[np.uint32]]: ...
 def check_options(
     method: str, tol: float, max_iter: float, on_invalid: str, start: str = "auto"

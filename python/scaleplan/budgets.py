@@ -64,20 +64,23 @@ def best_quality(
         )
     if requests is None:
         shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens, **law._named())
-        scaled, demand, name = np.asarray(cols[0] / 6.0), cols[1], "inference_tokens"
+        per_unit, demand, name = 6.0, cols[1], "inference_tokens"
     else:
-        shape, cols, scaled, demand = _dollar_problem(
+        shape, cols, per_unit, demand = _dollar_problem(
             budget, requests, input_tokens, output_tokens, resolve_costs(costs), law, on_invalid
         )
         name = "effective_demand"
+    # The kernel divides the budget by `per_unit` itself, so its errors quote the budget
+    # as given (a FLOP budget of -1 once came back as "got -0.1667").
     n, d, lo, _ = _core.best_model(
-        scaled,
+        cols[0],
         demand,
         tuple(cols[-5:]),
         on_invalid,
         name,
         broadcast_shape=shape,
         method=method if isinstance(method, str) else repr(method),
+        per_unit=per_unit,
     )
     return BestQuality(
         shaped(lo, shape),
@@ -97,10 +100,10 @@ def _dollar_problem(
     costs: CostModel,
     law: ScalingLaw,
     on_invalid: str,
-) -> tuple[tuple[int, ...], list[Any], Any, Any]:
+) -> tuple[tuple[int, ...], list[Any], float, Any]:
     """A dollar budget as the FLOP problem the kernel solves: the shape, the inputs (budget,
-    demand, law), the budget over `6 $/FLOP / MFU` and the effective demand
-    `requests (w_in input_tokens + w_out output_tokens)`."""
+    demand, law), `k_tr = 6 $/FLOP / MFU` (the kernel divides the budget by it) and the
+    effective demand `requests (w_in input_tokens + w_out output_tokens)`."""
     w_in, w_out = costs.demand_weights
     shape, cols = broadcast(
         budget=budget,
@@ -117,18 +120,12 @@ def _dollar_problem(
     # Overflow to inf is caught below (raise) or by the kernel (a NaN row), not warned.
     with np.errstate(over="ignore", invalid="ignore"):
         demand = np.asarray(cols[1] * (w_in * cols[2] + w_out * cols[3]))
-        scaled = np.asarray(cols[0] / k_tr)
-    if on_invalid == "raise":
-        for what, derived, source in (
-            ("requests", demand, cols[1]),
-            ("budget", scaled, cols[0]),
-        ):
-            big = np.isinf(derived) & np.isfinite(source)
-            if np.any(big):
-                raise ScaleplanError(
-                    f"{what} must be small enough that the problem stays in float64 range; "
-                    f"got {np.broadcast_to(source, big.shape)[big][0]}",
-                    what,
-                )
+    big = np.isinf(demand) & np.isfinite(np.broadcast_to(cols[1], demand.shape))
+    if on_invalid == "raise" and np.any(big):
+        given = np.broadcast_to(cols[1], demand.shape)[big][0]
+        raise ScaleplanError(
+            f"requests must be small enough that the problem stays in float64 range; got {given}",
+            "requests",
+        )
     cols = [cols[0], demand, *cols[4:]]
-    return shape, cols, scaled, demand
+    return shape, cols, k_tr, demand

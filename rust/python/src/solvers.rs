@@ -161,7 +161,7 @@ pub(crate) type BestArrays<'py> = (
 #[pyfunction]
 #[pyo3(signature = (
     budget, demand, coefficients, on_invalid="raise", demand_name="inference_tokens",
-    parallel=None, broadcast_shape=None, method="newton",
+    parallel=None, broadcast_shape=None, method="newton", per_unit=1.0,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn best_model<'py>(
@@ -174,6 +174,7 @@ pub(crate) fn best_model<'py>(
     parallel: Option<bool>,
     broadcast_shape: Option<Vec<usize>>,
     method: &str,
+    per_unit: f64,
 ) -> PyResult<BestArrays<'py>> {
     let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
     let method = method_from_name(method).map_err(value_error)?;
@@ -191,7 +192,7 @@ pub(crate) fn best_model<'py>(
         grid.run(&data, out, parallel, &|c, o, par| {
             let laws = law_columns(c, o.0 .0.len())?;
             let demand = Demand::Tokens { name, tokens: c[1] };
-            best_model_batch(c[0], demand, &laws, method, on_invalid, par, o)
+            best_model_batch(c[0], per_unit, demand, &laws, method, on_invalid, par, o)
         })
     })
     .map_err(value_error)?;

@@ -1,5 +1,6 @@
 use super::*;
 use crate::lifetime::{optimum, Options};
+use crate::simd::Isa;
 
 #[test]
 fn inverse_of_the_lifetime_optimum() {
@@ -79,4 +80,65 @@ fn newton_finds_the_bisections_root_in_a_few_steps() {
     let e = best_model(&law, 1e20, 1e9, Method::Halley).unwrap_err();
     assert_eq!(e.argument(), Some("method"));
     assert!(e.to_string().contains("newton, bisect"), "{e}");
+}
+
+#[test]
+fn one_row_equals_its_batch_row_on_every_lane_path() {
+    // Rows far from and near the pole (demand taking most of the budget), and none.
+    let law = Law::CHINCHILLA;
+    let budgets: Vec<f64> = (0..40)
+        .map(|k| 10f64.powf(16.0 + k as f64 * 0.25))
+        .collect();
+    let demands: Vec<f64> = (0..40)
+        .map(|k| 10f64.powf(4.0 + (k * 7 % 40) as f64 * 0.3))
+        .collect();
+    let coeffs = [[law.e], [law.a], [law.b], [law.alpha], [law.beta]];
+    let laws = LawColumns::new(coeffs.each_ref().map(|c| c.as_slice()), 40).unwrap();
+    let n = budgets.len();
+    let (mut p, mut t, mut l, mut it) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0u32; n]);
+    let demand = Demand::Tokens {
+        name: "effective_demand",
+        tokens: &demands,
+    };
+    let out = (
+        (p.as_mut_slice(), t.as_mut_slice()),
+        (l.as_mut_slice(), it.as_mut_slice()),
+    );
+    best_model_batch(
+        &budgets,
+        1.0,
+        demand,
+        &laws,
+        Method::Newton,
+        OnInvalid::Nan,
+        None,
+        out,
+    )
+    .unwrap();
+    let mut solved = 0;
+    for i in 0..n {
+        match best_model(&law, budgets[i], demands[i], Method::Newton) {
+            Ok(m) => {
+                assert_eq!((m.params, m.tokens, m.loss), (p[i], t[i], l[i]), "row {i}");
+                solved += 1;
+            }
+            Err(_) => assert!(p[i].is_nan(), "row {i}"),
+        }
+    }
+    assert!(solved > 20, "{solved}");
+    let rows: [Option<lanes::Row>; lanes::LANES] = std::array::from_fn(|j| {
+        Some(lanes::Row {
+            law: DualLaw::new(law),
+            c: budgets[j * 5],
+            m: demands[j * 5] / 3.0,
+        })
+    });
+    let portable = lanes::solve_portable(&rows, Method::Newton, 0);
+    for isa in Isa::ALL.into_iter().filter(|i| i.supported()) {
+        assert_eq!(
+            lanes::solve_on(isa, &rows, Method::Newton, 0),
+            portable,
+            "{isa:?}"
+        );
+    }
 }
