@@ -74,18 +74,53 @@ pub fn best_model(law: &Law, budget: f64, d_eff: f64, method: Method) -> Result<
             index: None,
         });
     }
-    let row = lanes::Row {
-        law: DualLaw::new(law),
-        c: budget,
-        m: d_eff / 3.0,
+    solve(&DualLaw::new(law), budget, d_eff / 3.0, method, 0)
+}
+
+/// The best model for a validated row: budget `c` in units of `k_tr`, demand term `m`.
+fn solve(dual: &DualLaw, c: f64, m: f64, method: Method, index: usize) -> Result<BestModel> {
+    let law = &dual.law;
+    let (ln_c, x, iterations) = if m == 0.0 {
+        let (n, _) = law.chinchilla_for_compute(6.0 * c);
+        (c.ln(), n.ln(), 0)
+    } else {
+        let psi = Psi::new(dual, c, m);
+        let (x, iterations) = best_ln_params(&psi, method, index)?;
+        (psi.ln_c, x, iterations)
     };
-    let mut rows = [None; lanes::LANES];
-    rows[0] = Some(row);
-    let [solved, ..] = lanes::solve(&rows, method, 0);
-    solved.unwrap_or(Err(Error::NotConverged {
-        index: 0,
-        iterations: 0,
-    }))
+    let params = x.exp();
+    let tokens = (ln_c - x).exp() - m;
+    if !(params.is_finite() && tokens.is_finite()) {
+        return Err(Error::Overflow {
+            index,
+            quantity: "params",
+            ln_value: x,
+        });
+    }
+    // Below one parameter or one token there is no model, only arithmetic: a budget too
+    // small for its demand once came back as a 0.005-parameter "model" at loss 2414.
+    if !(params >= 1.0 && tokens >= 1.0) {
+        return Err(Error::Unreachable {
+            index,
+            argument: "budget",
+            reason: "budget is too small for the demand: it cannot train and serve a model of \
+                     at least one parameter trained on at least one token",
+        });
+    }
+    let loss = law.loss(params, tokens);
+    if !loss.is_finite() {
+        return Err(Error::Unreachable {
+            index,
+            argument: "budget",
+            reason: "budget buys no model whose loss is finite under this law",
+        });
+    }
+    Ok(BestModel {
+        params,
+        tokens,
+        loss,
+        iterations,
+    })
 }
 
 /// Output columns of [`best_model_batch`]: ((params, tokens), (loss, iterations)).
@@ -118,51 +153,34 @@ pub fn best_model_batch(
         .is_scalar()
         .then(|| laws.get(0).ok().map(DualLaw::new))
         .flatten();
-    let row = |i: usize| -> Result<lanes::Row> {
-        let law = match shared {
-            Some(law) => law,
-            None => DualLaw::new(laws.get(i)?),
-        };
-        let given = check_positive("budget", budget.get(i), Some(i))?;
-        let c = given / per_unit;
-        if !(c.is_finite() && c >= f64::MIN_POSITIVE) {
-            return Err(Error::Invalid {
-                argument: "budget",
-                value: given,
-                requirement: "small enough that the problem stays in float64 range",
-                index: Some(i),
-            });
-        }
-        Ok(lanes::Row {
-            law,
-            c,
-            m: demand.get(i)? / 3.0,
-        })
-    };
     let kernel = |start: usize, ((p, t), (l, it)): BestOutputs<'_>| {
         let mut first = None;
-        for base in (0..p.len()).step_by(lanes::LANES) {
-            let width = lanes::LANES.min(p.len() - base);
-            let mut rows = [None; lanes::LANES];
-            let mut found: lanes::Solved = Default::default();
-            for j in 0..width {
-                match row(start + base + j) {
-                    Ok(r) => rows[j] = Some(r),
-                    Err(e) => found[j] = Some(Err(e)),
+        for j in 0..p.len() {
+            let i = start + j;
+            let row = || -> Result<BestModel> {
+                let law = match shared {
+                    Some(law) => law,
+                    None => DualLaw::new(laws.get(i)?),
+                };
+                let given = check_positive("budget", budget.get(i), Some(i))?;
+                let c = given / per_unit;
+                if !(c.is_finite() && c >= f64::MIN_POSITIVE) {
+                    return Err(Error::Invalid {
+                        argument: "budget",
+                        value: given,
+                        requirement: "small enough that the problem stays in float64 range",
+                        index: Some(i),
+                    });
                 }
-            }
-            let mut solved = lanes::solve(&rows, method, start + base);
-            for j in 0..width {
-                let k = base + j;
-                match found[j].take().or(solved[j].take()) {
-                    Some(Ok(m)) => {
-                        (p[k], t[k], l[k], it[k]) = (m.params, m.tokens, m.loss, m.iterations);
-                    }
-                    Some(Err(e)) => {
-                        (p[k], t[k], l[k], it[k]) = (f64::NAN, f64::NAN, f64::NAN, 0);
-                        reject(e, on_invalid, &mut first);
-                    }
-                    None => {}
+                solve(&law, c, demand.get(i)? / 3.0, method, i)
+            };
+            match row() {
+                Ok(m) => {
+                    (p[j], t[j], l[j], it[j]) = (m.params, m.tokens, m.loss, m.iterations);
+                }
+                Err(e) => {
+                    (p[j], t[j], l[j], it[j]) = (f64::NAN, f64::NAN, f64::NAN, 0);
+                    reject(e, on_invalid, &mut first);
                 }
             }
         }
@@ -171,10 +189,9 @@ pub fn best_model_batch(
     drive(out, use_parallel(n, parallel), &kernel)
 }
 
-mod lanes;
 mod psi;
 
-use psi::{best_ln_params, DualLaw, Psi, MAX_NEWTON};
+use psi::{best_ln_params, DualLaw, Psi};
 
 #[cfg(test)]
 mod tests;

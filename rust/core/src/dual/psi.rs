@@ -1,7 +1,6 @@
 //! The root of psi for one row, in scalar code (libm): Newton's descent from the
 //! zero-demand optimum, and where that cannot run (the optimum at the pole), a bracket with
-//! safeguarded Newton and bisection. The lane loop (`lanes.rs`) runs the descent for eight
-//! rows at once and hands the rows it cannot settle to [`best_ln_params`].
+//! safeguarded Newton and bisection.
 
 use super::*;
 
@@ -182,7 +181,7 @@ fn newton(psi: &Psi, mut lo: f64, mut hi: f64) -> Option<(f64, u32)> {
 }
 
 /// Newton steps before the dual falls back to bisection (it converges in about 6).
-pub(super) const MAX_NEWTON: u32 = 50;
+const MAX_NEWTON: u32 = 50;
 
 /// Newton from `x0`, right of the root where psi is convex and increasing: every iterate
 /// stays right of the root and the steps shrink, so no bracket is needed. Stops as
