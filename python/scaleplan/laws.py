@@ -34,7 +34,6 @@ class ScalingLaw:
     beta: Any
     name: str = field(default="custom", compare=False)
     source: str = field(default="", compare=False, repr=False)
-    _batch: bool = field(default=False, init=False, compare=False, repr=False)
     # (E, A, B, alpha, beta) as floats when no coefficient is an array, else None: what the
     # one-scenario paths pass to Rust, read in one attribute load.
     _scalar: tuple[float, ...] | None = field(default=None, init=False, compare=False, repr=False)
@@ -55,7 +54,6 @@ class ScalingLaw:
                 object.__setattr__(self, coef, frozen)
         # Cached: the scalar fast path of compute_optimal asks on every call.
         batch = any(isinstance(getattr(self, c), np.ndarray) for c in COEFFICIENTS)
-        object.__setattr__(self, "_batch", batch)
         object.__setattr__(self, "_scalar", None if batch else self.coefficients)
         try:
             np.broadcast_shapes(*(np.shape(getattr(self, c)) for c in COEFFICIENTS))
@@ -86,7 +84,7 @@ class ScalingLaw:
     @property
     def is_batch(self) -> bool:
         """Whether any coefficient is an array (the law stands for many laws)."""
-        return self._batch
+        return self._scalar is None
 
     def loss(self, params: Any, tokens: Any, *, on_invalid: str = "raise") -> Any:
         """`E + A params^-alpha + B tokens^-beta` (nats/token), broadcast over all inputs."""

@@ -37,6 +37,8 @@ mod options;
 mod reduce;
 mod table;
 #[cfg(test)]
+mod table_tests;
+#[cfg(test)]
 mod tests;
 
 use lanes::*;
