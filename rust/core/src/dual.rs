@@ -3,7 +3,9 @@
 //! With training cost `k_tr N D` and inference cost `K N`, a budget `b` allows
 //! `N (D + m) = C` with `C = b / k_tr` and `m = K / k_tr = D_eff / 3`. Along that curve, in
 //! `x = ln N`, `L(x) = A e^(-alpha x) + B (C e^(-x) - m)^(-beta)` is a sum of two convex
-//! functions, so its derivative changes sign once; we bisect on that sign. At the minimum
+//! functions, so its derivative changes sign once; Newton's method finds where (see
+//! `psi.rs`), one row at a time, and the logarithms before and the model after run eight
+//! rows at a time in SIMD lanes (`lanes.rs`). At the minimum
 //! the Lagrange conditions of the lifetime problem hold, so this is exactly the inverse of
 //! [`crate::lifetime::optimum`]: the plan it returns costs `b`, and its loss gives it back.
 
@@ -74,22 +76,28 @@ pub fn best_model(law: &Law, budget: f64, d_eff: f64, method: Method) -> Result<
             index: None,
         });
     }
-    solve(&DualLaw::new(law), budget, d_eff / 3.0, method, 0)
+    solve(DualLaw::new(law), budget, d_eff / 3.0, method, 0)
 }
 
-/// The best model for a validated row: budget `c` in units of `k_tr`, demand term `m`.
-fn solve(dual: &DualLaw, c: f64, m: f64, method: Method, index: usize) -> Result<BestModel> {
-    let law = &dual.law;
-    let (ln_c, x, iterations) = if m == 0.0 {
-        let (n, _) = law.chinchilla_for_compute(6.0 * c);
-        (c.ln(), n.ln(), 0)
-    } else {
-        let psi = Psi::new(dual, c, m);
-        let (x, iterations) = best_ln_params(&psi, method, index)?;
-        (psi.ln_c, x, iterations)
-    };
-    let params = x.exp();
-    let tokens = (ln_c - x).exp() - m;
+/// Row `j` of a block with its logarithms: `(x = ln N, steps)` at the root. Without
+/// demand it is the zero-demand optimum itself.
+fn root(
+    dual: &DualLaw,
+    block: &Block,
+    j: usize,
+    method: Method,
+    index: usize,
+) -> Result<(f64, u32)> {
+    let psi = Psi::new(dual, block.ln_c[j], block.ln_m[j]);
+    if block.m[j] == 0.0 {
+        return Ok((psi.zero_demand_optimum(), 0));
+    }
+    best_ln_params(&psi, method, index)
+}
+
+/// Row `j` of a finished block as a model, or why it is none.
+fn checked(done: &Finished, j: usize, x: f64, iterations: u32, index: usize) -> Result<BestModel> {
+    let (params, tokens, loss) = (done.params[j], done.tokens[j], done.loss[j]);
     if !(params.is_finite() && tokens.is_finite()) {
         return Err(Error::Overflow {
             index,
@@ -107,7 +115,6 @@ fn solve(dual: &DualLaw, c: f64, m: f64, method: Method, index: usize) -> Result
                      at least one parameter trained on at least one token",
         });
     }
-    let loss = law.loss(params, tokens);
     if !loss.is_finite() {
         return Err(Error::Unreachable {
             index,
@@ -121,6 +128,50 @@ fn solve(dual: &DualLaw, c: f64, m: f64, method: Method, index: usize) -> Result
         loss,
         iterations,
     })
+}
+
+/// A validated row: its law, budget `c` in units of `k_tr` and demand term `m`.
+type Row = (DualLaw, f64, f64);
+
+/// The best models of up to [`LANES`] rows (`None` past the batch's end), row `j` being
+/// row `index + j` of the batch: the logarithms, then each row's root in scalar code, then
+/// the finish in lanes on `isa`.
+fn solve_block(
+    rows: [Option<Result<Row>>; LANES],
+    method: Method,
+    index: usize,
+    isa: Isa,
+) -> [Option<Result<BestModel>>; LANES] {
+    let mut block = Block::idle();
+    for (j, row) in rows.iter().enumerate() {
+        if let Some(Ok((law, c, m))) = row {
+            block.set(j, *c, *m, law.coefficients());
+        }
+    }
+    lanes::logs(isa, &mut block);
+    let mut roots: [Option<Result<(f64, u32)>>; LANES] = std::array::from_fn(|_| None);
+    for (j, row) in rows.into_iter().enumerate() {
+        let found = row.map(|r| r.and_then(|(law, ..)| root(&law, &block, j, method, index + j)));
+        if let Some(Ok((x, _))) = found {
+            block.x[j] = x;
+        }
+        roots[j] = found;
+    }
+    let done = lanes::finish(isa, &block);
+    let mut j = 0;
+    roots.map(|found| {
+        let model = found.map(|r| r.and_then(|(x, steps)| checked(&done, j, x, steps, index + j)));
+        j += 1;
+        model
+    })
+}
+
+/// The best model for a validated row, through the same code as a batch row.
+fn solve(dual: DualLaw, c: f64, m: f64, method: Method, index: usize) -> Result<BestModel> {
+    let mut rows = std::array::from_fn(|_| None);
+    rows[0] = Some(Ok((dual, c, m)));
+    let [first, ..] = solve_block(rows, method, index, Isa::active());
+    first.expect("row 0 was given")
 }
 
 /// Output columns of [`best_model_batch`]: ((params, tokens), (loss, iterations)).
@@ -153,34 +204,41 @@ pub fn best_model_batch(
         .is_scalar()
         .then(|| laws.get(0).ok().map(DualLaw::new))
         .flatten();
+    let row = |i: usize| -> Result<Row> {
+        let law = match shared {
+            Some(law) => law,
+            None => DualLaw::new(laws.get(i)?),
+        };
+        let given = check_positive("budget", budget.get(i), Some(i))?;
+        let c = given / per_unit;
+        if !(c.is_finite() && c >= f64::MIN_POSITIVE) {
+            return Err(Error::Invalid {
+                argument: "budget",
+                value: given,
+                requirement: "small enough that the problem stays in float64 range",
+                index: Some(i),
+            });
+        }
+        Ok((law, c, demand.get(i)? / 3.0))
+    };
+    let isa = Isa::active();
     let kernel = |start: usize, ((p, t), (l, it)): BestOutputs<'_>| {
         let mut first = None;
-        for j in 0..p.len() {
-            let i = start + j;
-            let row = || -> Result<BestModel> {
-                let law = match shared {
-                    Some(law) => law,
-                    None => DualLaw::new(laws.get(i)?),
-                };
-                let given = check_positive("budget", budget.get(i), Some(i))?;
-                let c = given / per_unit;
-                if !(c.is_finite() && c >= f64::MIN_POSITIVE) {
-                    return Err(Error::Invalid {
-                        argument: "budget",
-                        value: given,
-                        requirement: "small enough that the problem stays in float64 range",
-                        index: Some(i),
-                    });
-                }
-                solve(&law, c, demand.get(i)? / 3.0, method, i)
-            };
-            match row() {
-                Ok(m) => {
-                    (p[j], t[j], l[j], it[j]) = (m.params, m.tokens, m.loss, m.iterations);
-                }
-                Err(e) => {
-                    (p[j], t[j], l[j], it[j]) = (f64::NAN, f64::NAN, f64::NAN, 0);
-                    reject(e, on_invalid, &mut first);
+        for lo in (0..p.len()).step_by(LANES) {
+            let width = LANES.min(p.len() - lo);
+            let rows = std::array::from_fn(|j| (j < width).then(|| row(start + lo + j)));
+            let models = solve_block(rows, method, start + lo, isa);
+            for (j, model) in models.into_iter().enumerate() {
+                let o = lo + j;
+                match model {
+                    None => break,
+                    Some(Ok(m)) => {
+                        (p[o], t[o], l[o], it[o]) = (m.params, m.tokens, m.loss, m.iterations)
+                    }
+                    Some(Err(e)) => {
+                        (p[o], t[o], l[o], it[o]) = (f64::NAN, f64::NAN, f64::NAN, 0);
+                        reject(e, on_invalid, &mut first);
+                    }
                 }
             }
         }
@@ -189,8 +247,11 @@ pub fn best_model_batch(
     drive(out, use_parallel(n, parallel), &kernel)
 }
 
+mod lanes;
 mod psi;
 
+use crate::simd::Isa;
+use lanes::{Block, Finished, LANES};
 use psi::{best_ln_params, DualLaw, Psi};
 
 #[cfg(test)]

@@ -158,3 +158,41 @@ fn rows_next_to_the_pole_agree_with_bisection() {
     }
     assert!(near > 20, "only {near} rows next to the pole");
 }
+
+#[test]
+fn every_instruction_set_gives_the_same_bits() {
+    // Blocks with rows far from and next to the pole, without demand, invalid, and missing.
+    let dual = DualLaw::new(Law::CHINCHILLA);
+    for k in 0..50 {
+        let rows: [Option<Result<Row>>; LANES] = std::array::from_fn(|j| {
+            let c = 10f64.powf(15.0 + ((k * 8 + j) % 37) as f64 * 0.4);
+            let m = match (k + j) % 5 {
+                0 => 0.0,
+                1 => c.sqrt(),
+                _ => 10f64.powf(3.0 + ((k * 3 + j * 7) % 41) as f64 * 0.35),
+            };
+            match (k + 3 * j) % 11 {
+                0 => None,
+                1 => Some(Err(Error::Invalid {
+                    argument: "budget",
+                    value: -1.0,
+                    requirement: "finite and > 0",
+                    index: Some(j),
+                })),
+                _ => Some(Ok((dual, c, m))),
+            }
+        });
+        let bits = |isa: Isa| {
+            solve_block(rows.clone(), Method::Newton, 0, isa).map(|model| match model {
+                Some(Ok(m)) => Some(Ok([m.params, m.tokens, m.loss].map(f64::to_bits))),
+                Some(Err(e)) => Some(Err(e.to_string())),
+                None => None,
+            })
+        };
+        let portable = bits(Isa::Portable);
+        assert!(portable.iter().flatten().any(|r| r.is_ok()), "block {k}");
+        for isa in Isa::ALL.into_iter().filter(|i| i.supported()) {
+            assert_eq!(bits(isa), portable, "block {k} on {}", isa.name());
+        }
+    }
+}
