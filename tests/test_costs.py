@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from strategies import gaps, log_uniform
 
 import scaleplan as sp
+from scaleplan import _reference as ref
 from scaleplan.paper import table_3
 
 
@@ -306,3 +307,28 @@ def test_a_bad_budget_is_quoted_as_given():
             sp.best_quality(*args, **kwargs)
     r = sp.best_quality(np.array([1e24, -1.0]), 1e9, on_invalid="nan")
     assert np.isfinite(r.loss[0]) and np.isnan(r.loss[1])
+
+
+@given(
+    st.tuples(
+        log_uniform(0.05, 5.0),
+        log_uniform(1.0, 1e5),
+        log_uniform(1.0, 1e5),
+        st.floats(0.05, 2.5),  # alpha > 1 makes the dual's equation concave
+        st.floats(0.05, 1.0),
+    ),
+    log_uniform(1e12, 1e30),
+    st.one_of(st.just(0.0), log_uniform(1e-3, 1e22)),
+)
+def test_best_quality_matches_reference(law, budget, demand):
+    params, tokens = ref.best_model(law, budget / 6.0, demand)
+    r = sp.best_quality(budget, demand, law=sp.ScalingLaw(*law), on_invalid="nan")
+    if not (params >= 1.0 and tokens >= 1.0):
+        assert math.isnan(r.params)
+        return
+    assume(params < 1e300 and tokens < 1e300)
+    assert r.params == pytest.approx(params, rel=1e-12)
+    # Next to the pole (demand taking nearly all the budget) the reference's D = C/N - m
+    # loses digits to cancellation; the loss, flat at the optimum, does not.
+    assert r.tokens == pytest.approx(tokens, rel=1e-12 * (1.0 + demand / 3.0 / tokens))
+    assert r.loss == pytest.approx(ref.loss(law, params, tokens), rel=1e-12)

@@ -214,3 +214,40 @@ def step_counts(
     moved = 3.0 * (n_layers * (total(layer, 1) + total(layer, 2)) + total(head, 1) + total(head, 2))
     kept = 1.0 * (n_layers * total(layer, 2) + total(head, 2))
     return params, flops, moved + 8.0 * params, kept
+
+
+def best_model(law: Law, budget: float, effective_demand: float) -> tuple[float, float]:
+    """(N, D) with the lowest loss on the budget curve `N (D + m) = budget`, `m =
+    effective_demand / 3` (the budget in units of the training cost, FLOPs / 6).
+
+    Derived apart from the Rust core, which solves an equation in the logit of the
+    inference share: here the loss is minimised directly over `x = ln N`, by bisection on
+    the sign of `dL/dx = -alpha A e^(-alpha x) + beta B D^(-beta - 1) C e^(-x)`, compared in
+    logs, on `(-inf, ln(C / m))` where `D = C e^-x - m > 0`.
+    """
+    _, a, b, alpha, beta = law
+    m = effective_demand / 3.0
+    if m == 0.0:
+        return chinchilla_for_compute(law, 6.0 * budget)
+    ln_c = math.log(budget)
+    x_hi = ln_c - math.log(m)
+
+    def ln_tokens(x: float) -> float:
+        return ln_c - x + math.log(-math.expm1(x - x_hi))
+
+    def rising(x: float) -> bool:
+        grow = math.log(beta * b) - (beta + 1.0) * ln_tokens(x) + ln_c - x
+        return grow >= math.log(alpha * a) - alpha * x
+
+    hi, width = x_hi, 1.0
+    while rising(hi - width):
+        hi, width = hi - width, 2.0 * width
+    lo = hi - width
+    for _ in range(400):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        lo, hi = (lo, mid) if rising(mid) else (mid, hi)
+    # The midpoint of two neighbouring floats can round onto the pole itself.
+    x = min(0.5 * (lo + hi), lo if hi == x_hi else hi)
+    return math.exp(x), math.exp(ln_tokens(x))

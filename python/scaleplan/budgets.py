@@ -51,9 +51,10 @@ def best_quality(
 
     Give `inference_tokens` for a budget in FLOPs (`6 N D + 2 N inference_tokens = budget`),
     or `requests` (with `input_tokens`, `output_tokens` and `costs`) for a budget in dollars.
-    `method` finds the best `ln N` along the budget curve: "newton" (default; safeguarded
-    by the bracket, about 3 steps a row) or "bisect" (about 60 halvings; the fallback
-    Newton uses when it does not settle). Both stop at the f64 resolution of the root.
+    `method` solves the optimality condition along the budget curve, an equation in the
+    logit of the inference share `m / (D + m)` with bounded slope: "newton" (default, 1-4
+    steps a row) or "bisect" (about 60 halvings; also the fallback for a row Newton leaves
+    unsettled, which no known input does). Both stop at the f64 resolution of the root.
     """
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)

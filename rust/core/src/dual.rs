@@ -3,10 +3,10 @@
 //! With training cost `k_tr N D` and inference cost `K N`, a budget `b` allows
 //! `N (D + m) = C` with `C = b / k_tr` and `m = K / k_tr = D_eff / 3`. Along that curve, in
 //! `x = ln N`, `L(x) = A e^(-alpha x) + B (C e^(-x) - m)^(-beta)` is a sum of two convex
-//! functions, so its derivative changes sign once; Newton's method finds where (see
-//! `psi.rs`), one row at a time, and the logarithms before and the model after run eight
-//! rows at a time in SIMD lanes (`lanes.rs`). At the minimum
-//! the Lagrange conditions of the lifetime problem hold, so this is exactly the inverse of
+//! functions, so it has one minimum. Its condition is solved as an equation in the logit of
+//! the inference share (`equation.rs`), by Newton's method eight rows at a time in SIMD
+//! lanes (`lanes.rs`), or by bisection. At the minimum the Lagrange conditions of the
+//! lifetime problem hold, so this is exactly the inverse of
 //! [`crate::lifetime::optimum`]: the plan it returns costs `b`, and its loss gives it back.
 
 use crate::batch::reject;
@@ -79,30 +79,14 @@ pub fn best_model(law: &Law, budget: f64, d_eff: f64, method: Method) -> Result<
     solve(DualLaw::new(law), budget, d_eff / 3.0, method, 0)
 }
 
-/// Row `j` of a block with its logarithms: `(x = ln N, steps)` at the root. Without
-/// demand it is the zero-demand optimum itself.
-fn root(
-    dual: &DualLaw,
-    block: &Block,
-    j: usize,
-    method: Method,
-    index: usize,
-) -> Result<(f64, u32)> {
-    let psi = Psi::new(dual, block.ln_c[j], block.ln_m[j]);
-    if block.m[j] == 0.0 {
-        return Ok((psi.zero_demand_optimum(), 0));
-    }
-    best_ln_params(&psi, method, index)
-}
-
 /// Row `j` of a finished block as a model, or why it is none.
-fn checked(done: &Finished, j: usize, x: f64, iterations: u32, index: usize) -> Result<BestModel> {
+fn checked(done: &Finished, j: usize, iterations: u32, index: usize) -> Result<BestModel> {
     let (params, tokens, loss) = (done.params[j], done.tokens[j], done.loss[j]);
     if !(params.is_finite() && tokens.is_finite()) {
         return Err(Error::Overflow {
             index,
             quantity: "params",
-            ln_value: x,
+            ln_value: done.ln_params[j],
         });
     }
     // Below one parameter or one token there is no model, only arithmetic: a budget too
@@ -145,22 +129,25 @@ fn solve_block(
     let mut block = Block::idle();
     for (j, row) in rows.iter().enumerate() {
         if let Some(Ok((law, c, m))) = row {
-            block.set(j, *c, *m, law.coefficients());
+            block.set(j, *c, *m, law.coefficients(), [law.ln_aa, law.ln_bb]);
         }
     }
-    lanes::logs(isa, &mut block);
-    let mut roots: [Option<Result<(f64, u32)>>; LANES] = std::array::from_fn(|_| None);
-    for (j, row) in rows.into_iter().enumerate() {
-        let found = row.map(|r| r.and_then(|(law, ..)| root(&law, &block, j, method, index + j)));
-        if let Some(Ok((x, _))) = found {
-            block.x[j] = x;
+    lanes::prepare(isa, &mut block);
+    if method == Method::Newton {
+        lanes::newton(isa, &mut block);
+    }
+    // Bisection, as asked or where Newton did not settle (no such row is known).
+    for (j, row) in rows.iter().enumerate() {
+        if matches!(row, Some(Ok(_))) && !block.settled[j] {
+            let (s, q) = block.slopes(j);
+            let (y, halvings) = bisect(block.k[j], s, q);
+            (block.y[j], block.steps[j]) = (y, block.steps[j] + halvings);
         }
-        roots[j] = found;
     }
     let done = lanes::finish(isa, &block);
     let mut j = 0;
-    roots.map(|found| {
-        let model = found.map(|r| r.and_then(|(x, steps)| checked(&done, j, x, steps, index + j)));
+    rows.map(|row| {
+        let model = row.map(|r| r.and_then(|_| checked(&done, j, block.steps[j], index + j)));
         j += 1;
         model
     })
@@ -247,12 +234,12 @@ pub fn best_model_batch(
     drive(out, use_parallel(n, parallel), &kernel)
 }
 
+mod equation;
 mod lanes;
-mod psi;
 
 use crate::simd::Isa;
+use equation::{bisect, DualLaw};
 use lanes::{Block, Finished, LANES};
-use psi::{best_ln_params, DualLaw, Psi};
 
 #[cfg(test)]
 mod tests;

@@ -1,33 +1,42 @@
-//! The dual's straight-line work, eight rows at a time.
+//! The dual in SIMD lanes, eight rows at a time.
 //!
-//! The root of psi is a short scalar Newton loop. Around it is straight-line work: `ln C`
-//! and `ln m` before, and four transcendentals after (`N = e^x`, `D = e^(ln C - x) - m` and
-//! the loss). In libm that was over a third of the dual's time (`pow` alone 10%); here it
-//! uses vmath's `exp`/`ln` over lane arrays, so it runs in SIMD lanes, compiled once per
-//! [`Isa`] with the same bits on each. A one-row call (`best_model`) goes through the same
-//! code, so it gives the bits of its batch row.
+//! Every step of a row is branch-free arithmetic on vmath's `exp`/`ln`: the logarithms of
+//! the budget and the demand, Newton's method on `g(y) = K` (see `equation.rs`), which
+//! takes the same two or three steps on every row so the lanes run in lock-step, and the
+//! model that follows. Each loop is compiled once per [`Isa`] with the same bits on each; a
+//! lane that has settled stops moving, so a row's bits never depend on the rows beside it.
+//! A one-row call (`best_model`) goes through the same code as its batch row.
 
+use super::equation::{residual, start};
 use crate::simd::Isa;
 use crate::vmath;
 
 /// Rows per block: one AVX-512 register of f64.
 pub(super) const LANES: usize = 8;
 
-/// A block of rows: their inputs, and once found their roots. Rows without a valid input
-/// keep the idle values, which run through harmlessly and are discarded by the caller.
+/// Newton steps before a row is left to bisection (two to four are taken).
+pub(super) const MAX_NEWTON: u32 = 30;
+
+/// A block of rows: inputs, then what each stage finds. Rows without a valid input keep
+/// the idle values, which run through harmlessly and are discarded by the caller.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Block {
     /// The budget `C` in units of the training cost's coefficient.
     pub(super) c: [f64; LANES],
     /// The demand term `m = D_eff / 3`.
     pub(super) m: [f64; LANES],
-    /// The law's coefficients `[E, A, B, alpha, beta]`, one array per coefficient.
+    /// The law's coefficients `[E, A, B, alpha, beta]` and `[ln(alpha A), ln(beta B)]`.
     pub(super) law: [[f64; LANES]; 5],
-    /// `ln C` and `ln m` (`-inf` for `m = 0`), from [`logs`].
+    pub(super) logs: [[f64; LANES]; 2],
+    /// From [`prepare`]: `ln C`, `ln m` and `K` of `g(y) = K`.
     pub(super) ln_c: [f64; LANES],
     pub(super) ln_m: [f64; LANES],
-    /// `x = ln N` at the root.
-    pub(super) x: [f64; LANES],
+    pub(super) k: [f64; LANES],
+    /// The root `y` (from [`newton`] or the caller's bisection), its steps, and whether
+    /// it has settled (rows without demand are settled from the start).
+    pub(super) y: [f64; LANES],
+    pub(super) steps: [u32; LANES],
+    pub(super) settled: [bool; LANES],
 }
 
 impl Block {
@@ -36,50 +45,109 @@ impl Block {
             c: [1.0; LANES],
             m: [0.0; LANES],
             law: [[1.0; LANES]; 5],
+            logs: [[0.0; LANES]; 2],
             ln_c: [0.0; LANES],
             ln_m: [0.0; LANES],
-            x: [0.0; LANES],
+            k: [0.0; LANES],
+            y: [0.0; LANES],
+            steps: [0; LANES],
+            settled: [true; LANES],
         }
     }
 
-    /// Row `j`'s input: budget `c`, demand term `m`, law `[E, A, B, alpha, beta]`.
-    pub(super) fn set(&mut self, j: usize, c: f64, m: f64, law: [f64; 5]) {
+    /// Row `j`'s input: budget `c`, demand term `m` and its law's coefficients and logs.
+    pub(super) fn set(&mut self, j: usize, c: f64, m: f64, law: [f64; 5], logs: [f64; 2]) {
         (self.c[j], self.m[j]) = (c, m);
         for (column, value) in self.law.iter_mut().zip(law) {
             column[j] = value;
         }
+        for (column, value) in self.logs.iter_mut().zip(logs) {
+            column[j] = value;
+        }
+    }
+
+    /// `alpha + beta` and `1 - alpha` of row `j`: the `s` and `q` of `g`.
+    #[inline(always)]
+    pub(super) fn slopes(&self, j: usize) -> (f64, f64) {
+        let (alpha, beta) = (self.law[3][j], self.law[4][j]);
+        (alpha + beta, 1.0 - alpha)
     }
 }
 
-/// A block's models, before the caller checks them: params, tokens, loss.
+/// A block's models, before the caller checks them: ln params, params, tokens, loss.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Finished {
+    pub(super) ln_params: [f64; LANES],
     pub(super) params: [f64; LANES],
     pub(super) tokens: [f64; LANES],
     pub(super) loss: [f64; LANES],
 }
 
-/// Fills `block.ln_c` and `block.ln_m` from its inputs (`c > 0`, `m >= 0`), in lanes.
-pub(super) fn logs(isa: Isa, block: &mut Block) {
-    on_isa(
+/// `ln C`, `ln m`, `K`, and Newton's start `y = h^-1(K)`; rows with demand are unsettled.
+pub(super) fn prepare(isa: Isa, block: &mut Block) {
+    let b = *block;
+    let (ln_c, ln_m, k, y, settled) = on_isa(
         isa,
         #[inline(always)]
         || {
-            // Local arrays, not the block's fields: written in place the loop stayed scalar.
-            let (c, m) = (block.c, block.m);
-            let (mut ln_c, mut ln_m) = ([0.0; LANES], [0.0; LANES]);
+            let (mut ln_c, mut ln_m, mut k, mut y) =
+                ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+            let mut settled = [true; LANES];
             for j in 0..LANES {
-                ln_c[j] = vmath::ln(c[j]);
-                let ln = vmath::ln(if m[j] > 0.0 { m[j] } else { 1.0 });
-                ln_m[j] = if m[j] > 0.0 { ln } else { f64::NEG_INFINITY };
+                let demand = b.m[j] > 0.0;
+                let (s, q) = b.slopes(j);
+                ln_c[j] = vmath::ln(b.c[j]);
+                ln_m[j] = vmath::ln(if demand { b.m[j] } else { 1.0 });
+                let kj = b.logs[0][j] - b.logs[1][j] - b.law[3][j] * ln_c[j] + s * ln_m[j];
+                k[j] = if demand { kj } else { 0.0 };
+                y[j] = start(k[j], s, q);
+                settled[j] = !demand;
             }
-            (block.ln_c, block.ln_m) = (ln_c, ln_m);
+            (ln_c, ln_m, k, y, settled)
         },
-    )
+    );
+    (block.ln_c, block.ln_m, block.k, block.y, block.settled) = (ln_c, ln_m, k, y, settled);
 }
 
-/// `N = e^x`, `D = e^(ln C - x) - m` and `L = E + A e^(-alpha x) + B e^(-beta ln D)` for
-/// every row of `block`, in lanes.
+/// Newton's method on every unsettled row, in lock-step, until all settle or
+/// [`MAX_NEWTON`] steps. A row settles when `g(y) - K` is at its rounding, or when the step
+/// it takes lands within half an ulp: the next error is `g''(xi) / (2 g'(y)) e^2` with
+/// `|g''| <= |q| / 4` and `e <= |g(y) - K| / min(s, s + q)`.
+pub(super) fn newton(isa: Isa, block: &mut Block) {
+    let b = *block;
+    let (y, steps, settled) = on_isa(
+        isa,
+        #[inline(always)]
+        || {
+            let (mut y, mut steps, mut settled) = (b.y, b.steps, b.settled);
+            for _ in 0..MAX_NEWTON {
+                let mut all = true;
+                for j in 0..LANES {
+                    let (s, q) = b.slopes(j);
+                    let least = if q < 0.0 { s + q } else { s };
+                    let bend = q.abs() / (8.0 * least * least);
+                    let (f, d, noise) = residual(y[j], b.k[j], s, q);
+                    let next = y[j] - f / d;
+                    let ulp = f64::EPSILON * next.abs().max(1.0);
+                    let lands = f.abs() <= noise || bend * f * f <= 0.5 * ulp * d;
+                    y[j] = if settled[j] { y[j] } else { next };
+                    steps[j] += u32::from(!settled[j]);
+                    settled[j] |= lands;
+                    all &= settled[j];
+                }
+                if all {
+                    break;
+                }
+            }
+            (y, steps, settled)
+        },
+    );
+    (block.y, block.steps, block.settled) = (y, steps, settled);
+}
+
+/// The model at each row's root: `ln N = ln C - ln m - softplus(-y)` and `ln D = ln m - y`
+/// (without demand, the zero-demand optimum `ln N = (ln(alpha A / (beta B)) + beta ln C) /
+/// (alpha + beta)`), `N`, `D` and `L = E + A e^(-alpha ln N) + B e^(-beta ln D)`.
 pub(super) fn finish(isa: Isa, block: &Block) -> Finished {
     on_isa(
         isa,
@@ -89,24 +157,33 @@ pub(super) fn finish(isa: Isa, block: &Block) -> Finished {
 }
 
 #[inline(always)]
-fn finish_rows(block: &Block) -> Finished {
+fn finish_rows(b: &Block) -> Finished {
     let mut out = Finished {
+        ln_params: [0.0; LANES],
         params: [0.0; LANES],
         tokens: [0.0; LANES],
         loss: [0.0; LANES],
     };
-    let [e, a, b, alpha, beta] = &block.law;
+    let [e, a, bb, alpha, beta] = &b.law;
     for j in 0..LANES {
-        let x = block.x[j];
-        let tokens = vmath::exp(block.ln_c[j] - x) - block.m[j];
-        // vmath's ln wants a positive finite argument; a row with fewer than one token is
-        // rejected by the caller whatever its loss, so it gets ln 1 here.
-        let usable = (1.0..=f64::MAX).contains(&tokens);
-        let ln_tokens = vmath::ln(if usable { tokens } else { 1.0 });
+        let demand = b.m[j] > 0.0;
+        let y = b.y[j];
+        let (sp, _) = vmath::softplus_sigmoid(y);
+        let x0 = (b.logs[0][j] - b.logs[1][j] + beta[j] * b.ln_c[j]) / (alpha[j] + beta[j]);
+        let x = if demand {
+            b.ln_c[j] - b.ln_m[j] - (sp - y)
+        } else {
+            x0
+        };
+        let ln_d = if demand {
+            b.ln_m[j] - y
+        } else {
+            b.ln_c[j] - x0
+        };
+        out.ln_params[j] = x;
         out.params[j] = vmath::exp(x);
-        out.tokens[j] = tokens;
-        out.loss[j] =
-            e[j] + a[j] * vmath::exp(-alpha[j] * x) + b[j] * vmath::exp(-beta[j] * ln_tokens);
+        out.tokens[j] = vmath::exp(ln_d);
+        out.loss[j] = e[j] + a[j] * vmath::exp(-alpha[j] * x) + bb[j] * vmath::exp(-beta[j] * ln_d);
     }
     out
 }

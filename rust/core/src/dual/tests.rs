@@ -72,10 +72,7 @@ fn newton_finds_the_bisections_root_in_a_few_steps() {
         );
         worst = worst.max(n.iterations);
     }
-    assert!(
-        worst <= 12,
-        "Newton and the bracket walk took {worst} steps"
-    );
+    assert!(worst <= 5, "Newton took {worst} steps");
     let e = best_model(&law, 1e20, 1e9, Method::Halley).unwrap_err();
     assert_eq!(e.argument(), Some("method"));
     assert!(e.to_string().contains("newton, bisect"), "{e}");
@@ -150,7 +147,7 @@ fn rows_next_to_the_pole_agree_with_bisection() {
         if n.tokens < 0.06 * d_eff / 3.0 {
             near += 1;
             assert!(
-                n.iterations <= 16,
+                n.iterations <= 5,
                 "{budget} {d_eff}: {} steps",
                 n.iterations
             );
@@ -194,5 +191,32 @@ fn every_instruction_set_gives_the_same_bits() {
         for isa in Isa::ALL.into_iter().filter(|i| i.supported()) {
             assert_eq!(bits(isa), portable, "block {k} on {}", isa.name());
         }
+    }
+}
+
+#[test]
+fn concave_and_linear_equations_settle_too() {
+    // alpha > 1 makes g concave (Newton then climbs to the root), alpha = 1 linear.
+    for alpha in [0.3, 1.0, 1.7, 3.0] {
+        let law = Law::new(1.5, 400.0, 900.0, alpha, 0.4).unwrap();
+        let mut solved = 0;
+        for k in 0..60 {
+            let budget = 10f64.powf(14.0 + (k % 12) as f64 * 1.5);
+            let d_eff = 10f64.powf(2.0 + (k / 12) as f64 * 4.0);
+            let (Ok(n), Ok(b)) = (
+                best_model(&law, budget, d_eff, Method::Newton),
+                best_model(&law, budget, d_eff, Method::Bisect),
+            ) else {
+                continue;
+            };
+            assert!(n.iterations <= 6, "alpha {alpha}: {} steps", n.iterations);
+            assert!(
+                (n.params / b.params - 1.0).abs() < 1e-13,
+                "alpha {alpha} {k}"
+            );
+            assert!((n.loss / b.loss - 1.0).abs() < 1e-14, "alpha {alpha} {k}");
+            solved += 1;
+        }
+        assert!(solved >= 30, "alpha {alpha}: {solved} rows solved");
     }
 }
