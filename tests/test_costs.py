@@ -181,7 +181,9 @@ def test_bad_prices_and_hardware(bad):
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(ValueError, match="a100-40gb, a100-80gb, h100-sxm, h200"):
+    with pytest.raises(
+        ValueError, match="a100-40gb, a100-80gb, h100-sxm, h100-pcie, h200, b200, l40s, mi300x"
+    ):
         sp.CostModel(train_gpu="tpu-v5")
     with pytest.raises(ValueError, match="a100-40gb has no 'fp8' peak; it has bf16, fp16, int8"):
         sp.CostModel(inference_precision="fp8")

@@ -8,6 +8,7 @@ on a Rust core that solves millions of scenarios per call.
 import importlib
 from typing import Any
 
+from . import serving
 from ._core import __version__
 from .budgets import BestQuality, best_quality
 from .cost_model import CostModel
@@ -85,4 +86,5 @@ __all__ = [
     "fit_law",
     "flop_ratio_grid",
     "lifetime_cost",
+    "serving",
 ]

@@ -18,6 +18,8 @@ __all__ = [
     "METHODS",
     "ON_INVALID",
     "PARALLEL_THRESHOLD",
+    "PHASES",
+    "SERVING_FIELDS",
     "SHAPE_FIELDS",
     "SIMD",
     "STARTS",
@@ -34,6 +36,7 @@ __all__ = [
     "lifetime_optimal_scalar",
     "loss",
     "presets",
+    "serving_step",
     "step_counts",
 ]
 
@@ -41,6 +44,8 @@ __version__: str
 PARALLEL_THRESHOLD: int
 METHODS: list[str]
 SHAPE_FIELDS: list[str]
+SERVING_FIELDS: list[str]
+PHASES: list[str]
 SIMD: str
 STARTS: list[str]
 ON_INVALID: list[str]
@@ -144,6 +149,15 @@ def check_options(
 def step_counts(
     shape: list[_F], parallel: bool | None = None, broadcast_shape: Sequence[int] | None = None
 ) -> tuple[_F, _F, _F, _F]: ...
+def serving_step(
+    phase: str,
+    shape: list[_F],
+    load: list[_F],
+    target_seconds: _F | None = None,
+    on_invalid: str = "raise",
+    parallel: bool | None = None,
+    broadcast_shape: Sequence[int] | None = None,
+) -> tuple[tuple[_F, _F], tuple[_F, _F], tuple[_F, _F], tuple[_F, _F], _F]: ...
 
 @final
 class FitRuns:

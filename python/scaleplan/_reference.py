@@ -251,3 +251,49 @@ def best_model(law: Law, budget: float, effective_demand: float) -> tuple[float,
     # The midpoint of two neighbouring floats can round onto the pole itself.
     x = min(0.5 * (lo + hi), lo if hi == x_hi else hi)
     return math.exp(x), math.exp(ln_tokens(x))
+
+
+def serving_step(
+    shape: dict[str, Any],
+    phase: str,
+    batch: float,
+    tokens: float,
+    tp: float,
+    gpu: dict[str, float],
+) -> tuple[float, float, float, float, float, bool]:
+    """(seconds, flops, bytes, comm seconds, max batch, memory-bound) of one decode or
+    prefill step per GPU, by the roofline of DESIGN §1.7, or None for a batch that does not
+    fit. `gpu` holds peak, bandwidth, memory, link, compute, memory_eff, overhead, fraction,
+    weight_bytes, kv_bytes. Counted matrix by matrix, apart from the Rust core's sums."""
+    d, layers, heads = shape["d_model"], shape["n_layers"], shape["n_heads"]
+    hd, kv_heads, vocab = shape["head_dim"], shape["n_kv_heads"], shape["vocab"]
+    layer_matrices = [
+        (d, heads * hd),  # Q
+        (d, kv_heads * hd),  # K
+        (d, kv_heads * hd),  # V
+        (heads * hd, d),  # attention output
+        (d, shape["d_ff"]),  # up
+        (shape["d_ff"], d),  # down
+    ] + ([(d, shape["d_ff"])] if shape["gated"] else [])  # gate
+    per_token = layers * sum(a * b for a, b in layer_matrices) + vocab * d  # with logits
+    norms = layers * 2 * d + d
+    stored = per_token + norms + (0 if shape["tied"] else vocab * d)
+    read = per_token + norms
+    kv_per_token = 2 * layers * math.ceil(kv_heads / tp) * hd * gpu["kv_bytes"]
+    held = tokens + 1 if phase == "decode" else tokens
+    room = gpu["memory"] * gpu["fraction"] - stored * gpu["weight_bytes"] / tp
+    max_batch = math.floor(room / (held * kv_per_token))
+    if phase == "decode":
+        flops = 2 * batch * per_token + layers * batch * tokens * heads * hd * 4
+        in_step = batch
+    else:
+        flops = 2 * batch * tokens * (per_token - vocab * d) + 2 * batch * vocab * d
+        flops += layers * 2 * batch * tokens**2 * heads * hd
+        in_step = batch * tokens
+    flops /= tp
+    moved = read * gpu["weight_bytes"] / tp + batch * tokens * kv_per_token
+    comm = layers * 2 * (2 * (tp - 1) / tp) * in_step * d * 2 / gpu["link"]
+    t_compute = flops / (gpu["peak"] * gpu["compute"])
+    t_memory = moved / (gpu["bandwidth"] * gpu["memory_eff"])
+    seconds = max(t_compute, t_memory) + comm + gpu["overhead"]
+    return seconds, flops, moved, comm, max_batch, t_memory > t_compute

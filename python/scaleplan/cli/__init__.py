@@ -25,6 +25,7 @@ from . import (
     plan,
     presets,
     reproduce,
+    serve,
     step_time,
     sweep,
 )
@@ -37,6 +38,7 @@ COMMANDS = (
     chinchilla,
     cost_optimal,
     best_quality,
+    serve,
     fit,
     step_time,
     best_shapes,

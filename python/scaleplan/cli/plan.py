@@ -8,6 +8,7 @@ from typing import Any
 from ..costs import cost_optimal
 from ..laws import ScalingLaw, chinchilla_optimal
 from ..lifetime import compute_optimal
+from . import plan_physical
 from .options import common, hardware
 from .render import render_table, si_number
 from .shared import CliError, cost_model, preset_law
@@ -41,6 +42,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "--output-tokens", type=non_negative, default=215.0, help="generated tokens per request"
     )
     hardware(p)
+    plan_physical.add_options(p)
     common(p)
     return p
 
@@ -155,4 +157,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         f"share r/(1+r) = {100 * r / (1 + r):.0f}%).\n"
         f"It beats the Chinchilla-style model beyond {si_number(be)} lifetime requests."
     )
-    return data, text
+    # Each model's physical plan sits in its own record, so --csv keeps one row a model.
+    physical, more = plan_physical.section(args, models, costs)
+    for name, plan in physical.items():
+        entries[name]["physical"] = plan
+    return data, text + more

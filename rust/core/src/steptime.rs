@@ -51,18 +51,32 @@ impl Shape {
     /// assert!((llama2_7b.params() / 6.74e9 - 1.0).abs() < 0.005);
     /// ```
     pub fn params(&self) -> f64 {
-        let d = self.d_model;
+        // The matmuls (attention's Q, K, V and output projections, no biases; the MLP; the
+        // output projection), the input embedding unless tied, two RMSNorm weight vectors
+        // per layer and the final norm.
+        let norms = 2.0 * self.d_model * self.n_layers + self.d_model;
+        self.matmul_params() + self.embedding_params() + norms
+    }
+
+    /// Parameters in matrix products, which every token multiplies: the layers'
+    /// projections and MLP, and the output projection (also when tied to the embedding).
+    /// The norms and the input embedding (a lookup) are the rest of [`Shape::params`].
+    pub fn matmul_params(&self) -> f64 {
         let q_width = self.n_heads * self.head_dim;
         let kv_width = self.n_kv_heads * self.head_dim;
-        // Attention: Q, K, V projections and the output projection (no biases).
+        let d = self.d_model;
         let attention = d * q_width + 2.0 * d * kv_width + q_width * d;
         let mlp = self.mlp_matrices() * d * self.d_ff;
-        // Two RMSNorm weight vectors per layer.
-        let norms = 2.0 * d;
-        let per_layer = attention + mlp + norms;
-        let embeddings = if self.tied { 1.0 } else { 2.0 } * self.vocab * d;
-        // Final norm before the logits.
-        self.n_layers * per_layer + embeddings + d
+        self.n_layers * (attention + mlp) + self.vocab * d
+    }
+
+    /// The input embedding: a table lookup, read a row per token, not as a whole.
+    pub fn embedding_params(&self) -> f64 {
+        if self.tied {
+            0.0
+        } else {
+            self.vocab * self.d_model
+        }
     }
 
     fn mlp_matrices(&self) -> f64 {
@@ -295,101 +309,4 @@ pub fn counts_batch(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn llama2_7b() -> Shape {
-        Shape {
-            vocab: 32000.0,
-            d_model: 4096.0,
-            n_layers: 32.0,
-            n_heads: 32.0,
-            head_dim: 128.0,
-            n_kv_heads: 32.0,
-            d_ff: 11008.0,
-            gated: true,
-            tied: false,
-            seq_len: 4096.0,
-            batch_size: 1.0,
-        }
-    }
-
-    #[test]
-    fn known_parameter_counts() {
-        assert!((llama2_7b().params() / 6.738e9 - 1.0).abs() < 1e-3);
-        // Llama-3-8B: grouped-query attention (8 KV heads), vocabulary 128256.
-        let llama3 = Shape {
-            vocab: 128256.0,
-            n_kv_heads: 8.0,
-            d_ff: 14336.0,
-            ..llama2_7b()
-        };
-        assert!(
-            (llama3.params() / 8.03e9 - 1.0).abs() < 5e-3,
-            "{}",
-            llama3.params()
-        );
-        // Gemma-2B: tied embeddings, one KV head, head size 256, vocabulary 256000.
-        let gemma = Shape {
-            vocab: 256000.0,
-            d_model: 2048.0,
-            n_layers: 18.0,
-            n_heads: 8.0,
-            head_dim: 256.0,
-            n_kv_heads: 1.0,
-            d_ff: 16384.0,
-            tied: true,
-            ..llama2_7b()
-        };
-        assert!(
-            (gemma.params() / 2.506e9 - 1.0).abs() < 5e-3,
-            "{}",
-            gemma.params()
-        );
-    }
-
-    #[test]
-    fn flops_per_token_match_6n_plus_attention() {
-        // 6 N per token (the embedding gather costs nothing, the untied output matrix does)
-        // plus 12 L S h d_h for attention; within 2% for a large model.
-        let s = Shape {
-            d_model: 8192.0,
-            n_layers: 80.0,
-            n_heads: 64.0,
-            n_kv_heads: 8.0,
-            d_ff: 28672.0,
-            ..llama2_7b()
-        };
-        let c = s.counts();
-        let t = s.seq_len * s.batch_size;
-        let approx = 6.0 * c.params + 12.0 * s.n_layers * s.seq_len * s.n_heads * s.head_dim;
-        assert!((c.flops / t / approx - 1.0).abs() < 0.02);
-    }
-
-    #[test]
-    fn invalid_rows_are_named() {
-        let ones = [1.0];
-        let mut cols = [&ones[..]; 11];
-        let bad = [2.5];
-        cols[1] = &bad;
-        let shapes = ShapeColumns::new(cols, 1).unwrap();
-        assert!(shapes
-            .get(0)
-            .unwrap_err()
-            .to_string()
-            .starts_with("d_model must be a positive integer"));
-        let (h, kv) = ([4.0], [3.0]);
-        let mut cols = [&ones[..]; 11];
-        cols[3] = &h;
-        cols[5] = &kv;
-        let e = ShapeColumns::new(cols, 1)
-            .unwrap()
-            .get(0)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("n_kv_heads must be a divisor of n_heads"),
-            "{e}"
-        );
-    }
-}
+pub(crate) mod tests;

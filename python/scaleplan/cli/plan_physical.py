@@ -1,0 +1,96 @@
+"""The physical half of `scaleplan plan`: each model's shape, training GPUs x days, and
+serving GPUs at the latency targets by the roofline (`scaleplan.physical`)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .render import render_table
+from .values import positive, positive_int
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tpot-ms", type=positive, default=50.0,
+                   help="serving latency target per output token, ms")  # fmt: skip
+    p.add_argument("--ttft-ms", type=positive, help="latency target to the first token, ms")
+    p.add_argument("--peak-to-average", type=positive, default=2.0,
+                   help="peak over mean request rate (serving is sized for the peak)")  # fmt: skip
+    p.add_argument("--train-gpus", type=positive_int,
+                   help="training GPUs (None: enough to finish within 30 days)")  # fmt: skip
+
+
+_LABELS = (
+    "shape (width x depth, heads/KV)",
+    "training GPUs x days",
+    "serving GPUs (replicas x TP)",
+    "decode batch, TPOT",
+    "TTFT",
+    "$ per M output tokens",
+    "training $ (roofline plan)",
+    "serving $ (roofline plan)",
+    "lifetime $ (roofline plan)",
+)
+
+
+def section(
+    args: argparse.Namespace, models: dict[str, tuple[float, float]], costs: Any
+) -> tuple[dict[str, Any], str]:
+    """The physical plan of each (params, tokens) in `models`, as data and a table."""
+    from ..physical import physical_plan
+
+    data, cols = {}, {}
+    for name, (n, d) in models.items():
+        if args.peak_to_average < 1:
+            from .shared import CliError
+
+            raise CliError(f"--peak-to-average must be >= 1; got {args.peak_to_average:g}")
+        p = physical_plan(
+            n, d,
+            gpu=costs.inference_gpu, precision=costs.inference_precision,
+            price_per_hour=costs.inference_price_per_hour,
+            requests_per_day=args.requests_per_day, days=args.days,
+            input_tokens=args.input_tokens, output_tokens=args.output_tokens,
+            tpot_seconds=args.tpot_ms / 1e3,
+            ttft_seconds=None if args.ttft_ms is None else args.ttft_ms / 1e3,
+            peak_to_average=args.peak_to_average,
+            train_gpu=costs.train_gpu, train_gpus=args.train_gpus,
+            train_precision=costs.train_precision, train_mfu=costs.train_mfu,
+            train_price_per_hour=costs.train_price_per_hour,
+        )  # fmt: skip
+        s, t, v = p.shape, p.training, p.serving
+        data[name] = {
+            "shape": {
+                "d_model": s.d_model,
+                "n_layers": s.n_layers,
+                "n_heads": s.n_heads,
+                "n_kv_heads": s.n_kv_heads,
+                "d_ff": s.d_ff,
+                "params": p.params,
+            },
+            "training": vars(t),
+            "serving": vars(v),
+            "total_dollars": p.total_dollars,
+        }
+        cols[name] = [
+            f"{s.d_model} x {s.n_layers}, {s.n_heads}/{s.n_kv_heads}",
+            f"{t.gpus} x {t.days:.3g}",
+            f"{v.gpus} ({v.replicas} x {v.tensor_parallel})",
+            f"{v.batch_size:g}, {v.seconds_per_token * 1e3:.3g} ms",
+            f"{v.ttft_seconds * 1e3:.3g} ms",
+            f"${v.dollars_per_million_output_tokens:.3g}",
+            f"${t.dollars:.3g}",
+            f"${v.dollars:.3g}",
+            f"${p.total_dollars:.3g}",
+        ]
+    rows = [(label, *(cols[m][i] for m in models)) for i, label in enumerate(_LABELS)]
+    ttft = "" if args.ttft_ms is None else f", TTFT <= {args.ttft_ms:g} ms"
+    text = (
+        f"\n\nOn real hardware (roofline serving at TPOT <= {args.tpot_ms:g} ms{ttft}, "
+        f"sized for {args.peak_to_average:g}x the mean request rate; shapes by the Llama-like "
+        "policy of shapes.shape_for_params):\n\n"
+        + render_table(("", "Chinchilla-style", "compute-optimal", "cost-optimal"), rows)
+        + "\n\nThe models above are the constant-MFU optimum's; re-optimising N under the "
+        "roofline cost is not done yet."
+    )
+    return data, text

@@ -1,0 +1,119 @@
+"""`scaleplan serve`: its options (`add`) and what it prints (`run`, data and text)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..hardware import ACCELERATORS
+from ..serving import PRECISION_BYTES
+from .options import output
+from .render import render_table, si_number
+from .values import non_negative, non_negative_int, positive, positive_int
+
+MODELS = ("llama-2-7b", "llama-2-70b", "gpt-j-6b", "falcon-180b")
+
+
+def add(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "serve",
+        help="decode and prefill cost of a model on a GPU, by the roofline",
+        description="One decode step (TPOT, tokens/s per GPU, implied MFU, which bound "
+        "binds, the largest batch that fits) and one prefill (TTFT) of a transformer on "
+        "an accelerator, by the roofline with the efficiencies fitted to published "
+        "TensorRT-LLM measurements. With --tpot-ms the batch is the largest that meets it.",
+    )
+    p.add_argument("--model", choices=MODELS, default="llama-2-7b",
+                   help="a published shape (or give --d-model and --n-layers)")  # fmt: skip
+    p.add_argument("--d-model", type=positive_int, help="model width (instead of --model)")
+    p.add_argument("--n-layers", type=positive_int, help="transformer blocks")
+    p.add_argument("--n-heads", type=positive_int, default=32, help="attention heads")
+    p.add_argument("--n-kv-heads", type=positive_int, help="key/value heads (None: n-heads)")
+    p.add_argument("--d-ff", type=positive_int, help="MLP width (None: 4 d-model)")
+    p.add_argument("--gpu", default="h100-sxm", choices=list(ACCELERATORS), help="accelerator")
+    p.add_argument("--precision", default="bf16", choices=list(PRECISION_BYTES),
+                   help="weights and matmuls")  # fmt: skip
+    p.add_argument("--kv-precision", choices=list(PRECISION_BYTES),
+                   help="KV cache (None: --precision)")  # fmt: skip
+    p.add_argument("--batch-size", type=positive_int, default=1, help="sequences per step")
+    p.add_argument("--context-tokens", type=non_negative_int, default=2048,
+                   help="tokens each decoding sequence attends to")  # fmt: skip
+    p.add_argument("--prompt-tokens", type=positive_int, default=2048,
+                   help="prompt length of the prefill")  # fmt: skip
+    p.add_argument("--tensor-parallel", type=positive_int, default=1, help="GPUs per replica")
+    p.add_argument("--tpot-ms", type=positive, help="latency target per output token")
+    p.add_argument("--overhead-ms", type=non_negative,
+                   help="seconds every step adds, in ms (None: the fitted 7.7)")  # fmt: skip
+    output(p)
+    return p
+
+
+def _shape(args: argparse.Namespace) -> Any:
+    from ..serving_fit import MODELS as PUBLISHED
+    from ..shapes import TransformerShape
+    from .shared import CliError
+
+    if args.d_model is None and args.n_layers is None:
+        return args.model, PUBLISHED[args.model]
+    if args.d_model is None or args.n_layers is None:
+        raise CliError("give both --d-model and --n-layers, or neither (then --model)")
+    shape = TransformerShape(d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads,
+                             n_kv_heads=args.n_kv_heads, d_ff=args.d_ff)  # fmt: skip
+    return "custom", shape
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from dataclasses import replace
+
+    from ..serving import Efficiency, decode, prefill
+    from ..shapes import step_counts
+
+    name, shape = _shape(args)
+    eff = Efficiency()
+    if args.overhead_ms is not None:
+        eff = replace(eff, overhead_seconds=args.overhead_ms / 1e3)
+    common = dict(gpu=args.gpu, precision=args.precision, kv_precision=args.kv_precision,
+                  tensor_parallel=args.tensor_parallel, efficiency=eff)  # fmt: skip
+    target = None if args.tpot_ms is None else args.tpot_ms / 1e3
+    d = decode(shape, batch_size=args.batch_size, context_tokens=args.context_tokens,
+               target_seconds=target, **common)  # fmt: skip
+    p = prefill(shape, prompt_tokens=args.prompt_tokens, **common)
+    data = {
+        "model": name,
+        "params": step_counts(shape).params,
+        "gpu": args.gpu,
+        "precision": args.precision,
+        "tensor_parallel": args.tensor_parallel,
+        "efficiency": {
+            "compute": eff.compute,
+            "memory": eff.memory,
+            "overhead_seconds": eff.overhead_seconds,
+        },
+        "decode": _step(d),
+        "prefill": _step(p),
+    }
+    rows = [
+        ("model", f"{name} ({si_number(data['params'])} parameters)"),
+        ("GPUs per replica", f"{args.tensor_parallel} x {args.gpu}, {args.precision}"),
+        ("decode batch", f"{d.batch_size:g} (fits up to {d.max_batch_size:g})"),
+        ("time per output token (TPOT)", f"{d.seconds * 1e3:.3g} ms"),
+        ("decode tokens/s per GPU", f"{d.tokens_per_second:.4g}"),
+        ("decode MFU", f"{d.mfu:.1%} ({d.bound}-bound)"),
+        ("time to first token (TTFT)", f"{p.seconds * 1e3:.3g} ms ({p.bound}-bound)"),
+    ]
+    return data, render_table(("", ""), rows)
+
+
+def _step(s: Any) -> dict[str, Any]:
+    return {
+        "batch_size": s.batch_size,
+        "tokens": s.tokens,
+        "seconds": s.seconds,
+        "tokens_per_second": s.tokens_per_second,
+        "mfu": s.mfu,
+        "bound": s.bound,
+        "flops": s.flops,
+        "bytes": s.bytes,
+        "comm_seconds": s.comm_seconds,
+        "max_batch_size": s.max_batch_size,
+    }

@@ -1,0 +1,210 @@
+"""The plan in GPUs and days: the shape of a model of N parameters (a fixed policy), what
+training it on D tokens takes on real GPUs, and how many GPUs serve a request rate within a
+latency target, by the serving roofline (`serving.py`).
+
+Training: weights, gradients and Adam state take 16 bytes a parameter, sharded evenly over
+the GPUs (ZeRO-3/FSDP), and each GPU holds one micro-batch of the shape's `batch_size` x
+`seq_len` tokens with activation checkpointing (every layer's input, plus one layer's
+activations, 2 bytes each); the time is
+`6 N D / (k peak MFU)`. Serving: a replica is the power-of-two tensor-parallel group,
+among those that hold the full context (prompt plus output) and meet the latency targets,
+that needs the fewest GPUs in all; it decodes the largest batch meeting the TPOT target
+and prefills each prompt on its own, so one request occupies it for
+`output x TPOT / batch + TTFT` seconds; replicas are provisioned for the peak rate,
+`peak_to_average` times the mean.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ScaleplanError
+from .hardware import Accelerator, accelerator
+from .serving import Efficiency, decode, prefill
+from .shapes import TransformerShape, shape_for_params, step_counts
+
+SECONDS_PER_DAY = 86_400.0
+# Weights (2) + gradients (2) + fp32 master weights and Adam's two moments (12).
+TRAINING_BYTES_PER_PARAM = 16.0
+# Training is planned to finish within this many days when no GPU count is given.
+DEFAULT_TRAINING_DAYS = 30.0
+MAX_TENSOR_PARALLEL = 64
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """`gpus` GPUs for `days` days; `min_gpus` is the fewest whose memory holds the
+    sharded training state and a micro-batch's activations."""
+
+    gpu: str
+    gpus: int
+    min_gpus: int
+    days: float
+    memory_bytes_per_gpu: float
+    dollars: float
+
+
+@dataclass(frozen=True)
+class ServingPlan:
+    """Replicas of `tensor_parallel` GPUs decoding `batch_size` sequences within the TPOT
+    target, enough for the peak request rate, for the whole serving life."""
+
+    gpu: str
+    tensor_parallel: int
+    batch_size: float
+    seconds_per_token: float
+    ttft_seconds: float
+    replicas: int
+    gpus: int
+    dollars: float
+    dollars_per_million_output_tokens: float
+
+
+@dataclass(frozen=True)
+class PhysicalPlan:
+    shape: TransformerShape
+    params: float
+    tokens: float
+    training: TrainingPlan
+    serving: ServingPlan
+
+    @property
+    def total_dollars(self) -> float:
+        return self.training.dollars + self.serving.dollars
+
+
+def _price(gpu: Accelerator, price: float | None) -> float:
+    value = gpu.price_per_hour if price is None else price
+    if value is None or not 0 < value < math.inf:
+        raise ScaleplanError(f"{gpu.name} needs a price per hour; got {value!r}", "price")
+    return float(value)
+
+
+def training_plan(
+    shape: TransformerShape,
+    tokens: float,
+    gpu: str | Accelerator = "h100-sxm",
+    *,
+    gpus: int | None = None,
+    precision: str = "bf16",
+    mfu: float = 0.4,
+    price_per_hour: float | None = None,
+) -> TrainingPlan:
+    """Memory, minimum GPU count, days and dollars of training `shape` on `tokens`."""
+    acc = accelerator(gpu)
+    if not 0 < mfu <= 1:
+        raise ScaleplanError(f"mfu must be in (0, 1]; got {mfu!r}", "mfu")
+    if not 0 < tokens < math.inf:
+        raise ScaleplanError(f"tokens must be finite and > 0; got {tokens!r}", "tokens")
+    c = step_counts(shape)
+    state = TRAINING_BYTES_PER_PARAM * float(c.params)
+    # Activation checkpointing at every layer boundary, as large runs train: each layer's
+    # input is kept and one layer's activations at a time are rebuilt in the backward pass
+    # (the rebuild's FLOPs are not counted in the 6 N D of the MFU convention).
+    micro_tokens = shape.batch_size * shape.seq_len
+    kept = shape.n_layers * micro_tokens * shape.d_model
+    activations = 2.0 * (kept + float(c.activation_elements) / shape.n_layers)
+    room = 0.9 * acc.memory_bytes - activations
+    if room <= 0:
+        raise ScaleplanError(
+            f"one micro-batch's activations ({activations / 1e9:.3g} GB) do not fit a "
+            f"{acc.name}: lower the shape's batch_size or seq_len",
+            "batch_size",
+        )
+    min_gpus = max(1, math.ceil(state / room))
+    gpu_seconds = 6.0 * float(c.params) * tokens / (acc.peak(precision) * mfu)
+    if gpus is None:
+        gpus = max(min_gpus, math.ceil(gpu_seconds / (DEFAULT_TRAINING_DAYS * SECONDS_PER_DAY)))
+        gpus = 8 * math.ceil(gpus / 8) if gpus > 8 else gpus
+    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < min_gpus:
+        raise ScaleplanError(
+            f"gpus must be a whole number >= {min_gpus} (the training state does not fit "
+            f"fewer {acc.name}s); got {gpus!r}",
+            "gpus",
+        )
+    days = gpu_seconds / gpus / SECONDS_PER_DAY
+    dollars = gpus * days * 24.0 * _price(acc, price_per_hour)
+    return TrainingPlan(acc.name, gpus, min_gpus, days, state / gpus + activations, dollars)
+
+
+def serving_plan(
+    shape: TransformerShape,
+    gpu: str | Accelerator = "h100-sxm",
+    *,
+    requests_per_day: float,
+    days: float,
+    input_tokens: float = 70.0,
+    output_tokens: float = 215.0,
+    precision: str = "bf16",
+    tpot_seconds: float = 0.05,
+    ttft_seconds: float | None = None,
+    peak_to_average: float = 2.0,
+    efficiency: Efficiency | None = None,
+    price_per_hour: float | None = None,
+) -> ServingPlan:
+    """GPUs and dollars to serve `requests_per_day` for `days` within `tpot_seconds` per
+    output token (and `ttft_seconds` to the first, if given), at the power-of-two
+    tensor-parallel degree that needs the fewest GPUs in all."""
+    acc = accelerator(gpu)
+    positive = {"requests_per_day": requests_per_day, "days": days,
+                "output_tokens": output_tokens, "peak_to_average": peak_to_average}  # fmt: skip
+    for name, v in positive.items():
+        if not 0 < v < math.inf:
+            raise ScaleplanError(f"{name} must be finite and > 0; got {v!r}", name)
+    if peak_to_average < 1:
+        raise ScaleplanError(f"peak_to_average must be >= 1; got {peak_to_average!r}")
+    context = round(input_tokens + output_tokens)
+    common: dict[str, Any] = dict(gpu=acc, precision=precision, efficiency=efficiency)
+    peak_rate = requests_per_day / SECONDS_PER_DAY * peak_to_average
+    best: tuple[int, int, Any, float] | None = None  # (gpus, tp, decode step, ttft)
+    last: object = None
+    for tp in (2**k for k in range(int(math.log2(MAX_TENSOR_PARALLEL)) + 1)):
+        try:
+            step = decode(shape, context_tokens=context, tensor_parallel=tp,
+                          target_seconds=tpot_seconds, **common)  # fmt: skip
+            ttft = 0.0
+            if input_tokens >= 1:
+                ttft = float(prefill(shape, prompt_tokens=round(input_tokens),
+                                     tensor_parallel=tp, **common).seconds)  # fmt: skip
+        except ScaleplanError as e:
+            if e.argument not in ("tensor_parallel", "target_seconds"):
+                raise
+            last = e
+            continue
+        if ttft_seconds is not None and ttft > ttft_seconds:
+            last = f"TTFT {ttft * 1e3:.3g} ms at tensor_parallel={tp}"
+            continue
+        busy = output_tokens * float(step.seconds) / float(step.batch_size) + ttft
+        gpus = max(1, math.ceil(peak_rate * busy)) * tp
+        if best is None or gpus < best[0]:
+            best = (gpus, tp, step, ttft)
+    if best is None:
+        raise ScaleplanError(
+            f"no tensor-parallel group of up to {MAX_TENSOR_PARALLEL} {acc.name}s serves this "
+            f"model within the latency targets ({last})",
+            "tpot_seconds",
+        )
+    gpus, tp, step, ttft = best
+    replicas = gpus // tp
+    dollars = gpus * days * 24.0 * _price(acc, price_per_hour)
+    generated = requests_per_day * days * output_tokens
+    return ServingPlan(acc.name, tp, float(step.batch_size), float(step.seconds), ttft,
+                       replicas, replicas * tp, dollars, dollars / generated * 1e6)  # fmt: skip
+
+
+def physical_plan(params: float, tokens: float, **options: Any) -> PhysicalPlan:
+    """The shape for `params` (`shape_for_params`), its training on `tokens` and its
+    serving. `options` go to `training_plan` (prefixed `train_`: `train_gpu`,
+    `train_gpus`, `train_precision`, `train_mfu`) and to `serving_plan` (the rest)."""
+    shape = shape_for_params(params)
+    train = {k[len("train_") :]: options.pop(k) for k in list(options) if k.startswith("train_")}
+    train_gpu = train.pop("gpu", "h100-sxm")
+    return PhysicalPlan(
+        shape=shape,
+        params=float(step_counts(shape).params),
+        tokens=tokens,
+        training=training_plan(shape, tokens, train_gpu, **train),
+        serving=serving_plan(shape, **options),
+    )

@@ -1,0 +1,97 @@
+use super::*;
+
+/// Llama-2-7B, for this module's tests and the serving ones.
+pub(crate) fn llama2_7b() -> Shape {
+    Shape {
+        vocab: 32000.0,
+        d_model: 4096.0,
+        n_layers: 32.0,
+        n_heads: 32.0,
+        head_dim: 128.0,
+        n_kv_heads: 32.0,
+        d_ff: 11008.0,
+        gated: true,
+        tied: false,
+        seq_len: 4096.0,
+        batch_size: 1.0,
+    }
+}
+
+#[test]
+fn known_parameter_counts() {
+    assert!((llama2_7b().params() / 6.738e9 - 1.0).abs() < 1e-3);
+    // Llama-3-8B: grouped-query attention (8 KV heads), vocabulary 128256.
+    let llama3 = Shape {
+        vocab: 128256.0,
+        n_kv_heads: 8.0,
+        d_ff: 14336.0,
+        ..llama2_7b()
+    };
+    assert!(
+        (llama3.params() / 8.03e9 - 1.0).abs() < 5e-3,
+        "{}",
+        llama3.params()
+    );
+    // Gemma-2B: tied embeddings, one KV head, head size 256, vocabulary 256000.
+    let gemma = Shape {
+        vocab: 256000.0,
+        d_model: 2048.0,
+        n_layers: 18.0,
+        n_heads: 8.0,
+        head_dim: 256.0,
+        n_kv_heads: 1.0,
+        d_ff: 16384.0,
+        tied: true,
+        ..llama2_7b()
+    };
+    assert!(
+        (gemma.params() / 2.506e9 - 1.0).abs() < 5e-3,
+        "{}",
+        gemma.params()
+    );
+}
+
+#[test]
+fn flops_per_token_match_6n_plus_attention() {
+    // 6 N per token (the embedding gather costs nothing, the untied output matrix does)
+    // plus 12 L S h d_h for attention; within 2% for a large model.
+    let s = Shape {
+        d_model: 8192.0,
+        n_layers: 80.0,
+        n_heads: 64.0,
+        n_kv_heads: 8.0,
+        d_ff: 28672.0,
+        ..llama2_7b()
+    };
+    let c = s.counts();
+    let t = s.seq_len * s.batch_size;
+    let approx = 6.0 * c.params + 12.0 * s.n_layers * s.seq_len * s.n_heads * s.head_dim;
+    assert!((c.flops / t / approx - 1.0).abs() < 0.02);
+}
+
+#[test]
+fn invalid_rows_are_named() {
+    let ones = [1.0];
+    let mut cols = [&ones[..]; 11];
+    let bad = [2.5];
+    cols[1] = &bad;
+    let shapes = ShapeColumns::new(cols, 1).unwrap();
+    assert!(shapes
+        .get(0)
+        .unwrap_err()
+        .to_string()
+        .starts_with("d_model must be a positive integer"));
+    let (h, kv) = ([4.0], [3.0]);
+    let mut cols = [&ones[..]; 11];
+    cols[3] = &h;
+    cols[5] = &kv;
+    let e = ShapeColumns::new(cols, 1)
+        .unwrap()
+        .get(0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("n_kv_heads must be a divisor of n_heads"),
+        "{e}"
+    );
+}

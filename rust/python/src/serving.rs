@@ -1,0 +1,86 @@
+//! The serving roofline.
+
+use super::*;
+use scaleplan::serving::{self, serving_batch, Phase, ServingColumns};
+
+type Pair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
+pub(crate) type ServingArrays<'py> = (
+    Pair<'py>,
+    Pair<'py>,
+    Pair<'py>,
+    Pair<'py>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+/// ((seconds, flops), (bytes, comm seconds), (max batch, batch), (tokens per second, MFU),
+/// memory-bound 1/0) of one decode or prefill step per row. `shape` holds the 11 shape columns (`SHAPE_FIELDS`),
+/// `load` the 13 of `SERVING_FIELDS`; with `target_seconds` each row's batch is the
+/// largest that meets it.
+#[pyfunction]
+#[pyo3(signature = (phase, shape, load, target_seconds=None, on_invalid="raise",
+    parallel=None, broadcast_shape=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn serving_step<'py>(
+    py: Python<'py>,
+    phase: &str,
+    shape: Vec<Array<'py>>,
+    load: Vec<Array<'py>>,
+    target_seconds: Option<Array<'py>>,
+    on_invalid: &str,
+    parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
+) -> PyResult<ServingArrays<'py>> {
+    let phase = Phase::from_name(phase).map_err(value_error)?;
+    let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
+    if shape.len() != FIELDS.len() || load.len() != serving::FIELDS.len() {
+        return Err(invalid(
+            "shape",
+            format!(
+                "serving_step takes {} shape and {} load columns",
+                FIELDS.len(),
+                serving::FIELDS.len()
+            ),
+        ));
+    }
+    let mut named: Vec<(&'static str, &Array<'py>)> = FIELDS.iter().copied().zip(&shape).collect();
+    named.extend(serving::FIELDS.iter().copied().zip(&load));
+    if let Some(t) = &target_seconds {
+        named.push(("target_seconds", t));
+    }
+    let (grid, data) = grid(&named, broadcast_shape)?;
+    let n = grid.len();
+    let mut o: [Vec<f64>; 9] = std::array::from_fn(|_| vec![0.0; n]);
+    {
+        let [s, f, b, c, mb, bt, mem, tps, mfu] = &mut o;
+        let out = (
+            (
+                (s.as_mut_slice(), f.as_mut_slice()),
+                (b.as_mut_slice(), c.as_mut_slice()),
+            ),
+            (
+                (mb.as_mut_slice(), bt.as_mut_slice()),
+                (mem.as_mut_slice(), (tps.as_mut_slice(), mfu.as_mut_slice())),
+            ),
+        );
+        py.detach(|| {
+            grid.run(&data, out, parallel, &|c, o, par| {
+                let rows = o.0 .0 .0.len();
+                let col = |k: usize| c.get(k).copied().unwrap_or_default();
+                let shapes = ShapeColumns::new(std::array::from_fn(col), rows)?;
+                let load = ServingColumns::new(std::array::from_fn(|k| col(11 + k)), rows)?;
+                let target = c.get(24).copied();
+                serving_batch(phase, &shapes, &load, target, on_invalid, par, o)
+            })
+        })
+        .map_err(value_error)?;
+    }
+    let [s, f, b, c, mb, bt, mem, tps, mfu] = o;
+    Ok((
+        (s.into_pyarray(py), f.into_pyarray(py)),
+        (b.into_pyarray(py), c.into_pyarray(py)),
+        (mb.into_pyarray(py), bt.into_pyarray(py)),
+        (tps.into_pyarray(py), mfu.into_pyarray(py)),
+        mem.into_pyarray(py),
+    ))
+}

@@ -1,0 +1,87 @@
+"""The plan in GPUs and days: the shape policy, training on real GPUs, serving replicas."""
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from scaleplan import physical, serving
+from scaleplan.shapes import TransformerShape, shape_for_params, step_counts
+
+
+@pytest.mark.parametrize("params", np.geomspace(1e9, 1e12, 25))
+def test_the_shape_policy_hits_its_parameter_count(params):
+    s = shape_for_params(params)
+    assert step_counts(s).params == pytest.approx(params, rel=0.03)
+    assert s.n_heads % s.n_kv_heads == 0 and s.d_model == s.n_heads * 128
+    assert 40 <= s.d_model / s.n_layers <= 400
+
+
+def test_the_shape_policy_rejects_what_it_cannot_shape():
+    for bad in (0.0, -1.0, 1e3, float("nan"), 1e16):
+        with pytest.raises(ValueError, match="params") as err:
+            shape_for_params(bad)
+        assert err.value.argument == "params"
+
+
+def test_training_days_follow_the_flops():
+    shape = shape_for_params(7e9)
+    t = physical.training_plan(shape, 2e12, "h100-sxm", gpus=512, mfu=0.4)
+    flops = 6 * step_counts(shape).params * 2e12
+    assert t.days * 86400 * 512 * 989e12 * 0.4 == pytest.approx(flops, rel=1e-12)
+    assert t.dollars == pytest.approx(512 * t.days * 24 * 2.69, rel=1e-12)
+    # The sharded state (16 bytes a parameter) and the activations fit each GPU.
+    assert t.memory_bytes_per_gpu <= 0.9 * 80e9
+    big = shape_for_params(4e11)
+    t = physical.training_plan(big, 1e12, "h100-sxm")
+    assert t.min_gpus >= 16 * step_counts(big).params / 80e9
+    with pytest.raises(ValueError, match="gpus must be a whole number >= ") as err:
+        physical.training_plan(big, 1e12, "h100-sxm", gpus=t.min_gpus - 1)
+    assert err.value.argument == "gpus"
+
+
+def test_serving_covers_the_peak_rate_within_the_target():
+    shape = shape_for_params(7e10)
+    v = physical.serving_plan(shape, "h100-sxm", requests_per_day=1e7, days=365,
+                              tpot_seconds=0.05, ttft_seconds=0.05)  # fmt: skip
+    assert v.seconds_per_token <= 0.05 and v.ttft_seconds <= 0.05
+    busy = 215 * v.seconds_per_token / v.batch_size + v.ttft_seconds
+    assert v.replicas == math.ceil(1e7 / 86400 * 2 * busy)
+    # No power-of-two tensor-parallel degree needs fewer GPUs.
+    for tp in (1, 2, 4, 8, 16):
+        try:
+            d = serving.decode(shape, "h100-sxm", context_tokens=285, tensor_parallel=tp,
+                               target_seconds=0.05)  # fmt: skip
+        except ValueError:
+            continue
+        p = serving.prefill(shape, "h100-sxm", prompt_tokens=70, tensor_parallel=tp)
+        if p.seconds > 0.05:
+            continue
+        need = math.ceil(1e7 / 86400 * 2 * (215 * d.seconds / d.batch_size + p.seconds)) * tp
+        assert v.gpus <= need
+    with pytest.raises(ValueError, match="latency targets") as err:
+        physical.serving_plan(shape, "l40s", requests_per_day=1e7, days=365, tpot_seconds=1e-4)
+    assert err.value.argument == "tpot_seconds"
+
+
+def test_plan_prints_the_physical_plan():
+    r = subprocess.run([sys.executable, "-m", "scaleplan", "plan", "--json"],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    for model in ("chinchilla_style", "compute_optimal", "cost_optimal"):
+        p = data["models"][model]["physical"]
+        assert p["shape"]["params"] == pytest.approx(data["models"][model]["params"], rel=0.03)
+        assert p["serving"]["seconds_per_token"] <= 0.05
+        assert p["training"]["gpus"] >= p["training"]["min_gpus"]
+    r = subprocess.run([sys.executable, "-m", "scaleplan", "plan", "--tpot-ms", "0.01"],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_custom_shape_trains_too():
+    shape = TransformerShape(d_model=4096, n_layers=32, n_heads=32, d_ff=11008, batch_size=1)
+    assert physical.training_plan(shape, 1e12, "a100-80gb").min_gpus >= 2

@@ -1,0 +1,230 @@
+"""The serving roofline: Rust against the pure-Python reference, the physics it must obey,
+and bad input."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import scaleplan as sp
+from scaleplan import _reference as ref
+from scaleplan import serving
+from scaleplan.hardware import ACCELERATORS
+from scaleplan.shapes import TransformerShape, step_counts
+
+LLAMA2_7B = TransformerShape(d_model=4096, n_layers=32, n_heads=32, d_ff=11008)
+LLAMA2_70B = TransformerShape(d_model=8192, n_layers=80, n_heads=64, n_kv_heads=8, d_ff=28672)
+H100 = ACCELERATORS["h100-sxm"]
+
+
+@st.composite
+def shapes(draw):
+    heads = draw(st.sampled_from([1, 2, 4, 8, 16, 32, 64]))
+    kv = draw(st.sampled_from([k for k in (1, 2, 4, 8, 16, 32, 64) if heads % k == 0]))
+    head_dim = draw(st.sampled_from([32, 64, 128, 256]))
+    return TransformerShape(
+        d_model=heads * head_dim,
+        n_layers=draw(st.integers(1, 96)),
+        n_heads=heads,
+        n_kv_heads=kv,
+        d_ff=draw(st.integers(64, 60000)),
+        vocab=draw(st.integers(100, 260000)),
+        gated=draw(st.booleans()),
+        tied=draw(st.booleans()),
+    )
+
+
+efficiencies = st.builds(
+    serving.Efficiency,
+    compute=st.floats(0.05, 1.0),
+    memory=st.floats(0.05, 1.0),
+    overhead_seconds=st.floats(0.0, 0.01),
+    memory_fraction=st.floats(0.5, 1.0),
+)
+
+
+def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16"):
+    gpu = {
+        "peak": acc.peak(precision),
+        "bandwidth": acc.memory_bandwidth,
+        "memory": acc.memory_bytes,
+        "link": acc.link_bandwidth,
+        "compute": eff.compute,
+        "memory_eff": eff.memory,
+        "overhead": eff.overhead_seconds,
+        "fraction": eff.memory_fraction,
+        "weight_bytes": serving.PRECISION_BYTES[precision],
+        "kv_bytes": serving.PRECISION_BYTES[precision],
+    }
+    fields = {f: getattr(shape, f) for f in sp.shapes.FIELDS}
+    return ref.serving_step(fields, phase, batch, tokens, tp, gpu)
+
+
+@given(
+    shapes(),
+    st.sampled_from(["decode", "prefill"]),
+    st.integers(1, 4096),
+    st.integers(1, 32768),
+    st.sampled_from([1, 2, 4, 8, 16]),
+    st.sampled_from(sorted(ACCELERATORS)),
+    efficiencies,
+)
+def test_rust_matches_reference(shape, phase, batch, tokens, tp, gpu, eff):
+    acc = ACCELERATORS[gpu]
+    seconds, flops, moved, comm, max_batch, memory_bound = reference(
+        shape, phase, batch, tokens, tp, acc, eff
+    )
+    step = serving.decode if phase == "decode" else serving.prefill
+    kwargs = {"context_tokens" if phase == "decode" else "prompt_tokens": tokens}
+    call = dict(batch_size=batch, tensor_parallel=tp, efficiency=eff, **kwargs)
+    if max_batch < 1 or batch > max_batch:
+        with pytest.raises(ValueError) as err:
+            step(shape, acc, **call)
+        assert err.value.argument == ("tensor_parallel" if max_batch < 1 else "batch_size")
+        assert math.isnan(step(shape, acc, on_invalid="nan", **call).seconds)
+        return
+    r = step(shape, acc, **call)
+    assert r.seconds == pytest.approx(seconds, rel=1e-12)
+    assert r.flops == pytest.approx(flops, rel=1e-12)
+    assert r.bytes == pytest.approx(moved, rel=1e-12)
+    assert r.comm_seconds == pytest.approx(comm, rel=1e-12, abs=1e-300)
+    assert r.max_batch_size == max_batch
+    produced = batch * (tokens if phase == "prefill" else 1)
+    assert r.tokens_per_second == pytest.approx(produced / (seconds * tp), rel=1e-12)
+    t_compute = flops / (acc.peak("bf16") * eff.compute)
+    t_memory = moved / (acc.memory_bandwidth * eff.memory)
+    if abs(t_compute / t_memory - 1) > 1e-9:
+        assert r.memory_bound == memory_bound
+
+
+@given(shapes(), st.integers(0, 16384), st.floats(1e-3, 1.0), efficiencies)
+def test_the_latency_target_takes_the_largest_batch_that_meets_it(shape, context, target, eff):
+    acc = H100
+    one = reference(shape, "decode", 1, context, 1, acc, eff)
+    assume(one[4] >= 1)
+    if one[0] > target:
+        with pytest.raises(ValueError, match="even a batch of one") as err:
+            serving.decode(shape, acc, context_tokens=context, efficiency=eff,
+                           target_seconds=target)  # fmt: skip
+        assert err.value.argument == "target_seconds"
+        return
+    r = serving.decode(shape, acc, context_tokens=context, efficiency=eff, target_seconds=target)
+    b = r.batch_size
+    assert b == int(b) and 1 <= b <= one[4]
+    assert reference(shape, "decode", b, context, 1, acc, eff)[0] <= target * (1 + 1e-12)
+    if b < one[4]:
+        assert reference(shape, "decode", b + 1, context, 1, acc, eff)[0] > target * (1 - 1e-12)
+
+
+def test_batch_one_decode_is_bandwidth_over_weight_bytes():
+    r = serving.decode(LLAMA2_7B, H100, efficiency=serving.IDEAL)
+    weights = (step_counts(LLAMA2_7B).params - 32000 * 4096) * 2
+    assert r.bound == "memory"
+    assert r.tokens_per_second == pytest.approx(H100.memory_bandwidth / weights, rel=1e-12)
+
+
+def test_crossover_batch_and_linear_mfu():
+    # Without a KV cache compute and memory meet near peak * bytes per weight / (2 bw).
+    crossover = H100.peak("bf16") * 2 / (2 * H100.memory_bandwidth)
+    assert 290 < crossover < 300
+    b = np.arange(1, 600)
+    r = serving.decode(LLAMA2_7B, H100, batch_size=b, efficiency=serving.IDEAL)
+    first_compute = b[np.argmax(~r.memory_bound)]
+    assert abs(first_compute - crossover) <= 0.005 * crossover
+    below = b < first_compute
+    np.testing.assert_allclose(r.mfu[below] / b[below], r.mfu[0], rtol=1e-12)
+
+
+def test_tensor_parallel_fits_what_one_gpu_cannot():
+    with pytest.raises(ValueError, match="do not fit") as err:
+        serving.decode(LLAMA2_70B, H100, context_tokens=4096)
+    assert err.value.argument == "tensor_parallel"
+    r = serving.decode(LLAMA2_70B, H100, context_tokens=4096, tensor_parallel=[2, 4, 8])
+    assert np.all(np.diff(r.max_batch_size) > 0) and np.all(r.comm_seconds > 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": np.nan}, "batch_size"),
+        ({"context_tokens": -1}, "tokens"),
+        ({"tensor_parallel": 1.5}, "tensor_parallel"),
+        ({"tensor_parallel": 0}, "tensor_parallel"),
+        ({"precision": "fp4"}, "precision"),
+        ({"kv_precision": "int4"}, "kv_precision"),
+        ({"target_seconds": 0.0}, "target_seconds"),
+        ({"target_seconds": 1e-6}, "target_seconds"),
+    ],
+)
+def test_bad_input_is_named(kwargs, argument):
+    with pytest.raises(ValueError) as err:
+        serving.decode(LLAMA2_7B, H100, **kwargs)
+    assert err.value.argument == argument
+
+
+def test_bad_efficiency_and_gpu():
+    for name in ("compute", "memory", "memory_fraction"):
+        for bad in (0.0, 1.5, float("nan"), True):
+            with pytest.raises(ValueError, match=name):
+                serving.Efficiency(**{name: bad})
+    with pytest.raises(ValueError, match="overhead_seconds"):
+        serving.Efficiency(overhead_seconds=-1.0)
+    with pytest.raises(ValueError) as err:
+        serving.decode(LLAMA2_7B, "a100-80gb", precision="fp8")
+    assert "fp8" in str(err.value)
+    with pytest.raises(ValueError, match="prompt"):
+        serving.prefill(LLAMA2_7B, H100, prompt_tokens=0)
+    no_link = sp.Accelerator("mine", {"bf16": 1e15}, 80e9, 3e12)
+    with pytest.raises(ValueError, match="link_bandwidth") as err:
+        serving.decode(LLAMA2_7B, no_link, tensor_parallel=2)
+    assert err.value.argument == "tensor_parallel"
+
+
+def test_one_bad_row_does_not_lose_the_rest():
+    r = serving.decode(LLAMA2_7B, H100, batch_size=[1, 0, 8], on_invalid="nan")
+    assert np.isnan(r.seconds[1]) and np.all(np.isfinite(r.seconds[[0, 2]]))
+    assert list(r.bound) == ["memory", "", "memory"]
+
+
+def run_cli(*args):
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "scaleplan", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return r, (json.loads(r.stdout) if r.returncode == 0 and "--json" in args else None)
+
+
+def test_cli_serve_agrees_with_the_library():
+    r, data = run_cli("--model", "llama-2-70b", "--tensor-parallel", "4", "--tpot-ms", "30",
+                      "--json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = serving.decode(LLAMA2_70B, H100, context_tokens=2048, tensor_parallel=4,
+                       target_seconds=0.03)  # fmt: skip
+    assert data["decode"]["batch_size"] == d.batch_size
+    assert data["decode"]["seconds"] == d.seconds <= 0.03
+    assert data["prefill"]["bound"] == "compute"
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("--model", "llama-2-70b"), "do not fit"),
+        (("--tpot-ms", "1"), "latency target"),
+        (("--batch-size", "0"), "--batch-size"),
+        (("--d-model", "4096"), "--n-layers"),
+        (("--tpot-ms", "nan"), "--tpot-ms"),
+    ],
+)
+def test_cli_serve_bad_input_is_one_line_and_status_2(args, words):
+    r, _ = run_cli(*args)
+    assert r.returncode == 2
+    assert r.stdout == "" and len(r.stderr.strip().splitlines()) == 1 and words in r.stderr
