@@ -43,6 +43,12 @@ RATIOS = [
         "",
     ),
     ("1M shapes: NumPy reference / Rust step counts", "steptime_numpy_1m", "steptime_rust_1m", ""),
+    (
+        "10k decode steps: pure-Python reference / Rust roofline",
+        "serving_reference_10k",
+        "serving_rust_10k",
+        "",
+    ),
     ("100k: halley / newton", "halley_100k", "newton_100k", ""),
     ("100k: brent / newton", "brent_100k", "newton_100k", ""),
     ("100k: bisect / newton", "bisect_100k", "newton_100k", ""),

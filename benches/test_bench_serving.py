@@ -1,0 +1,45 @@
+"""Serving steps through the Rust roofline, against the pure-Python reference, row for row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scaleplan import _reference as ref
+from scaleplan import serving
+from scaleplan.serving_fit import MODELS
+from scaleplan.shapes import FIELDS
+
+N = 10_000
+SHAPE = MODELS["llama-2-7b"]
+GPU = {
+    "peak": 989e12, "bandwidth": 3.35e12, "memory": 80e9, "link": 450e9, "compute": 0.48,
+    "memory_eff": 0.98, "overhead": 7.7e-3, "fraction": 0.9, "weight_bytes": 2.0,
+    "kv_bytes": 2.0,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def load():
+    rng = np.random.default_rng(7)
+    return rng.integers(1, 32, N).astype(float), rng.integers(0, 2048, N).astype(float)
+
+
+def test_rust_10k_steps(record, load):
+    batch, context = load
+    r = record("serving_rust_10k", serving.decode, SHAPE, "h100-sxm", batch_size=batch,
+               context_tokens=context)  # fmt: skip
+    assert np.all(np.isfinite(r.seconds))
+
+
+def test_reference_10k_steps(record, load):
+    fields = {f: getattr(SHAPE, f) for f in FIELDS}
+    batch, context = load
+
+    def loop():
+        return [
+            ref.serving_step(fields, "decode", b, c, 1, GPU)
+            for b, c in zip(batch, context, strict=True)
+        ]
+
+    record("serving_reference_10k", loop)
