@@ -149,12 +149,14 @@ def serving_plan(
     tensor-parallel degree that needs the fewest GPUs in all."""
     acc = accelerator(gpu)
     positive = {"requests_per_day": requests_per_day, "days": days,
-                "output_tokens": output_tokens, "peak_to_average": peak_to_average}  # fmt: skip
+                "output_tokens": output_tokens}  # fmt: skip
     for name, v in positive.items():
         if not 0 < v < math.inf:
             raise ScaleplanError(f"{name} must be finite and > 0; got {v!r}", name)
-    if peak_to_average < 1:
-        raise ScaleplanError(f"peak_to_average must be >= 1; got {peak_to_average!r}")
+    if not 1 <= peak_to_average < math.inf:
+        raise ScaleplanError(
+            f"peak_to_average must be finite and >= 1; got {peak_to_average!r}", "peak_to_average"
+        )
     context = round(input_tokens + output_tokens)
     common: dict[str, Any] = dict(gpu=acc, precision=precision, efficiency=efficiency)
     peak_rate = requests_per_day / SECONDS_PER_DAY * peak_to_average

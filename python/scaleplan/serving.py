@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._arrays import as_float, broadcast, check_on_invalid, echoed, shaped
+from ._arrays import as_float, broadcast, check_on_invalid, echoed, is_real_scalar, shaped
 from ._frames import Tabular
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
@@ -54,19 +54,13 @@ class Efficiency:
     def __post_init__(self) -> None:
         for name in ("compute", "memory", "memory_fraction"):
             value = getattr(self, name)
-            if not (_real(value) and 0.0 < value <= 1.0):
+            if not (is_real_scalar(value) and 0.0 < value <= 1.0):
                 raise ScaleplanError(f"{name} must be in (0, 1]; got {value!r}", name)
-        if not (_real(self.overhead_seconds) and 0.0 <= self.overhead_seconds < np.inf):
+        if not (is_real_scalar(self.overhead_seconds) and 0.0 <= self.overhead_seconds < np.inf):
             raise ScaleplanError(
                 f"overhead_seconds must be finite and >= 0; got {self.overhead_seconds!r}",
                 "overhead_seconds",
             )
-
-
-def _real(value: Any) -> bool:
-    return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(
-        value, (bool, np.bool_)
-    )
 
 
 IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0)

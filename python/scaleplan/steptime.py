@@ -140,7 +140,7 @@ def _nnls_r2(
     return coef, r2
 
 
-def _designs(shapes: ShapeLike, y: NDArray[np.float64], bytes_per_element: float) -> Any:
+def _designs(shapes: ShapeLike, bytes_per_element: float) -> Any:
     c = step_counts(shapes)
     flops = np.ravel(c.flops)
     mem = np.ravel(c.memcpy_bytes(bytes_per_element))
@@ -164,7 +164,7 @@ def fit_step_time(
     largest steps and over-predicted our smallest ones up to 10x); also the R² of FLOPs
     alone and of memory traffic alone (with a constant), fitted the same way."""
     y = np.ravel(as_float("measured_seconds", measured_seconds))
-    designs = _designs(shapes, y, bytes_per_element)
+    designs = _designs(shapes, bytes_per_element)
     if len(y) != len(designs["both"]):
         raise ScaleplanError(
             f"measured_seconds has {len(y)} values for {len(designs['both'])} shapes",
@@ -322,7 +322,7 @@ def _heldout(
     """Measured times and each explanation's k-fold predictions of them: every fold's
     times predicted by NNLS fitted on the other folds."""
     y = np.ravel(as_float("measured_seconds", measured_seconds))
-    designs = _designs(shapes, y, bytes_per_element)
+    designs = _designs(shapes, bytes_per_element)
     if len(y) != len(designs["both"]) or len(y) < 2 * folds:
         raise ScaleplanError(f"need one time per shape and at least {2 * folds} shapes")
     order = np.random.default_rng(seed).permutation(len(y))

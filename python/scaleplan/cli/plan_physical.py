@@ -41,10 +41,6 @@ def section(
 
     data, cols = {}, {}
     for name, (n, d) in models.items():
-        if args.peak_to_average < 1:
-            from .shared import CliError
-
-            raise CliError(f"--peak-to-average must be >= 1; got {args.peak_to_average:g}")
         p = physical_plan(
             n, d,
             gpu=costs.inference_gpu, precision=costs.inference_precision,

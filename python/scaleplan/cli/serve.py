@@ -7,11 +7,10 @@ from typing import Any
 
 from ..hardware import ACCELERATORS
 from ..serving import PRECISION_BYTES
+from ..serving_fit import MODELS
 from .options import output
 from .render import render_table, si_number
 from .values import non_negative, non_negative_int, positive, positive_int
-
-MODELS = ("llama-2-7b", "llama-2-70b", "gpt-j-6b", "falcon-180b")
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -23,7 +22,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "an accelerator, by the roofline with the efficiencies fitted to published "
         "TensorRT-LLM measurements. With --tpot-ms the batch is the largest that meets it.",
     )
-    p.add_argument("--model", choices=MODELS, default="llama-2-7b",
+    p.add_argument("--model", choices=list(MODELS), default="llama-2-7b",
                    help="a published shape (or give --d-model and --n-layers)")  # fmt: skip
     p.add_argument("--d-model", type=positive_int, help="model width (instead of --model)")
     p.add_argument("--n-layers", type=positive_int, help="transformer blocks")
@@ -49,12 +48,11 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def _shape(args: argparse.Namespace) -> Any:
-    from ..serving_fit import MODELS as PUBLISHED
     from ..shapes import TransformerShape
     from .shared import CliError
 
     if args.d_model is None and args.n_layers is None:
-        return args.model, PUBLISHED[args.model]
+        return args.model, MODELS[args.model]
     if args.d_model is None or args.n_layers is None:
         raise CliError("give both --d-model and --n-layers, or neither (then --model)")
     shape = TransformerShape(d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads,

@@ -118,8 +118,8 @@ fn checked(done: &Finished, j: usize, iterations: u32, index: usize) -> Result<B
 type Row = (DualLaw, f64, f64);
 
 /// The best models of up to [`LANES`] rows (`None` past the batch's end), row `j` being
-/// row `index + j` of the batch: the logarithms, then each row's root in scalar code, then
-/// the finish in lanes on `isa`.
+/// row `index + j` of the batch: the logarithms, Newton's method and the model in lanes
+/// on `isa`, and bisection in scalar code for `Method::Bisect`.
 fn solve_block(
     rows: [Option<Result<Row>>; LANES],
     method: Method,
@@ -129,7 +129,7 @@ fn solve_block(
     let mut block = Block::idle();
     for (j, row) in rows.iter().enumerate() {
         if let Some(Ok((law, c, m))) = row {
-            block.set(j, *c, *m, law.coefficients(), [law.ln_aa, law.ln_bb]);
+            block.set(j, *c, *m, law);
         }
     }
     lanes::prepare(isa, &mut block);

@@ -69,6 +69,37 @@ impl Isa {
     }
 }
 
+/// Runs `body` compiled for `isa`, or as the build targets when the CPU lacks it: one
+/// dispatch for any lane loop (the dual's use it). `body` must be `#[inline(always)]` so that it is compiled inside each copy
+/// below, with that copy's features.
+#[inline(always)]
+pub(crate) fn on_isa<R>(isa: Isa, body: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if isa == Isa::Avx512 && isa.supported() {
+            // SAFETY: the CPU has every feature the function is compiled for (checked).
+            return unsafe { on_avx512(body) };
+        }
+        if isa == Isa::Avx2 && isa.supported() {
+            // SAFETY: as above.
+            return unsafe { on_avx2(body) };
+        }
+    }
+    body()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn on_avx2<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+fn on_avx512<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

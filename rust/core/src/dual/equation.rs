@@ -45,12 +45,6 @@ impl DualLaw {
             ln_bb: (law.beta * law.b).ln(),
         }
     }
-
-    /// `[E, A, B, alpha, beta]`.
-    pub(super) fn coefficients(&self) -> [f64; 5] {
-        let l = &self.law;
-        [l.e, l.a, l.b, l.alpha, l.beta]
-    }
 }
 
 /// `(g(y) - k, g'(y), noise)` for `g(y) = s y + q softplus(y)`, `s = alpha + beta`,

@@ -7,8 +7,8 @@
 //! lane that has settled stops moving, so a row's bits never depend on the rows beside it.
 //! A one-row call (`best_model`) goes through the same code as its batch row.
 
-use super::equation::{residual, start};
-use crate::simd::Isa;
+use super::equation::{residual, start, DualLaw};
+use crate::simd::{on_isa, Isa};
 use crate::vmath;
 
 /// Rows per block: one AVX-512 register of f64.
@@ -55,15 +55,14 @@ impl Block {
         }
     }
 
-    /// Row `j`'s input: budget `c`, demand term `m` and its law's coefficients and logs.
-    pub(super) fn set(&mut self, j: usize, c: f64, m: f64, law: [f64; 5], logs: [f64; 2]) {
+    /// Row `j`'s input: budget `c`, demand term `m` and its law.
+    pub(super) fn set(&mut self, j: usize, c: f64, m: f64, law: &DualLaw) {
         (self.c[j], self.m[j]) = (c, m);
-        for (column, value) in self.law.iter_mut().zip(law) {
+        let l = &law.law;
+        for (column, value) in self.law.iter_mut().zip([l.e, l.a, l.b, l.alpha, l.beta]) {
             column[j] = value;
         }
-        for (column, value) in self.logs.iter_mut().zip(logs) {
-            column[j] = value;
-        }
+        (self.logs[0][j], self.logs[1][j]) = (law.ln_aa, law.ln_bb);
     }
 
     /// `alpha + beta` and `1 - alpha` of row `j`: the `s` and `q` of `g`.
@@ -120,16 +119,20 @@ pub(super) fn newton(isa: Isa, block: &mut Block) {
         #[inline(always)]
         || {
             let (mut y, mut steps, mut settled) = (b.y, b.steps, b.settled);
+            // `|q| / (8 min(s, s + q)^2)`, the bound's constant, once per row.
+            let bend: [f64; LANES] = std::array::from_fn(|j| {
+                let (s, q) = b.slopes(j);
+                let least = if q < 0.0 { s + q } else { s };
+                q.abs() / (8.0 * least * least)
+            });
             for _ in 0..MAX_NEWTON {
                 let mut all = true;
                 for j in 0..LANES {
                     let (s, q) = b.slopes(j);
-                    let least = if q < 0.0 { s + q } else { s };
-                    let bend = q.abs() / (8.0 * least * least);
                     let (f, d, noise) = residual(y[j], b.k[j], s, q);
                     let next = y[j] - f / d;
                     let ulp = f64::EPSILON * next.abs().max(1.0);
-                    let lands = f.abs() <= noise || bend * f * f <= 0.5 * ulp * d;
+                    let lands = f.abs() <= noise || bend[j] * f * f <= 0.5 * ulp * d;
                     y[j] = if settled[j] { y[j] } else { next };
                     steps[j] += u32::from(!settled[j]);
                     settled[j] |= lands;
@@ -186,35 +189,4 @@ fn finish_rows(b: &Block) -> Finished {
         out.loss[j] = e[j] + a[j] * vmath::exp(-alpha[j] * x) + bb[j] * vmath::exp(-beta[j] * ln_d);
     }
     out
-}
-
-/// Runs `body` compiled for `isa` (see `crate::simd`), or as the build targets when the
-/// CPU lacks it. `body` must be `#[inline(always)]` so that it is compiled inside each copy
-/// below, with that copy's features.
-#[inline(always)]
-fn on_isa<R>(isa: Isa, body: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if isa == Isa::Avx512 && isa.supported() {
-            // SAFETY: the CPU has every feature the function is compiled for (checked).
-            return unsafe { on_avx512(body) };
-        }
-        if isa == Isa::Avx2 && isa.supported() {
-            // SAFETY: as above.
-            return unsafe { on_avx2(body) };
-        }
-    }
-    body()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn on_avx2<R>(body: impl FnOnce() -> R) -> R {
-    body()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
-fn on_avx512<R>(body: impl FnOnce() -> R) -> R {
-    body()
 }
