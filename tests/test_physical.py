@@ -72,11 +72,17 @@ def test_plan_prints_the_physical_plan():
                        capture_output=True, text=True, timeout=120)  # fmt: skip
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
-    for model in ("chinchilla_style", "compute_optimal", "cost_optimal"):
+    models = ("chinchilla_style", "compute_optimal", "cost_optimal", "physical_optimal")
+    for model in models:
         p = data["models"][model]["physical"]
         assert p["shape"]["params"] == pytest.approx(data["models"][model]["params"], rel=0.03)
         assert p["serving"]["seconds_per_token"] <= 0.05
         assert p["training"]["gpus"] >= p["training"]["min_gpus"]
+    # The physical optimum is the cheapest under the roofline, up to the rounding of
+    # replicas and of the policy's shape, which the optimum treats as continuous.
+    best = data["models"]["physical_optimal"]["physical"]["total_dollars"]
+    for model in models:
+        assert best <= 1.02 * data["models"][model]["physical"]["total_dollars"]
     r = subprocess.run([sys.executable, "-m", "scaleplan", "plan", "--tpot-ms", "0.01"],
                        capture_output=True, text=True, timeout=120)  # fmt: skip
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1

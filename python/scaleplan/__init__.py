@@ -29,6 +29,7 @@ from .laws import (
     chinchilla_optimal,
 )
 from .lifetime import METHODS, LifetimeOptimum, compute_optimal
+from .physical_optimum import PhysicalOptimum, ServingCurve, physical_optimal
 from .ratio_grids import RatioGrid, cost_ratio_grid, flop_ratio_grid
 
 # Fitting pulls in SciPy; import it on first use so that `import scaleplan` stays quick.
@@ -70,9 +71,11 @@ __all__ = [
     "FitResult",
     "LifetimeCost",
     "LifetimeOptimum",
+    "PhysicalOptimum",
     "RatioGrid",
     "ScaleplanError",
     "ScalingLaw",
+    "ServingCurve",
     "__version__",
     "accelerator",
     "best_quality",
@@ -86,5 +89,6 @@ __all__ = [
     "fit_law",
     "flop_ratio_grid",
     "lifetime_cost",
+    "physical_optimal",
     "serving",
 ]

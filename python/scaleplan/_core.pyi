@@ -35,6 +35,7 @@ __all__ = [
     "lifetime_optimal",
     "lifetime_optimal_scalar",
     "loss",
+    "physical_optimal",
     "presets",
     "serving_step",
     "step_counts",
@@ -158,6 +159,17 @@ def serving_step(
     parallel: bool | None = None,
     broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[tuple[_F, _F], tuple[_F, _F], tuple[_F, _F], tuple[_F, _F], _F]: ...
+def physical_optimal(
+    loss: _F,
+    requests: _F,
+    dollars_per_flop: _F,
+    coefficients: tuple[_F, _F, _F, _F, _F],
+    ln_params: _F,
+    ln_dollars: _F,
+    on_invalid: str = "raise",
+    parallel: bool | None = None,
+    broadcast_shape: Sequence[int] | None = None,
+) -> tuple[tuple[_F, _F], tuple[_F, _F], tuple[NDArray[np.uint32], NDArray[np.bool_]]]: ...
 
 @final
 class FitRuns:

@@ -297,3 +297,60 @@ def serving_step(
     t_memory = moved / (gpu["bandwidth"] * gpu["memory_eff"])
     seconds = max(t_compute, t_memory) + comm + gpu["overhead"]
     return seconds, flops, moved, comm, max_batch, t_memory > t_compute
+
+
+def physical_optimum(
+    law: Law,
+    target: float,
+    requests: float,
+    per_flop: float,
+    ln_params: list[float],
+    ln_dollars: list[float],
+) -> tuple[float, float, float] | None:
+    """(N, D, dollars) minimising `6 per_flop N D + requests s(N)` at `L(N, D) = target`,
+    `s` the log-log line through the knots; None when the cheapest point of the curve's
+    span is an end knot the cost still falls beyond. Exhaustive: every reachable knot, and
+    every segment where the derivative changes sign is bisected (the Rust core prunes
+    segments by tangent bounds and uses Newton)."""
+    e, a, b, alpha, beta = law
+    x_min = math.log(a / (target - e)) / alpha
+
+    def parts(x: float, k: int) -> tuple[float, float]:
+        """(dollars, d dollars / d ln N) on segment k's line."""
+        n = math.exp(x)
+        reducible = target - e - a * n**-alpha
+        d = (b / reducible) ** (1.0 / beta)
+        train = 6.0 * per_flop * n * d
+        # d ln D / d ln N = -(alpha / beta) A N^-alpha / (l - E - A N^-alpha)
+        dln_d = -(alpha / beta) * a * n**-alpha / reducible
+        slope = (ln_dollars[k + 1] - ln_dollars[k]) / (ln_params[k + 1] - ln_params[k])
+        serve = requests * math.exp(ln_dollars[k] + slope * (x - ln_params[k]))
+        return train + serve, train * (1.0 + dln_d) + serve * slope
+
+    last = len(ln_params) - 2
+    found: list[tuple[float, float]] = []  # (dollars, x)
+    for k in range(last + 1):
+        lo, hi = max(ln_params[k], x_min), ln_params[k + 1]
+        if hi <= x_min:
+            continue
+        if lo > x_min:
+            found.append((parts(lo, k)[0], lo))
+        found.append((parts(hi, k)[0], hi))
+        falling = lo == x_min or parts(lo, k)[1] < 0
+        if falling and parts(hi, k)[1] > 0:
+            for _ in range(200):
+                mid = 0.5 * (lo + hi)
+                if mid in (lo, hi):
+                    break
+                lo, hi = (mid, hi) if parts(mid, k)[1] < 0 else (lo, mid)
+            found.append((parts(0.5 * (lo + hi), k)[0], 0.5 * (lo + hi)))
+    if not found:
+        return None
+    dollars, x = min(found)
+    outward = (x == ln_params[-1] and parts(x, last)[1] < 0) or (
+        x == ln_params[0] and x > x_min and parts(x, 0)[1] > 0
+    )
+    if outward:
+        return None
+    n = math.exp(x)
+    return n, (b / (target - e - a * n**-alpha)) ** (1.0 / beta), dollars

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .costs import CostModel, cost_optimal
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal
 from .lifetime import compute_optimal
+from .physical_optimum import ServingCurve, physical_optimal
 
 
 @dataclass(frozen=True)
@@ -127,4 +128,53 @@ def table_3(costs: CostModel | None = None, law: ScalingLaw = CHINCHILLA) -> lis
                 saving=opt.saving,
             )
         )
+    return rows
+
+
+@dataclass(frozen=True)
+class Table3RooflineRow:
+    """One Table 3 scenario re-solved with serving priced by the roofline: the paper's
+    constant-MFU optimum (`cost_optimal`) and the physical optimum (`physical_optimal`),
+    both charged the roofline's serving dollars; `decode_mfu` is the constant decode MFU
+    that would price the physical optimum's serving the same."""
+
+    requests: float
+    chinchilla_params: float
+    loss: float
+    paper_params: float
+    paper_tokens: float
+    paper_dollars: float
+    params: float
+    tokens: float
+    dollars: float
+    decode_mfu: float
+
+    @property
+    def saving(self) -> float:
+        return 1.0 - self.dollars / self.paper_dollars
+
+
+def table_3_roofline(
+    costs: CostModel | None = None, curve: ServingCurve | None = None, law: ScalingLaw = CHINCHILLA
+) -> list[Table3RooflineRow]:
+    """Table 3's scenarios under `costs` (default the Table 3 assumption) with serving
+    priced by `curve` (default: the roofline on the costs' inference GPU, precision and
+    price, TPOT 50 ms, provisioned for the mean rate as the paper's cost is)."""
+    costs = costs or CostModel.sardana2024_table3()
+    curve = curve or ServingCurve.roofline(
+        costs.inference_gpu, precision=costs.inference_precision,
+        price_per_hour=costs.inference_price_per_hour, peak_to_average=1.0,
+    )  # fmt: skip
+    per_flop = costs.train_dollars_per_flop / costs.train_mfu
+    rows = []
+    for requests, chin_n, *_ in TABLE_3_PRINTED:
+        loss = float(chinchilla_optimal(params=chin_n, law=law).loss)
+        paper = cost_optimal(loss, requests, costs=costs, law=law)
+        ours = physical_optimal(loss, requests, curve=curve, costs=costs, law=law)
+        paper_dollars = 6 * per_flop * paper.params * paper.tokens + requests * curve(paper.params)
+        per_request = ours.serving_dollars / requests / (2 * ours.params)
+        decode = 215.0 / (per_request / costs.inference_dollars_per_flop - 70.0 / costs.prefill_mfu)
+        rows.append(Table3RooflineRow(requests, chin_n, loss, paper.params, paper.tokens,
+                                      float(paper_dollars), ours.params, ours.tokens,
+                                      ours.total_dollars, decode))  # fmt: skip
     return rows

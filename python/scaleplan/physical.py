@@ -17,13 +17,16 @@ and prefills each prompt on its own, so one request occupies it for
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 from .serving import Efficiency, decode, prefill
-from .shapes import TransformerShape, shape_for_params, step_counts
+from .shapes import FIELDS, TransformerShape, shape_for_params, step_counts
 
 SECONDS_PER_DAY = 86_400.0
 # Weights (2) + gradients (2) + fp32 master weights and Adam's two moments (12).
@@ -129,6 +132,61 @@ def training_plan(
     return TrainingPlan(acc.name, gpus, min_gpus, days, state / gpus + activations, dollars)
 
 
+# The tensor-parallel degrees a replica may use: powers of two up to MAX_TENSOR_PARALLEL.
+TENSOR_PARALLEL = tuple(2**k for k in range(int(math.log2(MAX_TENSOR_PARALLEL)) + 1))
+
+
+@dataclass(frozen=True)
+class Replicas:
+    """Serving options of each shape (rows) at each of `TENSOR_PARALLEL` (columns): the
+    decode batch meeting the TPOT target, its TPOT, the TTFT of one prompt, and the
+    seconds one request occupies a replica, `output x TPOT / batch + TTFT`. NaN where the
+    group cannot hold the model and its KV cache or misses a latency target."""
+
+    batch_size: Any
+    seconds_per_token: Any
+    ttft_seconds: Any
+    busy_seconds: Any
+
+
+def replicas(
+    shapes: Sequence[TransformerShape],
+    gpu: Accelerator,
+    *,
+    input_tokens: float,
+    output_tokens: float,
+    precision: str,
+    tpot_seconds: float,
+    ttft_seconds: float | None,
+    efficiency: Efficiency | None,
+) -> Replicas:
+    """`Replicas` of every shape on `gpu`, in one vectorised roofline call per phase."""
+    for name, v in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
+        if not (0 <= v < math.inf and (v > 0 or name == "input_tokens")):
+            raise ScaleplanError(f"{name} must be finite and {'>=' if v == 0 else '>'} 0; "
+                                 f"got {v!r}", name)  # fmt: skip
+    for name, t in (("tpot_seconds", tpot_seconds), ("ttft_seconds", ttft_seconds)):
+        if t is not None and not 0 < t < math.inf:
+            raise ScaleplanError(f"{name} must be finite and > 0; got {t!r}", name)
+    grid = {f: np.array([float(getattr(s, f)) for s in shapes])[:, None] for f in FIELDS}
+    tp = np.array(TENSOR_PARALLEL, dtype=float)[None, :]
+    if gpu.link_bandwidth is None:
+        tp = tp[:, :1]
+    common: dict[str, Any] = dict(gpu=gpu, precision=precision, efficiency=efficiency,
+                                  tensor_parallel=tp, on_invalid="nan")  # fmt: skip
+    # A row is NaN where the group cannot hold the weights and one sequence's cache, or no
+    # batch meets the TPOT target: the only row-dependent failures once the scalars passed.
+    step = decode(grid, context_tokens=round(input_tokens + output_tokens),
+                  target_seconds=tpot_seconds, **common)  # fmt: skip
+    ttft = np.zeros_like(step.seconds)
+    if input_tokens >= 1:
+        ttft = prefill(grid, prompt_tokens=round(input_tokens), **common).seconds
+    if ttft_seconds is not None:
+        ttft = np.where(ttft <= ttft_seconds, ttft, np.nan)
+    busy = output_tokens * step.seconds / step.batch_size + ttft
+    return Replicas(step.batch_size, step.seconds, ttft, busy)
+
+
 def serving_plan(
     shape: TransformerShape,
     gpu: str | Accelerator = "h100-sxm",
@@ -148,52 +206,40 @@ def serving_plan(
     output token (and `ttft_seconds` to the first, if given), at the power-of-two
     tensor-parallel degree that needs the fewest GPUs in all."""
     acc = accelerator(gpu)
-    positive = {"requests_per_day": requests_per_day, "days": days,
-                "output_tokens": output_tokens}  # fmt: skip
+    positive = {"requests_per_day": requests_per_day, "days": days}
     for name, v in positive.items():
         if not 0 < v < math.inf:
             raise ScaleplanError(f"{name} must be finite and > 0; got {v!r}", name)
-    if not 1 <= peak_to_average < math.inf:
-        raise ScaleplanError(
-            f"peak_to_average must be finite and >= 1; got {peak_to_average!r}", "peak_to_average"
-        )
-    context = round(input_tokens + output_tokens)
-    common: dict[str, Any] = dict(gpu=acc, precision=precision, efficiency=efficiency)
+    check_peak_to_average(peak_to_average)
+    r = replicas([shape], acc, input_tokens=input_tokens, output_tokens=output_tokens,
+                 precision=precision, tpot_seconds=tpot_seconds, ttft_seconds=ttft_seconds,
+                 efficiency=efficiency)  # fmt: skip
     peak_rate = requests_per_day / SECONDS_PER_DAY * peak_to_average
-    best: tuple[int, int, Any, float] | None = None  # (gpus, tp, decode step, ttft)
-    last: object = None
-    for tp in (2**k for k in range(int(math.log2(MAX_TENSOR_PARALLEL)) + 1)):
-        try:
-            step = decode(shape, context_tokens=context, tensor_parallel=tp,
-                          target_seconds=tpot_seconds, **common)  # fmt: skip
-            ttft = 0.0
-            if input_tokens >= 1:
-                ttft = float(prefill(shape, prompt_tokens=round(input_tokens),
-                                     tensor_parallel=tp, **common).seconds)  # fmt: skip
-        except ScaleplanError as e:
-            if e.argument not in ("tensor_parallel", "target_seconds"):
-                raise
-            last = e
-            continue
-        if ttft_seconds is not None and ttft > ttft_seconds:
-            last = f"TTFT {ttft * 1e3:.3g} ms at tensor_parallel={tp}"
-            continue
-        busy = output_tokens * float(step.seconds) / float(step.batch_size) + ttft
-        gpus = max(1, math.ceil(peak_rate * busy)) * tp
-        if best is None or gpus < best[0]:
-            best = (gpus, tp, step, ttft)
-    if best is None:
+    busy = r.busy_seconds[0]
+    if np.all(np.isnan(busy)):
+        ttft = "" if ttft_seconds is None else f", TTFT <= {ttft_seconds * 1e3:.3g} ms"
         raise ScaleplanError(
-            f"no tensor-parallel group of up to {MAX_TENSOR_PARALLEL} {acc.name}s serves this "
-            f"model within the latency targets ({last})",
+            f"no tensor-parallel group of up to {MAX_TENSOR_PARALLEL} {acc.name}s holds this "
+            f"model and meets the latency targets (TPOT <= {tpot_seconds * 1e3:.3g} ms{ttft})",
             "tpot_seconds",
         )
-    gpus, tp, step, ttft = best
-    replicas = gpus // tp
-    dollars = gpus * days * 24.0 * _price(acc, price_per_hour)
+    tps = np.array(TENSOR_PARALLEL[: busy.size], dtype=float)
+    gpus = np.where(np.isnan(busy), np.inf, np.maximum(1, np.ceil(peak_rate * busy)) * tps)
+    k = int(np.argmin(gpus))  # the smallest degree among equals
+    tp, total = int(tps[k]), int(gpus[k])
+    dollars = total * days * 24.0 * _price(acc, price_per_hour)
     generated = requests_per_day * days * output_tokens
-    return ServingPlan(acc.name, tp, float(step.batch_size), float(step.seconds), ttft,
-                       replicas, replicas * tp, dollars, dollars / generated * 1e6)  # fmt: skip
+    return ServingPlan(acc.name, tp, float(r.batch_size[0, k]), float(r.seconds_per_token[0, k]),
+                       float(r.ttft_seconds[0, k]), total // tp, total, dollars,
+                       dollars / generated * 1e6)  # fmt: skip
+
+
+def check_peak_to_average(value: float) -> float:
+    if not 1 <= value < math.inf:
+        raise ScaleplanError(
+            f"peak_to_average must be finite and >= 1; got {value!r}", "peak_to_average"
+        )
+    return float(value)
 
 
 def physical_plan(params: float, tokens: float, **options: Any) -> PhysicalPlan:

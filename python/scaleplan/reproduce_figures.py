@@ -219,9 +219,49 @@ def step_time_fit(out: Path) -> Path:
     return path
 
 
+def optimum_vs_demand(out: Path) -> Path:
+    """The lifetime optimum's size and tokens per parameter against demand, with serving
+    priced by the paper's constant MFU and by the roofline (Table 3's cost model)."""
+    from .costs import cost_optimal
+    from .physical_optimum import ServingCurve, physical_optimal
+
+    plt = _pyplot()
+    costs = CostModel.sardana2024_table3()
+    curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,
+                                  price_per_hour=costs.inference_price_per_hour,
+                                  peak_to_average=1.0)  # fmt: skip
+    requests = np.logspace(7, 12, 60)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True)
+    for size, color in ((1e9, "C0"), (7e9, "C1"), (70e9, "C2")):
+        loss = chinchilla_optimal(params=size).loss
+        paper = cost_optimal(loss, requests, costs=costs)
+        ours = physical_optimal(loss, requests, curve=curve, costs=costs, on_invalid="nan")
+        label = f"{size / 1e9:.0f}B-Chinchilla quality"
+        for opt, style, how in ((paper, "--", "constant MFU"), (ours, "-", "roofline")):
+            axes[0].plot(requests, opt.params, style, color=color, label=f"{label}, {how}")
+            axes[1].plot(requests, opt.tokens / opt.params, style, color=color)
+    axes[0].set_ylabel("parameters of the lifetime optimum")
+    axes[1].set_ylabel("training tokens per parameter")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("lifetime requests (70 in + 215 out tokens)")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(
+        "Lifetime optimum against demand: serving at the paper's 1% decode MFU (dashed) or by "
+        f"the roofline at TPOT 50 ms (solid)\n{_prices(costs)}",
+        fontsize=9,
+    )
+    path = out / "optimum_vs_demand.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 FIGURES: tuple[Callable[[Path], Path], ...] = (
     figure_2,
     figure_6,
     training_share,
     step_time_fit,
+    optimum_vs_demand,
 )

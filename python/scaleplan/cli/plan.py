@@ -118,10 +118,12 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     per_request = (args.input_tokens, args.output_tokens)
     dollar_plan = cost_optimal(loss, requests, *per_request, costs=costs, law=law)
     chin = dollar_plan.chinchilla
+    physical = plan_physical.optimum(args, loss, requests, costs, law)
     models = {
         "chinchilla_style": (chin.params, chin.tokens),
         "compute_optimal": (flops_plan.params, flops_plan.tokens),
         "cost_optimal": (dollar_plan.params, dollar_plan.tokens),
+        "physical_optimal": (float(physical.params), float(physical.tokens)),
     }
     entries = {
         name: _entry(n, d, lifetime_cost(n, d, requests, *per_request, costs=costs))
@@ -151,14 +153,14 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         f"({si_number(tokens)} tokens) over its life\n"
         f"train on {costs.train_gpu.name}, serve on {costs.inference_gpu.name} "  # type: ignore[union-attr]
         f"({costs.inference_precision}), law {law.name}\n\n"
-        + render_table(("", "Chinchilla-style", "compute-optimal", "cost-optimal"), rows)
+        + render_table(("", *plan_physical.HEADINGS), rows)
         + f"\n\nThe cost-optimal model saves {100 * saving:.1f}% of lifetime dollars. At its "
         f"optimum training and inference trade at r = {r:.3g} (training "
         f"share r/(1+r) = {100 * r / (1 + r):.0f}%).\n"
         f"It beats the Chinchilla-style model beyond {si_number(be)} lifetime requests."
     )
     # Each model's physical plan sits in its own record, so --csv keeps one row a model.
-    physical, more = plan_physical.section(args, models, costs)
-    for name, plan in physical.items():
+    plans, more = plan_physical.section(args, models, costs)
+    for name, plan in plans.items():
         entries[name]["physical"] = plan
     return data, text + more

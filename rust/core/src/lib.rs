@@ -20,6 +20,7 @@ pub mod fit_newton;
 pub mod grid;
 pub mod law;
 pub mod lifetime;
+pub mod physical;
 pub mod serving;
 pub mod simd;
 pub mod steptime;

@@ -25,6 +25,7 @@ use scaleplan::steptime::{counts_batch, ShapeColumns, FIELDS};
 mod convert;
 mod fit_runs;
 mod laws;
+mod physical;
 mod serving;
 mod solvers;
 mod steptime;
@@ -62,6 +63,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<fit_runs::FitRuns>()?;
     m.add_function(wrap_pyfunction!(steptime::step_counts, m)?)?;
     m.add_function(wrap_pyfunction!(serving::serving_step, m)?)?;
+    m.add_function(wrap_pyfunction!(physical::physical_optimal, m)?)?;
     m.add("SERVING_FIELDS", scaleplan::serving::FIELDS.to_vec())?;
     m.add("PHASES", scaleplan::serving::Phase::NAMES.to_vec())?;
     Ok(())

@@ -1,0 +1,229 @@
+"""The lifetime optimum under the physical serving cost.
+
+At a target loss l the training tokens follow from N along the iso-loss curve,
+`D(N) = (B / (l - E - A N^-alpha))^(1/beta)`, and the lifetime costs
+
+    dollars(N) = 6 N D(N) c_tr / MFU_tr  +  requests * s(N)
+
+where `s(N)` is the dollars one request costs to serve on a model of N parameters. The
+paper's cost model makes `s` linear in N (a constant MFU per phase); the serving roofline
+does not: decode reads all weights once a step for the whole batch, the latency target
+caps the batch, and bigger models need tensor-parallel groups. `ServingCurve` tabulates
+`s` at knots (the roofline of the shape policy's model at each, or any curve you give),
+joined by straight lines in log-log; `physical_optimal` finds the global minimum of the
+lifetime dollars along the iso-loss curve for every (loss, requests) row at once, in Rust
+(`rust/core/src/physical.rs` gives the argument that the minimum is global).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _core
+from ._arrays import as_float, broadcast, check_on_invalid, echoed, shaped
+from ._frames import Tabular
+from .cost_model import SECONDS_PER_HOUR, CostModel, resolve_costs
+from .errors import ScaleplanError
+from .hardware import Accelerator, accelerator
+from .laws import CHINCHILLA, ScalingLaw, resolve_law
+from .physical import _price, check_peak_to_average, replicas
+from .serving import Efficiency
+from .shapes import shape_for_params, step_counts
+
+# The roofline curve's default span and density: 16 knots a decade from 100M to 10T
+# parameters covers every Table 3 scenario and the demands of the README's figure.
+CURVE_PARAMS = (1e8, 1e13)
+CURVE_PER_DECADE = 16
+
+
+@dataclass(frozen=True)
+class ServingCurve:
+    """Dollars to serve one request on a model of `params` parameters, at knots joined by
+    straight lines in (ln params, ln dollars). `params` strictly increasing, both finite
+    and > 0, at least two knots; `tensor_parallel` is the group each knot was priced at
+    (None for curves not from the roofline)."""
+
+    params: NDArray[np.float64]
+    dollars_per_request: NDArray[np.float64]
+    tensor_parallel: NDArray[np.float64] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("params", "dollars_per_request"):
+            v = np.asarray(getattr(self, name), dtype=np.float64)
+            if v.ndim != 1 or not np.all(np.isfinite(v) & (v > 0)):
+                raise ScaleplanError(f"{name} must be a 1-D array of finite values > 0", name)
+            object.__setattr__(self, name, v)
+        n, s = self.params, self.dollars_per_request
+        if n.size < 2 or n.size != s.size or not np.all(np.diff(n) > 0):
+            raise ScaleplanError(
+                "params must be strictly increasing, at least two knots, with one "
+                f"dollars_per_request each; got {n.size} params and {s.size} dollars",
+                "params",
+            )
+
+    def _logs(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return np.log(self.params), np.log(self.dollars_per_request)
+
+    def __call__(self, params: Any) -> Any:
+        """Dollars per request at `params`, interpolated in log-log (NaN off the curve)."""
+        x = np.log(as_float("params", params))
+        y = np.interp(x, *self._logs(), left=np.nan, right=np.nan)
+        return shaped(np.exp(y).reshape(-1), np.shape(x))
+
+    @classmethod
+    def linear(
+        cls, dollars_per_param: float, params: tuple[float, float] = (1e6, 1e15)
+    ) -> ServingCurve:
+        """`s(N) = dollars_per_param * N`: the constant-MFU cost, as a two-knot curve."""
+        lo, hi = params
+        return cls(np.array([lo, hi]), dollars_per_param * np.array([lo, hi]))
+
+    @classmethod
+    def constant_mfu(cls, costs: CostModel | None = None, input_tokens: float = 70.0,
+                     output_tokens: float = 215.0) -> ServingCurve:  # fmt: skip
+        """The paper's serving cost (`costs.py`): `2 N c_inf (input / MFU_prefill +
+        output / MFU_decode)` dollars a request."""
+        c = resolve_costs(costs)
+        per = (
+            2.0
+            * c.inference_dollars_per_flop
+            * (input_tokens / c.prefill_mfu + output_tokens / c.decode_mfu)
+        )
+        return cls.linear(per)
+
+    @classmethod
+    def roofline(
+        cls,
+        gpu: str | Accelerator = "h100-sxm",
+        *,
+        input_tokens: float = 70.0,
+        output_tokens: float = 215.0,
+        precision: str = "bf16",
+        tpot_seconds: float = 0.05,
+        ttft_seconds: float | None = None,
+        peak_to_average: float = 2.0,
+        efficiency: Efficiency | None = None,
+        price_per_hour: float | None = None,
+        params: tuple[float, float] = CURVE_PARAMS,
+        per_decade: int = CURVE_PER_DECADE,
+    ) -> ServingCurve:
+        """The serving roofline's cost of the shape policy's model (`shape_for_params`) at
+        `per_decade` sizes a decade over `params`: for each, the power-of-two
+        tensor-parallel group with the fewest GPU-seconds a request (`physical.replicas`),
+        provisioned for `peak_to_average` times the mean rate. Knots sit at each shape's
+        exact parameter count. The curve stops below the first size no group of up to 64
+        GPUs serves within the targets; it is an error if none is served."""
+        acc = accelerator(gpu)
+        price = _price(acc, price_per_hour) / SECONDS_PER_HOUR
+        peak = check_peak_to_average(peak_to_average)
+        lo, hi = params
+        if not (1e6 <= lo < hi <= 1e15) or not 1 <= per_decade <= 1000:
+            raise ScaleplanError(
+                f"params must be (lo, hi) with 1e6 <= lo < hi <= 1e15 and per_decade in "
+                f"[1, 1000]; got {params!r}, {per_decade!r}",
+                "params",
+            )
+        count = max(2, math.ceil(per_decade * math.log10(hi / lo)) + 1)
+        shapes = [shape_for_params(n) for n in np.geomspace(lo, hi, count)]
+        n = np.asarray(step_counts(shapes).params, dtype=np.float64)
+        r = replicas(shapes, acc, input_tokens=input_tokens, output_tokens=output_tokens,
+                     precision=precision, tpot_seconds=tpot_seconds,
+                     ttft_seconds=ttft_seconds, efficiency=efficiency)  # fmt: skip
+        tp = np.array([2.0**k for k in range(r.busy_seconds.shape[1])])
+        gpu_seconds = np.where(np.isnan(r.busy_seconds), np.inf, r.busy_seconds * tp)
+        best = np.argmin(gpu_seconds, axis=1)
+        cost = gpu_seconds[np.arange(len(shapes)), best] * peak * price
+        served = np.isfinite(cost)
+        if not served[0]:
+            raise ScaleplanError(
+                f"no group of up to 64 {acc.name}s serves a {lo:.3g}-parameter model within "
+                "the latency targets",
+                "tpot_seconds",
+            )
+        end = len(shapes) if served.all() else int(np.argmin(served))
+        # Policy shapes for nearby targets can round to the same model: keep the first.
+        keep = np.flatnonzero(np.diff(n[:end], prepend=-np.inf) > 0)
+        return cls(n[keep], cost[keep], tp[best][keep])
+
+
+def _law_columns(law: ScalingLaw) -> list[NDArray[np.float64]]:
+    return [np.array([float(v)]) for v in law.coefficients]
+
+
+@dataclass(frozen=True)
+class PhysicalOptimum(Tabular):
+    """The model reaching `loss` with the fewest lifetime dollars when serving costs
+    `curve(N)` a request: `params`, `tokens` (training), the two halves of the dollars,
+    Newton steps taken (0 when the optimum is a knot of the curve) and `converged`.
+    Arrays in the broadcast shape of `loss` and `requests`; rows rejected with
+    `on_invalid="nan"` hold NaN and `converged=False`."""
+
+    _INPUTS = ("loss", "requests")
+    _OUTPUTS = ("params", "tokens", "training_dollars", "serving_dollars", "total_dollars",
+                "iterations", "converged")  # fmt: skip
+
+    params: Any
+    tokens: Any
+    loss: Any
+    requests: Any
+    training_dollars: Any
+    serving_dollars: Any
+    iterations: Any
+    converged: Any
+    law: ScalingLaw
+    curve: ServingCurve
+
+    @property
+    def total_dollars(self) -> Any:
+        return self.training_dollars + self.serving_dollars
+
+
+def physical_optimal(
+    loss: Any,
+    requests: Any,
+    *,
+    curve: ServingCurve | None = None,
+    law: ScalingLaw | str = CHINCHILLA,
+    costs: CostModel | None = None,
+    on_invalid: str = "raise",
+) -> PhysicalOptimum:
+    """Parameters and tokens minimising `6 N D c_tr / MFU_tr + requests * curve(N)` at
+    `L(N, D) = loss`, the global minimum over the span of `curve`.
+
+    Args:
+        loss: target loss (nats/token), above the law's E.
+        requests: lifetime requests, >= 0 (0 gives the Chinchilla-style model).
+        curve: dollars per request against N; default `ServingCurve.roofline()` on the
+            costs' inference GPU, precision and price (TPOT 50 ms, 70 + 215 tokens).
+        law: a `ScalingLaw` with scalar coefficients, or a preset name.
+        costs: training hardware, price and MFU (its `train_*` fields); the default
+            `CostModel()`.
+        on_invalid: "raise" or "nan" (bad rows NaN, the others solved).
+
+    An optimum outside the curve's span is an error (or NaN), never clamped to its end.
+    """
+    law = resolve_law(law)
+    if law.is_batch:
+        raise ScaleplanError("physical_optimal takes a law with scalar coefficients", "law")
+    c = resolve_costs(costs)
+    if curve is None:
+        curve = ServingCurve.roofline(c.inference_gpu, precision=c.inference_precision,
+                                      price_per_hour=c.inference_price_per_hour)  # fmt: skip
+    if not isinstance(curve, ServingCurve):
+        raise ScaleplanError(f"curve must be a ServingCurve; got {curve!r}", "curve")
+    on_invalid = check_on_invalid(on_invalid)
+    per_flop = c.train_dollars_per_flop / c.train_mfu
+    shape, cols = broadcast(loss=loss, requests=requests)
+    (n, d), (tr, sv), (it, ok) = _core.physical_optimal(
+        cols[0], cols[1], np.array([per_flop]), tuple(_law_columns(law)), *curve._logs(),
+        on_invalid=on_invalid, broadcast_shape=shape,
+    )  # fmt: skip
+    return PhysicalOptimum(
+        shaped(n, shape), shaped(d, shape), echoed(cols[0], shape), echoed(cols[1], shape),
+        shaped(tr, shape), shaped(sv, shape), shaped(it, shape), shaped(ok, shape), law, curve,
+    )  # fmt: skip

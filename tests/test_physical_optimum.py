@@ -1,0 +1,131 @@
+"""The lifetime optimum under a serving cost curve: `physical_optimal` and `ServingCurve`."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from scaleplan import CostModel, _reference, cost_optimal, physical
+from scaleplan.laws import CHINCHILLA
+from scaleplan.physical_optimum import ServingCurve, physical_optimal
+from scaleplan.shapes import shape_for_params
+
+LAW = CHINCHILLA.coefficients
+
+
+COSTS = [CostModel(), CostModel.sardana2024_table3(),
+         CostModel(decode_mfu=0.2, inference_gpu="h100-sxm")]  # fmt: skip
+
+
+@pytest.mark.parametrize("costs", COSTS)
+def test_a_linear_curve_gives_cost_optimal(costs):
+    loss = np.array([2.3, 2.1274, 2.0, 1.95])[:, None]
+    requests = np.geomspace(1e6, 1e12, 13)[None, :]
+    want = cost_optimal(loss, requests, 70.0, 215.0, costs=costs)
+    got = physical_optimal(loss, requests, curve=ServingCurve.constant_mfu(costs), costs=costs)
+    assert got.converged.all()
+    np.testing.assert_allclose(got.params, want.params, rtol=1e-9)
+    np.testing.assert_allclose(got.tokens, want.tokens, rtol=1e-9)
+    np.testing.assert_allclose(got.total_dollars, want.total_dollars, rtol=1e-12)
+
+
+@st.composite
+def curves(draw):
+    """Random piecewise log-log curves over 1e7..1e13 with slopes from -1 to 3."""
+    k = draw(st.integers(2, 12))
+    widths = np.array(draw(st.lists(st.floats(0.05, 1.0), min_size=k - 1, max_size=k - 1)))
+    x = np.log(1e7) + np.concatenate([[0.0], widths.cumsum() / widths.sum()]) * np.log(1e6)
+    slopes = draw(st.lists(st.floats(-1.0, 3.0), min_size=k - 1, max_size=k - 1))
+    y = np.concatenate([[draw(st.floats(-40.0, -25.0))], np.diff(x) * slopes]).cumsum()
+    return ServingCurve(np.exp(x), np.exp(y))
+
+
+@given(curves(), st.floats(1.8, 3.0), st.floats(0.0, 15.0), st.floats(-20.0, -16.0))
+def test_the_global_minimum_matches_the_exhaustive_reference(curve, loss, log_r, log_c):
+    requests, per_flop = 10.0**log_r, 10.0**log_c
+    costs = CostModel(train_price_per_hour=per_flop * 3600 * 312e12 * 0.5, train_mfu=0.5)
+    per_flop = costs.train_dollars_per_flop / costs.train_mfu
+    ref = _reference.physical_optimum(LAW, loss, requests, per_flop,
+                                      list(np.log(curve.params)),
+                                      list(np.log(curve.dollars_per_request)))  # fmt: skip
+    got = physical_optimal(loss, requests, curve=curve, costs=costs, on_invalid="nan")
+    event("outside the span" if ref is None else "inside")
+    if ref is None:
+        assert not got.converged
+        return
+    dollars = ref[2]
+    assert got.converged
+    # Two minima of nearly equal cost may be told apart differently; the cost may not.
+    assert got.total_dollars == pytest.approx(dollars, rel=1e-11)
+    assert CHINCHILLA.loss(got.params, got.tokens) == pytest.approx(loss, rel=1e-12)
+    assert got.training_dollars == pytest.approx(6 * per_flop * got.params * got.tokens, rel=1e-12)
+    assert got.serving_dollars == pytest.approx(requests * curve(got.params), rel=1e-12)
+
+
+def test_the_roofline_curve_prices_the_cheapest_group():
+    curve = ServingCurve.roofline("h100-sxm", tpot_seconds=0.05)
+    assert np.all(np.diff(curve.params) > 0) and curve.params[0] < 1.1e8
+    for n, dollars, tp in list(zip(curve.params, curve.dollars_per_request,
+                                   curve.tensor_parallel, strict=True))[::9]:  # fmt: skip
+        shape = shape_for_params(n)
+        # At a demand where replicas round to nothing, the serving plan's dollars per
+        # request are the curve's.
+        v = physical.serving_plan(shape, "h100-sxm", requests_per_day=1e15, days=1)
+        assert v.tensor_parallel == tp
+        assert v.dollars / 1e15 == pytest.approx(dollars, rel=1e-8)
+    # Serving a bigger model costs more, though not in proportion.
+    assert curve.dollars_per_request[-1] > 100 * curve.dollars_per_request[0]
+    assert (
+        curve.dollars_per_request[-1] / curve.params[-1]
+        < curve.dollars_per_request[0] / curve.params[0]
+    )
+
+
+def test_the_roofline_optimum_beats_the_constant_mfu_optimum_under_the_roofline():
+    costs = CostModel.sardana2024_table3()
+    curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,
+                                  price_per_hour=costs.inference_price_per_hour)  # fmt: skip
+    requests = np.geomspace(1e8, 1e12, 9)
+    got = physical_optimal(2.1274, requests, curve=curve, costs=costs)
+    paper = cost_optimal(2.1274, requests, 70.0, 215.0, costs=costs)
+    per_flop = costs.train_dollars_per_flop / costs.train_mfu
+    theirs = 6 * per_flop * paper.params * paper.tokens + requests * curve(paper.params)
+    assert np.all(got.total_dollars <= theirs * (1 + 1e-12))
+    assert np.all(np.diff(got.params) < 0)  # more demand, smaller model
+
+
+def test_batches_equal_their_rows_bit_for_bit():
+    curve = ServingCurve.roofline()
+    loss = np.linspace(1.95, 2.4, 7)[:, None]
+    requests = np.geomspace(1e7, 1e11, 5)
+    grid = physical_optimal(loss, requests, curve=curve)
+    for i in range(7):
+        for j in range(5):
+            one = physical_optimal(float(loss[i, 0]), float(requests[j]), curve=curve)
+            assert (one.params, one.tokens) == (grid.params[i, j], grid.tokens[i, j])
+
+
+def test_bad_inputs_name_their_argument():
+    curve = ServingCurve.linear(1e-12)
+    cases = [((1.69, 1e9), "loss"), ((float("nan"), 1e9), "loss"), ((2.0, -1.0), "requests"),
+             ((2.0, math.inf), "requests")]  # fmt: skip
+    for args, name in cases:
+        with pytest.raises(ValueError, match=name) as err:
+            physical_optimal(*args, curve=curve)
+        assert err.value.argument == name
+    got = physical_optimal([1.69, 2.0], [1e9, 1e9], curve=curve, on_invalid="nan")
+    assert np.isnan(got.params[0]) and not got.converged[0] and got.converged[1]
+    # The optimum beyond the curve's span is refused, not clamped to its end.
+    short = ServingCurve(np.array([1e9, 2e9]), np.array([1e-3, 2e-3]))
+    with pytest.raises(ValueError, match="extend the curve"):
+        physical_optimal(2.1274, 1e6, curve=short)
+    for params, dollars in (([1e9], [1.0]), ([2e9, 1e9], [1.0, 1.0]), ([1e9, 2e9], [1.0, -1.0]),
+                            ([1e9, 2e9], [1.0])):  # fmt: skip
+        with pytest.raises(ValueError):
+            ServingCurve(np.array(params), np.array(dollars))
+    with pytest.raises(ValueError, match="curve"):
+        physical_optimal(2.0, 1e9, curve="roofline")
+    with pytest.raises(ValueError, match="params"):
+        ServingCurve.roofline(params=(1e9, 1e8))
