@@ -28,6 +28,7 @@ def columns():
         "tied": rng.integers(0, 2, N).astype(float),
         "seq_len": rng.choice([512.0, 2048.0, 8192.0], N),
         "batch_size": rng.choice([1.0, 8.0, 64.0], N),
+        "extra_params": rng.choice([0.0, 1e5, 1e7], N),
     }
     return [cols[f] for f in FIELDS]
 

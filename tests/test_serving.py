@@ -33,6 +33,7 @@ def shapes(draw):
         vocab=draw(st.integers(100, 260000)),
         gated=draw(st.booleans()),
         tied=draw(st.booleans()),
+        extra_params=draw(st.one_of(st.just(0), st.integers(1, 10**8))),
     )
 
 

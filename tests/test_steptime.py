@@ -48,7 +48,7 @@ def test_flops_per_token_for_long_sequences():
 
 sizes = st.integers(1, 64)
 shapes = st.builds(
-    lambda d_mul, L, h, g, kv_div, f, V, gated, tied, S, B: TransformerShape(
+    lambda d_mul, L, h, g, kv_div, f, V, gated, tied, S, B, extra: TransformerShape(
         d_model=h * d_mul,
         n_layers=L,
         n_heads=h,
@@ -59,6 +59,7 @@ shapes = st.builds(
         tied=tied,
         seq_len=S,
         batch_size=B,
+        extra_params=extra,
     ),
     sizes,
     st.integers(1, 48),
@@ -71,6 +72,7 @@ shapes = st.builds(
     st.booleans(),
     st.integers(1, 8192),
     st.integers(1, 64),
+    st.one_of(st.just(0), st.integers(1, 10**9)),
 )
 
 

@@ -163,6 +163,7 @@ def step_counts(
     tied: bool,
     seq_len: int,
     batch_size: int,
+    extra_params: int = 0,
 ) -> tuple[float, float, float, float]:
     """(params, flops, memcpy elements, activation elements) of one training step, built
     op by op from a list of (flops, elements read, elements written) the way the forward
@@ -210,6 +211,7 @@ def step_counts(
         * (d_model * (q + 2 * kv) + q * d_model + (up_width + d_ff) * d_model + 2 * d_model)
         + (2 - tied) * vocab * d_model
         + d_model
+        + extra_params  # biases, learned positions: stored and updated, no FLOPs
     )
     moved = 3.0 * (n_layers * (total(layer, 1) + total(layer, 2)) + total(head, 1) + total(head, 2))
     kept = 1.0 * (n_layers * total(layer, 2) + total(head, 2))
@@ -277,8 +279,9 @@ def serving_step(
     ] + ([(d, shape["d_ff"])] if shape["gated"] else [])  # gate
     per_token = layers * sum(a * b for a, b in layer_matrices) + vocab * d  # with logits
     norms = layers * 2 * d + d
-    stored = per_token + norms + (0 if shape["tied"] else vocab * d)
-    read = per_token + norms
+    extra = shape.get("extra_params", 0)  # biases, position tables: read, no FLOPs
+    stored = per_token + norms + extra + (0 if shape["tied"] else vocab * d)
+    read = per_token + norms + extra
     kv_per_token = 2 * layers * math.ceil(kv_heads / tp) * hd * gpu["kv_bytes"]
     held = tokens + 1 if phase == "decode" else tokens
     room = gpu["memory"] * gpu["fraction"] - stored * gpu["weight_bytes"] / tp

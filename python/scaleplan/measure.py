@@ -161,13 +161,13 @@ def load_measurements(path: str | Path | None = None) -> tuple[list[TransformerS
     else:
         text = Path(path).read_text()
     rows = list(csv.DictReader(text.splitlines()))
-    shapes = [
-        TransformerShape(
-            **{f: (bool(int(r[f])) if f in ("gated", "tied") else int(r[f])) for f in FIELDS}
-        )
-        for r in rows
-    ]
+    # Files written before a field existed lack its column: it takes its default.
+    shapes = [TransformerShape(**{f: _field(f, r[f]) for f in FIELDS if f in r}) for r in rows]
     return shapes, np.array([float(r["seconds"]) for r in rows])
+
+
+def _field(name: str, text: str) -> int | bool:
+    return bool(int(text)) if name in ("gated", "tied") else int(text)
 
 
 def default_sweep() -> list[TransformerShape]:

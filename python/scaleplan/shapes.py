@@ -47,7 +47,9 @@ class TransformerShape:
     """A decoder-only transformer and its training batch.
 
     `head_dim` defaults to `d_model / n_heads` (which must divide), `n_kv_heads` to
-    `n_heads` (it must divide `n_heads`), `d_ff` to `4 * d_model`.
+    `n_heads` (it must divide `n_heads`), `d_ff` to `4 * d_model`. `extra_params` counts
+    parameters outside the matrices and norm weights (biases, norm biases, learned position
+    tables): stored, optimised and read when serving, no FLOPs; `from_hf_config` fills it.
     """
 
     d_model: int
@@ -61,6 +63,7 @@ class TransformerShape:
     tied: bool = False
     seq_len: int = 2048
     batch_size: int = 8
+    extra_params: int = 0
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -89,11 +92,29 @@ class TransformerShape:
             "d_ff",
             _positive_int("d_ff", 4 * self.d_model if self.d_ff is None else self.d_ff),
         )
+        extra = self.extra_params
+        if extra != 0:
+            _positive_int("extra_params", extra)
+        elif isinstance(extra, bool) or not isinstance(extra, (int, np.integer)):
+            raise ScaleplanError(f"extra_params must be an integer >= 0; got {extra!r}",
+                                 "extra_params")  # fmt: skip
+        set_(self, "extra_params", int(extra))
         for name in ("gated", "tied"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ScaleplanError(
                     f"{name} must be True or False; got {getattr(self, name)!r}", name
                 )
+
+    @classmethod
+    def from_hf_config(
+        cls, config: Any, *, seq_len: int | None = None, batch_size: int = 1
+    ) -> TransformerShape:
+        """The shape of a Hugging Face `config.json` (a path, a directory holding one, or
+        the dict): Llama, Mistral, Qwen2, Gemma, OLMo, GPT-2 and GPT-NeoX/Pythia, biases
+        and learned positions in `extra_params`; see `scaleplan.hf_config`."""
+        from .hf_config import shape_from_hf_config
+
+        return shape_from_hf_config(config, seq_len=seq_len, batch_size=batch_size)
 
     def columns(self) -> list[NDArray[np.float64]]:
         return [np.array([float(getattr(self, f))]) for f in FIELDS]
@@ -103,7 +124,7 @@ ShapeLike = TransformerShape | Sequence[TransformerShape] | Mapping[str, Any]
 
 
 def shape_inputs(shapes: ShapeLike) -> tuple[tuple[int, ...], list[NDArray[np.float64]]]:
-    """The result shape and the 11 inputs of the Rust kernel, in `FIELDS` order, each as
+    """The result shape and the inputs of the Rust kernel, in `FIELDS` order, each as
     the kernel reads it in place (its own shape; see `_arrays.broadcast`).
 
     Accepts one `TransformerShape`, a sequence of them, or a mapping from field name to
@@ -144,7 +165,7 @@ def _filled(shapes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[int, ...]]:
-    """The 11 columns of `shape_inputs` written out to one flat row per shape (length 1
+    """The columns of `shape_inputs` written out to one flat row per shape (length 1
     for a single shape), and the result shape: for callers that index shapes by row."""
     shape, inputs = shape_inputs(shapes)
     if shape == ():

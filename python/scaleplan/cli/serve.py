@@ -24,6 +24,8 @@ def add(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--model", choices=list(MODELS), default="llama-2-7b",
                    help="a published shape (or give --d-model and --n-layers)")  # fmt: skip
+    p.add_argument("--hf-config", metavar="PATH",
+                   help="a Hugging Face config.json or its directory (not --model)")  # fmt: skip
     p.add_argument("--d-model", type=positive_int, help="model width (instead of --model)")
     p.add_argument("--n-layers", type=positive_int, help="transformer blocks")
     p.add_argument("--n-heads", type=positive_int, default=32, help="attention heads")
@@ -51,6 +53,10 @@ def _shape(args: argparse.Namespace) -> Any:
     from ..shapes import TransformerShape
     from .shared import CliError
 
+    if args.hf_config is not None:
+        if args.d_model is not None or args.n_layers is not None:
+            raise CliError("give --hf-config or --d-model/--n-layers, not both")
+        return args.hf_config, TransformerShape.from_hf_config(args.hf_config)
     if args.d_model is None and args.n_layers is None:
         return args.model, MODELS[args.model]
     if args.d_model is None or args.n_layers is None:

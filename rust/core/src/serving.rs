@@ -129,7 +129,7 @@ impl Gpu {
     /// // weights once per token, about 3.35e12 / 13.2e9 = 254 tokens/s.
     /// let shape = Shape { vocab: 32000.0, d_model: 4096.0, n_layers: 32.0, n_heads: 32.0,
     ///     head_dim: 128.0, n_kv_heads: 32.0, d_ff: 11008.0, gated: true, tied: false,
-    ///     seq_len: 4096.0, batch_size: 1.0 };
+    ///     seq_len: 4096.0, batch_size: 1.0, extra_params: 0.0 };
     /// let h100 = Gpu { peak: 989e12, bandwidth: 3.35e12, memory: 80e9, link_bandwidth: 450e9,
     ///     compute_efficiency: 1.0, memory_efficiency: 1.0, overhead: 0.0, memory_fraction: 0.9 };
     /// let load = Load { batch: 1.0, tokens: 0.0, tensor_parallel: 1.0, weight_bytes: 2.0,

@@ -26,6 +26,10 @@ pub struct Shape {
     pub tied: bool,
     pub seq_len: f64,
     pub batch_size: f64,
+    /// Parameters outside the matrices and norm weights: biases, norm biases, learned
+    /// position tables. Stored, updated by the optimizer and (in serving) read every step;
+    /// no FLOPs (a bias add or a table lookup is negligible beside the matmuls).
+    pub extra_params: f64,
 }
 
 /// What one training step of a shape costs.
@@ -47,15 +51,15 @@ impl Shape {
     /// use scaleplan::steptime::Shape;
     /// let llama2_7b = Shape { vocab: 32000.0, d_model: 4096.0, n_layers: 32.0, n_heads: 32.0,
     ///     head_dim: 128.0, n_kv_heads: 32.0, d_ff: 11008.0, gated: true, tied: false,
-    ///     seq_len: 4096.0, batch_size: 1.0 };
+    ///     seq_len: 4096.0, batch_size: 1.0, extra_params: 0.0 };
     /// assert!((llama2_7b.params() / 6.74e9 - 1.0).abs() < 0.005);
     /// ```
     pub fn params(&self) -> f64 {
         // The matmuls (attention's Q, K, V and output projections, no biases; the MLP; the
         // output projection), the input embedding unless tied, two RMSNorm weight vectors
-        // per layer and the final norm.
+        // per layer and the final norm, and whatever else the architecture has.
         let norms = 2.0 * self.d_model * self.n_layers + self.d_model;
-        self.matmul_params() + self.embedding_params() + norms
+        self.matmul_params() + self.embedding_params() + norms + self.extra_params
     }
 
     /// Parameters in matrix products, which every token multiplies: the layers'
@@ -206,11 +210,11 @@ fn size(field: &'static str, v: f64, index: usize) -> Result<f64> {
 /// Shapes as columns (length 1 or n each); flags are 0 or 1.
 #[derive(Debug, Clone, Copy)]
 pub struct ShapeColumns<'a> {
-    pub columns: [Column<'a>; 11],
+    pub columns: [Column<'a>; 12],
 }
 
 /// Column names, in the order of [`ShapeColumns`].
-pub const FIELDS: [&str; 11] = [
+pub const FIELDS: [&str; 12] = [
     "vocab",
     "d_model",
     "n_layers",
@@ -222,11 +226,12 @@ pub const FIELDS: [&str; 11] = [
     "tied",
     "seq_len",
     "batch_size",
+    "extra_params",
 ];
 
 impl<'a> ShapeColumns<'a> {
-    pub fn new(data: [&'a [f64]; 11], n: usize) -> Result<Self> {
-        let mut columns = [Column::scalar(&0.0); 11];
+    pub fn new(data: [&'a [f64]; 12], n: usize) -> Result<Self> {
+        let mut columns = [Column::scalar(&0.0); 12];
         for (i, d) in data.iter().enumerate() {
             columns[i] = Column::new(FIELDS[i], d, n)?;
         }
@@ -251,10 +256,21 @@ impl<'a> ShapeColumns<'a> {
                 })
             }
         };
-        let mut s = [0.0; 11];
+        let mut s = [0.0; 12];
         for k in [0, 1, 2, 3, 4, 5, 6, 9, 10] {
             s[k] = size(FIELDS[k], c(k), i)?;
         }
+        s[11] = match c(11) {
+            v if v.is_finite() && v >= 0.0 && v.fract() == 0.0 => v,
+            value => {
+                return Err(Error::Invalid {
+                    argument: FIELDS[11],
+                    value,
+                    requirement: "a whole number >= 0",
+                    index: Some(i),
+                })
+            }
+        };
         if s[3] % s[5] != 0.0 {
             return Err(Error::Invalid {
                 argument: "n_kv_heads",
@@ -275,6 +291,7 @@ impl<'a> ShapeColumns<'a> {
             tied: flag(8)?,
             seq_len: s[9],
             batch_size: s[10],
+            extra_params: s[11],
         })
     }
 }

@@ -14,7 +14,8 @@ pub(crate) type ServingArrays<'py> = (
 );
 
 /// ((seconds, flops), (bytes, comm seconds), (max batch, batch), (tokens per second, MFU),
-/// memory-bound 1/0) of one decode or prefill step per row. `shape` holds the 11 shape columns (`SHAPE_FIELDS`),
+/// memory-bound 1/0) of one decode or prefill step per row. `shape` holds the shape
+/// columns (`SHAPE_FIELDS`),
 /// `load` the 13 of `SERVING_FIELDS`; with `target_seconds` each row's batch is the
 /// largest that meets it.
 #[pyfunction]
@@ -68,8 +69,9 @@ pub(crate) fn serving_step<'py>(
                 let rows = o.0 .0 .0.len();
                 let col = |k: usize| c.get(k).copied().unwrap_or_default();
                 let shapes = ShapeColumns::new(std::array::from_fn(col), rows)?;
-                let load = ServingColumns::new(std::array::from_fn(|k| col(11 + k)), rows)?;
-                let target = c.get(24).copied();
+                let n_shape = FIELDS.len();
+                let load = ServingColumns::new(std::array::from_fn(|k| col(n_shape + k)), rows)?;
+                let target = c.get(n_shape + serving::FIELDS.len()).copied();
                 serving_batch(phase, &shapes, &load, target, on_invalid, par, o)
             })
         })

@@ -36,7 +36,7 @@ pub(crate) fn step_counts<'py>(
     );
     py.detach(|| {
         grid.run(&data, out, parallel, &|c, o, par| {
-            let columns: [&[f64]; 11] =
+            let columns: [&[f64]; FIELDS.len()] =
                 std::array::from_fn(|k| c.get(k).copied().unwrap_or_default());
             let shapes = ShapeColumns::new(columns, o.0 .0.len())?;
             counts_batch(&shapes, par, o)

@@ -174,6 +174,7 @@ fn bad_columns_are_named() {
         [0.0],
         [4096.0],
         [1.0],
+        [0.0],
     ];
     let shapes = ShapeColumns::new(shape_data.each_ref().map(|c| c.as_slice()), 1).unwrap();
     let good = [

@@ -14,6 +14,7 @@ pub(crate) fn llama2_7b() -> Shape {
         tied: false,
         seq_len: 4096.0,
         batch_size: 1.0,
+        extra_params: 0.0,
     }
 }
 
@@ -72,7 +73,7 @@ fn flops_per_token_match_6n_plus_attention() {
 #[test]
 fn invalid_rows_are_named() {
     let ones = [1.0];
-    let mut cols = [&ones[..]; 11];
+    let mut cols = [&ones[..]; 12];
     let bad = [2.5];
     cols[1] = &bad;
     let shapes = ShapeColumns::new(cols, 1).unwrap();
@@ -82,7 +83,7 @@ fn invalid_rows_are_named() {
         .to_string()
         .starts_with("d_model must be a positive integer"));
     let (h, kv) = ([4.0], [3.0]);
-    let mut cols = [&ones[..]; 11];
+    let mut cols = [&ones[..]; 12];
     cols[3] = &h;
     cols[5] = &kv;
     let e = ShapeColumns::new(cols, 1)
@@ -94,4 +95,26 @@ fn invalid_rows_are_named() {
         e.starts_with("n_kv_heads must be a divisor of n_heads"),
         "{e}"
     );
+    // Extra parameters may be 0, never negative or fractional.
+    for (v, ok) in [
+        (0.0, true),
+        (5.0, true),
+        (-1.0, false),
+        (0.5, false),
+        (f64::NAN, false),
+    ] {
+        let extra = [v];
+        let mut cols = [&ones[..]; 12];
+        cols[11] = &extra;
+        let got = ShapeColumns::new(cols, 1).unwrap().get(0);
+        assert_eq!(got.is_ok(), ok, "{v}");
+        if let Ok(s) = got {
+            let plain = Shape {
+                extra_params: 0.0,
+                ..s
+            };
+            assert_eq!(s.params() - plain.params(), v);
+            assert_eq!(s.counts().flops, plain.counts().flops);
+        }
+    }
 }
