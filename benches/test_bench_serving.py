@@ -13,9 +13,9 @@ from scaleplan.shapes import FIELDS
 N = 10_000
 SHAPE = MODELS["llama-2-7b"]
 GPU = {
-    "peak": 989e12, "bandwidth": 3.35e12, "memory": 80e9, "link": 450e9, "compute": 0.48,
-    "memory_eff": 0.98, "overhead": 7.7e-3, "fraction": 0.9, "weight_bytes": 2.0,
-    "kv_bytes": 2.0,
+    "peak": 989e12, "bandwidth": 3.35e12, "memory": 80e9, "link": 450e9, "compute": 0.55,
+    "memory_eff": 0.99, "overhead": 5.3e-3, "fraction": 0.9, "weight_bytes": 2.0,
+    "kv_bytes": 2.0, "latency": 1.6e-4,
 }  # fmt: skip
 
 

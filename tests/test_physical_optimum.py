@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from scaleplan import CostModel, _reference, cost_optimal, physical
 from scaleplan.laws import CHINCHILLA
-from scaleplan.physical_optimum import ServingCurve, physical_optimal
-from scaleplan.shapes import shape_for_params
+from scaleplan.physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
+from scaleplan.shapes import shape_for_params, step_counts
 
 LAW = CHINCHILLA.coefficients
 
@@ -75,12 +75,12 @@ def test_the_roofline_curve_prices_the_cheapest_group():
         v = physical.serving_plan(shape, "h100-sxm", requests_per_day=1e15, days=1)
         assert v.tensor_parallel == tp
         assert v.dollars / 1e15 == pytest.approx(dollars, rel=1e-8)
-    # Serving a bigger model costs more, though not in proportion.
+    # Serving a bigger model costs more; the curve ends where no group meets the target.
     assert curve.dollars_per_request[-1] > 100 * curve.dollars_per_request[0]
-    assert (
-        curve.dollars_per_request[-1] / curve.params[-1]
-        < curve.dollars_per_request[0] / curve.params[0]
-    )
+    assert curve.params[-1] < 1e13
+    with pytest.raises(ValueError, match="latency targets"):
+        physical.serving_plan(shape_for_params(curve.params[-1] * 1.2), "h100-sxm",
+                              requests_per_day=1e6, days=1)  # fmt: skip
 
 
 def test_the_roofline_optimum_beats_the_constant_mfu_optimum_under_the_roofline():
@@ -129,3 +129,26 @@ def test_bad_inputs_name_their_argument():
         physical_optimal(2.0, 1e9, curve="roofline")
     with pytest.raises(ValueError, match="params"):
         ServingCurve.roofline(params=(1e9, 1e8))
+
+
+def test_the_whole_gpu_plan_is_the_cheapest_shape_near_the_fluid_optimum():
+    loss = CHINCHILLA.loss(3e9, 4e11)
+    options = dict(gpu="a100-40gb", precision="int8", requests_per_day=3e6, days=365,
+                   train_gpu="a100-80gb")  # fmt: skip
+    fluid = physical_optimal(loss, 3e6 * 365, curve=ServingCurve.roofline(
+        "a100-40gb", precision="int8"), costs=CostModel())  # fmt: skip
+    plan = whole_gpu_plan(loss, float(fluid.params), **options)
+    assert CHINCHILLA.loss(plan.params, plan.tokens) == pytest.approx(loss, rel=1e-12)
+    assert plan.params == step_counts(plan.shape).params
+    # Any policy shape in the span, trained to the same loss, costs at least as much.
+    for n in np.geomspace(fluid.params / 2.4, fluid.params * 2.4, 15):
+        shape = shape_for_params(n)
+        p = step_counts(shape).params
+        d = (CHINCHILLA.B / (loss - CHINCHILLA.E - CHINCHILLA.A * p**-CHINCHILLA.alpha)) ** (
+            1 / CHINCHILLA.beta
+        )
+        other = physical.physical_plan(p, d, shape=shape, **options)
+        assert plan.total_dollars <= other.total_dollars
+    with pytest.raises(ValueError, match="latency targets") as err:
+        whole_gpu_plan(loss, float(fluid.params), **{**options, "tpot_seconds": 1e-4})
+    assert err.value.argument == "tpot_seconds"

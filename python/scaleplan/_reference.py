@@ -266,6 +266,7 @@ def serving_step(
     """(seconds, flops, bytes, comm seconds, max batch, memory-bound) of one decode or
     prefill step per GPU, by the roofline of DESIGN §1.7, or None for a batch that does not
     fit. `gpu` holds peak, bandwidth, memory, link, compute, memory_eff, overhead, fraction,
+    latency (per all-reduce, optional),
     weight_bytes, kv_bytes. Counted matrix by matrix, apart from the Rust core's sums."""
     d, layers, heads = shape["d_model"], shape["n_layers"], shape["n_heads"]
     hd, kv_heads, vocab = shape["head_dim"], shape["n_kv_heads"], shape["vocab"]
@@ -295,7 +296,8 @@ def serving_step(
         in_step = batch * tokens
     flops /= tp
     moved = read * gpu["weight_bytes"] / tp + batch * tokens * kv_per_token
-    comm = layers * 2 * (2 * (tp - 1) / tp) * in_step * d * 2 / gpu["link"]
+    latency = gpu.get("latency", 0.0) if tp > 1 else 0.0
+    comm = layers * 2 * ((2 * (tp - 1) / tp) * in_step * d * 2 / gpu["link"] + latency)
     t_compute = flops / (gpu["peak"] * gpu["compute"])
     t_memory = moved / (gpu["bandwidth"] * gpu["memory_eff"])
     seconds = max(t_compute, t_memory) + comm + gpu["overhead"]

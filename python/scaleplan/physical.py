@@ -242,11 +242,14 @@ def check_peak_to_average(value: float) -> float:
     return float(value)
 
 
-def physical_plan(params: float, tokens: float, **options: Any) -> PhysicalPlan:
-    """The shape for `params` (`shape_for_params`), its training on `tokens` and its
-    serving. `options` go to `training_plan` (prefixed `train_`: `train_gpu`,
-    `train_gpus`, `train_precision`, `train_mfu`) and to `serving_plan` (the rest)."""
-    shape = shape_for_params(params)
+def physical_plan(
+    params: float, tokens: float, *, shape: TransformerShape | None = None, **options: Any
+) -> PhysicalPlan:
+    """`shape` (default: the policy's for `params`, `shape_for_params`), its training on
+    `tokens` and its serving. `options` go to `training_plan` (prefixed `train_`:
+    `train_gpu`, `train_gpus`, `train_precision`, `train_mfu`) and to `serving_plan`
+    (the rest)."""
+    shape = shape_for_params(params) if shape is None else shape
     train = {k[len("train_") :]: options.pop(k) for k in list(options) if k.startswith("train_")}
     train_gpu = train.pop("gpu", "h100-sxm")
     return PhysicalPlan(

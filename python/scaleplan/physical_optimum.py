@@ -31,7 +31,7 @@ from .cost_model import SECONDS_PER_HOUR, CostModel, resolve_costs
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
-from .physical import _price, check_peak_to_average, replicas
+from .physical import PhysicalPlan, _price, check_peak_to_average, physical_plan, replicas
 from .serving import Efficiency
 from .shapes import shape_for_params, step_counts
 
@@ -227,3 +227,47 @@ def physical_optimal(
         shaped(n, shape), shaped(d, shape), echoed(cols[0], shape), echoed(cols[1], shape),
         shaped(tr, shape), shaped(sv, shape), shaped(it, shape), shaped(ok, shape), law, curve,
     )  # fmt: skip
+
+
+# How far `whole_gpu_plan` looks around the fluid optimum, and how finely: 128 sizes an
+# octave (0.5% apart) step through every policy shape, whose sizes differ by whole layers.
+WHOLE_GPU_SPAN = 2.5
+WHOLE_GPU_PER_OCTAVE = 128
+
+
+def whole_gpu_plan(
+    loss: float, params: float, *, law: ScalingLaw | str = CHINCHILLA, **options: Any
+) -> PhysicalPlan:
+    """The cheapest plan in whole GPUs near a fluid optimum of `params` parameters.
+
+    `physical_optimal` prices serving as a fraction of a replica; a real plan rounds
+    replicas (and training GPUs) up, which at a few replicas moves the cost by tens of
+    percent. This evaluates every distinct policy shape within a factor `WHOLE_GPU_SPAN` of
+    `params`, each trained on the tokens that reach `loss` at its exact parameter count,
+    by `physical.physical_plan(**options)`, and returns the cheapest (the smaller model
+    on a tie). Shapes that cannot reach the loss or meet the latency targets are skipped."""
+    law = resolve_law(law)
+    e, a, b, alpha, beta = (float(v) for v in law.coefficients)
+    steps = math.ceil(math.log2(WHOLE_GPU_SPAN) * WHOLE_GPU_PER_OCTAVE)
+    sizes = params * 2.0 ** (np.arange(-steps, steps + 1) / WHOLE_GPU_PER_OCTAVE)
+    shapes = dict.fromkeys(shape_for_params(n) for n in sizes if 1e6 <= n <= 1e15)
+    best: PhysicalPlan | None = None
+    last: ScaleplanError | None = None
+    for shape in shapes:
+        n = float(step_counts(shape).params)
+        reducible = loss - e - a * n**-alpha
+        if reducible <= 0:
+            continue
+        try:
+            plan = physical_plan(n, (b / reducible) ** (1.0 / beta), shape=shape, **options)
+        except ScaleplanError as err:
+            if err.argument != "tpot_seconds":
+                raise
+            last = err
+            continue
+        if best is None or plan.total_dollars < best.total_dollars:
+            best = plan
+    if best is None:
+        raise last or ScaleplanError(f"no policy shape near {params:.3g} reaches loss {loss}",
+                                     "loss")  # fmt: skip
+    return best

@@ -5,6 +5,9 @@ One decode step of `batch_size` sequences at `context_tokens` (or one prefill of
 
     max(FLOPs / (peak * compute), bytes / (bandwidth * memory)) + comm + overhead_seconds
 
+with `comm` the group's two all-reduces per layer, each its bytes over the links plus
+`collective_seconds` of latency (none on one GPU).
+
 seconds, counted per GPU by the Rust core (`rust/core/src/serving.rs` states every term):
 the weights are read once per step for the whole batch, each sequence's KV cache
 (`2 * n_layers * n_kv_heads * head_dim` elements per token) once per step, and a group of
@@ -36,34 +39,36 @@ PHASES: tuple[str, ...] = tuple(_core.PHASES)
 class Efficiency:
     """How much of a GPU a serving stack gets: the fractions of dense peak and of memory
     bandwidth a step reaches, the seconds every step adds (launches, scheduling,
-    collectives' latency, sampling), and the fraction of memory the weights and KV cache
-    may fill (vLLM's `gpu_memory_utilization` default, 0.9).
+    sampling), the fraction of memory the weights and KV cache may fill (vLLM's
+    `gpu_memory_utilization` default, 0.9), and the latency each all-reduce of a
+    tensor-parallel group waits beyond its bytes' time.
 
     The defaults are the fit (`serving_fit.fit_efficiency`, to two figures) to the 57
     published TensorRT-LLM rows shipped in `data/serving_measurements.csv` (H100, A100,
-    L40S; releases 0.5-0.6.1); a test refits them. The memory figure near 1 and the 7.7 ms
-    per step absorb what the roofline leaves out (collective latency, scheduling), so read
-    them as a calibration, not as hardware facts; the README gives their held-out error.
-    `IDEAL` is the roofline itself, which no published row beats."""
+    L40S; releases 0.5-0.6.1); a test refits them. The memory figure near 1, the 5.3 ms
+    per step and the 0.16 ms per all-reduce absorb what the roofline leaves out
+    (scheduling, synchronisation, kernels between the matmuls), so read them as a
+    calibration, not as hardware facts; the README gives their held-out error. `IDEAL` is
+    the roofline itself, which no published row beats."""
 
-    compute: float = 0.48
-    memory: float = 0.98
-    overhead_seconds: float = 7.7e-3
+    compute: float = 0.55
+    memory: float = 0.99
+    overhead_seconds: float = 5.3e-3
     memory_fraction: float = 0.9
+    collective_seconds: float = 1.6e-4
 
     def __post_init__(self) -> None:
         for name in ("compute", "memory", "memory_fraction"):
             value = getattr(self, name)
             if not (is_real_scalar(value) and 0.0 < value <= 1.0):
                 raise ScaleplanError(f"{name} must be in (0, 1]; got {value!r}", name)
-        if not (is_real_scalar(self.overhead_seconds) and 0.0 <= self.overhead_seconds < np.inf):
-            raise ScaleplanError(
-                f"overhead_seconds must be finite and >= 0; got {self.overhead_seconds!r}",
-                "overhead_seconds",
-            )
+        for name in ("overhead_seconds", "collective_seconds"):
+            value = getattr(self, name)
+            if not (is_real_scalar(value) and 0.0 <= value < np.inf):
+                raise ScaleplanError(f"{name} must be finite and >= 0; got {value!r}", name)
 
 
-IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0)
+IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0, collective_seconds=0.0)
 
 
 @dataclass(frozen=True)
@@ -203,7 +208,7 @@ def _step(
     n_shape = len(FIELDS)
     constants = (weight_bytes, kv_bytes, peak, acc.memory_bandwidth, acc.memory_bytes,
                  acc.link_bandwidth or 1.0, eff.compute, eff.memory, eff.overhead_seconds,
-                 eff.memory_fraction)  # fmt: skip
+                 eff.memory_fraction, eff.collective_seconds)  # fmt: skip
     load_cols = cols[n_shape : n_shape + 3] + [np.array([float(c)]) for c in constants]
     target = cols[n_shape + 3] if target_seconds is not None else None
     (s, f), (b, c), (mb, bt), (per_gpu, mfu), mem = _core.serving_step(

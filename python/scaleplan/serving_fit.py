@@ -86,7 +86,7 @@ def predict(row: Measurement, efficiency: Efficiency = IDEAL) -> float:
     """The roofline's value for `row`: output tokens/s per GPU, or TTFT in seconds. Memory
     is not capped below the whole GPU here (`memory_fraction` 1): the published batches
     were chosen to fit."""
-    eff = Efficiency(efficiency.compute, efficiency.memory, efficiency.overhead_seconds, 1.0)
+    eff = replace(efficiency, memory_fraction=1.0)
     # The catalogue keeps the datasheets' decimal gigabytes, but an "80GB" A100 holds 80 GiB
     # (nvidia-smi: 81,920 MiB), and a Llama-2-7B batch of 60 at 2,176 tokens of context
     # (a published row) fits only in the binary figure.
@@ -122,8 +122,8 @@ def log_errors(rows: list[Measurement], efficiency: Efficiency) -> np.ndarray:
 
 
 def fit_efficiency(rows: list[Measurement]) -> Efficiency:
-    """Compute and memory efficiencies in (0, 1) and a per-step overhead in (0, 50 ms)
-    minimising the squared log errors over `rows`.
+    """Compute and memory efficiencies in (0, 1), a per-step overhead in (0, 50 ms) and a
+    latency per all-reduce in (0, 1 ms) minimising the squared log errors over `rows`.
 
     The bounds are a logistic change of variables, so that MINPACK's Levenberg-Marquardt
     (`least_squares(method="lm")`) can run: its linear algebra is its own, not the BLAS
@@ -133,21 +133,23 @@ def fit_efficiency(rows: list[Measurement]) -> Efficiency:
     from scipy.optimize import least_squares
 
     def efficiency(z: np.ndarray) -> Efficiency:
-        c, m, o = 1.0 / (1.0 + np.exp(-z))
-        return Efficiency(float(c), float(m), float(o) * MAX_OVERHEAD_SECONDS)
+        c, m, o, a = 1.0 / (1.0 + np.exp(-z))
+        return Efficiency(float(c), float(m), float(o) * MAX_OVERHEAD_SECONDS,
+                          collective_seconds=float(a) * MAX_COLLECTIVE_SECONDS)  # fmt: skip
 
     def residuals(z: np.ndarray) -> np.ndarray:
         return log_errors(rows, efficiency(z))
 
-    start = np.array([0.7, 0.7, 1e-3 / MAX_OVERHEAD_SECONDS])
+    start = np.array([0.7, 0.7, 1e-3 / MAX_OVERHEAD_SECONDS, 1e-5 / MAX_COLLECTIVE_SECONDS])
     fit = least_squares(
         residuals, x0=np.log(start / (1.0 - start)), method="lm", xtol=1e-15, ftol=1e-15
     )
     return efficiency(fit.x)
 
 
-# The largest per-step overhead the fit considers.
+# The largest per-step overhead and per-all-reduce latency the fit considers.
 MAX_OVERHEAD_SECONDS = 0.05
+MAX_COLLECTIVE_SECONDS = 1e-3
 
 
 def held_out_errors(rows: list[Measurement]) -> dict[str, np.ndarray]:

@@ -118,12 +118,12 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     per_request = (args.input_tokens, args.output_tokens)
     dollar_plan = cost_optimal(loss, requests, *per_request, costs=costs, law=law)
     chin = dollar_plan.chinchilla
-    physical = plan_physical.optimum(args, loss, requests, costs, law)
+    fluid, rounded = plan_physical.optimum(args, loss, requests, costs, law)
     models = {
         "chinchilla_style": (chin.params, chin.tokens),
         "compute_optimal": (flops_plan.params, flops_plan.tokens),
         "cost_optimal": (dollar_plan.params, dollar_plan.tokens),
-        "physical_optimal": (float(physical.params), float(physical.tokens)),
+        "physical_optimal": (rounded.params, rounded.tokens),
     }
     entries = {
         name: _entry(n, d, lifetime_cost(n, d, requests, *per_request, costs=costs))
@@ -160,7 +160,13 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         f"It beats the Chinchilla-style model beyond {si_number(be)} lifetime requests."
     )
     # Each model's physical plan sits in its own record, so --csv keeps one row a model.
-    plans, more = plan_physical.section(args, models, costs)
+    plans, more = plan_physical.section(args, models, costs, {"physical_optimal": rounded})
+    plans["physical_optimal"]["fluid"] = {
+        "params": float(fluid.params),
+        "tokens": float(fluid.tokens),
+        "training_dollars": float(fluid.training_dollars),
+        "serving_dollars": float(fluid.serving_dollars),
+    }
     for name, plan in plans.items():
         entries[name]["physical"] = plan
     return data, text + more

@@ -36,12 +36,28 @@ def _serving(args: argparse.Namespace, costs: Any) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def optimum(args: argparse.Namespace, loss: float, requests: float, costs: Any, law: Any) -> Any:
-    """The lifetime optimum with serving priced by the roofline (`physical_optimal`)."""
-    from ..physical_optimum import ServingCurve, physical_optimal
+def _options(args: argparse.Namespace, costs: Any) -> dict[str, Any]:
+    """Everything `physical.physical_plan` takes besides the model, from the arguments."""
+    return dict(
+        **_serving(args, costs),
+        requests_per_day=args.requests_per_day, days=args.days,
+        train_gpu=costs.train_gpu, train_gpus=args.train_gpus,
+        train_precision=costs.train_precision, train_mfu=costs.train_mfu,
+        train_price_per_hour=costs.train_price_per_hour,
+    )  # fmt: skip
+
+
+def optimum(
+    args: argparse.Namespace, loss: float, requests: float, costs: Any, law: Any
+) -> tuple[Any, Any]:
+    """The lifetime optimum with serving priced by the roofline (`physical_optimal`, a
+    fraction of a replica) and the cheapest whole-GPU plan near it (`whole_gpu_plan`)."""
+    from ..physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
 
     curve = ServingCurve.roofline(**_serving(args, costs))
-    return physical_optimal(loss, requests, curve=curve, costs=costs, law=law)
+    fluid = physical_optimal(loss, requests, curve=curve, costs=costs, law=law)
+    plan = whole_gpu_plan(loss, float(fluid.params), law=law, **_options(args, costs))
+    return fluid, plan
 
 
 _LABELS = (
@@ -58,20 +74,18 @@ _LABELS = (
 
 
 def section(
-    args: argparse.Namespace, models: dict[str, tuple[float, float]], costs: Any
+    args: argparse.Namespace,
+    models: dict[str, tuple[float, float]],
+    costs: Any,
+    plans: dict[str, Any],
 ) -> tuple[dict[str, Any], str]:
-    """The physical plan of each (params, tokens) in `models`, as data and a table."""
+    """The physical plan of each (params, tokens) in `models` (or the one in `plans`), as
+    data and a table."""
     from ..physical import physical_plan
 
     data, cols = {}, {}
     for name, (n, d) in models.items():
-        p = physical_plan(
-            n, d, **_serving(args, costs),
-            requests_per_day=args.requests_per_day, days=args.days,
-            train_gpu=costs.train_gpu, train_gpus=args.train_gpus,
-            train_precision=costs.train_precision, train_mfu=costs.train_mfu,
-            train_price_per_hour=costs.train_price_per_hour,
-        )  # fmt: skip
+        p = plans[name] if name in plans else physical_plan(n, d, **_options(args, costs))
         s, t, v = p.shape, p.training, p.serving
         data[name] = {
             "shape": {
@@ -105,9 +119,10 @@ def section(
         "policy of shapes.shape_for_params):\n\n"
         + render_table(("", *HEADINGS), rows)
         + "\n\nThe physical-optimal model minimises lifetime dollars with serving priced by "
-        "this roofline (replicas as a fraction, the table rounds them up): "
-        f"{_saving(data, 'cost_optimal')} cheaper over its life than the cost-optimal "
-        f"model and {_saving(data, 'compute_optimal')} than the compute-optimal one."
+        "this roofline: the optimum in fractions of a replica (physical_optimal), then the "
+        "cheapest whole-GPU plan among the policy's shapes near it (whole_gpu_plan). "
+        f"It costs {_saving(data, 'cost_optimal')} less over its life than the cost-optimal "
+        f"model and {_saving(data, 'compute_optimal')} less than the compute-optimal one."
     )
     return data, text
 

@@ -5,8 +5,10 @@
 //! seconds, where FLOPs and bytes are per GPU of a group of `tp` that splits the weights,
 //! the heads and the KV cache evenly (Megatron-style tensor parallelism; KV heads are
 //! replicated when there are fewer than `tp`), and `comm` is the two all-reduces per layer
-//! that such a group does, sent over its links without overlap. Collective latency and
-//! everything else a real stack adds per step is in `overhead`.
+//! that such a group does: each sends its bytes over the GPUs' links without overlap and
+//! waits a fixed latency (`collective_latency`, fitted: launch and synchronisation of a
+//! collective, which small decode all-reduces are dominated by). Everything else a real
+//! stack adds per step is in `overhead`.
 //!
 //! - Decode, `b` sequences at context `c`, one new token each: FLOPs `2 b P_mm + 4 b c L h
 //!   d_h` (the matmuls, then attention's two products over the context), bytes read
@@ -65,8 +67,10 @@ pub struct Gpu {
     /// Fractions of peak and of bandwidth a step reaches, in (0, 1].
     pub compute_efficiency: f64,
     pub memory_efficiency: f64,
-    /// Seconds every step adds (kernel launches, collectives' latency, sampling).
+    /// Seconds every step adds (kernel launches, scheduling, sampling).
     pub overhead: f64,
+    /// Seconds each all-reduce of a tensor-parallel group waits beyond its bytes' time.
+    pub collective_latency: f64,
     /// Fraction of memory the weights and the KV cache may take, in (0, 1].
     pub memory_fraction: f64,
 }
@@ -92,7 +96,7 @@ pub struct StepCost {
     pub seconds: f64,
     pub flops: f64,
     pub bytes: f64,
-    /// Seconds of the all-reduces (0 on one GPU).
+    /// Seconds of the all-reduces, bytes and latency (0 on one GPU).
     pub comm_seconds: f64,
     /// Whether bytes, not FLOPs, set the step's time.
     pub memory_bound: bool,
@@ -131,7 +135,8 @@ impl Gpu {
     ///     head_dim: 128.0, n_kv_heads: 32.0, d_ff: 11008.0, gated: true, tied: false,
     ///     seq_len: 4096.0, batch_size: 1.0, extra_params: 0.0 };
     /// let h100 = Gpu { peak: 989e12, bandwidth: 3.35e12, memory: 80e9, link_bandwidth: 450e9,
-    ///     compute_efficiency: 1.0, memory_efficiency: 1.0, overhead: 0.0, memory_fraction: 0.9 };
+    ///     compute_efficiency: 1.0, memory_efficiency: 1.0, overhead: 0.0, memory_fraction: 0.9,
+    ///     collective_latency: 0.0 };
     /// let load = Load { batch: 1.0, tokens: 0.0, tensor_parallel: 1.0, weight_bytes: 2.0,
     ///     kv_bytes: 2.0 };
     /// let step = h100.step(&shape, &load, Phase::Decode, None).unwrap();
@@ -180,10 +185,16 @@ impl Gpu {
         };
         let flops = flops / tp;
         let bytes = weight_bytes_read(shape, load) / tp + moved;
-        // Ring all-reduce: each GPU sends 2 (tp - 1) / tp of the tensor, twice per layer.
+        // Ring all-reduce: each GPU sends 2 (tp - 1) / tp of the tensor, twice per layer,
+        // and each all-reduce waits its latency.
         let reduced = tokens_in_step * shape.d_model * ACTIVATION_BYTES;
-        let comm_seconds =
-            2.0 * shape.n_layers * 2.0 * (tp - 1.0) / tp * reduced / self.link_bandwidth;
+        let latency = if tp > 1.0 {
+            self.collective_latency
+        } else {
+            0.0
+        };
+        let per_all_reduce = 2.0 * (tp - 1.0) / tp * reduced / self.link_bandwidth + latency;
+        let comm_seconds = 2.0 * shape.n_layers * per_all_reduce;
         let compute = flops / (self.peak * self.compute_efficiency);
         let memory = bytes / (self.bandwidth * self.memory_efficiency);
         let seconds = compute.max(memory) + comm_seconds + self.overhead;

@@ -16,7 +16,7 @@ pub(crate) type ServingArrays<'py> = (
 /// ((seconds, flops), (bytes, comm seconds), (max batch, batch), (tokens per second, MFU),
 /// memory-bound 1/0) of one decode or prefill step per row. `shape` holds the shape
 /// columns (`SHAPE_FIELDS`),
-/// `load` the 13 of `SERVING_FIELDS`; with `target_seconds` each row's batch is the
+/// `load` those of `SERVING_FIELDS`; with `target_seconds` each row's batch is the
 /// largest that meets it.
 #[pyfunction]
 #[pyo3(signature = (phase, shape, load, target_seconds=None, on_invalid="raise",

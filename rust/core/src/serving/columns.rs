@@ -3,7 +3,7 @@
 use super::*;
 
 /// Column names of [`ServingColumns`], in order (the shape's are `steptime::FIELDS`).
-pub const FIELDS: [&str; 13] = [
+pub const FIELDS: [&str; 14] = [
     "batch_size",
     "tokens",
     "tensor_parallel",
@@ -17,17 +17,18 @@ pub const FIELDS: [&str; 13] = [
     "memory_efficiency",
     "overhead_seconds",
     "memory_fraction",
+    "collective_seconds",
 ];
 
 /// The load and hardware columns of a serving batch, each of length 1 or n.
 #[derive(Debug, Clone, Copy)]
 pub struct ServingColumns<'a> {
-    pub columns: [Column<'a>; 13],
+    pub columns: [Column<'a>; 14],
 }
 
 impl<'a> ServingColumns<'a> {
-    pub fn new(data: [&'a [f64]; 13], n: usize) -> Result<Self> {
-        let mut columns = [Column::scalar(&0.0); 13];
+    pub fn new(data: [&'a [f64]; 14], n: usize) -> Result<Self> {
+        let mut columns = [Column::scalar(&0.0); 14];
         for (k, d) in data.iter().enumerate() {
             columns[k] = Column::new(FIELDS[k], d, n)?;
         }
@@ -70,6 +71,7 @@ impl<'a> ServingColumns<'a> {
             memory_efficiency: fraction(10)?,
             overhead: check(11, v(11) >= 0.0, "finite and >= 0")?,
             memory_fraction: fraction(12)?,
+            collective_latency: check(13, v(13) >= 0.0, "finite and >= 0")?,
         };
         Ok((load, gpu))
     }

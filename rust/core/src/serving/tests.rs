@@ -23,6 +23,7 @@ fn ideal() -> Gpu {
         memory_efficiency: 1.0,
         overhead: 0.0,
         memory_fraction: 0.9,
+        collective_latency: 0.0,
     }
 }
 
@@ -118,6 +119,18 @@ fn tensor_parallelism_splits_the_work_and_pays_for_its_links() {
         .unwrap();
     let kv = 64.0 * 2048.0 * 2.0 * 80.0 * 128.0 * 2.0;
     assert!(rel(c.bytes - kv, (b.bytes - kv) / 2.0) < 1e-12);
+    // Each of the 160 all-reduces waits its latency on a group, never on one GPU.
+    let slow = Gpu {
+        collective_latency: 1e-4,
+        ..g
+    };
+    let d = slow
+        .step(&s, &load(64.0, 2048.0, 4.0), Phase::Decode, None)
+        .unwrap();
+    assert!(rel(d.comm_seconds - a.comm_seconds, 160.0 * 1e-4) < 1e-12);
+    assert!(rel(d.seconds - a.seconds, 160.0 * 1e-4) < 1e-12);
+    let one = |gpu: Gpu| gpu.step(&llama2_7b(), &load(8.0, 512.0, 1.0), Phase::Decode, None);
+    assert_eq!(one(slow).unwrap(), one(g).unwrap());
 }
 
 #[test]
@@ -178,7 +191,7 @@ fn bad_columns_are_named() {
     ];
     let shapes = ShapeColumns::new(shape_data.each_ref().map(|c| c.as_slice()), 1).unwrap();
     let good = [
-        1.0, 128.0, 1.0, 2.0, 2.0, 989e12, 3.35e12, 80e9, 450e9, 0.7, 0.8, 1e-3, 0.9,
+        1.0, 128.0, 1.0, 2.0, 2.0, 989e12, 3.35e12, 80e9, 450e9, 0.7, 0.8, 1e-3, 0.9, 1e-4,
     ];
     let run = |k: usize, v: f64, phase: Phase| {
         let mut cols = good;
@@ -208,6 +221,8 @@ fn bad_columns_are_named() {
         (10, 0.0),
         (11, -1e-3),
         (12, 2.0),
+        (13, -1e-6),
+        (13, f64::NAN),
     ] {
         let e = run(k, v, Phase::Decode).unwrap_err();
         assert_eq!(e.argument(), Some(FIELDS[k]), "{k} {v}: {e}");
