@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 from .serving import Efficiency, decode, prefill
@@ -34,6 +35,10 @@ TRAINING_BYTES_PER_PARAM = 16.0
 # Training is planned to finish within this many days when no GPU count is given.
 DEFAULT_TRAINING_DAYS = 30.0
 MAX_TENSOR_PARALLEL = 64
+# Serving defaults shared by every planner: a 50 ms TPOT target (a reading speed well above
+# a person's) and capacity for twice the mean request rate.
+DEFAULT_TPOT_SECONDS = 0.05
+DEFAULT_PEAK_TO_AVERAGE = 2.0
 
 
 @dataclass(frozen=True)
@@ -193,12 +198,12 @@ def serving_plan(
     *,
     requests_per_day: float,
     days: float,
-    input_tokens: float = 70.0,
-    output_tokens: float = 215.0,
+    input_tokens: float = DEFAULT_INPUT_TOKENS,
+    output_tokens: float = DEFAULT_OUTPUT_TOKENS,
     precision: str = "bf16",
-    tpot_seconds: float = 0.05,
+    tpot_seconds: float = DEFAULT_TPOT_SECONDS,
     ttft_seconds: float | None = None,
-    peak_to_average: float = 2.0,
+    peak_to_average: float = DEFAULT_PEAK_TO_AVERAGE,
     efficiency: Efficiency | None = None,
     price_per_hour: float | None = None,
 ) -> ServingPlan:

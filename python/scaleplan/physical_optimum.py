@@ -27,11 +27,25 @@ from numpy.typing import NDArray
 from . import _core
 from ._arrays import as_float, broadcast, check_on_invalid, echoed, shaped
 from ._frames import Tabular
-from .cost_model import SECONDS_PER_HOUR, CostModel, resolve_costs
+from .cost_model import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_OUTPUT_TOKENS,
+    SECONDS_PER_HOUR,
+    CostModel,
+    resolve_costs,
+)
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
-from .physical import PhysicalPlan, _price, check_peak_to_average, physical_plan, replicas
+from .physical import (
+    DEFAULT_PEAK_TO_AVERAGE,
+    DEFAULT_TPOT_SECONDS,
+    PhysicalPlan,
+    _price,
+    check_peak_to_average,
+    physical_plan,
+    replicas,
+)
 from .serving import Efficiency
 from .shapes import shape_for_params, step_counts
 
@@ -84,8 +98,9 @@ class ServingCurve:
         return cls(np.array([lo, hi]), dollars_per_param * np.array([lo, hi]))
 
     @classmethod
-    def constant_mfu(cls, costs: CostModel | None = None, input_tokens: float = 70.0,
-                     output_tokens: float = 215.0) -> ServingCurve:  # fmt: skip
+    def constant_mfu(cls, costs: CostModel | None = None,
+                     input_tokens: float = DEFAULT_INPUT_TOKENS,
+                     output_tokens: float = DEFAULT_OUTPUT_TOKENS) -> ServingCurve:  # fmt: skip
         """The paper's serving cost (`costs.py`): `2 N c_inf (input / MFU_prefill +
         output / MFU_decode)` dollars a request."""
         c = resolve_costs(costs)
@@ -101,12 +116,12 @@ class ServingCurve:
         cls,
         gpu: str | Accelerator = "h100-sxm",
         *,
-        input_tokens: float = 70.0,
-        output_tokens: float = 215.0,
+        input_tokens: float = DEFAULT_INPUT_TOKENS,
+        output_tokens: float = DEFAULT_OUTPUT_TOKENS,
         precision: str = "bf16",
-        tpot_seconds: float = 0.05,
+        tpot_seconds: float = DEFAULT_TPOT_SECONDS,
         ttft_seconds: float | None = None,
-        peak_to_average: float = 2.0,
+        peak_to_average: float = DEFAULT_PEAK_TO_AVERAGE,
         efficiency: Efficiency | None = None,
         price_per_hour: float | None = None,
         params: tuple[float, float] = CURVE_PARAMS,

@@ -11,10 +11,12 @@ from .values import positive, positive_int
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tpot-ms", type=positive, default=50.0,
+    from ..physical import DEFAULT_PEAK_TO_AVERAGE, DEFAULT_TPOT_SECONDS
+
+    p.add_argument("--tpot-ms", type=positive, default=DEFAULT_TPOT_SECONDS * 1e3,
                    help="serving latency target per output token, ms")  # fmt: skip
     p.add_argument("--ttft-ms", type=positive, help="latency target to the first token, ms")
-    p.add_argument("--peak-to-average", type=positive, default=2.0,
+    p.add_argument("--peak-to-average", type=positive, default=DEFAULT_PEAK_TO_AVERAGE,
                    help="peak over mean request rate (serving is sized for the peak)")  # fmt: skip
     p.add_argument("--train-gpus", type=positive_int,
                    help="training GPUs (None: enough to finish within 30 days)")  # fmt: skip
