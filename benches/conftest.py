@@ -50,6 +50,18 @@ RATIOS = [
         "",
     ),
     (
+        "1k data-constrained losses and gradients: pure-Python reference / Rust",
+        "constrained_loss_reference_1k",
+        "constrained_loss_rust_1k",
+        "",
+    ),
+    (
+        "100k lifetime optima with a binding unique-token supply / without a supply",
+        "constrained_optimum_100k",
+        "plain_optimum_100k",
+        "",
+    ),
+    (
         "200 lifetime optima on the roofline curve: pure-Python reference / Rust",
         "physical_reference_200",
         "physical_rust_200",

@@ -13,6 +13,7 @@ from ._core import __version__
 from .budgets import BestQuality, best_quality
 from .cost_model import CostModel
 from .costs import CostOptimum, LifetimeCost, breakeven_requests, cost_optimal, lifetime_cost
+from .data_constrained import ConstrainedOptimum, DataConstrainedLaw
 from .errors import ScaleplanError
 from .hardware import ACCELERATORS, Accelerator, accelerator
 from .laws import (
@@ -65,8 +66,10 @@ __all__ = [
     "BestQuality",
     "BootstrapResult",
     "ChinchillaModel",
+    "ConstrainedOptimum",
     "CostModel",
     "CostOptimum",
+    "DataConstrainedLaw",
     "FitError",
     "FitResult",
     "LifetimeCost",

@@ -16,6 +16,8 @@ __all__ = [
     "MAX_ITER_LIMIT",
     "MAX_ITER_RANGE",
     "METHODS",
+    "MUENNIGHOFF2023_RD_STAR",
+    "MUENNIGHOFF2023_RN_STAR",
     "ON_INVALID",
     "PARALLEL_THRESHOLD",
     "PHASES",
@@ -32,6 +34,9 @@ __all__ = [
     "chinchilla",
     "cost_optimal",
     "cost_optimal_scalar",
+    "data_constrained_optimal",
+    "data_constrained_point",
+    "data_constrained_training",
     "lifetime_optimal",
     "lifetime_optimal_scalar",
     "loss",
@@ -57,6 +62,8 @@ DEFAULT_MAX_ITER: int
 MAX_ITER_LIMIT: int
 MAX_ITER_RANGE: str
 TABLE_MIN_ROWS: int
+MUENNIGHOFF2023_RD_STAR: float
+MUENNIGHOFF2023_RN_STAR: float
 
 def presets() -> list[tuple[str, float, float, float, float, float, str]]: ...
 def loss(
@@ -159,6 +166,38 @@ def serving_step(
     parallel: bool | None = None,
     broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[tuple[_F, _F], tuple[_F, _F], tuple[_F, _F], tuple[_F, _F], _F]: ...
+def data_constrained_point(
+    params: _F,
+    tokens: _F,
+    unique_tokens: _F,
+    coefficients: tuple[_F, _F, _F, _F, _F],
+    rd_star: _F,
+    rn_star: _F,
+    on_invalid: str = "raise",
+    parallel: bool | None = None,
+    broadcast_shape: Sequence[int] | None = None,
+) -> NDArray[np.float64]: ...
+def data_constrained_optimal(
+    loss: _F,
+    demand: _F,
+    unique_tokens: _F,
+    coefficients: tuple[_F, _F, _F, _F, _F],
+    rd_star: _F,
+    rn_star: _F,
+    on_invalid: str = "raise",
+    parallel: bool | None = None,
+    broadcast_shape: Sequence[int] | None = None,
+) -> NDArray[np.float64]: ...
+def data_constrained_training(
+    flops: _F,
+    unique_tokens: _F,
+    coefficients: tuple[_F, _F, _F, _F, _F],
+    rd_star: _F,
+    rn_star: _F,
+    on_invalid: str = "raise",
+    parallel: bool | None = None,
+    broadcast_shape: Sequence[int] | None = None,
+) -> NDArray[np.float64]: ...
 def physical_optimal(
     loss: _F,
     requests: _F,

@@ -359,3 +359,35 @@ def physical_optimum(
         return None
     n = math.exp(x)
     return n, (b / (target - e - a * n**-alpha)) ** (1.0 / beta), dollars
+
+
+def data_constrained_loss(
+    law: Law, rd_star: float, rn_star: float, n: float, d: float, u: float
+) -> tuple[float, float, float]:
+    """(L, dL/dN, dL/dD) of Muennighoff et al.'s law, written as their repository writes
+    it (with U_s = min(U, D) as their `optimal_allocation` passes it); the derivatives by
+    the chain rule in N and D themselves (the Rust core works in logs)."""
+    e, a, b, alpha, beta = law
+    seen = min(u, d)
+    g = (alpha * a / (beta * b)) ** (1 / (alpha + beta))
+    cap = (seen * g) ** (beta / alpha) * g  # D_to_N(U)
+    dcap_dd = cap * beta / alpha / d if d < u else 0.0
+    r_d = max(d / seen - 1, 0.0)
+    d_eff = seen + seen * rd_star * (1 - math.exp(-r_d / rd_star))
+    dd_eff = math.exp(-r_d / rd_star) if d > u else 1.0  # dD'/dD
+    u_n = min(n, cap)
+    r_n = max(n / u_n - 1, 0.0)
+    n_eff = u_n + u_n * rn_star * (1 - math.exp(-r_n / rn_star))
+    if n <= cap:
+        dn_eff_dn, dn_eff_dd = 1.0, 0.0
+    else:
+        decay = math.exp(-r_n / rn_star)
+        dn_eff_dn = decay
+        # N' = cap (1 + R* (1 - exp(-(N/cap - 1)/R*))): d/dcap at fixed N.
+        dn_eff_dcap = 1 + rn_star * (1 - decay) - decay * n / cap
+        dn_eff_dd = dn_eff_dcap * dcap_dd
+    loss_ = e + a * n_eff**-alpha + b * d_eff**-beta
+    dl_dneff = -alpha * a * n_eff ** (-alpha - 1)
+    dl_dn = dl_dneff * dn_eff_dn
+    dl_dd = dl_dneff * dn_eff_dd - beta * b * d_eff ** (-beta - 1) * dd_eff
+    return loss_, dl_dn, dl_dd

@@ -264,15 +264,28 @@ def cost_optimal(
     max_iter: int = DEFAULT_MAX_ITER,
     on_invalid: str = "raise",
     start: str = "auto",
-) -> CostOptimum:
+    unique_tokens: Any = None,
+) -> Any:
     """Parameters and training tokens minimising lifetime dollars at a given loss.
 
     `requests` is the lifetime number of inference requests, each with `input_tokens`
     prompt and `output_tokens` generated tokens (defaults: 70 and 215). All of `loss`,
     `requests`, `input_tokens`, `output_tokens` and the law's coefficients broadcast.
-    Other arguments (`start` included) as in `compute_optimal`.
+    Other arguments (`start` and `unique_tokens` included) as in `compute_optimal`; with
+    `unique_tokens` the result is a `data_constrained.ConstrainedOptimum` at the effective
+    demand, with `total_dollars`.
     """
     costs = default_costs() if costs is None else resolve_costs(costs)
+    if unique_tokens is not None:
+        from .data_constrained import constrained_optimal
+
+        w_in, w_out = costs.demand_weights
+        demand = as_float("requests", requests) * (
+            w_in * as_float("input_tokens", input_tokens)
+            + w_out * as_float("output_tokens", output_tokens)
+        )
+        return constrained_optimal(loss, demand, unique_tokens, law=law, on_invalid=on_invalid,
+                                   costs=costs)  # fmt: skip
     values = (
         _floats(loss, requests, input_tokens, output_tokens)
         if on_invalid == "raise"

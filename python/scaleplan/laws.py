@@ -5,6 +5,7 @@ N is the parameter count, D the number of training tokens and L the loss in nats
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +111,16 @@ PRESETS: dict[str, ScalingLaw] = {
     name: ScalingLaw(E, A, B, alpha, beta, name=name, source=source)
     for name, E, A, B, alpha, beta, source in _core.presets()
 }
+# Muennighoff et al. 2023's C4 fit, printed as logs (a, b, e) in their repository; its
+# decay constants R_D*, R_N* are the Rust core's (`data_constrained.rs`), and
+# `data_constrained.MUENNIGHOFF2023` joins the two. Alone it is a plain law like the others.
+PRESETS["muennighoff2023"] = ScalingLaw(
+    math.exp(0.6254804), math.exp(6.255414), math.exp(7.3049974), 0.3526596, 0.3526596,
+    name="muennighoff2023",
+    source="Muennighoff et al. 2023, data-constrained fit on C4 (repository README: A, B, E "
+    "= exp of 6.255414, 7.3049974, 0.6254804); with unique_tokens, R_D* 15.387756 and "
+    "R_N* 5.309743",
+)  # fmt: skip
 CHINCHILLA = PRESETS["chinchilla"]
 CHINCHILLA_ROUNDED = PRESETS["chinchilla_rounded"]
 EPOCH2024 = PRESETS["epoch2024"]

@@ -121,7 +121,8 @@ def compute_optimal(
     max_iter: int = DEFAULT_MAX_ITER,
     on_invalid: str = "raise",
     start: str = "auto",
-) -> LifetimeOptimum:
+    unique_tokens: Any = None,
+) -> Any:
     """Parameters and training tokens minimising lifetime FLOPs at a given loss.
 
     Solves `0 = (E - l) + B (1 + beta/alpha) D^-beta + (beta B D_inf / (3 alpha)) D^(-beta-1)`
@@ -144,9 +145,23 @@ def compute_optimal(
             (the table from 50,000 rows on). The start moves an answer by at most a few
             ulp; pass the rule of the whole problem when solving it in pieces so that the
             pieces equal it bit for bit (`scaleplan.dask` does).
+        unique_tokens: a supply of unique training tokens U. Then the law is the
+            data-constrained one (Muennighoff et al. 2023; `law` may be a
+            `DataConstrainedLaw`, and a plain law takes the published R_D*, R_N*) and the
+            result a `data_constrained.ConstrainedOptimum` (epochs, effective tokens, the
+            premium over unlimited data); where U does not bind it is this function's
+            answer without it.
 
     All array inputs broadcast together like NumPy arguments.
     """
+    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
+        from .data_constrained import DataConstrainedLaw, constrained_optimal
+
+        if unique_tokens is not None:
+            return constrained_optimal(loss, inference_tokens, unique_tokens, law=law,
+                                       on_invalid=on_invalid)  # fmt: skip
+        if isinstance(law, DataConstrainedLaw):
+            law = law.law
     defaults = on_invalid == "raise" and start == "auto"
     if (
         defaults

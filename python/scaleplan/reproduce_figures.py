@@ -258,10 +258,48 @@ def optimum_vs_demand(out: Path) -> Path:
     return path
 
 
+def finite_data(out: Path) -> Path:
+    """The lifetime optimum's size and epochs against demand for a few unique-token
+    supplies (the data-constrained law; Table 3's cost model, 70B-Chinchilla quality)."""
+    from .costs import cost_optimal
+
+    plt = _pyplot()
+    costs = CostModel.sardana2024_table3()
+    loss = float(chinchilla_optimal(params=70e9).loss)
+    requests = np.logspace(8, 12, 80)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), constrained_layout=True)
+    plain = cost_optimal(loss, requests, costs=costs)
+    axes[0].plot(requests, plain.params, color="k", label="unlimited data")
+    for u, color in ((1e12, "C3"), (5e12, "C1"), (15e12, "C0")):
+        r = cost_optimal(loss, requests, costs=costs, unique_tokens=u, on_invalid="nan")
+        label = f"{u / 1e12:.0f}T unique tokens"
+        axes[0].plot(requests, r.params, color=color, label=label)
+        axes[1].plot(requests, r.epochs, color=color, label=label)
+        axes[2].plot(requests, 100 * r.premium, color=color, label=label)
+    axes[0].set_ylabel("parameters of the lifetime optimum")
+    axes[1].set_ylabel("epochs over the unique data")
+    axes[2].set_ylabel("lifetime dollars over unlimited data (%)")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("lifetime requests (70 in + 215 out tokens)")
+        ax.legend(fontsize=7)
+    axes[0].set_yscale("log")
+    fig.suptitle(
+        f"Finite data (Muennighoff et al. 2023, R_D* 15.39, R_N* 5.31) at the loss of a "
+        f"70B Chinchilla-style model\n{_prices(costs)}",
+        fontsize=9,
+    )
+    path = out / "finite_data.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 FIGURES: tuple[Callable[[Path], Path], ...] = (
     figure_2,
     figure_6,
     training_share,
     step_time_fit,
     optimum_vs_demand,
+    finite_data,
 )

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..lifetime import METHODS, compute_optimal
+from . import data_limit
 from .options import common, target
 from .render import cell, render_table, si_number
 from .shared import DEFAULT_INFERENCE_TOKENS, preset_law, target_loss
@@ -30,6 +31,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--method", choices=METHODS, default="newton", help="root finder for the optimum"
     )
+    data_limit.add_option(p)
     common(p)
     return p
 
@@ -80,4 +82,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         + render_table(("", "Chinchilla-style", "compute-optimal", "ratio"), rows)
         + f"\n\nThe compute-optimal model saves {100 * r.flop_saving:.1f}% of lifetime FLOPs."
     )
+    if args.unique_tokens is not None:
+        limited = compute_optimal(loss, args.inference_tokens, law=law,
+                                  unique_tokens=args.unique_tokens)  # fmt: skip
+        data["data_constrained"], more = data_limit.section(limited)
+        text += more
     return data, text

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..costs import cost_optimal
+from . import data_limit
 from .options import common, hardware, requests, target
 from .render import render_table, si_number
 from .shared import cost_model, preset_law, target_loss
@@ -21,6 +22,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
     target(p, "13e9")
     requests(p, 7.02e9)
     hardware(p)
+    data_limit.add_option(p)
     common(p)
     return p
 
@@ -91,4 +93,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         + render_table(("", "Chinchilla-style", "cost-optimal", "ratio"), rows)
         + f"\n\nThe cost-optimal model saves {100 * r.saving:.1f}% of lifetime dollars."
     )
+    if args.unique_tokens is not None:
+        limited = cost_optimal(loss, args.requests, args.input_tokens, args.output_tokens,
+                               costs=costs, law=law, unique_tokens=args.unique_tokens)  # fmt: skip
+        data["data_constrained"], more = data_limit.section(limited)
+        data["data_constrained"]["total_dollars"] = float(limited.total_dollars)
+        text += more
     return data, text

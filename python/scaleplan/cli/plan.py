@@ -8,7 +8,7 @@ from typing import Any
 from ..costs import cost_optimal
 from ..laws import ScalingLaw, chinchilla_optimal
 from ..lifetime import compute_optimal
-from . import plan_physical
+from . import data_limit, plan_physical
 from .options import common, hardware
 from .render import render_table, si_number
 from .shared import CliError, cost_model, preset_law
@@ -43,6 +43,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
     )
     hardware(p)
     plan_physical.add_options(p)
+    data_limit.add_option(p)
     common(p)
     return p
 
@@ -159,6 +160,12 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         f"share r/(1+r) = {100 * r / (1 + r):.0f}%).\n"
         f"It beats the Chinchilla-style model beyond {si_number(be)} lifetime requests."
     )
+    if args.unique_tokens is not None:
+        limited = cost_optimal(loss, requests, *per_request, costs=costs, law=law,
+                               unique_tokens=args.unique_tokens)  # fmt: skip
+        data["data_constrained"], more = data_limit.section(limited)
+        data["data_constrained"]["total_dollars"] = float(limited.total_dollars)
+        text += more.replace("the optimum above", "the cost-optimal model above")
     # Each model's physical plan sits in its own record, so --csv keeps one row a model.
     plans, more = plan_physical.section(args, models, costs, {"physical_optimal": rounded})
     plans["physical_optimal"]["fluid"] = {

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod batch;
+pub mod data_constrained;
 pub mod dual;
 pub mod error;
 pub mod fit;

@@ -23,6 +23,7 @@ use scaleplan::lifetime::{
 use scaleplan::steptime::{counts_batch, ShapeColumns, FIELDS};
 
 mod convert;
+mod data_constrained;
 mod fit_runs;
 mod laws;
 mod physical;
@@ -64,6 +65,26 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(steptime::step_counts, m)?)?;
     m.add_function(wrap_pyfunction!(serving::serving_step, m)?)?;
     m.add_function(wrap_pyfunction!(physical::physical_optimal, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        data_constrained::data_constrained_point,
+        m
+    )?)?;
+    m.add_function(wrap_pyfunction!(
+        data_constrained::data_constrained_optimal,
+        m
+    )?)?;
+    m.add_function(wrap_pyfunction!(
+        data_constrained::data_constrained_training,
+        m
+    )?)?;
+    m.add(
+        "MUENNIGHOFF2023_RD_STAR",
+        scaleplan::data_constrained::MUENNIGHOFF2023_RD_STAR,
+    )?;
+    m.add(
+        "MUENNIGHOFF2023_RN_STAR",
+        scaleplan::data_constrained::MUENNIGHOFF2023_RN_STAR,
+    )?;
     m.add("SERVING_FIELDS", scaleplan::serving::FIELDS.to_vec())?;
     m.add("PHASES", scaleplan::serving::Phase::NAMES.to_vec())?;
     Ok(())

@@ -1,0 +1,219 @@
+"""Finite unique data: the data-constrained law of Muennighoff et al. 2023 ("Scaling
+Data-Constrained Language Models") inside the lifetime optimum.
+
+    L(N, D, U) = E + A / N'^alpha + B / D'^beta
+    U_s = min(U, D),  R_D = D / U_s - 1,  D' = U_s + U_s R_D* (1 - exp(-R_D / R_D*))
+    U_N = min(N, N_opt(U_s)),  R_N = N / U_N - 1,  N' = U_N + U_N R_N* (1 - exp(-R_N / R_N*))
+
+with N_opt(U) the Chinchilla-optimal parameters for U tokens under the same law. Repeated
+tokens decay in value with a half-life set by R_D*, and so do parameters beyond what the
+unique data supports (R_N*). The Rust core (`rust/core/src/data_constrained.rs`) evaluates
+it with its gradient and solves the optima; `_reference.data_constrained_loss` checks it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._arrays import broadcast, check_on_invalid, echoed, shaped
+from ._frames import Tabular
+from .errors import ScaleplanError
+from .laws import CHINCHILLA, PRESETS, FlopAccounting, ScalingLaw, resolve_law
+
+# The published decay constants (the authors' C4 fit; their repository's README).
+RD_STAR: float = _core.MUENNIGHOFF2023_RD_STAR
+RN_STAR: float = _core.MUENNIGHOFF2023_RN_STAR
+
+
+@dataclass(frozen=True)
+class DataConstrainedLaw:
+    """A `ScalingLaw` with the two decay constants of repeated data (`rd_star`, R_D*) and
+    of excess parameters (`rn_star`, R_N*). Any law takes the published constants by
+    default; `MUENNIGHOFF2023` is the authors' whole C4 fit."""
+
+    law: ScalingLaw
+    rd_star: float = RD_STAR
+    rn_star: float = RN_STAR
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "law", resolve_law(self.law))
+        for name in ("rd_star", "rn_star"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
+                raise ScaleplanError(f"{name} must be finite and > 0; got {v!r}", name)
+            object.__setattr__(self, name, float(v))
+        if self.law.is_batch:
+            raise ScaleplanError("a DataConstrainedLaw takes a law of scalar coefficients", "law")
+
+    @property
+    def name(self) -> str:
+        return self.law.name
+
+    def _columns(self) -> tuple[Any, ...]:
+        coefficients = tuple(np.array([float(c)]) for c in self.law.coefficients)
+        return coefficients, np.array([self.rd_star]), np.array([self.rn_star])
+
+    def evaluate(
+        self, params: Any, tokens: Any, unique_tokens: Any, on_invalid: str = "raise"
+    ) -> Any:
+        """`(loss, dL/dln N, dL/dln D, N', D')`, each in the broadcast shape."""
+        shape, cols = broadcast(params=params, tokens=tokens, unique_tokens=unique_tokens)
+        out = _core.data_constrained_point(*cols, *self._columns(),
+                                           on_invalid=check_on_invalid(on_invalid),
+                                           broadcast_shape=shape)  # fmt: skip
+        return tuple(shaped(out[:, k].copy(), shape) for k in range(5))
+
+    def loss(self, params: Any, tokens: Any, unique_tokens: Any) -> Any:
+        """`L(N, D, U)` in nats per token."""
+        return self.evaluate(params, tokens, unique_tokens)[0]
+
+    def floor(self, unique_tokens: float) -> float:
+        """The lowest loss any model reaches with `unique_tokens`:
+        `E + A (N_opt(U)(1 + R_N*))^-alpha + B (U (1 + R_D*))^-beta`."""
+        e, a, b, alpha, beta = (float(c) for c in self.law.coefficients)
+        g = (alpha * a / (beta * b)) ** (1 / (alpha + beta))
+        cap = g * (unique_tokens * g) ** (beta / alpha)
+        return (
+            e
+            + a * (cap * (1 + self.rn_star)) ** -alpha
+            + b * (unique_tokens * (1 + self.rd_star)) ** -beta
+        )
+
+
+MUENNIGHOFF2023 = DataConstrainedLaw(PRESETS["muennighoff2023"])
+
+
+def resolve_data_law(law: Any) -> DataConstrainedLaw:
+    """`law` as a DataConstrainedLaw: as given, or a ScalingLaw (or preset name; the
+    name `muennighoff2023` is the authors' fit) with the published R_D* and R_N*."""
+    if isinstance(law, DataConstrainedLaw):
+        return law
+    return DataConstrainedLaw(resolve_law(law))
+
+
+@dataclass(frozen=True)
+class ConstrainedOptimum(FlopAccounting, Tabular):
+    """The lifetime optimum with `unique_tokens` of unique data: `params`, `tokens`
+    (training tokens), `effective_tokens` (D', what the repeated data is worth), `epochs`
+    (D / U), `binding` (False: the supply does not bind and this is the plain law's answer
+    exactly), `iterations`, and `premium`: how much more the lifetime FLOPs (or dollars)
+    are than with unlimited data. `law` says which R_D*, R_N* applied."""
+
+    _INPUTS = ("loss", "inference_tokens", "unique_tokens")
+    _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "total_flops", "premium",
+                "binding", "iterations")  # fmt: skip
+
+    params: Any
+    tokens: Any
+    effective_tokens: Any
+    loss: Any
+    inference_tokens: Any
+    unique_tokens: Any
+    iterations: Any
+    binding: Any
+    law: DataConstrainedLaw
+    # Set by cost_optimal: its demand is then in training-FLOP equivalents.
+    costs: Any = None
+
+    @property
+    def epochs(self) -> Any:
+        return self.tokens / self.unique_tokens
+
+    @property
+    def total_dollars(self) -> Any:
+        """Lifetime dollars (cost_optimal's results only): the FLOP equivalents priced at
+        the training hardware's dollars per model FLOP."""
+        if self.costs is None:
+            raise ScaleplanError("total_dollars needs a cost model: use cost_optimal", "costs")
+        return self.total_flops * self.costs.train_dollars_per_flop / self.costs.train_mfu
+
+    @property
+    def converged(self) -> Any:
+        return np.isfinite(self.params)
+
+    @cached_property
+    def unlimited(self) -> Any:
+        """The plain law's optimum for the same loss and demand (no data limit)."""
+        from .lifetime import compute_optimal
+
+        return compute_optimal(self.loss, self.inference_tokens, law=self.law.law,
+                               on_invalid="nan")  # fmt: skip
+
+    @property
+    def premium(self) -> Any:
+        """Lifetime FLOPs over those with unlimited data, minus one (0.05 = 5% more)."""
+        return self.total_flops / self.unlimited.total_flops - 1.0
+
+
+def constrained_optimal(
+    loss: Any,
+    inference_tokens: Any,
+    unique_tokens: Any,
+    *,
+    law: Any = CHINCHILLA,
+    on_invalid: str = "raise",
+    costs: Any = None,
+) -> ConstrainedOptimum:
+    """Minimise `6 N D + 2 N inference_tokens` at `L(N, D, U) = loss` (every argument
+    broadcasts). `compute_optimal(..., unique_tokens=)` and `cost_optimal(...,
+    unique_tokens=)` call this (the latter with its effective demand). A loss at or below
+    the floor the law reaches with U unique tokens is a ValueError that says so."""
+    data_law = resolve_data_law(law)
+    shape, cols = broadcast(loss=loss, inference_tokens=inference_tokens,
+                            unique_tokens=unique_tokens)  # fmt: skip
+    out = _core.data_constrained_optimal(*cols, *data_law._columns(),
+                                         on_invalid=check_on_invalid(on_invalid),
+                                         broadcast_shape=shape)  # fmt: skip
+    n, d, d_eff, it, bind = (out[:, k].copy() for k in range(5))
+    return ConstrainedOptimum(
+        shaped(n, shape), shaped(d, shape), shaped(d_eff, shape), echoed(cols[0], shape),
+        echoed(cols[1], shape), echoed(cols[2], shape),
+        shaped(np.nan_to_num(it).astype(np.uint32), shape), shaped(bind == 1.0, shape),
+        data_law, costs,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrainingOptimum(Tabular):
+    """The lowest-loss split of a training budget `flops = 6 N D` with `unique_tokens`."""
+
+    _INPUTS = ("flops", "unique_tokens")
+    _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "loss", "binding")
+
+    params: Any
+    tokens: Any
+    effective_tokens: Any
+    flops: Any
+    unique_tokens: Any
+    binding: Any
+    law: DataConstrainedLaw
+
+    @property
+    def epochs(self) -> Any:
+        return self.tokens / self.unique_tokens
+
+    @property
+    def loss(self) -> Any:
+        return self.law.loss(self.params, self.tokens, self.unique_tokens)
+
+
+def training_optimal(
+    flops: Any, unique_tokens: Any, *, law: Any = "muennighoff2023", on_invalid: str = "raise"
+) -> TrainingOptimum:
+    """The paper's question solved exactly: the N and D with `6 N D = flops` that
+    minimise `L(N, D, U)` (their repository uses a grid of 500 ratios)."""
+    data_law = resolve_data_law(law)
+    shape, cols = broadcast(flops=flops, unique_tokens=unique_tokens)
+    out = _core.data_constrained_training(*cols, *data_law._columns(),
+                                          on_invalid=check_on_invalid(on_invalid),
+                                          broadcast_shape=shape)  # fmt: skip
+    n, d, d_eff, _, bind = (out[:, k].copy() for k in range(5))
+    return TrainingOptimum(shaped(n, shape), shaped(d, shape), shaped(d_eff, shape),
+                           echoed(cols[0], shape), echoed(cols[1], shape),
+                           shaped(bind == 1.0, shape), data_law)  # fmt: skip

@@ -1,0 +1,163 @@
+use super::*;
+use crate::lifetime::{optimum as plain_optimum, Options};
+
+/// The C4 fit of the authors' repository.
+fn c4() -> DataConstrained {
+    let law = Law::new(
+        0.6254804f64.exp(),
+        6.255414f64.exp(),
+        7.3049974f64.exp(),
+        0.3526596,
+        0.3526596,
+    )
+    .unwrap();
+    DataConstrained::new(law, MUENNIGHOFF2023_RD_STAR, MUENNIGHOFF2023_RN_STAR).unwrap()
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a / b - 1.0).abs()
+}
+
+#[test]
+fn the_repository_examples() {
+    // Figure 1 (right) of the paper, as printed by the repository's README.
+    let dc = c4();
+    assert!((dc.point(6.34e9, 242e9, 25e9).loss - 2.2256440889984477).abs() < 1e-14);
+    assert!((dc.point(8.67e9, 178e9, 25e9).loss - 2.2269634075087867).abs() < 1e-14);
+}
+
+#[test]
+fn without_repetition_or_excess_it_is_the_plain_law() {
+    let dc = c4();
+    let (n, d): (f64, f64) = (1e9, 1e11);
+    assert!(n < dc.ln_params_for_tokens(d.ln()).exp());
+    let p = dc.point(n, d, 1e12);
+    assert_eq!(p.loss, dc.law.loss(n, d));
+    assert_eq!((p.effective_params, p.effective_tokens), (n, d));
+}
+
+#[test]
+fn the_gradient_is_the_derivative() {
+    let dc = c4();
+    // Every regime: repetition or not, excess parameters or not, the cap moving with D.
+    for (n, d, u) in [
+        (1e9, 1e11, 1e12),
+        (6.34e9, 242e9, 25e9),
+        (5e10, 242e9, 25e9),
+        (5e10, 1e10, 1e11),
+        (1e8, 1e13, 1e10),
+    ] {
+        let p = dc.point(n, d, u);
+        let h: f64 = 1e-6;
+        let dn =
+            (dc.point(n * h.exp(), d, u).loss - dc.point(n * (-h).exp(), d, u).loss) / (2.0 * h);
+        let dd =
+            (dc.point(n, d * h.exp(), u).loss - dc.point(n, d * (-h).exp(), u).loss) / (2.0 * h);
+        assert!(
+            (p.d_ln_params - dn).abs() < 1e-7 * dn.abs().max(1e-3),
+            "{n} {d} {u}"
+        );
+        assert!(
+            (p.d_ln_tokens - dd).abs() < 1e-7 * dd.abs().max(1e-3),
+            "{n} {d} {u}"
+        );
+    }
+}
+
+#[test]
+fn an_ample_supply_gives_todays_answer_bit_for_bit() {
+    let law = Law::CHINCHILLA;
+    let dc = DataConstrained::new(law, MUENNIGHOFF2023_RD_STAR, MUENNIGHOFF2023_RN_STAR).unwrap();
+    let plain = plain_optimum(&law, 2.0, 1e12, &Options::default()).unwrap();
+    let got = lifetime_optimum(&dc, 2.0, 1e12, plain.tokens * 1.0001, None).unwrap();
+    assert!(!got.binding);
+    assert_eq!((got.params, got.tokens), (plain.params, plain.tokens));
+}
+
+/// The cheapest point of the iso-loss curve by brute force: for D on a fine grid on both
+/// sides of U, the N that reaches the loss (bisection; loss falls with N), and its cost.
+fn brute(dc: &DataConstrained, loss: f64, demand: f64, u: f64) -> f64 {
+    let mut best = f64::INFINITY;
+    for k in 0..4000 {
+        let d = u * 10f64.powf(-1.0 + 3.0 * k as f64 / 4000.0);
+        let (mut lo, mut hi) = (1e3f64.ln(), 1e16f64.ln());
+        if dc.point(hi.exp(), d, u).loss > loss {
+            continue;
+        }
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if dc.point(mid.exp(), d, u).loss > loss {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        best = best.min(hi.exp() * (6.0 * d + 2.0 * demand));
+    }
+    best
+}
+
+#[test]
+fn a_binding_supply_gives_the_cheapest_point_of_the_curve() {
+    let law = Law::CHINCHILLA;
+    let dc = DataConstrained::new(law, MUENNIGHOFF2023_RD_STAR, MUENNIGHOFF2023_RN_STAR).unwrap();
+    // Table 3's 30B and 70B scenarios in FLOPs, and a heavy demand, with 1-15T unique tokens.
+    for (loss, demand, u) in [
+        (1.9583, 5e15, 5e12),
+        (1.8918, 1e16, 5e12),
+        (1.8918, 1e16, 1.5e13),
+        (2.1274, 1e15, 1e11),
+        (2.1274, 0.0, 5e10),
+    ] {
+        let got = lifetime_optimum(&dc, loss, demand, u, None).unwrap();
+        assert!(got.binding && got.tokens > u);
+        let p = dc.point(got.params, got.tokens, u);
+        assert!(
+            (p.loss - loss).abs() < 1e-12,
+            "{loss} {demand} {u}: {}",
+            p.loss
+        );
+        assert!(rel(p.effective_tokens, got.effective_tokens) < 1e-12);
+        let cost = got.params * (6.0 * got.tokens + 2.0 * demand);
+        let brute = brute(&dc, loss, demand, u);
+        assert!(
+            cost <= brute * (1.0 + 1e-9),
+            "{loss} {demand} {u}: {cost} vs {brute}"
+        );
+        // Unlimited data would have been cheaper.
+        let plain = plain_optimum(&law, loss, demand, &Options::default()).unwrap();
+        assert!(plain.params * (6.0 * plain.tokens + 2.0 * demand) < cost);
+    }
+}
+
+#[test]
+fn below_the_floor_is_an_error() {
+    let dc = c4();
+    let floor = dc.floor(1e9);
+    let e = lifetime_optimum(&dc, floor, 0.0, 1e9, None).unwrap_err();
+    assert!(e.to_string().contains("floor"), "{e}");
+    assert!(lifetime_optimum(&dc, floor + 1e-3, 0.0, 1e9, None).is_ok());
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let e = lifetime_optimum(&dc, 2.5, 0.0, bad, None).unwrap_err();
+        assert_eq!(e.argument(), Some("unique_tokens"));
+    }
+    assert!(DataConstrained::new(dc.law, 0.0, 1.0).is_err());
+    assert!(DataConstrained::new(dc.law, 1.0, f64::NAN).is_err());
+}
+
+#[test]
+fn the_training_optimum_beats_the_repositorys_grid() {
+    // optimal_allocation(1e22, 25e9) in the repository: 237,336,955,477.55 tokens and
+    // 7,022,364,735.88 parameters, found on a grid of 500 ratios.
+    let dc = c4();
+    let got = training_optimum(&dc, 1e22, 25e9, None).unwrap();
+    let grid = dc.point(7022364735.879969, 237336955477.55075, 25e9).loss;
+    let ours = dc.point(got.params, got.tokens, 25e9).loss;
+    assert!(ours <= grid, "{ours} > {grid}");
+    assert!(rel(got.tokens, 237336955477.55075) < 0.01);
+    assert!(rel(got.params * got.tokens * 6.0, 1e22) < 1e-12);
+    // Ample data: the Chinchilla split.
+    let (n, d) = dc.law.chinchilla_for_compute(1e20);
+    let free = training_optimum(&dc, 1e20, 1e15, None).unwrap();
+    assert_eq!((free.params, free.tokens, free.binding), (n, d, false));
+}

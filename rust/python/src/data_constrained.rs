@@ -1,0 +1,162 @@
+//! The data-constrained law (Muennighoff et al. 2023): its loss and gradient, the lifetime
+//! optimum with a unique-token supply, and the training-only optimum for a budget.
+
+use super::*;
+use scaleplan::data_constrained::{
+    lifetime_optimum, optimum_row, point_row, rows_batch, training_optimum, DecayColumns,
+};
+
+/// One row of a kernel: the run's columns, the decay constants and laws, the row index.
+type RowFn<'a> =
+    dyn Fn(&[&[f64]], &DecayColumns, &LawColumns, usize) -> Result<[f64; 5], Error> + Sync + 'a;
+
+/// Runs a five-output row kernel over the broadcast grid of `named` (law columns and the
+/// two decay constants last) with the GIL released: an `(n, 5)` array.
+fn five_columns<'py>(
+    py: Python<'py>,
+    named: &[(&'static str, &Array<'py>)],
+    on_invalid: &str,
+    parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
+    row: &RowFn<'_>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
+    let (grid, data) = grid(named, broadcast_shape)?;
+    let mut out = vec![[0.0; 5]; grid.len()];
+    py.detach(|| {
+        grid.run(&data, out.as_mut_slice(), parallel, &|c, o, par| {
+            let rows = o.len();
+            let k = c.len();
+            let laws = law_columns(&c[..k - 2], rows)?;
+            let decay = DecayColumns::new(c[k - 2], c[k - 1], rows)?;
+            rows_batch(rows, on_invalid, par, o, &|i| row(c, &decay, &laws, i))
+        })
+    })
+    .map_err(value_error)?;
+    let n = out.len();
+    let flat: Vec<f64> = out.into_iter().flatten().collect();
+    let array =
+        Array2::from_shape_vec((n, 5), flat).map_err(|e| invalid("shape", e.to_string()))?;
+    Ok(array.into_pyarray(py))
+}
+
+fn at(c: &[f64], i: usize) -> f64 {
+    if c.len() == 1 {
+        c[0]
+    } else {
+        c[i]
+    }
+}
+
+/// Per row `[loss, dL/dln N, dL/dln D, N', D']` at (params, tokens, unique_tokens).
+#[pyfunction]
+#[pyo3(signature = (params, tokens, unique_tokens, coefficients, rd_star, rn_star,
+    on_invalid="raise", parallel=None, broadcast_shape=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn data_constrained_point<'py>(
+    py: Python<'py>,
+    params: Array<'py>,
+    tokens: Array<'py>,
+    unique_tokens: Array<'py>,
+    coefficients: Coeffs<'py>,
+    rd_star: Array<'py>,
+    rn_star: Array<'py>,
+    on_invalid: &str,
+    parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let mut named = vec![
+        ("params", &params),
+        ("tokens", &tokens),
+        ("unique_tokens", &unique_tokens),
+    ];
+    named.extend(law_inputs(&coefficients));
+    named.extend([("rd_star", &rd_star), ("rn_star", &rn_star)]);
+    five_columns(
+        py,
+        &named,
+        on_invalid,
+        parallel,
+        broadcast_shape,
+        &|c, decay, laws, i| {
+            point_row(
+                &decay.get(laws, i)?,
+                at(c[0], i),
+                at(c[1], i),
+                at(c[2], i),
+                i,
+            )
+        },
+    )
+}
+
+/// Per row `[params, tokens, effective tokens, iterations, binding]` of the lifetime
+/// optimum at `loss` for `demand` (effective inference tokens) and `unique_tokens`.
+#[pyfunction]
+#[pyo3(signature = (loss, demand, unique_tokens, coefficients, rd_star, rn_star,
+    on_invalid="raise", parallel=None, broadcast_shape=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn data_constrained_optimal<'py>(
+    py: Python<'py>,
+    loss: Array<'py>,
+    demand: Array<'py>,
+    unique_tokens: Array<'py>,
+    coefficients: Coeffs<'py>,
+    rd_star: Array<'py>,
+    rn_star: Array<'py>,
+    on_invalid: &str,
+    parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let mut named = vec![
+        ("loss", &loss),
+        ("inference_tokens", &demand),
+        ("unique_tokens", &unique_tokens),
+    ];
+    named.extend(law_inputs(&coefficients));
+    named.extend([("rd_star", &rd_star), ("rn_star", &rn_star)]);
+    five_columns(
+        py,
+        &named,
+        on_invalid,
+        parallel,
+        broadcast_shape,
+        &|c, decay, laws, i| {
+            let dc = decay.get(laws, i)?;
+            lifetime_optimum(&dc, at(c[0], i), at(c[1], i), at(c[2], i), Some(i)).map(optimum_row)
+        },
+    )
+}
+
+/// Per row `[params, tokens, effective tokens, iterations, binding]` minimising the loss at
+/// `6 N D = flops` with `unique_tokens`.
+#[pyfunction]
+#[pyo3(signature = (flops, unique_tokens, coefficients, rd_star, rn_star,
+    on_invalid="raise", parallel=None, broadcast_shape=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn data_constrained_training<'py>(
+    py: Python<'py>,
+    flops: Array<'py>,
+    unique_tokens: Array<'py>,
+    coefficients: Coeffs<'py>,
+    rd_star: Array<'py>,
+    rn_star: Array<'py>,
+    on_invalid: &str,
+    parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let mut named = vec![("flops", &flops), ("unique_tokens", &unique_tokens)];
+    named.extend(law_inputs(&coefficients));
+    named.extend([("rd_star", &rd_star), ("rn_star", &rn_star)]);
+    five_columns(
+        py,
+        &named,
+        on_invalid,
+        parallel,
+        broadcast_shape,
+        &|c, decay, laws, i| {
+            let dc = decay.get(laws, i)?;
+            training_optimum(&dc, at(c[0], i), at(c[1], i), Some(i)).map(optimum_row)
+        },
+    )
+}

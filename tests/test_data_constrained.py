@@ -1,0 +1,147 @@
+"""The data-constrained law (Muennighoff et al. 2023) and the optima that use it."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import log_uniform
+
+import scaleplan as sp
+from scaleplan import _reference
+from scaleplan.data_constrained import (
+    MUENNIGHOFF2023,
+    RD_STAR,
+    RN_STAR,
+    DataConstrainedLaw,
+    training_optimal,
+)
+from scaleplan.paper import TABLE_3_PRINTED
+
+
+def test_the_repository_examples_to_every_printed_digit():
+    # Figure 1 (right), as the authors' README prints it.
+    assert MUENNIGHOFF2023.loss(6.34e9, 242e9, 25e9) == 2.2256440889984477
+    assert MUENNIGHOFF2023.loss(8.67e9, 178e9, 25e9) == 2.2269634075087867
+
+
+@given(
+    st.sampled_from([MUENNIGHOFF2023, DataConstrainedLaw(sp.CHINCHILLA)]),
+    log_uniform(1e6, 1e13),
+    log_uniform(1e8, 1e15),
+    log_uniform(1e8, 1e14),
+)
+def test_rust_matches_the_reference(law, n, d, u):
+    loss, dn, dd, _, _ = law.evaluate(n, d, u)
+    want = _reference.data_constrained_loss(law.law.coefficients, law.rd_star, law.rn_star,
+                                            n, d, u)  # fmt: skip
+    assert loss == pytest.approx(want[0], rel=1e-12)
+    assert dn == pytest.approx(want[1] * n, rel=1e-9, abs=1e-12)
+    assert dd == pytest.approx(want[2] * d, rel=1e-9, abs=1e-12)
+
+
+def test_an_ample_supply_changes_nothing():
+    loss = np.linspace(1.9, 2.5, 7)[:, None]
+    demand = np.geomspace(1e9, 1e14, 6)
+    plain = sp.compute_optimal(loss, demand)
+    got = sp.compute_optimal(loss, demand, unique_tokens=1.001 * plain.tokens.max())
+    assert not got.binding.any()
+    np.testing.assert_allclose(got.params, plain.params, rtol=1e-12)
+    np.testing.assert_allclose(got.tokens, plain.tokens, rtol=1e-12)
+    assert np.all(got.premium == 0.0)
+
+
+def test_a_binding_supply_repeats_data_and_costs_more():
+    costs = sp.CostModel.sardana2024_table3()
+    loss = float(sp.chinchilla_optimal(params=70e9).loss)
+    plain = sp.cost_optimal(loss, 35.1e9, costs=costs)
+    got = sp.cost_optimal(loss, 35.1e9, costs=costs, unique_tokens=[5e12, 15e12])
+    assert got.binding.all() and np.all(got.epochs > 1)
+    assert np.all(got.premium > 0) and got.premium[0] > got.premium[1]
+    law = DataConstrainedLaw(sp.CHINCHILLA)
+    np.testing.assert_allclose(law.loss(got.params, got.tokens, [5e12, 15e12]), loss, rtol=1e-12)
+    np.testing.assert_allclose(got.total_dollars / plain.total_dollars - 1, got.premium,
+                               rtol=1e-9)  # fmt: skip
+
+
+def test_below_the_floor_is_a_value_error():
+    law = DataConstrainedLaw(sp.CHINCHILLA)
+    floor = law.floor(1e10)
+    with pytest.raises(ValueError, match="floor") as err:
+        sp.compute_optimal(floor, 0.0, unique_tokens=1e10)
+    assert err.value.argument == "loss"
+    got = sp.compute_optimal([floor, floor + 0.01], 0.0, unique_tokens=1e10, on_invalid="nan")
+    assert math.isnan(got.params[0]) and got.params[1] > 0
+    for bad in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(ValueError) as err:
+            sp.compute_optimal(2.0, 1e12, unique_tokens=bad)
+        assert err.value.argument == "unique_tokens"
+    for name, value in (("rd_star", 0.0), ("rn_star", -1.0), ("rd_star", math.nan)):
+        with pytest.raises(ValueError, match=name):
+            DataConstrainedLaw(sp.CHINCHILLA, **{name: value})
+
+
+def test_the_training_optimum_is_exact_where_the_repository_uses_a_grid():
+    # optimal_allocation(10**22, 25e9) in the authors' README: 237,336,955,477.55 tokens,
+    # 9.4935 epochs, 7,022,364,735.88 parameters, from a grid of 500 ratios.
+    got = training_optimal(1e22, 25e9)
+    grid = MUENNIGHOFF2023.loss(7022364735.879969, 237336955477.55075, 25e9)
+    assert got.loss <= grid
+    assert got.tokens == pytest.approx(237336955477.55075, rel=1e-3)
+    assert got.params == pytest.approx(7022364735.879969, rel=1e-3)
+    assert 6 * got.params * got.tokens == pytest.approx(1e22, rel=1e-12)
+    # Unlimited data: the Chinchilla split of the same law.
+    free = training_optimal(1e20, 1e15)
+    chin = sp.chinchilla_optimal(compute=1e20, law=MUENNIGHOFF2023.law)
+    assert not free.binding and free.epochs < 1
+    assert (free.params, free.tokens) == pytest.approx((chin.params, chin.tokens), rel=1e-12)
+
+
+def test_published_constants():
+    assert (RD_STAR, RN_STAR) == (15.387756, 5.309743)
+    assert MUENNIGHOFF2023.law.E == math.exp(0.6254804)
+
+
+def test_table_3_premiums():
+    # The closing note's numbers: the finite-data premium of Table 3's scenarios.
+    costs = sp.CostModel.sardana2024_table3()
+    premiums = {}
+    for requests, chin, *_ in TABLE_3_PRINTED:
+        loss = float(sp.chinchilla_optimal(params=chin).loss)
+        o = sp.cost_optimal(loss, requests, costs=costs, unique_tokens=[5e12, 15e12])
+        premiums[chin] = o.premium
+    assert all(p[0] == 0 for c, p in premiums.items() if c <= 13e9)
+    assert 0 < premiums[30e9][0] < premiums[70e9][0] < 0.1
+
+
+def run_cli(*args):
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "scaleplan", *args], capture_output=True,
+                       text=True, timeout=120)  # fmt: skip
+    return r, (json.loads(r.stdout) if r.returncode == 0 and "--json" in args else None)
+
+
+def test_the_command_line_takes_unique_tokens():
+    r, data = run_cli("cost-optimal", "--chinchilla-params", "70e9", "--requests", "35.1e9",
+                      "--table3", "--unique-tokens", "5e12", "--json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    limited = data["data_constrained"]
+    want = sp.cost_optimal(data["loss"], 35.1e9, costs=sp.CostModel.sardana2024_table3(),
+                           unique_tokens=5e12)  # fmt: skip
+    assert limited["params"] == want.params and limited["binding"]
+    assert limited["premium"] == pytest.approx(float(want.premium), rel=1e-12)
+    r, data = run_cli("compute-optimal", "--unique-tokens", "1e15", "--json")
+    assert data["data_constrained"]["binding"] is False
+    assert data["data_constrained"]["params"] == data["optimal"]["params"]
+    r, data = run_cli("plan", "--unique-tokens", "1e11", "--json")
+    assert data["data_constrained"]["epochs"] > 1
+    for args in (("plan", "--unique-tokens", "0"), ("compute-optimal", "--unique-tokens", "-1"),
+                 ("compute-optimal", "--loss", "1.75", "--unique-tokens", "1e9")):  # fmt: skip
+        r, _ = run_cli(*args)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r, data = run_cli("presets", "--json")
+    assert data["muennighoff2023"]["alpha"] == 0.3526596
