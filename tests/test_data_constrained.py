@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import log_uniform
 
@@ -145,3 +145,47 @@ def test_the_command_line_takes_unique_tokens():
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     r, data = run_cli("presets", "--json")
     assert data["muennighoff2023"]["alpha"] == 0.3526596
+
+
+def test_best_quality_takes_a_supply():
+    budget, demand = np.array([1e23, 1e24, 1e25]), 1e13
+    plain = sp.best_quality(budget, demand)
+    free = sp.best_quality(budget, demand, unique_tokens=1.01 * plain.tokens.max())
+    assert not free.binding.any()
+    np.testing.assert_allclose(free.params, plain.params, rtol=1e-12)
+    tight = sp.best_quality(budget, demand, unique_tokens=1e12)
+    assert tight.binding.all() and np.all(tight.loss > plain.loss)
+    np.testing.assert_allclose(tight.params * (6 * tight.tokens + 2 * demand), budget, rtol=1e-12)
+    with pytest.raises(ValueError, match="inference_tokens"):
+        sp.best_quality(1e6, requests=1e6, unique_tokens=1e12)
+    with pytest.raises(ValueError) as err:
+        sp.best_quality(-1.0, demand, unique_tokens=1e12)
+    assert err.value.argument == "budget"
+
+
+def _cheapest_on_a_grid(law, loss, demand, unique):
+    """Brute force: for 3,000 values of D on both sides of U, the N reaching the loss (by
+    bisection on all of them at once; the loss falls with N), and the least cost."""
+    d = unique * np.geomspace(0.1, 1000.0, 3000)
+    lo, hi = np.full(d.shape, np.log(1e3)), np.full(d.shape, np.log(1e17))
+    reachable = law.loss(np.exp(hi), d, unique) < loss
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        above = law.loss(np.exp(mid), d, unique) > loss
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    cost = np.exp(hi) * (6 * d + 2 * demand)
+    return cost[reachable].min() if reachable.any() else None
+
+
+@settings(max_examples=40)
+@given(st.floats(1.85, 2.6), log_uniform(1e10, 1e16), st.floats(0.02, 0.98))
+def test_the_optimum_is_the_cheapest_point_of_the_curve(loss, demand, fraction):
+    law = DataConstrainedLaw(sp.CHINCHILLA)
+    unique = fraction * float(sp.compute_optimal(loss, demand).tokens)
+    assume(loss > law.floor(unique) + 1e-6)
+    got = sp.compute_optimal(loss, demand, unique_tokens=unique)
+    assert got.binding
+    brute = _cheapest_on_a_grid(law, loss, demand, unique)
+    assert brute is not None
+    assert got.total_flops <= brute * (1 + 1e-9)
+    assert law.loss(got.params, got.tokens, unique) == pytest.approx(loss, rel=1e-12)

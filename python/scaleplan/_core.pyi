@@ -34,9 +34,9 @@ __all__ = [
     "chinchilla",
     "cost_optimal",
     "cost_optimal_scalar",
+    "data_constrained_budget",
     "data_constrained_optimal",
     "data_constrained_point",
-    "data_constrained_training",
     "lifetime_optimal",
     "lifetime_optimal_scalar",
     "loss",
@@ -188,8 +188,9 @@ def data_constrained_optimal(
     parallel: bool | None = None,
     broadcast_shape: Sequence[int] | None = None,
 ) -> NDArray[np.float64]: ...
-def data_constrained_training(
+def data_constrained_budget(
     flops: _F,
+    demand: _F,
     unique_tokens: _F,
     coefficients: tuple[_F, _F, _F, _F, _F],
     rd_star: _F,

@@ -46,7 +46,8 @@ def best_quality(
     law: ScalingLaw | str = CHINCHILLA,
     on_invalid: str = "raise",
     method: str = "newton",
-) -> BestQuality:
+    unique_tokens: Any = None,
+) -> Any:
     """Lowest loss reachable with a lifetime budget (DESIGN §1.3, the dual problem).
 
     Give `inference_tokens` for a budget in FLOPs (`6 N D + 2 N inference_tokens = budget`),
@@ -55,7 +56,17 @@ def best_quality(
     logit of the inference share `m / (D + m)` with bounded slope: "newton" (default, 1-4
     steps a row) or "bisect" (about 60 halvings; also the fallback for a row Newton leaves
     unsettled, which no known input does). Both stop at the f64 resolution of the root.
+    With `unique_tokens`, the data-constrained law (Muennighoff et al. 2023; see
+    `compute_optimal`) and a `data_constrained.BudgetOptimum` (FLOP budgets only).
     """
+    if unique_tokens is not None:
+        from .data_constrained import budget_optimal
+
+        if inference_tokens is None:
+            raise ScaleplanError("best_quality with unique_tokens takes a FLOP budget and "
+                                 "inference_tokens", "inference_tokens")  # fmt: skip
+        return budget_optimal(budget, inference_tokens, unique_tokens, law=law,
+                              on_invalid=on_invalid)  # fmt: skip
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
     if (inference_tokens is None) == (requests is None):

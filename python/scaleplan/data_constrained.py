@@ -180,16 +180,19 @@ def constrained_optimal(
 
 
 @dataclass(frozen=True)
-class TrainingOptimum(Tabular):
-    """The lowest-loss split of a training budget `flops = 6 N D` with `unique_tokens`."""
+class BudgetOptimum(Tabular):
+    """The lowest-loss model for a lifetime budget `budget = N (6 D + 2 inference_tokens)`
+    FLOPs (or FLOP equivalents) with `unique_tokens`; with no inference it is the best
+    split of a training budget."""
 
-    _INPUTS = ("flops", "unique_tokens")
+    _INPUTS = ("budget", "inference_tokens", "unique_tokens")
     _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "loss", "binding")
 
     params: Any
     tokens: Any
     effective_tokens: Any
-    flops: Any
+    budget: Any
+    inference_tokens: Any
     unique_tokens: Any
     binding: Any
     law: DataConstrainedLaw
@@ -203,17 +206,31 @@ class TrainingOptimum(Tabular):
         return self.law.loss(self.params, self.tokens, self.unique_tokens)
 
 
+def budget_optimal(
+    budget: Any,
+    inference_tokens: Any,
+    unique_tokens: Any,
+    *,
+    law: Any = CHINCHILLA,
+    on_invalid: str = "raise",
+) -> BudgetOptimum:
+    """N and D with `N (6 D + 2 inference_tokens) = budget` minimising `L(N, D, U)`
+    (`best_quality(..., unique_tokens=)` calls it)."""
+    data_law = resolve_data_law(law)
+    shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens,
+                            unique_tokens=unique_tokens)  # fmt: skip
+    out = _core.data_constrained_budget(*cols, *data_law._columns(),
+                                        on_invalid=check_on_invalid(on_invalid),
+                                        broadcast_shape=shape)  # fmt: skip
+    n, d, d_eff, _, bind = (out[:, k].copy() for k in range(5))
+    return BudgetOptimum(shaped(n, shape), shaped(d, shape), shaped(d_eff, shape),
+                         echoed(cols[0], shape), echoed(cols[1], shape), echoed(cols[2], shape),
+                         shaped(bind == 1.0, shape), data_law)  # fmt: skip
+
+
 def training_optimal(
     flops: Any, unique_tokens: Any, *, law: Any = "muennighoff2023", on_invalid: str = "raise"
-) -> TrainingOptimum:
+) -> BudgetOptimum:
     """The paper's question solved exactly: the N and D with `6 N D = flops` that
     minimise `L(N, D, U)` (their repository uses a grid of 500 ratios)."""
-    data_law = resolve_data_law(law)
-    shape, cols = broadcast(flops=flops, unique_tokens=unique_tokens)
-    out = _core.data_constrained_training(*cols, *data_law._columns(),
-                                          on_invalid=check_on_invalid(on_invalid),
-                                          broadcast_shape=shape)  # fmt: skip
-    n, d, d_eff, _, bind = (out[:, k].copy() for k in range(5))
-    return TrainingOptimum(shaped(n, shape), shaped(d, shape), shaped(d_eff, shape),
-                           echoed(cols[0], shape), echoed(cols[1], shape),
-                           shaped(bind == 1.0, shape), data_law)  # fmt: skip
+    return budget_optimal(flops, 0.0, unique_tokens, law=law, on_invalid=on_invalid)

@@ -23,7 +23,7 @@ mod optimum;
 mod tests;
 
 pub use columns::{optimum_row, point_row, rows_batch, DecayColumns};
-pub use optimum::{lifetime_optimum, training_optimum, ConstrainedOptimum};
+pub use optimum::{budget_optimum, lifetime_optimum, ConstrainedOptimum};
 
 /// The law with its two decay constants.
 #[derive(Debug, Clone, Copy, PartialEq)]

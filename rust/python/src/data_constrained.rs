@@ -3,7 +3,7 @@
 
 use super::*;
 use scaleplan::data_constrained::{
-    lifetime_optimum, optimum_row, point_row, rows_batch, training_optimum, DecayColumns,
+    budget_optimum, lifetime_optimum, optimum_row, point_row, rows_batch, DecayColumns,
 };
 
 /// One row of a kernel: the run's columns, the decay constants and laws, the row index.
@@ -129,14 +129,15 @@ pub(crate) fn data_constrained_optimal<'py>(
 }
 
 /// Per row `[params, tokens, effective tokens, iterations, binding]` minimising the loss at
-/// `6 N D = flops` with `unique_tokens`.
+/// `N (6 D + 2 demand) = flops` with `unique_tokens`.
 #[pyfunction]
-#[pyo3(signature = (flops, unique_tokens, coefficients, rd_star, rn_star,
+#[pyo3(signature = (flops, demand, unique_tokens, coefficients, rd_star, rn_star,
     on_invalid="raise", parallel=None, broadcast_shape=None))]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn data_constrained_training<'py>(
+pub(crate) fn data_constrained_budget<'py>(
     py: Python<'py>,
     flops: Array<'py>,
+    demand: Array<'py>,
     unique_tokens: Array<'py>,
     coefficients: Coeffs<'py>,
     rd_star: Array<'py>,
@@ -145,7 +146,11 @@ pub(crate) fn data_constrained_training<'py>(
     parallel: Option<bool>,
     broadcast_shape: Option<Vec<usize>>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let mut named = vec![("flops", &flops), ("unique_tokens", &unique_tokens)];
+    let mut named = vec![
+        ("budget", &flops),
+        ("inference_tokens", &demand),
+        ("unique_tokens", &unique_tokens),
+    ];
     named.extend(law_inputs(&coefficients));
     named.extend([("rd_star", &rd_star), ("rn_star", &rn_star)]);
     five_columns(
@@ -156,7 +161,7 @@ pub(crate) fn data_constrained_training<'py>(
         broadcast_shape,
         &|c, decay, laws, i| {
             let dc = decay.get(laws, i)?;
-            training_optimum(&dc, at(c[0], i), at(c[1], i), Some(i)).map(optimum_row)
+            budget_optimum(&dc, at(c[0], i), at(c[1], i), at(c[2], i), Some(i)).map(optimum_row)
         },
     )
 }

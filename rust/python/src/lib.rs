@@ -74,7 +74,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m
     )?)?;
     m.add_function(wrap_pyfunction!(
-        data_constrained::data_constrained_training,
+        data_constrained::data_constrained_budget,
         m
     )?)?;
     m.add(

@@ -3,13 +3,14 @@
 //! optimum for a compute budget (the paper's question), both for a supply of unique tokens.
 
 use super::*;
-use crate::lifetime::{optimum, Options};
+use crate::dual::best_model;
+use crate::lifetime::{optimum, Method, Options};
 
-/// Bisection steps allowed: a bracket of the float range narrows to rounding in ~1,100, and
-/// every bracket here spans at most a few hundred in ln D.
+/// Root-finding steps allowed: halving alone narrows any bracket here (a few hundred wide in
+/// ln D at most) to rounding in ~60.
 const MAX_ITER: u32 = 200;
 
-/// An optimum: N, D, the effective tokens D', bisection steps, and whether the supply
+/// An optimum: N, D, the effective tokens D', root-finding steps, and whether the supply
 /// bound it (false: the answer is the plain law's, bit for bit).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ConstrainedOptimum {
@@ -74,7 +75,7 @@ fn curve(dc: &DataConstrained, loss: f64, ln_u: f64, y: f64) -> Option<(f64, f64
 /// Minimises `N (6 D + 2 demand)` at `L(N, D, U) = loss`. When the plain law's optimum
 /// trains on no more than `unique` tokens it is the answer (the data-constrained loss is
 /// never below the plain one, and equals it there); otherwise the optimum repeats data,
-/// and is the root of the cost's derivative along the curve `N(D)`, D >= U, by bisection.
+/// and is the root of the cost's derivative along the curve `N(D)`, D >= U (Illinois).
 pub fn lifetime_optimum(
     dc: &DataConstrained,
     loss: f64,
@@ -116,7 +117,7 @@ pub fn lifetime_optimum(
         curve(dc, loss, ln_u, y).map(|(_, dn, _)| dn + 1.0 / (1.0 + demand / (3.0 * y.exp())))
     };
     let mut iterations = 0;
-    let lo = feasible_start(|y| slope(y).is_some(), ln_u, at, &mut iterations)?;
+    let lo = first_feasible(dc, loss, unique);
     let y = match slope(lo) {
         Some(s) if s >= 0.0 => lo,
         _ => {
@@ -131,13 +132,8 @@ pub fn lifetime_optimum(
                     });
                 }
             }
-            bisect(
-                |y| slope(y).is_none_or(|s| s < 0.0),
-                lo,
-                hi,
-                &mut iterations,
-                at,
-            )?
+            let h = |y: f64| slope(y).unwrap_or(f64::NEG_INFINITY);
+            illinois(h, lo, hi, &mut iterations, at)?
         }
     };
     let (ln_n, _, ln_d_eff) = curve(dc, loss, ln_u, y).ok_or(Error::NotConverged {
@@ -153,54 +149,66 @@ pub fn lifetime_optimum(
     })
 }
 
-/// The smallest `y >= ln U` where `feasible(y)`: `ln U` itself, or the boundary found by
-/// bisection after stepping right until feasible (the feasible set is a half-line: more
-/// tokens only lower the loss).
-fn feasible_start(
-    feasible: impl Fn(f64) -> bool,
-    ln_u: f64,
-    index: usize,
-    iterations: &mut u32,
-) -> Result<f64> {
-    if feasible(ln_u) {
-        return Ok(ln_u);
+/// The smallest `ln D >= ln U` at which some N reaches the loss, in closed form: N is
+/// finite while the parameter term can exceed its saturated value `A (N_opt(U) (1 +
+/// R_N*))^-alpha`, so the data term must be below `l - E` minus that, which bounds D'
+/// below, and D' inverts to D. At the bound itself N is infinite (the cost's slope there
+/// is -inf, which the root finder takes as a bisection).
+fn first_feasible(dc: &DataConstrained, loss: f64, unique: f64) -> f64 {
+    let Law {
+        e,
+        a,
+        b,
+        alpha,
+        beta,
+    } = dc.law;
+    let cap = dc.ln_params_for_tokens(unique.ln()).exp();
+    let room = loss - e - a * (cap * (1.0 + dc.rn_star)).powf(-alpha);
+    let d_eff = (b / room).powf(1.0 / beta);
+    if d_eff <= unique {
+        return unique.ln();
     }
-    let mut step = 1.0;
-    while !feasible(ln_u + step) {
-        step *= 2.0;
-        if ln_u + step > 700.0 {
-            return Err(Error::Overflow {
-                index,
-                quantity: "tokens",
-                ln_value: ln_u + step,
-            });
-        }
-    }
-    // The feasible side of the boundary, to rounding.
-    let below = |y: f64| !feasible(y);
-    let y = bisect(below, ln_u, ln_u + step, iterations, index)?;
-    Ok(if feasible(y) { y } else { ln_u + step })
+    let r_d = -dc.rd_star * (-(d_eff / unique - 1.0) / dc.rd_star).ln_1p();
+    unique.ln() + r_d.ln_1p()
 }
 
-/// The point where `left(y)` turns false in `[lo, hi]` (`left(lo)`, `!left(hi)`), to 4 ulp,
-/// returned on its right side.
-fn bisect(
-    left: impl Fn(f64) -> bool,
+/// The root of `h` in `[lo, hi]` (`h(lo) < 0 < h(hi)`, continuous between) by the
+/// Illinois variant of regula falsi, which halves the weight of an end kept twice and so
+/// converges superlinearly; the bracket is narrowed to 4 ulp and its right end returned.
+fn illinois(
+    h: impl Fn(f64) -> f64,
     mut lo: f64,
     mut hi: f64,
     iterations: &mut u32,
     index: usize,
 ) -> Result<f64> {
-    for _ in 0..MAX_ITER {
+    let (mut f_lo, mut f_hi) = (h(lo), h(hi));
+    let mut kept = 0i8; // which end the last step kept: -1 low, 1 high
+    for step in 0..MAX_ITER {
         if hi - lo <= 4.0 * f64::EPSILON * hi.abs().max(1.0) {
             return Ok(hi);
         }
         *iterations += 1;
-        let mid = 0.5 * (lo + hi);
-        if left(mid) {
-            lo = mid;
+        let mut x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo);
+        // Past 40 steps something is pathological: halve, which always finishes.
+        if !(x > lo && x < hi) || step >= 40 {
+            x = 0.5 * (lo + hi);
+        }
+        let f = h(x);
+        if f < 0.0 {
+            (lo, f_lo) = (x, f);
+            if kept == -1 {
+                f_hi *= 0.5;
+            }
+            kept = -1;
+        } else if f > 0.0 {
+            (hi, f_hi) = (x, f);
+            if kept == 1 {
+                f_lo *= 0.5;
+            }
+            kept = 1;
         } else {
-            hi = mid;
+            return Ok(x);
         }
     }
     Err(Error::NotConverged {
@@ -209,67 +217,86 @@ fn bisect(
     })
 }
 
-/// The paper's question, solved exactly: the N and D with `6 N D = flops` that minimise
-/// `L(N, D, U)`. The plain Chinchilla split when its tokens fit the supply; otherwise the
-/// loss along `N = flops / (6 D)` is scanned in steps of 0.05 in ln D around the Chinchilla
-/// split and the best step's neighbourhood is bisected on the derivative.
-pub fn training_optimum(
+/// The lowest loss for a lifetime budget, `N (6 D + 2 demand) = flops`, with `unique`
+/// tokens; with no demand it is the paper's question (the best split of a training
+/// budget), solved exactly. The plain law's answer where its tokens fit the supply (with
+/// no demand the Chinchilla closed form, otherwise the dual's); else the loss along the
+/// budget, `N = flops / (6 D + 2 demand)`, is scanned in steps of 0.05 in ln D from 2
+/// below to 10 above the plain answer's and the best step's neighbourhood is narrowed on
+/// the derivative (Illinois).
+pub fn budget_optimum(
     dc: &DataConstrained,
     flops: f64,
+    demand: f64,
     unique: f64,
     index: Option<usize>,
 ) -> Result<ConstrainedOptimum> {
     let unique = check_unique(unique, index)?;
     if !(flops.is_finite() && flops > 6.0) {
         return Err(Error::Invalid {
-            argument: "flops",
+            argument: "budget",
             value: flops,
             requirement: "finite and > 6",
             index,
         });
     }
-    let (n, d) = dc.law.chinchilla_for_compute(flops);
+    if !(demand.is_finite() && demand >= 0.0) {
+        return Err(Error::Invalid {
+            argument: "inference_tokens",
+            value: demand,
+            requirement: "finite and >= 0",
+            index,
+        });
+    }
+    let (n, d) = match demand {
+        0.0 => dc.law.chinchilla_for_compute(flops),
+        _ => {
+            let m = best_model(&dc.law, flops / 6.0, demand, Method::Newton)?;
+            (m.params, m.tokens)
+        }
+    };
     if d <= unique {
-        let effective_tokens = d;
         return Ok(ConstrainedOptimum {
             params: n,
             tokens: d,
-            effective_tokens,
+            effective_tokens: d,
             iterations: 0,
             binding: false,
         });
     }
-    let ln_c6 = (flops / 6.0).ln();
-    let at = |y: f64| dc.point((ln_c6 - y).exp(), y.exp(), unique);
+    let at = |y: f64| {
+        let d = y.exp();
+        let n = flops / (6.0 * d + 2.0 * demand);
+        (
+            n,
+            dc.point(n, d, unique),
+            6.0 * d / (6.0 * d + 2.0 * demand),
+        )
+    };
     let start = d.ln() - 2.0;
     let (mut best, mut best_loss) = (start, f64::INFINITY);
     for k in 0..=240 {
         let y = start + 0.05 * f64::from(k);
-        let l = at(y).loss;
+        let l = at(y).1.loss;
         if l < best_loss {
             (best, best_loss) = (y, l);
         }
     }
+    // d L / d ln D along the budget: N falls as D rises, by d ln N / d ln D = -share.
     let slope = |y: f64| {
-        let p = at(y);
-        p.d_ln_tokens - p.d_ln_params
+        let (_, p, share) = at(y);
+        p.d_ln_tokens - share * p.d_ln_params
     };
     let (lo, hi) = (best - 0.05, best + 0.05);
     let mut iterations = 241;
     let y = if slope(lo) < 0.0 && slope(hi) > 0.0 {
-        bisect(
-            |y| slope(y) < 0.0,
-            lo,
-            hi,
-            &mut iterations,
-            index.unwrap_or(0),
-        )?
+        illinois(slope, lo, hi, &mut iterations, index.unwrap_or(0))?
     } else {
         best
     };
-    let p = at(y);
+    let (n, p, _) = at(y);
     Ok(ConstrainedOptimum {
-        params: (ln_c6 - y).exp(),
+        params: n,
         tokens: y.exp(),
         effective_tokens: p.effective_tokens,
         iterations,

@@ -150,7 +150,7 @@ fn the_training_optimum_beats_the_repositorys_grid() {
     // optimal_allocation(1e22, 25e9) in the repository: 237,336,955,477.55 tokens and
     // 7,022,364,735.88 parameters, found on a grid of 500 ratios.
     let dc = c4();
-    let got = training_optimum(&dc, 1e22, 25e9, None).unwrap();
+    let got = budget_optimum(&dc, 1e22, 0.0, 25e9, None).unwrap();
     let grid = dc.point(7022364735.879969, 237336955477.55075, 25e9).loss;
     let ours = dc.point(got.params, got.tokens, 25e9).loss;
     assert!(ours <= grid, "{ours} > {grid}");
@@ -158,6 +158,27 @@ fn the_training_optimum_beats_the_repositorys_grid() {
     assert!(rel(got.params * got.tokens * 6.0, 1e22) < 1e-12);
     // Ample data: the Chinchilla split.
     let (n, d) = dc.law.chinchilla_for_compute(1e20);
-    let free = training_optimum(&dc, 1e20, 1e15, None).unwrap();
+    let free = budget_optimum(&dc, 1e20, 0.0, 1e15, None).unwrap();
     assert_eq!((free.params, free.tokens, free.binding), (n, d, false));
+}
+
+#[test]
+fn the_budget_optimum_with_demand_is_the_lowest_loss_on_the_budget() {
+    let law = Law::CHINCHILLA;
+    let dc = DataConstrained::new(law, MUENNIGHOFF2023_RD_STAR, MUENNIGHOFF2023_RN_STAR).unwrap();
+    for (flops, demand, u) in [(1e24, 1e13, 1e12), (1e25, 1e15, 5e12), (1e23, 0.0, 5e10)] {
+        let got = budget_optimum(&dc, flops, demand, u, None).unwrap();
+        assert!(got.binding);
+        assert!(rel(got.params * (6.0 * got.tokens + 2.0 * demand), flops) < 1e-12);
+        let ours = dc.point(got.params, got.tokens, u).loss;
+        // Brute force along the budget, 20,000 values of D over six decades.
+        for k in 0..20_000 {
+            let d = got.tokens * 10f64.powf(-3.0 + 6.0 * k as f64 / 20_000.0);
+            let n = flops / (6.0 * d + 2.0 * demand);
+            assert!(
+                dc.point(n, d, u).loss >= ours - 1e-12,
+                "{flops} {demand} {u} at {d}"
+            );
+        }
+    }
 }
