@@ -156,8 +156,15 @@ def test_best_quality_takes_a_supply():
     tight = sp.best_quality(budget, demand, unique_tokens=1e12)
     assert tight.binding.all() and np.all(tight.loss > plain.loss)
     np.testing.assert_allclose(tight.params * (6 * tight.tokens + 2 * demand), budget, rtol=1e-12)
-    with pytest.raises(ValueError, match="inference_tokens"):
-        sp.best_quality(1e6, requests=1e6, unique_tokens=1e12)
+    # A dollar budget is the FLOP problem of its training-FLOP equivalents.
+    costs = sp.CostModel()
+    dollars = sp.best_quality(1e6, requests=1e10, costs=costs, unique_tokens=2e11)
+    w_in, w_out = costs.demand_weights
+    flops = sp.best_quality(1e6 * costs.train_mfu / costs.train_dollars_per_flop,
+                            1e10 * (70 * w_in + 215 * w_out), unique_tokens=2e11)  # fmt: skip
+    assert dollars.binding and dollars.params == pytest.approx(flops.params, rel=1e-12)
+    with pytest.raises(ValueError, match="exactly one"):
+        sp.best_quality(1e6, unique_tokens=1e12)
     with pytest.raises(ValueError) as err:
         sp.best_quality(-1.0, demand, unique_tokens=1e12)
     assert err.value.argument == "budget"

@@ -35,6 +35,7 @@ __all__ = [
     "cost_optimal",
     "cost_optimal_scalar",
     "data_constrained_budget",
+    "data_constrained_floor",
     "data_constrained_optimal",
     "data_constrained_point",
     "lifetime_optimal",
@@ -166,6 +167,16 @@ def serving_step(
     parallel: bool | None = None,
     broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[tuple[_F, _F], tuple[_F, _F], tuple[_F, _F], tuple[_F, _F], _F]: ...
+def data_constrained_floor(
+    unique_tokens: float,
+    e: float,
+    a: float,
+    b: float,
+    alpha: float,
+    beta: float,
+    rd_star: float,
+    rn_star: float,
+) -> float: ...
 def data_constrained_point(
     params: _F,
     tokens: _F,

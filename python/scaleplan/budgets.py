@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._arrays import broadcast, check_on_invalid, echoed, in_place, shaped
+from ._arrays import as_float, broadcast, check_on_invalid, echoed, in_place, shaped
 from ._frames import Tabular
 from .cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel, resolve_costs
 from .errors import ScaleplanError
@@ -57,16 +57,28 @@ def best_quality(
     steps a row) or "bisect" (about 60 halvings; also the fallback for a row Newton leaves
     unsettled, which no known input does). Both stop at the f64 resolution of the root.
     With `unique_tokens`, the data-constrained law (Muennighoff et al. 2023; see
-    `compute_optimal`) and a `data_constrained.BudgetOptimum` (FLOP budgets only).
+    `compute_optimal`) and a `data_constrained.BudgetOptimum` (a dollar budget is solved
+    as its training-FLOP equivalents, `budget` and `inference_tokens` then in those units).
     """
     if unique_tokens is not None:
         from .data_constrained import budget_optimal
 
-        if inference_tokens is None:
-            raise ScaleplanError("best_quality with unique_tokens takes a FLOP budget and "
-                                 "inference_tokens", "inference_tokens")  # fmt: skip
-        return budget_optimal(budget, inference_tokens, unique_tokens, law=law,
-                              on_invalid=on_invalid)  # fmt: skip
+        if (inference_tokens is None) == (requests is None):
+            raise ScaleplanError("best_quality takes exactly one of inference_tokens (FLOP "
+                                 "budget) or requests (dollar budget)")  # fmt: skip
+        if requests is None:
+            return budget_optimal(budget, inference_tokens, unique_tokens, law=law,
+                                  on_invalid=on_invalid)  # fmt: skip
+        # Dollars as the FLOP problem: the budget in training-FLOP equivalents, the demand
+        # the cost model's effective demand.
+        c = resolve_costs(costs)
+        w_in, w_out = c.demand_weights
+        demand = as_float("requests", requests) * (
+            w_in * as_float("input_tokens", input_tokens)
+            + w_out * as_float("output_tokens", output_tokens)
+        )
+        flops = as_float("budget", budget) * c.train_mfu / c.train_dollars_per_flop
+        return budget_optimal(flops, demand, unique_tokens, law=law, on_invalid=on_invalid)
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
     if (inference_tokens is None) == (requests is None):

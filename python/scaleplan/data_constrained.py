@@ -75,15 +75,11 @@ class DataConstrainedLaw:
 
     def floor(self, unique_tokens: float) -> float:
         """The lowest loss any model reaches with `unique_tokens`:
-        `E + A (N_opt(U)(1 + R_N*))^-alpha + B (U (1 + R_D*))^-beta`."""
-        e, a, b, alpha, beta = (float(c) for c in self.law.coefficients)
-        g = (alpha * a / (beta * b)) ** (1 / (alpha + beta))
-        cap = g * (unique_tokens * g) ** (beta / alpha)
-        return (
-            e
-            + a * (cap * (1 + self.rn_star)) ** -alpha
-            + b * (unique_tokens * (1 + self.rd_star)) ** -beta
-        )
+        `E + A (N_opt(U)(1 + R_N*))^-alpha + B (U (1 + R_D*))^-beta` (the Rust core's, the
+        bound its optima check)."""
+        coefficients = (float(c) for c in self.law.coefficients)
+        return _core.data_constrained_floor(float(unique_tokens), *coefficients, self.rd_star,
+                                            self.rn_star)  # fmt: skip
 
 
 MUENNIGHOFF2023 = DataConstrainedLaw(PRESETS["muennighoff2023"])

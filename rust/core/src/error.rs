@@ -98,6 +98,25 @@ impl Error {
         }
     }
 
+    /// The same error about row `index`: an `Invalid` from a check that did not know its
+    /// row (or, with `None`, from a batch check reused for one scalar call).
+    pub fn at_row(self, index: Option<usize>) -> Error {
+        match self {
+            Error::Invalid {
+                argument,
+                value,
+                requirement,
+                ..
+            } => Error::Invalid {
+                argument,
+                value,
+                requirement,
+                index,
+            },
+            other => other,
+        }
+    }
+
     /// Index of the offending element, when the error belongs to one.
     pub fn index(&self) -> Option<usize> {
         match self {

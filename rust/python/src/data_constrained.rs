@@ -165,3 +165,29 @@ pub(crate) fn data_constrained_budget<'py>(
         },
     )
 }
+
+/// The lowest loss the law reaches with `unique_tokens` (every repetition and parameter
+/// saturated): the bound below which the optima raise.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn data_constrained_floor(
+    unique_tokens: f64,
+    e: f64,
+    a: f64,
+    b: f64,
+    alpha: f64,
+    beta: f64,
+    rd_star: f64,
+    rn_star: f64,
+) -> PyResult<f64> {
+    let law = Law::new(e, a, b, alpha, beta).map_err(value_error)?;
+    let dc = scaleplan::data_constrained::DataConstrained::new(law, rd_star, rn_star)
+        .map_err(value_error)?;
+    if !(unique_tokens.is_finite() && unique_tokens > 0.0) {
+        return Err(invalid(
+            "unique_tokens",
+            format!("unique_tokens must be finite and > 0; got {unique_tokens:?}"),
+        ));
+    }
+    Ok(dc.floor(unique_tokens))
+}

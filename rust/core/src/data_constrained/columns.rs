@@ -23,20 +23,8 @@ impl<'a> DecayColumns<'a> {
     /// Row `i`'s law, validated.
     pub fn get(&self, laws: &LawColumns<'_>, i: usize) -> Result<DataConstrained> {
         let law = laws.get(i)?;
-        DataConstrained::new(law, self.rd_star.get(i), self.rn_star.get(i)).map_err(|e| match e {
-            Error::Invalid {
-                argument,
-                value,
-                requirement,
-                ..
-            } => Error::Invalid {
-                argument,
-                value,
-                requirement,
-                index: Some(i),
-            },
-            other => other,
-        })
+        DataConstrained::new(law, self.rd_star.get(i), self.rn_star.get(i))
+            .map_err(|e| e.at_row(Some(i)))
     }
 }
 

@@ -34,6 +34,19 @@ fn check_unique(unique: f64, index: Option<usize>) -> Result<f64> {
     }
 }
 
+fn check_demand(demand: f64, index: Option<usize>) -> Result<f64> {
+    if demand.is_finite() && demand >= 0.0 {
+        Ok(demand)
+    } else {
+        Err(Error::Invalid {
+            argument: "inference_tokens",
+            value: demand,
+            requirement: "finite and >= 0",
+            index,
+        })
+    }
+}
+
 /// The parameters on the iso-loss curve at `y = ln D >= ln U`: `(ln N, d ln N / d y,
 /// ln D')`, or None where no N reaches the loss. Closed form: D' follows from D, the
 /// parameter term from the loss, and N from N' (inverting the decay beyond N_opt(U)).
@@ -85,14 +98,7 @@ pub fn lifetime_optimum(
 ) -> Result<ConstrainedOptimum> {
     dc.law.gap(loss, index)?;
     let unique = check_unique(unique, index)?;
-    if !(demand.is_finite() && demand >= 0.0) {
-        return Err(Error::Invalid {
-            argument: "inference_tokens",
-            value: demand,
-            requirement: "finite and >= 0",
-            index,
-        });
-    }
+    check_demand(demand, index)?;
     let plain = optimum(&dc.law, loss, demand, &Options::default())?;
     if plain.tokens <= unique {
         return Ok(ConstrainedOptimum {
@@ -240,14 +246,7 @@ pub fn budget_optimum(
             index,
         });
     }
-    if !(demand.is_finite() && demand >= 0.0) {
-        return Err(Error::Invalid {
-            argument: "inference_tokens",
-            value: demand,
-            requirement: "finite and >= 0",
-            index,
-        });
-    }
+    check_demand(demand, index)?;
     let (n, d) = match demand {
         0.0 => dc.law.chinchilla_for_compute(flops),
         _ => {

@@ -127,21 +127,7 @@ fn optimum_of(law: &Law, loss: f64, demand: Demand<'_>, options: &Options) -> Re
         table: None,
     };
     // A scalar call has no rows: its errors carry no index.
-    let scalar = |e: Error| match e {
-        Error::Invalid {
-            argument,
-            value,
-            requirement,
-            ..
-        } => Error::Invalid {
-            argument,
-            value,
-            requirement,
-            index: None,
-        },
-        other => other,
-    };
-    let (logs, gap, d) = job.validate(0).map_err(scalar)?;
+    let (logs, gap, d) = job.validate(0).map_err(|e| e.at_row(None))?;
     // One row: the scalar loop does exactly the lane loop's arithmetic (same functions,
     // same order, no fused operations), so the answer is bit-identical to a batch's.
     let r = Reduced::new(logs, gap, d);
