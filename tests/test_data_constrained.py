@@ -196,3 +196,32 @@ def test_the_optimum_is_the_cheapest_point_of_the_curve(loss, demand, fraction):
     assert brute is not None
     assert got.total_flops <= brute * (1 + 1e-9)
     assert law.loss(got.params, got.tokens, unique) == pytest.approx(loss, rel=1e-12)
+
+
+def test_the_physical_optimum_takes_a_supply():
+    from scaleplan.physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
+
+    costs = sp.CostModel.sardana2024_table3()
+    curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,
+                                  price_per_hour=costs.inference_price_per_hour)  # fmt: skip
+    loss = float(sp.chinchilla_optimal(params=70e9).loss)
+    plain = physical_optimal(loss, 35.1e9, curve=curve, costs=costs)
+    got = physical_optimal(loss, 35.1e9, curve=curve, costs=costs,
+                           unique_tokens=[1e12, 5e12, 1e15])  # fmt: skip
+    assert list(got.binding) == [True, True, False]
+    assert (got.params[2], got.tokens[2]) == (plain.params, plain.tokens)
+    assert np.all(got.total_dollars[:2] > plain.total_dollars)
+    law = DataConstrainedLaw(sp.CHINCHILLA)
+    np.testing.assert_allclose(law.loss(got.params, got.tokens, [1e12, 5e12, 1e15]), loss,
+                               rtol=1e-12)  # fmt: skip
+    # The whole-GPU plan trains each candidate shape to the loss under the supply.
+    options = dict(gpu=costs.inference_gpu, precision="int8", requests_per_day=35.1e9 / 365,
+                   days=365, train_gpu=costs.train_gpu)  # fmt: skip
+    plan = whole_gpu_plan(loss, float(got.params[1]), unique_tokens=5e12, **options)
+    assert law.loss(plan.params, plan.tokens, 5e12) == pytest.approx(loss, rel=1e-9)
+    with pytest.raises(ValueError, match="floor"):
+        physical_optimal(law.floor(1e10), 1e9, curve=curve, costs=costs, unique_tokens=1e10)
+    _, data = run_cli("plan", "--as-good-as", "70e9", "--requests-per-day", "1e8",
+                      "--unique-tokens", "2e12", "--json")  # fmt: skip
+    fluid = data["models"]["physical_optimal"]["physical"]["fluid"]
+    assert fluid["binding"] and fluid["epochs"] > 1

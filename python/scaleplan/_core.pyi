@@ -37,6 +37,7 @@ __all__ = [
     "data_constrained_budget",
     "data_constrained_floor",
     "data_constrained_optimal",
+    "data_constrained_physical",
     "data_constrained_point",
     "lifetime_optimal",
     "lifetime_optimal_scalar",
@@ -177,6 +178,20 @@ def data_constrained_floor(
     rd_star: float,
     rn_star: float,
 ) -> float: ...
+def data_constrained_physical(
+    loss: _F,
+    requests: _F,
+    dollars_per_flop: _F,
+    unique_tokens: _F,
+    coefficients: tuple[_F, _F, _F, _F, _F],
+    rd_star: _F,
+    rn_star: _F,
+    ln_params: _F,
+    ln_dollars: _F,
+    on_invalid: str = "raise",
+    parallel: bool | None = None,
+    broadcast_shape: Sequence[int] | None = None,
+) -> NDArray[np.float64]: ...
 def data_constrained_point(
     params: _F,
     tokens: _F,

@@ -230,3 +230,74 @@ def training_optimal(
     """The paper's question solved exactly: the N and D with `6 N D = flops` that
     minimise `L(N, D, U)` (their repository uses a grid of 500 ratios)."""
     return budget_optimal(flops, 0.0, unique_tokens, law=law, on_invalid=on_invalid)
+
+
+@dataclass(frozen=True)
+class ConstrainedPhysicalOptimum(Tabular):
+    """`physical_optimum.physical_optimal` with `unique_tokens`: the PhysicalOptimum's
+    fields with the supply, the effective tokens D', epochs, `binding` and iterations
+    (a scan of 2,500 steps in ln D and 70 golden-section steps when the supply binds)."""
+
+    _INPUTS = ("loss", "requests", "unique_tokens")
+    _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "training_dollars",
+                "serving_dollars", "total_dollars", "binding")  # fmt: skip
+
+    params: Any
+    tokens: Any
+    effective_tokens: Any
+    loss: Any
+    requests: Any
+    unique_tokens: Any
+    training_dollars: Any
+    serving_dollars: Any
+    iterations: Any
+    binding: Any
+    law: DataConstrainedLaw
+    curve: Any
+
+    @property
+    def total_dollars(self) -> Any:
+        return self.training_dollars + self.serving_dollars
+
+    @property
+    def epochs(self) -> Any:
+        return self.tokens / self.unique_tokens
+
+    @property
+    def converged(self) -> Any:
+        return np.isfinite(self.params)
+
+
+def physical_constrained(
+    loss: Any, requests: Any, unique_tokens: Any, per_flop: float, curve: Any, law: Any,
+    on_invalid: str,
+) -> ConstrainedPhysicalOptimum:  # fmt: skip
+    """The Rust kernel behind `physical_optimal(..., unique_tokens=)`."""
+    data_law = resolve_data_law(law)
+    shape, cols = broadcast(loss=loss, requests=requests, unique_tokens=unique_tokens)
+    out = _core.data_constrained_physical(
+        cols[0], cols[1], np.array([per_flop]), cols[2], *data_law._columns(), *curve._logs(),
+        on_invalid=check_on_invalid(on_invalid), broadcast_shape=shape,
+    )  # fmt: skip
+    n, d, tr, sv, d_eff, bind, it = (out[:, k].copy() for k in range(7))
+    return ConstrainedPhysicalOptimum(
+        shaped(n, shape), shaped(d, shape), shaped(d_eff, shape), echoed(cols[0], shape),
+        echoed(cols[1], shape), echoed(cols[2], shape), shaped(tr, shape), shaped(sv, shape),
+        shaped(np.nan_to_num(it).astype(np.uint32), shape), shaped(bind == 1.0, shape),
+        data_law, curve,
+    )  # fmt: skip
+
+
+def tokens_for_params(loss: float, params: Any, unique_tokens: float, law: Any) -> Any:
+    """The training tokens at which models of `params` parameters reach `loss` with
+    `unique_tokens` (NaN where no number of tokens does): the loss falls with D, so 100
+    halvings in ln D over 1e3..1e22 tokens, all sizes at once."""
+    data_law = resolve_data_law(law)
+    n = np.atleast_1d(np.asarray(params, dtype=np.float64))
+    lo, hi = np.full(n.shape, np.log(1e3)), np.full(n.shape, np.log(1e22))
+    reached = data_law.loss(n, np.exp(hi), unique_tokens) < loss
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        above = data_law.loss(n, np.exp(mid), unique_tokens) > loss
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    return np.where(reached, np.exp(hi), np.nan)

@@ -198,6 +198,16 @@ class PhysicalOptimum(Tabular):
         return self.training_dollars + self.serving_dollars
 
 
+def _default_curve(curve: Any, costs: CostModel) -> ServingCurve:
+    """`curve`, or the roofline on the costs' inference GPU, precision and price."""
+    if curve is None:
+        curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,
+                                      price_per_hour=costs.inference_price_per_hour)  # fmt: skip
+    if not isinstance(curve, ServingCurve):
+        raise ScaleplanError(f"curve must be a ServingCurve; got {curve!r}", "curve")
+    return curve
+
+
 def physical_optimal(
     loss: Any,
     requests: Any,
@@ -206,7 +216,8 @@ def physical_optimal(
     law: ScalingLaw | str = CHINCHILLA,
     costs: CostModel | None = None,
     on_invalid: str = "raise",
-) -> PhysicalOptimum:
+    unique_tokens: Any = None,
+) -> Any:
     """Parameters and tokens minimising `6 N D c_tr / MFU_tr + requests * curve(N)` at
     `L(N, D) = loss`, the global minimum over the span of `curve`.
 
@@ -219,18 +230,27 @@ def physical_optimal(
         costs: training hardware, price and MFU (its `train_*` fields); the default
             `CostModel()`.
         on_invalid: "raise" or "nan" (bad rows NaN, the others solved).
+        unique_tokens: a supply of unique tokens: the data-constrained law (see
+            `compute_optimal`; `law` may be a `DataConstrainedLaw`) and a
+            `data_constrained.ConstrainedPhysicalOptimum`. Where the supply does not bind
+            the answer is the one without it; otherwise a scan of the iso-loss curve in
+            steps of 0.01 in ln D refined by golden section (ln D to ~1e-8).
 
     An optimum outside the curve's span is an error (or NaN), never clamped to its end.
     """
+    if unique_tokens is not None:
+        from .data_constrained import physical_constrained
+
+        c = resolve_costs(costs)
+        curve = _default_curve(curve, c)
+        per_flop = c.train_dollars_per_flop / c.train_mfu
+        return physical_constrained(loss, requests, unique_tokens, per_flop, curve, law,
+                                    on_invalid)  # fmt: skip
     law = resolve_law(law)
     if law.is_batch:
         raise ScaleplanError("physical_optimal takes a law with scalar coefficients", "law")
     c = resolve_costs(costs)
-    if curve is None:
-        curve = ServingCurve.roofline(c.inference_gpu, precision=c.inference_precision,
-                                      price_per_hour=c.inference_price_per_hour)  # fmt: skip
-    if not isinstance(curve, ServingCurve):
-        raise ScaleplanError(f"curve must be a ServingCurve; got {curve!r}", "curve")
+    curve = _default_curve(curve, c)
     on_invalid = check_on_invalid(on_invalid)
     per_flop = c.train_dollars_per_flop / c.train_mfu
     shape, cols = broadcast(loss=loss, requests=requests)
@@ -244,6 +264,18 @@ def physical_optimal(
     )  # fmt: skip
 
 
+def _tokens(loss: float, params: Any, law: Any, unique_tokens: float | None) -> Any:
+    """Training tokens reaching `loss` at each of `params` (NaN where none do)."""
+    if unique_tokens is not None:
+        from .data_constrained import tokens_for_params
+
+        return tokens_for_params(loss, params, unique_tokens, law)
+    e, a, b, alpha, beta = (float(v) for v in resolve_law(law).coefficients)
+    reducible = loss - e - a * np.asarray(params) ** -alpha
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(reducible > 0, (b / reducible) ** (1.0 / beta), np.nan)
+
+
 # How far `whole_gpu_plan` looks around the fluid optimum, and how finely: 128 sizes an
 # octave (0.5% apart) step through every policy shape, whose sizes differ by whole layers.
 WHOLE_GPU_SPAN = 2.5
@@ -251,7 +283,12 @@ WHOLE_GPU_PER_OCTAVE = 128
 
 
 def whole_gpu_plan(
-    loss: float, params: float, *, law: ScalingLaw | str = CHINCHILLA, **options: Any
+    loss: float,
+    params: float,
+    *,
+    law: ScalingLaw | str = CHINCHILLA,
+    unique_tokens: float | None = None,
+    **options: Any,
 ) -> PhysicalPlan:
     """The cheapest plan in whole GPUs near a fluid optimum of `params` parameters.
 
@@ -260,21 +297,20 @@ def whole_gpu_plan(
     percent. This evaluates every distinct policy shape within a factor `WHOLE_GPU_SPAN` of
     `params`, each trained on the tokens that reach `loss` at its exact parameter count,
     by `physical.physical_plan(**options)`, and returns the cheapest (the smaller model
-    on a tie). Shapes that cannot reach the loss or meet the latency targets are skipped."""
-    law = resolve_law(law)
-    e, a, b, alpha, beta = (float(v) for v in law.coefficients)
+    on a tie). Shapes that cannot reach the loss or meet the latency targets are skipped.
+    With `unique_tokens` the tokens are the data-constrained law's (`law` may then be a
+    `DataConstrainedLaw`)."""
     steps = math.ceil(math.log2(WHOLE_GPU_SPAN) * WHOLE_GPU_PER_OCTAVE)
     sizes = params * 2.0 ** (np.arange(-steps, steps + 1) / WHOLE_GPU_PER_OCTAVE)
-    shapes = dict.fromkeys(shape_for_params(n) for n in sizes if 1e6 <= n <= 1e15)
+    shapes = list(dict.fromkeys(shape_for_params(n) for n in sizes if 1e6 <= n <= 1e15))
+    exact = np.array([float(step_counts(s).params) for s in shapes])
     best: PhysicalPlan | None = None
     last: ScaleplanError | None = None
-    for shape in shapes:
-        n = float(step_counts(shape).params)
-        reducible = loss - e - a * n**-alpha
-        if reducible <= 0:
+    for shape, n, d in zip(shapes, exact, _tokens(loss, exact, law, unique_tokens), strict=True):
+        if not np.isfinite(d):
             continue
         try:
-            plan = physical_plan(n, (b / reducible) ** (1.0 / beta), shape=shape, **options)
+            plan = physical_plan(n, float(d), shape=shape, **options)
         except ScaleplanError as err:
             if err.argument != "tpot_seconds":
                 raise

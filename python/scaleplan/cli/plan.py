@@ -173,6 +173,16 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "tokens": float(fluid.tokens),
         "training_dollars": float(fluid.training_dollars),
         "serving_dollars": float(fluid.serving_dollars),
+        **(
+            {}
+            if args.unique_tokens is None
+            else {
+                "unique_tokens": args.unique_tokens,
+                "epochs": float(fluid.epochs),
+                "effective_tokens": float(fluid.effective_tokens),
+                "binding": bool(fluid.binding),
+            }
+        ),
     }
     for name, plan in plans.items():
         entries[name]["physical"] = plan

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .render import render_table
+from .render import render_table, si_number
 from .values import positive, positive_int
 
 
@@ -53,12 +53,15 @@ def optimum(
     args: argparse.Namespace, loss: float, requests: float, costs: Any, law: Any
 ) -> tuple[Any, Any]:
     """The lifetime optimum with serving priced by the roofline (`physical_optimal`, a
-    fraction of a replica) and the cheapest whole-GPU plan near it (`whole_gpu_plan`)."""
+    fraction of a replica) and the cheapest whole-GPU plan near it (`whole_gpu_plan`),
+    under `--unique-tokens` when given."""
     from ..physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
 
     curve = ServingCurve.roofline(**_serving(args, costs))
-    fluid = physical_optimal(loss, requests, curve=curve, costs=costs, law=law)
-    plan = whole_gpu_plan(loss, float(fluid.params), law=law, **_options(args, costs))
+    u = args.unique_tokens
+    fluid = physical_optimal(loss, requests, curve=curve, costs=costs, law=law, unique_tokens=u)
+    plan = whole_gpu_plan(loss, float(fluid.params), law=law, unique_tokens=u,
+                          **_options(args, costs))  # fmt: skip
     return fluid, plan
 
 
@@ -122,13 +125,21 @@ def section(
         + render_table(("", *HEADINGS), rows)
         + "\n\nThe physical-optimal model minimises lifetime dollars with serving priced by "
         "this roofline: the optimum in fractions of a replica (physical_optimal), then the "
-        "cheapest whole-GPU plan among the policy's shapes near it (whole_gpu_plan). "
-        f"It costs {_saving(data, 'cost_optimal')} less over its life than the cost-optimal "
-        f"model and {_saving(data, 'compute_optimal')} less than the compute-optimal one."
+        "cheapest whole-GPU plan among the policy's shapes near it (whole_gpu_plan)"
+        + (
+            ""
+            if args.unique_tokens is None
+            else f", both with {si_number(args.unique_tokens)} unique tokens (the other "
+            "columns assume unlimited unique data)"
+        )
+        + ". "
+        f"It costs {_saving(data, 'cost_optimal')} over its life than the cost-optimal "
+        f"model and {_saving(data, 'compute_optimal')} than the compute-optimal one."
     )
     return data, text
 
 
 def _saving(data: dict[str, Any], other: str) -> str:
+    """How much less (or more) the physical-optimal plan costs than `other`'s, in words."""
     saving = 1.0 - data["physical_optimal"]["total_dollars"] / data[other]["total_dollars"]
-    return f"{100 * saving:.1f}%"
+    return f"{100 * abs(saving):.1f}% {'less' if saving >= 0 else 'more'}"

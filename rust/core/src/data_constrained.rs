@@ -19,11 +19,13 @@ use crate::law::Law;
 
 mod columns;
 mod optimum;
+pub(crate) mod served;
 #[cfg(test)]
 mod tests;
 
 pub use columns::{optimum_row, point_row, rows_batch, DecayColumns};
 pub use optimum::{budget_optimum, lifetime_optimum, ConstrainedOptimum};
+pub use served::physical_optimum;
 
 /// The law with its two decay constants.
 #[derive(Debug, Clone, Copy, PartialEq)]

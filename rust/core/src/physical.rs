@@ -91,6 +91,20 @@ impl ServingCurve {
         self.x.is_empty()
     }
 
+    /// `ln s` at `ln N = x` by the curve's lines, or None outside its span.
+    pub fn ln_dollars_at(&self, x: f64) -> Option<f64> {
+        let last = self.x.len() - 1;
+        if !(x >= self.x[0] && x <= self.x[last]) {
+            return None;
+        }
+        let seg = self
+            .x
+            .partition_point(|&k| k <= x)
+            .saturating_sub(1)
+            .min(last - 1);
+        Some(self.ln_dollars(seg, x))
+    }
+
     /// `d ln s / d ln N` on segment `seg` (knots `seg`, `seg + 1`), clamped to the ends.
     fn slope(&self, seg: usize) -> f64 {
         let k = seg.min(self.x.len() - 2);

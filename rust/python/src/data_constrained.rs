@@ -3,26 +3,28 @@
 
 use super::*;
 use scaleplan::data_constrained::{
-    budget_optimum, lifetime_optimum, optimum_row, point_row, rows_batch, DecayColumns,
+    budget_optimum, lifetime_optimum, optimum_row, physical_optimum, point_row, rows_batch,
+    DecayColumns,
 };
+use scaleplan::physical::ServingCurve;
 
 /// One row of a kernel: the run's columns, the decay constants and laws, the row index.
-type RowFn<'a> =
-    dyn Fn(&[&[f64]], &DecayColumns, &LawColumns, usize) -> Result<[f64; 5], Error> + Sync + 'a;
+type RowFn<'a, const K: usize> =
+    dyn Fn(&[&[f64]], &DecayColumns, &LawColumns, usize) -> Result<[f64; K], Error> + Sync + 'a;
 
-/// Runs a five-output row kernel over the broadcast grid of `named` (law columns and the
-/// two decay constants last) with the GIL released: an `(n, 5)` array.
-fn five_columns<'py>(
+/// Runs a K-output row kernel over the broadcast grid of `named` (law columns and the
+/// two decay constants last) with the GIL released: an `(n, K)` array.
+fn row_columns<'py, const K: usize>(
     py: Python<'py>,
     named: &[(&'static str, &Array<'py>)],
     on_invalid: &str,
     parallel: Option<bool>,
     broadcast_shape: Option<Vec<usize>>,
-    row: &RowFn<'_>,
+    row: &RowFn<'_, K>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
     let (grid, data) = grid(named, broadcast_shape)?;
-    let mut out = vec![[0.0; 5]; grid.len()];
+    let mut out = vec![[0.0; K]; grid.len()];
     py.detach(|| {
         grid.run(&data, out.as_mut_slice(), parallel, &|c, o, par| {
             let rows = o.len();
@@ -36,7 +38,7 @@ fn five_columns<'py>(
     let n = out.len();
     let flat: Vec<f64> = out.into_iter().flatten().collect();
     let array =
-        Array2::from_shape_vec((n, 5), flat).map_err(|e| invalid("shape", e.to_string()))?;
+        Array2::from_shape_vec((n, K), flat).map_err(|e| invalid("shape", e.to_string()))?;
     Ok(array.into_pyarray(py))
 }
 
@@ -72,7 +74,7 @@ pub(crate) fn data_constrained_point<'py>(
     ];
     named.extend(law_inputs(&coefficients));
     named.extend([("rd_star", &rd_star), ("rn_star", &rn_star)]);
-    five_columns(
+    row_columns(
         py,
         &named,
         on_invalid,
@@ -115,7 +117,7 @@ pub(crate) fn data_constrained_optimal<'py>(
     ];
     named.extend(law_inputs(&coefficients));
     named.extend([("rd_star", &rd_star), ("rn_star", &rn_star)]);
-    five_columns(
+    row_columns(
         py,
         &named,
         on_invalid,
@@ -153,7 +155,7 @@ pub(crate) fn data_constrained_budget<'py>(
     ];
     named.extend(law_inputs(&coefficients));
     named.extend([("rd_star", &rd_star), ("rn_star", &rn_star)]);
-    five_columns(
+    row_columns(
         py,
         &named,
         on_invalid,
@@ -190,4 +192,64 @@ pub(crate) fn data_constrained_floor(
         ));
     }
     Ok(dc.floor(unique_tokens))
+}
+
+/// Per row `[params, tokens, training $, serving $, effective tokens, binding, iterations]`
+/// of the lifetime optimum in dollars with serving priced by the curve through
+/// `(ln_params, ln_dollars)` and `unique_tokens` of unique data.
+#[pyfunction]
+#[pyo3(signature = (loss, requests, dollars_per_flop, unique_tokens, coefficients, rd_star,
+    rn_star, ln_params, ln_dollars, on_invalid="raise", parallel=None, broadcast_shape=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn data_constrained_physical<'py>(
+    py: Python<'py>,
+    loss: Array<'py>,
+    requests: Array<'py>,
+    dollars_per_flop: Array<'py>,
+    unique_tokens: Array<'py>,
+    coefficients: Coeffs<'py>,
+    rd_star: Array<'py>,
+    rn_star: Array<'py>,
+    ln_params: PyReadonlyArray1<'py, f64>,
+    ln_dollars: PyReadonlyArray1<'py, f64>,
+    on_invalid: &str,
+    parallel: Option<bool>,
+    broadcast_shape: Option<Vec<usize>>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let curve = ServingCurve::new(
+        slice("ln_params", &ln_params)?,
+        slice("ln_dollars", &ln_dollars)?,
+    )
+    .map_err(value_error)?;
+    let mut named = vec![
+        ("loss", &loss),
+        ("requests", &requests),
+        ("dollars_per_flop", &dollars_per_flop),
+        ("unique_tokens", &unique_tokens),
+    ];
+    named.extend(law_inputs(&coefficients));
+    named.extend([("rd_star", &rd_star), ("rn_star", &rn_star)]);
+    row_columns(
+        py,
+        &named,
+        on_invalid,
+        parallel,
+        broadcast_shape,
+        &|c, decay, laws, i| {
+            let dc = decay.get(laws, i)?;
+            let (loss, requests, per_flop, unique) =
+                (at(c[0], i), at(c[1], i), at(c[2], i), at(c[3], i));
+            let (o, d_eff, binding) =
+                physical_optimum(&dc, loss, requests, per_flop, &curve, unique, Some(i))?;
+            Ok([
+                o.params,
+                o.tokens,
+                o.training_dollars,
+                o.serving_dollars,
+                d_eff,
+                f64::from(u8::from(binding)),
+                f64::from(o.iterations),
+            ])
+        },
+    )
 }

@@ -81,6 +81,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         data_constrained::data_constrained_floor,
         m
     )?)?;
+    m.add_function(wrap_pyfunction!(
+        data_constrained::data_constrained_physical,
+        m
+    )?)?;
     m.add(
         "MUENNIGHOFF2023_RD_STAR",
         scaleplan::data_constrained::MUENNIGHOFF2023_RD_STAR,

@@ -21,7 +21,7 @@ pub struct ConstrainedOptimum {
     pub binding: bool,
 }
 
-fn check_unique(unique: f64, index: Option<usize>) -> Result<f64> {
+pub(super) fn check_unique(unique: f64, index: Option<usize>) -> Result<f64> {
     if unique.is_finite() && unique > 0.0 {
         Ok(unique)
     } else {
@@ -31,6 +31,16 @@ fn check_unique(unique: f64, index: Option<usize>) -> Result<f64> {
             requirement: "finite and > 0",
             index,
         })
+    }
+}
+
+/// The error for a loss no model reaches with the supply.
+pub(super) fn below_floor(index: usize) -> Error {
+    Error::Unreachable {
+        index,
+        argument: "loss",
+        reason: "the loss is at or below the floor the law reaches with these unique tokens, \
+                 however many parameters and repetitions",
     }
 }
 
@@ -111,12 +121,7 @@ pub fn lifetime_optimum(
     }
     let at = index.unwrap_or(0);
     if loss <= dc.floor(unique) {
-        return Err(Error::Unreachable {
-            index: at,
-            argument: "loss",
-            reason: "the loss is at or below the floor the law reaches with these unique \
-                     tokens, however many parameters and repetitions",
-        });
+        return Err(below_floor(at));
     }
     let ln_u = unique.ln();
     let slope = |y: f64| {
@@ -176,6 +181,19 @@ fn first_feasible(dc: &DataConstrained, loss: f64, unique: f64) -> f64 {
     }
     let r_d = -dc.rd_star * (-(d_eff / unique - 1.0) / dc.rd_star).ln_1p();
     unique.ln() + r_d.ln_1p()
+}
+
+/// The `y = start + step k`, k in 0..=steps, where `f` is least (the first on a tie).
+fn lowest_step(f: impl Fn(f64) -> f64, start: f64, step: f64, steps: u32) -> f64 {
+    let (mut best, mut lowest) = (start, f64::INFINITY);
+    for k in 0..=steps {
+        let y = start + step * f64::from(k);
+        let v = f(y);
+        if v < lowest {
+            (best, lowest) = (y, v);
+        }
+    }
+    best
 }
 
 /// The root of `h` in `[lo, hi]` (`h(lo) < 0 < h(hi)`, continuous between) by the
@@ -272,15 +290,7 @@ pub fn budget_optimum(
             6.0 * d / (6.0 * d + 2.0 * demand),
         )
     };
-    let start = d.ln() - 2.0;
-    let (mut best, mut best_loss) = (start, f64::INFINITY);
-    for k in 0..=240 {
-        let y = start + 0.05 * f64::from(k);
-        let l = at(y).1.loss;
-        if l < best_loss {
-            (best, best_loss) = (y, l);
-        }
-    }
+    let best = lowest_step(|y| at(y).1.loss, d.ln() - 2.0, 0.05, 240);
     // d L / d ln D along the budget: N falls as D rises, by d ln N / d ln D = -share.
     let slope = |y: f64| {
         let (_, p, share) = at(y);

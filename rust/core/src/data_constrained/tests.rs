@@ -182,3 +182,103 @@ fn the_budget_optimum_with_demand_is_the_lowest_loss_on_the_budget() {
         }
     }
 }
+
+mod served {
+    use super::*;
+    use crate::physical::{optimum as physical_plain, ServingCurve};
+
+    fn linear(k: f64) -> ServingCurve {
+        let xs: Vec<f64> = (0..=8)
+            .map(|i| (1e6f64).ln() + i as f64 * 10f64.ln())
+            .collect();
+        let ys: Vec<f64> = xs.iter().map(|x| k.ln() + x).collect();
+        ServingCurve::new(&xs, &ys).unwrap()
+    }
+
+    fn dc() -> DataConstrained {
+        DataConstrained::new(
+            Law::CHINCHILLA,
+            MUENNIGHOFF2023_RD_STAR,
+            MUENNIGHOFF2023_RN_STAR,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_ample_supply_gives_the_plain_answer() {
+        let curve = linear(2e-13);
+        let plain = physical_plain(&Law::CHINCHILLA, 2.0, 1e10, 1e-18, &curve, None).unwrap();
+        let (got, d_eff, binding) =
+            physical_optimum(&dc(), 2.0, 1e10, 1e-18, &curve, plain.tokens * 2.0, None).unwrap();
+        assert!(!binding && d_eff == plain.tokens);
+        assert_eq!((got.params, got.tokens), (plain.params, plain.tokens));
+    }
+
+    #[test]
+    fn a_linear_curve_gives_the_flop_optimum() {
+        // Serving k N dollars a request for R requests, training c per FLOP: the FLOP
+        // problem with demand R k / (2 c).
+        let (c, k, requests) = (1e-18, 2e-13, 1e10);
+        let demand = requests * k / (2.0 * c);
+        for (loss, u) in [(1.9583, 5e12), (1.8918, 5e12), (2.1274, 1e11)] {
+            let want = lifetime_optimum(&dc(), loss, demand, u, None).unwrap();
+            assert!(want.binding);
+            let (got, d_eff, binding) =
+                physical_optimum(&dc(), loss, requests, c, &linear(k), u, None).unwrap();
+            assert!(binding);
+            assert!(rel(got.params, want.params) < 1e-6, "{loss} {u}");
+            assert!(rel(got.tokens, want.tokens) < 1e-6);
+            assert!(rel(d_eff, want.effective_tokens) < 1e-6);
+            let dollars = c * want.params * (6.0 * want.tokens + 2.0 * demand);
+            assert!(rel(got.training_dollars + got.serving_dollars, dollars) < 1e-12);
+        }
+    }
+
+    #[test]
+    fn a_bumpy_curve_gives_the_cheapest_point_of_a_fine_scan() {
+        let xs: Vec<f64> = [1e8, 1e9, 3e9, 3.1e9, 8e9, 2e10, 2.1e10, 1e11, 1e13]
+            .iter()
+            .map(|v: &f64| v.ln())
+            .collect();
+        let per: [f64; 9] = [1.0, 1.0, 1.0, 0.5, 0.55, 0.6, 2.0, 2.0, 2.0];
+        let ys: Vec<f64> = xs
+            .iter()
+            .zip(per)
+            .map(|(x, p)| (1e-12 * p).ln() + x)
+            .collect();
+        let curve = ServingCurve::new(&xs, &ys).unwrap();
+        let dc = dc();
+        for (loss, requests, u) in [(2.1274, 1e8, 1e11), (2.0, 1e9, 3e11), (1.9583, 1e7, 1e12)] {
+            let (got, _, binding) =
+                physical_optimum(&dc, loss, requests, 1.5e-18, &curve, u, None).unwrap();
+            assert!(binding);
+            let ours = got.training_dollars + got.serving_dollars;
+            let mut brute = f64::INFINITY;
+            for j in 0..200_000 {
+                let d = u * (-10.0 + 25.0 * j as f64 / 200_000.0).exp();
+                let Some((ln_n, _)) =
+                    crate::data_constrained::served::params_for_tokens(&dc, loss, u, d)
+                else {
+                    continue;
+                };
+                let Some(ln_s) = curve.ln_dollars_at(ln_n) else {
+                    continue;
+                };
+                brute = brute.min(6.0 * 1.5e-18 * ln_n.exp() * d + requests * ln_s.exp());
+            }
+            assert!(
+                ours <= brute * (1.0 + 1e-9),
+                "{loss} {requests} {u}: {ours} vs {brute}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_optimum_off_the_curve_is_an_error() {
+        let xs = [1e9f64.ln(), 1.2e9f64.ln()];
+        let ys = [(1e-3f64).ln(), (1.2e-3f64).ln()];
+        let curve = ServingCurve::new(&xs, &ys).unwrap();
+        let e = physical_optimum(&dc(), 1.8918, 1e6, 1e-18, &curve, 1e12, None).unwrap_err();
+        assert_eq!(e.argument(), Some("loss"), "{e}");
+    }
+}
