@@ -211,6 +211,9 @@ def test_the_physical_optimum_takes_a_supply():
     assert list(got.binding) == [True, True, False]
     assert (got.params[2], got.tokens[2]) == (plain.params, plain.tokens)
     assert np.all(got.total_dollars[:2] > plain.total_dollars)
+    np.testing.assert_allclose(got.premium, got.total_dollars / plain.total_dollars - 1,
+                               rtol=1e-12)  # fmt: skip
+    assert got.premium[2] == 0 and got.premium[0] > got.premium[1] > 0
     law = DataConstrainedLaw(sp.CHINCHILLA)
     np.testing.assert_allclose(law.loss(got.params, got.tokens, [1e12, 5e12, 1e15]), loss,
                                rtol=1e-12)  # fmt: skip
@@ -224,4 +227,4 @@ def test_the_physical_optimum_takes_a_supply():
     _, data = run_cli("plan", "--as-good-as", "70e9", "--requests-per-day", "1e8",
                       "--unique-tokens", "2e12", "--json")  # fmt: skip
     fluid = data["models"]["physical_optimal"]["physical"]["fluid"]
-    assert fluid["binding"] and fluid["epochs"] > 1
+    assert fluid["binding"] and fluid["epochs"] > 1 and fluid["premium"] > 0

@@ -240,7 +240,7 @@ class ConstrainedPhysicalOptimum(Tabular):
 
     _INPUTS = ("loss", "requests", "unique_tokens")
     _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "training_dollars",
-                "serving_dollars", "total_dollars", "binding")  # fmt: skip
+                "serving_dollars", "total_dollars", "premium", "binding")  # fmt: skip
 
     params: Any
     tokens: Any
@@ -254,10 +254,24 @@ class ConstrainedPhysicalOptimum(Tabular):
     binding: Any
     law: DataConstrainedLaw
     curve: Any
+    costs: Any
 
     @property
     def total_dollars(self) -> Any:
         return self.training_dollars + self.serving_dollars
+
+    @cached_property
+    def unlimited(self) -> Any:
+        """The physical optimum for the same loss and requests with no data limit."""
+        from .physical_optimum import physical_optimal
+
+        return physical_optimal(self.loss, self.requests, curve=self.curve, law=self.law.law,
+                                costs=self.costs, on_invalid="nan")  # fmt: skip
+
+    @property
+    def premium(self) -> Any:
+        """Lifetime dollars over those with unlimited data, minus one."""
+        return self.total_dollars / self.unlimited.total_dollars - 1.0
 
     @property
     def epochs(self) -> Any:
@@ -269,11 +283,12 @@ class ConstrainedPhysicalOptimum(Tabular):
 
 
 def physical_constrained(
-    loss: Any, requests: Any, unique_tokens: Any, per_flop: float, curve: Any, law: Any,
+    loss: Any, requests: Any, unique_tokens: Any, costs: Any, curve: Any, law: Any,
     on_invalid: str,
 ) -> ConstrainedPhysicalOptimum:  # fmt: skip
     """The Rust kernel behind `physical_optimal(..., unique_tokens=)`."""
     data_law = resolve_data_law(law)
+    per_flop = costs.train_dollars_per_flop / costs.train_mfu
     shape, cols = broadcast(loss=loss, requests=requests, unique_tokens=unique_tokens)
     out = _core.data_constrained_physical(
         cols[0], cols[1], np.array([per_flop]), cols[2], *data_law._columns(), *curve._logs(),
@@ -284,7 +299,7 @@ def physical_constrained(
         shaped(n, shape), shaped(d, shape), shaped(d_eff, shape), echoed(cols[0], shape),
         echoed(cols[1], shape), echoed(cols[2], shape), shaped(tr, shape), shaped(sv, shape),
         shaped(np.nan_to_num(it).astype(np.uint32), shape), shaped(bind == 1.0, shape),
-        data_law, curve,
+        data_law, curve, costs,
     )  # fmt: skip
 
 

@@ -243,9 +243,7 @@ def physical_optimal(
 
         c = resolve_costs(costs)
         curve = _default_curve(curve, c)
-        per_flop = c.train_dollars_per_flop / c.train_mfu
-        return physical_constrained(loss, requests, unique_tokens, per_flop, curve, law,
-                                    on_invalid)  # fmt: skip
+        return physical_constrained(loss, requests, unique_tokens, c, curve, law, on_invalid)
     law = resolve_law(law)
     if law.is_batch:
         raise ScaleplanError("physical_optimal takes a law with scalar coefficients", "law")

@@ -181,6 +181,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
                 "epochs": float(fluid.epochs),
                 "effective_tokens": float(fluid.effective_tokens),
                 "binding": bool(fluid.binding),
+                "premium": float(fluid.premium),
             }
         ),
     }
