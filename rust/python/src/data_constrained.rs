@@ -6,7 +6,6 @@ use scaleplan::data_constrained::{
     budget_optimum, lifetime_optimum, optimum_row, physical_optimum, point_row, rows_batch,
     DecayColumns,
 };
-use scaleplan::physical::ServingCurve;
 
 /// One row of a kernel: the run's columns, the decay constants and laws, the row index.
 type RowFn<'a, const K: usize> =
@@ -216,11 +215,7 @@ pub(crate) fn data_constrained_physical<'py>(
     parallel: Option<bool>,
     broadcast_shape: Option<Vec<usize>>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let curve = ServingCurve::new(
-        slice("ln_params", &ln_params)?,
-        slice("ln_dollars", &ln_dollars)?,
-    )
-    .map_err(value_error)?;
+    let curve = crate::physical::serving_curve(&ln_params, &ln_dollars)?;
     let mut named = vec![
         ("loss", &loss),
         ("requests", &requests),

@@ -9,6 +9,18 @@ pub(crate) type PhysicalArrays<'py> = (
     (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<bool>>),
 );
 
+/// The serving curve through `(ln_params, ln_dollars)`, checked by the core.
+pub(crate) fn serving_curve(
+    ln_params: &PyReadonlyArray1<'_, f64>,
+    ln_dollars: &PyReadonlyArray1<'_, f64>,
+) -> PyResult<ServingCurve> {
+    ServingCurve::new(
+        slice("ln_params", ln_params)?,
+        slice("ln_dollars", ln_dollars)?,
+    )
+    .map_err(value_error)
+}
+
 /// ((params, tokens), (training $, serving $), (iterations, converged)) minimising
 /// `6 c N D + R s(N)` at each row's loss, `s` the curve through `(ln_params, ln_dollars)`.
 #[pyfunction]
@@ -30,11 +42,7 @@ pub(crate) fn physical_optimal<'py>(
     broadcast_shape: Option<Vec<usize>>,
 ) -> PyResult<PhysicalArrays<'py>> {
     let on_invalid = OnInvalid::from_name(on_invalid).map_err(value_error)?;
-    let curve = ServingCurve::new(
-        slice("ln_params", &ln_params)?,
-        slice("ln_dollars", &ln_dollars)?,
-    )
-    .map_err(value_error)?;
+    let curve = serving_curve(&ln_params, &ln_dollars)?;
     let mut named = vec![
         ("loss", &loss),
         ("requests", &requests),
