@@ -72,11 +72,7 @@ def best_quality(
         # Dollars as the FLOP problem: the budget in training-FLOP equivalents, the demand
         # the cost model's effective demand.
         c = resolve_costs(costs)
-        w_in, w_out = c.demand_weights
-        demand = as_float("requests", requests) * (
-            w_in * as_float("input_tokens", input_tokens)
-            + w_out * as_float("output_tokens", output_tokens)
-        )
+        demand = c.effective_demand(requests, input_tokens, output_tokens)
         flops = as_float("budget", budget) * c.train_mfu / c.train_dollars_per_flop
         return budget_optimal(flops, demand, unique_tokens, law=law, on_invalid=on_invalid)
     law = resolve_law(law)

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from ._arrays import real_float
+from ._arrays import as_float, real_float
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 
@@ -121,6 +121,15 @@ class CostModel:
         gpu: Accelerator = self.inference_gpu  # type: ignore[assignment]
         return self.inference_price_per_hour / (  # type: ignore[operator]
             SECONDS_PER_HOUR * gpu.peak(self.inference_precision)
+        )
+
+    def effective_demand(self, requests: Any, input_tokens: Any, output_tokens: Any) -> Any:
+        """`requests (w_in input_tokens + w_out output_tokens)`: the demand in training-token
+        equivalents that makes the dollar problem the FLOP one."""
+        w_in, w_out = self.demand_weights
+        return as_float("requests", requests) * (
+            w_in * as_float("input_tokens", input_tokens)
+            + w_out * as_float("output_tokens", output_tokens)
         )
 
     @functools.cached_property

@@ -279,11 +279,7 @@ def cost_optimal(
     if unique_tokens is not None:
         from .data_constrained import constrained_optimal
 
-        w_in, w_out = costs.demand_weights
-        demand = as_float("requests", requests) * (
-            w_in * as_float("input_tokens", input_tokens)
-            + w_out * as_float("output_tokens", output_tokens)
-        )
+        demand = costs.effective_demand(requests, input_tokens, output_tokens)
         return constrained_optimal(loss, demand, unique_tokens, law=law, on_invalid=on_invalid,
                                    costs=costs)  # fmt: skip
     values = (

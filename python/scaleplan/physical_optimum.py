@@ -301,7 +301,7 @@ def whole_gpu_plan(
     steps = math.ceil(math.log2(WHOLE_GPU_SPAN) * WHOLE_GPU_PER_OCTAVE)
     sizes = params * 2.0 ** (np.arange(-steps, steps + 1) / WHOLE_GPU_PER_OCTAVE)
     shapes = list(dict.fromkeys(shape_for_params(n) for n in sizes if 1e6 <= n <= 1e15))
-    exact = np.array([float(step_counts(s).params) for s in shapes])
+    exact = np.asarray(step_counts(shapes).params, dtype=np.float64)  # one Rust call
     best: PhysicalPlan | None = None
     last: ScaleplanError | None = None
     for shape, n, d in zip(shapes, exact, _tokens(loss, exact, law, unique_tokens), strict=True):
