@@ -16,6 +16,7 @@ from .costs import CostOptimum, LifetimeCost, breakeven_requests, cost_optimal, 
 from .data_constrained import ConstrainedOptimum, DataConstrainedLaw
 from .errors import ScaleplanError
 from .hardware import ACCELERATORS, Accelerator, accelerator
+from .implied import ImpliedDemand, implied_demand
 from .laws import (
     CHINCHILLA,
     CHINCHILLA_ROUNDED,
@@ -40,6 +41,9 @@ _FIT_NAMES = {
     "FitResult": "scaleplan.fit",
     "bootstrap_law": "scaleplan.bootstrap",
     "fit_law": "scaleplan.fit",
+    "LikelihoodFit": "scaleplan.likelihood",
+    "bootstrap_likelihood": "scaleplan.likelihood",
+    "fit_likelihood": "scaleplan.likelihood",
 }
 
 
@@ -72,8 +76,10 @@ __all__ = [
     "DataConstrainedLaw",
     "FitError",
     "FitResult",
+    "ImpliedDemand",
     "LifetimeCost",
     "LifetimeOptimum",
+    "LikelihoodFit",
     "PhysicalOptimum",
     "RatioGrid",
     "ScaleplanError",
@@ -83,6 +89,7 @@ __all__ = [
     "accelerator",
     "best_quality",
     "bootstrap_law",
+    "bootstrap_likelihood",
     "breakeven_requests",
     "chinchilla_optimal",
     "compute_optimal",
@@ -90,7 +97,9 @@ __all__ = [
     "cost_ratio_grid",
     "datasets",
     "fit_law",
+    "fit_likelihood",
     "flop_ratio_grid",
+    "implied_demand",
     "lifetime_cost",
     "physical_optimal",
     "serving",

@@ -16,9 +16,10 @@ from .values import non_negative_int, positive, positive_int
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "fit",
-        help="fit a loss law to training runs (Chinchilla Approach 3)",
+        help="fit a loss law to training runs (Approach 3, or Epoch's likelihood)",
         description="Huber-LSE fit by L-BFGS-B from the 4,500-point grid of Hoffmann et al., "
-        "the best starts polished to the optimum by Newton's method.",
+        "the best starts polished to the optimum by Newton's method; or, with --estimator "
+        "likelihood, Epoch AI's maximum likelihood with a free Huber scale.",
     )
     p.add_argument("file", nargs="?", help="CSV file with a header and one row per run")
     p.add_argument("--params-col", default="params", help="CSV column of parameter counts")
@@ -42,6 +43,14 @@ def add(sub: Any) -> argparse.ArgumentParser:
         help="also refit N resamples (N >= 2) and report intervals; 0: none",
     )
     p.add_argument("--seed", type=non_negative_int, default=0, help="bootstrap random seed")
+    p.add_argument(
+        "--estimator",
+        choices=("huber", "likelihood"),
+        default="huber",
+        help="huber: the summed Huber loss (Approach 3, default); likelihood: Besiroglu et "
+        "al. 2024's maximum likelihood (with --bootstrap, also their tests of Hoffmann et "
+        "al.'s printed law)",
+    )
     p.add_argument(
         "--workers", type=positive_int, help="processes to spread the starts over (None: 1)"
     )
@@ -83,6 +92,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from ..fit import fit_law
 
     table, cols, source = _runs_table(args)
+    if args.estimator == "likelihood":
+        from .fit_likelihood import run_likelihood
+
+        return run_likelihood(args, table, cols, source)
     kw = {"params_col": cols[0], "tokens_col": cols[1], "loss_col": cols[2]}
     with ProcessPoolExecutor(args.workers) if args.workers else _no_executor() as ex:
         if args.bootstrap:

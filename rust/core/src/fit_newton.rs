@@ -22,24 +22,94 @@ use crate::error::{Error, Result};
 use crate::fit::{check, Runs, PARAMS};
 use crate::vmath;
 
-/// A 5 x 5 symmetric matrix, row-major.
-pub type Matrix = [[f64; PARAMS]; PARAMS];
+/// A `K x K` symmetric matrix, row-major.
+pub type Matrix<const K: usize = PARAMS> = [[f64; K]; K];
 
-/// Objective, gradient and Hessian at one point.
+/// Objective, gradient and Hessian at one point of a `K`-parameter problem.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Curvature {
+pub struct Curvature<const K: usize = PARAMS> {
     pub objective: f64,
-    pub gradient: [f64; PARAMS],
-    pub hessian: Matrix,
+    pub gradient: [f64; K],
+    pub hessian: Matrix<K>,
+}
+
+impl<const K: usize> Curvature<K> {
+    pub(crate) fn zero() -> Self {
+        Curvature {
+            objective: 0.0,
+            gradient: [0.0; K],
+            hessian: [[0.0; K]; K],
+        }
+    }
+
+    /// Copies the summed upper triangle into the lower one: exactly symmetric.
+    pub(crate) fn mirror(&mut self) {
+        for k in 0..K {
+            for l in 0..k {
+                self.hessian[k][l] = self.hessian[l][k];
+            }
+        }
+    }
 }
 
 /// Result of [`newton`]: where it stopped and whether that is a minimum to f64 precision.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Polished {
-    pub theta: [f64; PARAMS],
+pub struct Polished<const K: usize = PARAMS> {
+    pub theta: [f64; K],
     pub objective: f64,
     pub iterations: u32,
     pub converged: bool,
+}
+
+/// One run's residual and the pieces of its derivatives at `theta` (module notes):
+/// `r = LSE(t) - ln L`, `p = softmax(t)`, `u = grad r`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Point {
+    pub r: f64,
+    pub p: [f64; 3],
+    pub u: [f64; PARAMS],
+    pub ln_n: f64,
+    pub ln_d: f64,
+}
+
+impl Point {
+    #[inline(always)]
+    pub(crate) fn at(runs: &Runs, i: usize, theta: &[f64; PARAMS]) -> Point {
+        let [a, b, e, alpha, beta] = *theta;
+        let (ln_n, ln_d, ln_l) = runs.point(i);
+        let t = [a - alpha * ln_n, b - beta * ln_d, e];
+        let m = t[0].max(t[1]).max(t[2]);
+        let x = t.map(|tk| vmath::exp(tk - m));
+        let sum = x[0] + x[1] + x[2];
+        let p = x.map(|xk| xk / sum);
+        Point {
+            r: m + vmath::ln(sum) - ln_l,
+            p,
+            u: [p[0], p[1], p[2], -p[0] * ln_n, -p[1] * ln_d],
+            ln_n,
+            ln_d,
+        }
+    }
+
+    /// Adds `outer u u^T + s sum_k p_k c_k c_k^T` to the upper triangle of the leading
+    /// 5 x 5 block of `h`: the Hessian of `phi(r)` is this with `outer = phi'' - phi'`
+    /// and `s = phi'` (each `c_k` touches two coordinates at most).
+    #[inline(always)]
+    pub(crate) fn add_hessian<const K: usize>(&self, h: &mut Matrix<K>, outer: f64, s: f64) {
+        for k in 0..PARAMS {
+            for l in k..PARAMS {
+                h[k][l] += outer * self.u[k] * self.u[l];
+            }
+        }
+        let (p, ln_n, ln_d) = (self.p, self.ln_n, self.ln_d);
+        h[0][0] += s * p[0];
+        h[0][3] -= s * p[0] * ln_n;
+        h[3][3] += s * p[0] * ln_n * ln_n;
+        h[1][1] += s * p[1];
+        h[1][4] -= s * p[1] * ln_d;
+        h[4][4] += s * p[1] * ln_d * ln_d;
+        h[2][2] += s * p[2];
+    }
 }
 
 /// Objective, gradient and exact Hessian at `theta` (see the module notes for the formula).
@@ -69,59 +139,28 @@ fn curvature_unchecked(
     weights: Option<&[f64]>,
     delta: f64,
 ) -> Curvature {
-    let [a, b, e, alpha, beta] = *theta;
-    let mut out = Curvature {
-        objective: 0.0,
-        gradient: [0.0; PARAMS],
-        hessian: [[0.0; PARAMS]; PARAMS],
-    };
+    let mut out = Curvature::zero();
     for i in 0..runs.len() {
         let w = weights.map_or(1.0, |w| w[i]);
-        let (ln_n, ln_d, ln_l) = runs.point(i);
-        let t = [a - alpha * ln_n, b - beta * ln_d, e];
-        let m = t[0].max(t[1]).max(t[2]);
-        let x = t.map(|tk| vmath::exp(tk - m));
-        let sum = x[0] + x[1] + x[2];
-        let p = x.map(|xk| xk / sum);
-        let r = m + vmath::ln(sum) - ln_l;
+        let pt = Point::at(runs, i, theta);
+        let r = pt.r;
         let inside = r.abs() <= delta;
         let (h, psi, second) = if inside {
             (0.5 * r * r, r, 1.0)
         } else {
             (delta * (r.abs() - 0.5 * delta), delta.copysign(r), 0.0)
         };
-        let u = [p[0], p[1], p[2], -p[0] * ln_n, -p[1] * ln_d];
         out.objective += w * h;
         for k in 0..PARAMS {
-            out.gradient[k] += w * psi * u[k];
+            out.gradient[k] += w * psi * pt.u[k];
         }
-        let outer = w * (second - psi);
-        for k in 0..PARAMS {
-            for l in k..PARAMS {
-                out.hessian[k][l] += outer * u[k] * u[l];
-            }
-        }
-        // w psi sum_k p_k c_k c_k^T: each c_k touches two coordinates at most.
-        let s = w * psi;
-        let hs = &mut out.hessian;
-        hs[0][0] += s * p[0];
-        hs[0][3] -= s * p[0] * ln_n;
-        hs[3][3] += s * p[0] * ln_n * ln_n;
-        hs[1][1] += s * p[1];
-        hs[1][4] -= s * p[1] * ln_d;
-        hs[4][4] += s * p[1] * ln_d * ln_d;
-        hs[2][2] += s * p[2];
+        pt.add_hessian(&mut out.hessian, w * (second - psi), w * psi);
     }
-    // Only the upper triangle was summed: mirror it so the matrix is exactly symmetric.
-    for k in 0..PARAMS {
-        for l in 0..k {
-            out.hessian[k][l] = out.hessian[l][k];
-        }
-    }
+    out.mirror();
     out
 }
 
-fn check_theta(theta: &[f64; PARAMS]) -> Result<()> {
+pub(crate) fn check_theta<const K: usize>(theta: &[f64; K]) -> Result<()> {
     match theta.iter().position(|v| !v.is_finite()) {
         Some(i) => Err(Error::Invalid {
             argument: "theta",
@@ -136,10 +175,8 @@ fn check_theta(theta: &[f64; PARAMS]) -> Result<()> {
 /// Solves `(H + mu diag(H)) x = -g` by Cholesky; `None` if the damped matrix is not
 /// positive definite. Diagonal entries are floored at a tiny fraction of the largest so a
 /// direction the data do not see still gets some damping.
-fn damped_step(c: &Curvature, mu: f64) -> Option<[f64; PARAMS]> {
-    let max_diag = (0..PARAMS)
-        .map(|k| c.hessian[k][k].abs())
-        .fold(0.0, f64::max);
+pub(crate) fn damped_step<const K: usize>(c: &Curvature<K>, mu: f64) -> Option<[f64; K]> {
+    let max_diag = (0..K).map(|k| c.hessian[k][k].abs()).fold(0.0, f64::max);
     if !(max_diag.is_finite() && max_diag > 0.0) {
         return None;
     }
@@ -148,25 +185,25 @@ fn damped_step(c: &Curvature, mu: f64) -> Option<[f64; PARAMS]> {
         row[k] += mu * row[k].abs().max(1e-12 * max_diag);
     }
     // In-place Cholesky: m = L L^T with L in the lower triangle.
-    for j in 0..PARAMS {
+    for j in 0..K {
         let pivot = m[j][j] - (0..j).map(|k| m[j][k] * m[j][k]).sum::<f64>();
         if !(pivot > 0.0 && pivot.is_finite()) {
             return None;
         }
         m[j][j] = pivot.sqrt();
-        for i in j + 1..PARAMS {
+        for i in j + 1..K {
             let dot = (0..j).map(|k| m[i][k] * m[j][k]).sum::<f64>();
             m[i][j] = (m[i][j] - dot) / m[j][j];
         }
     }
-    let mut y = [0.0; PARAMS];
-    for i in 0..PARAMS {
+    let mut y = [0.0; K];
+    for i in 0..K {
         let dot = (0..i).map(|k| m[i][k] * y[k]).sum::<f64>();
         y[i] = (-c.gradient[i] - dot) / m[i][i];
     }
-    let mut x = [0.0; PARAMS];
-    for i in (0..PARAMS).rev() {
-        let dot = (i + 1..PARAMS).map(|k| m[k][i] * x[k]).sum::<f64>();
+    let mut x = [0.0; K];
+    for i in (0..K).rev() {
+        let dot = (i + 1..K).map(|k| m[k][i] * x[k]).sum::<f64>();
         x[i] = (y[i] - dot) / m[i][i];
     }
     x.iter().all(|v| v.is_finite()).then_some(x)
@@ -204,8 +241,23 @@ pub fn newton(
     delta: f64,
     max_iter: u32,
 ) -> Result<Polished> {
-    let mut x = *theta;
-    let mut c = curvature(runs, &x, weights, delta)?;
+    let start = curvature(runs, theta, weights, delta)?;
+    Ok(descend(theta, start, max_iter, |t| {
+        curvature_unchecked(runs, t, weights, delta)
+    }))
+}
+
+/// The damped Newton loop of [`newton`] for any smooth-enough `K`-parameter objective:
+/// `eval` gives objective, gradient and exact Hessian at a point (already checked), and
+/// `start` is its value at `theta`. Convergence as in [`newton`], with the decrement taken
+/// relative to `|objective|` (an objective may be negative, as a log-likelihood is).
+pub(crate) fn descend<const K: usize>(
+    theta: &[f64; K],
+    start: Curvature<K>,
+    max_iter: u32,
+    eval: impl Fn(&[f64; K]) -> Curvature<K>,
+) -> Polished<K> {
+    let (mut x, mut c) = (*theta, start);
     let mut out = Polished {
         theta: x,
         objective: c.objective,
@@ -213,18 +265,16 @@ pub fn newton(
         converged: false,
     };
     if !c.objective.is_finite() {
-        return Ok(out);
+        return out;
     }
     let mut mu = 0.0_f64;
     while out.iterations < max_iter {
         // Convergence is judged on the undamped step even while damping is on: damping only
         // decides how far to move, not whether the point is already a minimum.
         if let Some(newton_step) = damped_step(&c, 0.0) {
-            let small = (0..PARAMS).all(|k| newton_step[k].abs() <= STEP_TOL * (1.0 + x[k].abs()));
-            let decrement = -(0..PARAMS)
-                .map(|k| c.gradient[k] * newton_step[k])
-                .sum::<f64>();
-            if small || decrement <= DECREMENT_TOL * c.objective {
+            let small = (0..K).all(|k| newton_step[k].abs() <= STEP_TOL * (1.0 + x[k].abs()));
+            let decrement = -(0..K).map(|k| c.gradient[k] * newton_step[k]).sum::<f64>();
+            if small || decrement <= DECREMENT_TOL * c.objective.abs() {
                 out.converged = true;
                 break;
             }
@@ -237,8 +287,8 @@ pub fn newton(
             }
             continue;
         };
-        let trial: [f64; PARAMS] = std::array::from_fn(|k| x[k] + step[k]);
-        let next = curvature_unchecked(runs, &trial, weights, delta);
+        let trial: [f64; K] = std::array::from_fn(|k| x[k] + step[k]);
+        let next = eval(&trial);
         if next.objective.is_finite() && next.objective <= c.objective {
             (x, c) = (trial, next);
             out.theta = x;
@@ -251,7 +301,7 @@ pub fn newton(
             }
         }
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -8,19 +8,39 @@ pub(crate) struct FitRuns {
     runs: Runs,
 }
 
-pub(crate) fn theta_of(theta: &PyReadonlyArray1<'_, f64>) -> PyResult<[f64; PARAMS]> {
-    slice("theta", theta)?.try_into().map_err(|_| {
-        invalid(
-            "theta",
-            format!("theta must have {PARAMS} elements (a, b, e, alpha, beta)"),
-        )
-    })
+pub(crate) fn theta_of<const K: usize>(theta: &PyReadonlyArray1<'_, f64>) -> PyResult<[f64; K]> {
+    let names = if K == PARAMS {
+        "(a, b, e, alpha, beta)"
+    } else {
+        "(a, b, e, alpha, beta, s)"
+    };
+    slice("theta", theta)?
+        .try_into()
+        .map_err(|_| invalid("theta", format!("theta must have {K} elements {names}")))
 }
 
 pub(crate) fn weights_of<'a>(
     w: &'a Option<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<Option<&'a [f64]>> {
     w.as_ref().map(|w| slice("weights", w)).transpose()
+}
+
+/// (objective, gradient, Hessian) as a float and two NumPy arrays.
+#[allow(clippy::type_complexity)]
+fn curvature_arrays<'py, const K: usize>(
+    py: Python<'py>,
+    objective: f64,
+    gradient: &[f64; K],
+    hessian: &[[f64; K]; K],
+) -> PyResult<(f64, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>)> {
+    let flat: Vec<f64> = hessian.iter().flatten().copied().collect();
+    let hessian =
+        Array2::from_shape_vec((K, K), flat).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((
+        objective,
+        gradient.to_vec().into_pyarray(py),
+        hessian.into_pyarray(py),
+    ))
 }
 
 #[pymethods]
@@ -100,14 +120,7 @@ impl FitRuns {
         let theta = theta_of(&theta)?;
         let w = weights_of(&weights)?;
         let c = fit_newton::curvature(&self.runs, &theta, w, delta).map_err(value_error)?;
-        let flat: Vec<f64> = c.hessian.iter().flatten().copied().collect();
-        let hessian = Array2::from_shape_vec((PARAMS, PARAMS), flat)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        Ok((
-            c.objective,
-            c.gradient.to_vec().into_pyarray(py),
-            hessian.into_pyarray(py),
-        ))
+        curvature_arrays(py, c.objective, &c.gradient, &c.hessian)
     }
 
     /// Damped Newton on the exact Hessian from theta: (theta, objective, iterations,
@@ -125,6 +138,47 @@ impl FitRuns {
         let w = weights_of(&weights)?;
         let p = py
             .detach(|| fit_newton::newton(&self.runs, &theta, w, delta, max_iter))
+            .map_err(value_error)?;
+        Ok((
+            p.theta.to_vec().into_pyarray(py),
+            p.objective,
+            p.iterations,
+            p.converged,
+        ))
+    }
+
+    /// Epoch's likelihood at theta = (a, b, e, alpha, beta, s): (NLL without the constant
+    /// W ln Z(delta), gradient, exact Hessian).
+    #[pyo3(signature = (theta, delta=1e-3, weights=None))]
+    #[allow(clippy::type_complexity)]
+    fn likelihood_curvature<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<(f64, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>)> {
+        let theta = theta_of(&theta)?;
+        let w = weights_of(&weights)?;
+        let c = fit_likelihood::curvature(&self.runs, &theta, w, delta).map_err(value_error)?;
+        curvature_arrays(py, c.objective, &c.gradient, &c.hessian)
+    }
+
+    /// Epoch's likelihood minimised from theta (reweighted steps, then Newton):
+    /// (theta, NLL without the constant, iterations, converged).
+    #[pyo3(signature = (theta, delta=1e-3, weights=None, max_iter=1000))]
+    fn likelihood_newton<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+        max_iter: u32,
+    ) -> PyResult<(Bound<'py, PyArray1<f64>>, f64, u32, bool)> {
+        let theta = theta_of(&theta)?;
+        let w = weights_of(&weights)?;
+        let p = py
+            .detach(|| fit_likelihood::newton(&self.runs, &theta, w, delta, max_iter))
             .map_err(value_error)?;
         Ok((
             p.theta.to_vec().into_pyarray(py),

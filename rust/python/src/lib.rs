@@ -14,13 +14,13 @@ use scaleplan::batch::{OnInvalid, PARALLEL_THRESHOLD};
 use scaleplan::dual::{best_model_batch, method_from_name};
 use scaleplan::error::Error;
 use scaleplan::fit::{self, Runs, PARAMS};
-use scaleplan::fit_newton;
 use scaleplan::grid::Grid;
 use scaleplan::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
 use scaleplan::lifetime::{
     cost_optimum, optimum, optimum_batch, Buffers, Demand, Method, Options, Start, TABLE_MIN_ROWS,
 };
 use scaleplan::steptime::{counts_batch, ShapeColumns, FIELDS};
+use scaleplan::{fit_likelihood, fit_newton};
 
 mod convert;
 mod data_constrained;

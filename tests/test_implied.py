@@ -1,0 +1,120 @@
+"""Reading a released model backward: the demand for which (N, D) is lifetime-optimal."""
+
+import json
+import math
+import subprocess
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import scaleplan as sp
+from scaleplan import _reference_fits as ref
+from scaleplan.implied import implied_demand
+
+laws = st.builds(
+    sp.ScalingLaw,
+    E=st.floats(0.5, 2.5),
+    A=st.floats(10.0, 2000.0),
+    B=st.floats(10.0, 3000.0),
+    alpha=st.floats(0.1, 0.6),
+    beta=st.floats(0.1, 0.6),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(law=laws, params=st.floats(1e7, 1e12), over=st.floats(1.001, 1e4))
+def test_the_implied_demand_makes_the_model_the_lifetime_optimum(law, params, over):
+    d_ch = float(sp.chinchilla_optimal(params=params, law=law).tokens)
+    tokens = d_ch * over
+    r = implied_demand(params, tokens, law=law)
+    assert r.exists and r.inference_tokens > 0
+    want = ref.implied_demand(law.coefficients, params, tokens)
+    assert r.inference_tokens == pytest.approx(want, rel=1e-9)
+    back = sp.compute_optimal(r.loss, r.inference_tokens, law=law)
+    assert back.params == pytest.approx(params, rel=1e-9)
+    assert back.tokens == pytest.approx(tokens, rel=1e-9)
+
+
+def test_dollar_demand_round_trips_through_cost_optimal():
+    costs = sp.CostModel(train_gpu="h100-sxm", inference_gpu="h100-sxm", decode_mfu=0.02)
+    r = implied_demand(6.74e9, 2e12, costs=costs, input_tokens=500, output_tokens=300)
+    back = sp.cost_optimal(r.loss, r.requests, 500, 300, costs=costs)
+    assert back.params == pytest.approx(6.74e9, rel=1e-9)
+    assert back.tokens == pytest.approx(2e12, rel=1e-9)
+
+
+def test_released_models():
+    # Llama-2-7B on 2T tokens, Llama-3-8B on 15T (README "Reading a model backward").
+    llama2 = implied_demand(6.74e9, 2e12)
+    llama3 = implied_demand(8.03e9, 15e12)
+    assert llama2.inference_tokens == pytest.approx(4.639e12, rel=1e-3)
+    assert llama3.inference_tokens == pytest.approx(8.806e13, rel=1e-3)
+    assert llama3.inference_tokens > 10 * llama2.inference_tokens
+    # Chinchilla itself (70B, 1.4T) is short of the unrounded law's own optimum (4.25T).
+    chin = implied_demand(70e9, 1.4e12)
+    assert not chin.exists and math.isnan(chin.inference_tokens)
+    assert chin.chinchilla_tokens == pytest.approx(4.255e12, rel=1e-3)
+
+
+def test_at_the_chinchilla_ratio_the_demand_is_zero_and_below_it_none():
+    d_ch = float(sp.chinchilla_optimal(params=7e9).tokens)
+    r = implied_demand(7e9, np.array([d_ch * 0.5, d_ch, d_ch * (1 + 1e-12)]))
+    assert list(r.exists) == [False, True, True]
+    assert math.isnan(r.inference_tokens[0])
+    assert abs(r.inference_tokens[1]) <= 1e-3 * d_ch
+    # expm1 keeps the digits of a model trained just past the ratio: 3 D beta 1e-12.
+    assert r.inference_tokens[2] == pytest.approx(3 * d_ch * 0.283 * 1e-12, rel=1e-3)
+
+
+def test_batches_broadcast_and_batch_laws():
+    r = implied_demand(np.array([[1e9], [7e9]]), np.array([1e12, 2e12, 5e12]))
+    assert r.inference_tokens.shape == (2, 3)
+    laws = sp.ScalingLaw(E=np.array([1.69, 1.81686]), A=406.4, B=410.7, alpha=0.336, beta=0.283)
+    two = implied_demand(7e9, 2e12, law=laws)
+    assert two.inference_tokens.shape == (2,)
+    assert two.inference_tokens[0] == pytest.approx(implied_demand(7e9, 2e12).inference_tokens)
+
+
+def test_bad_input_is_named_and_nan_rows_keep_the_rest():
+    for params, tokens, name in (
+        (0.0, 1e12, "params"),
+        (7e9, -1.0, "tokens"),
+        (math.nan, 1e12, "params"),
+        (7e9, math.inf, "tokens"),
+    ):
+        with pytest.raises(ValueError, match=name) as exc:
+            implied_demand(params, tokens)
+        assert exc.value.argument == name
+    with pytest.raises(ValueError, match="tokens") as exc:
+        implied_demand(7e9, np.array([2e12, -1.0]))
+    assert exc.value.index == 1
+    r = implied_demand(7e9, np.array([2e12, -1.0, 3e12]), on_invalid="nan")
+    assert math.isnan(r.inference_tokens[1]) and not r.exists[1]
+    assert np.isfinite(r.inference_tokens[[0, 2]]).all()
+    with pytest.raises(ValueError, match="costs"):
+        implied_demand(7e9, 2e12, costs="a100")
+    with pytest.raises(ValueError, match="params"):
+        implied_demand("7e9", 2e12)
+
+
+def _cli(*args):
+    return subprocess.run(["scaleplan", "implied-demand", *args], capture_output=True, text=True)
+
+
+def test_cli():
+    out = _cli("--params", "6.74e9", "--tokens", "2e12", "--json")
+    data = json.loads(out.stdout)
+    assert data["exists"] is True and data["inference_tokens"] == pytest.approx(4.639e12, rel=1e-3)
+    none = _cli("--params", "70e9", "--tokens", "1.4e12", "--json")
+    data = json.loads(none.stdout, parse_constant=lambda c: pytest.fail(f"not strict: {c}"))
+    assert data["exists"] is False and data["inference_tokens"] is None
+    assert "no demand" in _cli("--params", "70e9", "--tokens", "1.4e12").stdout
+    for bad in (
+        ["--params", "0", "--tokens", "1e12"],
+        ["--params", "7e9"],
+        ["--params", "7e9", "--tokens", "nan"],
+    ):
+        r = _cli(*bad)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and not r.stdout
