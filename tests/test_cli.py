@@ -258,6 +258,7 @@ def test_reproduce_writes_every_table_and_figure(tmp_path):
         "figure6.png",
         "training_share.png",
         "steptime_fit.png",
+        "approach2.png",
     } <= files
     assert (tmp_path / "figure2.png").read_bytes()[:4] == b"\x89PNG"
     rows = (tmp_path / "table2.csv").read_text().splitlines()

@@ -1,0 +1,232 @@
+"""Chinchilla's Approach 2: IsoFLOP profiles.
+
+Runs that share a compute budget C (FLOPs, `6 N D` unless given) form a profile; a
+parabola in `ln N` through each profile's losses, `L = c0 + c1 x + c2 x^2` with
+`x = ln N`, has its minimum at `N_opt = exp(-c1 / (2 c2))`, `D_opt = C / (6 N_opt)`. The
+minima across budgets are fitted as power laws `N_opt = G_N C^a`, `D_opt = G_D C^b` by
+least squares in logs (Hoffmann et al. 2022, §3.2: a = 0.49, b = 0.51).
+
+Intervals come from resampling runs within each profile (so every budget keeps its
+size) and refitting everything, from a seed. Every least-squares problem here is solved
+by its normal equations in plain float arithmetic (3 x 3 and 2 x 2, by Cramer's rule on
+sums taken in a fixed order), not LAPACK, so the answer is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import ScaleplanError
+from .fit import _runs
+
+# The nine budgets of Hoffmann et al.'s IsoFLOP profiles (Figure 3), in FLOPs.
+HOFFMANN_BUDGETS = (6e18, 1e19, 3e19, 6e19, 1e20, 3e20, 6e20, 1e21, 3e21)
+# Runs within this many decades of a budget belong to its profile: the recovered Chinchilla
+# points sit up to 0.045 decades below the nominal budgets (FLOPs counted as 6ND).
+DEFAULT_WIDTH = 0.05
+MIN_RUNS = 4
+
+
+@dataclass(frozen=True)
+class IsoFlopProfile:
+    """One budget's runs and the parabola through them. `coefficients = (c0, c1, c2)` of
+    `L = c0 + c1 ln N + c2 (ln N)^2`; `params_opt`, `tokens_opt`, `loss_opt` its minimum."""
+
+    budget: float
+    flops: float
+    params: NDArray[np.float64]
+    loss: NDArray[np.float64]
+    coefficients: tuple[float, float, float]
+    params_opt: float
+    tokens_opt: float
+    loss_opt: float
+
+
+@dataclass(frozen=True)
+class Approach2:
+    """IsoFLOP fit: the profiles used, `skipped` budgets with the reason, the exponents
+    `a` (N_opt ~ C^a) and `b` (D_opt ~ C^b) with their prefactors, and percentile
+    intervals of a and b over `n_resamples` resamples (`confidence`)."""
+
+    profiles: list[IsoFlopProfile]
+    skipped: dict[float, str]
+    a: float
+    b: float
+    params_coefficient: float
+    tokens_coefficient: float
+    intervals: dict[str, tuple[float, float]]
+    n_resamples: int
+    confidence: float
+
+    def params_for(self, flops: Any) -> Any:
+        """`N_opt = G_N C^a` for a training budget in FLOPs."""
+        return self.params_coefficient * np.asarray(flops, dtype=float) ** self.a
+
+    def tokens_for(self, flops: Any) -> Any:
+        """`D_opt = G_D C^b`."""
+        return self.tokens_coefficient * np.asarray(flops, dtype=float) ** self.b
+
+
+def _det3(m: list[list[float]]) -> float:
+    return (
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    )
+
+
+def parabola(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[float, float, float]:
+    """Least-squares `(c0, c1, c2)` of `y = c0 + c1 x + c2 x^2`, by the normal equations
+    in `x - mean(x)` (for conditioning) and Cramer's rule, then shifted back."""
+    x0 = math.fsum(x) / len(x)
+    u = [float(v) - x0 for v in x]
+    s = [math.fsum(t**k for t in u) for k in range(5)]
+    r = [math.fsum(t**k * float(v) for t, v in zip(u, y, strict=True)) for k in range(3)]
+    m = [[s[i + j] for j in range(3)] for i in range(3)]
+    det = _det3(m)
+    if not (det > 0 and math.isfinite(det)):
+        raise ScaleplanError("a profile's runs do not determine a parabola", "params")
+    sol = []
+    for k in range(3):
+        mk = [[r[i] if j == k else m[i][j] for j in range(3)] for i in range(3)]
+        sol.append(_det3(mk) / det)
+    d0, d1, d2 = sol
+    # y = d0 + d1 (x - x0) + d2 (x - x0)^2, expanded in x.
+    return d0 - d1 * x0 + d2 * x0 * x0, d1 - 2.0 * d2 * x0, d2
+
+
+def line(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[float, float]:
+    """Least-squares `(intercept, slope)` of `y = intercept + slope x`."""
+    x0, y0 = math.fsum(x) / len(x), math.fsum(y) / len(y)
+    sxx = math.fsum((float(a) - x0) ** 2 for a in x)
+    sxy = math.fsum((float(a) - x0) * (float(b) - y0) for a, b in zip(x, y, strict=True))
+    slope = sxy / sxx
+    return y0 - slope * x0, slope
+
+
+def _profile(budget: float, c: Any, n: Any, loss: Any) -> IsoFlopProfile | str:
+    """The profile of one budget's runs, or why there is none."""
+    if len(n) < MIN_RUNS:
+        return f"{len(n)} runs (a parabola needs {MIN_RUNS})"
+    x = np.log(n)
+    c0, c1, c2 = parabola(x, loss)
+    if not c2 > 0:
+        return "the losses do not curve upward around a minimum"
+    x_opt = -c1 / (2.0 * c2)
+    if not x.min() <= x_opt <= x.max():
+        return "the parabola's minimum lies outside the runs' sizes"
+    flops = math.exp(math.fsum(np.log(c)) / len(c))
+    n_opt = math.exp(x_opt)
+    return IsoFlopProfile(
+        budget=budget,
+        flops=flops,
+        params=n,
+        loss=loss,
+        coefficients=(c0, c1, c2),
+        params_opt=n_opt,
+        tokens_opt=flops / (6.0 * n_opt),
+        loss_opt=c0 + c1 * x_opt + c2 * x_opt * x_opt,
+    )
+
+
+def _groups(c: Any, budgets: Any, width: float) -> list[tuple[float, NDArray[np.intp]]]:
+    lc = np.log10(c)
+    return [(float(b), np.flatnonzero(np.abs(lc - math.log10(b)) <= width)) for b in budgets]
+
+
+def _exponents(profiles: list[IsoFlopProfile]) -> tuple[float, float, float, float]:
+    lc = np.log([p.flops for p in profiles])
+    ln_n, a = line(lc, np.log([p.params_opt for p in profiles]))
+    ln_d, b = line(lc, np.log([p.tokens_opt for p in profiles]))
+    return a, b, math.exp(ln_n), math.exp(ln_d)
+
+
+def isoflop_fit(
+    params: Any,
+    tokens: Any = None,
+    loss: Any = None,
+    *,
+    flops: Any = None,
+    budgets: Any = HOFFMANN_BUDGETS,
+    width: float = DEFAULT_WIDTH,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+) -> Approach2:
+    """Approach 2 on runs (arrays, or one table as for `fit_law`; module notes).
+
+    Args:
+        flops: each run's training FLOPs (default `6 N D`; a `datasets.Runs` table with a
+            `flops` column uses it).
+        budgets: the profiles' nominal budgets in FLOPs (default Hoffmann et al.'s nine);
+            a run belongs to a budget within `width` decades of it.
+        n_resamples: resamples for the intervals (0: none).
+
+    A budget with fewer than 4 runs, a profile that does not curve upward, or one whose
+    minimum lies outside its runs' sizes is skipped and listed with the reason; fewer
+    than 2 usable profiles is an error.
+    """
+    if flops is None and tokens is None and loss is None and hasattr(params, "extra"):
+        flops = params.extra.get("flops")
+    n, d, l_ = _runs(params, tokens, loss, ("params", "tokens", "loss"))
+    c = 6.0 * n * d if flops is None else np.broadcast_to(np.asarray(flops, float), n.shape)
+    if not np.all(np.isfinite(c) & (c > 0)):
+        raise ScaleplanError("flops must be finite and > 0", "flops")
+    if not (isinstance(width, float) and 0 < width < 1):
+        raise ScaleplanError(f"width must be a float in (0, 1) decades; got {width!r}", "width")
+    b_arr = np.atleast_1d(np.asarray(budgets, dtype=float))
+    if b_arr.ndim != 1 or not np.all(np.isfinite(b_arr) & (b_arr > 0)):
+        raise ScaleplanError("budgets must be finite FLOP counts > 0", "budgets")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 0:
+        raise ScaleplanError(
+            f"n_resamples must be an integer >= 0; got {n_resamples!r}", "n_resamples"
+        )
+    groups = _groups(c, b_arr, width)
+    profiles, skipped = [], {}
+    for budget, idx in groups:
+        p = _profile(budget, c[idx], n[idx], l_[idx])
+        if isinstance(p, str):
+            skipped[budget] = p
+        else:
+            profiles.append(p)
+    if len(profiles) < 2:
+        raise ScaleplanError(
+            f"Approach 2 needs at least 2 usable IsoFLOP profiles; got {len(profiles)} "
+            f"({'; '.join(f'{k:g}: {v}' for k, v in skipped.items())})",
+            "budgets",
+        )
+    a, b, g_n, g_d = _exponents(profiles)
+    used = [idx for (budget, idx) in groups if budget not in skipped]
+    intervals = _intervals(n, c, l_, used, n_resamples, confidence, seed)
+    return Approach2(profiles, skipped, a, b, g_n, g_d, intervals, n_resamples, confidence)
+
+
+def _intervals(
+    n: Any, c: Any, loss: Any, used: list[Any], n_resamples: int, confidence: float, seed: Any
+) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of a and b, resampling runs within each used profile; a
+    resample whose profile has no interior minimum is dropped (their count is small)."""
+    if n_resamples == 0:
+        return {}
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n_resamples):
+        profiles = []
+        for idx in used:
+            pick = rng.choice(idx, size=len(idx), replace=True)
+            p = _profile(0.0, c[pick], n[pick], loss[pick]) if len(set(pick)) >= 3 else ""
+            if isinstance(p, IsoFlopProfile):
+                profiles.append(p)
+        if len(profiles) >= 2:
+            draws.append(_exponents(profiles)[:2])
+    tail = 50.0 * (1.0 - confidence)
+    arr = np.array(draws)
+    return {
+        k: (float(np.percentile(arr[:, i], tail)), float(np.percentile(arr[:, i], 100 - tail)))
+        for i, k in enumerate(("a", "b"))
+    }

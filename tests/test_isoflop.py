@@ -1,0 +1,103 @@
+"""Approach 2: IsoFLOP parabolas and the power laws of their minima."""
+
+import json
+import math
+import subprocess
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import scaleplan as sp
+from scaleplan.isoflop import isoflop_fit, line, parabola
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    c=st.tuples(st.floats(-5, 5), st.floats(-3, 3), st.floats(0.01, 2)),
+    x0=st.floats(15, 25),
+    n=st.integers(4, 30),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_parabola_is_the_least_squares_fit(c, x0, n, seed):
+    rng = np.random.default_rng(seed)
+    x = x0 + rng.uniform(-2, 2, n)
+    y = c[0] + c[1] * (x - x0) + c[2] * (x - x0) ** 2 + rng.normal(0, 0.01, n)
+    got = parabola(x, y)
+    want = np.polynomial.polynomial.polyfit(x, y, 2)
+    fitted = got[0] + got[1] * x + got[2] * x * x
+    np.testing.assert_allclose(fitted, np.polynomial.polynomial.polyval(x, want), atol=1e-7)
+    intercept, slope = line(x, y)
+    ref_slope, ref_intercept = np.polyfit(x, y, 1)
+    assert slope == pytest.approx(ref_slope, rel=1e-9, abs=1e-12)
+    assert intercept == pytest.approx(ref_intercept, rel=1e-9, abs=1e-9)
+
+
+def test_a_known_law_gives_its_exponents():
+    # Noiseless runs of a Chinchilla-form law, 15 sizes per budget around the optimum:
+    # the IsoFLOP minimum of the law is N_opt ~ C^(beta / (alpha + beta)) exactly.
+    law = sp.ScalingLaw(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
+    budgets = np.logspace(18, 22, 9)
+    n, d = [], []
+    for c in budgets:
+        n_opt = float(sp.chinchilla_optimal(compute=c, law=law).params)
+        sizes = n_opt * np.exp(np.linspace(-0.6, 0.6, 15))
+        n += list(sizes)
+        d += list(c / (6 * sizes))
+    n, d = np.array(n), np.array(d)
+    fit = isoflop_fit(n, d, law.loss(n, d), budgets=budgets, width=0.01, n_resamples=0)
+    assert fit.a == pytest.approx(0.37 / 0.72, abs=2e-3)
+    assert fit.a + fit.b == pytest.approx(1.0, abs=1e-12)
+    assert not fit.skipped and len(fit.profiles) == 9
+    c = 1e21
+    want = float(sp.chinchilla_optimal(compute=c, law=law).params)
+    assert fit.params_for(c) == pytest.approx(want, rel=0.02)
+
+
+def test_chinchilla_runs():
+    # README "Approach 2": a 0.510 [0.482, 0.544] on the 240 runs; Hoffmann et al. 0.49.
+    fit = isoflop_fit(sp.datasets.chinchilla_runs(), n_resamples=300, seed=0)
+    assert len(fit.profiles) == 9 and not fit.skipped
+    assert fit.a == pytest.approx(0.5101, abs=1e-4)
+    lo, hi = fit.intervals["a"]
+    assert lo < fit.a < hi and lo < 0.49 < hi
+    assert fit.intervals["b"][0] == pytest.approx(1 - hi, abs=1e-12)
+
+
+def test_skipped_budgets_say_why_and_too_few_is_an_error():
+    runs = sp.datasets.chinchilla_runs()
+    fit = isoflop_fit(runs, budgets=[1e19, 1e20, 1e23, 2e19], n_resamples=0)
+    assert "0 runs" in fit.skipped[1e23]
+    assert len(fit.profiles) >= 2
+    with pytest.raises(ValueError, match="at least 2 usable"):
+        isoflop_fit(runs, budgets=[1e19], n_resamples=0)
+    for bad, name in (
+        (dict(width=0.0), "width"),
+        (dict(width=2.0), "width"),
+        (dict(budgets=[1e19, -1.0]), "budgets"),
+        (dict(budgets=[1e19, math.nan]), "budgets"),
+        (dict(n_resamples=-1), "n_resamples"),
+    ):
+        with pytest.raises(ValueError, match=name):
+            isoflop_fit(runs, **bad)
+    with pytest.raises(ValueError, match="flops"):
+        isoflop_fit(runs.params, runs.tokens, runs.loss, flops=-runs.params)
+
+
+def test_cli():
+    out = subprocess.run(
+        ["scaleplan", "isoflop", "--dataset", "chinchilla", "--bootstrap", "20", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(out.stdout)
+    assert data["a"] == pytest.approx(0.5101, abs=1e-4) and len(data["profiles"]) == 9
+    bad = subprocess.run(
+        ["scaleplan", "isoflop", "--dataset", "chinchilla", "--budgets", "1e19"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "at least 2 usable" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
