@@ -69,14 +69,25 @@ def chinchilla_runs(drop_highest: int = 5) -> Runs:
 
 def sardana2024_runs(max_tokens_per_param: float | None = None) -> Runs:
     """Sardana et al.'s 47 runs (150M-6B parameters, 10-10,000 tokens per parameter),
-    optionally only those with at most `max_tokens_per_param` (their Table 1 subsets)."""
+    optionally only those with at most `max_tokens_per_param` (their Table 1 subsets).
+    `extra` holds the downstream scores too: the eval gauntlet's categories and
+    core_average, and mmlu_5_shot_avg."""
     cols = _read("sardana2024_training_runs.csv")
     ratio = np.array(cols["Tokens/Params"], dtype=float)
     runs = Runs(
         np.array(cols["Parameters"], dtype=float),
         np.array(cols["Tokens"], dtype=float),
         np.array(cols["Smoothed Loss"], dtype=float),
-        {"tokens_per_param": ratio, "name": np.array(cols["Model Name"])},
+        {
+            "tokens_per_param": ratio,
+            "name": np.array(cols["Model Name"]),
+            # Downstream scores, by their short names (`downstream.BENCHMARKS`).
+            **{
+                k.rsplit("/", 1)[-1]: np.array(v, dtype=float)
+                for k, v in cols.items()
+                if k.startswith(("eval_gauntlet/", "mmlu"))
+            },
+        },
     )
     if max_tokens_per_param is None:
         return runs

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..lifetime import METHODS, compute_optimal
-from . import data_limit
+from . import data_limit, downstream_target
 from .options import common, target
 from .render import cell, render_table, si_number
 from .shared import DEFAULT_INFERENCE_TOKENS, preset_law, target_loss
@@ -22,6 +22,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "Chinchilla-style 13B model (Sardana et al., Figure 1).",
     )
     target(p, "13e9")
+    downstream_target.add_options(p)
     p.add_argument(
         "--inference-tokens",
         type=non_negative,
@@ -38,7 +39,8 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     law = preset_law(args.law)
-    loss = target_loss(args, law)
+    goal = downstream_target.resolve(args, law, ("--loss", "--chinchilla-params"))
+    loss = goal.loss if goal else target_loss(args, law)
     r = compute_optimal(loss, args.inference_tokens, law=law, method=args.method)
     c = r.chinchilla
     data = {
@@ -82,6 +84,12 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         + render_table(("", "Chinchilla-style", "compute-optimal", "ratio"), rows)
         + f"\n\nThe compute-optimal model saves {100 * r.flop_saving:.1f}% of lifetime FLOPs."
     )
+    if goal is not None:
+        data["downstream"], more = downstream_target.section(
+            goal,
+            lambda ls: compute_optimal(ls, args.inference_tokens, law=law, on_invalid="nan").params,
+        )
+        text += more
     if args.unique_tokens is not None:
         limited = compute_optimal(loss, args.inference_tokens, law=law,
                                   unique_tokens=args.unique_tokens)  # fmt: skip

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..costs import cost_optimal
-from . import data_limit
+from . import data_limit, downstream_target
 from .options import common, hardware, requests, target
 from .render import render_table, si_number
 from .shared import cost_model, preset_law, target_loss
@@ -20,6 +20,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "the paper's Figure 6 setting and the quality of a Chinchilla-style 13B model.",
     )
     target(p, "13e9")
+    downstream_target.add_options(p)
     requests(p, 7.02e9)
     hardware(p)
     data_limit.add_option(p)
@@ -45,7 +46,8 @@ def _costs_record(costs: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     law = preset_law(args.law)
     costs = cost_model(args)
-    loss = target_loss(args, law)
+    goal = downstream_target.resolve(args, law, ("--loss", "--chinchilla-params"))
+    loss = goal.loss if goal else target_loss(args, law)
     r = cost_optimal(
         loss, args.requests, args.input_tokens, args.output_tokens, costs=costs, law=law
     )
@@ -93,6 +95,22 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         + render_table(("", "Chinchilla-style", "cost-optimal", "ratio"), rows)
         + f"\n\nThe cost-optimal model saves {100 * r.saving:.1f}% of lifetime dollars."
     )
+    if goal is not None:
+        data["downstream"], more = downstream_target.section(
+            goal,
+            lambda ls: (
+                cost_optimal(
+                    ls,
+                    args.requests,
+                    args.input_tokens,
+                    args.output_tokens,
+                    costs=costs,
+                    law=law,
+                    on_invalid="nan",
+                ).params
+            ),
+        )
+        text += more
     if args.unique_tokens is not None:
         limited = cost_optimal(loss, args.requests, args.input_tokens, args.output_tokens,
                                costs=costs, law=law, unique_tokens=args.unique_tokens)  # fmt: skip

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import numpy as np
+
 from ..costs import cost_optimal
 from ..laws import ScalingLaw, chinchilla_optimal
 from ..lifetime import compute_optimal
-from . import data_limit, plan_physical
+from . import data_limit, downstream_target, plan_physical
 from .options import common, hardware
 from .render import render_table, si_number
 from .shared import CliError, cost_model, preset_law
@@ -41,6 +43,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--output-tokens", type=non_negative, default=215.0, help="generated tokens per request"
     )
+    downstream_target.add_options(p)
     hardware(p)
     plan_physical.add_options(p)
     data_limit.add_option(p)
@@ -65,6 +68,12 @@ _LABELS = (
 
 def _target(args: argparse.Namespace, law: ScalingLaw) -> tuple[float, str]:
     """The loss to reach and how the heading describes it."""
+    goal = downstream_target.resolve(args, law, ("--loss", "--as-good-as"))
+    if goal is not None:
+        return goal.loss, (
+            f"scoring {goal.score:g} on {goal.fit.benchmark} (loss {goal.loss:.4f}, "
+            f"95% {np.percentile(goal.losses, 2.5):.4f} to {np.percentile(goal.losses, 97.5):.4f})"
+        )
     if args.loss is not None and args.as_good_as is not None:
         raise CliError("give --loss or --as-good-as, not both")
     if args.loss is not None:

@@ -1,0 +1,162 @@
+"""Downstream targets: Gadre et al.'s loss-to-error mapping, held-out, and plans aimed at
+a score (`--target-accuracy`)."""
+
+import json
+import math
+import subprocess
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import scaleplan as sp
+from scaleplan.downstream import BENCHMARKS, fit_downstream, sardana_downstream
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    e=st.floats(0.8, 1.1),
+    k=st.floats(2.0, 60.0),
+    g=st.floats(0.8, 3.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_noiseless_scores_give_back_the_mapping(e, k, g, seed):
+    loss = np.random.default_rng(seed).uniform(2.3, 3.7, 20)
+    score = 1 - (e - k * np.exp(-g * loss))
+    assume(np.mean(score <= 0.02) < 0.5 and np.ptp(score) > 0.02 and score.max() < 1)
+    f = fit_downstream(loss, score)
+    assert f.g == pytest.approx(g, rel=1e-5)
+    assert f.e == pytest.approx(e, rel=1e-5, abs=1e-7)
+    assert f.held_out_mae < 1e-6
+    mid = float(score[0])
+    assert f.loss_for(mid) == pytest.approx(loss[0], rel=1e-6)
+
+
+def test_sardana_benchmarks_held_out():
+    # README "Downstream targets": leave-one-out error of each mapping.
+    fits = {b: sardana_downstream(b) for b in BENCHMARKS}
+    core = fits["core_average"]
+    assert core.usable and core.held_out_r2 > 0.98
+    assert core.held_out_mae < 0.2 * core.baseline_mae
+    mmlu = fits["mmlu_5_shot_avg"]
+    assert not mmlu.usable and mmlu.at_chance > 0.9
+    with pytest.raises(ValueError, match="not usable"):
+        mmlu.loss_for(0.3)
+    for b in ("world_knowledge", "language_understanding", "commonsense_reasoning"):
+        assert fits[b].usable and fits[b].held_out_r2 > 0.9
+
+
+def test_loss_for_inverts_score_and_refuses_unreachable_scores():
+    f = sardana_downstream()
+    for s in (0.1, 0.2, 0.3):
+        assert float(f.score(f.loss_for(s))) == pytest.approx(s, rel=1e-12)
+    assert f.loss_for(0.3) < f.loss_for(0.2)
+    top = 1 - f.e + f.k
+    for bad in (-0.5, top + 0.1, math.nan, math.inf):
+        with pytest.raises(ValueError, match="score"):
+            f.loss_for(bad)
+    np.testing.assert_allclose(f.loss_for(np.array([0.2, 0.3])), [f.loss_for(0.2), f.loss_for(0.3)])
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="benchmark"):
+        sardana_downstream("hellaswag")
+    with pytest.raises(ValueError, match="at least 5"):
+        fit_downstream([2.5, 3.0], [0.1, 0.05])
+    with pytest.raises(ValueError, match="loss"):
+        fit_downstream([2.5, 3.0, math.nan, 2.8, 2.9, 3.1], [0.1] * 6)
+    with pytest.raises(ValueError, match="one length"):
+        fit_downstream([2.5, 3.0, 2.6, 2.8, 2.9, 3.1], [0.1] * 5)
+
+
+def _cli(*args):
+    return subprocess.run(["scaleplan", *args], capture_output=True, text=True)
+
+
+def test_plans_aimed_at_a_score():
+    out = _cli("compute-optimal", "--target-accuracy", "0.25", "--law", "sardana2024_all", "--json")
+    data = json.loads(out.stdout)
+    f = sardana_downstream()
+    # 0.25: inside the runs' scores (the best of the 47 scores 0.302), so no extrapolation.
+    assert data["loss"] == pytest.approx(f.loss_for(0.25), rel=1e-12)
+    d = data["downstream"]
+    lo, hi = d["params_interval"]
+    assert lo < data["optimal"]["params"] < hi and not d["extrapolated"]
+    want = sp.compute_optimal(f.loss_for(0.25), 2e12, law="sardana2024_all").params
+    assert data["optimal"]["params"] == pytest.approx(want, rel=1e-12)
+    cost = json.loads(
+        _cli(
+            "cost-optimal", "--target-accuracy", "0.3", "--law", "sardana2024_le500", "--json"
+        ).stdout
+    )
+    assert cost["downstream"]["score"] == 0.3
+    plan = _cli("plan", "--target-accuracy", "0.3", "--law", "sardana2024_all")
+    assert plan.returncode == 0 and "scoring 0.3 on core_average" in plan.stdout
+    far = json.loads(
+        _cli(
+            "compute-optimal", "--target-accuracy", "0.9", "--law", "sardana2024_all", "--json"
+        ).stdout
+    )
+    assert far["downstream"]["extrapolated"] is True
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["compute-optimal", "--target-accuracy", "0.3"], "law fitted to them"),
+        (
+            [
+                "compute-optimal",
+                "--target-accuracy",
+                "0.3",
+                "--law",
+                "sardana2024_all",
+                "--loss",
+                "2.5",
+            ],
+            "not both",
+        ),
+        (
+            ["plan", "--target-accuracy", "0.3", "--law", "sardana2024_all", "--as-good-as", "7e9"],
+            "not both",
+        ),
+        (
+            [
+                "cost-optimal",
+                "--target-accuracy",
+                "0.3",
+                "--law",
+                "sardana2024_all",
+                "--benchmark",
+                "mmlu_5_shot_avg",
+            ],
+            "not usable",
+        ),
+        (
+            ["compute-optimal", "--target-accuracy", "5", "--law", "sardana2024_all"],
+            "score must be in",
+        ),
+        (
+            ["compute-optimal", "--target-accuracy", "0", "--law", "sardana2024_all"],
+            "target-accuracy",
+        ),
+    ],
+)
+def test_bad_targets_are_one_line(args, message):
+    r = _cli(*args)
+    assert r.returncode == 2 and not r.stdout
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_target_below_the_laws_floor_is_refused():
+    import argparse
+
+    from scaleplan.cli import downstream_target
+    from scaleplan.cli.shared import CliError
+
+    # A law of Sardana's runs whose floor E sits above the loss that 0.25 needs (2.44).
+    law = sp.ScalingLaw(E=2.5, A=33.66, B=138.9, alpha=0.18, beta=0.24, name="sardana2024_x")
+    args = argparse.Namespace(target_accuracy=0.25, benchmark="core_average", loss=None)
+    with pytest.raises(CliError, match="unreachable"):
+        downstream_target.resolve(args, law, ("--loss",))
