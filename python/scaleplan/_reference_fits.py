@@ -56,3 +56,35 @@ def implied_demand(law: tuple[float, ...], params: float, tokens: float) -> floa
     _, a_coef, b_coef, alpha, beta = law
     ratio = alpha * a_coef * params**-alpha / (beta * b_coef * tokens**-beta)
     return 3.0 * tokens * (ratio - 1.0)
+
+
+def kaplan_objective(
+    theta: tuple[float, ...],
+    params: list[float],
+    tokens: list[float],
+    losses: list[float],
+    delta: float = 1e-3,
+) -> tuple[float, list[float]]:
+    """Summed Huber loss of `ln L_pred - ln L` for Kaplan et al.'s
+    `L = ((N_c / N)^(alpha_N / alpha_D) + D_c / D)^alpha_D`, theta = (alpha_D, q, ln N_c,
+    ln D_c) with q = alpha_N / alpha_D, and its gradient by the chain rule on
+    `ln L_pred = alpha_D ln(u + v)`, `u = (N_c / N)^q`, `v = D_c / D`."""
+    alpha_d, q, n_c, d_c = theta
+    total = 0.0
+    grad = [0.0] * 4
+    for n, d, loss in zip(params, tokens, losses, strict=True):
+        u = math.exp(q * (n_c - math.log(n)))
+        v = math.exp(d_c - math.log(d))
+        inner = math.log(u + v)
+        r = alpha_d * inner - math.log(loss)
+        if abs(r) <= delta:
+            total += r * r / 2.0
+            slope = r
+        else:
+            total += delta * abs(r) - delta * delta / 2.0
+            slope = math.copysign(delta, r)
+        grad[0] += slope * inner
+        grad[1] += slope * alpha_d * u * (n_c - math.log(n)) / (u + v)
+        grad[2] += slope * alpha_d * u * q / (u + v)
+        grad[3] += slope * alpha_d * v / (u + v)
+    return total, grad

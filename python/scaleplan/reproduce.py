@@ -18,7 +18,7 @@ from .datasets import sardana2024_runs
 from .fit import fit_law
 from .paper import table_2, table_3, table_3_roofline
 from .reproduce_figures import FIGURES as PAPER_FIGURES
-from .reproduce_fits import approach_2
+from .reproduce_fits import approach_2, family_tables
 
 FIGURES = (*PAPER_FIGURES, approach_2)
 # What `reproduce`'s progress counts: the tables, then each figure.
@@ -172,6 +172,7 @@ def tables(out: Path) -> list[Path]:
             "Table 3 with the stated $1.10/h for inference: every cost ~10% high.",
         ),
         *_table_3_roofline(out),
+        *family_tables(out),
     ]
 
 

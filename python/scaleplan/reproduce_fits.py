@@ -69,3 +69,19 @@ def approach_2(out: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def family_tables(out: Path) -> list[Path]:
+    """The law-family comparison on both shipped data sets, as Markdown."""
+    from .cli.families import table
+
+    written = []
+    for dataset in ("chinchilla", "sardana2024"):
+        _, text = table(dataset)
+        path = out / f"families_{dataset}.md"
+        path.write_text(
+            f"Law families on the {dataset} runs: held-out error in loss (nats), 10-fold "
+            f"(seed 0) and leave-one-group-out.\n\n```\n{text}\n```\n"
+        )
+        written.append(path)
+    return written

@@ -17,6 +17,7 @@ pub mod data_constrained;
 pub mod dual;
 pub mod error;
 pub mod fit;
+pub mod fit_kaplan;
 pub mod fit_likelihood;
 pub mod fit_newton;
 pub mod grid;

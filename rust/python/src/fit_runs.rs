@@ -188,6 +188,27 @@ impl FitRuns {
         ))
     }
 
+    /// The Kaplan family's (objective, gradient) at theta = (alpha_D, q, ln N_c, ln D_c).
+    #[pyo3(signature = (theta, delta=1e-3, weights=None))]
+    fn kaplan_objective<'py>(
+        &self,
+        py: Python<'py>,
+        theta: PyReadonlyArray1<'py, f64>,
+        delta: f64,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<(f64, Bound<'py, PyArray1<f64>>)> {
+        let theta: [f64; fit_kaplan::KAPLAN] =
+            slice("theta", &theta)?.try_into().map_err(|_| {
+                invalid(
+                    "theta",
+                    "theta must have 4 elements (alpha_D, q, ln N_c, ln D_c)".into(),
+                )
+            })?;
+        let w = weights_of(&weights)?;
+        let (f, g) = fit_kaplan::objective(&self.runs, &theta, w, delta).map_err(value_error)?;
+        Ok((f, g.to_vec().into_pyarray(py)))
+    }
+
     /// Residuals LSE(...) - ln L at theta, one per run.
     fn residuals<'py>(
         &self,

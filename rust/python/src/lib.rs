@@ -20,7 +20,7 @@ use scaleplan::lifetime::{
     cost_optimum, optimum, optimum_batch, Buffers, Demand, Method, Options, Start, TABLE_MIN_ROWS,
 };
 use scaleplan::steptime::{counts_batch, ShapeColumns, FIELDS};
-use scaleplan::{fit_likelihood, fit_newton};
+use scaleplan::{fit_kaplan, fit_likelihood, fit_newton};
 
 mod convert;
 mod data_constrained;

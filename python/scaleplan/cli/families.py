@@ -1,0 +1,81 @@
+"""`scaleplan families`: law families compared by held-out error on a shipped data set."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .options import output
+from .render import render_table
+from .values import non_negative_int, positive_int
+
+
+def add(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "families",
+        help="compare law families (Chinchilla, Gadre et al., Kaplan et al.) out of sample",
+        description="Fits each family by the summed Huber loss and reports held-out errors "
+        "in loss: k-fold, and leaving out one group at a time (Chinchilla runs: their "
+        "nearest IsoFLOP budget; Sardana runs: their model size).",
+    )
+    p.add_argument(
+        "--dataset",
+        choices=("chinchilla", "sardana2024"),
+        default="chinchilla",
+        help="the shipped runs to compare on (default chinchilla)",
+    )
+    p.add_argument("--folds", type=positive_int, default=10, help="k of k-fold (default 10)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the folds")
+    output(p)
+    return p
+
+
+def table(dataset: str, folds: int = 10, seed: int = 0) -> tuple[list[dict[str, Any]], str]:
+    """The comparison as records and as the text table (shared with `reproduce`)."""
+    from .. import datasets
+    from ..families import chinchilla_budget_groups, compare_families
+
+    if dataset == "chinchilla":
+        runs = datasets.chinchilla_runs()
+        groups, by = chinchilla_budget_groups(runs.extra["flops"]), "budget"
+    else:
+        runs = datasets.sardana2024_runs()
+        groups, by = runs.params, "size"
+    rows = compare_families(runs.params, runs.tokens, runs.loss, groups, folds=folds, seed=seed)
+    records = [vars(r) for r in rows]
+    text = render_table(
+        (
+            "family",
+            "params",
+            "in-sample MAE",
+            f"{folds}-fold MAE",
+            "RMSE",
+            f"leave-one-{by}-out MAE",
+            "RMSE",
+        ),
+        [
+            (
+                r.family,
+                str(r.parameters),
+                f"{r.in_sample_mae:.4f}",
+                f"{r.kfold_mae:.4f}",
+                f"{r.kfold_rmse:.4f}",
+                f"{r.group_mae:.4f}",
+                f"{r.group_rmse:.4f}",
+            )
+            for r in rows
+        ],
+    )
+    return records, text
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    if args.folds < 2:
+        from .shared import CliError
+
+        raise CliError("--folds must be at least 2")
+    records, text = table(args.dataset, args.folds, args.seed)
+    return (
+        {"dataset": args.dataset, "folds": args.folds, "seed": args.seed, "families": records},
+        f"Law families on the {args.dataset} runs, held-out error in loss (nats)\n\n{text}",
+    )
