@@ -1,0 +1,79 @@
+"""`scaleplan next-run`: which affordable run most narrows the lifetime optimum's size."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .options import common, target
+from .render import render_table, si_number
+from .shared import preset_law, target_loss
+from .values import non_negative, positive, positive_int
+
+
+def add(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "next-run",
+        help="rank candidate runs of one cost by how much each narrows the optimum",
+        description="Fits a law to runs so far (a shipped data set or a CSV file), then "
+        "ranks runs costing --flops by the predicted standard deviation of ln N* (the "
+        "lifetime optimum's size for the target and demand) after training each. The "
+        "target loss is read under --law (default: the Chinchilla-optimal 7B's loss).",
+    )
+    p.add_argument("file", nargs="?", help="CSV file with a header and one row per run")
+    p.add_argument("--params-col", default="params", help="CSV column of parameter counts")
+    p.add_argument("--tokens-col", default="tokens", help="CSV column of training tokens")
+    p.add_argument("--loss-col", default="loss", help="CSV column of final losses (nats)")
+    p.add_argument("--dataset", choices=("chinchilla", "sardana2024"), help="a shipped data set")
+    p.add_argument("--flops", type=positive, required=True, help="cost of the next run (FLOPs)")
+    p.add_argument(
+        "--inference-tokens", type=non_negative, default=2e12, help="lifetime inference demand"
+    )
+    p.add_argument("--top", type=positive_int, default=5, help="candidates to print")
+    target(p, "7e9")
+    common(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from ..nextrun import next_run
+    from .fit import _runs_table
+
+    if args.chinchilla_params is None and args.loss is None:
+        args.chinchilla_params = 7e9
+    loss = target_loss(args, preset_law(args.law))
+    table, cols, source = _runs_table(argparse.Namespace(**vars(args), max_tokens_per_param=None))
+    r = next_run(
+        *(table[c] for c in cols),
+        flops=args.flops,
+        target_loss=loss,
+        inference_tokens=args.inference_tokens,
+    )
+    ranked = [
+        {"params": float(n), "tokens": float(d), "sd_after": float(s)}
+        for n, d, s in zip(r.params, r.tokens, r.sd_after, strict=True)
+    ]
+    data = {
+        "source": source,
+        "flops": r.flops,
+        "loss": loss,
+        "inference_tokens": args.inference_tokens,
+        "sd_now": r.sd_now,
+        "candidates": ranked,
+    }
+    rows = [
+        (
+            si_number(c["params"]),
+            si_number(c["tokens"]),
+            f"{c['tokens'] / c['params']:.0f}",
+            f"{c['sd_after']:.4f}",
+            f"{100 * (1 - c['sd_after'] / r.sd_now):.1f}%",
+        )
+        for c in ranked[: args.top]
+    ]
+    text = (
+        f"Next run of {args.flops:.3g} FLOPs for {source}: target loss {loss:.4f}, demand "
+        f"{si_number(args.inference_tokens)} tokens; sd of ln N* now {r.sd_now:.4f}\n\n"
+        + render_table(("params", "tokens", "tokens/param", "sd of ln N* after", "narrower"), rows)
+    )
+    return data, text
