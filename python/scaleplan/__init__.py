@@ -44,6 +44,10 @@ _FIT_NAMES = {
     "LikelihoodFit": "scaleplan.likelihood",
     "bootstrap_likelihood": "scaleplan.likelihood",
     "fit_likelihood": "scaleplan.likelihood",
+    "compare_families": "scaleplan.families",
+    "fit_downstream": "scaleplan.downstream",
+    "isoflop_fit": "scaleplan.isoflop",
+    "next_run": "scaleplan.nextrun",
 }
 
 
@@ -92,15 +96,19 @@ __all__ = [
     "bootstrap_likelihood",
     "breakeven_requests",
     "chinchilla_optimal",
+    "compare_families",
     "compute_optimal",
     "cost_optimal",
     "cost_ratio_grid",
     "datasets",
+    "fit_downstream",
     "fit_law",
     "fit_likelihood",
     "flop_ratio_grid",
     "implied_demand",
+    "isoflop_fit",
     "lifetime_cost",
+    "next_run",
     "physical_optimal",
     "serving",
 ]

@@ -118,6 +118,14 @@ def eq12_residual(law: Law, target: float, demand: float, tokens: float) -> floa
     return abs(e - target + p + q) / max(target - e, p, q)
 
 
+def huber(r: float, delta: float) -> tuple[float, float]:
+    """The Huber function at `r` and its slope: `r^2 / 2` inside `|r| <= delta`, else
+    `delta (|r| - delta / 2)`."""
+    if abs(r) <= delta:
+        return r * r / 2.0, r
+    return delta * abs(r) - delta * delta / 2.0, math.copysign(delta, r)
+
+
 def huber_lse_objective(
     theta: tuple[float, float, float, float, float],
     params: list[float],
@@ -136,12 +144,8 @@ def huber_lse_objective(
         top = max(u1, u2, e)
         z = math.exp(u1 - top) + math.exp(u2 - top) + math.exp(e - top)
         r = top + math.log(z) - math.log(loss)
-        if abs(r) <= delta:
-            total += r * r / 2.0
-            slope = r
-        else:
-            total += delta * abs(r) - delta * delta / 2.0
-            slope = math.copysign(delta, r)
+        h, slope = huber(r, delta)
+        total += h
         p1, p2, p3 = (math.exp(u - top) / z for u in (u1, u2, e))
         grad[0] += slope * p1
         grad[1] += slope * p2

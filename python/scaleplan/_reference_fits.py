@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from ._reference import huber
+
 
 def huber_likelihood(
     theta: tuple[float, ...],
@@ -28,13 +30,8 @@ def huber_likelihood(
         pred = sum(terms)
         r = math.log(pred) - math.log(loss)
         x = r / sigma
-        if abs(x) <= delta:
-            total += x * x / 2.0
-            slope = x
-        else:
-            total += delta * (abs(x) - delta / 2.0)
-            slope = math.copysign(delta, x)
-        total += math.log(sigma) + math.log(z)
+        h, slope = huber(x, delta)
+        total += h + math.log(sigma) + math.log(z)
         # d r / d theta_k, then the chain rule through x = r / sigma.
         dr = (
             terms[0] / pred,
@@ -77,12 +74,8 @@ def kaplan_objective(
         v = math.exp(d_c - math.log(d))
         inner = math.log(u + v)
         r = alpha_d * inner - math.log(loss)
-        if abs(r) <= delta:
-            total += r * r / 2.0
-            slope = r
-        else:
-            total += delta * abs(r) - delta * delta / 2.0
-            slope = math.copysign(delta, r)
+        h, slope = huber(r, delta)
+        total += h
         grad[0] += slope * inner
         grad[1] += slope * alpha_d * u * (n_c - math.log(n)) / (u + v)
         grad[2] += slope * alpha_d * u * q / (u + v)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from .csv_runs import read_runs
-from .options import output
+from .options import output, runs_source
 from .progress import progress_bar
 from .render import render_table
 from .shared import CliError
@@ -21,15 +21,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "the best starts polished to the optimum by Newton's method; or, with --estimator "
         "likelihood, Epoch AI's maximum likelihood with a free Huber scale.",
     )
-    p.add_argument("file", nargs="?", help="CSV file with a header and one row per run")
-    p.add_argument("--params-col", default="params", help="CSV column of parameter counts")
-    p.add_argument("--tokens-col", default="tokens", help="CSV column of training tokens")
-    p.add_argument("--loss-col", default="loss", help="CSV column of final losses (nats)")
-    p.add_argument(
-        "--dataset",
-        choices=("chinchilla", "sardana2024"),
-        help="a shipped data set instead of a file",
-    )
+    runs_source(p, ("chinchilla", "sardana2024"))
     p.add_argument(
         "--max-tokens-per-param",
         type=positive,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .options import output
+from .options import output, runs_source
 from .render import render_table, si_number
 from .shared import CliError
 from .values import non_negative_int, positive
@@ -19,13 +19,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "fitted as power laws of compute, with intervals from resampling runs within "
         "each budget. Budgets default to Hoffmann et al.'s nine (6e18 to 3e21 FLOPs).",
     )
-    p.add_argument("file", nargs="?", help="CSV file with a header and one row per run")
-    p.add_argument("--params-col", default="params", help="CSV column of parameter counts")
-    p.add_argument("--tokens-col", default="tokens", help="CSV column of training tokens")
-    p.add_argument("--loss-col", default="loss", help="CSV column of final losses (nats)")
-    p.add_argument(
-        "--dataset", choices=("chinchilla",), help="the shipped Chinchilla runs instead of a file"
-    )
+    runs_source(p, ("chinchilla",))
     p.add_argument(
         "--budgets",
         type=positive,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .options import common, target
+from .options import common, runs_source, target
 from .render import render_table, si_number
 from .shared import preset_law, target_loss
 from .values import non_negative, positive, positive_int
@@ -20,11 +20,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "lifetime optimum's size for the target and demand) after training each. The "
         "target loss is read under --law (default: the Chinchilla-optimal 7B's loss).",
     )
-    p.add_argument("file", nargs="?", help="CSV file with a header and one row per run")
-    p.add_argument("--params-col", default="params", help="CSV column of parameter counts")
-    p.add_argument("--tokens-col", default="tokens", help="CSV column of training tokens")
-    p.add_argument("--loss-col", default="loss", help="CSV column of final losses (nats)")
-    p.add_argument("--dataset", choices=("chinchilla", "sardana2024"), help="a shipped data set")
+    runs_source(p, ("chinchilla", "sardana2024"))
     p.add_argument("--flops", type=positive, required=True, help="cost of the next run (FLOPs)")
     p.add_argument(
         "--inference-tokens", type=non_negative, default=2e12, help="lifetime inference demand"

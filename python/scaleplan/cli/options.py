@@ -123,3 +123,12 @@ def timing(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seq-len", type=positive_int, default=2048, help="tokens per sequence")
     p.add_argument("--batch-size", type=positive_int, default=8, help="sequences per step")
     common(p)
+
+
+def runs_source(p: argparse.ArgumentParser, datasets: tuple[str, ...]) -> None:
+    """Where training runs come from: a CSV file and its column names, or a shipped set."""
+    p.add_argument("file", nargs="?", help="CSV file with a header and one row per run")
+    p.add_argument("--params-col", default="params", help="CSV column of parameter counts")
+    p.add_argument("--tokens-col", default="tokens", help="CSV column of training tokens")
+    p.add_argument("--loss-col", default="loss", help="CSV column of final losses (nats)")
+    p.add_argument("--dataset", choices=datasets, help="a shipped data set instead of a file")

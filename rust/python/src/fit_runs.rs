@@ -43,6 +43,21 @@ fn curvature_arrays<'py, const K: usize>(
     ))
 }
 
+/// A Newton result as Python sees it: (theta, objective, iterations, converged).
+type PolishedTuple<'py> = (Bound<'py, PyArray1<f64>>, f64, u32, bool);
+
+fn polished<const K: usize>(
+    py: Python<'_>,
+    p: fit_newton::Polished<K>,
+) -> PyResult<PolishedTuple<'_>> {
+    Ok((
+        p.theta.to_vec().into_pyarray(py),
+        p.objective,
+        p.iterations,
+        p.converged,
+    ))
+}
+
 #[pymethods]
 impl FitRuns {
     #[new]
@@ -133,18 +148,11 @@ impl FitRuns {
         delta: f64,
         weights: Option<PyReadonlyArray1<'py, f64>>,
         max_iter: u32,
-    ) -> PyResult<(Bound<'py, PyArray1<f64>>, f64, u32, bool)> {
+    ) -> PyResult<PolishedTuple<'py>> {
         let theta = theta_of(&theta)?;
         let w = weights_of(&weights)?;
-        let p = py
-            .detach(|| fit_newton::newton(&self.runs, &theta, w, delta, max_iter))
-            .map_err(value_error)?;
-        Ok((
-            p.theta.to_vec().into_pyarray(py),
-            p.objective,
-            p.iterations,
-            p.converged,
-        ))
+        let p = py.detach(|| fit_newton::newton(&self.runs, &theta, w, delta, max_iter));
+        polished(py, p.map_err(value_error)?)
     }
 
     /// Epoch's likelihood at theta = (a, b, e, alpha, beta, s): (NLL without the constant
@@ -174,18 +182,11 @@ impl FitRuns {
         delta: f64,
         weights: Option<PyReadonlyArray1<'py, f64>>,
         max_iter: u32,
-    ) -> PyResult<(Bound<'py, PyArray1<f64>>, f64, u32, bool)> {
+    ) -> PyResult<PolishedTuple<'py>> {
         let theta = theta_of(&theta)?;
         let w = weights_of(&weights)?;
-        let p = py
-            .detach(|| fit_likelihood::newton(&self.runs, &theta, w, delta, max_iter))
-            .map_err(value_error)?;
-        Ok((
-            p.theta.to_vec().into_pyarray(py),
-            p.objective,
-            p.iterations,
-            p.converged,
-        ))
+        let p = py.detach(|| fit_likelihood::newton(&self.runs, &theta, w, delta, max_iter));
+        polished(py, p.map_err(value_error)?)
     }
 
     /// The Kaplan family's (objective, gradient) at theta = (alpha_D, q, ln N_c, ln D_c).
