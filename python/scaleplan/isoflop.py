@@ -9,7 +9,8 @@ least squares in logs (Hoffmann et al. 2022, §3.2: a = 0.49, b = 0.51).
 Intervals come from resampling runs within each profile (so every budget keeps its
 size) and refitting everything, from a seed. Every least-squares problem here is solved
 by its normal equations in plain float arithmetic (3 x 3 and 2 x 2, by Cramer's rule on
-sums taken in a fixed order), not LAPACK, so the answer is the same on every machine.
+sums taken in a fixed order) and every logarithm by the C library's `log`, not LAPACK or
+NumPy's vectorised kernels, so the answer does not move with the BLAS or SIMD build.
 """
 
 from __future__ import annotations
@@ -109,18 +110,24 @@ def line(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[float, float]:
     return y0 - slope * x0, slope
 
 
+def _logs(values: Any) -> NDArray[np.float64]:
+    """Natural logs by the C library's `log`, one value at a time: NumPy's vectorised log
+    may round differently on AVX-512 and AVX2 builds, and these feed the exponents."""
+    return np.array([math.log(float(v)) for v in values])
+
+
 def _profile(budget: float, c: Any, n: Any, loss: Any) -> IsoFlopProfile | str:
     """The profile of one budget's runs, or why there is none."""
     if len(n) < MIN_RUNS:
         return f"{len(n)} runs (a parabola needs {MIN_RUNS})"
-    x = np.log(n)
+    x = _logs(n)
     c0, c1, c2 = parabola(x, loss)
     if not c2 > 0:
         return "the losses do not curve upward around a minimum"
     x_opt = -c1 / (2.0 * c2)
     if not x.min() <= x_opt <= x.max():
         return "the parabola's minimum lies outside the runs' sizes"
-    flops = math.exp(math.fsum(np.log(c)) / len(c))
+    flops = math.exp(math.fsum(_logs(c)) / len(c))
     n_opt = math.exp(x_opt)
     return IsoFlopProfile(
         budget=budget,
@@ -140,9 +147,9 @@ def _groups(c: Any, budgets: Any, width: float) -> list[tuple[float, NDArray[np.
 
 
 def _exponents(profiles: list[IsoFlopProfile]) -> tuple[float, float, float, float]:
-    lc = np.log([p.flops for p in profiles])
-    ln_n, a = line(lc, np.log([p.params_opt for p in profiles]))
-    ln_d, b = line(lc, np.log([p.tokens_opt for p in profiles]))
+    lc = _logs([p.flops for p in profiles])
+    ln_n, a = line(lc, _logs([p.params_opt for p in profiles]))
+    ln_d, b = line(lc, _logs([p.tokens_opt for p in profiles]))
     return a, b, math.exp(ln_n), math.exp(ln_d)
 
 
