@@ -77,6 +77,7 @@ def test_skipped_budgets_say_why_and_too_few_is_an_error():
         (dict(width=2.0), "width"),
         (dict(budgets=[1e19, -1.0]), "budgets"),
         (dict(budgets=[1e19, math.nan]), "budgets"),
+        (dict(budgets=[1e19, 1e20, 1e19]), "budgets must be distinct"),
         (dict(n_resamples=-1), "n_resamples"),
     ):
         with pytest.raises(ValueError, match=name):

@@ -29,9 +29,10 @@ from .fit import (
     _runs,
     _starts,
     fit_law,
+    laws_from_thetas,
     newton_best,
 )
-from .laws import ScalingLaw
+from .laws import COEFFICIENTS, ScalingLaw
 from .lbfgsb import BOOTSTRAP_TOLERANCES, minimise
 
 
@@ -130,13 +131,8 @@ def _summary(
     full: FitResult, thetas: np.ndarray, confidence: float, n_resamples: int, seconds: float
 ) -> BootstrapResult:
     """Percentile intervals and standard errors of the refitted coefficients."""
-    coefficients = {
-        "E": np.exp(thetas[:, 2]),
-        "A": np.exp(thetas[:, 0]),
-        "B": np.exp(thetas[:, 1]),
-        "alpha": thetas[:, 3],
-        "beta": thetas[:, 4],
-    }
+    laws = laws_from_thetas(thetas, name="bootstrap")
+    coefficients = dict(zip(COEFFICIENTS, laws.coefficients, strict=True))
     tail = 50.0 * (1.0 - confidence)
     intervals = {
         k: (float(np.percentile(v, tail)), float(np.percentile(v, 100.0 - tail)))
@@ -145,7 +141,7 @@ def _summary(
     ses = {k: float(np.std(v, ddof=1)) for k, v in coefficients.items()}
     return BootstrapResult(
         fit=full,
-        laws=ScalingLaw(**coefficients, name="bootstrap"),
+        laws=laws,
         intervals=intervals,
         standard_errors=ses,
         confidence=confidence,

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._arrays import as_float
+from ._lstsq import line
 from .errors import ScaleplanError
 
 # Chance scores of the shipped benchmarks: MMLU is 4-way multiple choice; MosaicML's eval
@@ -112,11 +113,7 @@ class DownstreamFit:
 
 def _line(z: list[float], y: list[float]) -> tuple[float, float, float]:
     """Least squares `y = e - k z`: (e, k, residual sum of squares)."""
-    z0, y0 = math.fsum(z) / len(z), math.fsum(y) / len(y)
-    szz = math.fsum((a - z0) ** 2 for a in z)
-    szy = math.fsum((a - z0) * (b - y0) for a, b in zip(z, y, strict=True))
-    slope = szy / szz if szz > 0 else 0.0
-    e = y0 - slope * z0
+    e, slope = line(z, y)
     rss = math.fsum((e + slope * a - b) ** 2 for a, b in zip(z, y, strict=True))
     return e, -slope, rss
 

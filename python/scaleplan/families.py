@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 from . import _core
-from .fit import DEFAULT_DELTA, chinchilla_grid, fit_law
+from .fit import DEFAULT_DELTA, chinchilla_grid, fit_law, law_from_theta
 
 FAMILIES = ("chinchilla", "gadre", "kaplan")
 _OPTIONS = {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20_000}
@@ -77,15 +77,13 @@ def _starts(family: str) -> NDArray[np.float64]:
 
 def predict(family: str, theta: Any, params: Any, tokens: Any) -> NDArray[np.float64]:
     """A family's loss at `(params, tokens)` for fitted `theta` (nats)."""
-    ln_n, ln_d = np.log(params), np.log(tokens)
     if family == "kaplan":
         alpha_d, q, n_c, d_c = theta
-        return np.exp(alpha_d * np.logaddexp(q * (n_c - ln_n), d_c - ln_d))
+        return np.exp(alpha_d * np.logaddexp(q * (n_c - np.log(params)), d_c - np.log(tokens)))
     if family == "gadre":
         a, b, e, alpha = theta
         theta = (a, b, e, alpha, alpha)
-    a, b, e, alpha, beta = theta
-    return np.exp(a - alpha * ln_n) + np.exp(b - beta * ln_d) + np.exp(e)
+    return law_from_theta(theta).loss(params, tokens)
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,13 @@ def law_from_theta(theta: Sequence[float], name: str = "fitted") -> ScalingLaw:
     return ScalingLaw(math.exp(e), math.exp(a), math.exp(b), alpha, beta, name=name)
 
 
+def laws_from_thetas(thetas: NDArray[np.float64], name: str = "fitted") -> ScalingLaw:
+    """One law per row of `(a, b, e, alpha, beta, ...)` (extra columns ignored), as a law
+    whose coefficients are arrays."""
+    a, b, e, alpha, beta = (thetas[:, k] for k in range(5))
+    return ScalingLaw(E=np.exp(e), A=np.exp(a), B=np.exp(b), alpha=alpha, beta=beta, name=name)
+
+
 def _settings(
     objective: Any, delta: Any, ftol: Any, gtol: Any, polish: Any
 ) -> tuple[float, tuple[float, float], bool]:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._lstsq import line, parabola
 from .errors import ScaleplanError
 from .fit import _runs
 
@@ -71,43 +72,6 @@ class Approach2:
     def tokens_for(self, flops: Any) -> Any:
         """`D_opt = G_D C^b`."""
         return self.tokens_coefficient * np.asarray(flops, dtype=float) ** self.b
-
-
-def _det3(m: list[list[float]]) -> float:
-    return (
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
-    )
-
-
-def parabola(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[float, float, float]:
-    """Least-squares `(c0, c1, c2)` of `y = c0 + c1 x + c2 x^2`, by the normal equations
-    in `x - mean(x)` (for conditioning) and Cramer's rule, then shifted back."""
-    x0 = math.fsum(x) / len(x)
-    u = [float(v) - x0 for v in x]
-    s = [math.fsum(t**k for t in u) for k in range(5)]
-    r = [math.fsum(t**k * float(v) for t, v in zip(u, y, strict=True)) for k in range(3)]
-    m = [[s[i + j] for j in range(3)] for i in range(3)]
-    det = _det3(m)
-    if not (det > 0 and math.isfinite(det)):
-        raise ScaleplanError("a profile's runs do not determine a parabola", "params")
-    sol = []
-    for k in range(3):
-        mk = [[r[i] if j == k else m[i][j] for j in range(3)] for i in range(3)]
-        sol.append(_det3(mk) / det)
-    d0, d1, d2 = sol
-    # y = d0 + d1 (x - x0) + d2 (x - x0)^2, expanded in x.
-    return d0 - d1 * x0 + d2 * x0 * x0, d1 - 2.0 * d2 * x0, d2
-
-
-def line(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[float, float]:
-    """Least-squares `(intercept, slope)` of `y = intercept + slope x`."""
-    x0, y0 = math.fsum(x) / len(x), math.fsum(y) / len(y)
-    sxx = math.fsum((float(a) - x0) ** 2 for a in x)
-    sxy = math.fsum((float(a) - x0) * (float(b) - y0) for a, b in zip(x, y, strict=True))
-    slope = sxy / sxx
-    return y0 - slope * x0, slope
 
 
 def _logs(values: Any) -> NDArray[np.float64]:
@@ -189,6 +153,8 @@ def isoflop_fit(
     b_arr = np.atleast_1d(np.asarray(budgets, dtype=float))
     if b_arr.ndim != 1 or not np.all(np.isfinite(b_arr) & (b_arr > 0)):
         raise ScaleplanError("budgets must be finite FLOP counts > 0", "budgets")
+    if len(np.unique(b_arr)) != len(b_arr):
+        raise ScaleplanError("budgets must be distinct", "budgets")
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 0:
         raise ScaleplanError(
             f"n_resamples must be an integer >= 0; got {n_resamples!r}", "n_resamples"

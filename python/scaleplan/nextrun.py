@@ -29,27 +29,15 @@ from numpy.typing import NDArray
 
 from . import _core
 from .errors import ScaleplanError
-from .fit import DEFAULT_DELTA, _runs, fit_law
-from .laws import ScalingLaw
+from .fit import DEFAULT_DELTA, _runs, fit_law, laws_from_thetas
 from .lifetime import compute_optimal
 
 _STEP = 1e-5  # central-difference step in theta
 
 
-def _law(thetas: NDArray[np.float64]) -> ScalingLaw:
-    """One law per row of (a, b, e, alpha, beta)."""
-    return ScalingLaw(
-        E=np.exp(thetas[:, 2]),
-        A=np.exp(thetas[:, 0]),
-        B=np.exp(thetas[:, 1]),
-        alpha=thetas[:, 3],
-        beta=thetas[:, 4],
-    )
-
-
 def log_optimum(thetas: NDArray[np.float64], loss: float, demand: float) -> NDArray[np.float64]:
     """`ln N*` of the lifetime FLOP optimum for each law row (NaN where unreachable)."""
-    r = compute_optimal(loss, demand, law=_law(np.atleast_2d(thetas)), on_invalid="nan")
+    r = compute_optimal(loss, demand, law=laws_from_thetas(np.atleast_2d(thetas)), on_invalid="nan")
     return np.log(np.asarray(r.params, dtype=float))
 
 

@@ -231,13 +231,7 @@ fn lanes(
         let (x1, x2, x3) = (vmath::exp(t1 - m), vmath::exp(t2 - m), vmath::exp(e - m));
         let sum = x1 + x2 + x3;
         let r = m + vmath::ln(sum) - ln_l[j];
-        let inside = r.abs() <= delta;
-        let h = if inside {
-            0.5 * r * r
-        } else {
-            delta * (r.abs() - 0.5 * delta)
-        };
-        let psi = if inside { r } else { delta.copysign(r) };
+        let (h, psi, _) = huber(r, delta);
         let s = w[j] * psi / sum;
         acc[0][j] += w[j] * h;
         acc[1][j] += s * x1;
@@ -245,6 +239,19 @@ fn lanes(
         acc[3][j] += s * x3;
         acc[4][j] -= s * x1 * ln_n[j];
         acc[5][j] -= s * x2 * ln_d[j];
+    }
+}
+
+/// The Huber function at `r` with threshold `delta`: `(h, h', h'')`, i.e. `r^2 / 2`, `r`
+/// and 1 inside `|r| <= delta`; `delta (|r| - delta / 2)`, `delta sign r` and 0 outside.
+/// One definition for every objective that fits a law (the Huber sum, its Newton polish,
+/// Epoch's likelihood, Kaplan's family).
+#[inline(always)]
+pub(crate) fn huber(r: f64, delta: f64) -> (f64, f64, f64) {
+    if r.abs() <= delta {
+        (0.5 * r * r, r, 1.0)
+    } else {
+        (delta * (r.abs() - 0.5 * delta), delta.copysign(r), 0.0)
     }
 }
 

@@ -12,7 +12,7 @@
 //! alpha_D p_1 q, alpha_D p_2)`.
 
 use crate::error::Result;
-use crate::fit::{check, Runs};
+use crate::fit::{check, huber, Runs};
 use crate::vmath;
 
 /// Parameters of the Kaplan family: `(alpha_D, q, n_c, d_c)`.
@@ -47,11 +47,7 @@ pub fn objective(
         let sum = x[0] + x[1];
         let lse = m + vmath::ln(sum);
         let r = alpha_d * lse - ln_l;
-        let (h, psi) = if r.abs() <= delta {
-            (0.5 * r * r, r)
-        } else {
-            (delta * (r.abs() - 0.5 * delta), delta.copysign(r))
-        };
+        let (h, psi, _) = huber(r, delta);
         let (p1, p2) = (x[0] / sum, x[1] / sum);
         f += w * h;
         let s = w * psi;

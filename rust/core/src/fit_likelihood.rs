@@ -13,8 +13,8 @@
 //!
 //! Since `h_delta(r / sigma) = h_{delta sigma}(r) / sigma^2`, at a fixed scale this is
 //! Approach 3's Huber sum with threshold `delta sigma`. The fitted scale comes out near
-//! `delta` times the mean absolute residual (~2e-5 on Chinchilla's runs), so only residuals
-//! within ~2e-8 of zero sit in the quadratic zone: the estimator is a least-absolute-
+//! `delta` times the mean absolute residual (4.7e-6 on Chinchilla's runs), so only
+//! residuals within ~5e-9 of zero sit in the quadratic zone: the estimator is a least-absolute-
 //! deviations fit smoothed at that width, and its optimum has a few residuals pinned near 0.
 //! Quasi-Newton methods lose precision there (SciPy's BFGS reports it); damped Newton on
 //! the exact Hessian below reaches the optimum at f64 precision.
@@ -26,7 +26,7 @@
 //!   `-w e^-s (chi v + psi) u` in theta-s, `w (chi v^2 + psi v)` in s-s.
 
 use crate::error::Result;
-use crate::fit::{check, Runs, PARAMS};
+use crate::fit::{check, huber, Runs, PARAMS};
 use crate::fit_newton::{check_theta, descend, Curvature, Point, Polished};
 use crate::symmetric::lowest_eigenpair;
 
@@ -71,13 +71,8 @@ fn evaluate(
         let w = weights.map_or(1.0, |w| w[i]);
         let pt = Point::at(runs, i, &law);
         let v = pt.r * inv;
-        let inside = v.abs() <= delta;
-        let (h, psi, chi) = if inside {
-            (0.5 * v * v, v, 1.0)
-        } else {
-            (delta * (v.abs() - 0.5 * delta), delta.copysign(v), 0.0)
-        };
-        let extra = if majorise && !inside {
+        let (h, psi, chi) = huber(v, delta);
+        let extra = if majorise && chi == 0.0 {
             delta / v.abs()
         } else {
             0.0
@@ -109,7 +104,7 @@ fn evaluate(
 ///
 /// Newton on the exact Hessian alone stalls here: outside the quadratic zone a residual
 /// adds only `psi hess r` to the Hessian (indefinite, ~`delta` in size), so from a start
-/// whose pinned residuals are not yet inside the ~2e-8-wide zone, every damped step is a
+/// whose pinned residuals are not yet inside the ~1e-8-wide zone, every damped step is a
 /// crawl. The steps below add `w (psi(v) / v) e^-2s u u^T` for each residual outside the
 /// zone: the curvature of the Huber function's quadratic majoriser (the weight of
 /// iteratively reweighted least squares), which the exact Hessian lacks. Near the zone
@@ -117,7 +112,9 @@ fn evaluate(
 /// far outside it is `delta / |v|` times smaller and barely perturbs the step. Gradient
 /// and objective stay exact, so the point where the steps stop is a stationary point of
 /// the likelihood; `converged` is then the verdict of Newton on the exact Hessian (as in
-/// [`crate::fit_newton::newton`]). `iterations` counts both, at most `max_iter` each.
+/// [`crate::fit_newton::newton`]). Phases of 25 steps of each kind alternate, with an escape
+/// from saddles between them, until the exact one converges or `iterations` (both kinds)
+/// reaches `max_iter`; it may overshoot by at most one round (50 steps).
 ///
 /// ```
 /// use scaleplan::fit::Runs;
@@ -143,6 +140,12 @@ pub fn newton(
     let exact = |t: &[f64; SCALED]| evaluate(runs, t, weights, delta, false);
     let mut from = (*theta, start.objective);
     let mut iterations = 0;
+    let stopped = |(theta, objective): ([f64; SCALED], f64), iterations| Polished {
+        theta,
+        objective,
+        iterations,
+        converged: false,
+    };
     loop {
         // Short phases, each from the lowest point so far: the majorised steps pin the
         // residuals a kink hides from Newton, the exact steps finish, and either alone can
@@ -162,12 +165,7 @@ pub fn newton(
             from = (out.theta, out.objective);
         }
         if iterations >= max_iter {
-            return Ok(Polished {
-                theta: from.0,
-                objective: from.1,
-                iterations,
-                converged: false,
-            });
+            return Ok(stopped(from, iterations));
         }
         // Where the Hessian is indefinite (fewer residuals pinned than the law has
         // parameters: a saddle between two vertices), leave along the most negative
@@ -176,12 +174,7 @@ pub fn newton(
             Some(next) => from = next,
             // Nothing lowers the objective: a round without progress repeats itself.
             None if pinned.iterations + out.iterations == 0 => {
-                return Ok(Polished {
-                    theta: from.0,
-                    objective: from.1,
-                    iterations,
-                    converged: false,
-                })
+                return Ok(stopped(from, iterations))
             }
             None => {}
         }

@@ -19,7 +19,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::error::{Error, Result};
-use crate::fit::{check, Runs, PARAMS};
+use crate::fit::{check, huber, Runs, PARAMS};
 use crate::vmath;
 
 /// A `K x K` symmetric matrix, row-major.
@@ -143,13 +143,7 @@ fn curvature_unchecked(
     for i in 0..runs.len() {
         let w = weights.map_or(1.0, |w| w[i]);
         let pt = Point::at(runs, i, theta);
-        let r = pt.r;
-        let inside = r.abs() <= delta;
-        let (h, psi, second) = if inside {
-            (0.5 * r * r, r, 1.0)
-        } else {
-            (delta * (r.abs() - 0.5 * delta), delta.copysign(r), 0.0)
-        };
+        let (h, psi, second) = huber(pt.r, delta);
         out.objective += w * h;
         for k in 0..PARAMS {
             out.gradient[k] += w * psi * pt.u[k];
