@@ -59,6 +59,6 @@ def test_every_layer_raises_the_same_class():
     assert caught(lambda: sp.fit_law([1e9] * 6, [1e10] * 6, [2.0] * 6, starts="x")).argument == (
         "starts"
     )
-    assert caught(lambda: sp.CostModel(train_gpu="tpu-v9")).argument == "accelerator"
+    assert caught(lambda: sp.CostModel(train_gpu="tpu-v9")).argument == "train_gpu"
     assert caught(lambda: sp.datasets.chinchilla_runs(drop_highest=-1)).argument == "drop_highest"
     assert caught(lambda: sweep("x.csv", loss=2.0, inference_tokens=1e9)).argument == "path"

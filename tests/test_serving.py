@@ -41,13 +41,19 @@ efficiencies = st.builds(
     serving.Efficiency,
     compute=st.floats(0.05, 1.0),
     memory=st.floats(0.05, 1.0),
-    overhead_seconds=st.floats(0.0, 0.01),
-    collective_seconds=st.floats(0.0, 1e-3),
+    overhead_seconds=st.floats(0.0, 0.01, allow_subnormal=False),
+    collective_seconds=st.floats(0.0, 1e-3, allow_subnormal=False),
     memory_fraction=st.floats(0.5, 1.0),
 )
 
 
-def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16"):
+# Bytes per element of each format, written here from the formats' definitions (16-bit
+# floats: 2 bytes; fp8 and int8: 1), not read from the package: a wrong table there (KV
+# bytes taken from the weights' format, or the two swapped) must fail these tests.
+BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
+
+
+def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16", kv_precision=None):
     gpu = {
         "peak": acc.peak(precision),
         "bandwidth": acc.memory_bandwidth,
@@ -58,11 +64,19 @@ def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16"):
         "overhead": eff.overhead_seconds,
         "latency": eff.collective_seconds,
         "fraction": eff.memory_fraction,
-        "weight_bytes": serving.PRECISION_BYTES[precision],
-        "kv_bytes": serving.PRECISION_BYTES[precision],
+        "weight_bytes": BYTES[precision],
+        "kv_bytes": BYTES[precision if kv_precision is None else kv_precision],
     }
     fields = {f: getattr(shape, f) for f in sp.shapes.FIELDS}
     return ref.serving_step(fields, phase, batch, tokens, tp, gpu)
+
+
+@st.composite
+def formats(draw):
+    """A GPU and a weight format it has, and a KV format (None: the weights')."""
+    gpu = draw(st.sampled_from(sorted(ACCELERATORS)))
+    precision = draw(st.sampled_from(sorted(ACCELERATORS[gpu].peak_flops)))
+    return gpu, precision, draw(st.one_of(st.none(), st.sampled_from(sorted(BYTES))))
 
 
 @given(
@@ -71,17 +85,27 @@ def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16"):
     st.integers(1, 4096),
     st.integers(1, 32768),
     st.sampled_from([1, 2, 4, 8, 16]),
-    st.sampled_from(sorted(ACCELERATORS)),
+    formats(),
     efficiencies,
 )
-def test_rust_matches_reference(shape, phase, batch, tokens, tp, gpu, eff):
+def test_rust_matches_reference(shape, phase, batch, tokens, tp, fmt, eff):
+    gpu, precision, kv_precision = fmt
     acc = ACCELERATORS[gpu]
+    step = serving.decode if phase == "decode" else serving.prefill
+    if shape.n_heads % tp:
+        # A group splits the heads: a degree that does not divide them is no deployment.
+        tokens_arg = {"context_tokens" if phase == "decode" else "prompt_tokens": tokens}
+        with pytest.raises(ValueError) as err:
+            step(shape, acc, batch_size=batch, tensor_parallel=tp, **tokens_arg)
+        assert err.value.argument == "tensor_parallel" and "divisor" in str(err.value)
+        return
     seconds, flops, moved, comm, max_batch, memory_bound = reference(
-        shape, phase, batch, tokens, tp, acc, eff
+        shape, phase, batch, tokens, tp, acc, eff, precision, kv_precision
     )
     step = serving.decode if phase == "decode" else serving.prefill
     kwargs = {"context_tokens" if phase == "decode" else "prompt_tokens": tokens}
-    call = dict(batch_size=batch, tensor_parallel=tp, efficiency=eff, **kwargs)
+    call = dict(batch_size=batch, tensor_parallel=tp, efficiency=eff, precision=precision,
+                kv_precision=kv_precision, **kwargs)  # fmt: skip
     if max_batch < 1 or batch > max_batch:
         with pytest.raises(ValueError) as err:
             step(shape, acc, **call)
@@ -96,7 +120,7 @@ def test_rust_matches_reference(shape, phase, batch, tokens, tp, gpu, eff):
     assert r.max_batch_size == max_batch
     produced = batch * (tokens if phase == "prefill" else 1)
     assert r.tokens_per_second == pytest.approx(produced / (seconds * tp), rel=1e-12)
-    t_compute = flops / (acc.peak("bf16") * eff.compute)
+    t_compute = flops / (acc.peak(precision) * eff.compute)
     t_memory = moved / (acc.memory_bandwidth * eff.memory)
     if abs(t_compute / t_memory - 1) > 1e-9:
         assert r.memory_bound == memory_bound
@@ -153,7 +177,7 @@ def test_tensor_parallel_fits_what_one_gpu_cannot():
     [
         ({"batch_size": 0}, "batch_size"),
         ({"batch_size": np.nan}, "batch_size"),
-        ({"context_tokens": -1}, "tokens"),
+        ({"context_tokens": -1}, "context_tokens"),
         ({"tensor_parallel": 1.5}, "tensor_parallel"),
         ({"tensor_parallel": 0}, "tensor_parallel"),
         ({"precision": "fp4"}, "precision"),

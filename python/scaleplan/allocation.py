@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._arrays import as_float, check_on_invalid
+from ._checks import number, renamed
 from .costs import CostModel, CostOptimum, cost_optimal
 from .errors import ScaleplanError
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
@@ -130,11 +131,13 @@ def share_sweep(
 ) -> tuple[Any, Any]:
     """Training share of lifetime FLOPs (or dollars, with `costs`; demands are then
     requests) at the optimum, for each demand. Returns (demands, shares)."""
-    demands = np.asarray(demands, dtype=float)
+    loss, demands = number("loss", loss), as_float("demands", demands)
     if costs is None:
-        plan = compute_optimal(loss, demands, law=law)
+        with renamed(inference_tokens="demands"):
+            plan = compute_optimal(loss, demands, law=law)
         return demands, plan.training_flops / plan.total_flops
-    c = cost_optimal(loss, demands, costs=costs, law=law)
+    with renamed(requests="demands"):
+        c = cost_optimal(loss, demands, costs=costs, law=law)
     b = c.breakdown
     return demands, b.training_dollars / b.total_dollars
 

@@ -16,8 +16,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from ._checks import OPEN_UNIT as CONFIDENCE
+from ._checks import number, whole
+from ._checks import seed as check_seed
 from ._progress import Progress
-from .errors import ScaleplanError
 from .fit import (
     DEFAULT_DELTA,
     DEFAULT_POLISH,
@@ -34,6 +36,9 @@ from .fit import (
 )
 from .laws import COEFFICIENTS, ScalingLaw
 from .lbfgsb import BOOTSTRAP_TOLERANCES, minimise
+
+# Resamples accepted by every bootstrap: a million refits is days of work already.
+MAX_RESAMPLES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -84,14 +89,9 @@ def bootstrap_law(
     total)` counts the full fit's starts, then the resamples.
     """
     t0 = time.perf_counter()
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 2:
-        raise ScaleplanError(
-            f"n_resamples must be an integer >= 2; got {n_resamples!r}", "n_resamples"
-        )
-    if not (isinstance(confidence, float) and 0 < confidence < 1):
-        raise ScaleplanError(
-            f"confidence must be a float in (0, 1); got {confidence!r}", "confidence"
-        )
+    n_resamples = whole("n_resamples", n_resamples, 2, MAX_RESAMPLES)
+    confidence = number("confidence", confidence, CONFIDENCE)
+    seed = check_seed("seed", seed)
     cols = (params_col, tokens_col, loss_col)
     full = fit_law(
         params,

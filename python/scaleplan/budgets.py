@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_float, broadcast, check_on_invalid, echoed, in_place, shaped
+from ._checks import renamed
 from ._frames import Tabular
 from .cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel, resolve_costs
 from .errors import ScaleplanError
@@ -72,9 +73,10 @@ def best_quality(
         # Dollars as the FLOP problem: the budget in training-FLOP equivalents, the demand
         # the cost model's effective demand.
         c = resolve_costs(costs)
-        demand = c.effective_demand(requests, input_tokens, output_tokens)
+        demand = c.checked_demand(requests, input_tokens, output_tokens, on_invalid)
         flops = as_float("budget", budget) * c.train_mfu / c.train_dollars_per_flop
-        return budget_optimal(flops, demand, unique_tokens, law=law, on_invalid=on_invalid)
+        with renamed(inference_tokens="requests"):
+            return budget_optimal(flops, demand, unique_tokens, law=law, on_invalid=on_invalid)
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
     if (inference_tokens is None) == (requests is None):
@@ -124,7 +126,6 @@ def _dollar_problem(
     """A dollar budget as the FLOP problem the kernel solves: the shape, the inputs (budget,
     demand, law), `k_tr = 6 $/FLOP / MFU` (the kernel divides the budget by it) and the
     effective demand `requests (w_in input_tokens + w_out output_tokens)`."""
-    w_in, w_out = costs.demand_weights
     shape, cols = broadcast(
         budget=budget,
         requests=requests,
@@ -132,20 +133,7 @@ def _dollar_problem(
         output_tokens=output_tokens,
         **law._named(),
     )
-    for name, col in zip(("requests", "input_tokens", "output_tokens"), cols[1:4], strict=True):
-        bad = ~np.isfinite(col) | (col < 0)
-        if on_invalid == "raise" and np.any(bad):
-            raise ScaleplanError(f"{name} must be finite and >= 0; got {col[bad][0]}", name)
     k_tr = 6.0 * costs.train_dollars_per_flop / costs.train_mfu
-    # Overflow to inf is caught below (raise) or by the kernel (a NaN row), not warned.
-    with np.errstate(over="ignore", invalid="ignore"):
-        demand = np.asarray(cols[1] * (w_in * cols[2] + w_out * cols[3]))
-    big = np.isinf(demand) & np.isfinite(np.broadcast_to(cols[1], demand.shape))
-    if on_invalid == "raise" and np.any(big):
-        given = np.broadcast_to(cols[1], demand.shape)[big][0]
-        raise ScaleplanError(
-            f"requests must be small enough that the problem stays in float64 range; got {given}",
-            "requests",
-        )
+    demand = np.ascontiguousarray(costs.checked_demand(*cols[1:4], on_invalid), dtype=np.float64)
     cols = [cols[0], demand, *cols[4:]]
     return shape, cols, k_tr, demand

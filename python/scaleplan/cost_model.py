@@ -9,7 +9,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from ._arrays import as_float, real_float
+import numpy as np
+
+from ._arrays import as_float
+from ._checks import NON_NEGATIVE, POSITIVE, Span, first_bad, number, renamed
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 
@@ -24,10 +27,11 @@ DEFAULT_OUTPUT_TOKENS = 215.0
 MIN_MFU = 1e-6
 
 
+MFU = Span(MIN_MFU, 1.0, low_closed=True, high_closed=True)
+
+
 def _fraction(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not MIN_MFU <= value <= 1:
-        raise ScaleplanError(f"{name} must be a number in [{MIN_MFU:g}, 1]; got {value!r}", name)
-    return float(value)
+    return number(name, value, MFU)
 
 
 @functools.cache
@@ -72,32 +76,43 @@ class CostModel:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "train_gpu", accelerator(self.train_gpu))
-        set_(self, "inference_gpu", accelerator(self.inference_gpu))
+        set_(self, "train_gpu", accelerator(self.train_gpu, argument="train_gpu"))
+        set_(self, "inference_gpu", accelerator(self.inference_gpu, argument="inference_gpu"))
         for phase in ("train", "inference"):
             gpu: Accelerator = getattr(self, f"{phase}_gpu")
-            gpu.peak(getattr(self, f"{phase}_precision"))  # a ValueError if the chip lacks it
+            with renamed(precision=f"{phase}_precision"):
+                gpu.peak(getattr(self, f"{phase}_precision"))  # an error if the chip lacks it
             price = getattr(self, f"{phase}_price_per_hour")
             if price is None:
                 if gpu.price_per_hour is None:
                     raise ScaleplanError(
-                        f"{phase}_price_per_hour is needed: {gpu.name} has no price"
+                        f"{phase}_price_per_hour is needed: {gpu.name} has no price",
+                        f"{phase}_price_per_hour",
                     )
                 price = gpu.price_per_hour
             need = f"{phase}_price_per_hour must be a finite number > 0"
-            if isinstance(price, bool) or not isinstance(price, (int, float)):
-                raise ScaleplanError(f"{need}; got {price!r}")
-            value = real_float(f"{phase}_price_per_hour", price)
-            if not 0 < value < float("inf"):
-                raise ScaleplanError(f"{need}; got {price!r}")
+            value = number(f"{phase}_price_per_hour", price, POSITIVE, unit="dollars")
             # Dollars per FLOP must be a normal float: a price near 5e-324 once made them 0
             # and every cost a division by zero.
             per_flop = value / (SECONDS_PER_HOUR * gpu.peak(getattr(self, f"{phase}_precision")))
             if per_flop < sys.float_info.min:
-                raise ScaleplanError(f"{need} and large enough to cost more than 0; got {price!r}")
+                raise ScaleplanError(
+                    f"{need} and large enough to cost more than 0; got {price!r}",
+                    f"{phase}_price_per_hour",
+                )
             set_(self, f"{phase}_price_per_hour", value)
         for name in ("train_mfu", "prefill_mfu", "decode_mfu"):
             set_(self, name, _fraction(name, getattr(self, name)))
+        # The two prices meet in the demand weights (a ratio of dollars per FLOP): a
+        # weight outside the normal float64 range has no answer to give downstream.
+        for w in self.demand_weights:
+            if not POSITIVE.admits(w):
+                name = "train_price_per_hour" if w < 1 else "inference_price_per_hour"
+                raise ScaleplanError(
+                    f"{name}: train_price_per_hour and inference_price_per_hour are too far "
+                    f"apart: a token served costs {w:.3g} tokens of training",
+                    name,
+                )
 
     @classmethod
     def sardana2024_table3(cls) -> CostModel:
@@ -131,6 +146,38 @@ class CostModel:
             w_in * as_float("input_tokens", input_tokens)
             + w_out * as_float("output_tokens", output_tokens)
         )
+
+    def checked_demand(
+        self, requests: Any, input_tokens: Any, output_tokens: Any, on_invalid: str = "raise"
+    ) -> Any:
+        """`effective_demand`, each input checked (finite and >= 0, named with its row) and
+        the product checked where it is formed: a demand beyond float64 is an error naming
+        the three factors (`on_invalid="nan"`: that row NaN, for the kernel to mark)."""
+        named = {"requests": requests, "input_tokens": input_tokens,
+                 "output_tokens": output_tokens}  # fmt: skip
+        cols = {k: as_float(k, v) for k, v in named.items()}
+        if on_invalid == "raise":
+            for name, arr in cols.items():
+                ok = NON_NEGATIVE.admits(arr)
+                if not np.all(ok):
+                    # In the kernels' words: these columns went straight to Rust before.
+                    err = first_bad(name, arr, ~ok, NON_NEGATIVE)
+                    text = str(err).replace("a finite number >= 0", "finite and >= 0")
+                    raise ScaleplanError(text, name, err.index)
+        with np.errstate(over="ignore", invalid="ignore"):
+            demand = np.asarray(self.effective_demand(requests, input_tokens, output_tokens))
+        huge = np.isinf(demand) & np.isfinite(np.broadcast_to(cols["requests"], demand.shape))
+        if on_invalid == "raise" and np.any(huge):
+            i = int(np.flatnonzero(huge.ravel())[0])
+            raise ScaleplanError(
+                "requests must be small enough that the demand requests x (w_in input_tokens "
+                f"+ w_out output_tokens) stays in float64{f' at index {i}' if demand.ndim else ''}"
+                ": lower requests, input_tokens or output_tokens",
+                "requests",
+                i if demand.ndim else None,
+            )
+        demand = np.where(huge, np.nan, demand)
+        return demand.item() if demand.ndim == 0 else demand
 
     @functools.cached_property
     def demand_weights(self) -> tuple[float, float]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_float, broadcast, echoed, shaped
+from ._checks import NON_NEGATIVE, POSITIVE, first_bad, renamed
 from ._frames import Tabular
 from .cost_model import (
     DEFAULT_INPUT_TOKENS,
@@ -146,11 +147,10 @@ def lifetime_cost(
     values = {}
     for name, v in named.items():
         arr = as_float(name, v)
-        low = 0.0 if name in ("requests", "input_tokens", "output_tokens") else None
-        bad = ~np.isfinite(arr) | (arr < 0 if low is not None else arr <= 0)
-        if np.any(bad):
-            need = "finite and >= 0" if low is not None else "finite and > 0"
-            raise ScaleplanError(f"{name} must be {need}; got {arr[bad].flat[0]}", name)
+        span = NON_NEGATIVE if name in ("requests", "input_tokens", "output_tokens") else POSITIVE
+        ok = span.admits(arr)
+        if not np.all(ok):
+            raise first_bad(name, arr, ~ok, span)
         values[name] = arr.item() if arr.ndim == 0 else arr
     cost = LifetimeCost(**values, costs=costs)
     _check_in_range(cost)
@@ -169,8 +169,8 @@ def _check_in_range(cost: LifetimeCost) -> None:
         index = int(np.flatnonzero(bad)[0]) if bad.ndim else None
         where = f" at index {index}" if index is not None else ""
         raise ScaleplanError(
-            "params, tokens and requests are too large together: the lifetime FLOPs or "
-            f"dollars overflow float64{where}",
+            "params, tokens, requests, input_tokens and output_tokens are too large together: "
+            f"the lifetime FLOPs or dollars overflow float64{where}",
             "params",
             index,
         )
@@ -279,9 +279,10 @@ def cost_optimal(
     if unique_tokens is not None:
         from .data_constrained import constrained_optimal
 
-        demand = costs.effective_demand(requests, input_tokens, output_tokens)
-        return constrained_optimal(loss, demand, unique_tokens, law=law, on_invalid=on_invalid,
-                                   costs=costs)  # fmt: skip
+        demand = costs.checked_demand(requests, input_tokens, output_tokens, on_invalid)
+        with renamed(inference_tokens="requests"):
+            return constrained_optimal(loss, demand, unique_tokens, law=law,
+                                       on_invalid=on_invalid, costs=costs)  # fmt: skip
     values = (
         _floats(loss, requests, input_tokens, output_tokens)
         if on_invalid == "raise"
@@ -378,7 +379,7 @@ def breakeven_requests(
     law = resolve_law(law)
     base = lifetime_cost(params, tokens, 1.0, input_tokens, output_tokens, costs=costs)
     small_n = as_float("smaller_params", smaller_params)
-    if np.any(~np.isfinite(small_n) | (small_n <= 0)) or np.any(small_n >= base.params):
+    if np.any(~POSITIVE.admits(small_n)) or np.any(small_n >= base.params):
         raise ScaleplanError(
             "smaller_params must be finite, > 0 and below params", "smaller_params"
         )
@@ -386,12 +387,19 @@ def breakeven_requests(
     room = target - law.E - law.A * small_n**-law.alpha
     if np.any(room <= 0):
         raise ScaleplanError(
-            "smaller_params is too small to reach the loss of the given model at any data size",
+            "smaller_params is too small to reach the loss of the given model (params, tokens) "
+            "at any data size",
             "smaller_params",
         )
     small_d = (law.B / room) ** (1.0 / law.beta)
     small = lifetime_cost(small_n, small_d, 1.0, input_tokens, output_tokens, costs=costs)
     extra_training = small.training_dollars - base.training_dollars
     per_request_saving = base.inference_dollars - small.inference_dollars
+    if not np.all(per_request_saving > 0):
+        raise ScaleplanError(
+            "output_tokens and input_tokens are both 0 (or too small to cost anything): no "
+            "request then favours the smaller model",
+            "output_tokens",
+        )
     out = np.maximum(extra_training, 0.0) / per_request_saving
     return out.item() if np.ndim(out) == 0 else out

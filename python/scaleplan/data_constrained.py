@@ -13,7 +13,6 @@ it with its gradient and solves the optima; `_reference.data_constrained_loss` c
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import broadcast, check_on_invalid, echoed, shaped
+from ._checks import POSITIVE, number, renamed
 from ._frames import Tabular
 from .errors import ScaleplanError
 from .laws import CHINCHILLA, PRESETS, FlopAccounting, ScalingLaw, resolve_law
@@ -44,10 +44,7 @@ class DataConstrainedLaw:
     def __post_init__(self) -> None:
         object.__setattr__(self, "law", resolve_law(self.law))
         for name in ("rd_star", "rn_star"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
-                raise ScaleplanError(f"{name} must be finite and > 0; got {v!r}", name)
-            object.__setattr__(self, name, float(v))
+            object.__setattr__(self, name, number(name, getattr(self, name), POSITIVE))
         if self.law.is_batch:
             raise ScaleplanError("a DataConstrainedLaw takes a law of scalar coefficients", "law")
 
@@ -229,7 +226,8 @@ def training_optimal(
 ) -> BudgetOptimum:
     """The paper's question solved exactly: the N and D with `6 N D = flops` that
     minimise `L(N, D, U)` (their repository uses a grid of 500 ratios)."""
-    return budget_optimal(flops, 0.0, unique_tokens, law=law, on_invalid=on_invalid)
+    with renamed(budget="flops"):
+        return budget_optimal(flops, 0.0, unique_tokens, law=law, on_invalid=on_invalid)
 
 
 @dataclass(frozen=True)

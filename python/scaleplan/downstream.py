@@ -26,8 +26,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._arrays import as_float
+from ._checks import Span, number
 from ._lstsq import line
 from .errors import ScaleplanError
+
+# A benchmark's chance score: a share of questions, in [0, 1).
+CHANCE_SPAN = Span(0.0, 1.0, low_closed=True)
 
 # Chance scores of the shipped benchmarks: MMLU is 4-way multiple choice; MosaicML's eval
 # gauntlet subtracts each task's random baseline before averaging, so its chance is 0.
@@ -149,8 +153,14 @@ def fit_downstream(
 ) -> DownstreamFit:
     """Fit `1 - score = e - k exp(-g loss)` to runs, with leave-one-out held-out error."""
     l_arr, s_arr = np.ravel(as_float("loss", loss)), np.ravel(as_float("score", score))
+    chance = number("chance", chance, CHANCE_SPAN)
+    if not isinstance(benchmark, str):
+        raise ScaleplanError(f"benchmark must be a name; got {benchmark!r}", "benchmark")
     if len(l_arr) != len(s_arr):
-        raise ScaleplanError(f"loss and score must have one length; got {len(l_arr)}, {len(s_arr)}")
+        raise ScaleplanError(
+            f"score must have one length with loss; got {len(l_arr)} losses, {len(s_arr)} scores",
+            "score",
+        )
     if len(l_arr) < 5:
         raise ScaleplanError(f"a downstream fit needs at least 5 runs; got {len(l_arr)}", "loss")
     for name, arr in (("loss", l_arr), ("score", s_arr)):

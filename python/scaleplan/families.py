@@ -37,7 +37,9 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 from . import _core
-from .fit import DEFAULT_DELTA, chinchilla_grid, fit_law, law_from_theta
+from ._checks import POSITIVE, choice, first_bad, shown, whole
+from .errors import ScaleplanError
+from .fit import DEFAULT_DELTA, _runs, chinchilla_grid, fit_law, law_from_theta
 
 FAMILIES = ("chinchilla", "gadre", "kaplan")
 _OPTIONS = {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20_000}
@@ -111,10 +113,7 @@ def fit_family(
 ) -> tuple[FamilyFit, list[Any]]:
     """The best fit of `family` to the runs, and the best few start points found (for
     held-out refits). `starts`: rows to start from instead of the family's grid."""
-    if family not in FAMILIES:
-        from .errors import ScaleplanError
-
-        raise ScaleplanError(f"family must be one of {', '.join(FAMILIES)}; got {family!r}")
+    choice("family", family, FAMILIES)
     runs = _core.FitRuns(*(np.ascontiguousarray(v, dtype=float) for v in (params, tokens, loss)))
     if family == "chinchilla":
         grid = chinchilla_grid() if starts is None else np.atleast_2d(starts)
@@ -144,12 +143,44 @@ def _held_out(
     family: str, n: Any, d: Any, loss: Any, folds: list[NDArray[np.intp]], starts: list[Any]
 ) -> tuple[float, float]:
     """Mean absolute and RMS error of predictions on each fold from fits to the rest."""
-    errors = np.empty(len(loss))
+    errors = np.full(len(loss), np.nan)
     for test in folds:
         train = np.setdiff1d(np.arange(len(loss)), test)
+        # Held out means held out: no run of the fold is in its fit, and no run is
+        # predicted twice (an earlier version accepted folds that broke both).
+        assert not np.intersect1d(train, test).size and np.all(np.isnan(errors[test]))
         fit, _ = fit_family(family, n[train], d[train], loss[train], starts=np.array(starts))
         errors[test] = fit.loss(n[test], d[test]) - loss[test]
+    assert not np.any(np.isnan(errors)), "every run is predicted once, from other runs"
     return float(np.mean(np.abs(errors))), float(math.sqrt(np.mean(errors**2)))
+
+
+def _group_folds(groups: Any, count: int) -> list[NDArray[np.intp]]:
+    """Leave-one-group-out folds: the runs of each group. Labels are one per run, none
+    missing (NaN or None), in at least two groups, so every fold is held out from a fit
+    to other runs; a fold of all runs would report the in-sample error as held-out."""
+    labels = np.asarray(groups)
+    if labels.ndim != 1 or len(labels) != count:
+        raise ScaleplanError(f"groups must give one label per run ({count}); got shape "
+                             f"{labels.shape}", "groups")  # fmt: skip
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ScaleplanError("groups has NaN or infinite labels: every run needs a group",
+                             "groups")  # fmt: skip
+    if labels.dtype.kind == "O" and any(g is None for g in labels):
+        raise ScaleplanError("groups has None labels: every run needs a group", "groups")
+    try:
+        names = np.unique(labels)
+    except TypeError:
+        raise ScaleplanError("groups must be labels of one comparable type", "groups") from None
+    if len(names) < 2:
+        raise ScaleplanError(f"groups must hold at least 2 groups for leave-one-group-out; "
+                             f"got {len(names)}", "groups")  # fmt: skip
+    folds = [np.flatnonzero(labels == g) for g in names]
+    small = min(count - len(f) for f in folds)
+    if small <= 5:
+        raise ScaleplanError(f"groups: leaving one group out keeps {small} runs; a fit needs "
+                             "more than 5", "groups")  # fmt: skip
+    return folds
 
 
 def compare_families(
@@ -164,11 +195,23 @@ def compare_families(
 ) -> list[HeldOut]:
     """Every family's held-out error on the runs (module notes); `groups` labels each
     run's group for leave-one-group-out."""
-    n, d, l_ = (np.asarray(v, dtype=float) for v in (params, tokens, loss))
-    labels = np.asarray(groups)
+    n, d, l_ = _runs(params, tokens, loss, ("params", "tokens", "loss"))
+    for name, col in (("params", n), ("tokens", d), ("loss", l_)):
+        if not np.all(POSITIVE.admits(col)):
+            raise first_bad(name, col, ~POSITIVE.admits(col), POSITIVE)
+    by_group = _group_folds(groups, len(l_))
+    folds = whole("folds", folds, 2, len(l_))
+    if len(l_) - math.ceil(len(l_) / folds) <= 5:
+        raise ScaleplanError(f"folds: with {folds} folds of {len(l_)} runs a fit keeps "
+                             f"{len(l_) - math.ceil(len(l_) / folds)} runs; it needs more "
+                             "than 5", "folds")  # fmt: skip
+    seed = whole("seed", seed, 0, 2**63 - 1)
+    if not (isinstance(families, (tuple, list)) and families):
+        raise ScaleplanError(f"families must be a non-empty tuple of names; got "
+                             f"{shown(families)}", "families")  # fmt: skip
+    families = tuple(choice("families", f, FAMILIES) for f in families)
     order = np.random.default_rng(seed).permutation(len(l_))
     kfold = [np.sort(f) for f in np.array_split(order, folds)]
-    by_group = [np.flatnonzero(labels == g) for g in np.unique(labels)]
     out = []
     for family in families:
         full, starts = fit_family(family, n, d, l_)

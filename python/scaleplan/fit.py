@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from ._arrays import as_float
+from ._checks import OPEN_UNIT, Span, number, whole
 from ._progress import Progress
 from .datasets import Runs
 from .errors import ScaleplanError
@@ -44,8 +45,14 @@ DEFAULT_POLISH = 8
 NEWTON_MAX_ITER = 2000
 
 
-class FitError(RuntimeError):
-    """No start of a fit converged: there is no answer to report."""
+class FitError(ScaleplanError, RuntimeError):
+    """No start of a fit converged: there is no answer to report (a `ScaleplanError`, so
+    every failure of a public call is one class; a `RuntimeError` as it always was)."""
+
+
+# The Huber threshold: below 1e-12 the objective is delta * sum |r| at a scale no
+# optimiser's tolerance resolves; above 1e3 it is already least squares on any data.
+HUBER_DELTA = Span(1e-12, 1e3, low_closed=True, high_closed=True)
 
 
 def chinchilla_grid() -> NDArray[np.float64]:
@@ -89,27 +96,34 @@ def _runs(params: Any, tokens: Any, loss: Any, cols: tuple[str, str, str]) -> tu
             params = params.as_dict()
         if not isinstance(params, Mapping) and not hasattr(params, "columns"):
             raise ScaleplanError(
-                "give params, tokens and loss as arrays, or one table (a mapping or a "
-                "DataFrame) with the column names"
+                "params: give params, tokens and loss as arrays, or one table (a mapping or "
+                "a DataFrame) with the column names",
+                "params",
             )
         table = params
         names = list(table.keys()) if isinstance(table, Mapping) else list(table.columns)
         missing = [c for c in cols if c not in names]
         if missing:
-            raise ScaleplanError(f"column {missing[0]!r} not found; the table has {names}")
-        params, tokens, loss = (np.asarray(table[c], dtype=float) for c in cols)
+            raise ScaleplanError(f"params: column {missing[0]!r} not found; the table has "
+                                 f"{names}", "params")  # fmt: skip
+        params, tokens, loss = (table[c] for c in cols)
     elif tokens is None or loss is None:
-        raise ScaleplanError("give all three of params, tokens and loss")
+        missing_one = "tokens" if tokens is None else "loss"
+        raise ScaleplanError(f"{missing_one}: give all three of params, tokens and loss",
+                             missing_one)  # fmt: skip
     p, t, l_ = (
         np.ravel(as_float(n, v))
         for n, v in zip(("params", "tokens", "loss"), (params, tokens, loss), strict=True)
     )
     if not len(p) == len(t) == len(l_):
         raise ScaleplanError(
-            f"params, tokens and loss must have one length; got {len(p)}, {len(t)}, {len(l_)}"
+            f"params, tokens and loss must have one length; got {len(p)}, {len(t)}, {len(l_)}",
+            "params" if len(t) == len(l_) else "tokens" if len(p) == len(l_) else "loss",
         )
     if len(p) <= 5:
-        raise ScaleplanError(f"a law has 5 parameters: need more than 5 runs; got {len(p)}")
+        raise ScaleplanError(
+            f"params: a law has 5 parameters: need more than 5 runs; got {len(p)}", "params"
+        )
     return p, t, l_
 
 
@@ -121,7 +135,7 @@ def _starts(starts: Any) -> NDArray[np.float64]:
                 "starts",
             )
         return chinchilla_grid()
-    arr = np.atleast_2d(np.asarray(starts, dtype=float))
+    arr = np.atleast_2d(as_float("starts", starts))
     if arr.ndim != 2 or arr.shape[1] != 5 or len(arr) == 0 or not np.all(np.isfinite(arr)):
         raise ScaleplanError(
             "starts must be a finite array of shape (k, 5): (a, b, e, alpha, beta)", "starts"
@@ -264,16 +278,10 @@ def _settings(
     """`fit_law`'s settings checked: (delta, (ftol, gtol), whether the objective is the mean)."""
     if objective not in ("sum", "mean"):
         raise ScaleplanError(f"objective must be 'sum' or 'mean'; got {objective!r}", "objective")
-    if not (
-        isinstance(delta, (int, float)) and not isinstance(delta, bool) and 0 < delta < math.inf
-    ):
-        raise ScaleplanError(f"delta must be a finite number > 0; got {delta!r}", "delta")
-    for name, tol in (("ftol", ftol), ("gtol", gtol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
-            raise ScaleplanError(f"{name} must be a number in (0, 1); got {tol!r}", name)
-    if isinstance(polish, bool) or not isinstance(polish, int) or polish < 0:
-        raise ScaleplanError(f"polish must be an integer >= 0; got {polish!r}", "polish")
-    return float(delta), (float(ftol), float(gtol)), objective == "mean"
+    delta = number("delta", delta, HUBER_DELTA)
+    ftol, gtol = number("ftol", ftol, OPEN_UNIT), number("gtol", gtol, OPEN_UNIT)
+    whole("polish", polish, 0, None)
+    return delta, (ftol, gtol), objective == "mean"
 
 
 def fit_law(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ._checks import POSITIVE, number, shown
 from .errors import ScaleplanError
 
 PRECISIONS = ("bf16", "fp16", "fp8", "int8")
@@ -60,18 +61,13 @@ class Accelerator:
             return self.peak_flops[precision]
         except KeyError:
             raise ScaleplanError(
-                f"{self.name} has no {precision!r} peak; it has {', '.join(self.peak_flops)}"
+                f"{self.name} has no {precision!r} peak; it has {', '.join(self.peak_flops)}",
+                "precision",
             ) from None
 
 
 def _positive(name: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not 0 < value < float("inf")
-    ):
-        raise ScaleplanError(f"{name} must be a finite number > 0; got {value!r}", name)
-    return float(value)
+    return number(name, value, POSITIVE)
 
 
 _A100 = {"bf16": 312e12, "fp16": 312e12, "int8": 624e12}
@@ -154,14 +150,14 @@ ACCELERATORS: Mapping[str, Accelerator] = MappingProxyType(
 )
 
 
-def accelerator(name: str | Accelerator) -> Accelerator:
-    """A catalogue entry by name (or the accelerator itself)."""
+def accelerator(name: str | Accelerator, *, argument: str = "name") -> Accelerator:
+    """A catalogue entry by name (or the accelerator itself); `argument` is the caller's
+    name for it in the error (`gpu`, `train_gpu`, ...)."""
     if isinstance(name, Accelerator):
         return name
-    try:
+    if isinstance(name, str) and name in ACCELERATORS:
         return ACCELERATORS[name]
-    except (KeyError, TypeError):
-        raise ScaleplanError(
-            f"accelerator must be one of {', '.join(ACCELERATORS)} or an Accelerator; got {name!r}",
-            "accelerator",
-        ) from None
+    raise ScaleplanError(
+        f"{argument} must be one of {', '.join(ACCELERATORS)} or an Accelerator; got {shown(name)}",
+        argument,
+    )

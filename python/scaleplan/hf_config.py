@@ -19,13 +19,14 @@ says what cannot be expressed, never a wrong count.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ._checks import shown, whole
+from ._files import read_json_file
 from .errors import ScaleplanError
-from .shapes import TransformerShape
+from .shapes import MAX_SHAPE_FIELD, TransformerShape
 
 LLAMA_LIKE = ("llama", "mistral", "qwen2", "gemma", "olmo", "olmo2")
 MODEL_TYPES = (*LLAMA_LIKE, "gpt2", "gpt_neox")
@@ -38,16 +39,21 @@ _TIED_BY_DEFAULT = {"gemma": True, "gpt2": True}
 
 def read_config(config: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     """The config as a dict: a mapping as given, else a `config.json` file or a directory
-    holding one."""
+    holding one (read by `read_json_file`: capped in size and depth, regular files only)."""
     if isinstance(config, Mapping):
         return dict(config)
+    if not isinstance(config, (str, Path)):
+        raise ScaleplanError(
+            f"config must be a path, a directory or a mapping; got {shown(config)}", "config"
+        )
     path = Path(config)
-    if path.is_dir():
-        path = path / "config.json"
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise ScaleplanError(f"cannot read a JSON config from {str(path)!r}: {e}", "config") from e
+        is_dir = path.is_dir()
+    except OSError:  # a name too long for the file system, say: read_json_file names it
+        is_dir = False
+    if is_dir:
+        path = path / "config.json"
+    data = read_json_file(path, "config")
     if not isinstance(data, dict):
         raise ScaleplanError(f"{str(path)!r} does not hold a JSON object", "config")
     return data
@@ -65,7 +71,7 @@ def shape_from_hf_config(
             f"model_type {kind!r} is not supported; supported: {', '.join(MODEL_TYPES)}",
             "config",
         )
-    experts = [k for k in _MOE_KEYS if isinstance(c.get(k), int) and c[k] > 1]
+    experts = [k for k in _MOE_KEYS if _experts(c, k) > 1]
     if experts:
         raise ScaleplanError(
             f"{kind} with {experts[0]}={c[experts[0]]} is a mixture of experts, which a "
@@ -79,13 +85,24 @@ def shape_from_hf_config(
     return TransformerShape(**fields)
 
 
-def _get(c: Mapping[str, Any], key: str, kind: str, default: Any = None) -> Any:
+def _experts(c: Mapping[str, Any], key: str) -> int:
+    """The expert count under `key` (0 when absent or null): a whole number, whatever
+    JSON type it came as; anything else is refused rather than read as a dense model."""
+    value = c.get(key)
+    if value is None:
+        return 0
+    return whole(key, value, 0, 2**20, integral_floats=True)
+
+
+def _get(c: Mapping[str, Any], key: str, kind: str, default: Any = None) -> int:
+    """A whole-number field (JSON has one number type: 32.0 is read as 32, 32.9 refused)."""
     value = c.get(key, default)
     if value is None:
         raise ScaleplanError(f"a {kind} config needs {key!r}", key)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ScaleplanError(f"{key} must be a number in a {kind} config; got {value!r}", key)
-    return int(value)
+    # Whole numbers only; the shape then checks each field's range under its own name.
+    return whole(key, value, 0, MAX_SHAPE_FIELD, integral_floats=True)
 
 
 def _flag(c: Mapping[str, Any], key: str, default: bool) -> bool:
@@ -100,8 +117,11 @@ def _llama_like(c: Mapping[str, Any], kind: str) -> dict[str, Any]:
     layers = _get(c, "num_hidden_layers", kind)
     heads = _get(c, "num_attention_heads", kind)
     kv = _get(c, "num_key_value_heads", kind, heads)
-    head_dim = c.get("head_dim") or (d // heads if d % heads == 0 else None)
-    if head_dim is None:
+    if c.get("head_dim") is not None:
+        head_dim = _get(c, "head_dim", kind)
+    elif d % heads == 0:
+        head_dim = d // heads
+    else:
         raise ScaleplanError(f"head_dim is needed: {heads} heads do not divide {d}", "head_dim")
     d_ff = _get(c, "intermediate_size", kind)
     q, kv_width = heads * int(head_dim), kv * int(head_dim)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._arrays import as_float, check_on_invalid, shaped
+from ._checks import NON_NEGATIVE, POSITIVE, first_bad, instance
 from .cost_model import CostModel
 from .errors import ScaleplanError
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
@@ -62,28 +63,46 @@ def implied_demand(
     notes). Arrays broadcast; `on_invalid="nan"` turns bad rows into NaN."""
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
+    if costs is not None:
+        instance("costs", costs, CostModel, "a CostModel or None")
+        per_request = costs.effective_demand(1.0, input_tokens, output_tokens)
+        for name, v, span in (("input_tokens", input_tokens, NON_NEGATIVE),
+                              ("output_tokens", output_tokens, POSITIVE)):  # fmt: skip
+            arr = as_float(name, v)
+            if not np.all(span.admits(arr)):
+                raise first_bad(name, arr, ~span.admits(arr), span)
     n, d = as_float("params", params), as_float("tokens", tokens)
     n, d = np.broadcast_arrays(n, d)
-    bad = ~(np.isfinite(n) & (n > 0) & np.isfinite(d) & (d > 0))
+    bad = ~(POSITIVE.admits(n) & POSITIVE.admits(d))
     if bad.any() and on_invalid == "raise":
-        i = int(np.flatnonzero(bad.ravel())[0])
-        name = "params" if not (np.isfinite(n.flat[i]) and n.flat[i] > 0) else "tokens"
-        value = (n if name == "params" else d).flat[i]
-        raise ScaleplanError(
-            f"{name} must be finite and > 0; got {value!r} at index {i}", name, index=i
-        )
+        name, arr = ("params", n) if not np.all(POSITIVE.admits(n)) else ("tokens", d)
+        raise first_bad(name, arr, ~POSITIVE.admits(arr), POSITIVE)
     n, d = np.where(bad, np.nan, n), np.where(bad, np.nan, d)
-    chinchilla = chinchilla_optimal(params=np.where(bad, 1.0, n), law=law)
+    chinchilla = chinchilla_optimal(params=np.where(bad, 1.0, n), law=law, on_invalid=on_invalid)
     d_ch = np.where(bad, np.nan, chinchilla.tokens)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         demand = 3.0 * d * np.expm1(law.beta * np.log(d / d_ch))
         exists = ~bad & (d >= d_ch)
+        requests = np.full_like(demand, np.nan)
+        if costs is not None:
+            requests = demand / per_request
+    # A demand (or request count) beyond float64 is no answer: that row is invalid.
+    huge = exists & ~(np.isfinite(demand) & np.isfinite(requests if costs else demand))
+    if huge.any():
+        if on_invalid == "raise":
+            i = int(np.flatnonzero(np.ravel(huge))[0])
+            raise ScaleplanError(
+                f"tokens: the demand for which the model at index {i} is optimal is beyond "
+                f"float64 (tokens {float(np.ravel(d)[i])!r} is {np.ravel(d / d_ch)[i]:.3g} times "
+                "its Chinchilla-optimal tokens)",
+                "tokens",
+                index=i,
+            )
+        bad, exists = bad | huge, exists & ~huge
+        n, d = np.where(huge, np.nan, n), np.where(huge, np.nan, d)
+        d_ch = np.where(huge, np.nan, d_ch)
     demand = np.where(exists, demand, np.nan)
-    requests = np.full_like(demand, np.nan)
-    if costs is not None:
-        if not isinstance(costs, CostModel):
-            raise ScaleplanError(f"costs must be a CostModel; got {costs!r}", "costs")
-        requests = demand / costs.effective_demand(1.0, input_tokens, output_tokens)
+    requests = np.where(exists, requests, np.nan)
     loss = np.where(bad, np.nan, law.loss(np.where(bad, 1.0, n), np.where(bad, 1.0, d)))
     # A batch law broadcasts against the models: every output takes the common shape.
     columns = np.broadcast_arrays(n, d, loss, d_ch, demand, np.asarray(requests), exists)

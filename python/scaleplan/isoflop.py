@@ -22,7 +22,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._arrays import as_float
+from ._checks import OPEN_UNIT, POSITIVE, first_bad, number, whole
+from ._checks import seed as check_seed
 from ._lstsq import line, parabola
+from .bootstrap import MAX_RESAMPLES
 from .errors import ScaleplanError
 from .fit import _runs
 
@@ -145,20 +149,29 @@ def isoflop_fit(
     if flops is None and tokens is None and loss is None and hasattr(params, "extra"):
         flops = params.extra.get("flops")
     n, d, l_ = _runs(params, tokens, loss, ("params", "tokens", "loss"))
-    c = 6.0 * n * d if flops is None else np.broadcast_to(np.asarray(flops, float), n.shape)
-    if not np.all(np.isfinite(c) & (c > 0)):
-        raise ScaleplanError("flops must be finite and > 0", "flops")
-    if not (isinstance(width, float) and 0 < width < 1):
-        raise ScaleplanError(f"width must be a float in (0, 1) decades; got {width!r}", "width")
-    b_arr = np.atleast_1d(np.asarray(budgets, dtype=float))
-    if b_arr.ndim != 1 or not np.all(np.isfinite(b_arr) & (b_arr > 0)):
-        raise ScaleplanError("budgets must be finite FLOP counts > 0", "budgets")
+    for name, col in (("params", n), ("tokens", d), ("loss", l_)):
+        ok = POSITIVE.admits(col)
+        if not np.all(ok):  # a NaN loss once passed and moved the answer
+            raise first_bad(name, col, ~ok, POSITIVE)
+    if flops is None:
+        c = 6.0 * n * d
+    else:
+        c = as_float("flops", flops)
+        if c.shape not in ((), n.shape):
+            raise ScaleplanError(f"flops must be one number or one per run; got shape "
+                                 f"{c.shape} for {n.size} runs", "flops")  # fmt: skip
+        c = np.broadcast_to(c, n.shape)
+    if not np.all(POSITIVE.admits(c)):
+        raise first_bad("flops", c, ~POSITIVE.admits(c), POSITIVE)
+    width = number("width", width, OPEN_UNIT, unit="decades")
+    b_arr = np.atleast_1d(as_float("budgets", budgets))
+    if b_arr.ndim != 1 or not np.all(POSITIVE.admits(b_arr)):
+        raise ScaleplanError("budgets must be finite FLOP counts > 0, one list", "budgets")
     if len(np.unique(b_arr)) != len(b_arr):
         raise ScaleplanError("budgets must be distinct", "budgets")
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 0:
-        raise ScaleplanError(
-            f"n_resamples must be an integer >= 0; got {n_resamples!r}", "n_resamples"
-        )
+    n_resamples = whole("n_resamples", n_resamples, 0, MAX_RESAMPLES)
+    confidence = number("confidence", confidence, OPEN_UNIT)
+    seed = check_seed("seed", seed)
     groups = _groups(c, b_arr, width)
     profiles, skipped = [], {}
     for budget, idx in groups:
@@ -169,7 +182,8 @@ def isoflop_fit(
             profiles.append(p)
     if len(profiles) < 2:
         raise ScaleplanError(
-            f"Approach 2 needs at least 2 usable IsoFLOP profiles; got {len(profiles)} "
+            f"Approach 2 needs at least 2 usable IsoFLOP profiles of the runs' flops near "
+            f"the budgets; got {len(profiles)} "
             f"({'; '.join(f'{k:g}: {v}' for k, v in skipped.items())})",
             "budgets",
         )

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_float, broadcast, check_on_invalid, shaped
+from ._checks import POSITIVE
 from ._frames import Tabular
 from .errors import ScaleplanError
 
@@ -43,10 +44,12 @@ class ScalingLaw:
         for coef in COEFFICIENTS:
             value = getattr(self, coef)
             arr = as_float(coef, value)
-            bad = ~(np.isfinite(arr) & (arr > 0))
+            bad = ~POSITIVE.admits(arr)
             if np.any(bad):
                 first = arr[bad].flat[0] if arr.ndim else arr.item()
-                raise ScaleplanError(f"{coef} must be finite and > 0; got {first}", coef)
+                raise ScaleplanError(
+                    f"{coef} must be {POSITIVE.words()}; got {float(first)!r}", coef
+                )
             if arr.ndim == 0:
                 object.__setattr__(self, coef, float(arr))
             else:

@@ -25,11 +25,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from ._checks import instance, number, whole
+from ._checks import seed as check_seed
 from ._progress import Progress
-from .bootstrap import _resample_counts
+from .bootstrap import MAX_RESAMPLES, _resample_counts
 from .errors import ScaleplanError
-from .fit import DEFAULT_DELTA, FitError, _runs, fit_law, law_from_theta, laws_from_thetas
-from .laws import CHINCHILLA_ROUNDED, COEFFICIENTS, ScalingLaw
+from .fit import (
+    DEFAULT_DELTA,
+    HUBER_DELTA,
+    FitError,
+    _runs,
+    fit_law,
+    law_from_theta,
+    laws_from_thetas,
+)
+from .laws import CHINCHILLA_ROUNDED, COEFFICIENTS, ScalingLaw, resolve_law
 
 # Steps allowed per fit, both kinds (the Chinchilla fit needs ~55, 99% of resamples < 1,000).
 MAX_ITER = 20_000
@@ -99,10 +109,7 @@ def fit_likelihood(
     reported as the estimate.
     """
     t0 = time.perf_counter()
-    if not (
-        isinstance(delta, (int, float)) and not isinstance(delta, bool) and 0 < delta < math.inf
-    ):
-        raise ScaleplanError(f"delta must be a finite number > 0; got {delta!r}", "delta")
+    delta = number("delta", delta, HUBER_DELTA)
     data = _runs(params, tokens, loss, (params_col, tokens_col, loss_col))
     runs = _core.FitRuns(*data)
     if start is None:
@@ -158,10 +165,8 @@ def bootstrap_likelihood(
 ) -> LikelihoodBootstrap:
     """Resample the runs with replacement (counts as weights, drawn up front from `seed`)
     and refit each by the same minimisation, started at the full fit's optimum."""
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 2:
-        raise ScaleplanError(
-            f"n_resamples must be an integer >= 2; got {n_resamples!r}", "n_resamples"
-        )
+    n_resamples = whole("n_resamples", n_resamples, 2, MAX_RESAMPLES)
+    seed = check_seed("seed", seed)
     full = fit_likelihood(params, tokens, loss, delta=delta)
     data = _runs(params, tokens, loss, ("params", "tokens", "loss"))
     runs = _core.FitRuns(*data)
@@ -215,6 +220,31 @@ class LawTest:
     likelihood_ratio_p_value: float
 
 
+def _wald(diff: NDArray[np.float64], thetas: NDArray[np.float64]) -> float:
+    """`diff' C^-1 diff` with C the covariance of the bootstrap's estimates; an error when
+    C cannot be inverted (fewer resamples than parameters, or estimates that do not vary)."""
+    k = diff.size
+    if len(thetas) <= k:
+        raise ScaleplanError(
+            f"boot has {len(thetas)} successful resamples; a Wald test of {k} parameters "
+            f"needs more than {k} (rerun bootstrap_likelihood with more n_resamples)",
+            "boot",
+        )
+    cov = np.cov(thetas.T)
+    try:
+        solved = np.linalg.solve(cov, diff)
+    except np.linalg.LinAlgError:
+        solved = np.full(k, np.nan)
+    wald = float(diff @ solved)
+    if not (np.isfinite(wald) and wald >= 0 and np.linalg.matrix_rank(cov) == k):
+        raise ScaleplanError(
+            "boot: the bootstrap's estimates do not vary in every parameter, so their "
+            "covariance cannot be inverted (rerun with more n_resamples)",
+            "boot",
+        )
+    return wald
+
+
 def test_law(
     boot: LikelihoodBootstrap,
     params: Any,
@@ -227,13 +257,14 @@ def test_law(
     distribution `boot` on the same runs."""
     from scipy.stats import chi2
 
+    instance("boot", boot, LikelihoodBootstrap, "a LikelihoodBootstrap")
+    law = resolve_law(law)
     if law.is_batch:
         raise ScaleplanError("law must be one law, not a batch", "law")
     e, a, b, alpha, beta = law.coefficients
     theta0 = np.array([math.log(a), math.log(b), math.log(e), alpha, beta])
     diff = theta0 - boot.fit.theta[:5]
-    cov = np.cov(boot.thetas[:, :5].T)
-    wald = float(diff @ np.linalg.solve(cov, diff))
+    wald = _wald(diff, boot.thetas[:, :5])
     runs = _core.FitRuns(*_runs(params, tokens, loss, ("params", "tokens", "loss")))
     delta = boot.fit.delta
     # The published law at its own best scale: the likelihood in s alone, by bisection on

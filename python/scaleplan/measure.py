@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import read_text_file
 from .steptime import FIELDS, TransformerShape
 
 COLUMNS = (*FIELDS, "seconds", "device")
@@ -159,7 +160,7 @@ def load_measurements(path: str | Path | None = None) -> tuple[list[TransformerS
 
         text = resources.files("scaleplan").joinpath("data", "steptime_cpu.csv").read_text()
     else:
-        text = Path(path).read_text()
+        text = read_text_file(path, "path")
     rows = list(csv.DictReader(text.splitlines()))
     # Files written before a field existed lack its column: it takes its default.
     shapes = [TransformerShape(**{f: _field(f, r[f]) for f in FIELDS if f in r}) for r in rows]

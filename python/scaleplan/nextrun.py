@@ -28,10 +28,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from ._checks import NON_NEGATIVE, Span, number, renamed, whole
 from .errors import ScaleplanError
 from .fit import DEFAULT_DELTA, _runs, fit_law, laws_from_thetas
 from .lifetime import compute_optimal
 
+# A candidate run trains at least one parameter at every ratio up to 10,000 tokens each.
+RUN_FLOPS = Span(6e4, low_closed=True)
 _STEP = 1e-5  # central-difference step in theta
 
 
@@ -129,23 +132,20 @@ def next_run(
 ) -> NextRun:
     """Fit the runs (`fit_law`), then rank candidate runs of `flops` FLOPs by how much
     each is predicted to narrow `ln N*` for `target_loss` and `inference_tokens`."""
-    for name, v in (("flops", flops), ("target_loss", target_loss)):
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise ScaleplanError(f"{name} must be a finite number > 0; got {v!r}", name)
-    if not (isinstance(inference_tokens, (int, float)) and 0 <= inference_tokens < math.inf):
-        raise ScaleplanError(
-            f"inference_tokens must be finite and >= 0; got {inference_tokens!r}",
-            "inference_tokens",
-        )
+    flops = number("flops", flops, RUN_FLOPS)
+    target_loss = number("target_loss", target_loss)
+    inference_tokens = number("inference_tokens", inference_tokens, NON_NEGATIVE)
+    count = whole("count", count, 2, 100_000)
     n, d, l_ = _runs(params, tokens, loss, ("params", "tokens", "loss"))
     theta = fit_law(n, d, l_, delta=DEFAULT_DELTA).theta
-    return rank_runs(
-        theta,
-        n,
-        d,
-        l_,
-        flops=float(flops),
-        target_loss=float(target_loss),
-        inference_tokens=float(inference_tokens),
-        count=count,
-    )
+    with renamed(loss="target_loss"):
+        return rank_runs(
+            theta,
+            n,
+            d,
+            l_,
+            flops=float(flops),
+            target_loss=float(target_loss),
+            inference_tokens=float(inference_tokens),
+            count=count,
+        )

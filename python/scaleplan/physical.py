@@ -23,9 +23,23 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import (
+    AT_LEAST_ONE,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    answer,
+    choice,
+    instance,
+    number,
+    optional,
+    product,
+    renamed,
+    shown,
+)
 from .cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from .errors import ScaleplanError
-from .hardware import Accelerator, accelerator
+from .hardware import PRECISIONS, Accelerator, accelerator
 from .serving import Efficiency, decode, prefill
 from .shapes import FIELDS, TransformerShape, shape_for_params, step_counts
 
@@ -84,10 +98,12 @@ class PhysicalPlan:
 
 
 def _price(gpu: Accelerator, price: float | None) -> float:
-    value = gpu.price_per_hour if price is None else price
-    if value is None or not 0 < value < math.inf:
-        raise ScaleplanError(f"{gpu.name} needs a price per hour; got {value!r}", "price")
-    return float(value)
+    if price is not None:
+        return number("price_per_hour", price, POSITIVE, unit="dollars")
+    if gpu.price_per_hour is None:
+        raise ScaleplanError(f"{gpu.name} has no catalogue price: give price_per_hour",
+                             "price_per_hour")  # fmt: skip
+    return float(gpu.price_per_hour)
 
 
 def training_plan(
@@ -101,11 +117,12 @@ def training_plan(
     price_per_hour: float | None = None,
 ) -> TrainingPlan:
     """Memory, minimum GPU count, days and dollars of training `shape` on `tokens`."""
-    acc = accelerator(gpu)
-    if not 0 < mfu <= 1:
-        raise ScaleplanError(f"mfu must be in (0, 1]; got {mfu!r}", "mfu")
-    if not 0 < tokens < math.inf:
-        raise ScaleplanError(f"tokens must be finite and > 0; got {tokens!r}", "tokens")
+    instance("shape", shape, TransformerShape, "a TransformerShape")
+    tokens = number("tokens", tokens, POSITIVE)
+    acc = accelerator(gpu, argument="gpu")
+    mfu = number("mfu", mfu, FRACTION)
+    peak = acc.peak(choice("precision", precision, PRECISIONS))
+    price = _price(acc, price_per_hour)
     c = step_counts(shape)
     state = TRAINING_BYTES_PER_PARAM * float(c.params)
     # Activation checkpointing at every layer boundary, as large runs train: each layer's
@@ -122,19 +139,27 @@ def training_plan(
             "batch_size",
         )
     min_gpus = max(1, math.ceil(state / room))
-    gpu_seconds = 6.0 * float(c.params) * tokens / (acc.peak(precision) * mfu)
+    gpu_seconds = product("GPU-seconds", flops_per_token=6.0 * float(c.params), tokens=tokens,
+                          seconds_per_flop=1.0 / (peak * mfu))  # fmt: skip
     if gpus is None:
         gpus = max(min_gpus, math.ceil(gpu_seconds / (DEFAULT_TRAINING_DAYS * SECONDS_PER_DAY)))
         gpus = 8 * math.ceil(gpus / 8) if gpus > 8 else gpus
-    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < min_gpus:
+        if gpus > 2**53:
+            raise ScaleplanError(f"tokens: training on {tokens:.3g} tokens within "
+                                 f"{DEFAULT_TRAINING_DAYS:g} days needs more than 2**53 GPUs",
+                                 "tokens")  # fmt: skip
+    elif not (isinstance(gpus, (int, np.integer)) and not isinstance(gpus, (bool, np.bool_))
+              and min_gpus <= gpus <= 2**53):  # fmt: skip
         raise ScaleplanError(
-            f"gpus must be a whole number >= {min_gpus} (the training state does not fit "
-            f"fewer {acc.name}s); got {gpus!r}",
+            f"gpus must be a whole number >= {min_gpus} (the training state does not fit fewer "
+            f"{acc.name}s) and <= 2**53; got {shown(gpus)}",
             "gpus",
         )
-    days = gpu_seconds / gpus / SECONDS_PER_DAY
-    dollars = gpus * days * 24.0 * _price(acc, price_per_hour)
-    return TrainingPlan(acc.name, gpus, min_gpus, days, state / gpus + activations, dollars)
+    days = answer("days", gpu_seconds / int(gpus) / SECONDS_PER_DAY, blame="tokens")
+    dollars = product("dollars", gpus=float(gpus), days=days, hours_per_day=24.0,
+                      price_per_hour=price)  # fmt: skip
+    return TrainingPlan(acc.name, int(gpus), min_gpus, days, state / int(gpus) + activations,
+                        dollars)  # fmt: skip
 
 
 # The tensor-parallel degrees a replica may use: powers of two up to MAX_TENSOR_PARALLEL.
@@ -165,14 +190,14 @@ def replicas(
     ttft_seconds: float | None,
     efficiency: Efficiency | None,
 ) -> Replicas:
-    """`Replicas` of every shape on `gpu`, in one vectorised roofline call per phase."""
-    for name, v in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
-        if not (0 <= v < math.inf and (v > 0 or name == "input_tokens")):
-            raise ScaleplanError(f"{name} must be finite and {'>=' if v == 0 else '>'} 0; "
-                                 f"got {v!r}", name)  # fmt: skip
-    for name, t in (("tpot_seconds", tpot_seconds), ("ttft_seconds", ttft_seconds)):
-        if t is not None and not 0 < t < math.inf:
-            raise ScaleplanError(f"{name} must be finite and > 0; got {t!r}", name)
+    """`Replicas` of every shape on `gpu`, in one vectorised roofline call per phase.
+
+    Without a TPOT target a replica decodes the largest batch its memory holds: the seconds
+    a request occupies it, `output x TPOT(b) / b`, only fall as the batch grows (weights
+    are read once a step however many sequences share it)."""
+    input_tokens, output_tokens, tpot_seconds, ttft_seconds = serving_scalars(
+        input_tokens, output_tokens, tpot_seconds, ttft_seconds
+    )
     grid = {f: np.array([float(getattr(s, f)) for s in shapes])[:, None] for f in FIELDS}
     tp = np.array(TENSOR_PARALLEL, dtype=float)[None, :]
     if gpu.link_bandwidth is None:
@@ -181,8 +206,12 @@ def replicas(
                                   tensor_parallel=tp, on_invalid="nan")  # fmt: skip
     # A row is NaN where the group cannot hold the weights and one sequence's cache, or no
     # batch meets the TPOT target: the only row-dependent failures once the scalars passed.
-    step = decode(grid, context_tokens=round(input_tokens + output_tokens),
-                  target_seconds=tpot_seconds, **common)  # fmt: skip
+    context, batch = context_tokens(input_tokens, output_tokens), 1.0
+    if tpot_seconds is None:
+        room = decode(grid, context_tokens=context, **common).max_batch_size
+        batch = np.where(room >= 1, np.floor(room), np.nan)
+    step = decode(grid, context_tokens=context, batch_size=batch, target_seconds=tpot_seconds,
+                  **common)  # fmt: skip
     ttft = np.zeros_like(step.seconds)
     if input_tokens >= 1:
         ttft = prefill(grid, prompt_tokens=round(input_tokens), **common).seconds
@@ -209,42 +238,85 @@ def serving_plan(
 ) -> ServingPlan:
     """GPUs and dollars to serve `requests_per_day` for `days` within `tpot_seconds` per
     output token (and `ttft_seconds` to the first, if given), at the power-of-two
-    tensor-parallel degree that needs the fewest GPUs in all."""
-    acc = accelerator(gpu)
-    positive = {"requests_per_day": requests_per_day, "days": days}
-    for name, v in positive.items():
-        if not 0 < v < math.inf:
-            raise ScaleplanError(f"{name} must be finite and > 0; got {v!r}", name)
-    check_peak_to_average(peak_to_average)
+    tensor-parallel degree that needs the fewest GPUs in all (`tpot_seconds=None`: no
+    latency target, the largest batch memory allows)."""
+    instance("shape", shape, TransformerShape, "a TransformerShape")
+    acc = accelerator(gpu, argument="gpu")
+    requests_per_day = number("requests_per_day", requests_per_day, POSITIVE)
+    days = number("days", days, POSITIVE)
+    peak_to_average = check_peak_to_average(peak_to_average)
+    price = _price(acc, price_per_hour)
+    input_tokens, output_tokens, tpot_seconds, ttft_seconds = serving_scalars(
+        input_tokens, output_tokens, tpot_seconds, ttft_seconds
+    )
     r = replicas([shape], acc, input_tokens=input_tokens, output_tokens=output_tokens,
                  precision=precision, tpot_seconds=tpot_seconds, ttft_seconds=ttft_seconds,
                  efficiency=efficiency)  # fmt: skip
-    peak_rate = requests_per_day / SECONDS_PER_DAY * peak_to_average
+    peak_rate = product(
+        "peak_rate",
+        requests_per_day=requests_per_day,
+        peak_to_average=peak_to_average,
+        per_second=1.0 / SECONDS_PER_DAY,
+    )
     busy = r.busy_seconds[0]
     if np.all(np.isnan(busy)):
-        ttft = "" if ttft_seconds is None else f", TTFT <= {ttft_seconds * 1e3:.3g} ms"
+        tpot = "" if tpot_seconds is None else f"tpot_seconds <= {tpot_seconds:.3g}"
+        ttft = "" if ttft_seconds is None else f"ttft_seconds <= {ttft_seconds:.3g}"
+        targets = ", ".join(t for t in (tpot, ttft) if t) or "no latency target"
         raise ScaleplanError(
             f"no tensor-parallel group of up to {MAX_TENSOR_PARALLEL} {acc.name}s holds this "
-            f"model and meets the latency targets (TPOT <= {tpot_seconds * 1e3:.3g} ms{ttft})",
-            "tpot_seconds",
+            f"model with a {input_tokens + output_tokens:.3g}-token context (input_tokens + "
+            f"output_tokens) and meets the latency targets ({targets})",
+            "tpot_seconds" if tpot_seconds is not None else "shape",
         )
     tps = np.array(TENSOR_PARALLEL[: busy.size], dtype=float)
     gpus = np.where(np.isnan(busy), np.inf, np.maximum(1, np.ceil(peak_rate * busy)) * tps)
     k = int(np.argmin(gpus))  # the smallest degree among equals
+    if not gpus[k] <= 2**53:
+        raise ScaleplanError(
+            f"requests_per_day x peak_to_average needs more than 2**53 GPUs at peak "
+            f"({peak_rate:.3g} requests/s)",
+            "requests_per_day",
+        )
     tp, total = int(tps[k]), int(gpus[k])
-    dollars = total * days * 24.0 * _price(acc, price_per_hour)
-    generated = requests_per_day * days * output_tokens
+    dollars = product("dollars", gpus=float(total), days=days, hours_per_day=24.0,
+                      price_per_hour=price)  # fmt: skip
+    generated = product("output tokens", requests_per_day=requests_per_day, days=days,
+                        output_tokens=output_tokens)  # fmt: skip
+    per_million = answer("dollars_per_million_output_tokens", dollars / generated * 1e6,
+                         blame="requests_per_day")  # fmt: skip
     return ServingPlan(acc.name, tp, float(r.batch_size[0, k]), float(r.seconds_per_token[0, k]),
                        float(r.ttft_seconds[0, k]), total // tp, total, dollars,
-                       dollars / generated * 1e6)  # fmt: skip
+                       per_million)  # fmt: skip
 
 
 def check_peak_to_average(value: float) -> float:
-    if not 1 <= value < math.inf:
+    return number("peak_to_average", value, AT_LEAST_ONE)
+
+
+def context_tokens(input_tokens: float, output_tokens: float) -> int:
+    """The whole-token context a request reaches, prompt plus output."""
+    total = input_tokens + output_tokens
+    if not total < 2**53:
         raise ScaleplanError(
-            f"peak_to_average must be finite and >= 1; got {value!r}", "peak_to_average"
+            f"output_tokens: a request of input_tokens + output_tokens = {total:.3g} tokens is "
+            "beyond any context (at most 2**53)",
+            "output_tokens",
         )
-    return float(value)
+    return round(total)
+
+
+def serving_scalars(
+    input_tokens: Any, output_tokens: Any, tpot_seconds: Any, ttft_seconds: Any
+) -> tuple[float, float, float | None, float | None]:
+    """The serving options every planner takes, checked once: request lengths in tokens
+    (the prompt may be empty) and the latency targets in seconds (None: no target)."""
+    return (
+        number("input_tokens", input_tokens, NON_NEGATIVE),
+        number("output_tokens", output_tokens, POSITIVE),
+        optional("tpot_seconds", tpot_seconds, POSITIVE),
+        optional("ttft_seconds", ttft_seconds, POSITIVE),
+    )
 
 
 def physical_plan(
@@ -254,6 +326,7 @@ def physical_plan(
     `tokens` and its serving. `options` go to `training_plan` (prefixed `train_`:
     `train_gpu`, `train_gpus`, `train_precision`, `train_mfu`) and to `serving_plan`
     (the rest)."""
+    params, tokens = number("params", params), number("tokens", tokens)
     shape = shape_for_params(params) if shape is None else shape
     train = {k[len("train_") :]: options.pop(k) for k in list(options) if k.startswith("train_")}
     train_gpu = train.pop("gpu", "h100-sxm")
@@ -261,6 +334,15 @@ def physical_plan(
         shape=shape,
         params=float(step_counts(shape).params),
         tokens=tokens,
-        training=training_plan(shape, tokens, train_gpu, **train),
+        training=_training_plan_prefixed(shape, tokens, train_gpu, train),
         serving=serving_plan(shape, **options),
     )
+
+
+def _training_plan_prefixed(
+    shape: TransformerShape, tokens: float, gpu: Any, options: dict[str, Any]
+) -> TrainingPlan:
+    """`training_plan`, its errors named as `physical_plan`'s caller typed them."""
+    names = {k: f"train_{k}" for k in ("gpu", "gpus", "precision", "mfu", "price_per_hour")}
+    with renamed(**names):
+        return training_plan(shape, tokens, gpu, **options)

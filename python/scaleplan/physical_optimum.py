@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from ._arrays import as_float, broadcast, check_on_invalid, echoed, shaped
+from ._checks import POSITIVE, number, shown, whole
 from ._frames import Tabular
 from .cost_model import (
     DEFAULT_INPUT_TOKENS,
@@ -47,7 +48,7 @@ from .physical import (
     replicas,
 )
 from .serving import Efficiency
-from .shapes import shape_for_params, step_counts
+from .shapes import MODEL_SIZES, shape_for_params, step_counts
 
 # The roofline curve's default span and density: 16 knots a decade from 100M to 10T
 # parameters covers every Table 3 scenario and the demands of the README's figure.
@@ -68,8 +69,8 @@ class ServingCurve:
 
     def __post_init__(self) -> None:
         for name in ("params", "dollars_per_request"):
-            v = np.asarray(getattr(self, name), dtype=np.float64)
-            if v.ndim != 1 or not np.all(np.isfinite(v) & (v > 0)):
+            v = as_float(name, getattr(self, name))
+            if v.ndim != 1 or not np.all(POSITIVE.admits(v)):
                 raise ScaleplanError(f"{name} must be a 1-D array of finite values > 0", name)
             object.__setattr__(self, name, v)
         n, s = self.params, self.dollars_per_request
@@ -133,16 +134,11 @@ class ServingCurve:
         provisioned for `peak_to_average` times the mean rate. Knots sit at each shape's
         exact parameter count. The curve stops below the first size no group of up to 64
         GPUs serves within the targets; it is an error if none is served."""
-        acc = accelerator(gpu)
+        acc = accelerator(gpu, argument="gpu")
         price = _price(acc, price_per_hour) / SECONDS_PER_HOUR
         peak = check_peak_to_average(peak_to_average)
-        lo, hi = params
-        if not (1e6 <= lo < hi <= 1e15) or not 1 <= per_decade <= 1000:
-            raise ScaleplanError(
-                f"params must be (lo, hi) with 1e6 <= lo < hi <= 1e15 and per_decade in "
-                f"[1, 1000]; got {params!r}, {per_decade!r}",
-                "params",
-            )
+        lo, hi = _span_of_sizes(params)
+        per_decade = whole("per_decade", per_decade, 1, 1000)
         count = max(2, math.ceil(per_decade * math.log10(hi / lo)) + 1)
         shapes = [shape_for_params(n) for n in np.geomspace(lo, hi, count)]
         n = np.asarray(step_counts(shapes).params, dtype=np.float64)
@@ -157,7 +153,7 @@ class ServingCurve:
         if not served[0]:
             raise ScaleplanError(
                 f"no group of up to 64 {acc.name}s serves a {lo:.3g}-parameter model within "
-                "the latency targets",
+                "the latency targets (tpot_seconds, ttft_seconds)",
                 "tpot_seconds",
             )
         end = len(shapes) if served.all() else int(np.argmin(served))
@@ -280,6 +276,16 @@ WHOLE_GPU_SPAN = 2.5
 WHOLE_GPU_PER_OCTAVE = 128
 
 
+def _span_of_sizes(params: Any) -> tuple[float, float]:
+    """The (lo, hi) parameter counts of a curve, within `MODEL_SIZES`, lo < hi."""
+    if not (isinstance(params, (tuple, list)) and len(params) == 2):
+        raise ScaleplanError(f"params must be a pair (lo, hi); got {shown(params)}", "params")
+    lo, hi = (number("params", v, MODEL_SIZES) for v in params)
+    if not lo < hi:
+        raise ScaleplanError(f"params must be (lo, hi) with lo < hi; got {params!r}", "params")
+    return lo, hi
+
+
 def whole_gpu_plan(
     loss: float,
     params: float,
@@ -298,6 +304,7 @@ def whole_gpu_plan(
     on a tie). Shapes that cannot reach the loss or meet the latency targets are skipped.
     With `unique_tokens` the tokens are the data-constrained law's (`law` may then be a
     `DataConstrainedLaw`)."""
+    loss, params = number("loss", loss), number("params", params, MODEL_SIZES)
     steps = math.ceil(math.log2(WHOLE_GPU_SPAN) * WHOLE_GPU_PER_OCTAVE)
     sizes = params * 2.0 ** (np.arange(-steps, steps + 1) / WHOLE_GPU_PER_OCTAVE)
     shapes = list(dict.fromkeys(shape_for_params(n) for n in sizes if 1e6 <= n <= 1e15))
@@ -305,7 +312,7 @@ def whole_gpu_plan(
     best: PhysicalPlan | None = None
     last: ScaleplanError | None = None
     for shape, n, d in zip(shapes, exact, _tokens(loss, exact, law, unique_tokens), strict=True):
-        if not np.isfinite(d):
+        if not d >= 1:  # no whole token reaches the loss at this size (or none at all)
             continue
         try:
             plan = physical_plan(n, float(d), shape=shape, **options)

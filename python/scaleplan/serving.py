@@ -17,13 +17,16 @@ Every argument broadcasts, like the rest of scaleplan's functions.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import _core
-from ._arrays import as_float, broadcast, check_on_invalid, echoed, is_real_scalar, shaped
+from ._arrays import as_float, broadcast, check_on_invalid, echoed, shaped
+from ._checks import FRACTION, NON_NEGATIVE, choice, instance, number, renamed
 from ._frames import Tabular
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
@@ -59,13 +62,9 @@ class Efficiency:
 
     def __post_init__(self) -> None:
         for name in ("compute", "memory", "memory_fraction"):
-            value = getattr(self, name)
-            if not (is_real_scalar(value) and 0.0 < value <= 1.0):
-                raise ScaleplanError(f"{name} must be in (0, 1]; got {value!r}", name)
+            object.__setattr__(self, name, number(name, getattr(self, name), FRACTION))
         for name in ("overhead_seconds", "collective_seconds"):
-            value = getattr(self, name)
-            if not (is_real_scalar(value) and 0.0 <= value < np.inf):
-                raise ScaleplanError(f"{name} must be finite and >= 0; got {value!r}", name)
+            object.__setattr__(self, name, number(name, getattr(self, name), NON_NEGATIVE))
 
 
 IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0, collective_seconds=0.0)
@@ -135,8 +134,9 @@ def decode(
 
     With `target_seconds` (a TPOT) the batch is the largest that meets it and fits memory
     (`batch_size` is then ignored); a target that batch 1 misses is a ValueError."""
-    return _step("decode", shape, gpu, batch_size, context_tokens, precision, kv_precision,
-                 tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip
+    with _errors_named("context_tokens"):
+        return _step("decode", shape, gpu, batch_size, context_tokens, precision, kv_precision,
+                     tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip
 
 
 def prefill(
@@ -154,16 +154,27 @@ def prefill(
 ) -> ServingStep:
     """One prefill of `batch_size` prompts of `prompt_tokens`: its `seconds` is the time to
     first token. With `target_seconds` (a TTFT) the batch is the largest that meets it."""
-    return _step("prefill", shape, gpu, batch_size, prompt_tokens, precision, kv_precision,
-                 tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip
+    with _errors_named("prompt_tokens"):
+        return _step("prefill", shape, gpu, batch_size, prompt_tokens, precision, kv_precision,
+                     tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip
+
+
+@contextmanager
+def _errors_named(tokens_name: str) -> Iterator[None]:
+    """The kernel's errors under the public names (`shape`, `context_tokens` or
+    `prompt_tokens`); a cache that does not fit also names what fills it."""
+    try:
+        with renamed(shapes="shape", tokens=tokens_name):
+            yield
+    except ScaleplanError as exc:
+        if exc.argument != "tensor_parallel" or "do not fit" not in str(exc):
+            raise
+        raise ScaleplanError(f"{exc} ({tokens_name} and batch_size set the cache)",
+                             exc.argument, exc.index) from None  # fmt: skip
 
 
 def _bytes_of(name: str, precision: str) -> float:
-    if precision not in PRECISION_BYTES:
-        raise ScaleplanError(
-            f"{name} must be one of {', '.join(PRECISION_BYTES)}; got {precision!r}", name
-        )
-    return PRECISION_BYTES[precision]
+    return PRECISION_BYTES[choice(name, precision, PRECISION_BYTES)]
 
 
 def _step(
@@ -179,13 +190,12 @@ def _step(
     target_seconds: Any,
     on_invalid: str,
 ) -> ServingStep:
-    acc = accelerator(gpu)
+    acc = accelerator(gpu, argument="gpu")
     eff = Efficiency() if efficiency is None else efficiency
-    if not isinstance(eff, Efficiency):
-        raise ScaleplanError(f"efficiency must be an Efficiency; got {eff!r}", "efficiency")
+    instance("efficiency", eff, Efficiency, "an Efficiency or None")
     on_invalid = check_on_invalid(on_invalid)
     weight_bytes = _bytes_of("precision", precision)
-    kv_bytes = _bytes_of("kv_precision", kv_precision or precision)
+    kv_bytes = _bytes_of("kv_precision", precision if kv_precision is None else kv_precision)
     peak = acc.peak(precision)
     tp = as_float("tensor_parallel", tensor_parallel)
     if acc.link_bandwidth is None and np.any(tp > 1):

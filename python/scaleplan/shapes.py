@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from ._arrays import as_float, broadcast, shaped
+from ._checks import Span, flag, number, whole
 from .errors import ScaleplanError
 
 # The column order of the Rust kernel, from the kernel itself.
@@ -28,18 +29,7 @@ MAX_SHAPE_FIELD = 2**53
 
 
 def _positive_int(name: str, value: Any) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or not 1 <= value <= MAX_SHAPE_FIELD
-    ):
-        shown = (
-            repr(value)
-            if len(repr(value)) <= 40
-            else f"{repr(value)[:20]}... ({len(repr(value))} digits)"
-        )
-        raise ScaleplanError(f"{name} must be an integer in [1, 2**53]; got {shown}", name)
-    return int(value)
+    return whole(name, value, 1, MAX_SHAPE_FIELD)
 
 
 @dataclass(frozen=True)
@@ -92,18 +82,9 @@ class TransformerShape:
             "d_ff",
             _positive_int("d_ff", 4 * self.d_model if self.d_ff is None else self.d_ff),
         )
-        extra = self.extra_params
-        if extra != 0:
-            _positive_int("extra_params", extra)
-        elif isinstance(extra, bool) or not isinstance(extra, (int, np.integer)):
-            raise ScaleplanError(f"extra_params must be an integer >= 0; got {extra!r}",
-                                 "extra_params")  # fmt: skip
-        set_(self, "extra_params", int(extra))
+        set_(self, "extra_params", whole("extra_params", self.extra_params, 0, MAX_SHAPE_FIELD))
         for name in ("gated", "tied"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ScaleplanError(
-                    f"{name} must be True or False; got {getattr(self, name)!r}", name
-                )
+            flag(name, getattr(self, name))
 
     @classmethod
     def from_hf_config(
@@ -135,7 +116,12 @@ def shape_inputs(shapes: ShapeLike) -> tuple[tuple[int, ...], list[NDArray[np.fl
         return (), shapes.columns()
     if isinstance(shapes, Mapping):
         return broadcast(**_filled(shapes))
-    items = list(shapes)
+    try:
+        items = [] if isinstance(shapes, (str, bytes)) else list(shapes)
+    except TypeError:
+        items = [shapes]  # not iterable: refused below, with the others
+    if isinstance(shapes, (str, bytes)):
+        items = [shapes]
     if not all(isinstance(s, TransformerShape) for s in items):
         raise ScaleplanError(
             "shapes must be a TransformerShape, a sequence of them, or a mapping", "shapes"
@@ -150,12 +136,13 @@ def _filled(shapes: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(shapes) - set(FIELDS)
     if unknown:
         raise ScaleplanError(
-            f"unknown shape field {sorted(unknown)[0]!r}; fields: {', '.join(FIELDS)}"
+            f"shapes: unknown shape field {sorted(unknown)[0]!r}; fields: {', '.join(FIELDS)}",
+            "shapes",
         )
     given = {k: as_float(k, v) for k, v in shapes.items()}
     for k in ("d_model", "n_layers", "n_heads"):
         if k not in given:
-            raise ScaleplanError(f"shape field {k!r} is required")
+            raise ScaleplanError(f"shapes: shape field {k!r} is required", "shapes")
     defaults = {f.name: f.default for f in fields(TransformerShape) if f.name in FIELDS}
     cols = dict(given)
     cols.setdefault("head_dim", given["d_model"] / given["n_heads"])
@@ -218,6 +205,11 @@ POLICY_HEAD_DIM = 128
 POLICY_GQA_GROUP = 8
 
 
+# The model sizes the shape policy (and the serving curves built on it) covers, in
+# parameters.
+MODEL_SIZES = Span(1e6, 1e15, low_closed=True, high_closed=True)
+
+
 def shape_for_params(
     params: float,
     *,
@@ -234,11 +226,9 @@ def shape_for_params(
     width nearest the aspect ratio; `batch_size` 1 (a micro-batch of one sequence, which
     is what a GPU holds in `physical.training_plan`). The count is exact for the shape returned (see
     `step_counts`); tested within 3% of `params` from 1B to 1T."""
-    target = float(params)
-    if not 1e6 <= target <= 1e15:
-        raise ScaleplanError(f"params must be in [1e6, 1e15]; got {params!r}", "params")
-    for name, v in (("aspect", aspect), ("head_dim", head_dim), ("gqa_group", gqa_group)):
-        _positive_int(name, v)
+    target = number("params", params, MODEL_SIZES)
+    aspect, head_dim = whole("aspect", aspect), whole("head_dim", head_dim)
+    gqa_group, vocab = whole("gqa_group", gqa_group), whole("vocab", vocab)
     depth = (target / (10.0 * aspect**2)) ** (1 / 3)
     ideal = aspect * depth / head_dim  # heads at the ideal width
     step = gqa_group if ideal >= gqa_group else 1

@@ -18,7 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
-from ._arrays import as_float, real_float, shaped
+from ._arrays import as_float, shaped
+from ._checks import NON_NEGATIVE, POSITIVE, instance, number, optional, renamed, whole
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
@@ -68,14 +69,8 @@ class StepTimeModel:
 
     def __post_init__(self) -> None:
         for name in ("c_flop", "c_mem", "c_0"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < np.inf:
-                raise ScaleplanError(f"{name} must be a finite number >= 0; got {v!r}", name)
-        if not self.bytes_per_element > 0:
-            raise ScaleplanError(
-                f"bytes_per_element must be > 0; got {self.bytes_per_element!r}",
-                "bytes_per_element",
-            )
+            object.__setattr__(self, name, number(name, getattr(self, name), NON_NEGATIVE))
+        number("bytes_per_element", self.bytes_per_element, POSITIVE)
 
     @classmethod
     def from_hardware(
@@ -83,7 +78,7 @@ class StepTimeModel:
     ) -> StepTimeModel:
         """The roofline before any measurement: `1 / (mfu * peak)` per FLOP, `1 / bandwidth`
         per byte, no overhead (both terms added: nothing overlaps, a pessimistic bound)."""
-        acc = accelerator(gpu)
+        acc = accelerator(gpu, argument="gpu")
         if not 0 < mfu <= 1:
             raise ScaleplanError(f"mfu must be in (0, 1]; got {mfu!r}", "mfu")
         bytes_per = 1.0 if precision in ("fp8", "int8") else 2.0
@@ -202,13 +197,14 @@ class BudgetResult:
 
 def check_seconds(seconds: Any) -> float:
     """A wall-clock budget in seconds, or a ValueError naming it."""
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, (int, float))
-        or not 0 < real_float("seconds", seconds) < np.inf
-    ):
-        raise ScaleplanError(f"seconds must be a finite number > 0; got {seconds!r}", "seconds")
-    return float(seconds)
+    return number("seconds", seconds, POSITIVE)
+
+
+def _time_model(time_model: Any) -> StepTimeModel:
+    """`time_model`, or the default (H100 bf16 at 50% MFU) for None."""
+    if time_model is None:
+        return StepTimeModel.from_hardware("h100-sxm", "bf16", mfu=0.5)
+    return instance("time_model", time_model, StepTimeModel, "a StepTimeModel or None")
 
 
 def loss_in_budget(
@@ -221,13 +217,15 @@ def loss_in_budget(
     """`tokens = seconds / TIME * batch * seq`, `loss = L(PARAMS, tokens)` for each shape."""
     seconds = check_seconds(seconds)
     law = resolve_law(law)
-    model = time_model or StepTimeModel.from_hardware("h100-sxm", "bf16", mfu=0.5)
-    shape, cols = shape_inputs(shapes)
+    model = _time_model(time_model)
+    with renamed(shapes="shapes"):
+        shape, cols = shape_inputs(shapes)
     p, f, m, a = (x.reshape(shape or (1,)) for x in _core.step_counts(cols, broadcast_shape=shape))
     step = model.c_flop * f + model.c_mem * m * model.bytes_per_element + model.c_0
     steps = seconds / step
     tokens = steps * cols[FIELDS.index("batch_size")] * cols[FIELDS.index("seq_len")]
-    loss = law.loss(p, tokens)
+    with renamed(tokens="seconds"):  # the tokens a budget of `seconds` trains on
+        loss = law.loss(p, tokens)
     memory = OPTIMIZER_BYTES_PER_PARAM * p + model.bytes_per_element * a
     flat = shape or (1,)
     return BudgetResult(
@@ -286,10 +284,16 @@ def best_shapes(
     """The `top` lowest-loss shapes for a wall-clock budget, among `candidates` (columns as
     `shape_grid` returns; default `shape_grid()`), optionally with at most `max_params`,
     within `params_tolerance` of `params`, or at most `max_memory_bytes` of training memory."""
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ScaleplanError(f"top must be a positive integer; got {top!r}", "top")
+    top = whole("top", top)
+    max_params = optional("max_params", max_params)
+    params = optional("params", params)
+    params_tolerance = number("params_tolerance", params_tolerance)
+    max_memory_bytes = optional("max_memory_bytes", max_memory_bytes)
+    if candidates is not None:
+        instance("candidates", candidates, Mapping, "a mapping of shape fields to arrays")
     cand = dict(candidates) if candidates is not None else shape_grid()
-    r = loss_in_budget(cand, seconds, law=law, time_model=time_model)
+    with renamed(shapes="candidates"):
+        r = loss_in_budget(cand, seconds, law=law, time_model=time_model)
     loss = np.atleast_1d(np.asarray(r.loss, dtype=float))
     ok = np.isfinite(loss)
     p = np.atleast_1d(r.params)

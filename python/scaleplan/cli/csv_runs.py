@@ -9,6 +9,8 @@ import csv
 from collections.abc import Iterator, Sequence
 from typing import IO
 
+from .._files import check_regular_file
+
 # Longest line accepted: a row of run data is tens of bytes; a megabyte is not a row.
 MAX_LINE_CHARS = 1 << 20
 # Runs accepted from one file (each becomes a term of the fitting objective).
@@ -34,6 +36,7 @@ def _lines(fh: IO[str], path: str) -> Iterator[str]:
 def read_runs(path: str, columns: Sequence[str]) -> dict[str, list[float]]:
     """The named columns of `path` as numbers, one entry per data row."""
     out: dict[str, list[float]] = {c: [] for c in columns}
+    check_regular_file(path, "file")
     try:
         # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first name.
         with open(path, newline="", encoding="utf-8-sig") as fh:

@@ -10,7 +10,7 @@ from .options import output, runs_source
 from .progress import progress_bar
 from .render import render_table
 from .shared import CliError
-from .values import non_negative_int, positive, positive_int
+from .values import non_negative_int, positive, processes
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -44,7 +44,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "al.'s printed law)",
     )
     p.add_argument(
-        "--workers", type=positive_int, help="processes to spread the starts over (None: 1)"
+        "--workers", type=processes, help="processes to spread the starts over (None: 1)"
     )
     output(p)
     return p

@@ -25,6 +25,13 @@ ALIASES = {
     "n_resamples": "--bootstrap",
     "seconds": "--hours",
     "smaller_params": "--as-good-as",
+    "train_price_per_hour": "--train-price",
+    "inference_price_per_hour": "--inference-price",
+    "tpot_seconds": "--tpot-ms",
+    "ttft_seconds": "--ttft-ms",
+    "train_gpus": "--train-gpus",
+    "config": "--hf-config",
+    "target_seconds": "--tpot-ms",
 }
 
 
@@ -38,9 +45,11 @@ def option_names(parser: Any) -> dict[str, str]:
     return names
 
 
-def in_option_terms(message: str, options: Mapping[str, str]) -> str:
+def in_option_terms(message: str, options: Mapping[str, str], argument: str | None = None) -> str:
     """A library message that starts with a Python argument name, restated with the
-    option's name (`train_mfu must be ...` -> `--train-mfu must be ...`)."""
+    option's name (`train_mfu must be ...` -> `--train-mfu must be ...`); a message that
+    names no option but whose error carries an `argument` that is one gets it in front
+    (`--tpot-ms: even a batch of one takes longer ...`)."""
     message = " ".join(message.split())  # one line, whatever the exception's text held
     # The command line passes scalars: "at index 0" of a one-row batch says nothing.
     message = re.sub(r";? at index 0$", "", message)
@@ -49,7 +58,17 @@ def in_option_terms(message: str, options: Mapping[str, str]) -> str:
         name = match.group(1)
         option = options.get(name) or ALIASES.get(name)
         if option:
-            return option + message[match.end() :]
+            message = option + message[match.end() :]
+
+    # Library names with an underscore inside the message (a joint condition naming its
+    # other inputs) are restated too; plain words ("loss") are left as English.
+    def restated(m: re.Match[str]) -> str:
+        return options.get(m.group(0)) or ALIASES.get(m.group(0)) or m.group(0)
+
+    message = re.sub(r"(?<![-\w])[a-z]+(?:_[a-z]+)+\b", restated, message)
+    option = options.get(argument or "") or ALIASES.get(argument or "")
+    if option and option not in message:
+        message = f"{option}: {message}"
     return message
 
 
@@ -89,7 +108,8 @@ def run(
         print(f"scaleplan {command}: interrupted", file=sys.stderr)
         return 130
     except (ValueError, FitError, OverflowError, ZeroDivisionError, csv.Error) as exc:
-        print(f"{prefix} {in_option_terms(str(exc), options)}", file=sys.stderr)
+        text = in_option_terms(str(exc), options, getattr(exc, "argument", None))
+        print(f"{prefix} {text}", file=sys.stderr)
         return 2
     except ImportError as exc:
         if (exc.name or "").split(".")[0] == "scaleplan":

@@ -116,19 +116,26 @@ def _cells(e: dict[str, float]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from .._checks import product
     from ..allocation import lifetime_split
     from ..costs import breakeven_requests, lifetime_cost
+    from ..errors import ScaleplanError
 
     law = preset_law(args.law)
     costs = cost_model(args)
     loss, target = _target(args, law)
-    requests = args.requests_per_day * args.days
-    tokens = requests * (args.input_tokens + args.output_tokens)
+    requests = product("requests", requests_per_day=args.requests_per_day, days=args.days)
+    # The request's tokens go in under the name of the larger part, the one to lower.
+    longer = "output_tokens" if args.output_tokens >= args.input_tokens else "input_tokens"
+    per_request = {longer: args.input_tokens + args.output_tokens}
+    tokens = product("inference_tokens", requests_per_day=args.requests_per_day, days=args.days,
+                     **per_request)  # fmt: skip
     flops_plan = compute_optimal(loss, tokens, law=law)
     per_request = (args.input_tokens, args.output_tokens)
     dollar_plan = cost_optimal(loss, requests, *per_request, costs=costs, law=law)
     chin = dollar_plan.chinchilla
-    fluid, rounded = plan_physical.optimum(args, loss, requests, costs, law)
+    sizes = (float(chin.params), float(flops_plan.params), float(dollar_plan.params))
+    fluid, rounded = plan_physical.optimum(args, loss, requests, costs, law, sizes)
     models = {
         "chinchilla_style": (chin.params, chin.tokens),
         "compute_optimal": (flops_plan.params, flops_plan.tokens),
@@ -139,7 +146,15 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         name: _entry(n, d, lifetime_cost(n, d, requests, *per_request, costs=costs))
         for name, (n, d) in models.items()
     }
-    split = lifetime_split(dollar_plan)
+    try:
+        split = lifetime_split(dollar_plan)
+    except ScaleplanError:
+        raise ScaleplanError(
+            f"requests_per_day: {requests:.3g} lifetime requests are too few for inference to "
+            "trade against training (the optimum is the training-only one); raise "
+            "requests_per_day or days",
+            "requests_per_day",
+        ) from None
     be = breakeven_requests(
         chin.params, chin.tokens, dollar_plan.params, *per_request, costs=costs, law=law
     )

@@ -50,16 +50,36 @@ def _options(args: argparse.Namespace, costs: Any) -> dict[str, Any]:
 
 
 def optimum(
-    args: argparse.Namespace, loss: float, requests: float, costs: Any, law: Any
+    args: argparse.Namespace,
+    loss: float,
+    requests: float,
+    costs: Any,
+    law: Any,
+    sizes: tuple[float, ...] = (),
 ) -> tuple[Any, Any]:
     """The lifetime optimum with serving priced by the roofline (`physical_optimal`, a
     fraction of a replica) and the cheapest whole-GPU plan near it (`whole_gpu_plan`),
     under `--unique-tokens` when given."""
-    from ..physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
+    from ..errors import ScaleplanError
+    from ..physical_optimum import CURVE_PARAMS, ServingCurve, physical_optimal, whole_gpu_plan
+    from ..shapes import MODEL_SIZES
 
-    curve = ServingCurve.roofline(**_serving(args, costs))
+    # The default span, widened to take in the other plans' sizes (`sizes`) with room.
+    lo = max(MODEL_SIZES.low, min((CURVE_PARAMS[0], *(n / 4 for n in sizes))))
+    hi = min(MODEL_SIZES.high, max((CURVE_PARAMS[1], *(n * 4 for n in sizes))))
+    curve = ServingCurve.roofline(**_serving(args, costs), params=(lo, hi))
     u = args.unique_tokens
-    fluid = physical_optimal(loss, requests, curve=curve, costs=costs, law=law, unique_tokens=u)
+    try:
+        fluid = physical_optimal(loss, requests, curve=curve, costs=costs, law=law,
+                                 unique_tokens=u)  # fmt: skip
+    except ScaleplanError as exc:
+        if "serving curve" not in str(exc):
+            raise
+        raise ScaleplanError(
+            f"loss: the physical optimum of this target lies outside {lo:.3g} to {hi:.3g} "
+            "parameters, where the shape policy and the serving roofline are defined",
+            "loss",
+        ) from None
     plan = whole_gpu_plan(loss, float(fluid.params), law=law, unique_tokens=u,
                           **_options(args, costs))  # fmt: skip
     return fluid, plan

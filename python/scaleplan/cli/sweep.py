@@ -6,6 +6,7 @@ without the `[dask]` extra.
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 from contextlib import ExitStack
@@ -18,7 +19,7 @@ from ..costs import CostModel
 from .options import common, hardware
 from .progress import progress_bar
 from .shared import cost_model, preset_law
-from .values import positive_int
+from .values import address, positive_int, processes
 
 
 class SweepCliError(ValueError):
@@ -83,10 +84,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     where = p.add_mutually_exclusive_group()
     where.add_argument(
-        "--workers", type=positive_int, help="start a local cluster of this many worker processes"
+        "--workers", type=processes, help="start a local cluster of this many worker processes"
     )
     where.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run on an existing cluster (tcp://host:8786)"
+        "--scheduler",
+        metavar="ADDRESS",
+        type=address,
+        help="run on an existing cluster (tcp://host:8786)",
     )
 
 
@@ -112,10 +116,18 @@ def _connect(args: argparse.Namespace, stack: ExitStack, spd: Any) -> str:
         where = f"a local cluster of {args.workers} workers"
         client = stack.enter_context(Client(cluster))
     else:
+        import dask
+
+        # A Client sets dask's global scheduler before it connects and leaves it set when
+        # the connection fails: every later compute in this process would then ask for a
+        # client that does not exist. Put the configuration back on failure.
+        saved = copy.deepcopy(dask.config.config)
         try:
             client = stack.enter_context(Client(args.scheduler, timeout="10s"))
         except (OSError, TimeoutError, ValueError) as exc:
-            raise SweepCliError(f"cannot reach a scheduler at {args.scheduler}: {exc}") from None
+            dask.config.config.clear()
+            dask.config.config.update(saved)
+            raise SweepCliError(f"--scheduler: cannot reach {args.scheduler}: {exc}") from None
         where = f"the cluster at {args.scheduler}"
     spd.check_workers(client)
     return where

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import sys
 from collections.abc import Callable
 
 
@@ -17,6 +19,10 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number; got {text!r}")
+    if 0 < abs(value) < sys.float_info.min:
+        raise argparse.ArgumentTypeError(
+            f"must be 0 or at least 2.2e-308 in size (a subnormal number); got {text!r}"
+        )
     return value
 
 
@@ -48,14 +54,13 @@ def integer(low: int, high: int | None = None) -> Callable[[str], int]:
     """An integer in [low, high]."""
 
     def parse(text: str) -> int:
-        span = f">= {low}"
-        if high is not None and text.lstrip("+-").isdigit() and int(text) > high:
-            span = f"in [{low}, {high:.3g}]"
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer {span}; got {text!r}") from None
-        if value < low or (high is not None and value > high):
+            value = None
+        bounded = high is not None and (high < 2**53 or (value is not None and value > high))
+        span = f"in [{low}, {high:.3g}]" if bounded else f">= {low}"
+        if value is None or value < low or (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"must be an integer {span}; got {text!r}")
         return value
 
@@ -65,3 +70,17 @@ def integer(low: int, high: int | None = None) -> Callable[[str], int]:
 
 positive_int = integer(1, 2**53)
 non_negative_int = integer(0, 2**53)
+
+
+# Local worker processes: four per CPU core at most. Past that they only compete for the
+# cores, and a typo (1_000 for 10) once started a thousand processes and ran the machine
+# out of memory.
+MAX_PROCESSES = 4 * (os.cpu_count() or 1)
+processes = integer(1, MAX_PROCESSES)
+
+
+def address(text: str) -> str:
+    """A network address: not empty (an empty one once fell through to a missing client)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must be an address such as tcp://host:8786; got ''")
+    return text.strip()

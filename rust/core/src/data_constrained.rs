@@ -14,7 +14,7 @@
 //! the authors' `optimal_allocation` calls their law (it is defined for U <= D only). With
 //! `D <= U` and `N <= N_opt(D)` the law is the plain Chinchilla law.
 
-use crate::error::{Error, Result};
+use crate::error::{is_non_negative, is_positive, Error, Result};
 use crate::law::Law;
 
 mod columns;
@@ -55,7 +55,7 @@ pub struct Point {
 impl DataConstrained {
     pub fn new(law: Law, rd_star: f64, rn_star: f64) -> Result<DataConstrained> {
         for (argument, value) in [("rd_star", rd_star), ("rn_star", rn_star)] {
-            if !(value.is_finite() && value > 0.0) {
+            if !is_positive(value) {
                 return Err(Error::Invalid {
                     argument,
                     value,
@@ -96,7 +96,7 @@ impl DataConstrained {
         } else {
             let r = d / seen - 1.0;
             let decay = (-r / self.rd_star).exp();
-            let d_eff = seen + seen * self.rd_star * -(-r / self.rd_star).exp_m1();
+            let d_eff = seen + seen * saturated(r, self.rd_star);
             (d_eff, d * decay / d_eff)
         };
         // Parameters: the cap N_opt(U_s) moves with D while D < U.
@@ -107,7 +107,7 @@ impl DataConstrained {
         } else {
             let r = n / cap - 1.0;
             let decay = (-r / self.rn_star).exp();
-            let n_eff = cap + cap * self.rn_star * -(-r / self.rn_star).exp_m1();
+            let n_eff = cap + cap * saturated(r, self.rn_star);
             let dn = n * decay / n_eff;
             (n_eff, dn, (1.0 - dn) * cap_moves)
         };
@@ -128,5 +128,20 @@ impl DataConstrained {
         let cap = self.ln_params_for_tokens(u.ln()).exp();
         l.e + l.a * (cap * (1.0 + self.rn_star)).powf(-l.alpha)
             + l.b * (u * (1.0 + self.rd_star)).powf(-l.beta)
+    }
+}
+
+/// `R* (1 - exp(-R / R*))`: the repetitions (or excess parameters) that count, between 0
+/// and `R`, finite for every finite input. Formed as `R* x` with `x = -expm1(-R / R*)` so
+/// that `U R*` never appears on its own: with R* near 1e297 that product overflowed and an
+/// infinite D' gave a loss below the plain law's. For `R / R*` under 1e-8 the series
+/// `R (1 - R / (2 R*))` is exact to the last bit and avoids an underflowing quotient.
+#[inline]
+pub(crate) fn saturated(r: f64, r_star: f64) -> f64 {
+    let x = r / r_star;
+    if x < 1e-8 {
+        r * (1.0 - 0.5 * x)
+    } else {
+        r_star * -(-x).exp_m1()
     }
 }

@@ -11,7 +11,7 @@
 
 use crate::batch::reject;
 use crate::batch::{drive, use_parallel, Column, OnInvalid};
-use crate::error::{Error, Result};
+use crate::error::{is_non_negative, Error, Result};
 use crate::law::{check_positive, Law, LawColumns};
 use crate::lifetime::{Demand, DemandColumns, Method};
 
@@ -68,7 +68,7 @@ pub fn best_model(law: &Law, budget: f64, d_eff: f64, method: Method) -> Result<
     let method = check_method(method)?;
     let law = Law::new(law.e, law.a, law.b, law.alpha, law.beta)?;
     check_positive("budget", budget, None)?;
-    if !(d_eff.is_finite() && d_eff >= 0.0) {
+    if !is_non_negative(d_eff) {
         return Err(Error::Invalid {
             argument: "effective_demand",
             value: d_eff,
@@ -95,8 +95,9 @@ fn checked(done: &Finished, j: usize, iterations: u32, index: usize) -> Result<B
         return Err(Error::Unreachable {
             index,
             argument: "budget",
-            reason: "budget is too small for the demand: it cannot train and serve a model of \
-                     at least one parameter trained on at least one token",
+            reason: "budget is too small for the demand (inference_tokens, or requests x \
+                     input_tokens and output_tokens for a dollar budget): it cannot train and \
+                     serve a model of at least one parameter trained on at least one token",
         });
     }
     if !loss.is_finite() {

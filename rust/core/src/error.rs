@@ -139,6 +139,9 @@ impl fmt::Display for Error {
                 index,
             } => {
                 write!(f, "{argument} must be {requirement}; got {value:?}")?;
+                if *value != 0.0 && value.abs() < f64::MIN_POSITIVE {
+                    write!(f, " (subnormal: inputs must be 0 or at least 2.2e-308)")?;
+                }
                 if let Some(i) = index {
                     write!(f, " at index {i}")?;
                 }
@@ -182,5 +185,38 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Whether `value` is an input "> 0" as every kernel reads it: finite and at least the
+/// smallest normal f64. A subnormal input carries fewer than 53 significant bits and its
+/// reciprocal is infinite, so it is refused like 0 (and the message says why).
+#[inline(always)]
+pub fn is_positive(value: f64) -> bool {
+    value.is_finite() && value >= f64::MIN_POSITIVE
+}
+
+/// Whether `value` is an input ">= 0": exactly 0 or `is_positive`.
+#[inline(always)]
+pub fn is_non_negative(value: f64) -> bool {
+    value == 0.0 || is_positive(value)
+}
+
 /// Shorthand used by every kernel.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnormal_inputs_are_neither_positive_nor_silently_zero() {
+        let tiny = f64::MIN_POSITIVE;
+        assert!(is_positive(tiny) && !is_positive(tiny / 2.0) && !is_positive(5e-324));
+        assert!(!is_positive(0.0) && !is_positive(f64::INFINITY) && !is_positive(f64::NAN));
+        assert!(is_non_negative(0.0) && is_non_negative(-0.0) && is_non_negative(tiny));
+        assert!(!is_non_negative(5e-324) && !is_non_negative(-tiny));
+        let e = crate::law::Law::new(1.69, 5e-324, 410.7, 0.336, 0.283).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "A must be finite and > 0; got 5e-324 (subnormal: inputs must be 0 or at least 2.2e-308)"
+        );
+    }
+}

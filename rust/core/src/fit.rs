@@ -17,7 +17,7 @@
 use rayon::prelude::*;
 
 use crate::batch::PARALLEL_THRESHOLD;
-use crate::error::{Error, Result};
+use crate::error::{is_non_negative, is_positive, Error, Result};
 use crate::simd::Isa;
 use crate::vmath;
 
@@ -37,7 +37,7 @@ fn logs(argument: &'static str, values: &[f64]) -> Result<Vec<f64>> {
         .iter()
         .enumerate()
         .map(|(i, &v)| {
-            if v.is_finite() && v > 0.0 {
+            if is_positive(v) {
                 Ok(v.ln())
             } else {
                 Err(Error::Invalid {
@@ -257,7 +257,7 @@ pub(crate) fn huber(r: f64, delta: f64) -> (f64, f64, f64) {
 
 /// Checks `delta` and optional weights against the runs.
 pub fn check(runs: &Runs, weights: Option<&[f64]>, delta: f64) -> Result<()> {
-    if !(delta.is_finite() && delta > 0.0) {
+    if !is_positive(delta) {
         return Err(Error::Invalid {
             argument: "delta",
             value: delta,
@@ -273,11 +273,7 @@ pub fn check(runs: &Runs, weights: Option<&[f64]>, delta: f64) -> Result<()> {
                 expected: runs.len(),
             });
         }
-        if let Some((i, &v)) = w
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
-        {
+        if let Some((i, &v)) = w.iter().enumerate().find(|(_, v)| !is_non_negative(**v)) {
             return Err(Error::Invalid {
                 argument: "weights",
                 value: v,

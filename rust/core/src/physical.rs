@@ -21,7 +21,7 @@
 //! solves, and the answers agree to 1e-9 (tested on both sides).
 
 use crate::batch::{drive, reject, use_parallel, Column, OnInvalid};
-use crate::error::{Error, Result};
+use crate::error::{is_non_negative, is_positive, Error, Result};
 use crate::law::{Law, LawColumns};
 
 mod row;
@@ -145,10 +145,10 @@ pub fn optimum(
         requirement,
         index,
     };
-    if !(requests.is_finite() && requests >= 0.0) {
+    if !is_non_negative(requests) {
         return Err(at("requests", requests, "finite and >= 0"));
     }
-    if !(dollars_per_flop.is_finite() && dollars_per_flop > 0.0) {
+    if !is_positive(dollars_per_flop) {
         return Err(at("dollars_per_flop", dollars_per_flop, "finite and > 0"));
     }
     Row::new(law, gap, requests, dollars_per_flop, curve).solve(index.unwrap_or(0))

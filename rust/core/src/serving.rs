@@ -21,7 +21,7 @@
 //! embedding (a lookup), `kv = 2 L h_kv d_h` bytes per KV element per token.
 
 use crate::batch::{drive, reject, use_parallel, Column, OnInvalid};
-use crate::error::{Error, Result};
+use crate::error::{is_non_negative, is_positive, Error, Result};
 use crate::steptime::{Shape, ShapeColumns};
 
 /// Bytes per element of the activations a tensor-parallel group all-reduces (bf16).

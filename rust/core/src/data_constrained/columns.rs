@@ -56,7 +56,7 @@ pub fn rows_batch<const K: usize>(
 /// The law's loss and gradient at (N, D, U) per row: `[loss, dL/dln N, dL/dln D, N', D']`.
 pub fn point_row(dc: &DataConstrained, n: f64, d: f64, u: f64, index: usize) -> Result<[f64; 5]> {
     for (argument, value) in [("params", n), ("tokens", d), ("unique_tokens", u)] {
-        if !(value.is_finite() && value > 0.0) {
+        if !is_positive(value) {
             return Err(Error::Invalid {
                 argument,
                 value,

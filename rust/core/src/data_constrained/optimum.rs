@@ -22,7 +22,7 @@ pub struct ConstrainedOptimum {
 }
 
 pub(super) fn check_unique(unique: f64, index: Option<usize>) -> Result<f64> {
-    if unique.is_finite() && unique > 0.0 {
+    if is_positive(unique) {
         Ok(unique)
     } else {
         Err(Error::Invalid {
@@ -39,13 +39,13 @@ pub(super) fn below_floor(index: usize) -> Error {
     Error::Unreachable {
         index,
         argument: "loss",
-        reason: "the loss is at or below the floor the law reaches with these unique tokens, \
+        reason: "the loss is at or below the floor the law reaches with these unique_tokens, \
                  however many parameters and repetitions",
     }
 }
 
 fn check_demand(demand: f64, index: Option<usize>) -> Result<f64> {
-    if demand.is_finite() && demand >= 0.0 {
+    if is_non_negative(demand) {
         Ok(demand)
     } else {
         Err(Error::Invalid {
@@ -71,7 +71,7 @@ fn curve(dc: &DataConstrained, loss: f64, ln_u: f64, y: f64) -> Option<(f64, f64
     let (u, d) = (ln_u.exp(), y.exp());
     let r_d = d / u - 1.0;
     let decay = (-r_d / dc.rd_star).exp();
-    let d_eff = u + u * dc.rd_star * -(-r_d / dc.rd_star).exp_m1();
+    let d_eff = u + u * saturated(r_d, dc.rd_star);
     let dd = d * decay / d_eff;
     let q = b * d_eff.powf(-beta);
     let rest = loss - e - q;
@@ -129,13 +129,24 @@ pub fn lifetime_optimum(
     };
     let mut iterations = 0;
     let lo = first_feasible(dc, loss, unique);
+    if !lo.is_finite() {
+        // Coefficients at the edge of the float range (A near 1.8e308) leave no finite
+        // first feasible D; a NaN here once made the search below loop for ever.
+        return Err(Error::Overflow {
+            index: at,
+            quantity: "tokens",
+            ln_value: if lo.is_nan() { f64::INFINITY } else { lo },
+        });
+    }
     let y = match slope(lo) {
         Some(s) if s >= 0.0 => lo,
         _ => {
             let mut hi = lo.max(plain.tokens.ln());
             while slope(hi).is_none_or(|s| s <= 0.0) {
                 hi += 1.0 + (hi - lo);
-                if hi > 700.0 {
+                // A NaN must stop the search too (it once looped for ever). The step
+                // at least doubles `hi - lo`, so this ends within about 11 turns.
+                if hi.is_nan() || hi > 700.0 {
                     return Err(Error::Overflow {
                         index: at,
                         quantity: "tokens",

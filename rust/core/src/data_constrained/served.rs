@@ -30,7 +30,7 @@ pub(super) fn params_for_tokens(
     } = dc.law;
     let seen = u.min(d);
     let r_d = d / seen - 1.0;
-    let d_eff = seen + seen * dc.rd_star * -(-r_d / dc.rd_star).exp_m1();
+    let d_eff = seen + seen * saturated(r_d, dc.rd_star);
     let rest = loss - e - b * d_eff.powf(-beta);
     if rest.is_nan() || rest <= 0.0 {
         return None;

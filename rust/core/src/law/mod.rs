@@ -2,7 +2,7 @@
 //! (Chinchilla-style) optima in closed form.
 
 use crate::batch::{drive, use_parallel, Column, OnInvalid};
-use crate::error::{Error, Result};
+use crate::error::{is_positive, Error, Result};
 use crate::vmath;
 
 mod closed_form;
@@ -89,7 +89,7 @@ pub(crate) fn check_positive(
     value: f64,
     index: Option<usize>,
 ) -> Result<f64> {
-    if value.is_finite() && value > 0.0 {
+    if is_positive(value) {
         Ok(value)
     } else {
         Err(Error::Invalid {

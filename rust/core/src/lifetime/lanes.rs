@@ -57,7 +57,7 @@ impl Job<'_> {
         let mut all = true;
         for j in 0..LANES {
             let gap = loss[j] - law.e;
-            all &= loss[j].is_finite() & (gap > 0.0) & demand[j].is_finite() & (demand[j] >= 0.0);
+            all &= loss[j].is_finite() & (gap > 0.0) & is_non_negative(demand[j]);
             input.gap[j] = gap;
             input.demand[j] = demand[j];
         }

@@ -25,7 +25,7 @@
 
 use crate::batch::reject;
 use crate::batch::{drive, use_parallel, Column, OnInvalid};
-use crate::error::{Error, Result};
+use crate::error::{is_non_negative, is_positive, Error, Result};
 use crate::law::{Law, LawColumns};
 use crate::simd::Isa;
 use crate::vmath;
@@ -229,8 +229,7 @@ impl<'a> DemandColumns<'a> {
                 let inp = Column::new("input_tokens", input_tokens, n)?;
                 let out = Column::new("output_tokens", output_tokens, n)?;
                 let (w_in, w_out) = (check_weight("w_in", w_in)?, check_weight("w_out", w_out)?);
-                let valid =
-                    |c: Column<'_>| c.is_scalar() && c.get(0).is_finite() && c.get(0) >= 0.0;
+                let valid = |c: Column<'_>| c.is_scalar() && is_non_negative(c.get(0));
                 // Invalid shared values fall through to the per-row checks, which name them.
                 let shared =
                     (valid(inp) && valid(out)).then(|| w_in * inp.get(0) + w_out * out.get(0));
@@ -250,7 +249,7 @@ impl<'a> DemandColumns<'a> {
     #[inline(always)]
     pub(crate) fn get(&self, i: usize) -> Result<f64> {
         let non_negative = |argument: &'static str, v: f64| {
-            if v.is_finite() && v >= 0.0 {
+            if is_non_negative(v) {
                 Ok(v)
             } else {
                 Err(Error::Invalid {
@@ -275,9 +274,19 @@ impl<'a> DemandColumns<'a> {
                 if d.is_finite() {
                     Ok(d)
                 } else {
+                    // Blame the larger factor: the number of requests, or the token
+                    // column that makes one request's equivalents huge.
+                    let (in_part, out_part) = (w_in * inp.get(i), w_out * out.get(i));
+                    let (argument, value) = if per_request.is_finite() && r >= per_request {
+                        ("requests", r)
+                    } else if in_part >= out_part {
+                        ("input_tokens", inp.get(i))
+                    } else {
+                        ("output_tokens", out.get(i))
+                    };
                     Err(Error::Invalid {
-                        argument: "requests",
-                        value: r,
+                        argument,
+                        value,
                         requirement: "small enough that the demand in tokens is finite",
                         index: Some(i),
                     })
@@ -288,7 +297,7 @@ impl<'a> DemandColumns<'a> {
 }
 
 fn check_weight(argument: &'static str, w: f64) -> Result<f64> {
-    if w.is_finite() && w > 0.0 {
+    if is_positive(w) {
         Ok(w)
     } else {
         Err(Error::Invalid {

@@ -137,7 +137,7 @@ pub const MAX_ITER_LIMIT: u32 = 1_000_000;
 
 impl Options {
     pub fn new(method: Method, tol: f64, max_iter: u32, on_invalid: OnInvalid) -> Result<Self> {
-        if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
+        if !(is_positive(tol) && tol < 1.0) {
             return Err(Error::Invalid {
                 argument: "tol",
                 value: tol,

@@ -51,13 +51,13 @@ impl<'a> ServingColumns<'a> {
                 })
             }
         };
-        let positive = |k: usize| check(k, v(k) > 0.0, "finite and > 0");
-        let fraction = |k: usize| check(k, v(k) > 0.0 && v(k) <= 1.0, "in (0, 1]");
+        let positive = |k: usize| check(k, is_positive(v(k)), "finite and > 0");
+        let fraction = |k: usize| check(k, is_positive(v(k)) && v(k) <= 1.0, "in (0, 1]");
         let tp = v(2);
         let whole_tp = (1.0..=MAX_TENSOR_PARALLEL).contains(&tp) && tp.fract() == 0.0;
         let load = Load {
-            batch: check(0, v(0) >= 1.0, "finite and >= 1")?,
-            tokens: check(1, v(1) >= 0.0, "finite and >= 0")?,
+            batch: check(0, v(0) >= 1.0 && v(0).fract() == 0.0, "a whole number >= 1")?,
+            tokens: check(1, is_non_negative(v(1)), "finite and >= 0")?,
             tensor_parallel: check(2, whole_tp, "a whole number in [1, 1024]")?,
             weight_bytes: positive(3)?,
             kv_bytes: positive(4)?,
@@ -69,9 +69,9 @@ impl<'a> ServingColumns<'a> {
             link_bandwidth: positive(8)?,
             compute_efficiency: fraction(9)?,
             memory_efficiency: fraction(10)?,
-            overhead: check(11, v(11) >= 0.0, "finite and >= 0")?,
+            overhead: check(11, is_non_negative(v(11)), "finite and >= 0")?,
             memory_fraction: fraction(12)?,
-            collective_latency: check(13, v(13) >= 0.0, "finite and >= 0")?,
+            collective_latency: check(13, is_non_negative(v(13)), "finite and >= 0")?,
         };
         Ok((load, gpu))
     }
@@ -109,6 +109,15 @@ pub fn serving_batch(
     let row = |i: usize| -> Result<(StepCost, f64)> {
         let shape = shapes.get(i)?;
         let (mut load, gpu) = columns.get(i)?;
+        if shape.n_heads % load.tensor_parallel != 0.0 {
+            // Tensor parallelism splits the attention heads across the group's GPUs.
+            return Err(Error::Invalid {
+                argument: "tensor_parallel",
+                value: load.tensor_parallel,
+                requirement: "a divisor of the shape's n_heads (each GPU holds whole heads)",
+                index: Some(i),
+            });
+        }
         if phase == Phase::Prefill && load.tokens < 1.0 {
             return Err(Error::Invalid {
                 argument: "tokens",
@@ -119,7 +128,7 @@ pub fn serving_batch(
         }
         if let Some(target) = &target {
             let seconds = target.get(i);
-            if !(seconds.is_finite() && seconds > 0.0) {
+            if !is_positive(seconds) {
                 return Err(Error::Invalid {
                     argument: "target_seconds",
                     value: seconds,

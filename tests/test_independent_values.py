@@ -1,0 +1,72 @@
+"""Expected values derived in the test itself, from the formulas and the published
+hardware figures, never from the code under test. Each kills a single-operator mutation
+that survived the suite before issue 23 (the mutation is named in each test)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import scaleplan as sp
+from scaleplan.isoflop import isoflop_fit
+from scaleplan.nextrun import residual_gradients
+
+# Dense peaks from NVIDIA's A100 datasheet: bf16 312 TFLOP/s, int8 624 TOP/s.
+A100_BF16, A100_INT8 = 312e12, 624e12
+
+
+def test_prompt_and_output_weights_use_each_phase_mfu_the_right_way_round():
+    # Mutation: prefill MFU over training MFU instead of training over prefill.
+    costs = sp.CostModel(train_price_per_hour=2.0, inference_price_per_hour=1.0,
+                         train_mfu=0.4, prefill_mfu=0.2, decode_mfu=0.01)  # fmt: skip
+    c_tr = 2.0 / (3600 * A100_BF16)  # dollars per peak FLOP, training (bf16)
+    c_inf = 1.0 / (3600 * A100_INT8)  # serving in int8
+    # A served token costs 2 N FLOPs at its phase's MFU; a trained one 6 N at the
+    # training MFU: in training-token equivalents (x3 for 6 N / 2 N, then /3 by D_eff).
+    w_in = (c_inf / 0.2) / (c_tr / 0.4)
+    w_out = (c_inf / 0.01) / (c_tr / 0.4)
+    assert costs.demand_weights == pytest.approx((w_in, w_out), rel=1e-15)
+    # The dollars of one request, counted by hand: 2 N FLOPs per token at each phase's MFU.
+    n = 7e9
+    cost = sp.lifetime_cost(n, 1e12, 1.0, 70.0, 215.0, costs=costs)
+    by_hand = 2 * n * (70.0 * c_inf / 0.2 + 215.0 * c_inf / 0.01)
+    assert cost.inference_dollars == pytest.approx(by_hand, rel=1e-14)
+    assert cost.training_dollars == pytest.approx(6 * n * 1e12 * c_tr / 0.4, rel=1e-14)
+
+
+def test_each_isoflop_profile_spends_its_budget():
+    # Mutation: tokens_opt = C / (2 N) instead of C / (6 N).
+    n = np.tile(np.geomspace(1e8, 1e10, 7), 3)
+    c = np.repeat([1e20, 1e21, 1e22], 7)
+    fit = isoflop_fit(n, c / (6 * n), sp.CHINCHILLA.loss(n, c / (6 * n)),
+                      budgets=(1e20, 1e21, 1e22), n_resamples=0)  # fmt: skip
+    for p in fit.profiles:
+        assert 6 * p.params_opt * p.tokens_opt == pytest.approx(p.flops, rel=1e-12)
+        # The minimum of the parabola in ln N, from its coefficients (L = c0 + c1 x + c2 x^2).
+        _, c1, c2 = p.coefficients
+        assert math.log(p.params_opt) == pytest.approx(-c1 / (2 * c2), rel=1e-12)
+
+
+def _residual(theta, n, d):
+    """ln(exp(a - alpha ln N) + exp(b - beta ln D) + exp(e)), written out plainly."""
+    a, b, e, alpha, beta = theta
+    return math.log(math.exp(a - alpha * math.log(n)) + math.exp(b - beta * math.log(d))
+                    + math.exp(e))  # fmt: skip
+
+
+def test_residual_gradients_match_central_differences():
+    # Mutation: ln N in the beta column (or ln D in the alpha column).
+    theta = np.array([6.0, 6.5, 0.52, 0.34, 0.28])
+    n, d = np.array([1e8, 3e9, 7e10]), np.array([2e9, 6e10, 1e12])
+    got = residual_gradients(theta, n, d)
+    h = 1e-6
+    for i in range(len(n)):
+        for k in range(5):
+            up, down = theta.copy(), theta.copy()
+            up[k] += h
+            down[k] -= h
+            fd = (_residual(up, n[i], d[i]) - _residual(down, n[i], d[i])) / (2 * h)
+            # Central differences: truncation ~h^2 f''' (< 1e-10 here), rounding ~1e-10.
+            assert got[i, k] == pytest.approx(fd, abs=1e-8), (i, k)
