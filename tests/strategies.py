@@ -17,4 +17,7 @@ laws = st.tuples(
     st.floats(0.05, 1.0),  # beta
 )
 gaps = log_uniform(1e-6, 10.0)
-demands = st.one_of(st.just(0.0), log_uniform(1e-3, 1e22))
+# Demand: mostly positive (the Newton path), zero (the closed-form Chinchilla case) in one
+# draw of ten. `st.one_of(st.just(0.0), log_uniform(...))` spent 57% of the examples at zero:
+# Hypothesis picks the branches evenly and keeps re-using the one-value branch.
+demands = st.integers(0, 9).flatmap(lambda k: st.just(0.0) if k == 9 else log_uniform(1e-3, 1e22))

@@ -7,28 +7,40 @@ import scaleplan as sp
 from scaleplan.allocation import exchange_rate, lifetime_split, share_sweep, training_share
 
 
-@given(gaps, log_uniform(1.0, 1e20))
-def test_training_over_inference_equals_the_exchange_rate_at_the_optimum(gap, demand):
-    plan = sp.compute_optimal(1.69 + gap, demand, on_invalid="nan")
+# Demand drawn relative to the Chinchilla tokens at the loss (D >= D_ch, and D grows more
+# slowly than the demand): a fixed range of absolute demand (1 to 1e20 tokens) left 68% of
+# the draws below the 1e-4 the assumption needs, so Hypothesis discarded them.
+@given(gaps, log_uniform(1e-3, 1e9))
+def test_training_over_inference_equals_the_exchange_rate_at_the_optimum(gap, relative):
+    loss = 1.69 + gap
+    demand = relative * float(sp.chinchilla_optimal(loss=loss).tokens)
+    plan = sp.compute_optimal(loss, demand, on_invalid="nan")
     # r = 1 / (ratio - 1) with ratio -> 1 as demand -> 0: from (N, D) in floating point it
     # carries ~1e-14 / (D_inf / 3D) relative error, so 1e-9 needs D_inf / 3D above 1e-4.
     assume(plan.converged and demand / (3 * plan.tokens) > 1e-4)
     split = lifetime_split(plan)
     r = split.exchange_rate
     assert plan.training_flops / plan.inference_flops == pytest.approx(r, rel=1e-9)
-    assert split.training_share_flops == pytest.approx(training_share(r), rel=1e-9)
+    # measured: 1.2e-14 relative at most (1,000 examples)
+    assert split.training_share_flops == pytest.approx(training_share(r), rel=1e-12)
 
 
-@given(gaps, log_uniform(1e3, 1e13))
-def test_same_in_dollars(gap, requests):
-    plan = sp.cost_optimal(1.69 + gap, requests, on_invalid="nan")
+@given(gaps, log_uniform(1e-3, 1e9))
+def test_same_in_dollars(gap, relative):
+    # Requests whose demand in training-token equivalents is `relative` times the Chinchilla
+    # tokens at the loss (absolute requests, 1e3 to 1e13, had 39% of draws assumed away).
+    loss = 1.69 + gap
+    # A default request (70 prompt and 215 generated tokens) is worth ~4,000 training tokens.
+    requests = relative * float(sp.chinchilla_optimal(loss=loss).tokens) / 4e3
+    plan = sp.cost_optimal(loss, requests, on_invalid="nan")
     b = plan.breakdown
     assume(plan.converged and b.inference_dollars / b.training_dollars > 1e-4)
     split = lifetime_split(plan)
     dollars = split.training_dollars / (split.prefill_dollars + split.decode_dollars)
     assert dollars == pytest.approx(split.exchange_rate, rel=1e-9)
+    # measured: 1.2e-14 relative at most (1,000 examples)
     assert split.training_share_dollars == pytest.approx(
-        training_share(split.exchange_rate), rel=1e-9
+        training_share(split.exchange_rate), rel=1e-12
     )
 
 
@@ -45,7 +57,8 @@ def test_exchange_rate_is_a_real_derivative():
     n1, n2 = n * (1 - h), n * (1 + h)
     dlni = np.log(n2) - np.log(n1)
     dlnt = np.log(n2 * d_of(n2)) - np.log(n1 * d_of(n1))
-    assert exchange_rate(n, d) == pytest.approx(-dlni / dlnt, rel=1e-5)
+    # measured: 1.6e-8 relative (rounding in the difference at h = 1e-6)
+    assert exchange_rate(n, d) == pytest.approx(-dlni / dlnt, rel=1e-6)
 
 
 def test_share_moves_monotonically_with_demand():

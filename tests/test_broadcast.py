@@ -5,6 +5,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,7 +93,7 @@ def test_the_binding_checks_a_given_shape():
 shapes = st.lists(st.sampled_from([1, 2, 3, 300]), min_size=0, max_size=3)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40 / 300), deadline=None)
 @given(shapes, shapes, st.booleans())
 def test_any_broadcast_equals_the_written_out_call(a, b, parallel):
     try:

@@ -10,6 +10,7 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -228,7 +229,7 @@ def test_bad_values_inside_a_step_time_chunk_name_it():
         counts.compute()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25 / 300), deadline=None)
 @given(
     n=st.integers(1, 400),
     chunk=st.integers(1, 120),

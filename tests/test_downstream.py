@@ -7,6 +7,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -14,27 +15,34 @@ import scaleplan as sp
 from scaleplan.downstream import BENCHMARKS, fit_downstream, sardana_downstream
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30 / 300), deadline=None)
 @given(
     e=st.floats(0.8, 1.1),
-    k=st.floats(2.0, 60.0),
+    top=st.floats(0.3, 0.95),
     g=st.floats(0.8, 3.0),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_noiseless_scores_give_back_the_mapping(e, k, g, seed):
+def test_noiseless_scores_give_back_the_mapping(e, top, g, seed):
+    # k drawn through the score `top` at the lowest loss of the range (2.3), so every score
+    # is below 1 and spans a range: drawing k itself (2 to 60) had 49% of draws assumed
+    # away; now only runs with half their scores at chance are (about 4%).
+    k = (top - (1 - e)) * np.exp(g * 2.3)
     loss = np.random.default_rng(seed).uniform(2.3, 3.7, 20)
     score = 1 - (e - k * np.exp(-g * loss))
     assume(np.mean(score <= 0.02) < 0.5 and np.ptp(score) > 0.02 and score.max() < 1)
     f = fit_downstream(loss, score)
-    assert f.g == pytest.approx(g, rel=1e-5)
-    assert f.e == pytest.approx(e, rel=1e-5, abs=1e-7)
+    # measured at most (100 examples): g 2.2e-14, e 4.9e-15 relative (a noiseless fit)
+    assert f.g == pytest.approx(g, rel=2e-12)
+    assert f.e == pytest.approx(e, rel=1e-12, abs=1e-13)
     assert f.held_out_mae < 1e-6
     mid = float(score[0])
-    assert f.loss_for(mid) == pytest.approx(loss[0], rel=1e-6)
+    assert f.loss_for(mid) == pytest.approx(loss[0], rel=3e-13)  # measured: 3.7e-15
 
 
 def test_sardana_benchmarks_held_out():
-    # README "Downstream targets": leave-one-out error of each mapping.
+    # Leave-one-out error of each mapping on Sardana's runs. The bounds are drawn around
+    # scaleplan's own output (the README's "Downstream targets" quotes it): a snapshot, not
+    # an independent source.
     fits = {b: sardana_downstream(b) for b in BENCHMARKS}
     core = fits["core_average"]
     assert core.usable and core.held_out_r2 > 0.98

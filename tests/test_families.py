@@ -6,6 +6,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,7 @@ from scaleplan import families as fam
 CHINCHILLA = sp.datasets.chinchilla_runs()
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80 / 300), deadline=None)
 @given(
     alpha_d=st.floats(0.02, 0.3),
     q=st.floats(0.3, 2.0),
@@ -31,15 +32,21 @@ def test_kaplan_objective_matches_the_reference(alpha_d, q, n_c, d_c, delta, row
     theta = np.array([alpha_d, q, n_c, d_c])
     f, g = _core.FitRuns(n, d, loss).kaplan_objective(theta, delta)
     want_f, want_g = ref.kaplan_objective(tuple(theta), list(n), list(d), list(loss), delta)
-    assert f == pytest.approx(want_f, rel=1e-11, abs=1e-14)
-    np.testing.assert_allclose(g, want_g, rtol=1e-9, atol=1e-12 * max(1.0, np.abs(want_g).max()))
+    # measured at most (267 examples): f 1.7e-15 relative (7.1e-15 absolute), g 3.7e-15
+    assert f == pytest.approx(want_f, rel=2e-13, abs=1e-14)
+    np.testing.assert_allclose(g, want_g, rtol=5e-13, atol=1e-13 * max(1.0, np.abs(want_g).max()))
 
 
 def test_predictions_are_the_families_formulas():
     n, d = np.array([1e9, 7e10]), np.array([2e10, 1.4e12])
-    law = sp.ScalingLaw(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.35)
-    theta = [np.log(480.0), np.log(2100.0), np.log(1.8), 0.35]
-    np.testing.assert_allclose(fam.predict("gadre", theta, n, d), law.loss(n, d), rtol=1e-14)
+    # Gadre et al. 2024 as they write it, E + (a M^eta + b M^-eta) C^-eta with C = 6 N D and
+    # M = D / N, against the fitted parametrisation (ln A, ln B, ln E, alpha) with
+    # alpha = 2 eta, A = a 6^-eta, B = b 6^-eta (the module notes).
+    e, a, b, eta = 1.8, 1000.0, 4000.0, 0.175
+    c, m = 6 * n * d, d / n
+    want = e + (a * m**eta + b * m**-eta) * c**-eta
+    theta = [np.log(a) - eta * np.log(6), np.log(b) - eta * np.log(6), np.log(e), 2 * eta]
+    np.testing.assert_allclose(fam.predict("gadre", theta, n, d), want, rtol=1e-14)
     kaplan = fam.predict("kaplan", [0.095, 0.8, np.log(8.8e13), np.log(5.4e13)], n, d)
     want = ((8.8e13 / n) ** 0.8 + 5.4e13 / d) ** 0.095
     np.testing.assert_allclose(kaplan, want, rtol=1e-12)
@@ -77,6 +84,8 @@ def test_chinchilla_runs_table():
         r.family: r
         for r in fam.compare_families(CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss, groups)
     }
+    # snapshot of scaleplan's own output on the 240 Chinchilla runs (5-fold MAE 0.0131, as
+    # the README quotes it), not an independent source
     assert rows["chinchilla"].kfold_mae == pytest.approx(0.0131, abs=2e-4)
     assert rows["gadre"].group_mae < rows["chinchilla"].group_mae
     assert rows["kaplan"].kfold_mae > 2 * rows["chinchilla"].kfold_mae

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import optimize
@@ -36,7 +37,9 @@ def test_epoch_refit_of_chinchilla():
 
 # Sardana et al. 2024, Table 1: (max tokens/param, alpha, beta, A, B, E), printed rounded,
 # and how many times the converged optimum's objective the printed law scores on the same
-# runs (measured: 10.46, 3.63, 1.16, 4.44; README "Fitting a law").
+# runs (10.46, 3.63, 1.16, 4.44: a snapshot of scaleplan's own output on Sardana's runs, as
+# the README quotes it, not an independent source; the optimum itself is checked against
+# SciPy on the pure-Python objective below).
 TABLE_1 = [
     (100, 0.08, 0.13, 7.199, 25.97, 0.17, 10.46),
     (250, 0.13, 0.16, 14.23, 39.54, 0.98, 3.63),
@@ -71,7 +74,7 @@ def test_table_1_of_sardana_2024_against_the_converged_optimum(
     )
     np.testing.assert_allclose(near.x[3:], r.theta[3:], atol=1e-5)
     # The printed law is not the optimum of its own objective: it scores this many times
-    # ours (README). Rounding alone does not explain it: with the exponents held at the
+    # ours (the snapshot above). Rounding alone does not explain it: with the exponents held at the
     # printed values and A, B, E refit, the objective is within 15% of ours.
     f_printed = reference(printed)[0]
     assert f_printed / r.objective == pytest.approx(printed_ratio, abs=0.01)
@@ -172,8 +175,9 @@ def test_curvature_matches_finite_differences_and_the_objective():
     theta = np.array(HOFFMANN)
     f, g, h = runs.curvature(theta, 1e-3, None)
     f2, g2 = runs.objective(theta, 1e-3, None)
-    assert f == pytest.approx(f2, rel=1e-13)
-    np.testing.assert_allclose(g, g2, rtol=1e-11, atol=1e-14)
+    # measured: f 2.1e-16, g 7.6e-16 relative (4.4e-16 absolute)
+    assert f == pytest.approx(f2, rel=2e-14)
+    np.testing.assert_allclose(g, g2, rtol=1e-13, atol=1e-14)
     np.testing.assert_array_equal(h, h.T)
     step = 1e-6
     for k in range(5):
@@ -181,7 +185,8 @@ def test_curvature_matches_finite_differences_and_the_objective():
         up[k] += step
         dn[k] -= step
         fd = (runs.objective(up, 1e-3, None)[1] - runs.objective(dn, 1e-3, None)[1]) / (2 * step)
-        np.testing.assert_allclose(h[:, k], fd, rtol=1e-4, atol=1e-6 * np.abs(h).max())
+        # measured: 3.5e-10 relative, 1.1e-8 absolute (2.2e-10 of the largest entry)
+        np.testing.assert_allclose(h[:, k], fd, rtol=3e-8, atol=1e-8 * np.abs(h).max())
     with pytest.raises(ValueError, match="theta must be finite; got NaN at index 0"):
         runs.newton(np.array([math.nan, 0, 0, 0, 0.0]))
 
@@ -239,8 +244,9 @@ def test_rust_objective_matches_reference(pts, theta, delta):
         np.array(theta), delta, None
     )
     want_f, want_g = ref.huber_lse_objective(theta, n, d, loss, delta)
-    assert got_f == pytest.approx(want_f, rel=1e-11, abs=1e-300)
-    np.testing.assert_allclose(got_g, want_g, rtol=1e-10, atol=1e-12 * max(1.0, abs(want_f)))
+    # measured at most: f 3.5e-16, g 5.6e-15 relative
+    assert got_f == pytest.approx(want_f, rel=5e-14, abs=1e-300)
+    np.testing.assert_allclose(got_g, want_g, rtol=5e-13, atol=1e-12 * max(1.0, abs(want_f)))
 
 
 # The case that failed a forward difference: runs at ln D ~ 18 make the curvature large.
@@ -255,7 +261,7 @@ _CURVED = (
 
 @given(points, thetas)
 @example(_CURVED, (0.0, 0.515625, 0.09375, 0.03125, 0.0))
-@settings(max_examples=100)
+@settings(max_examples=examples(100 / 300))
 def test_gradient_matches_finite_differences(pts, theta):
     n, d, loss = (np.array(c) for c in zip(*pts, strict=True))
     runs = _core.FitRuns(n, d, loss)
@@ -271,7 +277,8 @@ def test_gradient_matches_finite_differences(pts, theta):
         / (2 * h)
         for e in np.eye(len(x))
     ])  # fmt: skip
-    np.testing.assert_allclose(g, fd, rtol=1e-4, atol=1e-5 * (1 + abs(f0)))
+    # measured: 3.5e-8 absolute at most
+    np.testing.assert_allclose(g, fd, rtol=1e-4, atol=3e-6 * (1 + abs(f0)))
 
 
 @given(
@@ -281,7 +288,7 @@ def test_gradient_matches_finite_differences(pts, theta):
     st.floats(0.25, 0.6),
     st.floats(0.25, 0.6),
 )
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15 / 300), deadline=None)
 # L-BFGS-B leaves this start for a far basin (beta -> 2.5) with an abnormal line search;
 # the fit recovers through Newton from the start itself.
 @example(e=1.25, a=1045.0, b=108.5, alpha=0.25, beta=0.46226520208869026)
@@ -295,7 +302,7 @@ def test_noiseless_points_recover_the_law(e, a, b, alpha, beta):
     start = [math.log(a) + 0.5, math.log(b) - 0.5, math.log(e) + 0.1, alpha + 0.05, beta - 0.05]
     r = sp.fit_law(n.ravel(), d.ravel(), loss, starts=[start], ftol=1e-22, gtol=1e-14)
     for got, want in zip(r.law.coefficients, truth.coefficients, strict=True):
-        assert got == pytest.approx(want, rel=1e-6)
+        assert got == pytest.approx(want, rel=5e-8)  # measured: 3.3e-10 at most (50 examples)
 
 
 def test_tables_and_executors():

@@ -6,6 +6,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,7 @@ import scaleplan as sp
 from scaleplan.isoflop import isoflop_fit, line, parabola
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100 / 300), deadline=None)
 @given(
     c=st.tuples(st.floats(-5, 5), st.floats(-3, 3), st.floats(0.01, 2)),
     x0=st.floats(15, 25),
@@ -27,11 +28,14 @@ def test_parabola_is_the_least_squares_fit(c, x0, n, seed):
     got = parabola(x, y)
     want = np.polynomial.polynomial.polyfit(x, y, 2)
     fitted = got[0] + got[1] * x + got[2] * x * x
-    np.testing.assert_allclose(fitted, np.polynomial.polynomial.polyval(x, want), atol=1e-7)
+    # measured at most: fitted values 1.6e-12 absolute; slope 3.1e-14 relative (9.8e-15
+    # absolute), intercept 5.8e-14 relative (2.3e-13 absolute)
+    np.testing.assert_allclose(fitted, np.polynomial.polynomial.polyval(x, want), rtol=0,
+                               atol=1e-10)  # fmt: skip
     intercept, slope = line(x, y)
     ref_slope, ref_intercept = np.polyfit(x, y, 1)
-    assert slope == pytest.approx(ref_slope, rel=1e-9, abs=1e-12)
-    assert intercept == pytest.approx(ref_intercept, rel=1e-9, abs=1e-9)
+    assert slope == pytest.approx(ref_slope, rel=3e-12, abs=1e-12)
+    assert intercept == pytest.approx(ref_intercept, rel=5e-12, abs=2e-11)
 
 
 def test_a_known_law_gives_its_exponents():
@@ -47,7 +51,7 @@ def test_a_known_law_gives_its_exponents():
         d += list(c / (6 * sizes))
     n, d = np.array(n), np.array(d)
     fit = isoflop_fit(n, d, law.loss(n, d), budgets=budgets, width=0.01, n_resamples=0)
-    assert fit.a == pytest.approx(0.37 / 0.72, abs=2e-3)
+    assert fit.a == pytest.approx(0.37 / 0.72, abs=1e-13)  # measured: 5.6e-16
     assert fit.a + fit.b == pytest.approx(1.0, abs=1e-12)
     assert not fit.skipped and len(fit.profiles) == 9
     c = 1e21
@@ -56,7 +60,9 @@ def test_a_known_law_gives_its_exponents():
 
 
 def test_chinchilla_runs():
-    # README "Approach 2": a 0.510 [0.482, 0.544] on the 240 runs; Hoffmann et al. 0.49.
+    # a 0.5101: snapshot of scaleplan's own output on the 240 Chinchilla runs (the README's
+    # "Approach 2" quotes it), not an independent source. Hoffmann et al.'s 0.49 is one, and
+    # only has to fall inside the interval.
     fit = isoflop_fit(sp.datasets.chinchilla_runs(), n_resamples=300, seed=0)
     assert len(fit.profiles) == 9 and not fit.skipped
     assert fit.a == pytest.approx(0.5101, abs=1e-4)
@@ -94,6 +100,7 @@ def test_cli():
         check=True,
     )
     data = json.loads(out.stdout)
+    # the snapshot of test_chinchilla_runs (scaleplan's own output, not a source)
     assert data["a"] == pytest.approx(0.5101, abs=1e-4) and len(data["profiles"]) == 9
     bad = subprocess.run(
         ["scaleplan", "isoflop", "--dataset", "chinchilla", "--budgets", "1e19"],

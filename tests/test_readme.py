@@ -42,6 +42,36 @@ def test_cli_examples_run(command, tmp_path):
     assert r.stdout.strip()
 
 
+def shown_sessions() -> list[tuple[str, str]]:
+    """The README's unlabelled blocks that show a command and what it prints:
+    `$ scaleplan ...` on the first line, its output after it."""
+    sessions = []
+    for body in re.findall(r"```\n(\$ scaleplan .*?)```", README, flags=re.S):
+        command, _, output = body.partition("\n")
+        sessions.append((command[2:], output))
+    return sessions
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip().splitlines()]
+
+
+def test_the_readme_shows_its_sessions():
+    # Two today (`scaleplan plan` and `scaleplan compute-optimal`): the check must not
+    # silently cover none if the fences change.
+    assert len(shown_sessions()) >= 2
+
+
+@pytest.mark.parametrize("command, output", shown_sessions())
+def test_cli_sessions_print_what_the_readme_shows(command, output, tmp_path):
+    # Every printed line, not only the exit status: the README's tables are this output.
+    r = subprocess.run(
+        shlex.split(command), capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    assert _lines(r.stdout) == _lines(output)
+
+
 def _fit_table_rows() -> dict[str, list[str]]:
     """The README's fit table: label -> the cells after it, each 'printed / ours'."""
     table = README[README.index("| data set | alpha | beta | A | B | E | objective |") :]
