@@ -70,3 +70,44 @@ def test_residual_gradients_match_central_differences():
             fd = (_residual(up, n[i], d[i]) - _residual(down, n[i], d[i])) / (2 * h)
             # Central differences: truncation ~h^2 f''' (< 1e-10 here), rounding ~1e-10.
             assert got[i, k] == pytest.approx(fd, abs=1e-8), (i, k)
+
+
+def test_serving_plan_prices_output_tokens_and_rounds_training_gpus_to_eights():
+    # Mutations that survived the sample of issue 23: `/` as `//` in the price per
+    # million output tokens; the multiple of 8 in the default training GPU count.
+    from scaleplan import physical, shapes
+
+    shape = shapes.TransformerShape(d_model=4096, n_layers=32, n_heads=32)
+    v = physical.serving_plan(shape, requests_per_day=1e6, days=365.0, output_tokens=215.0)
+    per_million = v.dollars / (1e6 * 365.0 * 215.0) * 1e6
+    assert v.dollars_per_million_output_tokens == pytest.approx(per_million, rel=1e-15)
+    t = physical.training_plan(shape, 2e12)  # H100 bf16 (989 TFLOP/s) at 40% MFU, 30 days
+    n = float(physical.step_counts(shape).params)  # 8.85e9 (untied, 4 d gated MLP)
+    gpu_days = 6 * n * 2e12 / (989e12 * 0.4) / 86_400
+    assert t.gpus % 8 == 0 and t.gpus >= gpu_days / 30
+    assert t.gpus - 8 < max(t.min_gpus, gpu_days / 30)
+
+
+def test_a_serving_curve_interpolates_in_log_log():
+    from scaleplan.physical_optimum import ServingCurve
+
+    curve = ServingCurve(np.array([1e9, 1e11]), np.array([1e-4, 1e-2]))
+    # Halfway in ln N is halfway in ln dollars: 1e10 parameters cost 1e-3 a request.
+    assert curve(1e10) == pytest.approx(1e-3, rel=1e-14)
+    assert np.allclose(curve(np.array([1e9, 1e11])), [1e-4, 1e-2], rtol=1e-14, atol=0)
+    assert np.isnan(curve(1e12))  # off the curve
+
+
+def test_best_quality_takes_exactly_one_demand():
+    with pytest.raises(ValueError, match="exactly one of inference_tokens"):
+        sp.best_quality(1e23, inference_tokens=1e12, requests=1e9)
+    with pytest.raises(ValueError, match="exactly one of inference_tokens"):
+        sp.best_quality(1e23)
+
+
+def test_isoflop_budgets_are_one_list():
+    n = np.tile(np.geomspace(1e8, 1e10, 7), 3)
+    c = np.repeat([1e20, 1e21, 1e22], 7)
+    with pytest.raises(ValueError, match="budgets must be finite FLOP counts > 0, one list"):
+        isoflop_fit(n, c / (6 * n), sp.CHINCHILLA.loss(n, c / (6 * n)),
+                    budgets=[[1e20, 1e21], [1e22, 3e22]], n_resamples=0)  # fmt: skip

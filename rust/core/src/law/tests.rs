@@ -98,3 +98,13 @@ fn batches_broadcast_and_flag_rows() {
     loss_batch(&p, &t, &cols, OnInvalid::Nan, None, &mut out).unwrap();
     assert!(close(out[2], 2.5, 1e-13) && out[1].is_nan());
 }
+
+#[test]
+fn a_loss_equal_to_e_is_unreachable_not_a_zero_gap() {
+    // cargo-mutants found `gap > 0` as `gap >= 0` untested (issue 23's sample): a loss of
+    // exactly E would then reach the solvers with ln(0) = -inf.
+    let law = Law::CHINCHILLA;
+    assert!(law.gap(law.e, None).is_err());
+    assert!(law.gap(law.e - 1e-9, None).is_err());
+    assert_eq!(law.gap(law.e + 0.5, None).unwrap(), 0.5);
+}
