@@ -156,15 +156,17 @@ def flag(name: str, value: Any) -> bool:
     return bool(value)
 
 
-def first_bad(name: str, arr: Any, bad: Any, span: Span) -> ScaleplanError:
-    """The error for the first flagged row of `arr`."""
+def first_bad(
+    name: str, arr: Any, bad: Any, span: Span, words: str | None = None
+) -> ScaleplanError:
+    """The error for the first flagged row of `arr` (`words`: the range as a message
+    should say it, when not `span.words()`)."""
     i = int(np.flatnonzero(np.ravel(bad))[0])
     value = float(np.ravel(arr)[i])
+    need = words or span.words()
     if np.ndim(arr) == 0:
-        return ScaleplanError(f"{name} must be {span.words()}; got {value!r}", name)
-    return ScaleplanError(
-        f"{name} must be {span.words()}; got {value!r} at index {i}", name, index=i
-    )
+        return ScaleplanError(f"{name} must be {need}; got {value!r}", name)
+    return ScaleplanError(f"{name} must be {need}; got {value!r} at index {i}", name, index=i)
 
 
 def product(name: str, **factors: float) -> float:

@@ -161,9 +161,7 @@ class CostModel:
                 ok = NON_NEGATIVE.admits(arr)
                 if not np.all(ok):
                     # In the kernels' words: these columns went straight to Rust before.
-                    err = first_bad(name, arr, ~ok, NON_NEGATIVE)
-                    text = str(err).replace("a finite number >= 0", "finite and >= 0")
-                    raise ScaleplanError(text, name, err.index)
+                    raise first_bad(name, arr, ~ok, NON_NEGATIVE, "finite and >= 0")
         with np.errstate(over="ignore", invalid="ignore"):
             demand = np.asarray(self.effective_demand(requests, input_tokens, output_tokens))
         huge = np.isinf(demand) & np.isfinite(np.broadcast_to(cols["requests"], demand.shape))

@@ -341,12 +341,7 @@ def _floats(loss: Any, requests: Any, inp: Any, out: Any) -> tuple[float, ...] |
     """The four as Python floats when all are Python floats or ints (bools excluded), as
     the general path would convert them; None otherwise (arrays, NumPy scalars, ints
     beyond float64: the general path handles and names them)."""
-    if not (
-        type(loss) in _NUMBER
-        and type(requests) in _NUMBER
-        and type(inp) in _NUMBER
-        and type(out) in _NUMBER
-    ):
+    if not all(type(v) in _NUMBER for v in (loss, requests, inp, out)):
         return None
     try:
         return float(loss), float(requests), float(inp), float(out)
