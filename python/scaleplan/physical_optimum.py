@@ -150,10 +150,11 @@ class ServingCurve:
         best = np.argmin(gpu_seconds, axis=1)
         cost = gpu_seconds[np.arange(len(shapes)), best] * peak * price
         served = np.isfinite(cost)
-        if not served[0]:
+        if not served[:2].all():  # a curve needs two served sizes
             raise ScaleplanError(
-                f"no group of up to 64 {acc.name}s serves a {lo:.3g}-parameter model within "
-                "the latency targets (tpot_seconds, ttft_seconds)",
+                f"no group of up to 64 {acc.name}s serves the curve's first two sizes from "
+                f"{lo:.3g} parameters within the latency targets (tpot_seconds, ttft_seconds) "
+                "at these request lengths (input_tokens, output_tokens)",
                 "tpot_seconds",
             )
         end = len(shapes) if served.all() else int(np.argmin(served))
