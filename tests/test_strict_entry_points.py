@@ -17,6 +17,7 @@ from scaleplan.families import compare_families
 from scaleplan.isoflop import isoflop_fit
 from scaleplan.likelihood import bootstrap_likelihood, test_law
 from scaleplan.nextrun import next_run
+from scaleplan.physical_optimum import whole_gpu_plan
 
 SHAPE = shapes.TransformerShape(d_model=4096, n_layers=32, n_heads=32)
 
@@ -229,3 +230,22 @@ def test_every_result_and_value_class_is_frozen():
                     and not obj.__dataclass_params__.frozen):  # fmt: skip
                 thawed.append(f"{module.__name__}.{obj.__name__}")
     assert not thawed
+
+
+@pytest.mark.timeout(120)
+def test_a_failed_scheduler_does_not_capture_later_sweeps(tmp_path, capsys):
+    """Found by the fresh-clone CI run: distributed registers a Client as dask's default
+    before it connects, so after `--scheduler=-1` failed, a later local sweep in the same
+    interpreter asked the dead client for work and failed with its address."""
+    from scaleplan import cli
+
+    base = ["sweep", "--loss", "2.1", "--inference-tokens", "1e12"]
+    assert cli.main([*base[:1], str(tmp_path / "a.zarr"), *base[1:], "--scheduler=-1"]) == 2
+    assert "--scheduler" in capsys.readouterr().err
+    assert cli.main([*base[:1], str(tmp_path / "b.zarr"), *base[1:]]) == 0
+    assert "on this process" in capsys.readouterr().out
+
+
+def test_whole_gpu_plan_names_both_sides_of_an_unreachable_loss():
+    err = blame(lambda: whole_gpu_plan(2.1, 1e6, requests_per_day=1e6, days=365))
+    assert err.argument == "loss" and "params=1e+06" in str(err) and "loss=2.1" in str(err)

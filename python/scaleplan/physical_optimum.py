@@ -325,6 +325,9 @@ def whole_gpu_plan(
         if best is None or plan.total_dollars < best.total_dollars:
             best = plan
     if best is None:
-        raise last or ScaleplanError(f"no policy shape near {params:.3g} reaches loss {loss}",
-                                     "loss")  # fmt: skip
+        raise last or ScaleplanError(
+            f"no policy shape within a factor {WHOLE_GPU_SPAN:g} of params={params:.3g} "
+            f"reaches loss={loss}: raise params, or the loss if it is below the law's floor",
+            "loss",
+        )
     return best

@@ -161,6 +161,9 @@ def solve(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[st
             overwrite=args.overwrite,
             resume=args.resume,
             progress=stack.enter_context(progress_bar("chunks", args.json)),
+            # "this process" means this process: not a client some earlier call in the
+            # same interpreter left registered as dask's default (a failed one included).
+            **({} if args.workers or args.scheduler else {"scheduler": "threads"}),
             **kwargs,
         )
     dims = " x ".join(f"{d} {n}" for d, n in zip(result.dims, result.shape, strict=True))
