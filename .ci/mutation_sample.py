@@ -38,6 +38,11 @@ AREAS = {
         "tests/test_independent_values.py",
         "tests/test_no_silent_lies.py",
     ],
+    "lifetime_cost.py": [
+        "tests/test_costs.py",
+        "tests/test_independent_values.py",
+        "tests/test_no_silent_lies.py",
+    ],
     "lifetime.py": ["tests/test_lifetime.py"],
     "budgets.py": ["tests/test_costs.py", "tests/test_lifetime.py"],
     "physical_optimum.py": ["tests/test_physical_optimum.py"],

@@ -6,14 +6,19 @@ on a Rust core that solves millions of scenarios per call.
 """
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import serving
 from ._core import __version__
 from .budgets import BestQuality, best_quality
 from .cost_model import CostModel
 from .costs import CostOptimum, LifetimeCost, breakeven_requests, cost_optimal, lifetime_cost
-from .data_constrained import ConstrainedOptimum, DataConstrainedLaw
+from .data_constrained import (
+    MUENNIGHOFF2023,
+    ConstrainedOptimum,
+    DataConstrainedLaw,
+    training_optimal,
+)
 from .errors import ScaleplanError
 from .hardware import ACCELERATORS, Accelerator, accelerator
 from .implied import ImpliedDemand, implied_demand
@@ -31,11 +36,14 @@ from .laws import (
     chinchilla_optimal,
 )
 from .lifetime import METHODS, LifetimeOptimum, compute_optimal
-from .physical_optimum import PhysicalOptimum, ServingCurve, physical_optimal
+from .physical_optimum import PhysicalOptimum, ServingCurve, physical_optimal, whole_gpu_plan
 from .ratio_grids import RatioGrid, cost_ratio_grid, flop_ratio_grid
+from .shapes import TransformerShape, step_counts
 
 # Fitting pulls in SciPy; import it on first use so that `import scaleplan` stays quick.
-_FIT_NAMES = {
+# The table is what runs; the block under TYPE_CHECKING says the same to type checkers
+# (tests/test_public_api.py holds the two equal).
+_LAZY = {
     "BootstrapResult": "scaleplan.bootstrap",
     "FitError": "scaleplan.fit",
     "FitResult": "scaleplan.fit",
@@ -44,19 +52,36 @@ _FIT_NAMES = {
     "LikelihoodFit": "scaleplan.likelihood",
     "bootstrap_likelihood": "scaleplan.likelihood",
     "fit_likelihood": "scaleplan.likelihood",
+    "test_law": "scaleplan.likelihood",
     "compare_families": "scaleplan.families",
+    "bootstrap_losses": "scaleplan.downstream",
     "fit_downstream": "scaleplan.downstream",
+    "sardana_downstream": "scaleplan.downstream",
     "isoflop_fit": "scaleplan.isoflop",
     "next_run": "scaleplan.nextrun",
 }
+if TYPE_CHECKING:
+    from . import datasets
+    from .bootstrap import BootstrapResult, bootstrap_law
+    from .downstream import bootstrap_losses, fit_downstream, sardana_downstream
+    from .families import compare_families
+    from .fit import FitError, FitResult, fit_law
+    from .isoflop import isoflop_fit
+    from .likelihood import LikelihoodFit, bootstrap_likelihood, fit_likelihood, test_law
+    from .nextrun import next_run
 
 
 def __getattr__(name: str) -> Any:
-    if name in _FIT_NAMES:
-        return getattr(importlib.import_module(_FIT_NAMES[name]), name)
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     if name == "datasets":
         return importlib.import_module("scaleplan.datasets")
     raise AttributeError(f"module 'scaleplan' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names (`__all__`), loaded or not; nothing imported for internal use."""
+    return sorted(__all__)
 
 
 __all__ = [
@@ -65,6 +90,7 @@ __all__ = [
     "CHINCHILLA_ROUNDED",
     "EPOCH2024",
     "METHODS",
+    "MUENNIGHOFF2023",
     "PRESETS",
     "SARDANA2024_ALL",
     "SARDANA2024_LE100",
@@ -89,11 +115,13 @@ __all__ = [
     "ScaleplanError",
     "ScalingLaw",
     "ServingCurve",
+    "TransformerShape",
     "__version__",
     "accelerator",
     "best_quality",
     "bootstrap_law",
     "bootstrap_likelihood",
+    "bootstrap_losses",
     "breakeven_requests",
     "chinchilla_optimal",
     "compare_families",
@@ -110,5 +138,10 @@ __all__ = [
     "lifetime_cost",
     "next_run",
     "physical_optimal",
+    "sardana_downstream",
     "serving",
+    "step_counts",
+    "test_law",
+    "training_optimal",
+    "whole_gpu_plan",
 ]

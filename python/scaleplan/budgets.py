@@ -5,7 +5,7 @@ or dollars, buys, and the model that reaches it (Rust, `dual.rs`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from ._frames import Tabular
 from .cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel, resolve_costs
 from .errors import ScaleplanError
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
+
+if TYPE_CHECKING:  # the data-constrained module imports this one at run time
+    from .data_constrained import BudgetOptimum, DataConstrainedLaw
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,34 @@ class BestQuality(Tabular):
     unit: str = "FLOPs"
 
 
+@overload
+def best_quality(
+    budget: Any,
+    inference_tokens: Any = ...,
+    *,
+    requests: Any = ...,
+    input_tokens: Any = ...,
+    output_tokens: Any = ...,
+    costs: CostModel | None = ...,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    on_invalid: str = ...,
+    method: str = ...,
+    unique_tokens: None = None,
+) -> BestQuality: ...
+@overload
+def best_quality(
+    budget: Any,
+    inference_tokens: Any = ...,
+    *,
+    requests: Any = ...,
+    input_tokens: Any = ...,
+    output_tokens: Any = ...,
+    costs: CostModel | None = ...,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    on_invalid: str = ...,
+    method: str = ...,
+    unique_tokens: float | np.ndarray | list[float],
+) -> BudgetOptimum: ...
 def best_quality(
     budget: Any,
     inference_tokens: Any = None,
@@ -44,11 +75,11 @@ def best_quality(
     input_tokens: Any = DEFAULT_INPUT_TOKENS,
     output_tokens: Any = DEFAULT_OUTPUT_TOKENS,
     costs: CostModel | None = None,
-    law: ScalingLaw | str = CHINCHILLA,
+    law: ScalingLaw | DataConstrainedLaw | str = CHINCHILLA,
     on_invalid: str = "raise",
     method: str = "newton",
     unique_tokens: Any = None,
-) -> Any:
+) -> BestQuality | BudgetOptimum:
     """Lowest loss reachable with a lifetime budget (DESIGN §1.3, the dual problem).
 
     Give `inference_tokens` for a budget in FLOPs (`6 N D + 2 N inference_tokens = budget`),

@@ -38,6 +38,7 @@ from scipy.optimize import minimize
 
 from . import _core
 from ._checks import POSITIVE, choice, first_bad, shown, whole
+from ._text import render_table
 from .errors import ScaleplanError
 from .fit import DEFAULT_DELTA, _runs, chinchilla_grid, fit_law, law_from_theta
 
@@ -230,3 +231,43 @@ def chinchilla_budget_groups(flops: Any) -> NDArray[np.float64]:
     b = np.log10(HOFFMANN_BUDGETS)
     lc = np.log10(np.asarray(flops, dtype=float))
     return np.asarray(HOFFMANN_BUDGETS)[np.argmin(np.abs(lc[:, None] - b[None, :]), axis=1)]
+
+
+def family_table(dataset: str, folds: int = 10, seed: int = 0) -> tuple[list[dict[str, Any]], str]:
+    """The comparison of `compare_families` on a shipped data set (`dataset`:
+    "chinchilla", groups its nearest IsoFLOP budget; "sardana2024", groups its model size),
+    as records and as a text table (the CLI's `families` and `reproduce` print it)."""
+    from . import datasets
+
+    if dataset == "chinchilla":
+        runs = datasets.chinchilla_runs()
+        groups, by = chinchilla_budget_groups(runs.extra["flops"]), "budget"
+    else:
+        runs = datasets.sardana2024_runs()
+        groups, by = runs.params, "size"
+    rows = compare_families(runs.params, runs.tokens, runs.loss, groups, folds=folds, seed=seed)
+    records = [vars(r) for r in rows]
+    text = render_table(
+        (
+            "family",
+            "params",
+            "in-sample MAE",
+            f"{folds}-fold MAE",
+            "RMSE",
+            f"leave-one-{by}-out MAE",
+            "RMSE",
+        ),
+        [
+            (
+                r.family,
+                str(r.parameters),
+                f"{r.in_sample_mae:.4f}",
+                f"{r.kfold_mae:.4f}",
+                f"{r.kfold_rmse:.4f}",
+                f"{r.group_mae:.4f}",
+                f"{r.group_rmse:.4f}",
+            )
+            for r in rows
+        ],
+    )
+    return records, text

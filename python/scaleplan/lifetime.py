@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from .laws import (
     chinchilla_optimal,
     resolve_law,
 )
+
+if TYPE_CHECKING:  # the data-constrained module imports this one at run time
+    from .data_constrained import ConstrainedOptimum, DataConstrainedLaw
 
 METHODS: tuple[str, ...] = tuple(_core.METHODS)
 STARTS: tuple[str, ...] = tuple(_core.STARTS)
@@ -111,18 +114,44 @@ class LifetimeOptimum(FlopAccounting, Tabular):
         return 1.0 - self.total_flops / self.chinchilla.total_flops
 
 
+@overload
 def compute_optimal(
     loss: Any,
     inference_tokens: Any,
     *,
-    law: ScalingLaw | str = CHINCHILLA,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    method: str = ...,
+    tol: float = ...,
+    max_iter: int = ...,
+    on_invalid: str = ...,
+    start: str = ...,
+    unique_tokens: None = None,
+) -> LifetimeOptimum: ...
+@overload
+def compute_optimal(
+    loss: Any,
+    inference_tokens: Any,
+    *,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    method: str = ...,
+    tol: float = ...,
+    max_iter: int = ...,
+    on_invalid: str = ...,
+    start: str = ...,
+    unique_tokens: float | np.ndarray | list[float],
+) -> ConstrainedOptimum: ...
+def compute_optimal(
+    loss: Any,
+    inference_tokens: Any,
+    *,
+    law: ScalingLaw | DataConstrainedLaw | str = CHINCHILLA,
     method: str = "newton",
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
     on_invalid: str = "raise",
     start: str = "auto",
     unique_tokens: Any = None,
-) -> Any:
+) -> LifetimeOptimum | ConstrainedOptimum:
     """Parameters and training tokens minimising lifetime FLOPs at a given loss.
 
     Solves `0 = (E - l) + B (1 + beta/alpha) D^-beta + (beta B D_inf / (3 alpha)) D^(-beta-1)`

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,6 +49,9 @@ from .physical import (
 )
 from .serving import Efficiency
 from .shapes import MODEL_SIZES, shape_for_params, step_counts
+
+if TYPE_CHECKING:  # the data-constrained module imports this one at run time
+    from .data_constrained import ConstrainedPhysicalOptimum, DataConstrainedLaw
 
 # The roofline curve's default span and density: 16 knots a decade from 100M to 10T
 # parameters covers every Table 3 scenario and the demands of the README's figure.
@@ -205,16 +208,38 @@ def _default_curve(curve: Any, costs: CostModel) -> ServingCurve:
     return curve
 
 
+@overload
+def physical_optimal(
+    loss: Any,
+    requests: Any,
+    *,
+    curve: ServingCurve | None = ...,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    costs: CostModel | None = ...,
+    on_invalid: str = ...,
+    unique_tokens: None = None,
+) -> PhysicalOptimum: ...
+@overload
+def physical_optimal(
+    loss: Any,
+    requests: Any,
+    *,
+    curve: ServingCurve | None = ...,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    costs: CostModel | None = ...,
+    on_invalid: str = ...,
+    unique_tokens: float | np.ndarray | list[float],
+) -> ConstrainedPhysicalOptimum: ...
 def physical_optimal(
     loss: Any,
     requests: Any,
     *,
     curve: ServingCurve | None = None,
-    law: ScalingLaw | str = CHINCHILLA,
+    law: ScalingLaw | DataConstrainedLaw | str = CHINCHILLA,
     costs: CostModel | None = None,
     on_invalid: str = "raise",
     unique_tokens: Any = None,
-) -> Any:
+) -> PhysicalOptimum | ConstrainedPhysicalOptimum:
     """Parameters and tokens minimising `6 N D c_tr / MFU_tr + requests * curve(N)` at
     `L(N, D) = loss`, the global minimum over the span of `curve`.
 

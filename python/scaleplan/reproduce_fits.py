@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import chinchilla_runs
+from .families import family_table
 from .isoflop import isoflop_fit
 from .laws import EPOCH2024
 from .reproduce_figures import _pyplot
@@ -73,11 +74,9 @@ def approach_2(out: Path) -> Path:
 
 def family_tables(out: Path) -> list[Path]:
     """The law-family comparison on both shipped data sets, as Markdown."""
-    from .cli.families import table
-
     written = []
     for dataset in ("chinchilla", "sardana2024"):
-        _, text = table(dataset)
+        _, text = family_table(dataset)
         path = out / f"families_{dataset}.md"
         path.write_text(
             f"Law families on the {dataset} runs: held-out error in loss (nats), 10-fold "

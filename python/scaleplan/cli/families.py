@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..families import family_table
 from .options import output
-from .render import render_table
 from .values import non_negative_int, positive_int
 
 
@@ -30,51 +30,12 @@ def add(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
-def table(dataset: str, folds: int = 10, seed: int = 0) -> tuple[list[dict[str, Any]], str]:
-    """The comparison as records and as the text table (shared with `reproduce`)."""
-    from .. import datasets
-    from ..families import chinchilla_budget_groups, compare_families
-
-    if dataset == "chinchilla":
-        runs = datasets.chinchilla_runs()
-        groups, by = chinchilla_budget_groups(runs.extra["flops"]), "budget"
-    else:
-        runs = datasets.sardana2024_runs()
-        groups, by = runs.params, "size"
-    rows = compare_families(runs.params, runs.tokens, runs.loss, groups, folds=folds, seed=seed)
-    records = [vars(r) for r in rows]
-    text = render_table(
-        (
-            "family",
-            "params",
-            "in-sample MAE",
-            f"{folds}-fold MAE",
-            "RMSE",
-            f"leave-one-{by}-out MAE",
-            "RMSE",
-        ),
-        [
-            (
-                r.family,
-                str(r.parameters),
-                f"{r.in_sample_mae:.4f}",
-                f"{r.kfold_mae:.4f}",
-                f"{r.kfold_rmse:.4f}",
-                f"{r.group_mae:.4f}",
-                f"{r.group_rmse:.4f}",
-            )
-            for r in rows
-        ],
-    )
-    return records, text
-
-
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if args.folds < 2:
         from .shared import CliError
 
         raise CliError("--folds must be at least 2")
-    records, text = table(args.dataset, args.folds, args.seed)
+    records, text = family_table(args.dataset, args.folds, args.seed)
     return (
         {"dataset": args.dataset, "folds": args.folds, "seed": args.seed, "families": records},
         f"Law families on the {args.dataset} runs, held-out error in loss (nats)\n\n{text}",

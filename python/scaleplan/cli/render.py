@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from .._frames import csv_table
+from .._text import render_table
+
+__all__ = ["cell", "csv_text", "render_table", "si_number"]
 
 
 def si_number(x: float) -> str:
@@ -22,15 +25,6 @@ def cell(key: str, v: float) -> str:
     if key == "tokens_per_param":
         return f"{v:.1f}"
     return f"{v:.3g}" if "flops" in key else si_number(v)
-
-
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    # First column left-aligned (labels), the rest right-aligned (numbers).
-    fmt = "  ".join(("{:<%d}" if i == 0 else "{:>%d}") % w for i, w in enumerate(widths))
-    lines = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
-    lines += [fmt.format(*r) for r in rows]
-    return "\n".join(lines)
 
 
 def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
