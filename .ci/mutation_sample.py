@@ -94,6 +94,16 @@ def mutants(scratch: Path, module: str) -> list[tuple[str, str, int, int]]:
     return found
 
 
+def known_equivalent() -> set[tuple[str, str, str]]:
+    """(path, operator, stripped source line) of each mutant listed in equivalent.txt."""
+    entries = set()
+    for line in (ROOT / ".ci" / "equivalent.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            path, operator, source = (part.strip() for part in line.split(" | ", 2))
+            entries.add((path, operator, source))
+    return entries
+
+
 def tests_pass(scratch: Path, tests: list[str]) -> bool:
     env = {**os.environ, "PYTHONPATH": str(scratch / "python")}
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
@@ -112,7 +122,7 @@ def main() -> int:
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
-    equivalent = set((ROOT / ".ci" / "equivalent.txt").read_text().split("\n"))
+    equivalent = known_equivalent()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         shutil.copytree(ROOT / "python", scratch / "python")
@@ -135,7 +145,8 @@ def main() -> int:
             killed = not tests_pass(scratch, tests)
             source.write_text(original)
             key = f"{path}:{line} {operator} #{occurrence}"
-            results.append({"mutant": key, "killed": killed, "equivalent": key in equivalent})
+            same = (path, operator, original.split("\n")[line - 1].strip()) in equivalent
+            results.append({"mutant": key, "killed": killed, "equivalent": same})
             print(("killed   " if killed else "SURVIVED ") + key, flush=True)
     tried = [r for r in results if not r["equivalent"]]
     killed = sum(r["killed"] for r in tried)

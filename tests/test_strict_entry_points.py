@@ -249,3 +249,23 @@ def test_a_failed_scheduler_does_not_capture_later_sweeps(tmp_path, capsys):
 def test_whole_gpu_plan_names_both_sides_of_an_unreachable_loss():
     err = blame(lambda: whole_gpu_plan(2.1, 1e6, requests_per_day=1e6, days=365))
     assert err.argument == "loss" and "params=1e+06" in str(err) and "loss=2.1" in str(err)
+
+
+def test_a_policy_shape_that_cannot_train_is_blamed_on_params():
+    """Found by test_any_number_anywhere: physical_plan(params=6.97e12) derived a shape
+    whose micro-batch does not fit an H100 and blamed `batch_size`, which it was never
+    given; a derived shape's faults belong to `params` (a given shape's stay its own)."""
+    n = 6972242372609.0
+    err = blame(lambda: physical.physical_plan(n, 1e12, requests_per_day=1e6, days=365))
+    assert err.argument == "params" and "params=6.97e+12" in str(err)
+    big = shapes.shape_for_params(n)
+    err = blame(lambda: physical.physical_plan(n, 1e12, shape=big, requests_per_day=1e6))
+    assert err.argument == "batch_size"
+    err = blame(lambda: whole_gpu_plan(1.75, 7e12, requests_per_day=1e6, days=365))
+    assert err.argument == "params" and "micro-batch" in str(err)
+
+
+def test_an_unservable_size_names_its_params():
+    n = 178285432832.0
+    err = blame(lambda: physical.physical_plan(n, 1e12, requests_per_day=1e6, days=365))
+    assert err.argument == "tpot_seconds" and "params=1.79e+11" in str(err)

@@ -39,9 +39,31 @@ from ._checks import (
 )
 from .cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from .errors import ScaleplanError
+from .flops import TRAINING_FLOPS_PER_PARAM
 from .hardware import PRECISIONS, Accelerator, accelerator
 from .serving import Efficiency, decode, prefill
 from .shapes import FIELDS, TransformerShape, shape_for_params, step_counts
+
+__all__ = [
+    "DEFAULT_PEAK_TO_AVERAGE",
+    "DEFAULT_TPOT_SECONDS",
+    "DEFAULT_TRAINING_DAYS",
+    "MAX_TENSOR_PARALLEL",
+    "SECONDS_PER_DAY",
+    "TENSOR_PARALLEL",
+    "TRAINING_BYTES_PER_PARAM",
+    "PhysicalPlan",
+    "Replicas",
+    "ServingPlan",
+    "TrainingPlan",
+    "check_peak_to_average",
+    "context_tokens",
+    "physical_plan",
+    "replicas",
+    "serving_plan",
+    "serving_scalars",
+    "training_plan",
+]
 
 SECONDS_PER_DAY = 86_400.0
 # Weights (2) + gradients (2) + fp32 master weights and Adam's two moments (12).
@@ -139,7 +161,8 @@ def training_plan(
             "batch_size",
         )
     min_gpus = max(1, math.ceil(state / room))
-    gpu_seconds = product("GPU-seconds", flops_per_token=6.0 * float(c.params), tokens=tokens,
+    per_token = TRAINING_FLOPS_PER_PARAM * float(c.params)
+    gpu_seconds = product("GPU-seconds", flops_per_token=per_token, tokens=tokens,
                           seconds_per_flop=1.0 / (peak * mfu))  # fmt: skip
     if gpus is None:
         gpus = max(min_gpus, math.ceil(gpu_seconds / (DEFAULT_TRAINING_DAYS * SECONDS_PER_DAY)))
@@ -263,10 +286,11 @@ def serving_plan(
         tpot = "" if tpot_seconds is None else f"tpot_seconds <= {tpot_seconds:.3g}"
         ttft = "" if ttft_seconds is None else f"ttft_seconds <= {ttft_seconds:.3g}"
         targets = ", ".join(t for t in (tpot, ttft) if t) or "no latency target"
+        n = float(step_counts(shape).params)
         raise ScaleplanError(
             f"no tensor-parallel group of up to {MAX_TENSOR_PARALLEL} {acc.name}s holds this "
-            f"model with a {input_tokens + output_tokens:.3g}-token context (input_tokens + "
-            f"output_tokens) and meets the latency targets ({targets})",
+            f"model (params={n:.3g}) with a {input_tokens + output_tokens:.3g}-token context "
+            f"(input_tokens + output_tokens) and meets the latency targets ({targets})",
             "tpot_seconds" if tpot_seconds is not None else "shape",
         )
     tps = np.array(TENSOR_PARALLEL[: busy.size], dtype=float)
@@ -327,14 +351,27 @@ def physical_plan(
     `train_gpu`, `train_gpus`, `train_precision`, `train_mfu`) and to `serving_plan`
     (the rest)."""
     params, tokens = number("params", params), number("tokens", tokens)
+    derived = shape is None
     shape = shape_for_params(params) if shape is None else shape
     train = {k[len("train_") :]: options.pop(k) for k in list(options) if k.startswith("train_")}
     train_gpu = train.pop("gpu", "h100-sxm")
+    try:
+        training = _training_plan_prefixed(shape, tokens, train_gpu, train)
+    except ScaleplanError as exc:
+        if not derived or exc.argument not in ("batch_size", "seq_len", "shape"):
+            raise
+        # The caller gave params, not a shape: the fault is the size the policy shape has.
+        raise ScaleplanError(
+            f"params={params:.3g}: the policy's shape for it ({shape.n_layers} layers of "
+            f"width {shape.d_model}, micro-batch {shape.batch_size} x {shape.seq_len}) "
+            f"cannot train: {exc}; pass shape= to choose another",
+            "params",
+        ) from None
     return PhysicalPlan(
         shape=shape,
         params=float(step_counts(shape).params),
         tokens=tokens,
-        training=_training_plan_prefixed(shape, tokens, train_gpu, train),
+        training=training,
         serving=serving_plan(shape, **options),
     )
 

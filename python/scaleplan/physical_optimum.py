@@ -53,6 +53,17 @@ from .shapes import MODEL_SIZES, shape_for_params, step_counts
 if TYPE_CHECKING:  # the data-constrained module imports this one at run time
     from .data_constrained import ConstrainedPhysicalOptimum, DataConstrainedLaw
 
+__all__ = [
+    "CURVE_PARAMS",
+    "CURVE_PER_DECADE",
+    "WHOLE_GPU_PER_OCTAVE",
+    "WHOLE_GPU_SPAN",
+    "PhysicalOptimum",
+    "ServingCurve",
+    "physical_optimal",
+    "whole_gpu_plan",
+]
+
 # The roofline curve's default span and density: 16 knots a decade from 100M to 10T
 # parameters covers every Table 3 scenario and the demands of the README's figure.
 CURVE_PARAMS = (1e8, 1e13)
@@ -343,12 +354,17 @@ def whole_gpu_plan(
         try:
             plan = physical_plan(n, float(d), shape=shape, **options)
         except ScaleplanError as err:
-            if err.argument != "tpot_seconds":
+            # A latency target it cannot meet, or a micro-batch its GPU cannot hold: the
+            # policy shape is unplannable, and another size may do.
+            if err.argument not in ("tpot_seconds", "batch_size", "seq_len"):
                 raise
             last = err
             continue
         if best is None or plan.total_dollars < best.total_dollars:
             best = plan
+    if best is None and last is not None and last.argument != "tpot_seconds":
+        raise ScaleplanError(f"params={params:.3g}: no policy shape near it can train: {last}",
+                             "params")  # fmt: skip
     if best is None:
         raise last or ScaleplanError(
             f"no policy shape within a factor {WHOLE_GPU_SPAN:g} of params={params:.3g} "

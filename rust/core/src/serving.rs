@@ -154,8 +154,8 @@ impl Gpu {
             return Err(Error::Invalid {
                 argument: "batch_size",
                 value: load.batch,
-                requirement: "at most the largest batch whose KV cache fits the GPUs' memory \
-                              (max_batch_size)",
+                requirement: "at most the largest batch whose KV cache, context_tokens a \
+                              sequence, fits the GPUs' memory (max_batch_size)",
                 index,
             });
         }
