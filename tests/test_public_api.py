@@ -77,3 +77,76 @@ def test_the_readme_calls_have_real_return_types():
     )
     assert '"LifetimeOptimum" has no attribute "parmas"' in out, out
     assert out.count("error:") == 1, out
+
+
+def _library_modules() -> list[str]:
+    """The library's public modules: not underscore-private, not the CLI, not Dask."""
+    import pkgutil
+
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules(scaleplan.__path__, "scaleplan.")
+        if not m.ispkg and not m.name.split(".")[-1].startswith("_")
+    )
+
+
+def test_every_library_module_declares_its_public_names():
+    """Each public module lists in `__all__` every public function, class and constant
+    it defines, so that a new one is declared (or named with an underscore) on purpose."""
+    import importlib
+
+    undeclared = {}
+    for name in _library_modules():
+        module = importlib.import_module(name)
+        tree = ast.parse(Path(module.__file__).read_text())
+        defined = {
+            n.name
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef | ast.ClassDef) and not n.name.startswith("_")
+        }
+        declared = set(getattr(module, "__all__", ()))
+        missing = sorted(defined - declared)
+        if missing or not declared:
+            undeclared[name] = missing or "no __all__"
+        assert all(hasattr(module, n) for n in declared), name
+    assert not undeclared
+
+
+def test_every_top_level_name_is_declared_by_a_module():
+    import importlib
+
+    declared = set()
+    for name in _library_modules():
+        declared |= set(getattr(importlib.import_module(name), "__all__", ()))
+    top = set(scaleplan.__all__) - {"__version__", "datasets", "serving"}
+    assert sorted(top - declared) == []
+
+
+def test_the_flop_convention_is_written_once():
+    """`6 N D` and `2 N D_inf` live in `scaleplan.flops`; a literal 6 or 2 times a
+    parameter count anywhere else in the library is a second copy of the convention (an
+    MoE model trains on its active parameters, so every copy would have to change)."""
+    package = INIT.parent
+    # The references check the library, so they write the factors themselves.
+    exempt = {"flops.py", "_reference.py", "_reference_fits.py"}
+    pattern = re.compile(
+        r"(?<![\w.])(6|2)(\.0)? \* (self\.)?(params|n\b|n_opt|size|float\(c\.params)"
+    )
+    found = [
+        f"{path.relative_to(package)}:{k}: {line.strip()}"
+        for path in sorted(package.rglob("*.py"))
+        if path.name not in exempt
+        for k, line in enumerate(path.read_text().splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert not found
+
+
+def test_flops_follow_the_convention():
+    from scaleplan import flops
+
+    assert flops.training_flops(7e9, 2e12) == 6 * 7e9 * 2e12
+    assert flops.inference_flops(7e9, 1e12) == 2 * 7e9 * 1e12
+    assert flops.tokens_for_flops(8.4e22, 7e9) == 8.4e22 / 4.2e10
+    n = flops.params_for_flops(5.76e23, 20.0)
+    assert abs(6 * n * (20.0 * n) / 5.76e23 - 1) < 1e-15

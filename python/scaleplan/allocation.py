@@ -25,6 +25,16 @@ from .errors import ScaleplanError
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
 from .lifetime import LifetimeOptimum, compute_optimal
 
+__all__ = [
+    "TRADEOFF_REGIMES",
+    "Split",
+    "TradeoffRegime",
+    "exchange_rate",
+    "lifetime_split",
+    "share_sweep",
+    "training_share",
+]
+
 
 def training_share(exchange_rate: Any) -> Any:
     """`r / (1 + r)`: the share of lifetime compute spent on training when inference

@@ -37,6 +37,8 @@ from .fit import (
 from .laws import COEFFICIENTS, ScalingLaw
 from .lbfgsb import BOOTSTRAP_TOLERANCES, minimise
 
+__all__ = ["MAX_RESAMPLES", "BootstrapResult", "bootstrap_law"]
+
 # Resamples accepted by every bootstrap: a million refits is days of work already.
 MAX_RESAMPLES = 1_000_000
 

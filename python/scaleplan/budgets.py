@@ -15,10 +15,13 @@ from ._checks import renamed
 from ._frames import Tabular
 from .cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel, resolve_costs
 from .errors import ScaleplanError
+from .flops import TRAINING_FLOPS_PER_PARAM
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
 
 if TYPE_CHECKING:  # the data-constrained module imports this one at run time
     from .data_constrained import BudgetOptimum, DataConstrainedLaw
+
+__all__ = ["BestQuality", "best_quality"]
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ def _dollar_problem(
         output_tokens=output_tokens,
         **law._named(),
     )
-    k_tr = 6.0 * costs.train_dollars_per_flop / costs.train_mfu
+    k_tr = TRAINING_FLOPS_PER_PARAM * costs.train_dollars_per_flop / costs.train_mfu
     demand = np.ascontiguousarray(costs.checked_demand(*cols[1:4], on_invalid), dtype=np.float64)
     cols = [cols[0], demand, *cols[4:]]
     return shape, cols, k_tr, demand

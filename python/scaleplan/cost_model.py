@@ -16,6 +16,17 @@ from ._checks import NON_NEGATIVE, POSITIVE, Span, first_bad, number, renamed
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 
+__all__ = [
+    "DEFAULT_INPUT_TOKENS",
+    "DEFAULT_OUTPUT_TOKENS",
+    "MFU",
+    "MIN_MFU",
+    "SECONDS_PER_HOUR",
+    "CostModel",
+    "default_costs",
+    "resolve_costs",
+]
+
 SECONDS_PER_HOUR = 3600.0
 # Mean prompt and completion lengths of LMSYS-Chat-1M (Zheng et al. 2023), used by the paper.
 DEFAULT_INPUT_TOKENS = 70.0

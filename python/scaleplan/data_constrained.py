@@ -26,6 +26,22 @@ from ._frames import Tabular
 from .errors import ScaleplanError
 from .laws import CHINCHILLA, PRESETS, FlopAccounting, ScalingLaw, resolve_law
 
+__all__ = [
+    "MUENNIGHOFF2023",
+    "RD_STAR",
+    "RN_STAR",
+    "BudgetOptimum",
+    "ConstrainedOptimum",
+    "ConstrainedPhysicalOptimum",
+    "DataConstrainedLaw",
+    "budget_optimal",
+    "constrained_optimal",
+    "physical_constrained",
+    "resolve_data_law",
+    "tokens_for_params",
+    "training_optimal",
+]
+
 # The published decay constants (the authors' C4 fit; their repository's README).
 RD_STAR: float = _core.MUENNIGHOFF2023_RD_STAR
 RN_STAR: float = _core.MUENNIGHOFF2023_RN_STAR

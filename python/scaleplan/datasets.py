@@ -11,6 +11,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import ScaleplanError
+from .flops import tokens_for_flops
+
+__all__ = ["Runs", "chinchilla_runs", "sardana2024_runs"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def chinchilla_runs(drop_highest: int = 5) -> Runs:
     keep = np.ones(len(loss), dtype=bool)
     if drop_highest:
         keep[np.argsort(loss)[len(loss) - drop_highest :]] = False
-    return Runs(n[keep], c[keep] / (6.0 * n[keep]), loss[keep], {"flops": c[keep]})
+    return Runs(n[keep], tokens_for_flops(c[keep], n[keep]), loss[keep], {"flops": c[keep]})
 
 
 def sardana2024_runs(max_tokens_per_param: float | None = None) -> Runs:

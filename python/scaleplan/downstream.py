@@ -30,6 +30,18 @@ from ._checks import Span, number
 from ._lstsq import line
 from .errors import ScaleplanError
 
+__all__ = [
+    "BENCHMARKS",
+    "CHANCE",
+    "CHANCE_SPAN",
+    "MIN_HELD_OUT_R2",
+    "NEAR_CHANCE",
+    "DownstreamFit",
+    "bootstrap_losses",
+    "fit_downstream",
+    "sardana_downstream",
+]
+
 # A benchmark's chance score: a share of questions, in [0, 1).
 CHANCE_SPAN = Span(0.0, 1.0, low_closed=True)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["ScaleplanError"]
+
 
 class ScaleplanError(ValueError):
     """Bad input or an answer that cannot be given; `argument` and `index` say where."""

@@ -42,6 +42,17 @@ from ._text import render_table
 from .errors import ScaleplanError
 from .fit import DEFAULT_DELTA, _runs, chinchilla_grid, fit_law, law_from_theta
 
+__all__ = [
+    "FAMILIES",
+    "FamilyFit",
+    "HeldOut",
+    "chinchilla_budget_groups",
+    "compare_families",
+    "family_table",
+    "fit_family",
+    "predict",
+]
+
 FAMILIES = ("chinchilla", "gadre", "kaplan")
 _OPTIONS = {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20_000}
 # Starts of the held-out fits besides the full fit's optimum: the grid's best few.

@@ -36,6 +36,20 @@ from .errors import ScaleplanError
 from .laws import ScalingLaw
 from .lbfgsb import SCIPY_TOLERANCES, minimise
 
+__all__ = [
+    "DEFAULT_DELTA",
+    "DEFAULT_POLISH",
+    "HUBER_DELTA",
+    "NEWTON_MAX_ITER",
+    "FitError",
+    "FitResult",
+    "chinchilla_grid",
+    "fit_law",
+    "law_from_theta",
+    "laws_from_thetas",
+    "newton_best",
+]
+
 DEFAULT_DELTA = 1e-3
 # How many of the lowest grid results Newton polishes: the grid's best few sit in the same
 # valley; polishing several guards against the best one stopping beside a kink it cannot

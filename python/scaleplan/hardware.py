@@ -16,6 +16,8 @@ from types import MappingProxyType
 from ._checks import POSITIVE, number, shown
 from .errors import ScaleplanError
 
+__all__ = ["ACCELERATORS", "PRECISIONS", "Accelerator", "accelerator"]
+
 PRECISIONS = ("bf16", "fp16", "fp8", "int8")
 
 

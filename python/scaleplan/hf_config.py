@@ -28,6 +28,8 @@ from ._files import read_json_file
 from .errors import ScaleplanError
 from .shapes import MAX_SHAPE_FIELD, TransformerShape
 
+__all__ = ["LLAMA_LIKE", "MODEL_TYPES", "read_config", "shape_from_hf_config"]
+
 LLAMA_LIKE = ("llama", "mistral", "qwen2", "gemma", "olmo", "olmo2")
 MODEL_TYPES = (*LLAMA_LIKE, "gpt2", "gpt_neox")
 # Keys that mean experts: a shape with one MLP per layer cannot count them.

@@ -28,6 +28,8 @@ from .cost_model import CostModel
 from .errors import ScaleplanError
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
 
+__all__ = ["ImpliedDemand", "implied_demand"]
+
 
 @dataclass(frozen=True)
 class ImpliedDemand:

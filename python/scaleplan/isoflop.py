@@ -29,6 +29,16 @@ from ._lstsq import line, parabola
 from .bootstrap import MAX_RESAMPLES
 from .errors import ScaleplanError
 from .fit import _runs
+from .flops import tokens_for_flops, training_flops
+
+__all__ = [
+    "DEFAULT_WIDTH",
+    "HOFFMANN_BUDGETS",
+    "MIN_RUNS",
+    "Approach2",
+    "IsoFlopProfile",
+    "isoflop_fit",
+]
 
 # The nine budgets of Hoffmann et al.'s IsoFLOP profiles (Figure 3), in FLOPs.
 HOFFMANN_BUDGETS = (6e18, 1e19, 3e19, 6e19, 1e20, 3e20, 6e20, 1e21, 3e21)
@@ -104,7 +114,7 @@ def _profile(budget: float, c: Any, n: Any, loss: Any) -> IsoFlopProfile | str:
         loss=loss,
         coefficients=(c0, c1, c2),
         params_opt=n_opt,
-        tokens_opt=flops / (6.0 * n_opt),
+        tokens_opt=tokens_for_flops(flops, n_opt),
         loss_opt=c0 + c1 * x_opt + c2 * x_opt * x_opt,
     )
 
@@ -154,7 +164,7 @@ def isoflop_fit(
         if not np.all(ok):  # a NaN loss once passed and moved the answer
             raise first_bad(name, col, ~ok, POSITIVE)
     if flops is None:
-        c = 6.0 * n * d
+        c = training_flops(n, d)
     else:
         c = as_float("flops", flops)
         if c.shape not in ((), n.shape):

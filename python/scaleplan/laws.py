@@ -16,6 +16,25 @@ from ._arrays import as_float, broadcast, check_on_invalid, shaped
 from ._checks import POSITIVE
 from ._frames import Tabular
 from .errors import ScaleplanError
+from .flops import inference_flops, training_flops
+
+__all__ = [
+    "CHINCHILLA",
+    "CHINCHILLA_ROUNDED",
+    "COEFFICIENTS",
+    "EPOCH2024",
+    "PRESETS",
+    "SARDANA2024_ALL",
+    "SARDANA2024_LE100",
+    "SARDANA2024_LE250",
+    "SARDANA2024_LE500",
+    "ChinchillaModel",
+    "FlopAccounting",
+    "ScalingLaw",
+    "chinchilla_given",
+    "chinchilla_optimal",
+    "resolve_law",
+]
 
 COEFFICIENTS = ("E", "A", "B", "alpha", "beta")
 
@@ -144,12 +163,12 @@ class FlopAccounting:
     @property
     def training_flops(self) -> Any:
         """`6 N D`."""
-        return 6.0 * self.params * self.tokens
+        return training_flops(self.params, self.tokens)
 
     @property
     def inference_flops(self) -> Any:
         """`2 N D_inf`."""
-        return 2.0 * self.params * self.inference_tokens
+        return inference_flops(self.params, self.inference_tokens)
 
     @property
     def total_flops(self) -> Any:

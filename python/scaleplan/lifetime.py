@@ -34,6 +34,18 @@ from .laws import (
 if TYPE_CHECKING:  # the data-constrained module imports this one at run time
     from .data_constrained import ConstrainedOptimum, DataConstrainedLaw
 
+__all__ = [
+    "DEFAULT_MAX_ITER",
+    "DEFAULT_TOL",
+    "MAX_ITER_LIMIT",
+    "METHODS",
+    "STARTS",
+    "LifetimeOptimum",
+    "check_start",
+    "compute_optimal",
+    "solver_options",
+]
+
 METHODS: tuple[str, ...] = tuple(_core.METHODS)
 STARTS: tuple[str, ...] = tuple(_core.STARTS)
 _new = object.__new__

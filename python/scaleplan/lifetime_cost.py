@@ -24,6 +24,7 @@ from .cost_model import (
     resolve_costs,
 )
 from .errors import ScaleplanError
+from .flops import inference_flops, training_flops
 from .hardware import Accelerator
 
 __all__ = ["LifetimeCost", "lifetime_cost"]
@@ -61,15 +62,15 @@ class LifetimeCost(Tabular):
 
     @property
     def training_flops(self) -> Any:
-        return 6.0 * self.params * self.tokens
+        return training_flops(self.params, self.tokens)
 
     @property
     def prefill_flops(self) -> Any:
-        return 2.0 * self.params * self.requests * self.input_tokens
+        return inference_flops(self.params, self.requests * self.input_tokens)
 
     @property
     def decode_flops(self) -> Any:
-        return 2.0 * self.params * self.requests * self.output_tokens
+        return inference_flops(self.params, self.requests * self.output_tokens)
 
     @property
     def inference_flops(self) -> Any:

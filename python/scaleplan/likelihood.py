@@ -41,6 +41,17 @@ from .fit import (
 )
 from .laws import CHINCHILLA_ROUNDED, COEFFICIENTS, ScalingLaw, resolve_law
 
+__all__ = [
+    "MAX_ITER",
+    "LawTest",
+    "LikelihoodBootstrap",
+    "LikelihoodFit",
+    "bootstrap_likelihood",
+    "fit_likelihood",
+    "log_normaliser",
+    "test_law",
+]
+
 # Steps allowed per fit, both kinds (the Chinchilla fit needs ~55, 99% of resamples < 1,000).
 MAX_ITER = 20_000
 

@@ -21,6 +21,8 @@ import numpy as np
 from ._files import read_text_file
 from .steptime import FIELDS, TransformerShape
 
+__all__ = ["COLUMNS", "default_sweep", "load_measurements", "main", "sweep", "time_step"]
+
 COLUMNS = (*FIELDS, "seconds", "device")
 
 

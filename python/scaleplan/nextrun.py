@@ -31,7 +31,18 @@ from . import _core
 from ._checks import NON_NEGATIVE, Span, number, renamed, whole
 from .errors import ScaleplanError
 from .fit import DEFAULT_DELTA, _runs, fit_law, laws_from_thetas
+from .flops import params_for_flops, tokens_for_flops
 from .lifetime import compute_optimal
+
+__all__ = [
+    "RUN_FLOPS",
+    "NextRun",
+    "candidates",
+    "log_optimum",
+    "next_run",
+    "rank_runs",
+    "residual_gradients",
+]
 
 # A candidate run trains at least one parameter at every ratio up to 10,000 tokens each.
 RUN_FLOPS = Span(6e4, low_closed=True)
@@ -84,8 +95,8 @@ class NextRun:
 def candidates(flops: float, count: int = 41) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """`count` runs of `flops` FLOPs, 1 to 10,000 tokens per parameter (log-spaced)."""
     ratio = np.logspace(0, 4, count)
-    n = np.sqrt(flops / (6.0 * ratio))
-    return n, flops / (6.0 * n)
+    n = params_for_flops(flops, ratio)
+    return n, tokens_for_flops(flops, n)
 
 
 def rank_runs(

@@ -18,8 +18,11 @@ from numpy.typing import NDArray
 
 from . import _core
 from .fit import DEFAULT_DELTA
+from .flops import params_for_flops, tokens_for_flops
 from .laws import EPOCH2024, ScalingLaw, chinchilla_optimal
 from .nextrun import candidates, log_optimum, rank_runs
+
+__all__ = ["Simulation", "simulate_next_run"]
 
 _NEWTON_ITER = 2000
 
@@ -43,9 +46,9 @@ def _design() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     n, d = [], []
     for c in (1e18, 1e19, 1e20, 1e21):
         for ratio in (5.0, 10.0, 20.0, 40.0, 80.0):
-            size = np.sqrt(c / (6.0 * ratio))
+            size = params_for_flops(c, ratio)
             n.append(size)
-            d.append(c / (6.0 * size))
+            d.append(tokens_for_flops(c, size))
     return np.array(n), np.array(d)
 
 

@@ -12,9 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .costs import CostModel, cost_optimal
+from .flops import inference_flops, training_flops
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal
 from .lifetime import compute_optimal
 from .physical_optimum import ServingCurve, physical_optimal
+
+__all__ = [
+    "TABLE_2_PRINTED",
+    "TABLE_3_PRINTED",
+    "Table2Row",
+    "Table3RooflineRow",
+    "Table3Row",
+    "table_2",
+    "table_3",
+    "table_3_roofline",
+]
 
 
 @dataclass(frozen=True)
@@ -171,8 +183,10 @@ def table_3_roofline(
         loss = float(chinchilla_optimal(params=chin_n, law=law).loss)
         paper = cost_optimal(loss, requests, costs=costs, law=law)
         ours = physical_optimal(loss, requests, curve=curve, costs=costs, law=law)
-        paper_dollars = 6 * per_flop * paper.params * paper.tokens + requests * curve(paper.params)
-        per_request = ours.serving_dollars / requests / (2 * ours.params)
+        paper_dollars = per_flop * training_flops(paper.params, paper.tokens) + requests * curve(
+            paper.params
+        )
+        per_request = ours.serving_dollars / requests / inference_flops(ours.params, 1.0)
         decode = 215.0 / (per_request / costs.inference_dollars_per_flop - 70.0 / costs.prefill_mfu)
         rows.append(Table3RooflineRow(requests, chin_n, loss, paper.params, paper.tokens,
                                       float(paper_dollars), ours.params, ours.tokens,

@@ -15,6 +15,8 @@ from .errors import ScaleplanError
 from .laws import CHINCHILLA, ScalingLaw
 from .lifetime import compute_optimal
 
+__all__ = ["RatioGrid", "cost_ratio_grid", "flop_ratio_grid"]
+
 
 @dataclass(frozen=True)
 class RatioGrid:

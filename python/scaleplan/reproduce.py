@@ -20,6 +20,8 @@ from .paper import table_2, table_3, table_3_roofline
 from .reproduce_figures import FIGURES as PAPER_FIGURES
 from .reproduce_fits import approach_2, family_tables
 
+__all__ = ["FIGURES", "STEPS", "TABLE_1", "reproduce", "tables"]
+
 FIGURES = (*PAPER_FIGURES, approach_2)
 # What `reproduce`'s progress counts: the tables, then each figure.
 STEPS = 1 + len(FIGURES)

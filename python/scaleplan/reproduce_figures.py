@@ -19,6 +19,16 @@ from .cost_model import CostModel
 from .laws import CHINCHILLA, chinchilla_optimal
 from .ratio_grids import RatioGrid, cost_ratio_grid, flop_ratio_grid
 
+__all__ = [
+    "FIGURES",
+    "figure_2",
+    "figure_6",
+    "finite_data",
+    "optimum_vs_demand",
+    "step_time_fit",
+    "training_share",
+]
+
 _LOSSES = np.linspace(1.85, 2.6, 80)
 _SIZES = (7e9, 13e9, 30e9, 70e9)
 

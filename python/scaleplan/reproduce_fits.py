@@ -13,6 +13,8 @@ from .isoflop import isoflop_fit
 from .laws import EPOCH2024
 from .reproduce_figures import _pyplot
 
+__all__ = ["HOFFMANN_APPROACH_2", "HOFFMANN_APPROACH_3", "approach_2", "family_tables"]
+
 # Hoffmann et al. 2022, Table 2: N_opt ~ C^a from Approach 2 and 3.
 HOFFMANN_APPROACH_2 = (0.49, 0.51)
 HOFFMANN_APPROACH_3 = (0.46, 0.54)

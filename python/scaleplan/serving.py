@@ -32,6 +32,8 @@ from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
 from .shapes import FIELDS, ShapeLike, shape_inputs
 
+__all__ = ["IDEAL", "PHASES", "PRECISION_BYTES", "Efficiency", "ServingStep", "decode", "prefill"]
+
 # Bytes per weight or KV-cache element at each precision the catalogue knows.
 PRECISION_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
 

@@ -20,6 +20,18 @@ from .hardware import accelerator
 from .serving import IDEAL, Efficiency, decode, prefill
 from .shapes import TransformerShape
 
+__all__ = [
+    "MAX_COLLECTIVE_SECONDS",
+    "MAX_OVERHEAD_SECONDS",
+    "MODELS",
+    "Measurement",
+    "fit_efficiency",
+    "held_out_errors",
+    "log_errors",
+    "measurements",
+    "predict",
+]
+
 # Published configurations (Hugging Face config.json of each model).
 MODELS: dict[str, TransformerShape] = {
     "llama-2-7b": TransformerShape(d_model=4096, n_layers=32, n_heads=32, d_ff=11008),

@@ -17,6 +17,23 @@ from ._arrays import as_float, broadcast, shaped
 from ._checks import Span, flag, number, whole
 from .errors import ScaleplanError
 
+__all__ = [
+    "FIELDS",
+    "MAX_SHAPE_FIELD",
+    "MODEL_SIZES",
+    "OPTIMIZER_BYTES_PER_PARAM",
+    "POLICY_ASPECT",
+    "POLICY_GQA_GROUP",
+    "POLICY_HEAD_DIM",
+    "ShapeLike",
+    "StepCounts",
+    "TransformerShape",
+    "shape_columns",
+    "shape_for_params",
+    "shape_inputs",
+    "step_counts",
+]
+
 # The column order of the Rust kernel, from the kernel itself.
 FIELDS: tuple[str, ...] = tuple(_core.SHAPE_FIELDS)
 # Adam with fp32 master weights and moments: 2 (bf16 weights) + 4 + 4 + 4 + 2 (gradient).

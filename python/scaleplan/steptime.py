@@ -50,6 +50,7 @@ __all__ = [
     "check_seconds",
     "fit_step_time",
     "heldout_r2",
+    "heldout_relative_errors",
     "loss_in_budget",
     "shape_columns",
     "shape_grid",
