@@ -336,3 +336,28 @@ def test_best_quality_matches_reference(law, budget, demand):
     # loses digits to cancellation; the loss, flat at the optimum, does not.
     assert r.tokens == pytest.approx(tokens, rel=1e-12 * (1.0 + demand / 3.0 / tokens))
     assert r.loss == pytest.approx(ref.loss(law, params, tokens), rel=1e-12)
+
+
+def test_breakeven_of_one_model_is_a_float():
+    """Floats in, floats out (mutation testing found a 0-d array could come back)."""
+    got = sp.breakeven_requests(13e9, 5.76e11, smaller_params=7e9)
+    assert type(got) is float and got > 0
+
+
+def test_a_price_too_small_to_cost_anything_is_refused():
+    """$1e-300 an hour is a positive float, but per FLOP it is subnormal (about 2.8e-319):
+    every cost would then lose its digits or divide by zero."""
+    with pytest.raises(ValueError, match="large enough to cost more than 0") as err:
+        sp.CostModel(train_price_per_hour=1e-300)
+    assert err.value.argument == "train_price_per_hour"
+
+
+def test_the_checked_demand_is_a_float_for_one_scenario_and_an_array_for_many():
+    """Mutation testing found the scalar/array switch at its end could be turned round
+    unnoticed (the earlier audit had called it equivalent)."""
+    costs = sp.CostModel()
+    one = costs.checked_demand(1e9, 70.0, 215.0, "raise")
+    many = costs.checked_demand(np.array([1e9, 2e9]), 70.0, 215.0, "raise")
+    assert type(one) is float and one > 0
+    assert isinstance(many, np.ndarray) and many.shape == (2,)
+    assert many[0] == one and many[1] == pytest.approx(2 * one, rel=1e-15)

@@ -251,3 +251,25 @@ def test_the_physical_optimum_takes_a_supply():
                       "--unique-tokens", "2e12", "--json")  # fmt: skip
     fluid = data["models"]["physical_optimal"]["physical"]["fluid"]
     assert fluid["binding"] and fluid["epochs"] > 1 and fluid["premium"] > 0
+
+
+def test_a_budget_optimum_echoes_its_inputs_in_their_places():
+    """Mutation testing found the echoed budget could be the demand column unnoticed."""
+    budget, demand, supply = np.array([1e23, 3e24]), np.array([1e12, 5e13]), 2e11
+    got = sp.best_quality(budget, demand, unique_tokens=supply)
+    np.testing.assert_array_equal(got.budget, budget)
+    np.testing.assert_array_equal(got.inference_tokens, demand)
+    np.testing.assert_array_equal(got.unique_tokens, [supply, supply])
+    trained = sp.training_optimal(np.array([1e22, 1e23]), supply)
+    np.testing.assert_array_equal(trained.budget, [1e22, 1e23])
+    np.testing.assert_array_equal(trained.inference_tokens, [0.0, 0.0])
+
+
+def test_the_muennighoff_preset_is_the_published_c4_fit():
+    """Muennighoff et al. 2023's repository prints the C4 fit as logs: a = 6.255414,
+    b = 7.3049974, e = 0.6254804, and alpha = beta = 0.3526596 (mutation testing found
+    beta could change unnoticed)."""
+    law = sp.laws.PRESETS["muennighoff2023"]
+    assert (law.alpha, law.beta) == (0.3526596, 0.3526596)
+    assert (law.E, law.A, law.B) == (math.exp(0.6254804), math.exp(6.255414),
+                                     math.exp(7.3049974))  # fmt: skip

@@ -142,3 +142,15 @@ def test_cli():
     ):
         r = _cli(*bad)
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and not r.stdout
+
+
+def test_implied_demand_takes_its_arguments_by_name_and_names_a_bad_row():
+    """Mutation testing found two changes no test saw: params and tokens made
+    positional-only, and a bad request length in an array (its check used `not`, which
+    fails on arrays, where `~` gives the row)."""
+    by_name = sp.implied_demand(params=8.03e9, tokens=1.5e13)
+    assert by_name.inference_tokens == sp.implied_demand(8.03e9, 1.5e13).inference_tokens
+    with pytest.raises(ValueError, match="output_tokens") as err:
+        sp.implied_demand(8.03e9, 1.5e13, costs=sp.CostModel(),
+                          output_tokens=np.array([215.0, -1.0]))  # fmt: skip
+    assert err.value.argument == "output_tokens" and err.value.index == 1

@@ -109,3 +109,31 @@ def test_cli():
     )
     assert bad.returncode == 2 and "at least 2 usable" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_table_with_a_flops_column_is_fitted_at_those_flops():
+    """A `Runs` table's own `flops` column is used, not 6 N D (mutation testing found the
+    table path could ignore it unnoticed while its FLOPs equal 6 N D to rounding). Here
+    the column is a quarter above 6 N D, as a count with attention FLOPs might be."""
+    from scaleplan.datasets import Runs
+    from scaleplan.isoflop import HOFFMANN_BUDGETS
+
+    runs = sp.datasets.chinchilla_runs()
+    flops = 1.25 * runs.extra["flops"]
+    table = Runs(runs.params, runs.tokens, runs.loss, {"flops": flops})
+    budgets = tuple(1.25 * b for b in HOFFMANN_BUDGETS)
+    from_table = isoflop_fit(table, budgets=budgets, n_resamples=0)
+    given = isoflop_fit(runs.params, runs.tokens, runs.loss, flops=flops, budgets=budgets,
+                        n_resamples=0)  # fmt: skip
+    assert (from_table.a, from_table.b) == (given.a, given.b)
+    assert [p.budget for p in from_table.profiles] == [p.budget for p in given.profiles]
+
+
+def test_a_profiles_minimum_is_the_parabolas_vertex():
+    """`loss_opt` is the parabola at its vertex, `c0 - c1^2 / (4 c2)` (mutation testing
+    found `c1 x` could become `c1 mod x` unnoticed)."""
+    fit = isoflop_fit(sp.datasets.chinchilla_runs(), n_resamples=0)
+    for p in fit.profiles:
+        c0, c1, c2 = p.coefficients
+        # Measured: 1.6e-15 at most over the fitted profiles.
+        assert p.loss_opt == pytest.approx(c0 - c1 * c1 / (4 * c2), rel=2e-13)

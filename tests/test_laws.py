@@ -102,3 +102,16 @@ def test_chinchilla_arrays_shape(losses):
     assert m.params.shape == (len(losses),)
     # measured: 8.0e-16 relative at most
     np.testing.assert_allclose(sp.CHINCHILLA.loss(m.params, m.tokens), losses, rtol=1e-13)
+
+
+def test_a_loss_target_is_echoed_as_given_and_flops_add_up():
+    """Mutation testing found two changes no test saw: the reached loss of a loss target
+    recomputed through the law (equal only to rounding), and `total_flops` no longer a
+    property. A loss target is met exactly as asked; total FLOPs are 6 N D + 2 N D_inf."""
+    targets = np.array([1.95, 2.1274, 2.6])
+    m = sp.chinchilla_optimal(loss=targets)
+    np.testing.assert_array_equal(m.loss, targets)
+    one = sp.ChinchillaModel(7e9, 1.4e11, 2.1, 1e12)
+    assert one.total_flops == 6 * 7e9 * 1.4e11 + 2 * 7e9 * 1e12
+    r = sp.compute_optimal(2.1, 1e12)
+    assert r.total_flops == r.training_flops + r.inference_flops

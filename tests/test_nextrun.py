@@ -124,3 +124,18 @@ def test_cli():
         ["scaleplan", "next-run", "--dataset", "chinchilla"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "--flops" in bad.stderr
+
+
+def test_ranking_needs_more_runs_than_the_law_has_parameters():
+    """Six runs leave one degree of freedom for the residual variance; five leave none
+    (mutation testing found the boundary could move to six unnoticed)."""
+    from scaleplan.nextrun import rank_runs
+
+    runs = sp.datasets.sardana2024_runs()
+    idx = np.linspace(0, len(runs.params) - 1, 6).astype(int)
+    n, d, loss = runs.params[idx], runs.tokens[idx], runs.loss[idx]
+    theta = sp.fit_law(n, d, loss).theta
+    options = {"flops": 1e21, "target_loss": 2.3, "inference_tokens": 1e12}
+    assert rank_runs(theta, n, d, loss, **options).best[0] > 0
+    with pytest.raises(ValueError, match="more than 5 runs"):
+        rank_runs(theta, n[:5], d[:5], loss[:5], **options)

@@ -105,3 +105,11 @@ def test_a_fit_on_losses_near_the_top_of_the_range_is_a_fit_error():
     n = np.logspace(8, 10, 7)
     with pytest.raises((sp.FitError, ValueError)):
         sp.fit_law(n, 20 * n, np.full(7, 1.7e308), starts=sp.fit.chinchilla_grid()[::500])
+
+
+def test_an_overflow_names_the_first_row_that_overflows():
+    """Of two rows that overflow, the message names the first (mutation testing found the
+    last would pass: the test above has one bad row)."""
+    with pytest.raises(ValueError, match="at index 0") as err:
+        sp.lifetime_cost(np.array([1e300, 1e9, 1e300]), 1e12, requests=1.0)
+    assert err.value.index == 0

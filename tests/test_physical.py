@@ -93,3 +93,24 @@ def test_plan_prints_the_physical_plan():
 def test_a_custom_shape_trains_too():
     shape = TransformerShape(d_model=4096, n_layers=32, n_heads=32, d_ff=11008, batch_size=1)
     assert physical.training_plan(shape, 1e12, "a100-80gb").min_gpus >= 2
+
+
+def test_a_plan_costs_its_training_plus_its_serving():
+    """Mutation testing found `training + serving` could become `training / serving`
+    unnoticed: the lifetime price of a plan is the sum of its two phases' dollars."""
+    plan = physical.physical_plan(7e9, 1.4e11, requests_per_day=1e6, days=365)
+    assert plan.training.dollars > 0 and plan.serving.dollars > 0
+    assert plan.total_dollars == plan.training.dollars + plan.serving.dollars
+
+
+def test_serving_is_paid_for_every_gpu_every_hour_of_every_day():
+    """Mutation testing found 24 hours a day could become 25 unnoticed. A GPU-hour at a
+    price the test gives: dollars = GPUs x days x 24 h x price."""
+    plan = physical.serving_plan(shape_for_params(7e9), requests_per_day=1e6, days=100,
+                                 price_per_hour=2.5)  # fmt: skip
+    assert plan.dollars == pytest.approx(plan.gpus * 100 * 24 * 2.5, rel=1e-15)
+
+
+def test_tensor_parallel_degrees_are_the_powers_of_two_up_to_64():
+    """Which degrees the planner tries (documented): 1, 2, 4, ..., 64."""
+    assert physical.TENSOR_PARALLEL == (1, 2, 4, 8, 16, 32, 64)

@@ -156,3 +156,44 @@ def test_the_whole_gpu_plan_is_the_cheapest_shape_near_the_fluid_optimum():
     with pytest.raises(ValueError, match="latency targets") as err:
         whole_gpu_plan(loss, float(fluid.params), **{**options, "tpot_seconds": 1e-4})
     assert err.value.argument == "tpot_seconds"
+
+
+def test_whole_gpu_plan_is_the_cheapest_feasible_shape_found_by_brute_force():
+    """Mutation testing found both of the search's `continue`s could be `break`s unnoticed.
+    Near the smallest size that can reach the loss the data blow up, and between 1.79e11
+    and 2.16e11 the policy's 104-head shapes cannot meet 50 ms a token (a tensor-parallel
+    degree must divide 104, so at most 8): the cheapest plan lies beyond sizes that cannot
+    reach the loss and sizes that cannot be served. Every candidate is priced here."""
+    from scaleplan import ScaleplanError
+    from scaleplan.physical_optimum import WHOLE_GPU_PER_OCTAVE, WHOLE_GPU_SPAN
+
+    law = CHINCHILLA
+    loss = law.E + law.A * 1.75e11**-law.alpha * 1.0005  # reachable from about 1.76e11
+    params = 2e11
+    got = whole_gpu_plan(loss, params, requests_per_day=1e6, days=365)
+    steps = math.ceil(math.log2(WHOLE_GPU_SPAN) * WHOLE_GPU_PER_OCTAVE)
+    sizes = params * 2.0 ** (np.arange(-steps, steps + 1) / WHOLE_GPU_PER_OCTAVE)
+    shapes = list(dict.fromkeys(shape_for_params(n) for n in sizes))
+    costs, refused = [], 0
+    for shape, n in zip(shapes, step_counts(shapes).params, strict=True):
+        room = loss - law.E - law.A * float(n) ** -law.alpha
+        if room <= 0:
+            continue
+        tokens = (law.B / room) ** (1 / law.beta)
+        try:
+            plan = physical.physical_plan(float(n), tokens, shape=shape, requests_per_day=1e6,
+                                          days=365)  # fmt: skip
+        except ScaleplanError:
+            refused += 1
+            continue
+        costs.append(plan.total_dollars)
+    assert refused > 0 and len(costs) > 10
+    assert got.total_dollars == pytest.approx(min(costs), rel=1e-9)
+
+
+def test_a_roofline_curve_samples_both_ends_and_per_decade_sizes_between():
+    """`ceil(per_decade x decades) + 1` sizes, ends included (mutation testing found an
+    odd count could lose two sizes unnoticed)."""
+    for span, per_decade, want in (((1e9, 1e10), 3, 4), ((1e9, 1e11), 4, 9), ((1e9, 2e9), 5, 3)):
+        curve = ServingCurve.roofline(params=span, per_decade=per_decade)
+        assert len(curve.params) == want, (span, per_decade)

@@ -229,7 +229,7 @@ def run_cli(*args):
         [sys.executable, "-m", "scaleplan", "serve", *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,  # a hang guard; CI runs these traced by coverage
     )
     return r, (json.loads(r.stdout) if r.returncode == 0 and "--json" in args else None)
 
@@ -262,3 +262,17 @@ def test_cli_serve_bad_input_is_one_line_and_status_2(args, words):
     r, _ = run_cli(*args)
     assert r.returncode == 2
     assert r.stdout == "" and len(r.stderr.strip().splitlines()) == 1 and words in r.stderr
+
+
+def test_a_step_echoes_its_tokens_batch_and_group():
+    """Mutation testing found the echoed `tokens` could be another column unnoticed."""
+    from scaleplan.shapes import shape_for_params
+
+    shape = shape_for_params(7e9)
+    step = serving.decode(shape, context_tokens=np.array([1000.0, 2000.0]), batch_size=4,
+                          tensor_parallel=2)  # fmt: skip
+    np.testing.assert_array_equal(step.tokens, [1000.0, 2000.0])
+    np.testing.assert_array_equal(step.batch_size, [4.0, 4.0])
+    np.testing.assert_array_equal(step.tensor_parallel, [2.0, 2.0])
+    first = serving.prefill(shape, prompt_tokens=np.array([100.0, 300.0]), tensor_parallel=2)
+    np.testing.assert_array_equal(first.tokens, [100.0, 300.0])

@@ -269,3 +269,4 @@ def test_an_unservable_size_names_its_params():
     n = 178285432832.0
     err = blame(lambda: physical.physical_plan(n, 1e12, requests_per_day=1e6, days=365))
     assert err.argument == "tpot_seconds" and "params=1.79e+11" in str(err)
+    assert "285-token context" in str(err)  # 70 prompt + 215 generated tokens
