@@ -25,19 +25,19 @@ from .fit import (
     DEFAULT_POLISH,
     FitError,
     FitResult,
-    _native,
-    _polish,
-    _report,
-    _runs,
-    _starts,
+    aligned_float64,
     fit_law,
     laws_from_thetas,
     newton_best,
+    newton_polish,
+    report_progress,
+    run_columns,
+    start_grid,
 )
 from .laws import COEFFICIENTS, ScalingLaw
 from .lbfgsb import BOOTSTRAP_TOLERANCES, minimise
 
-__all__ = ["MAX_RESAMPLES", "BootstrapResult", "bootstrap_law"]
+__all__ = ["MAX_RESAMPLES", "BootstrapResult", "bootstrap_law", "resample_counts"]
 
 # Resamples accepted by every bootstrap: a million refits is days of work already.
 MAX_RESAMPLES = 1_000_000
@@ -110,9 +110,9 @@ def bootstrap_law(
     after_fit = (
         None if progress is None else lambda d, t: progress(full.n_starts + d, full.n_starts + t)
     )
-    data = _runs(params, tokens, loss, cols)
-    local_starts = full.theta[None, :] if resample_starts is None else _starts(resample_starts)
-    counts = _resample_counts(len(data[0]), n_resamples, seed)
+    data = run_columns(params, tokens, loss, cols)
+    local_starts = full.theta[None, :] if resample_starts is None else start_grid(resample_starts)
+    counts = resample_counts(len(data[0]), n_resamples, seed)
     # Tasks of ~50 resamples: large enough that a process pool's per-task cost is noise.
     batches = np.array_split(counts, max(1, n_resamples // 50))
     jobs = [(data, local_starts, full.delta, b, BOOTSTRAP_TOLERANCES) for b in batches]
@@ -123,7 +123,7 @@ def bootstrap_law(
     return _summary(full, thetas, confidence, n_resamples, time.perf_counter() - t0)
 
 
-def _resample_counts(n: int, n_resamples: int, seed: int | None) -> np.ndarray:
+def resample_counts(n: int, n_resamples: int, seed: int | None) -> np.ndarray:
     """How often each of `n` runs is drawn in each resample (rows), all drawn up front."""
     rng = np.random.default_rng(seed)
     return rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(float)
@@ -167,7 +167,7 @@ def _refit_all(
                 progress(len(outcomes), total)
         return outcomes
     futures = [executor.submit(_resample_job, *j) for j in jobs]
-    _report(futures, [len(j[3]) for j in jobs], progress)
+    report_progress(futures, [len(j[3]) for j in jobs], progress)
     return [t for f in futures for t in f.result()]
 
 
@@ -178,8 +178,8 @@ def _resample_job(
     counts: NDArray[np.float64],
     tolerances: tuple[float, float],
 ) -> list[NDArray[np.float64] | None]:
-    runs = _core.FitRuns(*map(_native, data))
-    starts, counts = _native(starts), _native(counts)
+    runs = _core.FitRuns(*map(aligned_float64, data))
+    starts, counts = aligned_float64(starts), aligned_float64(counts)
     return [_resample_fit(runs, starts, delta, c, tolerances) for c in counts]
 
 
@@ -202,6 +202,6 @@ def _resample_fit(
     results = minimise(runs, starts, delta, counts, False, tolerances)
     try:
         # Newton from the starts themselves was tried above: no fallback to them here.
-        return _polish(runs, results, delta, counts, DEFAULT_POLISH, "resample")[1]
+        return newton_polish(runs, results, delta, counts, DEFAULT_POLISH, "resample")[1]
     except FitError:
         return None

@@ -40,7 +40,7 @@ from . import _core
 from ._checks import POSITIVE, choice, first_bad, shown, whole
 from ._text import render_table
 from .errors import ScaleplanError
-from .fit import DEFAULT_DELTA, _runs, chinchilla_grid, fit_law, law_from_theta
+from .fit import DEFAULT_DELTA, chinchilla_grid, fit_law, law_from_theta, run_columns
 
 __all__ = [
     "FAMILIES",
@@ -207,7 +207,7 @@ def compare_families(
 ) -> list[HeldOut]:
     """Every family's held-out error on the runs (module notes); `groups` labels each
     run's group for leave-one-group-out."""
-    n, d, l_ = _runs(params, tokens, loss, ("params", "tokens", "loss"))
+    n, d, l_ = run_columns(params, tokens, loss, ("params", "tokens", "loss"))
     for name, col in (("params", n), ("tokens", d), ("loss", l_)):
         if not np.all(POSITIVE.admits(col)):
             raise first_bad(name, col, ~POSITIVE.admits(col), POSITIVE)

@@ -43,11 +43,16 @@ __all__ = [
     "NEWTON_MAX_ITER",
     "FitError",
     "FitResult",
+    "aligned_float64",
     "chinchilla_grid",
     "fit_law",
     "law_from_theta",
     "laws_from_thetas",
     "newton_best",
+    "newton_polish",
+    "report_progress",
+    "run_columns",
+    "start_grid",
 ]
 
 DEFAULT_DELTA = 1e-3
@@ -104,7 +109,9 @@ class FitResult:
     newton_iterations: int = 0
 
 
-def _runs(params: Any, tokens: Any, loss: Any, cols: tuple[str, str, str]) -> tuple[Any, ...]:
+def run_columns(params: Any, tokens: Any, loss: Any, cols: tuple[str, str, str]) -> tuple[Any, ...]:
+    """The runs as three checked float arrays (params, tokens, loss), from arrays or from
+    one mapping, DataFrame or `Runs` whose columns `cols` names (every fit reads runs so)."""
     if tokens is None and loss is None:
         if isinstance(params, Runs):
             params = params.as_dict()
@@ -141,7 +148,9 @@ def _runs(params: Any, tokens: Any, loss: Any, cols: tuple[str, str, str]) -> tu
     return p, t, l_
 
 
-def _starts(starts: Any) -> NDArray[np.float64]:
+def start_grid(starts: Any) -> NDArray[np.float64]:
+    """The L-BFGS-B starts as rows of (a, b, e, alpha, beta): "chinchilla" (the 4,500-point
+    grid of Hoffmann et al.) or the caller's own rows, checked."""
     if isinstance(starts, str):
         if starts != "chinchilla":
             raise ScaleplanError(
@@ -167,16 +176,16 @@ def _chunk_job(
 ) -> list[tuple[float, NDArray[np.float64], bool]]:
     # Module level so that process pools can pickle it; rebuilds the Rust runs there.
     return minimise(
-        _core.FitRuns(*map(_native, data)),
-        _native(starts),
+        _core.FitRuns(*map(aligned_float64, data)),
+        aligned_float64(starts),
         delta,
-        None if weights is None else _native(weights),
+        None if weights is None else aligned_float64(weights),
         mean,
         tolerances,
     )
 
 
-def _native(a: NDArray[np.float64]) -> NDArray[np.float64]:
+def aligned_float64(a: NDArray[np.float64]) -> NDArray[np.float64]:
     # Arrays that crossed a process boundary (a Dask worker) may arrive unaligned; the
     # kernels read aligned, contiguous float64 in place.
     return np.require(a, np.float64, ["C", "A"])
@@ -199,11 +208,13 @@ def _run_starts(
     futures = [
         executor.submit(_chunk_job, data, p, delta, weights, mean, tolerances) for p in pieces
     ]
-    _report(futures, [len(p) for p in pieces], progress)
+    report_progress(futures, [len(p) for p in pieces], progress)
     return [r for f in futures for r in f.result()]
 
 
-def _report(futures: list[Future[Any]], sizes: list[int], progress: Progress | None) -> None:
+def report_progress(
+    futures: list[Future[Any]], sizes: list[int], progress: Progress | None
+) -> None:
     """Calls `progress(finished, total)` as each future finishes, counting `sizes` units per
     future (results are read in order afterwards)."""
     if progress is None:
@@ -243,7 +254,7 @@ def newton_best(
     return min(found, key=lambda r: r[0]) if found else None
 
 
-def _polish(
+def newton_polish(
     runs: _core.FitRuns,
     results: Sequence[tuple[float, NDArray[np.float64], bool]],
     delta: float,
@@ -338,15 +349,17 @@ def fit_law(
     """
     t0 = time.perf_counter()
     delta, tolerances, mean = _settings(objective, delta, ftol, gtol, polish)
-    data = _runs(params, tokens, loss, (params_col, tokens_col, loss_col))
+    data = run_columns(params, tokens, loss, (params_col, tokens_col, loss_col))
     runs = _core.FitRuns(*data)  # validates every run, naming the bad one
-    grid = _starts(starts)
+    grid = start_grid(starts)
     results = _run_starts(data, grid, delta, None, executor, mean, tolerances, progress)
     n_ok = sum(1 for r in results if r[2] and math.isfinite(r[0]))
     newton_iterations = 0
     if polish:
         # The mean and the sum share their minimiser: the polish runs on the sum.
-        f, theta, newton_iterations = _polish(runs, results, delta, None, polish, "fit_law", grid)
+        f, theta, newton_iterations = newton_polish(
+            runs, results, delta, None, polish, "fit_law", grid
+        )
     else:
         f, theta, _ = _best(results, "fit_law")
     try:

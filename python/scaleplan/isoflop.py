@@ -28,7 +28,7 @@ from ._checks import seed as check_seed
 from ._lstsq import line, parabola
 from .bootstrap import MAX_RESAMPLES
 from .errors import ScaleplanError
-from .fit import _runs
+from .fit import run_columns
 from .flops import tokens_for_flops, training_flops
 
 __all__ = [
@@ -158,7 +158,7 @@ def isoflop_fit(
     """
     if flops is None and tokens is None and loss is None and hasattr(params, "extra"):
         flops = params.extra.get("flops")
-    n, d, l_ = _runs(params, tokens, loss, ("params", "tokens", "loss"))
+    n, d, l_ = run_columns(params, tokens, loss, ("params", "tokens", "loss"))
     for name, col in (("params", n), ("tokens", d), ("loss", l_)):
         ok = POSITIVE.admits(col)
         if not np.all(ok):  # a NaN loss once passed and moved the answer

@@ -28,16 +28,16 @@ from . import _core
 from ._checks import instance, number, whole
 from ._checks import seed as check_seed
 from ._progress import Progress
-from .bootstrap import MAX_RESAMPLES, _resample_counts
+from .bootstrap import MAX_RESAMPLES, resample_counts
 from .errors import ScaleplanError
 from .fit import (
     DEFAULT_DELTA,
     HUBER_DELTA,
     FitError,
-    _runs,
     fit_law,
     law_from_theta,
     laws_from_thetas,
+    run_columns,
 )
 from .laws import CHINCHILLA_ROUNDED, COEFFICIENTS, ScalingLaw, resolve_law
 
@@ -121,7 +121,7 @@ def fit_likelihood(
     """
     t0 = time.perf_counter()
     delta = number("delta", delta, HUBER_DELTA)
-    data = _runs(params, tokens, loss, (params_col, tokens_col, loss_col))
+    data = run_columns(params, tokens, loss, (params_col, tokens_col, loss_col))
     runs = _core.FitRuns(*data)
     if start is None:
         law_theta = fit_law(*data, delta=delta).theta
@@ -179,7 +179,7 @@ def bootstrap_likelihood(
     n_resamples = whole("n_resamples", n_resamples, 2, MAX_RESAMPLES)
     seed = check_seed("seed", seed)
     full = fit_likelihood(params, tokens, loss, delta=delta)
-    data = _runs(params, tokens, loss, ("params", "tokens", "loss"))
+    data = run_columns(params, tokens, loss, ("params", "tokens", "loss"))
     runs = _core.FitRuns(*data)
     # Every resample starts at the full fit rounded to 8 decimals. The full fit's last bits
     # follow fit_law's, which move with the OpenBLAS kernel (its L-BFGS-B stage), and the
@@ -188,7 +188,7 @@ def bootstrap_likelihood(
     # start the rest is Rust without BLAS, the same bits on every machine.
     start = np.round(full.theta, 8)
     kept = []
-    for i, counts in enumerate(_resample_counts(len(data[0]), n_resamples, seed)):
+    for i, counts in enumerate(resample_counts(len(data[0]), n_resamples, seed)):
         theta, _, _, ok = _minimise(runs, start, full.delta, counts)
         if ok:
             kept.append(theta)
@@ -276,7 +276,7 @@ def test_law(
     theta0 = np.array([math.log(a), math.log(b), math.log(e), alpha, beta])
     diff = theta0 - boot.fit.theta[:5]
     wald = _wald(diff, boot.thetas[:, :5])
-    runs = _core.FitRuns(*_runs(params, tokens, loss, ("params", "tokens", "loss")))
+    runs = _core.FitRuns(*run_columns(params, tokens, loss, ("params", "tokens", "loss")))
     delta = boot.fit.delta
     # The published law at its own best scale: the likelihood in s alone, by bisection on
     # its derivative (increasing in s).

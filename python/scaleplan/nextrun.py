@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from . import _core
 from ._checks import NON_NEGATIVE, Span, number, renamed, whole
 from .errors import ScaleplanError
-from .fit import DEFAULT_DELTA, _runs, fit_law, laws_from_thetas
+from .fit import DEFAULT_DELTA, fit_law, laws_from_thetas, run_columns
 from .flops import params_for_flops, tokens_for_flops
 from .lifetime import compute_optimal
 
@@ -147,7 +147,7 @@ def next_run(
     target_loss = number("target_loss", target_loss)
     inference_tokens = number("inference_tokens", inference_tokens, NON_NEGATIVE)
     count = whole("count", count, 2, 100_000)
-    n, d, l_ = _runs(params, tokens, loss, ("params", "tokens", "loss"))
+    n, d, l_ = run_columns(params, tokens, loss, ("params", "tokens", "loss"))
     theta = fit_law(n, d, l_, delta=DEFAULT_DELTA).theta
     with renamed(loss="target_loss"):
         return rank_runs(

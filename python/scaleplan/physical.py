@@ -58,6 +58,7 @@ __all__ = [
     "TrainingPlan",
     "check_peak_to_average",
     "context_tokens",
+    "hourly_price",
     "physical_plan",
     "replicas",
     "serving_plan",
@@ -119,7 +120,8 @@ class PhysicalPlan:
         return self.training.dollars + self.serving.dollars
 
 
-def _price(gpu: Accelerator, price: float | None) -> float:
+def hourly_price(gpu: Accelerator, price: float | None) -> float:
+    """Dollars per GPU-hour: `price` if given (checked), else the catalogue's for `gpu`."""
     if price is not None:
         return number("price_per_hour", price, POSITIVE, unit="dollars")
     if gpu.price_per_hour is None:
@@ -144,7 +146,7 @@ def training_plan(
     acc = accelerator(gpu, argument="gpu")
     mfu = number("mfu", mfu, FRACTION)
     peak = acc.peak(choice("precision", precision, PRECISIONS))
-    price = _price(acc, price_per_hour)
+    price = hourly_price(acc, price_per_hour)
     c = step_counts(shape)
     state = TRAINING_BYTES_PER_PARAM * float(c.params)
     # Activation checkpointing at every layer boundary, as large runs train: each layer's
@@ -268,7 +270,7 @@ def serving_plan(
     requests_per_day = number("requests_per_day", requests_per_day, POSITIVE)
     days = number("days", days, POSITIVE)
     peak_to_average = check_peak_to_average(peak_to_average)
-    price = _price(acc, price_per_hour)
+    price = hourly_price(acc, price_per_hour)
     input_tokens, output_tokens, tpot_seconds, ttft_seconds = serving_scalars(
         input_tokens, output_tokens, tpot_seconds, ttft_seconds
     )

@@ -42,8 +42,8 @@ from .physical import (
     DEFAULT_PEAK_TO_AVERAGE,
     DEFAULT_TPOT_SECONDS,
     PhysicalPlan,
-    _price,
     check_peak_to_average,
+    hourly_price,
     physical_plan,
     replicas,
 )
@@ -149,7 +149,7 @@ class ServingCurve:
         exact parameter count. The curve stops below the first size no group of up to 64
         GPUs serves within the targets; it is an error if none is served."""
         acc = accelerator(gpu, argument="gpu")
-        price = _price(acc, price_per_hour) / SECONDS_PER_HOUR
+        price = hourly_price(acc, price_per_hour) / SECONDS_PER_HOUR
         peak = check_peak_to_average(peak_to_average)
         lo, hi = _span_of_sizes(params)
         per_decade = whole("per_decade", per_decade, 1, 1000)

@@ -24,6 +24,7 @@ __all__ = [
     "figure_2",
     "figure_6",
     "finite_data",
+    "headless_pyplot",
     "optimum_vs_demand",
     "step_time_fit",
     "training_share",
@@ -33,7 +34,8 @@ _LOSSES = np.linspace(1.85, 2.6, 80)
 _SIZES = (7e9, 13e9, 30e9, 70e9)
 
 
-def _pyplot() -> Any:
+def headless_pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (files only, no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -84,7 +86,7 @@ def _contours(ax: Any, grid: RatioGrid, z: np.ndarray, vmin: float, vmax: float)
 
 
 def _surfaces(path: Path, grid: RatioGrid, xlabel: str, title: str, total_label: str) -> Path:
-    plt = _pyplot()
+    plt = headless_pyplot()
     from matplotlib.colors import LogNorm
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.9), constrained_layout=True)
@@ -165,7 +167,7 @@ def figure_6(out: Path) -> Path:
 def training_share(out: Path) -> Path:
     from .allocation import share_sweep
 
-    plt = _pyplot()
+    plt = headless_pyplot()
     costs = CostModel()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True)
     for size in (7e9, 30e9, 70e9):
@@ -196,7 +198,7 @@ def step_time_fit(out: Path) -> Path:
     from .measure import load_measurements
     from .steptime import fit_step_time, heldout_r2, step_counts
 
-    plt = _pyplot()
+    plt = headless_pyplot()
     shapes, seconds = load_measurements()
     c = step_counts(shapes)
     fit = fit_step_time(shapes, seconds)
@@ -235,7 +237,7 @@ def optimum_vs_demand(out: Path) -> Path:
     from .costs import cost_optimal
     from .physical_optimum import ServingCurve, physical_optimal
 
-    plt = _pyplot()
+    plt = headless_pyplot()
     costs = CostModel.sardana2024_table3()
     curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,
                                   price_per_hour=costs.inference_price_per_hour,
@@ -273,7 +275,7 @@ def finite_data(out: Path) -> Path:
     supplies (the data-constrained law; Table 3's cost model, 70B-Chinchilla quality)."""
     from .costs import cost_optimal
 
-    plt = _pyplot()
+    plt = headless_pyplot()
     costs = CostModel.sardana2024_table3()
     loss = float(chinchilla_optimal(params=70e9).loss)
     requests = np.logspace(8, 12, 80)

@@ -11,7 +11,7 @@ from .datasets import chinchilla_runs
 from .families import family_table
 from .isoflop import isoflop_fit
 from .laws import EPOCH2024
-from .reproduce_figures import _pyplot
+from .reproduce_figures import headless_pyplot
 
 __all__ = ["HOFFMANN_APPROACH_2", "HOFFMANN_APPROACH_3", "approach_2", "family_tables"]
 
@@ -23,7 +23,7 @@ HOFFMANN_APPROACH_3 = (0.46, 0.54)
 def approach_2(out: Path) -> Path:
     """Each profile's runs and parabola (left); the minima and the fitted power laws
     (right), with Approach 3 (Epoch's refit) and Hoffmann's exponents in the legend."""
-    plt = _pyplot()
+    plt = headless_pyplot()
     fit = isoflop_fit(chinchilla_runs(), n_resamples=1000, seed=0)
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(fit.profiles)))

@@ -60,7 +60,7 @@ class _no_executor:
         return None
 
 
-def _runs_table(args: argparse.Namespace) -> tuple[Any, tuple[str, str, str], str]:
+def runs_table(args: argparse.Namespace) -> tuple[Any, tuple[str, str, str], str]:
     """The runs to fit (a table), its three column names and where it came from."""
     from .. import datasets
 
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from ..bootstrap import bootstrap_law
     from ..fit import fit_law
 
-    table, cols, source = _runs_table(args)
+    table, cols, source = runs_table(args)
     if args.estimator == "likelihood":
         from .fit_likelihood import run_likelihood
 

@@ -43,11 +43,11 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from ..isoflop import HOFFMANN_BUDGETS, isoflop_fit
-    from .fit import _runs_table
+    from .fit import runs_table
 
     if args.width >= 1:
         raise CliError("--width must be below 1 decade")
-    table, cols, source = _runs_table(argparse.Namespace(**vars(args), max_tokens_per_param=None))
+    table, cols, source = runs_table(argparse.Namespace(**vars(args), max_tokens_per_param=None))
     runs = [table[c] for c in cols]
     flops = table.get("flops") if args.dataset else None
     fit = isoflop_fit(

@@ -33,12 +33,12 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from ..nextrun import next_run
-    from .fit import _runs_table
+    from .fit import runs_table
 
     if args.chinchilla_params is None and args.loss is None:
         args.chinchilla_params = 7e9
     loss = target_loss(args, preset_law(args.law))
-    table, cols, source = _runs_table(argparse.Namespace(**vars(args), max_tokens_per_param=None))
+    table, cols, source = runs_table(argparse.Namespace(**vars(args), max_tokens_per_param=None))
     r = next_run(
         *(table[c] for c in cols),
         flops=args.flops,
