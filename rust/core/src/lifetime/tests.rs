@@ -83,11 +83,16 @@ fn every_method_solves_eq_12_and_lands_on_the_loss() {
                     on_invalid: OnInvalid::Nan,
                     ..Options::default()
                 };
-                let o = optimum(&law, loss, d_eff, &opts);
-                let Ok(o) = o else {
-                    assert_eq!(m, Method::SecantD, "{m:?} failed at {loss}, {d_eff}");
-                    continue;
-                };
+                // Every method converges on this grid, the paper's secant included (it
+                // takes 13-56 steps here; it fails only far outside it).
+                let o = optimum(&law, loss, d_eff, &opts).unwrap();
+                assert!(o.converged, "{m:?} {loss} {d_eff}");
+                if m == Method::Brent {
+                    // Superlinear: 2-8 steps measured on this grid, where bisection takes
+                    // 42-44. Bad interpolation steps would still converge, by bisection,
+                    // so only the count tells them apart (cargo-mutants found 22 such).
+                    assert!(o.iterations <= 12, "Brent took {} steps", o.iterations);
+                }
                 assert!(rel(o.tokens, base.tokens) < 1e-11, "{m:?} {loss} {d_eff}");
                 assert!(rel(o.params, base.params) < 1e-11, "{m:?} {loss} {d_eff}");
                 assert!(eq12_residual(&law, loss, d_eff, o.tokens) < 1e-12);
