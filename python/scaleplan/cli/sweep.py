@@ -6,6 +6,7 @@ without the `[dask]` extra.
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 from contextlib import ExitStack
@@ -115,9 +116,17 @@ def _connect(args: argparse.Namespace, stack: ExitStack, spd: Any) -> str:
         where = f"a local cluster of {args.workers} workers"
         client = stack.enter_context(Client(cluster))
     else:
+        import dask
+
+        # A Client sets dask's global scheduler before it connects and leaves it set when
+        # the connection fails: every later compute in this process would then ask for a
+        # client that does not exist. Put the configuration back on failure.
+        saved = copy.deepcopy(dask.config.config)
         try:
             client = stack.enter_context(Client(args.scheduler, timeout="10s"))
         except (OSError, TimeoutError, ValueError) as exc:
+            dask.config.config.clear()
+            dask.config.config.update(saved)
             raise SweepCliError(f"--scheduler: cannot reach {args.scheduler}: {exc}") from None
         where = f"the cluster at {args.scheduler}"
     spd.check_workers(client)
@@ -152,9 +161,8 @@ def solve(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[st
             overwrite=args.overwrite,
             resume=args.resume,
             progress=stack.enter_context(progress_bar("chunks", args.json)),
-            # "this process" means this process: distributed registers a Client as dask's
-            # default before it connects, so a failed --scheduler earlier in the same
-            # interpreter would otherwise capture this sweep.
+            # "this process" means this process: not a client some earlier call in the
+            # same interpreter left registered as dask's default (a failed one included).
             **({} if args.workers or args.scheduler else {"scheduler": "threads"}),
             **kwargs,
         )
