@@ -120,7 +120,10 @@ def _connect(args: argparse.Namespace, stack: ExitStack, spd: Any) -> str:
 
         # A Client sets dask's global scheduler before it connects and leaves it set when
         # the connection fails: every later compute in this process would then ask for a
-        # client that does not exist. Put the configuration back on failure.
+        # client that does not exist. Put the configuration back on failure. (It also stays
+        # registered as the default client, which a local sweep sidesteps by naming its
+        # scheduler below. Both are needed: without this restore, a fresh-clone CI run
+        # failed two later in-process Dask tests with "no Client active".)
         saved = copy.deepcopy(dask.config.config)
         try:
             client = stack.enter_context(Client(args.scheduler, timeout="10s"))
