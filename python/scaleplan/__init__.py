@@ -22,6 +22,7 @@ from .data_constrained import (
 from .errors import ScaleplanError
 from .hardware import ACCELERATORS, Accelerator, accelerator
 from .implied import ImpliedDemand, implied_demand
+from .law_family import LawFamily
 from .laws import (
     CHINCHILLA,
     CHINCHILLA_ROUNDED,
@@ -107,6 +108,7 @@ __all__ = [
     "FitError",
     "FitResult",
     "ImpliedDemand",
+    "LawFamily",
     "LifetimeCost",
     "LifetimeOptimum",
     "LikelihoodFit",

@@ -82,6 +82,11 @@ AT_LEAST_ONE = Span(1.0, low_closed=True)  # a peak-to-average ratio
 FINITE = Span()
 
 
+# Shape fields above 2^53 are not exact in float64, and products of such sizes leave its
+# range: no transformer is that wide (`shapes` and the HF config reader share the bound).
+MAX_SHAPE_FIELD = 2**53
+
+
 def shown(value: Any) -> str:
     """`repr(value)`, cut short for huge integers and long containers."""
     text = repr(value)

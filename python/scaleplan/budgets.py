@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from . import _core
-from ._arrays import as_float, broadcast, check_on_invalid, echoed, in_place, shaped
-from ._checks import renamed
+from ._arrays import broadcast, check_on_invalid, echoed, in_place, shaped
 from ._frames import Tabular
 from .cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel, resolve_costs
 from .errors import ScaleplanError
 from .flops import TRAINING_FLOPS_PER_PARAM
+from .law_family import route
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
 
-if TYPE_CHECKING:  # the data-constrained module imports this one at run time
+if TYPE_CHECKING:  # for the overloads only: the family module imports this one
     from .data_constrained import BudgetOptimum, DataConstrainedLaw
 
 __all__ = ["BestQuality", "best_quality"]
@@ -95,29 +95,19 @@ def best_quality(
     `compute_optimal`) and a `data_constrained.BudgetOptimum` (a dollar budget is solved
     as its training-FLOP equivalents, `budget` and `inference_tokens` then in those units).
     """
-    if unique_tokens is not None:
-        from .data_constrained import budget_optimal
-
-        if (inference_tokens is None) == (requests is None):
-            raise ScaleplanError("best_quality takes exactly one of inference_tokens (FLOP "
-                                 "budget) or requests (dollar budget)")  # fmt: skip
-        if requests is None:
-            return budget_optimal(budget, inference_tokens, unique_tokens, law=law,
-                                  on_invalid=on_invalid)  # fmt: skip
-        # Dollars as the FLOP problem: the budget in training-FLOP equivalents, the demand
-        # the cost model's effective demand.
-        c = resolve_costs(costs)
-        demand = c.checked_demand(requests, input_tokens, output_tokens, on_invalid)
-        flops = as_float("budget", budget) * c.train_mfu / c.train_dollars_per_flop
-        with renamed(inference_tokens="requests"):
-            return budget_optimal(flops, demand, unique_tokens, law=law, on_invalid=on_invalid)
-    law = resolve_law(law)
-    on_invalid = check_on_invalid(on_invalid)
     if (inference_tokens is None) == (requests is None):
         raise ScaleplanError(
             "best_quality takes exactly one of inference_tokens (FLOP budget) "
             "or requests (dollar budget)"
         )
+    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
+        kernel, law = route("best_quality", law, unique_tokens=unique_tokens)
+        if kernel is not None:
+            return kernel(budget, inference_tokens, requests, input_tokens, output_tokens,
+                          costs=costs, law=law, on_invalid=on_invalid,
+                          unique_tokens=unique_tokens)  # fmt: skip
+    law = resolve_law(law)
+    on_invalid = check_on_invalid(on_invalid)
     if requests is None:
         shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens, **law._named())
         per_unit, demand, name = 6.0, cols[1], "inference_tokens"

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_float, broadcast, echoed, shaped
-from ._checks import POSITIVE, renamed
+from ._checks import POSITIVE
 from ._frames import Tabular
 from .cost_model import (
     DEFAULT_INPUT_TOKENS,
@@ -32,11 +32,12 @@ from .cost_model import (
     resolve_costs,
 )
 from .errors import ScaleplanError
+from .law_family import route
 from .laws import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
 from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, MAX_ITER_LIMIT, solver_options
 from .lifetime_cost import LifetimeCost, lifetime_cost
 
-if TYPE_CHECKING:  # the data-constrained module imports this one at run time
+if TYPE_CHECKING:  # for the overloads only: the family module imports this one
     from .data_constrained import ConstrainedOptimum, DataConstrainedLaw
 
 __all__ = [
@@ -180,13 +181,13 @@ def cost_optimal(
     demand, with `total_dollars`.
     """
     costs = default_costs() if costs is None else resolve_costs(costs)
-    if unique_tokens is not None:
-        from .data_constrained import constrained_optimal
-
-        demand = costs.checked_demand(requests, input_tokens, output_tokens, on_invalid)
-        with renamed(inference_tokens="requests"):
-            return constrained_optimal(loss, demand, unique_tokens, law=law,
-                                       on_invalid=on_invalid, costs=costs)  # fmt: skip
+    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
+        kernel, law = route("cost_optimal", law, unique_tokens=unique_tokens)
+        if kernel is not None:
+            # The family's kernel has its own solver: refuse bad options, use none.
+            solver_options(method, tol, max_iter, on_invalid, start)
+            return kernel(loss, requests, input_tokens, output_tokens, costs=costs, law=law,
+                          on_invalid=on_invalid, unique_tokens=unique_tokens)  # fmt: skip
     values = (
         _floats(loss, requests, input_tokens, output_tokens)
         if on_invalid == "raise"

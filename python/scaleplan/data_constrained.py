@@ -15,16 +15,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import _core
-from ._arrays import broadcast, check_on_invalid, echoed, shaped
+from ._arrays import as_float, broadcast, check_on_invalid, echoed, shaped
 from ._checks import POSITIVE, number, renamed
 from ._frames import Tabular
+from .cost_model import resolve_costs
 from .errors import ScaleplanError
+from .law_family import register
 from .laws import CHINCHILLA, PRESETS, FlopAccounting, ScalingLaw, resolve_law
+from .lifetime import compute_optimal
+from .physical_optimum import physical_optimal
 
 __all__ = [
     "MUENNIGHOFF2023",
@@ -52,6 +56,9 @@ class DataConstrainedLaw:
     """A `ScalingLaw` with the two decay constants of repeated data (`rd_star`, R_D*) and
     of excess parameters (`rn_star`, R_N*). Any law takes the published constants by
     default; `MUENNIGHOFF2023` is the authors' whole C4 fit."""
+
+    # Its data in the law-family protocol: the loss is L(N, D, U).
+    data: ClassVar[tuple[str, ...]] = ("unique_tokens",)
 
     law: ScalingLaw
     rd_star: float = RD_STAR
@@ -85,6 +92,22 @@ class DataConstrainedLaw:
     def loss(self, params: Any, tokens: Any, unique_tokens: Any) -> Any:
         """`L(N, D, U)` in nats per token."""
         return self.evaluate(params, tokens, unique_tokens)[0]
+
+    def reduced(self) -> ScalingLaw:
+        """The plain law, which the optimisers solve when no supply is given. Their
+        answers with a supply that does not bind are the plain law's bit for bit: an
+        optimum is never larger than Chinchilla-optimal for its tokens, where the decay of
+        excess parameters would start (so `loss` with unlimited U can still exceed the
+        plain law's for such over-sized models: Muennighoff et al.'s U_N)."""
+        return self.law
+
+    def training_flops(self, params: Any, tokens: Any) -> Any:
+        """`6 N D`: repeated tokens cost what fresh ones do."""
+        return self.law.training_flops(params, tokens)
+
+    def inference_flops(self, params: Any, tokens: Any) -> Any:
+        """`2 N D_inf`."""
+        return self.law.inference_flops(params, tokens)
 
     def floor(self, unique_tokens: float) -> float:
         """The lowest loss any model reaches with `unique_tokens`:
@@ -149,8 +172,6 @@ class ConstrainedOptimum(FlopAccounting, Tabular):
     @cached_property
     def unlimited(self) -> Any:
         """The plain law's optimum for the same loss and demand (no data limit)."""
-        from .lifetime import compute_optimal
-
         return compute_optimal(self.loss, self.inference_tokens, law=self.law.law,
                                on_invalid="nan")  # fmt: skip
 
@@ -277,8 +298,6 @@ class ConstrainedPhysicalOptimum(Tabular):
     @cached_property
     def unlimited(self) -> Any:
         """The physical optimum for the same loss and requests with no data limit."""
-        from .physical_optimum import physical_optimal
-
         return physical_optimal(self.loss, self.requests, curve=self.curve, law=self.law.law,
                                 costs=self.costs, on_invalid="nan")  # fmt: skip
 
@@ -297,7 +316,7 @@ class ConstrainedPhysicalOptimum(Tabular):
 
 
 def physical_constrained(
-    loss: Any, requests: Any, unique_tokens: Any, costs: Any, curve: Any, law: Any,
+    loss: Any, requests: Any, *, unique_tokens: Any, costs: Any, curve: Any, law: Any,
     on_invalid: str,
 ) -> ConstrainedPhysicalOptimum:  # fmt: skip
     """The Rust kernel behind `physical_optimal(..., unique_tokens=)`."""
@@ -317,7 +336,7 @@ def physical_constrained(
     )  # fmt: skip
 
 
-def tokens_for_params(loss: float, params: Any, unique_tokens: float, law: Any) -> Any:
+def tokens_for_params(loss: float, params: Any, *, unique_tokens: float, law: Any) -> Any:
     """The training tokens at which models of `params` parameters reach `loss` with
     `unique_tokens` (NaN where no number of tokens does): the loss falls with D, so 100
     halvings in ln D over 1e3..1e22 tokens, all sizes at once."""
@@ -330,3 +349,44 @@ def tokens_for_params(loss: float, params: Any, unique_tokens: float, law: Any) 
         above = data_law.loss(n, np.exp(mid), unique_tokens) > loss
         lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
     return np.where(reached, np.exp(hi), np.nan)
+
+
+# The family's kernels, behind the entry points of the same names (`law_family.route`):
+# each takes its entry point's arguments; dollars become training-FLOP equivalents.
+
+
+def _cost_optimal(
+    loss: Any, requests: Any, input_tokens: Any, output_tokens: Any, *, costs: Any, law: Any,
+    on_invalid: str, unique_tokens: Any,
+) -> ConstrainedOptimum:  # fmt: skip
+    demand = costs.checked_demand(requests, input_tokens, output_tokens, on_invalid)
+    with renamed(inference_tokens="requests"):
+        return constrained_optimal(loss, demand, unique_tokens, law=law,
+                                   on_invalid=on_invalid, costs=costs)  # fmt: skip
+
+
+def _best_quality(
+    budget: Any, inference_tokens: Any, requests: Any, input_tokens: Any, output_tokens: Any,
+    *, costs: Any, law: Any, on_invalid: str, unique_tokens: Any,
+) -> BudgetOptimum:  # fmt: skip
+    if requests is None:
+        return budget_optimal(budget, inference_tokens, unique_tokens, law=law,
+                              on_invalid=on_invalid)  # fmt: skip
+    c = resolve_costs(costs)
+    demand = c.checked_demand(requests, input_tokens, output_tokens, on_invalid)
+    flops = as_float("budget", budget) * c.train_mfu / c.train_dollars_per_flop
+    with renamed(inference_tokens="requests"):
+        return budget_optimal(flops, demand, unique_tokens, law=law, on_invalid=on_invalid)
+
+
+register(
+    DataConstrainedLaw,
+    adopt=resolve_data_law,
+    kernels={
+        "compute_optimal": constrained_optimal,
+        "cost_optimal": _cost_optimal,
+        "best_quality": _best_quality,
+        "physical_optimal": physical_constrained,
+        "tokens_for_params": tokens_for_params,
+    },
+)

@@ -19,16 +19,17 @@ says what cannot be expressed, never a wrong count.
 
 from __future__ import annotations
 
+import importlib
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._checks import shown, whole
+from ._checks import MAX_SHAPE_FIELD, shown, whole
 from ._files import read_json_file
 from .errors import ScaleplanError
-from .shapes import MAX_SHAPE_FIELD, TransformerShape
 
-__all__ = ["LLAMA_LIKE", "MODEL_TYPES", "read_config", "shape_from_hf_config"]
+__all__ = ["LLAMA_LIKE", "MODEL_TYPES", "read_config", "shape_fields"]
 
 LLAMA_LIKE = ("llama", "mistral", "qwen2", "gemma", "olmo", "olmo2")
 MODEL_TYPES = (*LLAMA_LIKE, "gpt2", "gpt_neox")
@@ -61,11 +62,13 @@ def read_config(config: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def shape_from_hf_config(
+def shape_fields(
     config: str | Path | Mapping[str, Any], *, seq_len: int | None = None, batch_size: int = 1
-) -> TransformerShape:
-    """The `TransformerShape` of a Hugging Face config (see the module's list);
-    `seq_len` defaults to the config's maximum positions, capped at 2**20."""
+) -> dict[str, Any]:
+    """The `TransformerShape` keyword arguments of a Hugging Face config (see the module's
+    list; `TransformerShape.from_hf_config` builds the shape); `seq_len` defaults to the
+    config's maximum positions, capped at 2**20. This module sits below `shapes`, so it
+    returns the fields rather than the shape."""
     c = read_config(config)
     kind = c.get("model_type")
     if kind not in MODEL_TYPES:
@@ -84,7 +87,21 @@ def shape_from_hf_config(
     positions = fields.pop("positions")
     fields["seq_len"] = seq_len if seq_len is not None else min(positions, 2**20)
     fields["batch_size"] = batch_size
-    return TransformerShape(**fields)
+    return fields
+
+
+def __getattr__(name: str) -> Any:
+    # Kept for one release: the shape is built by the class that owns it now.
+    if name == "shape_from_hf_config":
+        warnings.warn(
+            "scaleplan.hf_config.shape_from_hf_config is deprecated; use "
+            "TransformerShape.from_hf_config",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        # By name, so that this module stays below `shapes` in the import graph.
+        return importlib.import_module("scaleplan.shapes").TransformerShape.from_hf_config
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _experts(c: Mapping[str, Any], key: str) -> int:

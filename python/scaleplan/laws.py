@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -47,6 +47,9 @@ class ScalingLaw:
     example bootstrap samples): arrays broadcast against each other and against the inputs
     of every function that takes a law. All must be finite and positive.
     """
+
+    # The base law family (`law_family.LawFamily`): no data beyond N and D.
+    data: ClassVar[tuple[str, ...]] = ()
 
     E: Any
     A: Any
@@ -115,6 +118,22 @@ class ScalingLaw:
         shape, cols = broadcast(params=params, tokens=tokens, **self._named())
         out = _core.loss(cols[0], cols[1], tuple(cols[2:]), on_invalid, broadcast_shape=shape)
         return shaped(out, shape)
+
+    def floor(self) -> Any:
+        """The loss no model reaches: `E` (nats/token)."""
+        return self.E
+
+    def reduced(self) -> ScalingLaw:
+        """The base family reduces to itself."""
+        return self
+
+    def training_flops(self, params: Any, tokens: Any) -> Any:
+        """`6 N D` (`flops.training_flops`)."""
+        return training_flops(params, tokens)
+
+    def inference_flops(self, params: Any, tokens: Any) -> Any:
+        """`2 N D_inf` (`flops.inference_flops`)."""
+        return inference_flops(params, tokens)
 
     def _named(self) -> dict[str, Any]:
         return {c: getattr(self, c) for c in COEFFICIENTS}

@@ -22,6 +22,7 @@ from . import _core
 from ._arrays import broadcast, echoed, is_real_scalar, real_float, shaped
 from ._frames import Tabular
 from .errors import ScaleplanError
+from .law_family import route
 from .laws import (
     CHINCHILLA,
     ChinchillaModel,
@@ -31,7 +32,7 @@ from .laws import (
     resolve_law,
 )
 
-if TYPE_CHECKING:  # the data-constrained module imports this one at run time
+if TYPE_CHECKING:  # for the overloads only: the family module imports this one
     from .data_constrained import ConstrainedOptimum, DataConstrainedLaw
 
 __all__ = [
@@ -196,13 +197,12 @@ def compute_optimal(
     All array inputs broadcast together like NumPy arguments.
     """
     if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
-        from .data_constrained import DataConstrainedLaw, constrained_optimal
-
-        if unique_tokens is not None:
-            return constrained_optimal(loss, inference_tokens, unique_tokens, law=law,
-                                       on_invalid=on_invalid)  # fmt: skip
-        if isinstance(law, DataConstrainedLaw):
-            law = law.law
+        kernel, law = route("compute_optimal", law, unique_tokens=unique_tokens)
+        if kernel is not None:
+            # The family's kernel has its own solver: refuse bad options, use none.
+            solver_options(method, tol, max_iter, on_invalid, start)
+            return kernel(loss, inference_tokens, law=law, on_invalid=on_invalid,
+                          unique_tokens=unique_tokens)  # fmt: skip
     defaults = on_invalid == "raise" and start == "auto"
     if (
         defaults

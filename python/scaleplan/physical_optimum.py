@@ -37,6 +37,7 @@ from .cost_model import (
 )
 from .errors import ScaleplanError
 from .hardware import Accelerator, accelerator
+from .law_family import route
 from .laws import CHINCHILLA, ScalingLaw, resolve_law
 from .physical import (
     DEFAULT_PEAK_TO_AVERAGE,
@@ -50,7 +51,7 @@ from .physical import (
 from .serving import Efficiency
 from .shapes import MODEL_SIZES, shape_for_params, step_counts
 
-if TYPE_CHECKING:  # the data-constrained module imports this one at run time
+if TYPE_CHECKING:  # for the overloads only: the family module imports this one
     from .data_constrained import ConstrainedPhysicalOptimum, DataConstrainedLaw
 
 __all__ = [
@@ -271,12 +272,12 @@ def physical_optimal(
 
     An optimum outside the curve's span is an error (or NaN), never clamped to its end.
     """
-    if unique_tokens is not None:
-        from .data_constrained import physical_constrained
-
-        c = resolve_costs(costs)
-        curve = _default_curve(curve, c)
-        return physical_constrained(loss, requests, unique_tokens, c, curve, law, on_invalid)
+    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
+        kernel, law = route("physical_optimal", law, unique_tokens=unique_tokens)
+        if kernel is not None:
+            c = resolve_costs(costs)
+            return kernel(loss, requests, costs=c, curve=_default_curve(curve, c), law=law,
+                          on_invalid=on_invalid, unique_tokens=unique_tokens)  # fmt: skip
     law = resolve_law(law)
     if law.is_batch:
         raise ScaleplanError("physical_optimal takes a law with scalar coefficients", "law")
@@ -297,10 +298,9 @@ def physical_optimal(
 
 def _tokens(loss: float, params: Any, law: Any, unique_tokens: float | None) -> Any:
     """Training tokens reaching `loss` at each of `params` (NaN where none do)."""
-    if unique_tokens is not None:
-        from .data_constrained import tokens_for_params
-
-        return tokens_for_params(loss, params, unique_tokens, law)
+    kernel, law = route("tokens_for_params", law, unique_tokens=unique_tokens)
+    if kernel is not None:
+        return kernel(loss, params, law=law, unique_tokens=unique_tokens)
     e, a, b, alpha, beta = (float(v) for v in resolve_law(law).coefficients)
     reducible = loss - e - a * np.asarray(params) ** -alpha
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -14,8 +14,9 @@ from numpy.typing import NDArray
 
 from . import _core
 from ._arrays import as_float, broadcast, shaped
-from ._checks import Span, flag, number, whole
+from ._checks import MAX_SHAPE_FIELD, Span, flag, number, whole
 from .errors import ScaleplanError
+from .hf_config import shape_fields
 
 __all__ = [
     "FIELDS",
@@ -38,11 +39,6 @@ __all__ = [
 FIELDS: tuple[str, ...] = tuple(_core.SHAPE_FIELDS)
 # Adam with fp32 master weights and moments: 2 (bf16 weights) + 4 + 4 + 4 + 2 (gradient).
 OPTIMIZER_BYTES_PER_PARAM = 16
-
-
-# Shape fields above 2^53 are not exact in float64, and products of such sizes leave its
-# range: no transformer is that wide.
-MAX_SHAPE_FIELD = 2**53
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -110,9 +106,7 @@ class TransformerShape:
         """The shape of a Hugging Face `config.json` (a path, a directory holding one, or
         the dict): Llama, Mistral, Qwen2, Gemma, OLMo, GPT-2 and GPT-NeoX/Pythia, biases
         and learned positions in `extra_params`; see `scaleplan.hf_config`."""
-        from .hf_config import shape_from_hf_config
-
-        return shape_from_hf_config(config, seq_len=seq_len, batch_size=batch_size)
+        return cls(**shape_fields(config, seq_len=seq_len, batch_size=batch_size))
 
     def columns(self) -> list[NDArray[np.float64]]:
         return [np.array([float(getattr(self, f))]) for f in FIELDS]
