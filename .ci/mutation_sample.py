@@ -31,27 +31,28 @@ ROOT = Path(__file__).resolve().parents[1]
 # Module -> the test files that must kill its mutants.
 STRICT = "tests/test_strict_entry_points.py"
 AREAS = {
-    "laws.py": ["tests/test_laws.py"],
-    "cost_model.py": ["tests/test_costs.py", "tests/test_independent_values.py"],
-    "costs.py": [
+    "laws/data_constrained.py": ["tests/test_data_constrained.py", STRICT],
+    "laws/scaling.py": ["tests/test_laws.py"],
+    "hardware/cost_model.py": ["tests/test_costs.py", "tests/test_independent_values.py"],
+    "optimal/costs.py": [
         "tests/test_costs.py",
         "tests/test_independent_values.py",
         "tests/test_no_silent_lies.py",
     ],
-    "lifetime_cost.py": [
+    "optimal/lifetime_cost.py": [
         "tests/test_costs.py",
         "tests/test_independent_values.py",
         "tests/test_no_silent_lies.py",
     ],
-    "lifetime.py": ["tests/test_lifetime.py"],
-    "budgets.py": ["tests/test_costs.py", "tests/test_lifetime.py"],
-    "physical_optimum.py": ["tests/test_physical_optimum.py"],
-    "serving.py": ["tests/test_serving.py"],
-    "physical.py": ["tests/test_physical.py", STRICT],
-    "implied.py": ["tests/test_implied.py", STRICT],
-    "data_constrained.py": ["tests/test_data_constrained.py", STRICT],
-    "isoflop.py": ["tests/test_isoflop.py", "tests/test_independent_values.py", STRICT],
-    "nextrun.py": ["tests/test_nextrun.py", "tests/test_independent_values.py"],
+    "optimal/lifetime.py": ["tests/test_lifetime.py"],
+    "optimal/budgets.py": ["tests/test_costs.py", "tests/test_lifetime.py"],
+    "optimal/physical_optimum.py": ["tests/test_physical_optimum.py"],
+    "systems/serving.py": ["tests/test_serving.py"],
+    "systems/physical.py": ["tests/test_physical.py", STRICT],
+    "optimal/implied.py": ["tests/test_implied.py", STRICT],
+    "optimal/data_constrained.py": ["tests/test_data_constrained.py", STRICT],
+    "fitting/isoflop.py": ["tests/test_isoflop.py", "tests/test_independent_values.py", STRICT],
+    "fitting/nextrun.py": ["tests/test_nextrun.py", "tests/test_independent_values.py"],
 }
 PER_MUTANT_SECONDS = 300
 
@@ -91,7 +92,7 @@ def mutants(scratch: Path, module: str) -> list[tuple[str, str, int, int]]:
         'excluded-modules = []\ntest-command = "true"\n'
         '[cosmic-ray.distributor]\nname = "local"\n'
     )
-    session = scratch / f"{module}.sqlite"
+    session = scratch / f"{module.replace('/', '.')}.sqlite"
     run = dict(cwd=scratch, capture_output=True, text=True, check=True)
     subprocess.run(["cosmic-ray", "init", str(config), str(session)], **run)
     out = subprocess.run(["cosmic-ray", "dump", str(session)], **run).stdout

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scaleplan import _reference as ref
 from scaleplan import compute_optimal
-from scaleplan.data_constrained import MUENNIGHOFF2023, constrained_optimal
+from scaleplan.laws.data_constrained import MUENNIGHOFF2023
+from scaleplan.optimal.data_constrained import constrained_optimal
+from scaleplan.testing import reference as ref
 
 N = 100_000
 N_REF = 1_000

@@ -13,7 +13,7 @@ from scipy import optimize
 from scipy.special import logsumexp
 
 import scaleplan as sp
-from scaleplan import fit
+from scaleplan.fitting import fit
 
 RUNS = sp.datasets.chinchilla_runs()
 SUBSET = fit.chinchilla_grid()[::100]  # 45 starts for the slow baseline

@@ -10,7 +10,7 @@ from scipy import optimize
 
 import scaleplan as sp
 from scaleplan import _core
-from scaleplan import _reference as ref
+from scaleplan.testing import reference as ref
 
 N = 1_000_000
 LAW = sp.CHINCHILLA

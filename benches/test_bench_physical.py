@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scaleplan import _reference as ref
 from scaleplan import cost_optimal
-from scaleplan.cost_model import default_costs
-from scaleplan.laws import CHINCHILLA
-from scaleplan.physical_optimum import ServingCurve, physical_optimal
+from scaleplan.hardware.cost_model import default_costs
+from scaleplan.laws.scaling import CHINCHILLA
+from scaleplan.optimal.physical_optimum import ServingCurve, physical_optimal
+from scaleplan.testing import reference as ref
 
 N_REF = 200
 N = 100_000

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scaleplan import _reference as ref
-from scaleplan import serving
-from scaleplan.serving_fit import MODELS
-from scaleplan.shapes import FIELDS
+from scaleplan.arch.shapes import FIELDS
+from scaleplan.systems import serving
+from scaleplan.systems.serving_fit import MODELS
+from scaleplan.testing import reference as ref
 
 N = 10_000
 SHAPE = MODELS["llama-2-7b"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from scaleplan import _core
-from scaleplan import _reference as ref
-from scaleplan.steptime import FIELDS
+from scaleplan.systems.steptime import FIELDS
+from scaleplan.testing import reference as ref
 
 N = 1_000_000
 

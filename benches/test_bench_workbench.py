@@ -10,8 +10,8 @@ from scipy.optimize import minimize
 
 import scaleplan as sp
 from scaleplan import _core
-from scaleplan import _reference_fits as ref
-from scaleplan import likelihood as lk
+from scaleplan.fitting import likelihood as lk
+from scaleplan.testing import reference_fits as ref
 
 RUNS = sp.datasets.chinchilla_runs()
 # Hoffmann et al.'s law with unit scale: where Besiroglu et al. started BFGS.

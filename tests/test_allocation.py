@@ -4,7 +4,7 @@ from hypothesis import assume, given
 from strategies import gaps, log_uniform
 
 import scaleplan as sp
-from scaleplan.allocation import exchange_rate, lifetime_split, share_sweep, training_share
+from scaleplan.optimal.allocation import exchange_rate, lifetime_split, share_sweep, training_share
 
 
 # Demand drawn relative to the Chinchilla tokens at the loss (D >= D_ch, and D grows more
@@ -78,7 +78,7 @@ def test_training_share_basics():
 
 def test_documented_regimes_imply_similar_spending():
     # Epoch's conclusion: exchange rates near 1, so similar amounts on training and inference.
-    from scaleplan.allocation import TRADEOFF_REGIMES
+    from scaleplan.optimal.allocation import TRADEOFF_REGIMES
 
     assert len(TRADEOFF_REGIMES) == 4
     for regime in TRADEOFF_REGIMES:

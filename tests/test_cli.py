@@ -334,7 +334,7 @@ def test_sweep_refuses_to_overwrite_and_odd_suffixes(tmp_path):
 
 
 def test_figure_helpers_give_round_levels_and_state_prices():
-    from scaleplan import reproduce_figures as rf
+    from scaleplan.paper import figures as rf
 
     assert rf._levels(0.111, 1.0) == [0.2, 0.5]
     assert rf._levels(1.0, 1.77e4) == [10.0, 100.0, 1000.0, 10000.0]

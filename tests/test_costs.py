@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from strategies import gaps, log_uniform
 
 import scaleplan as sp
-from scaleplan import _reference as ref
-from scaleplan.paper import table_3
+from scaleplan.paper.tables import table_3
+from scaleplan.testing import reference as ref
 
 
 def test_table_3_of_sardana_2024_under_the_reproducing_assumption():

@@ -19,7 +19,7 @@ import scaleplan.dask as spd
 from scaleplan import _core
 from scaleplan.dask import arrays as lazy_arrays
 from scaleplan.dask._chunks import chunk_message
-from scaleplan.steptime import StepTimeModel, loss_in_budget, step_counts
+from scaleplan.systems.steptime import StepTimeModel, loss_in_budget, step_counts
 
 OPTIMUM_FIELDS = ("params", "tokens", "iterations", "converged")
 

@@ -13,8 +13,8 @@ from distributed import Client, LocalCluster
 
 import scaleplan as sp
 import scaleplan.dask as spd
-from scaleplan.datasets import chinchilla_runs
-from scaleplan.fit import chinchilla_grid
+from scaleplan.fitting.datasets import chinchilla_runs
+from scaleplan.fitting.fit import chinchilla_grid
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -10,15 +10,15 @@ from hypothesis import strategies as st
 from strategies import log_uniform
 
 import scaleplan as sp
-from scaleplan import _reference
-from scaleplan.data_constrained import (
+from scaleplan.laws.data_constrained import (
     MUENNIGHOFF2023,
     RD_STAR,
     RN_STAR,
     DataConstrainedLaw,
-    training_optimal,
 )
-from scaleplan.paper import TABLE_3_PRINTED
+from scaleplan.optimal.data_constrained import training_optimal
+from scaleplan.paper.tables import TABLE_3_PRINTED
+from scaleplan.testing import reference as _reference
 
 
 def test_the_repository_examples_to_every_printed_digit():
@@ -220,7 +220,7 @@ def test_the_optimum_is_the_cheapest_point_of_the_curve(loss, demand, fraction):
 
 
 def test_the_physical_optimum_takes_a_supply():
-    from scaleplan.physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
+    from scaleplan.optimal.physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
 
     costs = sp.CostModel.sardana2024_table3()
     curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,

@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import scaleplan as sp
-from scaleplan.downstream import BENCHMARKS, fit_downstream, sardana_downstream
+from scaleplan.fitting.downstream import BENCHMARKS, fit_downstream, sardana_downstream
 
 
 @settings(max_examples=examples(30 / 300), deadline=None)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import scaleplan as sp
 from scaleplan import _core
-from scaleplan import _reference_fits as ref
-from scaleplan import families as fam
+from scaleplan.fitting import families as fam
+from scaleplan.testing import reference_fits as ref
 
 CHINCHILLA = sp.datasets.chinchilla_runs()
 

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from scipy import optimize
 
 import scaleplan as sp
-from scaleplan import _core, fit, lbfgsb
-from scaleplan import _reference as ref
+from scaleplan import _core
+from scaleplan.fitting import fit, lbfgsb
+from scaleplan.testing import reference as ref
 
 CHINCHILLA = sp.datasets.chinchilla_runs()
 HOFFMANN = [math.log(406.4), math.log(410.7), math.log(1.69), 0.34, 0.28]

@@ -59,7 +59,7 @@ def test_a_scalar_result_shows_as_a_small_table():
 
 
 def test_without_pandas_the_error_says_what_to_install(monkeypatch):
-    from scaleplan import _frames
+    from scaleplan._utils import frames as _frames
 
     def missing(name):
         raise ImportError(f"No module named {name!r}", name=name)

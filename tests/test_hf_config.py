@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from scaleplan import serving
-from scaleplan.shapes import TransformerShape, step_counts
+from scaleplan.arch.shapes import TransformerShape, step_counts
+from scaleplan.systems import serving
 
 
 def llama_like(kind, d, ff, layers, heads, kv, vocab, **more):

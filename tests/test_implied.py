@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scaleplan as sp
-from scaleplan import _reference_fits as ref
-from scaleplan.implied import implied_demand
+from scaleplan.optimal.implied import implied_demand
+from scaleplan.testing import reference_fits as ref
 
 laws = st.builds(
     sp.ScalingLaw,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import scaleplan as sp
-from scaleplan.isoflop import isoflop_fit
-from scaleplan.nextrun import residual_gradients
+from scaleplan.fitting.isoflop import isoflop_fit
+from scaleplan.fitting.nextrun import residual_gradients
 
 # Dense peaks from NVIDIA's A100 datasheet: bf16 312 TFLOP/s, int8 624 TOP/s.
 A100_BF16, A100_INT8 = 312e12, 624e12
@@ -75,7 +75,8 @@ def test_residual_gradients_match_central_differences():
 def test_serving_plan_prices_output_tokens_and_rounds_training_gpus_to_eights():
     # Mutations that survived the sample of issue 23: `/` as `//` in the price per
     # million output tokens; the multiple of 8 in the default training GPU count.
-    from scaleplan import physical, shapes
+    from scaleplan.arch import shapes
+    from scaleplan.systems import physical
 
     shape = shapes.TransformerShape(d_model=4096, n_layers=32, n_heads=32)
     v = physical.serving_plan(shape, requests_per_day=1e6, days=365.0, output_tokens=215.0)
@@ -89,7 +90,7 @@ def test_serving_plan_prices_output_tokens_and_rounds_training_gpus_to_eights():
 
 
 def test_a_serving_curve_interpolates_in_log_log():
-    from scaleplan.physical_optimum import ServingCurve
+    from scaleplan.optimal.physical_optimum import ServingCurve
 
     curve = ServingCurve(np.array([1e9, 1e11]), np.array([1e-4, 1e-2]))
     # Halfway in ln N is halfway in ln dollars: 1e10 parameters cost 1e-3 a request.

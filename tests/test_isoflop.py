@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scaleplan as sp
-from scaleplan.isoflop import isoflop_fit, line, parabola
+from scaleplan.fitting.isoflop import isoflop_fit, line, parabola
 
 
 @settings(max_examples=examples(100 / 300), deadline=None)
@@ -115,8 +115,8 @@ def test_a_table_with_a_flops_column_is_fitted_at_those_flops():
     """A `Runs` table's own `flops` column is used, not 6 N D (mutation testing found the
     table path could ignore it unnoticed while its FLOPs equal 6 N D to rounding). Here
     the column is a quarter above 6 N D, as a count with attention FLOPs might be."""
-    from scaleplan.datasets import Runs
-    from scaleplan.isoflop import HOFFMANN_BUDGETS
+    from scaleplan.fitting.datasets import Runs
+    from scaleplan.fitting.isoflop import HOFFMANN_BUDGETS
 
     runs = sp.datasets.chinchilla_runs()
     flops = 1.25 * runs.extra["flops"]

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from strategies import laws, log_uniform
 
 import scaleplan as sp
-from scaleplan import _reference as ref
+from scaleplan.testing import reference as ref
 
 
 def test_presets_by_name_and_constant():

@@ -8,8 +8,8 @@ from strategies import demands, gaps, laws, log_uniform
 
 import scaleplan as sp
 from scaleplan import _core
-from scaleplan import _reference as ref
-from scaleplan.paper import table_2
+from scaleplan.paper.tables import table_2
+from scaleplan.testing import reference as ref
 
 LN_MAX = 709.78
 
@@ -210,7 +210,7 @@ def test_fast_scalar_result_is_a_normal_frozen_result():
 
 
 def test_native_defaults_match_python_defaults():
-    from scaleplan import lifetime
+    from scaleplan.optimal import lifetime
 
     sig = _core.lifetime_optimal.__text_signature__
     assert f"tol={lifetime.DEFAULT_TOL!r}" in sig

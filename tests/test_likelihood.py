@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import scaleplan as sp
 from scaleplan import _core
-from scaleplan import _reference_fits as ref
-from scaleplan import likelihood as lk
+from scaleplan.fitting import likelihood as lk
+from scaleplan.testing import reference_fits as ref
 
 CHINCHILLA = sp.datasets.chinchilla_runs()
 # Besiroglu et al. 2024, as printed (E, A, B, alpha, beta), and their fit's logs
@@ -151,7 +151,7 @@ def test_cli_likelihood_fit():
 
 _BOOTSTRAP_IN_A_SUBPROCESS = """
 import json, scaleplan as sp
-from scaleplan.likelihood import bootstrap_likelihood
+from scaleplan.fitting.likelihood import bootstrap_likelihood
 r = sp.datasets.chinchilla_runs()
 b = bootstrap_likelihood(r.params, r.tokens, r.loss, n_resamples=100, seed=0)
 print(json.dumps({"thetas": b.thetas.tolist(), "failed": b.n_failed}))

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import scaleplan as sp
-from scaleplan import _reference as ref
-from scaleplan import nextrun
-from scaleplan.nextrun_simulation import simulate_next_run
+from scaleplan.fitting import nextrun
+from scaleplan.fitting.nextrun_simulation import simulate_next_run
+from scaleplan.testing import reference as ref
 
 CHINCHILLA = sp.datasets.chinchilla_runs()
 TARGET = float(sp.chinchilla_optimal(params=7e9, law=sp.EPOCH2024).loss)
@@ -129,7 +129,7 @@ def test_cli():
 def test_ranking_needs_more_runs_than_the_law_has_parameters():
     """Six runs leave one degree of freedom for the residual variance; five leave none
     (mutation testing found the boundary could move to six unnoticed)."""
-    from scaleplan.nextrun import rank_runs
+    from scaleplan.fitting.nextrun import rank_runs
 
     runs = sp.datasets.sardana2024_runs()
     idx = np.linspace(0, len(runs.params) - 1, 6).astype(int)

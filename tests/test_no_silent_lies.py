@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import scaleplan as sp
-from scaleplan import allocation, steptime
+from scaleplan.optimal import allocation
+from scaleplan.systems import steptime
 
 TOP_LAW = sp.ScalingLaw(1, 1, 1, 0.01, 0.5)
 TOP_LOSS = 1.0008449255  # its optimum has N ~ 1.5e308, inside (e^709, e^709.78]

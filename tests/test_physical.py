@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from scaleplan import physical, serving
-from scaleplan.shapes import TransformerShape, shape_for_params, step_counts
+from scaleplan.arch.shapes import TransformerShape, shape_for_params, step_counts
+from scaleplan.systems import physical, serving
 
 
 @pytest.mark.parametrize("params", np.geomspace(1e9, 1e12, 25))

@@ -7,10 +7,12 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from scaleplan import CostModel, _reference, cost_optimal, physical
-from scaleplan.laws import CHINCHILLA
-from scaleplan.physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
-from scaleplan.shapes import shape_for_params, step_counts
+from scaleplan import CostModel, cost_optimal
+from scaleplan.arch.shapes import shape_for_params, step_counts
+from scaleplan.laws.scaling import CHINCHILLA
+from scaleplan.optimal.physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
+from scaleplan.systems import physical
+from scaleplan.testing import reference as _reference
 
 LAW = CHINCHILLA.coefficients
 
@@ -165,7 +167,7 @@ def test_whole_gpu_plan_is_the_cheapest_feasible_shape_found_by_brute_force():
     degree must divide 104, so at most 8): the cheapest plan lies beyond sizes that cannot
     reach the loss and sizes that cannot be served. Every candidate is priced here."""
     from scaleplan import ScaleplanError
-    from scaleplan.physical_optimum import WHOLE_GPU_PER_OCTAVE, WHOLE_GPU_SPAN
+    from scaleplan.optimal.physical_optimum import WHOLE_GPU_PER_OCTAVE, WHOLE_GPU_SPAN
 
     law = CHINCHILLA
     loss = law.E + law.A * 1.75e11**-law.alpha * 1.0005  # reachable from about 1.76e11

@@ -9,10 +9,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import scaleplan as sp
-from scaleplan import _reference as ref
-from scaleplan import serving
-from scaleplan.hardware import ACCELERATORS
-from scaleplan.shapes import TransformerShape, step_counts
+from scaleplan.arch.shapes import TransformerShape, step_counts
+from scaleplan.hardware.accelerators import ACCELERATORS
+from scaleplan.systems import serving
+from scaleplan.testing import reference as ref
 
 LLAMA2_7B = TransformerShape(d_model=4096, n_layers=32, n_heads=32, d_ff=11008)
 LLAMA2_70B = TransformerShape(d_model=8192, n_layers=80, n_heads=64, n_kv_heads=8, d_ff=28672)
@@ -266,7 +266,7 @@ def test_cli_serve_bad_input_is_one_line_and_status_2(args, words):
 
 def test_a_step_echoes_its_tokens_batch_and_group():
     """Mutation testing found the echoed `tokens` could be another column unnoticed."""
-    from scaleplan.shapes import shape_for_params
+    from scaleplan.arch.shapes import shape_for_params
 
     shape = shape_for_params(7e9)
     step = serving.decode(shape, context_tokens=np.array([1000.0, 2000.0]), batch_size=4,

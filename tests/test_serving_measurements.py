@@ -5,8 +5,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from scaleplan import serving
-from scaleplan import serving_fit as fit
+from scaleplan.systems import serving
+from scaleplan.systems import serving_fit as fit
 
 ROWS = fit.measurements()
 
@@ -18,7 +18,7 @@ def test_the_rows_are_what_the_sources_say():
 
 
 def test_published_parameter_counts():
-    from scaleplan.shapes import step_counts
+    from scaleplan.arch.shapes import step_counts
 
     published = {"llama-2-7b": 6.74e9, "llama-2-70b": 68.98e9, "gpt-j-6b": 6.05e9}
     for model, params in published.items():

@@ -7,8 +7,7 @@ from hypothesis import strategies as st
 
 import scaleplan as sp
 from scaleplan import _core
-from scaleplan import _reference as ref
-from scaleplan.steptime import (
+from scaleplan.systems.steptime import (
     FIELDS,
     StepTimeModel,
     TransformerShape,
@@ -18,6 +17,7 @@ from scaleplan.steptime import (
     shape_grid,
     step_counts,
 )
+from scaleplan.testing import reference as ref
 
 LLAMA2_7B = TransformerShape(4096, 32, 32, vocab=32000, d_ff=11008, seq_len=4096, batch_size=1)
 
@@ -227,8 +227,8 @@ def test_fit_step_time_recovers_a_known_model():
 
 
 def test_shipped_measurements_and_the_papers_comparison():
-    from scaleplan.measure import load_measurements
-    from scaleplan.steptime import heldout_r2, heldout_relative_errors
+    from scaleplan.systems.measure import load_measurements
+    from scaleplan.systems.steptime import heldout_r2, heldout_relative_errors
 
     shapes, seconds = load_measurements()
     assert len(shapes) >= 60 and np.all(seconds > 0)
@@ -256,7 +256,7 @@ def test_shipped_measurements_and_the_papers_comparison():
 
 def test_measurement_harness_times_a_real_step(tmp_path):
     pytest.importorskip("jax")
-    from scaleplan.measure import load_measurements, sweep
+    from scaleplan.systems.measure import load_measurements, sweep
 
     tiny = [
         TransformerShape(32, 1, 2, vocab=64, seq_len=16, batch_size=2),

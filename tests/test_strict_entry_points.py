@@ -12,12 +12,14 @@ import numpy as np
 import pytest
 
 import scaleplan as sp
-from scaleplan import ScaleplanError, physical, shapes
-from scaleplan.families import compare_families
-from scaleplan.isoflop import isoflop_fit
-from scaleplan.likelihood import bootstrap_likelihood, test_law
-from scaleplan.nextrun import next_run
-from scaleplan.physical_optimum import whole_gpu_plan
+from scaleplan import ScaleplanError
+from scaleplan.arch import shapes
+from scaleplan.fitting.families import compare_families
+from scaleplan.fitting.isoflop import isoflop_fit
+from scaleplan.fitting.likelihood import bootstrap_likelihood, test_law
+from scaleplan.fitting.nextrun import next_run
+from scaleplan.optimal.physical_optimum import whole_gpu_plan
+from scaleplan.systems import physical
 
 SHAPE = shapes.TransformerShape(d_model=4096, n_layers=32, n_heads=32)
 

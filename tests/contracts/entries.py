@@ -15,22 +15,11 @@ from typing import Any
 import numpy as np
 
 import scaleplan as sp
-from scaleplan import (
-    allocation,
-    bootstrap,
-    downstream,
-    families,
-    fit,
-    isoflop,
-    likelihood,
-    nextrun,
-    physical,
-    physical_optimum,
-    serving,
-    shapes,
-    steptime,
-)
-from scaleplan.data_constrained import training_optimal
+from scaleplan.arch import shapes
+from scaleplan.fitting import bootstrap, downstream, families, fit, isoflop, likelihood, nextrun
+from scaleplan.optimal import allocation, physical_optimum
+from scaleplan.optimal.data_constrained import training_optimal
+from scaleplan.systems import physical, serving, steptime
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 import scaleplan as sp
-from scaleplan import law_family
-from scaleplan.flops import inference_flops, training_flops
+from scaleplan.laws import family as law_family
+from scaleplan.laws.flops import inference_flops, training_flops
 
 # One example per family: (law, data keywords that bind, data keywords that do not bind).
 EXAMPLES: dict[type, tuple[Any, dict[str, float], dict[str, float]]] = {

@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scaleplan as sp
-from scaleplan import physical, shapes
-from scaleplan.families import compare_families
+from scaleplan.arch import shapes
+from scaleplan.fitting.families import compare_families
+from scaleplan.systems import physical
 
 
 def log_uniform(lo: float, hi: float):

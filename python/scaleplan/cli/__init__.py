@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import __version__
+from .._core import __version__
 from . import (
     best_quality,
     best_shapes,

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from .. import _core
-from ..budgets import best_quality
+from ..optimal.budgets import best_quality
 from .options import common, hardware, requests
 from .render import render_table, si_number
 from .shared import CliError, cost_model, preset_law

@@ -28,7 +28,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from ..steptime import best_shapes, shape_grid
+    from ..systems.steptime import best_shapes, shape_grid
 
     if not args.hours > 0:
         raise CliError(f"--hours must be > 0; got {args.hours}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..laws import chinchilla_optimal
+from ..laws.scaling import chinchilla_optimal
 from .options import common
 from .render import render_table, si_number
 from .shared import CliError, preset_law

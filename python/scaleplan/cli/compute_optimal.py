@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..lifetime import METHODS, compute_optimal
+from ..optimal.lifetime import METHODS, compute_optimal
 from . import data_limit, downstream_target
 from .options import common, target
 from .render import cell, render_table, si_number

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..costs import cost_optimal
+from ..optimal.costs import cost_optimal
 from . import data_limit, downstream_target
 from .options import common, hardware, requests, target
 from .render import render_table, si_number

@@ -1,7 +1,7 @@
 """`--target-accuracy`: a plan aimed at a downstream score instead of a loss.
 
 The score maps to a loss through Gadre et al.'s `error = e - k exp(-g loss)` fitted to
-Sardana et al.'s runs (`scaleplan.downstream`); those losses are in the units of Sardana
+Sardana et al.'s runs (`scaleplan.fitting.downstream`); those losses are in the units of Sardana
 et al.'s data, so the plan's law must be one fitted to the same runs (a `sardana2024_*`
 preset), and any other law is refused rather than mixed. The mapping's uncertainty comes
 along: 200 resampled mappings give an interval of the target loss, and the plan is
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..downstream import BENCHMARKS, DownstreamFit, bootstrap_losses, sardana_downstream
-from ..laws import ScalingLaw
+from ..fitting.downstream import BENCHMARKS, DownstreamFit, bootstrap_losses, sardana_downstream
+from ..laws.scaling import ScalingLaw
 from .render import si_number
 from .shared import CliError
 from .values import positive

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..families import family_table
+from ..fitting.families import family_table
 from .options import output
 from .values import non_negative_int, positive_int
 

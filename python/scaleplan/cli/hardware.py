@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..hardware import ACCELERATORS, PRECISIONS
+from ..hardware.accelerators import ACCELERATORS, PRECISIONS
 from .options import output
 from .render import render_table
 

@@ -7,7 +7,7 @@ import argparse
 import math
 from typing import Any
 
-from ..implied import implied_demand
+from ..optimal.implied import implied_demand
 from .options import common, hardware
 from .render import render_table, si_number
 from .shared import cost_model, preset_law

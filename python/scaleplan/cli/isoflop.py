@@ -42,7 +42,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from ..isoflop import HOFFMANN_BUDGETS, isoflop_fit
+    from ..fitting.isoflop import HOFFMANN_BUDGETS, isoflop_fit
     from .fit import runs_table
 
     if args.width >= 1:

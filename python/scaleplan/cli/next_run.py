@@ -32,7 +32,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from ..nextrun import next_run
+    from ..fitting.nextrun import next_run
     from .fit import runs_table
 
     if args.chinchilla_params is None and args.loss is None:

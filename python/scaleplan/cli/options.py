@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
-from ..hardware import ACCELERATORS, PRECISIONS
-from ..laws import PRESETS
+from ..hardware.accelerators import ACCELERATORS, PRECISIONS
+from ..laws.scaling import PRESETS
 from .values import fraction, non_negative, positive, positive_int
 
 

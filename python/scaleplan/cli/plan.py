@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..costs import cost_optimal
-from ..laws import ScalingLaw, chinchilla_optimal
-from ..lifetime import compute_optimal
+from ..laws.scaling import ScalingLaw, chinchilla_optimal
+from ..optimal.costs import cost_optimal
+from ..optimal.lifetime import compute_optimal
 from . import data_limit, downstream_target, plan_physical
 from .options import common, hardware
 from .render import render_table, si_number
@@ -116,10 +116,10 @@ def _cells(e: dict[str, float]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from .._checks import product
-    from ..allocation import lifetime_split
-    from ..costs import breakeven_requests, lifetime_cost
+    from .._utils.checks import product
     from ..errors import ScaleplanError
+    from ..optimal.allocation import lifetime_split
+    from ..optimal.costs import breakeven_requests, lifetime_cost
 
     law = preset_law(args.law)
     costs = cost_model(args)

@@ -1,5 +1,5 @@
 """The physical half of `scaleplan plan`: each model's shape, training GPUs x days, and
-serving GPUs at the latency targets by the roofline (`scaleplan.physical`)."""
+serving GPUs at the latency targets by the roofline (`scaleplan.systems.physical`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .values import positive, positive_int
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    from ..physical import DEFAULT_PEAK_TO_AVERAGE, DEFAULT_TPOT_SECONDS
+    from ..systems.physical import DEFAULT_PEAK_TO_AVERAGE, DEFAULT_TPOT_SECONDS
 
     p.add_argument("--tpot-ms", type=positive, default=DEFAULT_TPOT_SECONDS * 1e3,
                    help="serving latency target per output token, ms")  # fmt: skip
@@ -60,9 +60,14 @@ def optimum(
     """The lifetime optimum with serving priced by the roofline (`physical_optimal`, a
     fraction of a replica) and the cheapest whole-GPU plan near it (`whole_gpu_plan`),
     under `--unique-tokens` when given."""
+    from ..arch.shapes import MODEL_SIZES
     from ..errors import ScaleplanError
-    from ..physical_optimum import CURVE_PARAMS, ServingCurve, physical_optimal, whole_gpu_plan
-    from ..shapes import MODEL_SIZES
+    from ..optimal.physical_optimum import (
+        CURVE_PARAMS,
+        ServingCurve,
+        physical_optimal,
+        whole_gpu_plan,
+    )
 
     # The default span, widened to take in the other plans' sizes (`sizes`) with room.
     lo = max(MODEL_SIZES.low, min((CURVE_PARAMS[0], *(n / 4 for n in sizes))))
@@ -106,7 +111,7 @@ def section(
 ) -> tuple[dict[str, Any], str]:
     """The physical plan of each (params, tokens) in `models` (or the one in `plans`), as
     data and a table."""
-    from ..physical import physical_plan
+    from ..systems.physical import physical_plan
 
     data, cols = {}, {}
     for name, (n, d) in models.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..laws import PRESETS
+from ..laws.scaling import PRESETS
 from .options import output
 from .render import render_table
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .._progress import Progress
+from .._utils.progress import Progress
 
 
 @contextmanager

@@ -6,8 +6,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .._frames import csv_table
-from .._text import render_table
+from .._utils.frames import csv_table
+from .._utils.text import render_table
 
 __all__ = ["cell", "csv_text", "render_table", "si_number"]
 

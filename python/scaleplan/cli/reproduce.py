@@ -22,7 +22,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from ..reproduce import reproduce
+    from ..paper.reproduce import reproduce
 
     with progress_bar("steps", args.json) as tick:
         written = reproduce(args.out, progress=tick)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..hardware import ACCELERATORS
-from ..serving import PRECISION_BYTES
-from ..serving_fit import MODELS
+from ..hardware.accelerators import ACCELERATORS
+from ..systems.serving import PRECISION_BYTES
+from ..systems.serving_fit import MODELS
 from .options import output
 from .render import render_table, si_number
 from .values import non_negative, non_negative_int, positive, positive_int
@@ -52,7 +52,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def _shape(args: argparse.Namespace) -> Any:
-    from ..shapes import TransformerShape
+    from ..arch.shapes import TransformerShape
     from .shared import CliError
 
     if args.hf_config is not None:
@@ -71,8 +71,8 @@ def _shape(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from dataclasses import replace
 
-    from ..serving import Efficiency, decode, prefill
-    from ..shapes import step_counts
+    from ..arch.shapes import step_counts
+    from ..systems.serving import Efficiency, decode, prefill
 
     name, shape = _shape(args)
     eff = Efficiency()

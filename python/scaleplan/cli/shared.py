@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..costs import CostModel
-from ..laws import PRESETS, ScalingLaw, chinchilla_optimal
+from ..laws.scaling import PRESETS, ScalingLaw, chinchilla_optimal
+from ..optimal.costs import CostModel
 
 # With no target given, compute-optimal and cost-optimal plan the paper's Figure 1
 # scenario: the quality of a Chinchilla-style 13B model (serving 2 trillion tokens).

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .._arrays import ON_INVALID
-from ..costs import CostModel
+from .._utils.arrays import ON_INVALID
+from ..optimal.costs import CostModel
 from .options import common, hardware
 from .progress import progress_bar
 from .shared import cost_model, preset_law

@@ -20,7 +20,7 @@ import dask.array as da
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from .._arrays import as_float
+from .._utils.arrays import as_float
 from ..errors import ScaleplanError
 
 Kernel = Callable[..., tuple[Any, ...]]

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import dask
 import numpy as np
 
-from .. import __version__
-from .._progress import Progress
-from ..costs import CostModel
+from .._core import __version__
+from .._utils.progress import Progress
 from ..errors import ScaleplanError
-from ..laws import COEFFICIENTS, ScalingLaw
+from ..laws.scaling import COEFFICIENTS, ScalingLaw
+from ..optimal.costs import CostModel
 
 if TYPE_CHECKING:
     from ._sweep_grid import SweepGrid as Grid

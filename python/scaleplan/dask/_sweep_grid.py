@@ -10,12 +10,12 @@ from typing import Any
 import dask.array as da
 import numpy as np
 
-from .._arrays import as_float
-from ..costs import CostModel
-from ..costs import cost_optimal as _cost_optimal
+from .._utils.arrays import as_float
 from ..errors import ScaleplanError
-from ..laws import COEFFICIENTS, ScalingLaw
-from ..lifetime import compute_optimal as _compute_optimal
+from ..laws.scaling import COEFFICIENTS, ScalingLaw
+from ..optimal.costs import CostModel
+from ..optimal.costs import cost_optimal as _cost_optimal
+from ..optimal.lifetime import compute_optimal as _compute_optimal
 from ._chunks import chunk_error
 
 _SOLVED: tuple[tuple[str, Any], ...] = (

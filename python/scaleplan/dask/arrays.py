@@ -23,8 +23,11 @@ import dask.array as da
 import numpy as np
 
 from .. import _core
-from .._arrays import check_on_invalid
-from ..costs import (
+from .._utils.arrays import check_on_invalid
+from ..errors import ScaleplanError
+from ..laws.scaling import CHINCHILLA, ChinchillaModel, ScalingLaw, chinchilla_given, resolve_law
+from ..laws.scaling import chinchilla_optimal as _chinchilla_optimal
+from ..optimal.costs import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
     CostModel,
@@ -32,19 +35,16 @@ from ..costs import (
     LifetimeCost,
     resolve_costs,
 )
-from ..costs import cost_optimal as _cost_optimal
-from ..errors import ScaleplanError
-from ..laws import CHINCHILLA, ChinchillaModel, ScalingLaw, chinchilla_given, resolve_law
-from ..laws import chinchilla_optimal as _chinchilla_optimal
-from ..lifetime import (
+from ..optimal.costs import cost_optimal as _cost_optimal
+from ..optimal.lifetime import (
     DEFAULT_MAX_ITER,
     DEFAULT_TOL,
     LifetimeOptimum,
     check_start,
     solver_options,
 )
-from ..lifetime import compute_optimal as _compute_optimal
-from ..steptime import (
+from ..optimal.lifetime import compute_optimal as _compute_optimal
+from ..systems.steptime import (
     FIELDS,
     BudgetResult,
     StepCounts,
@@ -52,8 +52,8 @@ from ..steptime import (
     TransformerShape,
     check_seconds,
 )
-from ..steptime import loss_in_budget as _loss_in_budget
-from ..steptime import step_counts as _step_counts
+from ..systems.steptime import loss_in_budget as _loss_in_budget
+from ..systems.steptime import step_counts as _step_counts
 from ._chunks import lazy_outputs
 
 __all__ = [

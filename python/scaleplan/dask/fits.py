@@ -12,20 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import __version__
-from ..bootstrap import BootstrapResult
-from ..bootstrap import bootstrap_law as _bootstrap_law
+from .._core import __version__
 from ..errors import ScaleplanError
-from ..fit import FitResult
-from ..fit import fit_law as _fit_law
+from ..fitting.bootstrap import BootstrapResult
+from ..fitting.bootstrap import bootstrap_law as _bootstrap_law
+from ..fitting.fit import FitResult
+from ..fitting.fit import fit_law as _fit_law
 
 __all__ = ["bootstrap_law", "check_workers", "fit_law"]
 
 
 def _worker_version() -> str:
-    import scaleplan
-
-    return scaleplan.__version__
+    # Runs on a worker: unpickling it there imports this module, and so scaleplan.
+    return __version__
 
 
 def _client(client: Any) -> Any:

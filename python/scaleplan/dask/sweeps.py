@@ -27,11 +27,11 @@ from typing import Any
 
 import dask.array as da
 
-from .._progress import Progress
-from ..costs import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
+from .._utils.progress import Progress
 from ..errors import ScaleplanError
-from ..laws import CHINCHILLA, ScalingLaw, resolve_law
-from ..lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
+from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
+from ..optimal.costs import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
+from ..optimal.lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 from ._sweep_files import (
     Execution,
     check_path,

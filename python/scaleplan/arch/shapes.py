@@ -1,0 +1,266 @@
+"""Transformer shapes and what one training step of each costs: parameters, FLOPs
+(forward + backward), elements moved and activations kept, counted by the Rust core
+(`rust/core/src/steptime.rs` states every term), vectorised over grids of shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import _core
+from .._utils.arrays import as_float, broadcast, shaped
+from .._utils.checks import MAX_SHAPE_FIELD, Span, flag, number, whole
+from ..errors import ScaleplanError
+from .hf_config import shape_fields
+
+__all__ = [
+    "FIELDS",
+    "MAX_SHAPE_FIELD",
+    "MODEL_SIZES",
+    "OPTIMIZER_BYTES_PER_PARAM",
+    "POLICY_ASPECT",
+    "POLICY_GQA_GROUP",
+    "POLICY_HEAD_DIM",
+    "ShapeLike",
+    "StepCounts",
+    "TransformerShape",
+    "shape_columns",
+    "shape_for_params",
+    "shape_inputs",
+    "step_counts",
+]
+
+# The column order of the Rust kernel, from the kernel itself.
+FIELDS: tuple[str, ...] = tuple(_core.SHAPE_FIELDS)
+# Adam with fp32 master weights and moments: 2 (bf16 weights) + 4 + 4 + 4 + 2 (gradient).
+OPTIMIZER_BYTES_PER_PARAM = 16
+
+
+def _positive_int(name: str, value: Any) -> int:
+    return whole(name, value, 1, MAX_SHAPE_FIELD)
+
+
+@dataclass(frozen=True)
+class TransformerShape:
+    """A decoder-only transformer and its training batch.
+
+    `head_dim` defaults to `d_model / n_heads` (which must divide), `n_kv_heads` to
+    `n_heads` (it must divide `n_heads`), `d_ff` to `4 * d_model`. `extra_params` counts
+    parameters outside the matrices and norm weights (biases, norm biases, learned position
+    tables): stored, optimised and read when serving, no FLOPs; `from_hf_config` fills it.
+    """
+
+    d_model: int
+    n_layers: int
+    n_heads: int
+    vocab: int = 32000
+    head_dim: int | None = None
+    n_kv_heads: int | None = None
+    d_ff: int | None = None
+    gated: bool = True
+    tied: bool = False
+    seq_len: int = 2048
+    batch_size: int = 8
+    extra_params: int = 0
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        for name in ("d_model", "n_layers", "n_heads", "vocab", "seq_len", "batch_size"):
+            _positive_int(name, getattr(self, name))
+        if self.head_dim is None:
+            if self.d_model % self.n_heads:
+                raise ScaleplanError(
+                    f"n_heads must divide d_model when head_dim is not given; got "
+                    f"d_model={self.d_model}, n_heads={self.n_heads}",
+                    "n_heads",
+                )
+            set_(self, "head_dim", self.d_model // self.n_heads)
+        set_(self, "head_dim", _positive_int("head_dim", self.head_dim))
+        if self.n_kv_heads is None:
+            set_(self, "n_kv_heads", self.n_heads)
+        set_(self, "n_kv_heads", _positive_int("n_kv_heads", self.n_kv_heads))
+        if self.n_heads % self.n_kv_heads:  # type: ignore[operator]
+            raise ScaleplanError(
+                f"n_kv_heads must divide n_heads; got n_kv_heads={self.n_kv_heads}, "
+                f"n_heads={self.n_heads}",
+                "n_kv_heads",
+            )
+        set_(
+            self,
+            "d_ff",
+            _positive_int("d_ff", 4 * self.d_model if self.d_ff is None else self.d_ff),
+        )
+        set_(self, "extra_params", whole("extra_params", self.extra_params, 0, MAX_SHAPE_FIELD))
+        for name in ("gated", "tied"):
+            flag(name, getattr(self, name))
+
+    @classmethod
+    def from_hf_config(
+        cls, config: Any, *, seq_len: int | None = None, batch_size: int = 1
+    ) -> TransformerShape:
+        """The shape of a Hugging Face `config.json` (a path, a directory holding one, or
+        the dict): Llama, Mistral, Qwen2, Gemma, OLMo, GPT-2 and GPT-NeoX/Pythia, biases
+        and learned positions in `extra_params`; see `scaleplan.arch.hf_config`."""
+        return cls(**shape_fields(config, seq_len=seq_len, batch_size=batch_size))
+
+    def columns(self) -> list[NDArray[np.float64]]:
+        return [np.array([float(getattr(self, f))]) for f in FIELDS]
+
+
+ShapeLike = TransformerShape | Sequence[TransformerShape] | Mapping[str, Any]
+
+
+def shape_inputs(shapes: ShapeLike) -> tuple[tuple[int, ...], list[NDArray[np.float64]]]:
+    """The result shape and the inputs of the Rust kernel, in `FIELDS` order, each as
+    the kernel reads it in place (its own shape; see `_arrays.broadcast`).
+
+    Accepts one `TransformerShape`, a sequence of them, or a mapping from field name to
+    arrays (broadcast together; missing fields take `TransformerShape`'s defaults except
+    head_dim, which defaults to d_model / n_heads) for vectorised grids.
+    """
+    if isinstance(shapes, TransformerShape):
+        return (), shapes.columns()
+    if isinstance(shapes, Mapping):
+        return broadcast(**_filled(shapes))
+    try:
+        items = [] if isinstance(shapes, (str, bytes)) else list(shapes)
+    except TypeError:
+        items = [shapes]  # not iterable: refused below, with the others
+    if isinstance(shapes, (str, bytes)):
+        items = [shapes]
+    if not all(isinstance(s, TransformerShape) for s in items):
+        raise ScaleplanError(
+            "shapes must be a TransformerShape, a sequence of them, or a mapping", "shapes"
+        )
+    if not items:
+        return (0,), [np.zeros(0) for _ in FIELDS]
+    return (len(items),), [np.array([float(getattr(s, f)) for s in items]) for f in FIELDS]
+
+
+def _filled(shapes: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping of shape fields with every field present, defaults filled in."""
+    unknown = set(shapes) - set(FIELDS)
+    if unknown:
+        raise ScaleplanError(
+            f"shapes: unknown shape field {sorted(unknown)[0]!r}; fields: {', '.join(FIELDS)}",
+            "shapes",
+        )
+    given = {k: as_float(k, v) for k, v in shapes.items()}
+    for k in ("d_model", "n_layers", "n_heads"):
+        if k not in given:
+            raise ScaleplanError(f"shapes: shape field {k!r} is required", "shapes")
+    defaults = {f.name: f.default for f in fields(TransformerShape) if f.name in FIELDS}
+    cols = dict(given)
+    cols.setdefault("head_dim", given["d_model"] / given["n_heads"])
+    cols.setdefault("n_kv_heads", given["n_heads"])
+    cols.setdefault("d_ff", 4.0 * given["d_model"])
+    return {k: cols[k] if k in cols else float(defaults[k]) for k in FIELDS}
+
+
+def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[int, ...]]:
+    """The columns of `shape_inputs` written out to one flat row per shape (length 1
+    for a single shape), and the result shape: for callers that index shapes by row."""
+    shape, inputs = shape_inputs(shapes)
+    if shape == ():
+        return [np.asarray(c, dtype=np.float64).reshape(1) for c in inputs], shape
+    return [np.ascontiguousarray(np.broadcast_to(c, shape)).reshape(-1) for c in inputs], shape
+
+
+@dataclass(frozen=True)
+class StepCounts:
+    """Per training step: parameters, FLOPs (forward + backward), elements moved (forward,
+    backward, optimizer) and activation elements kept for the backward pass."""
+
+    params: Any
+    flops: Any
+    memcpy_elements: Any
+    activation_elements: Any
+
+    def memcpy_bytes(self, bytes_per_element: float = 2.0) -> Any:
+        return self.memcpy_elements * bytes_per_element
+
+    def memory_bytes(self, bytes_per_element: float = 2.0) -> Any:
+        """Training memory: parameters with Adam state (16 bytes each) plus activations."""
+        return (
+            OPTIMIZER_BYTES_PER_PARAM * self.params + bytes_per_element * self.activation_elements
+        )
+
+
+def step_counts(shapes: ShapeLike) -> StepCounts:
+    """PARAMS, FLOPS and MEMCPYS of one training step for each shape (Rust, vectorised)."""
+    shape, cols = shape_inputs(shapes)
+    p, f, m, a = _core.step_counts(cols, broadcast_shape=shape)
+    bad = ~(np.isfinite(p) & np.isfinite(f) & np.isfinite(m) & np.isfinite(a))
+    if np.any(bad):
+        # Valid fields whose products leave float64 (d_model = 1e200 once gave inf FLOPs).
+        index = int(np.flatnonzero(bad)[0]) if shape else None
+        at = f" at index {index}" if index is not None else ""
+        raise ScaleplanError(
+            f"the shape is too large: its parameter, FLOP or memory counts overflow float64{at}",
+            "shapes",
+            index,
+        )
+    return StepCounts(*(shaped(x, shape) for x in (p, f, m, a)))
+
+
+# The shape policy's defaults: Llama-2's proportions (width = 128 x depth at 7B, heads of
+# 128, SwiGLU MLP 8/3 x width, 32,000-token vocabulary) with Llama-2-70B's grouped-query
+# attention (8 query heads per KV head).
+POLICY_ASPECT = 128
+POLICY_HEAD_DIM = 128
+POLICY_GQA_GROUP = 8
+
+
+# The model sizes the shape policy (and the serving curves built on it) covers, in
+# parameters.
+MODEL_SIZES = Span(1e6, 1e15, low_closed=True, high_closed=True)
+
+
+def shape_for_params(
+    params: float,
+    *,
+    aspect: int = POLICY_ASPECT,
+    head_dim: int = POLICY_HEAD_DIM,
+    gqa_group: int = POLICY_GQA_GROUP,
+    vocab: int = 32000,
+) -> TransformerShape:
+    """A decoder shape of about `params` parameters under a fixed policy: width near
+    `aspect` x depth (Llama-2-7B's 4096 / 32), in whole groups of `gqa_group` heads of
+    `head_dim` (one KV head per group; below one group, any head count and one KV head),
+    `d_ff` = 8/3 width rounded up to a multiple of 256, and for each of five widths around
+    the ideal the depth that comes closest to `params`; the closest wins, ties going to the
+    width nearest the aspect ratio; `batch_size` 1 (a micro-batch of one sequence, which
+    is what a GPU holds in `physical.training_plan`). The count is exact for the shape returned (see
+    `step_counts`); tested within 3% of `params` from 1B to 1T."""
+    target = number("params", params, MODEL_SIZES)
+    aspect, head_dim = whole("aspect", aspect), whole("head_dim", head_dim)
+    gqa_group, vocab = whole("gqa_group", gqa_group), whole("vocab", vocab)
+    depth = (target / (10.0 * aspect**2)) ** (1 / 3)
+    ideal = aspect * depth / head_dim  # heads at the ideal width
+    step = gqa_group if ideal >= gqa_group else 1
+    best: tuple[float, TransformerShape] | None = None
+    for k in range(-2, 3):
+        heads = max(step, (round(ideal / step) + k) * step)
+        d = heads * head_dim
+
+        def shape(layers: int, heads: int = heads, d: int = d) -> TransformerShape:
+            return TransformerShape(d_model=d, n_layers=layers, n_heads=heads,
+                                    head_dim=head_dim, n_kv_heads=max(1, heads // gqa_group),
+                                    d_ff=-(-8 * d // 3 // 256) * 256, vocab=vocab,
+                                    batch_size=1)  # fmt: skip
+
+        # Parameters are linear in depth: the depth that comes closest for this width.
+        one, two = (float(step_counts(shape(n)).params) for n in (1, 2))
+        layers = max(1, round((target - (one - (two - one))) / (two - one)))
+        miss = abs((one + (layers - 1) * (two - one)) / target - 1.0)
+        # Among widths that miss alike, the one nearest the aspect ratio.
+        score = miss + 0.1 * abs(np.log(d / (aspect * layers)))
+        if best is None or score < best[0]:
+            best = (score, shape(layers))
+    assert best is not None
+    return best[1]

@@ -1,0 +1,239 @@
+"""Downstream targets: a benchmark's error as a function of the loss (Gadre et al. 2024).
+
+    error = e - k exp(-g loss),    error = 1 - score,
+
+fitted by least squares to runs that carry both. For a fixed `g` the model is a straight
+line in `z = exp(-g loss)`, so `e` and `k` have a closed form and the fit is a 1-D search
+over `g` (a log-spaced scan, then golden section on the best bracket), all in plain float
+arithmetic: the same bits on every machine. Its inverse turns a target score into the loss
+a plan needs: `loss = -ln((e - error) / k) / g`, defined for `e - k < error < e`.
+
+A mapping is only as good as its held-out error: `fit_downstream` reports leave-one-out
+predictions (mean absolute error, and R^2 against predicting the other runs' mean) and the
+share of runs at the benchmark's chance level. It is `usable` when fewer than half of the
+runs are within 0.02 of chance, the leave-one-out R^2 is at least 0.5 and `g` did not end
+at an edge of its search range (1e-3 to 100); an unusable
+mapping still fits, but `loss_for` refuses to plan from it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._utils.arrays import as_float
+from .._utils.checks import Span, number
+from ..errors import ScaleplanError
+from .lstsq import line
+
+__all__ = [
+    "BENCHMARKS",
+    "CHANCE",
+    "CHANCE_SPAN",
+    "MIN_HELD_OUT_R2",
+    "NEAR_CHANCE",
+    "DownstreamFit",
+    "bootstrap_losses",
+    "fit_downstream",
+    "sardana_downstream",
+]
+
+# A benchmark's chance score: a share of questions, in [0, 1).
+CHANCE_SPAN = Span(0.0, 1.0, low_closed=True)
+
+# Chance scores of the shipped benchmarks: MMLU is 4-way multiple choice; MosaicML's eval
+# gauntlet subtracts each task's random baseline before averaging, so its chance is 0.
+CHANCE = {
+    "world_knowledge": 0.0,
+    "reading_comprehension": 0.0,
+    "language_understanding": 0.0,
+    "commonsense_reasoning": 0.0,
+    "symbolic_problem_solving": 0.0,
+    "core_average": 0.0,
+    "mmlu_5_shot_avg": 0.25,
+}
+BENCHMARKS = tuple(CHANCE)
+NEAR_CHANCE = 0.02
+MIN_HELD_OUT_R2 = 0.5
+_G_RANGE = (1e-3, 100.0)
+
+
+@dataclass(frozen=True)
+class DownstreamFit:
+    """`error = e - k exp(-g loss)` fitted to `n` runs, with its held-out quality
+    (leave-one-out mean absolute error and R^2, the mean-predicting baseline's error, the
+    share of runs within 0.02 of chance) and the runs' loss range (a target beyond it is
+    an extrapolation)."""
+
+    benchmark: str
+    e: float
+    k: float
+    g: float
+    n: int
+    chance: float
+    at_chance: float
+    held_out_mae: float
+    held_out_r2: float
+    baseline_mae: float
+    loss_range: tuple[float, float]
+
+    @property
+    def at_bound(self) -> bool:
+        """Whether `g` ended at an edge of its search range (a degenerate fit)."""
+        lo, hi = _G_RANGE
+        return not lo * 1.01 < self.g < hi / 1.01
+
+    @property
+    def usable(self) -> bool:
+        return self.at_chance < 0.5 and self.held_out_r2 >= MIN_HELD_OUT_R2 and not self.at_bound
+
+    def score(self, loss: Any) -> Any:
+        """The predicted score `1 - e + k exp(-g loss)`."""
+        return 1.0 - self.e + self.k * np.exp(-self.g * np.asarray(loss, dtype=float))
+
+    def loss_for(self, score: Any) -> Any:
+        """The loss at which the mapping predicts `score` (a ValueError naming `score`
+        outside `(1 - e, min(1, 1 - e + k))`, or when the mapping is not usable)."""
+        if not self.usable:
+            raise ScaleplanError(
+                f"the {self.benchmark} mapping is not usable for planning: {self.verdict()}",
+                "score",
+            )
+        s = as_float("score", score)
+        low, high = 1.0 - self.e, min(1.0, 1.0 - self.e + self.k)
+        bad = ~(np.isfinite(s) & (s > low) & (s < high))
+        if bad.any():
+            raise ScaleplanError(
+                f"score must be in ({low:.4g}, {high:.4g}) for the {self.benchmark} mapping "
+                f"(above its value at infinite loss, below 1 and its value at zero loss); got "
+                f"{s.flat[int(np.flatnonzero(bad.ravel())[0])]!r}",
+                "score",
+            )
+        out = -np.log((self.e - (1.0 - s)) / self.k) / self.g
+        return float(out) if out.ndim == 0 else out
+
+    def verdict(self) -> str:
+        why = []
+        if self.at_chance >= 0.5:
+            why.append(f"{100 * self.at_chance:.0f}% of runs score within {NEAR_CHANCE} of chance")
+        if self.held_out_r2 < MIN_HELD_OUT_R2:
+            why.append(f"held-out R^2 {self.held_out_r2:.2f} < {MIN_HELD_OUT_R2}")
+        if self.at_bound:
+            why.append(f"g = {self.g:.3g} sits at an edge of its range {_G_RANGE}")
+        return "; ".join(why) or "usable"
+
+
+def _line(z: list[float], y: list[float]) -> tuple[float, float, float]:
+    """Least squares `y = e - k z`: (e, k, residual sum of squares)."""
+    e, slope = line(z, y)
+    rss = math.fsum((e + slope * a - b) ** 2 for a, b in zip(z, y, strict=True))
+    return e, -slope, rss
+
+
+def _fit(loss: list[float], error: list[float]) -> tuple[float, float, float]:
+    """(e, k, g) minimising the squared error: scan ln g, then golden section."""
+
+    def rss(ln_g: float) -> float:
+        g = math.exp(ln_g)
+        return _line([math.exp(-g * v) for v in loss], error)[2]
+
+    lo, hi = (math.log(v) for v in _G_RANGE)
+    grid = [lo + (hi - lo) * i / 400 for i in range(401)]
+    values = [rss(x) for x in grid]
+    i = min(range(len(grid)), key=values.__getitem__)
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(200):
+        if b - a <= 1e-13 * max(1.0, abs(a)):
+            break
+        c, d = b - ratio * (b - a), a + ratio * (b - a)
+        if rss(c) <= rss(d):
+            b = d
+        else:
+            a = c
+    g = math.exp(0.5 * (a + b))
+    e, k, _ = _line([math.exp(-g * v) for v in loss], error)
+    return e, k, g
+
+
+def fit_downstream(
+    loss: Any, score: Any, *, benchmark: str = "custom", chance: float = 0.0
+) -> DownstreamFit:
+    """Fit `1 - score = e - k exp(-g loss)` to runs, with leave-one-out held-out error."""
+    l_arr, s_arr = np.ravel(as_float("loss", loss)), np.ravel(as_float("score", score))
+    chance = number("chance", chance, CHANCE_SPAN)
+    if not isinstance(benchmark, str):
+        raise ScaleplanError(f"benchmark must be a name; got {benchmark!r}", "benchmark")
+    if len(l_arr) != len(s_arr):
+        raise ScaleplanError(
+            f"score must have one length with loss; got {len(l_arr)} losses, {len(s_arr)} scores",
+            "score",
+        )
+    if len(l_arr) < 5:
+        raise ScaleplanError(f"a downstream fit needs at least 5 runs; got {len(l_arr)}", "loss")
+    for name, arr in (("loss", l_arr), ("score", s_arr)):
+        if not np.all(np.isfinite(arr)):
+            raise ScaleplanError(f"{name} must be finite", name)
+    lv, ev = [float(v) for v in l_arr], [1.0 - float(v) for v in s_arr]
+    e, k, g = _fit(lv, ev)
+    preds, means = [], []
+    for i in range(len(lv)):
+        rest_l, rest_e = lv[:i] + lv[i + 1 :], ev[:i] + ev[i + 1 :]
+        ei, ki, gi = _fit(rest_l, rest_e)
+        preds.append(ei - ki * math.exp(-gi * lv[i]))
+        means.append(math.fsum(rest_e) / len(rest_e))
+    press = math.fsum((p - y) ** 2 for p, y in zip(preds, ev, strict=True))
+    base = math.fsum((m - y) ** 2 for m, y in zip(means, ev, strict=True))
+    return DownstreamFit(
+        benchmark=benchmark,
+        e=e,
+        k=k,
+        g=g,
+        n=len(lv),
+        chance=chance,
+        at_chance=float(np.mean(s_arr <= chance + NEAR_CHANCE)),
+        held_out_mae=math.fsum(abs(p - y) for p, y in zip(preds, ev, strict=True)) / len(ev),
+        held_out_r2=1.0 - press / base if base > 0 else -math.inf,
+        baseline_mae=math.fsum(abs(m - y) for m, y in zip(means, ev, strict=True)) / len(ev),
+        loss_range=(min(lv), max(lv)),
+    )
+
+
+def sardana_downstream(benchmark: str = "core_average") -> DownstreamFit:
+    """The mapping for one benchmark of Sardana et al.'s 47 runs (`BENCHMARKS`)."""
+    from .datasets import sardana2024_runs
+
+    if benchmark not in CHANCE:
+        raise ScaleplanError(
+            f"benchmark must be one of {', '.join(BENCHMARKS)}; got {benchmark!r}", "benchmark"
+        )
+    runs = sardana2024_runs()
+    return fit_downstream(
+        runs.loss, runs.extra[benchmark], benchmark=benchmark, chance=CHANCE[benchmark]
+    )
+
+
+def bootstrap_losses(
+    fit: DownstreamFit, score: float, n_resamples: int = 200, seed: int | None = 0
+) -> NDArray[np.float64]:
+    """The loss for `score` under mappings refitted to resamples of Sardana's runs (the
+    fit's uncertainty, to carry into a plan); resamples whose mapping cannot reach the
+    score are dropped."""
+    from .datasets import sardana2024_runs
+
+    runs = sardana2024_runs()
+    lv = runs.loss
+    sv = runs.extra[fit.benchmark]
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_resamples):
+        idx = rng.integers(0, len(lv), len(lv))
+        e, k, g = _fit([float(v) for v in lv[idx]], [1.0 - float(v) for v in sv[idx]])
+        gap = (e - (1.0 - score)) / k if k > 0 else -1.0
+        if gap > 0 and math.isfinite(gap):
+            out.append(-math.log(gap) / g)
+    return np.array(out)

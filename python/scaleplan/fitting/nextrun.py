@@ -1,0 +1,162 @@
+"""The next run to train: which affordable `(N, D)` most narrows the lifetime optimum.
+
+After fitting a law to the runs so far, the quantity a plan needs is the lifetime
+optimum's size `q = ln N*(theta)` for the target loss and demand (§1.3). Treating the
+fit as least squares on log-loss residuals with variance `s^2 = sum r^2 / (n - 5)`, its
+information is `I = sum_i u_i u_i^T / s^2` (`u_i` the residual's gradient in
+`theta = (a, b, e, alpha, beta)`), and `Var q ~ g^T I^-1 g` with `g = grad q` (central
+differences through the Rust solver, all perturbed laws in one call). A new run with
+gradient `u` adds `u u^T / s^2`; by the Sherman-Morrison formula
+
+    Var q after = Var q - (g^T I^-1 u)^2 / (s^2 + u^T I^-1 u),
+
+so candidates of one compute cost (`D = C / (6 N)`, tokens per parameter from 1 to
+10,000 on a log grid) are ranked by it. It is an approximation (Gaussian errors, a
+linearised optimum; the fit itself is Huber's), so `simulate_next_run` checks it the way
+it will be used: runs drawn from a known law with noise, each refitted, the bootstrap
+interval of `ln N*` measured after adding the suggested run and after adding a random
+affordable one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import _core
+from .._utils.checks import NON_NEGATIVE, Span, number, renamed, whole
+from ..errors import ScaleplanError
+from ..laws.flops import params_for_flops, tokens_for_flops
+from ..optimal.lifetime import compute_optimal
+from .fit import DEFAULT_DELTA, fit_law, laws_from_thetas, run_columns
+
+__all__ = [
+    "RUN_FLOPS",
+    "NextRun",
+    "candidates",
+    "log_optimum",
+    "next_run",
+    "rank_runs",
+    "residual_gradients",
+]
+
+# A candidate run trains at least one parameter at every ratio up to 10,000 tokens each.
+RUN_FLOPS = Span(6e4, low_closed=True)
+_STEP = 1e-5  # central-difference step in theta
+
+
+def log_optimum(thetas: NDArray[np.float64], loss: float, demand: float) -> NDArray[np.float64]:
+    """`ln N*` of the lifetime FLOP optimum for each law row (NaN where unreachable)."""
+    r = compute_optimal(loss, demand, law=laws_from_thetas(np.atleast_2d(thetas)), on_invalid="nan")
+    return np.log(np.asarray(r.params, dtype=float))
+
+
+def _gradient(theta: NDArray[np.float64], loss: float, demand: float) -> NDArray[np.float64]:
+    steps = np.vstack([theta + s * _STEP * np.eye(5)[k] for k in range(5) for s in (1, -1)])
+    q = log_optimum(steps, loss, demand)
+    if not np.all(np.isfinite(q)):
+        raise ScaleplanError(
+            "the target loss is not reachable under laws near the fit (below their E)", "loss"
+        )
+    return (q[0::2] - q[1::2]) / (2 * _STEP)
+
+
+def residual_gradients(theta: Any, params: Any, tokens: Any) -> NDArray[np.float64]:
+    """Rows `u = d r / d theta` of the log-loss residual at each run (softmax weights)."""
+    a, b, e, alpha, beta = theta
+    ln_n, ln_d = np.log(params), np.log(tokens)
+    t = np.stack([a - alpha * ln_n, b - beta * ln_d, np.full_like(ln_n, e)], axis=-1)
+    p = np.exp(t - t.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    return np.stack([p[:, 0], p[:, 1], p[:, 2], -p[:, 0] * ln_n, -p[:, 1] * ln_d], axis=-1)
+
+
+@dataclass(frozen=True)
+class NextRun:
+    """Candidates of one cost ranked by the predicted standard deviation of `ln N*` after
+    training each (`sd_after`, best first); `sd_now` is the prediction before."""
+
+    flops: float
+    params: NDArray[np.float64]
+    tokens: NDArray[np.float64]
+    sd_after: NDArray[np.float64]
+    sd_now: float
+    theta: NDArray[np.float64]
+
+    @property
+    def best(self) -> tuple[float, float]:
+        return float(self.params[0]), float(self.tokens[0])
+
+
+def candidates(flops: float, count: int = 41) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """`count` runs of `flops` FLOPs, 1 to 10,000 tokens per parameter (log-spaced)."""
+    ratio = np.logspace(0, 4, count)
+    n = params_for_flops(flops, ratio)
+    return n, tokens_for_flops(flops, n)
+
+
+def rank_runs(
+    theta: Any,
+    params: Any,
+    tokens: Any,
+    loss: Any,
+    *,
+    flops: float,
+    target_loss: float,
+    inference_tokens: float,
+    count: int = 41,
+) -> NextRun:
+    """Rank `count` candidate runs of `flops` FLOPs for a law fitted at `theta` to the runs
+    (module notes)."""
+    theta = np.asarray(theta, dtype=float)
+    runs = _core.FitRuns(*(np.ascontiguousarray(v, dtype=float) for v in (params, tokens, loss)))
+    r = runs.residuals(theta)
+    if len(r) <= 5:
+        raise ScaleplanError("ranking needs more than 5 runs", "params")
+    s2 = float(np.sum(r * r) / (len(r) - 5))
+    u = residual_gradients(theta, params, tokens)
+    cov = np.linalg.inv(u.T @ u / s2)
+    g = _gradient(theta, target_loss, inference_tokens)
+    now = float(g @ cov @ g)
+    n_c, d_c = candidates(flops, count)
+    uc = residual_gradients(theta, n_c, d_c)
+    cu = uc @ cov
+    after = now - (cu @ g) ** 2 / (s2 + np.einsum("ij,ij->i", cu, uc))
+    order = np.argsort(after, kind="stable")
+    sd = np.sqrt(np.maximum(after[order], 0.0))
+    return NextRun(flops, n_c[order], d_c[order], sd, math.sqrt(now), theta)
+
+
+def next_run(
+    params: Any,
+    tokens: Any = None,
+    loss: Any = None,
+    *,
+    flops: float,
+    target_loss: float,
+    inference_tokens: float,
+    count: int = 41,
+) -> NextRun:
+    """Fit the runs (`fit_law`), then rank candidate runs of `flops` FLOPs by how much
+    each is predicted to narrow `ln N*` for `target_loss` and `inference_tokens`."""
+    flops = number("flops", flops, RUN_FLOPS)
+    target_loss = number("target_loss", target_loss)
+    inference_tokens = number("inference_tokens", inference_tokens, NON_NEGATIVE)
+    count = whole("count", count, 2, 100_000)
+    n, d, l_ = run_columns(params, tokens, loss, ("params", "tokens", "loss"))
+    theta = fit_law(n, d, l_, delta=DEFAULT_DELTA).theta
+    with renamed(loss="target_loss"):
+        return rank_runs(
+            theta,
+            n,
+            d,
+            l_,
+            flops=float(flops),
+            target_loss=float(target_loss),
+            inference_tokens=float(inference_tokens),
+            count=count,
+        )

@@ -1,0 +1,11 @@
+"""Hardware and its prices: the accelerator catalogue with sources and dates
+(`accelerators`) and the cost model that turns FLOPs into dollars (`cost_model`)."""
+
+from .._moved import forward
+from .accelerators import ACCELERATORS, Accelerator, accelerator
+from .cost_model import CostModel
+
+__all__ = ["ACCELERATORS", "Accelerator", "CostModel", "accelerator"]
+
+# In scaleplan 0.1 `scaleplan.hardware` was the module that is `hardware.accelerators` now.
+__getattr__ = forward(["scaleplan.hardware.accelerators"], old="hardware")

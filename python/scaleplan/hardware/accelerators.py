@@ -1,0 +1,165 @@
+"""Accelerators: dense peak throughput per precision, memory, links, and rental prices.
+
+Peaks are dense (no structured sparsity) tensor-core figures from the vendors' datasheets,
+in FLOP/s (OP/s for int8). `link_bandwidth` is what one GPU sends per second, one way, to
+its tensor-parallel peers (NVLink, Infinity Fabric or PCIe; half the bidirectional figure
+datasheets print). Prices are US dollars per GPU-hour, each labelled with where and when it
+was seen; they change often, so pass your own (`dataclasses.replace`, or `CostModel`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from .._utils.checks import POSITIVE, number, shown
+from ..errors import ScaleplanError
+
+__all__ = ["ACCELERATORS", "PRECISIONS", "Accelerator", "accelerator"]
+
+PRECISIONS = ("bf16", "fp16", "fp8", "int8")
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """One accelerator model. `peak_flops` maps a precision to dense peak FLOP/s."""
+
+    name: str
+    peak_flops: Mapping[str, float]
+    memory_bytes: float
+    memory_bandwidth: float
+    """Bytes per second."""
+    price_per_hour: float | None = None
+    """On-demand $/GPU-hour."""
+    price_source: str = field(default="", compare=False)
+    link_bandwidth: float | None = None
+    """Bytes per second one GPU sends to its tensor-parallel peers, one way."""
+    spot_price_per_hour: float | None = None
+    """Interruptible $/GPU-hour, where the price source gives one."""
+    source: str = field(default="", compare=False)
+    """Where the peak, memory, bandwidth and link figures come from."""
+
+    def __post_init__(self) -> None:
+        if not self.peak_flops:
+            raise ScaleplanError(f"peak_flops of {self.name} must name at least one precision")
+        for precision, peak in self.peak_flops.items():
+            if precision not in PRECISIONS:
+                raise ScaleplanError(
+                    f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}",
+                    "precision",
+                )
+            _positive(f"peak_flops[{precision!r}]", peak)
+        _positive("memory_bytes", self.memory_bytes)
+        _positive("memory_bandwidth", self.memory_bandwidth)
+        for name in ("price_per_hour", "link_bandwidth", "spot_price_per_hour"):
+            if getattr(self, name) is not None:
+                _positive(name, getattr(self, name))
+        object.__setattr__(self, "peak_flops", MappingProxyType(dict(self.peak_flops)))
+
+    def peak(self, precision: str) -> float:
+        """Dense peak FLOP/s at `precision`, or a ValueError listing what the chip has."""
+        try:
+            return self.peak_flops[precision]
+        except KeyError:
+            raise ScaleplanError(
+                f"{self.name} has no {precision!r} peak; it has {', '.join(self.peak_flops)}",
+                "precision",
+            ) from None
+
+
+def _positive(name: str, value: object) -> float:
+    return number(name, value, POSITIVE)
+
+
+_A100 = {"bf16": 312e12, "fp16": 312e12, "int8": 624e12}
+_HOPPER = {"bf16": 989e12, "fp16": 989e12, "fp8": 1979e12, "int8": 1979e12}
+_H100_PCIE = {"bf16": 756e12, "fp16": 756e12, "fp8": 1513e12, "int8": 1513e12}
+_B200 = {"bf16": 2.25e15, "fp16": 2.25e15, "fp8": 4.5e15, "int8": 4.5e15}
+_L40S = {"bf16": 362e12, "fp16": 362e12, "fp8": 733e12}
+_MI300X = {"bf16": 1307.4e12, "fp16": 1307.4e12, "fp8": 2614.9e12, "int8": 2614.9e12}
+
+_LAMBDA_2023 = "Lambda on-demand, 2023, as used by Sardana et al. 2024 (App. B.3)"
+_RUNPOD_2026 = "RunPod on-demand, March 2026, as listed by deploybase.ai (H200 vs H100)"
+# deploybase.ai, "RunPod GPU Pricing: 2026 Comprehensive Pricing Guide", 2026-03-10: a
+# table of spot and on-demand rates. (It lists H100 SXM at $2.69 spot / $4.76 on-demand,
+# where the entry above, from its H200-vs-H100 article, calls $2.69 on-demand; RunPod's
+# Secure Cloud H100 SXM was ~$2.69 on-demand per spheron.network, 2026-05-22.)
+_RUNPOD_TABLE = "RunPod, March 2026, deploybase.ai pricing guide of 2026-03-10"
+_TENSORWAVE = "TensorWave on-demand as listed by gpu.blog (undated page, read 2026-11-23)"
+
+_NV_A100 = "NVIDIA A100 datasheet (SXM; NVLink 3 600 GB/s both ways)"
+_NV_H100 = "NVIDIA H100 datasheet (SXM5; NVLink 4 900 GB/s both ways)"
+_NV_H100_PCIE = "NVIDIA H100 datasheet (PCIe; NVLink bridge 600 GB/s both ways)"
+_NV_H200 = "NVIDIA H200 datasheet (SXM; NVLink 4 900 GB/s both ways)"
+_NV_B200 = (
+    "NVIDIA HGX B200 at 1,000 W: dense peaks as tabulated by G. Lockwood's B200 notes, "
+    "8.0 TB/s and 179-180 GB as Vultr's B200 guide (2026-03-11) reads nvidia-smi, NVLink 5 "
+    "1.8 TB/s both ways"
+)
+_NV_L40S = "NVIDIA L40S datasheet (PCIe Gen4 x16, 64 GB/s both ways; no NVLink)"
+_AMD_MI300X = "AMD Instinct MI300X datasheet (7 Infinity Fabric links, 896 GB/s both ways)"
+
+
+def _entry(
+    name: str,
+    peaks: Mapping[str, float],
+    memory: float,
+    bandwidth: float,
+    link: float,
+    source: str,
+    price: float,
+    where: str,
+    spot: float | None = None,
+) -> Accelerator:
+    return Accelerator(
+        name,
+        peaks,
+        memory,
+        bandwidth,
+        price,
+        where,
+        link_bandwidth=link,
+        spot_price_per_hour=spot,
+        source=source,
+    )
+
+
+ACCELERATORS: Mapping[str, Accelerator] = MappingProxyType(
+    {
+        a.name: a
+        for a in (
+            _entry("a100-40gb", _A100, 40e9, 1.555e12, 300e9, _NV_A100, 1.10, _LAMBDA_2023),
+            _entry("a100-80gb", _A100, 80e9, 2.039e12, 300e9, _NV_A100, 1.50, _LAMBDA_2023),
+            _entry("h100-sxm", _HOPPER, 80e9, 3.35e12, 450e9, _NV_H100, 2.69, _RUNPOD_2026),
+            _entry(
+                "h100-pcie",
+                _H100_PCIE,
+                80e9,
+                2.0e12,
+                300e9,
+                _NV_H100_PCIE,
+                3.51,
+                _RUNPOD_TABLE,
+                1.99,
+            ),
+            _entry("h200", _HOPPER, 141e9, 4.8e12, 450e9, _NV_H200, 3.59, _RUNPOD_2026),
+            _entry("b200", _B200, 180e9, 8.0e12, 900e9, _NV_B200, 10.57, _RUNPOD_TABLE, 5.98),
+            _entry("l40s", _L40S, 48e9, 864e9, 32e9, _NV_L40S, 1.40, _RUNPOD_TABLE, 0.79),
+            _entry("mi300x", _MI300X, 192e9, 5.3e12, 448e9, _AMD_MI300X, 1.71, _TENSORWAVE),
+        )
+    }
+)
+
+
+def accelerator(name: str | Accelerator, *, argument: str = "name") -> Accelerator:
+    """A catalogue entry by name (or the accelerator itself); `argument` is the caller's
+    name for it in the error (`gpu`, `train_gpu`, ...)."""
+    if isinstance(name, Accelerator):
+        return name
+    if isinstance(name, str) and name in ACCELERATORS:
+        return ACCELERATORS[name]
+    raise ScaleplanError(
+        f"{argument} must be one of {', '.join(ACCELERATORS)} or an Accelerator; got {shown(name)}",
+        argument,
+    )

@@ -1,0 +1,128 @@
+"""The law-family protocol: how a loss law of any family reaches the optimisers.
+
+A law family is a value that implements `LawFamily`: its loss `L(N, D, *data)`, its floor,
+its FLOPs (a mixture-of-experts family counts active parameters there and total ones in
+memory), the law it reduces to when its data are absent, and the kernels it registers for
+each optimiser. `ScalingLaw` (`E + A N^-alpha + B D^-beta`) is the base family: every
+optimiser carries its own kernel for it, and every other family reduces to one.
+`DataConstrainedLaw` (Muennighoff et al. 2023, data `unique_tokens`) is the first other
+family; mixture-of-experts and precision-aware laws come next, each in a module of its own
+that calls `register` and changes no optimiser.
+
+The optimisers (`compute_optimal`, `cost_optimal`, `best_quality`, `physical_optimal`,
+`whole_gpu_plan`) never import a family: they ask `route` for the kernel that serves the
+law and data they were given. A family's data keyword is also a convenience at the entry
+points: `unique_tokens=U` with a plain law adopts it into the family that takes that data
+(the published R_D*, R_N*), and a family law given without its data reduces to its base law
+(an unlimited supply is the plain law).
+
+Registration happens when a family's module is imported. The package `__init__` imports
+every built-in family, and Python runs it before any submodule, so the table is full
+before any optimiser runs, whichever module a caller imports first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from ..errors import ScaleplanError
+
+__all__ = ["OPTIMISERS", "Family", "LawFamily", "families", "register", "route"]
+
+# What a family may register a kernel for: the entry points' names (a kernel takes the
+# entry point's own arguments), and `tokens_for_params`, the iso-loss tokens at given sizes
+# that `whole_gpu_plan` prices.
+OPTIMISERS: tuple[str, ...] = (
+    "compute_optimal",
+    "cost_optimal",
+    "best_quality",
+    "physical_optimal",
+    "tokens_for_params",
+)
+
+
+@runtime_checkable
+class LawFamily(Protocol):
+    """What every law family provides (units: N parameters, D tokens, loss in nats/token).
+
+    `data` names the per-scenario inputs the loss takes beyond N and D, in the order
+    `loss` and `floor` take them (none for the base family)."""
+
+    data: ClassVar[tuple[str, ...]]
+
+    @property
+    def name(self) -> str: ...
+
+    def loss(self, params: Any, tokens: Any, *data: Any) -> Any: ...
+
+    def floor(self, *data: Any) -> Any: ...
+
+    def reduced(self) -> Any:
+        """The base law this one equals when its data are absent."""
+        ...
+
+    def training_flops(self, params: Any, tokens: Any) -> Any: ...
+
+    def inference_flops(self, params: Any, tokens: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Family:
+    """One registered family: its class, its data keywords, how a plain law is adopted
+    into it (the data keyword's convenience), and its kernels by optimiser name."""
+
+    cls: type
+    data: tuple[str, ...]
+    adopt: Callable[[Any], Any]
+    kernels: Mapping[str, Callable[..., Any]]
+
+
+_FAMILIES: dict[type, Family] = {}
+
+
+def register(
+    cls: type, *, adopt: Callable[[Any], Any], kernels: Mapping[str, Callable[..., Any]]
+) -> Family:
+    """Register a family's kernels (at its module's import). A data keyword belongs to one
+    family, and a kernel to an optimiser in `OPTIMISERS`: anything else is a programming
+    error, raised as one."""
+    unknown = set(kernels) - set(OPTIMISERS)
+    if unknown:
+        raise ValueError(f"{cls.__name__} registers unknown optimisers {sorted(unknown)}")
+    data = tuple(cls.data)
+    taken = {k for f in _FAMILIES.values() if f.cls is not cls for k in f.data}
+    if not data or taken & set(data):
+        raise ValueError(f"{cls.__name__} needs data keywords of its own; got {data}")
+    family = Family(cls, data, adopt, dict(kernels))
+    _FAMILIES[cls] = family
+    return family
+
+
+def families() -> tuple[Family, ...]:
+    """Every registered family, in registration order."""
+    return tuple(_FAMILIES.values())
+
+
+def route(optimiser: str, law: Any, **data: Any) -> tuple[Callable[..., Any] | None, Any]:
+    """`(kernel, law)` for `optimiser` given `law` and the data keywords (None = absent).
+
+    With data given: the kernel of the family that takes them, and `law` adopted into it
+    (a plain law or preset name takes the family's published constants). Without: `(None,
+    law)` for the optimiser's own base-family path, a family law replaced by the law it
+    reduces to."""
+    given = [k for k, v in data.items() if v is not None]
+    if not given:
+        family = _FAMILIES.get(type(law))
+        return None, (law.reduced() if family is not None else law)
+    owners = {f.cls: f for f in _FAMILIES.values() for k in given if k in f.data}
+    if len(owners) != 1:
+        raise ScaleplanError(f"no one law family takes {', '.join(given)} together", given[0])
+    family = next(iter(owners.values()))
+    kernel = family.kernels.get(optimiser)
+    if kernel is None:
+        raise ScaleplanError(
+            f"{optimiser} has no kernel for the {family.cls.__name__} family", "law"
+        )
+    return kernel, family.adopt(law)

@@ -1,0 +1,38 @@
+"""The optimisers: lifetime-optimal sizing in FLOPs (`lifetime`) and dollars (`costs`,
+`lifetime_cost`), the best model for a budget (`budgets`), the physical optimum on a
+serving curve (`physical_optimum`), the demand a model implies (`implied`), the split of
+lifetime compute (`allocation`), ratio grids (`ratio_grids`), and the data-constrained
+family's optima (`data_constrained`, which registers them). Named `optimal`, not `plan`,
+so that `scaleplan.plan` stays free for the planning object of issue 25."""
+
+from .budgets import BestQuality, best_quality
+from .costs import CostOptimum, LifetimeCost, breakeven_requests, cost_optimal, lifetime_cost
+from .data_constrained import ConstrainedOptimum, training_optimal
+from .implied import ImpliedDemand, implied_demand
+from .lifetime import METHODS, LifetimeOptimum, compute_optimal
+from .physical_optimum import PhysicalOptimum, ServingCurve, physical_optimal, whole_gpu_plan
+from .ratio_grids import RatioGrid, cost_ratio_grid, flop_ratio_grid
+
+__all__ = [
+    "METHODS",
+    "BestQuality",
+    "ConstrainedOptimum",
+    "CostOptimum",
+    "ImpliedDemand",
+    "LifetimeCost",
+    "LifetimeOptimum",
+    "PhysicalOptimum",
+    "RatioGrid",
+    "ServingCurve",
+    "best_quality",
+    "breakeven_requests",
+    "compute_optimal",
+    "cost_optimal",
+    "cost_ratio_grid",
+    "flop_ratio_grid",
+    "implied_demand",
+    "lifetime_cost",
+    "physical_optimal",
+    "training_optimal",
+    "whole_gpu_plan",
+]

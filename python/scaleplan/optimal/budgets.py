@@ -1,0 +1,168 @@
+"""The dual of lifetime sizing (DESIGN §1.3): the lowest loss a lifetime budget, in FLOPs
+or dollars, buys, and the model that reaches it (Rust, `dual.rs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
+
+from .. import _core
+from .._utils.arrays import broadcast, check_on_invalid, echoed, in_place, shaped
+from .._utils.frames import Tabular
+from ..errors import ScaleplanError
+from ..hardware.cost_model import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_OUTPUT_TOKENS,
+    CostModel,
+    resolve_costs,
+)
+from ..laws.family import route
+from ..laws.flops import TRAINING_FLOPS_PER_PARAM
+from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
+
+if TYPE_CHECKING:  # for the overloads only: the family module imports this one
+    from .data_constrained import BudgetOptimum, DataConstrainedLaw
+
+__all__ = ["BestQuality", "best_quality"]
+
+
+@dataclass(frozen=True)
+class BestQuality(Tabular):
+    """The lowest loss a lifetime budget buys, and the model that reaches it.
+
+    `budget` is in `unit`: "FLOPs" (a budget with `inference_tokens`) or "dollars" (with
+    `requests`); `effective_demand` is in tokens either way."""
+
+    _INPUTS = ("budget", "effective_demand")
+    _OUTPUTS = ("loss", "params", "tokens")
+
+    loss: Any
+    params: Any
+    tokens: Any
+    budget: Any
+    effective_demand: Any
+    unit: str = "FLOPs"
+
+
+@overload
+def best_quality(
+    budget: Any,
+    inference_tokens: Any = ...,
+    *,
+    requests: Any = ...,
+    input_tokens: Any = ...,
+    output_tokens: Any = ...,
+    costs: CostModel | None = ...,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    on_invalid: str = ...,
+    method: str = ...,
+    unique_tokens: None = None,
+) -> BestQuality: ...
+@overload
+def best_quality(
+    budget: Any,
+    inference_tokens: Any = ...,
+    *,
+    requests: Any = ...,
+    input_tokens: Any = ...,
+    output_tokens: Any = ...,
+    costs: CostModel | None = ...,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    on_invalid: str = ...,
+    method: str = ...,
+    unique_tokens: float | np.ndarray | list[float],
+) -> BudgetOptimum: ...
+def best_quality(
+    budget: Any,
+    inference_tokens: Any = None,
+    *,
+    requests: Any = None,
+    input_tokens: Any = DEFAULT_INPUT_TOKENS,
+    output_tokens: Any = DEFAULT_OUTPUT_TOKENS,
+    costs: CostModel | None = None,
+    law: ScalingLaw | DataConstrainedLaw | str = CHINCHILLA,
+    on_invalid: str = "raise",
+    method: str = "newton",
+    unique_tokens: Any = None,
+) -> BestQuality | BudgetOptimum:
+    """Lowest loss reachable with a lifetime budget (DESIGN §1.3, the dual problem).
+
+    Give `inference_tokens` for a budget in FLOPs (`6 N D + 2 N inference_tokens = budget`),
+    or `requests` (with `input_tokens`, `output_tokens` and `costs`) for a budget in dollars.
+    `method` solves the optimality condition along the budget curve, an equation in the
+    logit of the inference share `m / (D + m)` with bounded slope: "newton" (default, 1-4
+    steps a row) or "bisect" (about 60 halvings; also the fallback for a row Newton leaves
+    unsettled, which no known input does). Both stop at the f64 resolution of the root.
+    With `unique_tokens`, the data-constrained law (Muennighoff et al. 2023; see
+    `compute_optimal`) and a `data_constrained.BudgetOptimum` (a dollar budget is solved
+    as its training-FLOP equivalents, `budget` and `inference_tokens` then in those units).
+    """
+    if (inference_tokens is None) == (requests is None):
+        raise ScaleplanError(
+            "best_quality takes exactly one of inference_tokens (FLOP budget) "
+            "or requests (dollar budget)"
+        )
+    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
+        kernel, law = route("best_quality", law, unique_tokens=unique_tokens)
+        if kernel is not None:
+            return kernel(budget, inference_tokens, requests, input_tokens, output_tokens,
+                          costs=costs, law=law, on_invalid=on_invalid,
+                          unique_tokens=unique_tokens)  # fmt: skip
+    law = resolve_law(law)
+    on_invalid = check_on_invalid(on_invalid)
+    if requests is None:
+        shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens, **law._named())
+        per_unit, demand, name = 6.0, cols[1], "inference_tokens"
+    else:
+        shape, cols, per_unit, demand = _dollar_problem(
+            budget, requests, input_tokens, output_tokens, resolve_costs(costs), law, on_invalid
+        )
+        name = "effective_demand"
+    # The kernel divides the budget by `per_unit` itself, so its errors quote the budget
+    # as given (a FLOP budget of -1 once came back as "got -0.1667").
+    n, d, lo, _ = _core.best_model(
+        cols[0],
+        demand,
+        tuple(cols[-5:]),
+        on_invalid,
+        name,
+        broadcast_shape=shape,
+        method=method if isinstance(method, str) else repr(method),
+        per_unit=per_unit,
+    )
+    return BestQuality(
+        shaped(lo, shape),
+        shaped(n, shape),
+        shaped(d, shape),
+        echoed(cols[0], shape),
+        echoed(in_place(demand), shape),
+        "FLOPs" if requests is None else "dollars",
+    )
+
+
+def _dollar_problem(
+    budget: Any,
+    requests: Any,
+    input_tokens: Any,
+    output_tokens: Any,
+    costs: CostModel,
+    law: ScalingLaw,
+    on_invalid: str,
+) -> tuple[tuple[int, ...], list[Any], float, Any]:
+    """A dollar budget as the FLOP problem the kernel solves: the shape, the inputs (budget,
+    demand, law), `k_tr = 6 $/FLOP / MFU` (the kernel divides the budget by it) and the
+    effective demand `requests (w_in input_tokens + w_out output_tokens)`."""
+    shape, cols = broadcast(
+        budget=budget,
+        requests=requests,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        **law._named(),
+    )
+    k_tr = TRAINING_FLOPS_PER_PARAM * costs.train_dollars_per_flop / costs.train_mfu
+    demand = np.ascontiguousarray(costs.checked_demand(*cols[1:4], on_invalid), dtype=np.float64)
+    cols = [cols[0], demand, *cols[4:]]
+    return shape, cols, k_tr, demand

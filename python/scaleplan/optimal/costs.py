@@ -1,0 +1,305 @@
+"""Lifetime cost-optimal sizing in dollars (Sardana et al. 2024, §6 and App. B.2-B.3).
+
+Training N parameters on D tokens and serving `requests` requests of `input_tokens` prompt
+and `output_tokens` generated tokens costs
+
+    dollars = 6 N D c_tr / MFU_tr + 2 N requests c_inf (input_tokens / MFU_prefill
+                                                      + output_tokens / MFU_decode)
+
+with `c = price_per_hour / (3600 * peak FLOP/s)` the dollars per peak FLOP of each phase's
+hardware at its precision. Minimising it at a fixed loss is the FLOP problem with the
+effective demand `D_eff = requests (w_in input_tokens + w_out output_tokens)`,
+`w = (c_inf / c_tr) MFU_tr / MFU_phase`, solved by the same Rust kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
+
+from .. import _core
+from .._utils.arrays import as_float, broadcast, echoed, shaped
+from .._utils.checks import POSITIVE
+from .._utils.frames import Tabular
+from ..errors import ScaleplanError
+from ..hardware.cost_model import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_OUTPUT_TOKENS,
+    CostModel,
+    default_costs,
+    resolve_costs,
+)
+from ..laws.family import route
+from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
+from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, MAX_ITER_LIMIT, solver_options
+from .lifetime_cost import LifetimeCost, lifetime_cost
+
+if TYPE_CHECKING:  # for the overloads only: the family module imports this one
+    from .data_constrained import ConstrainedOptimum, DataConstrainedLaw
+
+__all__ = [
+    "CostOptimum",
+    "LifetimeCost",
+    "breakeven_requests",
+    "cost_optimal",
+    "lifetime_cost",
+]
+
+
+@dataclass(frozen=True)
+class CostOptimum(Tabular):
+    """The model reaching `loss` with the lowest lifetime dollars, and its breakdown.
+
+    `breakdown` and `chinchilla` are `LifetimeCost`s of this model and of the equal-quality
+    Chinchilla-style model serving the same requests; `saving` is the fraction of the
+    latter's dollars saved.
+    """
+
+    _INPUTS = ("loss", "requests", "input_tokens", "output_tokens")
+    _OUTPUTS = ("params", "tokens", "total_dollars", "saving", "iterations", "converged")
+
+    params: Any
+    tokens: Any
+    loss: Any
+    requests: Any
+    input_tokens: Any
+    output_tokens: Any
+    iterations: Any
+    converged: Any
+    law: ScalingLaw
+    costs: CostModel
+
+    @classmethod
+    def _of(
+        cls,
+        params: float,
+        tokens: float,
+        scenario: tuple[float, ...],
+        iterations: int,
+        converged: bool,
+        law: ScalingLaw,
+        costs: CostModel,
+    ) -> CostOptimum:
+        """Builds a one-scenario result without the frozen dataclass's per-field
+        `object.__setattr__` (it costs more than the solve); equally immutable after."""
+        self = object.__new__(cls)
+        d = self.__dict__
+        d["params"] = params
+        d["tokens"] = tokens
+        d["loss"], d["requests"], d["input_tokens"], d["output_tokens"] = scenario
+        d["iterations"] = iterations
+        d["converged"] = converged
+        d["law"] = law
+        d["costs"] = costs
+        return self
+
+    @cached_property
+    def breakdown(self) -> LifetimeCost:
+        return LifetimeCost(
+            self.params,
+            self.tokens,
+            self.requests,
+            self.input_tokens,
+            self.output_tokens,
+            self.costs,
+        )
+
+    @cached_property
+    def chinchilla(self) -> LifetimeCost:
+        m = chinchilla_optimal(loss=self.loss, law=self.law, on_invalid="nan")
+        return LifetimeCost(
+            m.params, m.tokens, self.requests, self.input_tokens, self.output_tokens, self.costs
+        )
+
+    @property
+    def total_dollars(self) -> Any:
+        return self.breakdown.total_dollars
+
+    @property
+    def saving(self) -> Any:
+        """Fraction of the Chinchilla-style model's lifetime dollars saved (0.5 = 50%)."""
+        return 1.0 - self.breakdown.total_dollars / self.chinchilla.total_dollars
+
+
+@overload
+def cost_optimal(
+    loss: Any,
+    requests: Any,
+    input_tokens: Any = ...,
+    output_tokens: Any = ...,
+    *,
+    costs: CostModel | None = ...,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    method: str = ...,
+    tol: float = ...,
+    max_iter: int = ...,
+    on_invalid: str = ...,
+    start: str = ...,
+    unique_tokens: None = None,
+) -> CostOptimum: ...
+@overload
+def cost_optimal(
+    loss: Any,
+    requests: Any,
+    input_tokens: Any = ...,
+    output_tokens: Any = ...,
+    *,
+    costs: CostModel | None = ...,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    method: str = ...,
+    tol: float = ...,
+    max_iter: int = ...,
+    on_invalid: str = ...,
+    start: str = ...,
+    unique_tokens: float | np.ndarray | list[float],
+) -> ConstrainedOptimum: ...
+def cost_optimal(
+    loss: Any,
+    requests: Any,
+    input_tokens: Any = DEFAULT_INPUT_TOKENS,
+    output_tokens: Any = DEFAULT_OUTPUT_TOKENS,
+    *,
+    costs: CostModel | None = None,
+    law: ScalingLaw | DataConstrainedLaw | str = CHINCHILLA,
+    method: str = "newton",
+    tol: float = DEFAULT_TOL,
+    max_iter: int = DEFAULT_MAX_ITER,
+    on_invalid: str = "raise",
+    start: str = "auto",
+    unique_tokens: Any = None,
+) -> CostOptimum | ConstrainedOptimum:
+    """Parameters and training tokens minimising lifetime dollars at a given loss.
+
+    `requests` is the lifetime number of inference requests, each with `input_tokens`
+    prompt and `output_tokens` generated tokens (defaults: 70 and 215). All of `loss`,
+    `requests`, `input_tokens`, `output_tokens` and the law's coefficients broadcast.
+    Other arguments (`start` and `unique_tokens` included) as in `compute_optimal`; with
+    `unique_tokens` the result is a `data_constrained.ConstrainedOptimum` at the effective
+    demand, with `total_dollars`.
+    """
+    costs = default_costs() if costs is None else resolve_costs(costs)
+    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
+        kernel, law = route("cost_optimal", law, unique_tokens=unique_tokens)
+        if kernel is not None:
+            # The family's kernel has its own solver: refuse bad options, use none.
+            solver_options(method, tol, max_iter, on_invalid, start)
+            return kernel(loss, requests, input_tokens, output_tokens, costs=costs, law=law,
+                          on_invalid=on_invalid, unique_tokens=unique_tokens)  # fmt: skip
+    values = (
+        _floats(loss, requests, input_tokens, output_tokens)
+        if on_invalid == "raise"
+        and start == "auto"
+        and type(law) is ScalingLaw
+        and law._scalar is not None
+        and type(tol) is float
+        and type(max_iter) is int
+        and 0 < max_iter <= MAX_ITER_LIMIT
+        else None
+    )
+    if values is not None:
+        # One scenario of plain numbers: the scheduler's path (one job priced at a time).
+        n, d, it, ok = _core.cost_optimal_scalar(
+            *values, *costs.demand_weights, *law._scalar, method, tol, max_iter
+        )
+        return CostOptimum._of(n, d, values, it, ok, law, costs)  # type: ignore[arg-type]
+    law = resolve_law(law)
+    tol, max_iter, on_invalid = solver_options(method, tol, max_iter, on_invalid, start)
+    w_in, w_out = costs.demand_weights
+    shape, cols = broadcast(
+        loss=loss,
+        requests=requests,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        **law._named(),
+    )
+    n, d, it, ok = _core.cost_optimal(
+        cols[0],
+        cols[1],
+        cols[2],
+        cols[3],
+        w_in,
+        w_out,
+        tuple(cols[4:]),
+        method,
+        tol,
+        max_iter,
+        on_invalid,
+        start=start,
+        broadcast_shape=shape,
+    )
+    full = [echoed(c, shape) for c in cols[:4]]
+    return CostOptimum(
+        shaped(n, shape),
+        shaped(d, shape),
+        *full,
+        shaped(it, shape),
+        shaped(ok, shape),
+        law,
+        costs,
+    )
+
+
+def _floats(loss: Any, requests: Any, inp: Any, out: Any) -> tuple[float, ...] | None:
+    """The four as Python floats when all are Python floats or ints (bools excluded), as
+    the general path would convert them; None otherwise (arrays, NumPy scalars, ints
+    beyond float64: the general path handles and names them)."""
+    if not all(type(v) in _NUMBER for v in (loss, requests, inp, out)):
+        return None
+    try:
+        return float(loss), float(requests), float(inp), float(out)
+    except OverflowError:
+        return None
+
+
+_NUMBER = frozenset((float, int))
+
+
+def breakeven_requests(
+    params: Any,
+    tokens: Any,
+    smaller_params: Any,
+    input_tokens: Any = DEFAULT_INPUT_TOKENS,
+    output_tokens: Any = DEFAULT_OUTPUT_TOKENS,
+    *,
+    costs: CostModel | None = None,
+    law: ScalingLaw | str = CHINCHILLA,
+) -> Any:
+    """Lifetime requests above which a smaller model of equal quality is cheaper.
+
+    The smaller model (`smaller_params`) is trained on the tokens that give it the loss of
+    the given one, `D_s = (B / (L(params, tokens) - E - A N_s^-alpha))^(1/beta)`. Lifetime
+    cost is linear in requests for both, so they cross once:
+    `r* = (train_s - train) / (per_request - per_request_s)`; 0 when the smaller one is
+    also cheaper to train.
+    """
+    costs = resolve_costs(costs)
+    law = resolve_law(law)
+    base = lifetime_cost(params, tokens, 1.0, input_tokens, output_tokens, costs=costs)
+    small_n = as_float("smaller_params", smaller_params)
+    if np.any(~POSITIVE.admits(small_n)) or np.any(small_n >= base.params):
+        raise ScaleplanError(
+            "smaller_params must be finite, > 0 and below params", "smaller_params"
+        )
+    target = law.loss(base.params, base.tokens)
+    room = target - law.E - law.A * small_n**-law.alpha
+    if np.any(room <= 0):
+        raise ScaleplanError(
+            "smaller_params is too small to reach the loss of the given model (params, tokens) "
+            "at any data size",
+            "smaller_params",
+        )
+    small_d = (law.B / room) ** (1.0 / law.beta)
+    small = lifetime_cost(small_n, small_d, 1.0, input_tokens, output_tokens, costs=costs)
+    extra_training = small.training_dollars - base.training_dollars
+    per_request_saving = base.inference_dollars - small.inference_dollars
+    if not np.all(per_request_saving > 0):
+        raise ScaleplanError(
+            "output_tokens and input_tokens are both 0 (or too small to cost anything): no "
+            "request then favours the smaller model",
+            "output_tokens",
+        )
+    out = np.maximum(extra_training, 0.0) / per_request_saving
+    return out.item() if np.ndim(out) == 0 else out

@@ -1,0 +1,307 @@
+"""Finite unique data: the data-constrained law of Muennighoff et al. 2023 ("Scaling
+Data-Constrained Language Models") inside the lifetime optimum.
+
+    L(N, D, U) = E + A / N'^alpha + B / D'^beta
+    U_s = min(U, D),  R_D = D / U_s - 1,  D' = U_s + U_s R_D* (1 - exp(-R_D / R_D*))
+    U_N = min(N, N_opt(U_s)),  R_N = N / U_N - 1,  N' = U_N + U_N R_N* (1 - exp(-R_N / R_N*))
+
+with N_opt(U) the Chinchilla-optimal parameters for U tokens under the same law. Repeated
+tokens decay in value with a half-life set by R_D*, and so do parameters beyond what the
+unique data supports (R_N*). The Rust core (`rust/core/src/data_constrained.rs`) evaluates
+it with its gradient and solves the optima. The law is `laws.data_constrained`; this module
+holds the optima under it and registers them as the family's kernels (`laws.family`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._utils.arrays import as_float, broadcast, check_on_invalid, echoed, shaped
+from .._utils.checks import renamed
+from .._utils.frames import Tabular
+from ..errors import ScaleplanError
+from ..hardware.cost_model import resolve_costs
+from ..laws.data_constrained import DataConstrainedLaw, resolve_data_law
+from ..laws.family import register
+from ..laws.scaling import CHINCHILLA, FlopAccounting
+from .lifetime import compute_optimal
+from .physical_optimum import physical_optimal
+
+__all__ = [
+    "BudgetOptimum",
+    "ConstrainedOptimum",
+    "ConstrainedPhysicalOptimum",
+    "budget_optimal",
+    "constrained_optimal",
+    "physical_constrained",
+    "tokens_for_params",
+    "training_optimal",
+]
+
+
+@dataclass(frozen=True)
+class ConstrainedOptimum(FlopAccounting, Tabular):
+    """The lifetime optimum with `unique_tokens` of unique data: `params`, `tokens`
+    (training tokens), `effective_tokens` (D', what the repeated data is worth), `epochs`
+    (D / U), `binding` (False: the supply does not bind and this is the plain law's answer
+    exactly), `iterations`, and `premium`: how much more the lifetime FLOPs (or dollars)
+    are than with unlimited data. `law` says which R_D*, R_N* applied."""
+
+    _INPUTS = ("loss", "inference_tokens", "unique_tokens")
+    _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "total_flops", "premium",
+                "binding", "iterations")  # fmt: skip
+
+    params: Any
+    tokens: Any
+    effective_tokens: Any
+    loss: Any
+    inference_tokens: Any
+    unique_tokens: Any
+    iterations: Any
+    binding: Any
+    law: DataConstrainedLaw
+    # Set by cost_optimal: its demand is then in training-FLOP equivalents.
+    costs: Any = None
+
+    @property
+    def epochs(self) -> Any:
+        return self.tokens / self.unique_tokens
+
+    @property
+    def total_dollars(self) -> Any:
+        """Lifetime dollars (cost_optimal's results only): the FLOP equivalents priced at
+        the training hardware's dollars per model FLOP."""
+        if self.costs is None:
+            raise ScaleplanError("total_dollars needs a cost model: use cost_optimal", "costs")
+        return self.total_flops * self.costs.train_dollars_per_flop / self.costs.train_mfu
+
+    @property
+    def converged(self) -> Any:
+        return np.isfinite(self.params)
+
+    @cached_property
+    def unlimited(self) -> Any:
+        """The plain law's optimum for the same loss and demand (no data limit)."""
+        return compute_optimal(self.loss, self.inference_tokens, law=self.law.law,
+                               on_invalid="nan")  # fmt: skip
+
+    @property
+    def premium(self) -> Any:
+        """Lifetime FLOPs over those with unlimited data, minus one (0.05 = 5% more)."""
+        return self.total_flops / self.unlimited.total_flops - 1.0
+
+
+def constrained_optimal(
+    loss: Any,
+    inference_tokens: Any,
+    unique_tokens: Any,
+    *,
+    law: Any = CHINCHILLA,
+    on_invalid: str = "raise",
+    costs: Any = None,
+) -> ConstrainedOptimum:
+    """Minimise `6 N D + 2 N inference_tokens` at `L(N, D, U) = loss` (every argument
+    broadcasts). `compute_optimal(..., unique_tokens=)` and `cost_optimal(...,
+    unique_tokens=)` call this (the latter with its effective demand). A loss at or below
+    the floor the law reaches with U unique tokens is a ValueError that says so."""
+    data_law = resolve_data_law(law)
+    shape, cols = broadcast(loss=loss, inference_tokens=inference_tokens,
+                            unique_tokens=unique_tokens)  # fmt: skip
+    out = _core.data_constrained_optimal(*cols, *data_law._columns(),
+                                         on_invalid=check_on_invalid(on_invalid),
+                                         broadcast_shape=shape)  # fmt: skip
+    n, d, d_eff, it, bind = (out[:, k].copy() for k in range(5))
+    return ConstrainedOptimum(
+        shaped(n, shape), shaped(d, shape), shaped(d_eff, shape), echoed(cols[0], shape),
+        echoed(cols[1], shape), echoed(cols[2], shape),
+        shaped(np.nan_to_num(it).astype(np.uint32), shape), shaped(bind == 1.0, shape),
+        data_law, costs,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BudgetOptimum(Tabular):
+    """The lowest-loss model for a lifetime budget `budget = N (6 D + 2 inference_tokens)`
+    FLOPs (or FLOP equivalents) with `unique_tokens`; with no inference it is the best
+    split of a training budget."""
+
+    _INPUTS = ("budget", "inference_tokens", "unique_tokens")
+    _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "loss", "binding")
+
+    params: Any
+    tokens: Any
+    effective_tokens: Any
+    budget: Any
+    inference_tokens: Any
+    unique_tokens: Any
+    binding: Any
+    law: DataConstrainedLaw
+
+    @property
+    def epochs(self) -> Any:
+        return self.tokens / self.unique_tokens
+
+    @property
+    def loss(self) -> Any:
+        return self.law.loss(self.params, self.tokens, self.unique_tokens)
+
+
+def budget_optimal(
+    budget: Any,
+    inference_tokens: Any,
+    unique_tokens: Any,
+    *,
+    law: Any = CHINCHILLA,
+    on_invalid: str = "raise",
+) -> BudgetOptimum:
+    """N and D with `N (6 D + 2 inference_tokens) = budget` minimising `L(N, D, U)`
+    (`best_quality(..., unique_tokens=)` calls it)."""
+    data_law = resolve_data_law(law)
+    shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens,
+                            unique_tokens=unique_tokens)  # fmt: skip
+    out = _core.data_constrained_budget(*cols, *data_law._columns(),
+                                        on_invalid=check_on_invalid(on_invalid),
+                                        broadcast_shape=shape)  # fmt: skip
+    n, d, d_eff, _, bind = (out[:, k].copy() for k in range(5))
+    return BudgetOptimum(shaped(n, shape), shaped(d, shape), shaped(d_eff, shape),
+                         echoed(cols[0], shape), echoed(cols[1], shape), echoed(cols[2], shape),
+                         shaped(bind == 1.0, shape), data_law)  # fmt: skip
+
+
+def training_optimal(
+    flops: Any, unique_tokens: Any, *, law: Any = "muennighoff2023", on_invalid: str = "raise"
+) -> BudgetOptimum:
+    """The paper's question solved exactly: the N and D with `6 N D = flops` that
+    minimise `L(N, D, U)` (their repository uses a grid of 500 ratios)."""
+    with renamed(budget="flops"):
+        return budget_optimal(flops, 0.0, unique_tokens, law=law, on_invalid=on_invalid)
+
+
+@dataclass(frozen=True)
+class ConstrainedPhysicalOptimum(Tabular):
+    """`physical_optimum.physical_optimal` with `unique_tokens`: the PhysicalOptimum's
+    fields with the supply, the effective tokens D', epochs, `binding` and iterations
+    (a scan of 2,500 steps in ln D and 70 golden-section steps when the supply binds)."""
+
+    _INPUTS = ("loss", "requests", "unique_tokens")
+    _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "training_dollars",
+                "serving_dollars", "total_dollars", "premium", "binding")  # fmt: skip
+
+    params: Any
+    tokens: Any
+    effective_tokens: Any
+    loss: Any
+    requests: Any
+    unique_tokens: Any
+    training_dollars: Any
+    serving_dollars: Any
+    iterations: Any
+    binding: Any
+    law: DataConstrainedLaw
+    curve: Any
+    costs: Any
+
+    @property
+    def total_dollars(self) -> Any:
+        return self.training_dollars + self.serving_dollars
+
+    @cached_property
+    def unlimited(self) -> Any:
+        """The physical optimum for the same loss and requests with no data limit."""
+        return physical_optimal(self.loss, self.requests, curve=self.curve, law=self.law.law,
+                                costs=self.costs, on_invalid="nan")  # fmt: skip
+
+    @property
+    def premium(self) -> Any:
+        """Lifetime dollars over those with unlimited data, minus one."""
+        return self.total_dollars / self.unlimited.total_dollars - 1.0
+
+    @property
+    def epochs(self) -> Any:
+        return self.tokens / self.unique_tokens
+
+    @property
+    def converged(self) -> Any:
+        return np.isfinite(self.params)
+
+
+def physical_constrained(
+    loss: Any, requests: Any, *, unique_tokens: Any, costs: Any, curve: Any, law: Any,
+    on_invalid: str,
+) -> ConstrainedPhysicalOptimum:  # fmt: skip
+    """The Rust kernel behind `physical_optimal(..., unique_tokens=)`."""
+    data_law = resolve_data_law(law)
+    per_flop = costs.train_dollars_per_flop / costs.train_mfu
+    shape, cols = broadcast(loss=loss, requests=requests, unique_tokens=unique_tokens)
+    out = _core.data_constrained_physical(
+        cols[0], cols[1], np.array([per_flop]), cols[2], *data_law._columns(), *curve._logs(),
+        on_invalid=check_on_invalid(on_invalid), broadcast_shape=shape,
+    )  # fmt: skip
+    n, d, tr, sv, d_eff, bind, it = (out[:, k].copy() for k in range(7))
+    return ConstrainedPhysicalOptimum(
+        shaped(n, shape), shaped(d, shape), shaped(d_eff, shape), echoed(cols[0], shape),
+        echoed(cols[1], shape), echoed(cols[2], shape), shaped(tr, shape), shaped(sv, shape),
+        shaped(np.nan_to_num(it).astype(np.uint32), shape), shaped(bind == 1.0, shape),
+        data_law, curve, costs,
+    )  # fmt: skip
+
+
+def tokens_for_params(loss: float, params: Any, *, unique_tokens: float, law: Any) -> Any:
+    """The training tokens at which models of `params` parameters reach `loss` with
+    `unique_tokens` (NaN where no number of tokens does): the loss falls with D, so 100
+    halvings in ln D over 1e3..1e22 tokens, all sizes at once."""
+    data_law = resolve_data_law(law)
+    n = np.atleast_1d(np.asarray(params, dtype=np.float64))
+    lo, hi = np.full(n.shape, np.log(1e3)), np.full(n.shape, np.log(1e22))
+    reached = data_law.loss(n, np.exp(hi), unique_tokens) < loss
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        above = data_law.loss(n, np.exp(mid), unique_tokens) > loss
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    return np.where(reached, np.exp(hi), np.nan)
+
+
+# The family's kernels, behind the entry points of the same names (`law_family.route`):
+# each takes its entry point's arguments; dollars become training-FLOP equivalents.
+
+
+def _cost_optimal(
+    loss: Any, requests: Any, input_tokens: Any, output_tokens: Any, *, costs: Any, law: Any,
+    on_invalid: str, unique_tokens: Any,
+) -> ConstrainedOptimum:  # fmt: skip
+    demand = costs.checked_demand(requests, input_tokens, output_tokens, on_invalid)
+    with renamed(inference_tokens="requests"):
+        return constrained_optimal(loss, demand, unique_tokens, law=law,
+                                   on_invalid=on_invalid, costs=costs)  # fmt: skip
+
+
+def _best_quality(
+    budget: Any, inference_tokens: Any, requests: Any, input_tokens: Any, output_tokens: Any,
+    *, costs: Any, law: Any, on_invalid: str, unique_tokens: Any,
+) -> BudgetOptimum:  # fmt: skip
+    if requests is None:
+        return budget_optimal(budget, inference_tokens, unique_tokens, law=law,
+                              on_invalid=on_invalid)  # fmt: skip
+    c = resolve_costs(costs)
+    demand = c.checked_demand(requests, input_tokens, output_tokens, on_invalid)
+    flops = as_float("budget", budget) * c.train_mfu / c.train_dollars_per_flop
+    with renamed(inference_tokens="requests"):
+        return budget_optimal(flops, demand, unique_tokens, law=law, on_invalid=on_invalid)
+
+
+register(
+    DataConstrainedLaw,
+    adopt=resolve_data_law,
+    kernels={
+        "compute_optimal": constrained_optimal,
+        "cost_optimal": _cost_optimal,
+        "best_quality": _best_quality,
+        "physical_optimal": physical_constrained,
+        "tokens_for_params": tokens_for_params,
+    },
+)

@@ -1,0 +1,116 @@
+"""Reading a released model backward: the lifetime demand for which its size and training
+tokens are lifetime-optimal.
+
+At the FLOP optimum of §1.3 the stationarity condition on the iso-loss curve is
+`alpha A N^-alpha = beta B D^-beta (1 + D_inf / (3 D))`. For a given `(N, D)` it has one
+solution in `D_inf`; writing `D_ch` for the Chinchilla-optimal tokens of `N` (where
+`alpha A N^-alpha = beta B D_ch^-beta`), it is
+
+    D_inf = 3 D ((D / D_ch)^beta - 1)
+
+(computed with `expm1`, so a model trained just past Chinchilla's ratio keeps its digits).
+A model trained on fewer tokens than `D_ch` is optimal for no demand: more inference
+always calls for a smaller model trained longer, never shorter. The dollar problem has the
+same condition with the effective demand `requests (w_in input + w_out output)`
+(`CostModel.effective_demand`), so with `costs` the demand is also given in requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._utils.arrays import as_float, check_on_invalid, shaped
+from .._utils.checks import NON_NEGATIVE, POSITIVE, first_bad, instance
+from ..errors import ScaleplanError
+from ..hardware.cost_model import CostModel
+from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
+
+__all__ = ["ImpliedDemand", "implied_demand"]
+
+
+@dataclass(frozen=True)
+class ImpliedDemand:
+    """For each model: `inference_tokens` (lifetime tokens served, FLOP problem) for which
+    `(params, tokens)` is lifetime-optimal, and `requests` (dollar problem, with `costs`);
+    both NaN where `exists` is False, i.e. `tokens < chinchilla_tokens` (no demand makes
+    the model optimal). `loss` is the model's loss under the law."""
+
+    params: Any
+    tokens: Any
+    loss: Any
+    chinchilla_tokens: Any
+    inference_tokens: Any
+    requests: Any
+    exists: Any
+
+    @property
+    def tokens_per_param(self) -> Any:
+        return self.tokens / self.params
+
+
+def implied_demand(
+    params: Any,
+    tokens: Any,
+    *,
+    law: ScalingLaw | str = CHINCHILLA,
+    costs: CostModel | None = None,
+    input_tokens: Any = 70.0,
+    output_tokens: Any = 215.0,
+    on_invalid: str = "raise",
+) -> ImpliedDemand:
+    """The lifetime inference demand for which each `(params, tokens)` is optimal (module
+    notes). Arrays broadcast; `on_invalid="nan"` turns bad rows into NaN."""
+    law = resolve_law(law)
+    on_invalid = check_on_invalid(on_invalid)
+    if costs is not None:
+        instance("costs", costs, CostModel, "a CostModel or None")
+        per_request = costs.effective_demand(1.0, input_tokens, output_tokens)
+        for name, v, span in (("input_tokens", input_tokens, NON_NEGATIVE),
+                              ("output_tokens", output_tokens, POSITIVE)):  # fmt: skip
+            arr = as_float(name, v)
+            if not np.all(span.admits(arr)):
+                raise first_bad(name, arr, ~span.admits(arr), span)
+    n, d = as_float("params", params), as_float("tokens", tokens)
+    n, d = np.broadcast_arrays(n, d)
+    bad = ~(POSITIVE.admits(n) & POSITIVE.admits(d))
+    if bad.any() and on_invalid == "raise":
+        name, arr = ("params", n) if not np.all(POSITIVE.admits(n)) else ("tokens", d)
+        raise first_bad(name, arr, ~POSITIVE.admits(arr), POSITIVE)
+    n, d = np.where(bad, np.nan, n), np.where(bad, np.nan, d)
+    chinchilla = chinchilla_optimal(params=np.where(bad, 1.0, n), law=law, on_invalid=on_invalid)
+    d_ch = np.where(bad, np.nan, chinchilla.tokens)
+    with np.errstate(invalid="ignore", over="ignore"):
+        demand = 3.0 * d * np.expm1(law.beta * np.log(d / d_ch))
+        exists = ~bad & (d >= d_ch)
+        requests = np.full_like(demand, np.nan)
+        if costs is not None:
+            requests = demand / per_request
+    # A demand (or request count) beyond float64 is no answer: that row is invalid.
+    huge = exists & ~(np.isfinite(demand) & np.isfinite(requests if costs else demand))
+    if huge.any():
+        if on_invalid == "raise":
+            i = int(np.flatnonzero(np.ravel(huge))[0])
+            raise ScaleplanError(
+                f"tokens: the demand for which the model at index {i} is optimal is beyond "
+                f"float64 (tokens {float(np.ravel(d)[i])!r} is {np.ravel(d / d_ch)[i]:.3g} times "
+                "its Chinchilla-optimal tokens)",
+                "tokens",
+                index=i,
+            )
+        bad, exists = bad | huge, exists & ~huge
+        n, d = np.where(huge, np.nan, n), np.where(huge, np.nan, d)
+        d_ch = np.where(huge, np.nan, d_ch)
+    demand = np.where(exists, demand, np.nan)
+    requests = np.where(exists, requests, np.nan)
+    loss = np.where(bad, np.nan, law.loss(np.where(bad, 1.0, n), np.where(bad, 1.0, d)))
+    # A batch law broadcasts against the models: every output takes the common shape.
+    columns = np.broadcast_arrays(n, d, loss, d_ch, demand, np.asarray(requests), exists)
+    shape = columns[0].shape
+    flat = [np.array(c, dtype=float).reshape(-1) for c in columns[:6]]
+    return ImpliedDemand(
+        *(shaped(c, shape) for c in flat),
+        exists=columns[6].copy() if shape else bool(columns[6]),
+    )

@@ -1,0 +1,374 @@
+"""The lifetime optimum under the physical serving cost.
+
+At a target loss l the training tokens follow from N along the iso-loss curve,
+`D(N) = (B / (l - E - A N^-alpha))^(1/beta)`, and the lifetime costs
+
+    dollars(N) = 6 N D(N) c_tr / MFU_tr  +  requests * s(N)
+
+where `s(N)` is the dollars one request costs to serve on a model of N parameters. The
+paper's cost model makes `s` linear in N (a constant MFU per phase); the serving roofline
+does not: decode reads all weights once a step for the whole batch, the latency target
+caps the batch, and bigger models need tensor-parallel groups. `ServingCurve` tabulates
+`s` at knots (the roofline of the shape policy's model at each, or any curve you give),
+joined by straight lines in log-log; `physical_optimal` finds the global minimum of the
+lifetime dollars along the iso-loss curve for every (loss, requests) row at once, in Rust
+(`rust/core/src/physical.rs` gives the argument that the minimum is global).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import _core
+from .._utils.arrays import as_float, broadcast, check_on_invalid, echoed, shaped
+from .._utils.checks import POSITIVE, number, shown, whole
+from .._utils.frames import Tabular
+from ..arch.shapes import MODEL_SIZES, shape_for_params, step_counts
+from ..errors import ScaleplanError
+from ..hardware.accelerators import Accelerator, accelerator
+from ..hardware.cost_model import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_OUTPUT_TOKENS,
+    SECONDS_PER_HOUR,
+    CostModel,
+    resolve_costs,
+)
+from ..laws.family import route
+from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
+from ..systems.physical import (
+    DEFAULT_PEAK_TO_AVERAGE,
+    DEFAULT_TPOT_SECONDS,
+    PhysicalPlan,
+    check_peak_to_average,
+    hourly_price,
+    physical_plan,
+    replicas,
+)
+from ..systems.serving import Efficiency
+
+if TYPE_CHECKING:  # for the overloads only: the family module imports this one
+    from .data_constrained import ConstrainedPhysicalOptimum, DataConstrainedLaw
+
+__all__ = [
+    "CURVE_PARAMS",
+    "CURVE_PER_DECADE",
+    "WHOLE_GPU_PER_OCTAVE",
+    "WHOLE_GPU_SPAN",
+    "PhysicalOptimum",
+    "ServingCurve",
+    "physical_optimal",
+    "whole_gpu_plan",
+]
+
+# The roofline curve's default span and density: 16 knots a decade from 100M to 10T
+# parameters covers every Table 3 scenario and the demands of the README's figure.
+CURVE_PARAMS = (1e8, 1e13)
+CURVE_PER_DECADE = 16
+
+
+@dataclass(frozen=True)
+class ServingCurve:
+    """Dollars to serve one request on a model of `params` parameters, at knots joined by
+    straight lines in (ln params, ln dollars). `params` strictly increasing, both finite
+    and > 0, at least two knots; `tensor_parallel` is the group each knot was priced at
+    (None for curves not from the roofline)."""
+
+    params: NDArray[np.float64]
+    dollars_per_request: NDArray[np.float64]
+    tensor_parallel: NDArray[np.float64] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("params", "dollars_per_request"):
+            v = as_float(name, getattr(self, name))
+            if v.ndim != 1 or not np.all(POSITIVE.admits(v)):
+                raise ScaleplanError(f"{name} must be a 1-D array of finite values > 0", name)
+            object.__setattr__(self, name, v)
+        n, s = self.params, self.dollars_per_request
+        if n.size < 2 or n.size != s.size or not np.all(np.diff(n) > 0):
+            raise ScaleplanError(
+                "params must be strictly increasing, at least two knots, with one "
+                f"dollars_per_request each; got {n.size} params and {s.size} dollars",
+                "params",
+            )
+
+    def _logs(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return np.log(self.params), np.log(self.dollars_per_request)
+
+    def __call__(self, params: Any) -> Any:
+        """Dollars per request at `params`, interpolated in log-log (NaN off the curve)."""
+        x = np.log(as_float("params", params))
+        y = np.interp(x, *self._logs(), left=np.nan, right=np.nan)
+        return shaped(np.exp(y).reshape(-1), np.shape(x))
+
+    @classmethod
+    def linear(
+        cls, dollars_per_param: float, params: tuple[float, float] = (1e6, 1e15)
+    ) -> ServingCurve:
+        """`s(N) = dollars_per_param * N`: the constant-MFU cost, as a two-knot curve."""
+        lo, hi = params
+        return cls(np.array([lo, hi]), dollars_per_param * np.array([lo, hi]))
+
+    @classmethod
+    def constant_mfu(cls, costs: CostModel | None = None,
+                     input_tokens: float = DEFAULT_INPUT_TOKENS,
+                     output_tokens: float = DEFAULT_OUTPUT_TOKENS) -> ServingCurve:  # fmt: skip
+        """The paper's serving cost (`costs.py`): `2 N c_inf (input / MFU_prefill +
+        output / MFU_decode)` dollars a request."""
+        c = resolve_costs(costs)
+        per = (
+            2.0
+            * c.inference_dollars_per_flop
+            * (input_tokens / c.prefill_mfu + output_tokens / c.decode_mfu)
+        )
+        return cls.linear(per)
+
+    @classmethod
+    def roofline(
+        cls,
+        gpu: str | Accelerator = "h100-sxm",
+        *,
+        input_tokens: float = DEFAULT_INPUT_TOKENS,
+        output_tokens: float = DEFAULT_OUTPUT_TOKENS,
+        precision: str = "bf16",
+        tpot_seconds: float = DEFAULT_TPOT_SECONDS,
+        ttft_seconds: float | None = None,
+        peak_to_average: float = DEFAULT_PEAK_TO_AVERAGE,
+        efficiency: Efficiency | None = None,
+        price_per_hour: float | None = None,
+        params: tuple[float, float] = CURVE_PARAMS,
+        per_decade: int = CURVE_PER_DECADE,
+    ) -> ServingCurve:
+        """The serving roofline's cost of the shape policy's model (`shape_for_params`) at
+        `per_decade` sizes a decade over `params`: for each, the power-of-two
+        tensor-parallel group with the fewest GPU-seconds a request (`physical.replicas`),
+        provisioned for `peak_to_average` times the mean rate. Knots sit at each shape's
+        exact parameter count. The curve stops below the first size no group of up to 64
+        GPUs serves within the targets; it is an error if none is served."""
+        acc = accelerator(gpu, argument="gpu")
+        price = hourly_price(acc, price_per_hour) / SECONDS_PER_HOUR
+        peak = check_peak_to_average(peak_to_average)
+        lo, hi = _span_of_sizes(params)
+        per_decade = whole("per_decade", per_decade, 1, 1000)
+        count = max(2, math.ceil(per_decade * math.log10(hi / lo)) + 1)
+        shapes = [shape_for_params(n) for n in np.geomspace(lo, hi, count)]
+        n = np.asarray(step_counts(shapes).params, dtype=np.float64)
+        r = replicas(shapes, acc, input_tokens=input_tokens, output_tokens=output_tokens,
+                     precision=precision, tpot_seconds=tpot_seconds,
+                     ttft_seconds=ttft_seconds, efficiency=efficiency)  # fmt: skip
+        tp = np.array([2.0**k for k in range(r.busy_seconds.shape[1])])
+        gpu_seconds = np.where(np.isnan(r.busy_seconds), np.inf, r.busy_seconds * tp)
+        best = np.argmin(gpu_seconds, axis=1)
+        cost = gpu_seconds[np.arange(len(shapes)), best] * peak * price
+        served = np.isfinite(cost)
+        if not served[:2].all():  # a curve needs two served sizes
+            raise ScaleplanError(
+                f"no group of up to 64 {acc.name}s serves the curve's first two sizes from "
+                f"{lo:.3g} parameters within the latency targets (tpot_seconds, ttft_seconds) "
+                "at these request lengths (input_tokens, output_tokens)",
+                "tpot_seconds",
+            )
+        end = len(shapes) if served.all() else int(np.argmin(served))
+        # Policy shapes for nearby targets can round to the same model: keep the first.
+        keep = np.flatnonzero(np.diff(n[:end], prepend=-np.inf) > 0)
+        return cls(n[keep], cost[keep], tp[best][keep])
+
+
+def _law_columns(law: ScalingLaw) -> list[NDArray[np.float64]]:
+    return [np.array([float(v)]) for v in law.coefficients]
+
+
+@dataclass(frozen=True)
+class PhysicalOptimum(Tabular):
+    """The model reaching `loss` with the fewest lifetime dollars when serving costs
+    `curve(N)` a request: `params`, `tokens` (training), the two halves of the dollars,
+    Newton steps taken (0 when the optimum is a knot of the curve) and `converged`.
+    Arrays in the broadcast shape of `loss` and `requests`; rows rejected with
+    `on_invalid="nan"` hold NaN and `converged=False`."""
+
+    _INPUTS = ("loss", "requests")
+    _OUTPUTS = ("params", "tokens", "training_dollars", "serving_dollars", "total_dollars",
+                "iterations", "converged")  # fmt: skip
+
+    params: Any
+    tokens: Any
+    loss: Any
+    requests: Any
+    training_dollars: Any
+    serving_dollars: Any
+    iterations: Any
+    converged: Any
+    law: ScalingLaw
+    curve: ServingCurve
+
+    @property
+    def total_dollars(self) -> Any:
+        return self.training_dollars + self.serving_dollars
+
+
+def _default_curve(curve: Any, costs: CostModel) -> ServingCurve:
+    """`curve`, or the roofline on the costs' inference GPU, precision and price."""
+    if curve is None:
+        curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,
+                                      price_per_hour=costs.inference_price_per_hour)  # fmt: skip
+    if not isinstance(curve, ServingCurve):
+        raise ScaleplanError(f"curve must be a ServingCurve; got {curve!r}", "curve")
+    return curve
+
+
+@overload
+def physical_optimal(
+    loss: Any,
+    requests: Any,
+    *,
+    curve: ServingCurve | None = ...,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    costs: CostModel | None = ...,
+    on_invalid: str = ...,
+    unique_tokens: None = None,
+) -> PhysicalOptimum: ...
+@overload
+def physical_optimal(
+    loss: Any,
+    requests: Any,
+    *,
+    curve: ServingCurve | None = ...,
+    law: ScalingLaw | DataConstrainedLaw | str = ...,
+    costs: CostModel | None = ...,
+    on_invalid: str = ...,
+    unique_tokens: float | np.ndarray | list[float],
+) -> ConstrainedPhysicalOptimum: ...
+def physical_optimal(
+    loss: Any,
+    requests: Any,
+    *,
+    curve: ServingCurve | None = None,
+    law: ScalingLaw | DataConstrainedLaw | str = CHINCHILLA,
+    costs: CostModel | None = None,
+    on_invalid: str = "raise",
+    unique_tokens: Any = None,
+) -> PhysicalOptimum | ConstrainedPhysicalOptimum:
+    """Parameters and tokens minimising `6 N D c_tr / MFU_tr + requests * curve(N)` at
+    `L(N, D) = loss`, the global minimum over the span of `curve`.
+
+    Args:
+        loss: target loss (nats/token), above the law's E.
+        requests: lifetime requests, >= 0 (0 gives the Chinchilla-style model).
+        curve: dollars per request against N; default `ServingCurve.roofline()` on the
+            costs' inference GPU, precision and price (TPOT 50 ms, 70 + 215 tokens).
+        law: a `ScalingLaw` with scalar coefficients, or a preset name.
+        costs: training hardware, price and MFU (its `train_*` fields); the default
+            `CostModel()`.
+        on_invalid: "raise" or "nan" (bad rows NaN, the others solved).
+        unique_tokens: a supply of unique tokens: the data-constrained law (see
+            `compute_optimal`; `law` may be a `DataConstrainedLaw`) and a
+            `data_constrained.ConstrainedPhysicalOptimum`. Where the supply does not bind
+            the answer is the one without it; otherwise a scan of the iso-loss curve in
+            steps of 0.01 in ln D refined by golden section (ln D to ~1e-8).
+
+    An optimum outside the curve's span is an error (or NaN), never clamped to its end.
+    """
+    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
+        kernel, law = route("physical_optimal", law, unique_tokens=unique_tokens)
+        if kernel is not None:
+            c = resolve_costs(costs)
+            return kernel(loss, requests, costs=c, curve=_default_curve(curve, c), law=law,
+                          on_invalid=on_invalid, unique_tokens=unique_tokens)  # fmt: skip
+    law = resolve_law(law)
+    if law.is_batch:
+        raise ScaleplanError("physical_optimal takes a law with scalar coefficients", "law")
+    c = resolve_costs(costs)
+    curve = _default_curve(curve, c)
+    on_invalid = check_on_invalid(on_invalid)
+    per_flop = c.train_dollars_per_flop / c.train_mfu
+    shape, cols = broadcast(loss=loss, requests=requests)
+    (n, d), (tr, sv), (it, ok) = _core.physical_optimal(
+        cols[0], cols[1], np.array([per_flop]), tuple(_law_columns(law)), *curve._logs(),
+        on_invalid=on_invalid, broadcast_shape=shape,
+    )  # fmt: skip
+    return PhysicalOptimum(
+        shaped(n, shape), shaped(d, shape), echoed(cols[0], shape), echoed(cols[1], shape),
+        shaped(tr, shape), shaped(sv, shape), shaped(it, shape), shaped(ok, shape), law, curve,
+    )  # fmt: skip
+
+
+def _tokens(loss: float, params: Any, law: Any, unique_tokens: float | None) -> Any:
+    """Training tokens reaching `loss` at each of `params` (NaN where none do)."""
+    kernel, law = route("tokens_for_params", law, unique_tokens=unique_tokens)
+    if kernel is not None:
+        return kernel(loss, params, law=law, unique_tokens=unique_tokens)
+    e, a, b, alpha, beta = (float(v) for v in resolve_law(law).coefficients)
+    reducible = loss - e - a * np.asarray(params) ** -alpha
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(reducible > 0, (b / reducible) ** (1.0 / beta), np.nan)
+
+
+# How far `whole_gpu_plan` looks around the fluid optimum, and how finely: 128 sizes an
+# octave (0.5% apart) step through every policy shape, whose sizes differ by whole layers.
+WHOLE_GPU_SPAN = 2.5
+WHOLE_GPU_PER_OCTAVE = 128
+
+
+def _span_of_sizes(params: Any) -> tuple[float, float]:
+    """The (lo, hi) parameter counts of a curve, within `MODEL_SIZES`, lo < hi."""
+    if not (isinstance(params, (tuple, list)) and len(params) == 2):
+        raise ScaleplanError(f"params must be a pair (lo, hi); got {shown(params)}", "params")
+    lo, hi = (number("params", v, MODEL_SIZES) for v in params)
+    if not lo < hi:
+        raise ScaleplanError(f"params must be (lo, hi) with lo < hi; got {params!r}", "params")
+    return lo, hi
+
+
+def whole_gpu_plan(
+    loss: float,
+    params: float,
+    *,
+    law: ScalingLaw | str = CHINCHILLA,
+    unique_tokens: float | None = None,
+    **options: Any,
+) -> PhysicalPlan:
+    """The cheapest plan in whole GPUs near a fluid optimum of `params` parameters.
+
+    `physical_optimal` prices serving as a fraction of a replica; a real plan rounds
+    replicas (and training GPUs) up, which at a few replicas moves the cost by tens of
+    percent. This evaluates every distinct policy shape within a factor `WHOLE_GPU_SPAN` of
+    `params`, each trained on the tokens that reach `loss` at its exact parameter count,
+    by `physical.physical_plan(**options)`, and returns the cheapest (the smaller model
+    on a tie). Shapes that cannot reach the loss or meet the latency targets are skipped.
+    With `unique_tokens` the tokens are the data-constrained law's (`law` may then be a
+    `DataConstrainedLaw`)."""
+    loss, params = number("loss", loss), number("params", params, MODEL_SIZES)
+    steps = math.ceil(math.log2(WHOLE_GPU_SPAN) * WHOLE_GPU_PER_OCTAVE)
+    sizes = params * 2.0 ** (np.arange(-steps, steps + 1) / WHOLE_GPU_PER_OCTAVE)
+    shapes = list(dict.fromkeys(shape_for_params(n) for n in sizes if 1e6 <= n <= 1e15))
+    exact = np.asarray(step_counts(shapes).params, dtype=np.float64)  # one Rust call
+    best: PhysicalPlan | None = None
+    last: ScaleplanError | None = None
+    for shape, n, d in zip(shapes, exact, _tokens(loss, exact, law, unique_tokens), strict=True):
+        if not d >= 1:  # no whole token reaches the loss at this size (or none at all)
+            continue
+        try:
+            plan = physical_plan(n, float(d), shape=shape, **options)
+        except ScaleplanError as err:
+            # A latency target it cannot meet, or a micro-batch its GPU cannot hold: the
+            # policy shape is unplannable, and another size may do.
+            if err.argument not in ("tpot_seconds", "batch_size", "seq_len"):
+                raise
+            last = err
+            continue
+        if best is None or plan.total_dollars < best.total_dollars:
+            best = plan
+    if best is None and last is not None and last.argument != "tpot_seconds":
+        raise ScaleplanError(f"params={params:.3g}: no policy shape near it can train: {last}",
+                             "params")  # fmt: skip
+    if best is None:
+        raise last or ScaleplanError(
+            f"no policy shape within a factor {WHOLE_GPU_SPAN:g} of params={params:.3g} "
+            f"reaches loss={loss}: raise params, or the loss if it is below the law's floor",
+            "loss",
+        )
+    return best

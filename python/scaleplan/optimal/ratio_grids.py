@@ -1,0 +1,86 @@
+"""Optimal-over-Chinchilla ratio grids over loss x demand: the paper's Figures 2 and 6."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._utils.arrays import as_float
+from .._utils.checks import renamed
+from ..errors import ScaleplanError
+from ..hardware.cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
+from ..laws.scaling import CHINCHILLA, ScalingLaw
+from .costs import cost_optimal
+from .lifetime import compute_optimal
+
+__all__ = ["RatioGrid", "cost_ratio_grid", "flop_ratio_grid"]
+
+
+@dataclass(frozen=True)
+class RatioGrid:
+    """Optimal over Chinchilla-style ratios on a loss x demand grid (rows: losses)."""
+
+    losses: Any
+    demands: Any
+    total: Any
+    """Lifetime FLOPs (or dollars) of the optimal model / of the Chinchilla-style one."""
+    params: Any
+    tokens: Any
+
+
+def _axis(name: str, values: Any) -> Any:
+    """One axis of a grid: a scalar or a 1-D array (its rows are checked by the solver,
+    which names the argument and the row of any bad value)."""
+    arr = np.atleast_1d(as_float(name, values))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ScaleplanError(f"{name} must be a number or a non-empty 1-D array; got shape "
+                             f"{np.shape(values)}", name)  # fmt: skip
+    return arr
+
+
+def _finite(blame: str, ratio: Any) -> Any:
+    """`ratio` if every cell is finite: lifetime totals beyond float64 (a demand near the
+    top of the range) are an error naming the demand, not inf/inf = NaN in the figure."""
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(ratio)
+    if np.any(bad):
+        row, col = np.argwhere(bad)[0]
+        raise ScaleplanError(f"{blame}: the lifetime total at losses[{row}], {blame}[{col}] is "
+                             "beyond float64", blame)  # fmt: skip
+    return ratio
+
+
+def flop_ratio_grid(
+    losses: Any, inference_tokens: Any, *, law: ScalingLaw | str = CHINCHILLA
+) -> RatioGrid:
+    """The surfaces of the paper's Figure 2: for each loss (rows) and inference demand in
+    tokens (columns), compute-optimal over Chinchilla-style total FLOPs, params, tokens."""
+
+    losses, demands = _axis("losses", losses), _axis("inference_tokens", inference_tokens)
+    with renamed(loss="losses"):
+        r = compute_optimal(losses[:, None], demands[None, :], law=law)
+    c = r.chinchilla
+    total = _finite("inference_tokens", r.total_flops / c.total_flops)
+    return RatioGrid(losses, demands, total, r.params / c.params, r.tokens / c.tokens)
+
+
+def cost_ratio_grid(
+    losses: Any,
+    requests: Any,
+    *,
+    input_tokens: float = DEFAULT_INPUT_TOKENS,
+    output_tokens: float = DEFAULT_OUTPUT_TOKENS,
+    costs: CostModel | None = None,
+    law: ScalingLaw | str = CHINCHILLA,
+) -> RatioGrid:
+    """The surfaces of the paper's Figure 6: cost-optimal over Chinchilla-style lifetime
+    dollars, params and tokens, for each loss (rows) and number of requests (columns)."""
+    losses, demands = _axis("losses", losses), _axis("requests", requests)
+    with renamed(loss="losses"):
+        r = cost_optimal(losses[:, None], demands[None, :], input_tokens, output_tokens,
+                         costs=costs, law=law)  # fmt: skip
+    c = r.chinchilla
+    total = _finite("requests", r.total_dollars / c.total_dollars)
+    return RatioGrid(losses, demands, total, r.params / c.params, r.tokens / c.tokens)
