@@ -13,6 +13,7 @@ __all__ = [
     "DEFAULT_MAX_ITER",
     "DEFAULT_TOL",
     "DUAL_METHODS",
+    "INFERENCE_FLOPS_PER_PARAM",
     "MAX_ITER_LIMIT",
     "MAX_ITER_RANGE",
     "METHODS",
@@ -27,6 +28,7 @@ __all__ = [
     "STARTS",
     "TABLE_MIN_ROWS",
     "TOL_RANGE",
+    "TRAINING_FLOPS_PER_PARAM",
     "FitRuns",
     "__version__",
     "best_model",
@@ -50,6 +52,8 @@ __all__ = [
 
 __version__: str
 PARALLEL_THRESHOLD: int
+TRAINING_FLOPS_PER_PARAM: float
+INFERENCE_FLOPS_PER_PARAM: float
 METHODS: list[str]
 SHAPE_FIELDS: list[str]
 SERVING_FIELDS: list[str]

@@ -1,4 +1,4 @@
-"""Model FLOPs: the one place the planner's FLOP convention is written.
+"""Model FLOPs: the planner's FLOP convention, as the Rust core defines it.
 
 Training a dense transformer of N parameters on D tokens costs `6 N D` FLOPs (a forward
 pass of 2 N per token and a backward pass of 4 N; Kaplan et al. 2020 §2.1, Hoffmann et
@@ -6,9 +6,10 @@ al. 2022 §3), and serving it `2 N` per token, prompt or generated (Sardana et a
 §3). Attention's sequence-length term is left out, as those papers do. N is the count of
 parameters each token passes through: for a mixture-of-experts model, the active ones.
 
-The pure-Python references (`_reference.py`, `_reference_fits.py`) write the factors
-themselves on purpose: they check this code, so they must not share it. The Rust kernels
-have their own copy in `rust/core` (issue 24 moves both behind one definition).
+The two factors are defined once, in `rust/core/src/flops.rs`, which the kernels use and
+this module reads (`_core.TRAINING_FLOPS_PER_PARAM`); no other Python or Rust source writes
+them (a test in `test_public_api.py` holds it). The pure-Python references (`testing/`) write
+the factors themselves on purpose: they check this code, so they must not share it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from .. import _core
 
 __all__ = [
     "INFERENCE_FLOPS_PER_PARAM",
@@ -26,8 +29,9 @@ __all__ = [
     "training_flops",
 ]
 
-TRAINING_FLOPS_PER_PARAM = 6.0  # FLOPs per parameter per training token (2 forward, 4 back)
-INFERENCE_FLOPS_PER_PARAM = 2.0  # FLOPs per parameter per token served (forward only)
+# FLOPs per parameter per training token (2 forward, 4 back), and per token served.
+TRAINING_FLOPS_PER_PARAM: float = _core.TRAINING_FLOPS_PER_PARAM
+INFERENCE_FLOPS_PER_PARAM: float = _core.INFERENCE_FLOPS_PER_PARAM
 
 
 def training_flops(params: Any, tokens: Any) -> Any:

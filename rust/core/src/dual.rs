@@ -12,6 +12,7 @@
 use crate::batch::reject;
 use crate::batch::{drive, use_parallel, Column, OnInvalid};
 use crate::error::{is_non_negative, Error, Result};
+use crate::flops::TRAINING_PER_INFERENCE;
 use crate::law::{check_positive, Law, LawColumns};
 use crate::lifetime::{Demand, DemandColumns, Method};
 
@@ -54,7 +55,7 @@ pub struct BestModel {
 }
 
 /// The lowest-loss `(N, D)` with `N (D + d_eff / 3) = budget`, `budget` in units of
-/// `k_tr` (for FLOPs, training FLOPs / 6; see `scaleplan.costs` for dollars).
+/// `k_tr` (for FLOPs, training FLOPs / 6; see `scaleplan.optimal.costs` for dollars).
 ///
 /// ```
 /// use scaleplan::{dual::best_model, law::Law};
@@ -76,7 +77,13 @@ pub fn best_model(law: &Law, budget: f64, d_eff: f64, method: Method) -> Result<
             index: None,
         });
     }
-    solve(DualLaw::new(law), budget, d_eff / 3.0, method, 0)
+    solve(
+        DualLaw::new(law),
+        budget,
+        d_eff / TRAINING_PER_INFERENCE,
+        method,
+        0,
+    )
 }
 
 /// Row `j` of a finished block as a model, or why it is none.
@@ -207,7 +214,7 @@ pub fn best_model_batch(
                 index: Some(i),
             });
         }
-        Ok((law, c, demand.get(i)? / 3.0))
+        Ok((law, c, demand.get(i)? / TRAINING_PER_INFERENCE))
     };
     let isa = Isa::active();
     let kernel = |start: usize, ((p, t), (l, it)): BestOutputs<'_>| {

@@ -20,6 +20,7 @@ pub mod fit;
 pub mod fit_kaplan;
 pub mod fit_likelihood;
 pub mod fit_newton;
+pub mod flops;
 pub mod grid;
 pub mod law;
 pub mod lifetime;

@@ -22,6 +22,7 @@
 
 use crate::batch::{drive, reject, use_parallel, Column, OnInvalid};
 use crate::error::{is_non_negative, is_positive, Error, Result};
+use crate::flops::INFERENCE_PER_PARAM;
 use crate::steptime::{Shape, ShapeColumns};
 
 /// Bytes per element of the activations a tensor-parallel group all-reduces (bf16).
@@ -207,7 +208,7 @@ impl Gpu {
             memory_bound: memory > compute,
             max_batch,
             tokens_per_second,
-            mfu: 2.0 * shape.params() * tokens_per_second / self.peak,
+            mfu: INFERENCE_PER_PARAM * shape.params() * tokens_per_second / self.peak,
         }
     }
 

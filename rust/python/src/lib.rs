@@ -37,6 +37,8 @@ use convert::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("PARALLEL_THRESHOLD", PARALLEL_THRESHOLD)?;
+    m.add("TRAINING_FLOPS_PER_PARAM", scaleplan::flops::TRAINING_PER_PARAM)?;
+    m.add("INFERENCE_FLOPS_PER_PARAM", scaleplan::flops::INFERENCE_PER_PARAM)?;
     m.add("METHODS", Method::NAMES.to_vec())?;
     m.add("STARTS", Start::NAMES.to_vec())?;
     m.add("DUAL_METHODS", scaleplan::dual::METHODS.to_vec())?;

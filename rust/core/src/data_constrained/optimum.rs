@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::dual::best_model;
+use crate::flops::{INFERENCE_PER_PARAM, TRAINING_PER_INFERENCE, TRAINING_PER_PARAM};
 use crate::lifetime::{optimum, Method, Options};
 
 /// Root-finding steps allowed: halving alone narrows any bracket here (a few hundred wide in
@@ -125,7 +126,8 @@ pub fn lifetime_optimum(
     }
     let ln_u = unique.ln();
     let slope = |y: f64| {
-        curve(dc, loss, ln_u, y).map(|(_, dn, _)| dn + 1.0 / (1.0 + demand / (3.0 * y.exp())))
+        curve(dc, loss, ln_u, y)
+            .map(|(_, dn, _)| dn + 1.0 / (1.0 + demand / (TRAINING_PER_INFERENCE * y.exp())))
     };
     let mut iterations = 0;
     let lo = first_feasible(dc, loss, unique);
@@ -267,7 +269,7 @@ pub fn budget_optimum(
     index: Option<usize>,
 ) -> Result<ConstrainedOptimum> {
     let unique = check_unique(unique, index)?;
-    if !(flops.is_finite() && flops > 6.0) {
+    if !(flops.is_finite() && flops > TRAINING_PER_PARAM) {
         return Err(Error::Invalid {
             argument: "budget",
             value: flops,
@@ -279,7 +281,7 @@ pub fn budget_optimum(
     let (n, d) = match demand {
         0.0 => dc.law.chinchilla_for_compute(flops),
         _ => {
-            let m = best_model(&dc.law, flops / 6.0, demand, Method::Newton)?;
+            let m = best_model(&dc.law, flops / TRAINING_PER_PARAM, demand, Method::Newton)?;
             (m.params, m.tokens)
         }
     };
@@ -294,11 +296,11 @@ pub fn budget_optimum(
     }
     let at = |y: f64| {
         let d = y.exp();
-        let n = flops / (6.0 * d + 2.0 * demand);
+        let n = flops / (TRAINING_PER_PARAM * d + INFERENCE_PER_PARAM * demand);
         (
             n,
             dc.point(n, d, unique),
-            6.0 * d / (6.0 * d + 2.0 * demand),
+            TRAINING_PER_PARAM * d / (TRAINING_PER_PARAM * d + INFERENCE_PER_PARAM * demand),
         )
     };
     let best = lowest_step(|y| at(y).1.loss, d.ln() - 2.0, 0.05, 240);

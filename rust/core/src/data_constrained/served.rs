@@ -2,6 +2,7 @@
 //! practice; `physical.rs`) and a finite supply of unique tokens.
 
 use super::*;
+use crate::flops::TRAINING_PER_PARAM;
 use crate::physical::{optimum as plain_optimum, PhysicalOptimum, ServingCurve};
 
 /// Steps of the scan in ln D, and its span around ln U: D from U e^-10 to U e^15.
@@ -78,7 +79,7 @@ impl Problem<'_> {
         let (ln_n, ln_d_eff) =
             params_for_tokens(self.dc, self.loss, self.unique, y.exp()).ok_or(false)?;
         let ln_s = self.curve.ln_dollars_at(ln_n).ok_or(true)?;
-        let training = 6.0 * self.per_flop * (ln_n + y).exp();
+        let training = TRAINING_PER_PARAM * self.per_flop * (ln_n + y).exp();
         let serving = self.requests * ln_s.exp();
         Ok(Point {
             dollars: training + serving,

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::batch::reject;
+use crate::flops::TRAINING_PER_PARAM;
 
 /// Which closed form [`chinchilla_batch`] evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +50,7 @@ impl ClosedForm {
         match given {
             Given::Compute => {
                 let ln_g = self.ln_ratio * self.inv_sum;
-                let ln_c6 = f64::ln(v / 6.0);
+                let ln_c6 = f64::ln(v / TRAINING_PER_PARAM);
                 (
                     ln_g + ln_c6 * self.beta * self.inv_sum,
                     ln_c6 * self.alpha * self.inv_sum - ln_g,

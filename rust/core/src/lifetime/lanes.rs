@@ -6,8 +6,8 @@
 
 use super::*;
 
-/// ln 3 (not in `std::f64::consts`).
-pub(crate) const LN_3: f64 = 1.098_612_288_668_109_8;
+/// ln 3: tokens served per token trained at equal FLOPs, in logs.
+pub(crate) const LN_3: f64 = crate::flops::LN_TRAINING_PER_INFERENCE;
 
 /// Rows processed in lock-step by the vectorised Newton.
 pub(crate) const LANES: usize = 8;

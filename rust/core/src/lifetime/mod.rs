@@ -194,7 +194,7 @@ pub enum Demand<'a> {
         tokens: &'a [f64],
     },
     /// The cost form: `D_eff = requests (w_in input_tokens + w_out output_tokens)`, with
-    /// `w = (c_inf / c_tr) MFU_tr / MFU_phase` (see `scaleplan.costs`).
+    /// `w = (c_inf / c_tr) MFU_tr / MFU_phase` (see `scaleplan.optimal.costs`).
     Requests {
         requests: &'a [f64],
         input_tokens: &'a [f64],

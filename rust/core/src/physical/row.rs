@@ -2,6 +2,7 @@
 //! derivatives, the scan over knots, and the bracketed Newton on a segment.
 
 use super::*;
+use crate::flops::TRAINING_PER_PARAM;
 
 /// The objective at one point: `ln f`, `f'/f` and `f''/f` (derivatives in `x = ln N`),
 /// with the pieces the answer is built from.
@@ -67,7 +68,7 @@ impl<'c> Row<'c> {
             // d ln(N D)/d ln N = 0 where u = beta / (alpha + beta).
             x_chinchilla: x_min + ((law.alpha + law.beta) / law.beta).ln() / law.alpha,
             ln_training_min: 0.0,
-            ln_c6: (6.0 * per_flop).ln(),
+            ln_c6: (TRAINING_PER_PARAM * per_flop).ln(),
             ln_requests: requests.ln(),
             curve,
         };

@@ -212,9 +212,31 @@ def test_the_flop_convention_is_written_once():
     assert not found
 
 
+def test_the_rust_core_writes_the_flop_convention_once():
+    """The same in Rust: `6.0` times or over a size, `2.0 * demand`, and the lifetime
+    condition's `/ 3.0` live in `rust/core/src/flops.rs` only. The step-time and serving
+    models count FLOPs matrix by matrix from the shape (2 per multiply-add), and the
+    polynomial and test values are not FLOP factors, so those files are not searched."""
+    src = ROOT / "rust" / "core" / "src"
+    skip = {"flops.rs", "vmath.rs", "steptime.rs", "serving.rs", "symmetric.rs"}
+    pattern = re.compile(r"(?<![\w.])6\.0 \*|/ ?\(?6\.0\b|[>/] 6\.0\b|2\.0 \* demand|/ \(?3\.0\b")
+    found = []
+    for path in sorted(src.rglob("*.rs")):
+        if path.name in skip or path.name.endswith("tests.rs") or path.name.startswith("fit"):
+            continue
+        code = path.read_text().split("#[cfg(test)]")[0]
+        for k, line in enumerate(code.splitlines(), start=1):
+            if pattern.search(line.split("//")[0]):
+                found.append(f"{path.relative_to(src)}:{k}: {line.strip()}")
+    assert not found
+
+
 def test_flops_follow_the_convention():
+    from scaleplan import _core
     from scaleplan.laws import flops
 
+    assert (_core.TRAINING_FLOPS_PER_PARAM, _core.INFERENCE_FLOPS_PER_PARAM) == (6.0, 2.0)
+    assert flops.TRAINING_FLOPS_PER_PARAM is _core.TRAINING_FLOPS_PER_PARAM
     assert flops.training_flops(7e9, 2e12) == 6 * 7e9 * 2e12
     assert flops.inference_flops(7e9, 1e12) == 2 * 7e9 * 1e12
     assert flops.tokens_for_flops(8.4e22, 7e9) == 8.4e22 / 4.2e10
