@@ -29,30 +29,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Module -> the test files that must kill its mutants.
-STRICT = "tests/test_strict_entry_points.py"
+STRICT = "tests/contracts/test_strict_entry_points.py"
 AREAS = {
-    "laws/data_constrained.py": ["tests/test_data_constrained.py", STRICT],
-    "laws/scaling.py": ["tests/test_laws.py"],
-    "hardware/cost_model.py": ["tests/test_costs.py", "tests/test_independent_values.py"],
+    "laws/data_constrained.py": ["tests/laws/test_data_constrained.py", STRICT],
+    "laws/scaling.py": ["tests/laws/test_laws.py"],
+    "hardware/cost_model.py": ["tests/optimal/test_costs.py", "tests/contracts/test_independent_values.py"],
     "optimal/costs.py": [
-        "tests/test_costs.py",
-        "tests/test_independent_values.py",
-        "tests/test_no_silent_lies.py",
+        "tests/optimal/test_costs.py",
+        "tests/contracts/test_independent_values.py",
+        "tests/contracts/test_no_silent_lies.py",
     ],
     "optimal/lifetime_cost.py": [
-        "tests/test_costs.py",
-        "tests/test_independent_values.py",
-        "tests/test_no_silent_lies.py",
+        "tests/optimal/test_costs.py",
+        "tests/contracts/test_independent_values.py",
+        "tests/contracts/test_no_silent_lies.py",
     ],
-    "optimal/lifetime.py": ["tests/test_lifetime.py"],
-    "optimal/budgets.py": ["tests/test_costs.py", "tests/test_lifetime.py"],
-    "optimal/physical_optimum.py": ["tests/test_physical_optimum.py"],
-    "systems/serving.py": ["tests/test_serving.py"],
-    "systems/physical.py": ["tests/test_physical.py", STRICT],
-    "optimal/implied.py": ["tests/test_implied.py", STRICT],
-    "optimal/data_constrained.py": ["tests/test_data_constrained.py", STRICT],
-    "fitting/isoflop.py": ["tests/test_isoflop.py", "tests/test_independent_values.py", STRICT],
-    "fitting/nextrun.py": ["tests/test_nextrun.py", "tests/test_independent_values.py"],
+    "optimal/lifetime.py": ["tests/optimal/test_lifetime.py"],
+    "optimal/budgets.py": ["tests/optimal/test_costs.py", "tests/optimal/test_lifetime.py"],
+    "optimal/physical_optimum.py": ["tests/optimal/test_physical_optimum.py"],
+    "systems/serving.py": ["tests/systems/test_serving.py"],
+    "systems/physical.py": ["tests/systems/test_physical.py", STRICT],
+    "optimal/implied.py": ["tests/optimal/test_implied.py", STRICT],
+    "optimal/data_constrained.py": ["tests/laws/test_data_constrained.py", STRICT],
+    "fitting/isoflop.py": ["tests/fitting/test_isoflop.py", "tests/contracts/test_independent_values.py", STRICT],
+    "fitting/nextrun.py": ["tests/fitting/test_nextrun.py", "tests/contracts/test_independent_values.py"],
 }
 PER_MUTANT_SECONDS = 300
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import scaleplan
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INIT = Path(scaleplan.__file__)
 
 
@@ -93,6 +93,9 @@ def test_the_old_module_paths_work_with_a_deprecation_warning():
             assert getattr(stand_in, name) is getattr(new[0], name), (old, name)
         # The real module keeps its own identity.
         assert new[0].__spec__.name == f"scaleplan.{homes[0]}"
+    # The 0.1 module `scaleplan.lifetime_cost`, imported, leaves the function of that name.
+    assert callable(scaleplan.lifetime_cost)
+    assert scaleplan.lifetime_cost.__module__ == "scaleplan.optimal.lifetime_cost"
     # Packages that were modules: what they no longer export still resolves, with a warning.
     for package, name, home in (
         ("laws", "resolve_law", "laws.scaling"),

@@ -1,4 +1,4 @@
-"""The README's main calls as a type checker sees them (run by tests/test_public_api.py).
+"""The README's main calls as a type checker sees them (run by tests/contracts/test_public_api.py).
 
 Each `reveal_type` must name a result class, never `Any`; the last line must be an error.
 """

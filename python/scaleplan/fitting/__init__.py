@@ -5,7 +5,7 @@ profiles (`isoflop`), downstream targets (`downstream`), the next run to train
 
 Fitting pulls in SciPy, so its names load on first use (`import scaleplan` stays quick);
 the table is what runs and the block under TYPE_CHECKING says the same to type checkers
-(`tests/test_public_api.py` holds the two equal)."""
+(`tests/contracts/test_public_api.py` holds the two equal)."""
 
 import importlib
 from typing import TYPE_CHECKING, Any

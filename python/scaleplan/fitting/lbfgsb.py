@@ -22,7 +22,7 @@ __all__ = ["BOOTSTRAP_TOLERANCES", "SCIPY_TOLERANCES", "SETULB", "minimise", "ru
 # by a minimal reverse-communication loop. `scipy.optimize.minimize` wraps the same routine
 # in a general-purpose layer (ScalarFunction, caching, array checks) that costs ~6x more
 # than the routine and our objective together on this 5-parameter problem; the loop below
-# reproduces its iterates exactly (tests/test_fit.py checks x, nfev and the message) with
+# reproduces its iterates exactly (tests/fitting/test_fit.py checks x, nfev and the message) with
 # minimize's defaults: m=10, factr = 2.2e-9 / eps, pgtol = 1e-5, maxls = 20.
 _M, _MAXLS, _MAXITER = 10, 20, 15000
 _EPS = float(np.finfo(float).eps)

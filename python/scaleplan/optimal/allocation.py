@@ -8,7 +8,7 @@ iso-loss curve `A N^-alpha + B D^-beta = l - E` with `T = k_tr N D` and `I = K N
 
 and at the lifetime optimum (where `alpha A N^-alpha = beta B D^-beta (1 + D_eff / (3 D))`)
 this is `3 D / D_eff`, which is exactly `T / I`: training over inference equals the local
-exchange rate. `tests/test_allocation.py` checks that property rather than assuming it.
+exchange rate. `tests/optimal/test_allocation.py` checks that property rather than assuming it.
 """
 
 from __future__ import annotations
