@@ -54,7 +54,7 @@ def cluster(workers):
 
 def solve_inprocess_serial(loss):
     # What one chunk's kernel does, for all rows at once, on one thread.
-    return _core.lifetime_optimal(
+    return _core.compute_optimal(
         loss,
         np.array([1e12]),
         COEFFS,

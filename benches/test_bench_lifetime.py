@@ -50,12 +50,12 @@ def test_numpy_exp_1m(record, scenarios):
 
 
 def test_rust_1m(record, scenarios):
-    out = record("rust_1m", _core.lifetime_optimal, *scenarios, COEFFS)
+    out = record("rust_1m", _core.compute_optimal, *scenarios, COEFFS)
     assert out[3].all()
 
 
 def test_rust_1m_serial(record, scenarios):
-    record("rust_1m_serial", _core.lifetime_optimal, *scenarios, COEFFS, parallel=False)
+    record("rust_1m_serial", _core.compute_optimal, *scenarios, COEFFS, parallel=False)
 
 
 def test_facade_1m(record, scenarios):
@@ -65,7 +65,7 @@ def test_facade_1m(record, scenarios):
 
 def test_scipy_newton_vectorised_1m(record, scenarios):
     x = record("scipy_newton_1m", scipy_newton, *scenarios)
-    ours = _core.lifetime_optimal(*scenarios, COEFFS)[1]
+    ours = _core.compute_optimal(*scenarios, COEFFS)[1]
     np.testing.assert_allclose(np.exp(x), ours, rtol=1e-9)
 
 
@@ -94,9 +94,7 @@ def test_reference_scalar(record):
 @pytest.mark.parametrize("method", sp.METHODS)
 def test_methods_100k(record, scenarios, method):
     loss, demand = (a[:100_000] for a in scenarios)
-    record(
-        f"{method}_100k", _core.lifetime_optimal, loss, demand, COEFFS, method, 1e-13, 100, "nan"
-    )
+    record(f"{method}_100k", _core.compute_optimal, loss, demand, COEFFS, method, 1e-13, 100, "nan")
 
 
 def test_cost_1m(record, scenarios):

@@ -31,9 +31,11 @@ __all__ = [
     "TRAINING_FLOPS_PER_PARAM",
     "FitRuns",
     "__version__",
-    "best_model",
+    "best_quality",
     "check_options",
-    "chinchilla",
+    "chinchilla_optimal",
+    "compute_optimal",
+    "compute_optimal_scalar",
     "cost_optimal",
     "cost_optimal_scalar",
     "data_constrained_budget",
@@ -41,8 +43,6 @@ __all__ = [
     "data_constrained_optimal",
     "data_constrained_physical",
     "data_constrained_point",
-    "lifetime_optimal",
-    "lifetime_optimal_scalar",
     "loss",
     "physical_optimal",
     "presets",
@@ -80,7 +80,7 @@ def loss(
     parallel: bool | None = None,
     broadcast_shape: Sequence[int] | None = None,
 ) -> _F: ...
-def chinchilla(
+def chinchilla_optimal(
     given: str,
     values: _F,
     coefficients: _Coeffs,
@@ -88,7 +88,7 @@ def chinchilla(
     parallel: bool | None = None,
     broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[_F, _F]: ...
-def lifetime_optimal(
+def compute_optimal(
     loss: _F,
     demand: _F,
     coefficients: _Coeffs,
@@ -101,7 +101,7 @@ def lifetime_optimal(
     start: str = "auto",
     broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[_F, _F, NDArray[np.uint32], NDArray[np.bool_]]: ...
-def lifetime_optimal_scalar(
+def compute_optimal_scalar(
     loss: float,
     demand: float,
     e: float,
@@ -146,7 +146,7 @@ def cost_optimal(
     start: str = "auto",
     broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[_F, _F, NDArray[np.uint32], NDArray[np.bool_]]: ...
-def best_model(
+def best_quality(
     budget: _F,
     demand: _F,
     coefficients: _Coeffs,

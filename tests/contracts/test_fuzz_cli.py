@@ -27,7 +27,8 @@ HOSTILE_TEXT = (
 BASE: dict[str, list[str] | None] = {
     "plan": [],
     "compute-optimal": [],
-    "chinchilla": ["--params", "7e9"],
+    "chinchilla-optimal": ["--params", "7e9"],
+    "chinchilla": None,  # chinchilla-optimal's 0.1 name, an alias of the same parser
     "cost-optimal": [],
     "best-quality": ["--budget", "1e23", "--inference-tokens", "1e12"],
     "implied-demand": ["--params", "8e9", "--tokens", "1.5e13"],

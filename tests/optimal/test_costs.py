@@ -325,7 +325,7 @@ def test_a_bad_budget_is_quoted_as_given():
     st.one_of(st.just(0.0), log_uniform(1e-3, 1e22)),
 )
 def test_best_quality_matches_reference(law, budget, demand):
-    params, tokens = ref.best_model(law, budget / 6.0, demand)
+    params, tokens = ref.best_quality(law, budget / 6.0, demand)
     r = sp.best_quality(budget, demand, law=sp.ScalingLaw(*law), on_invalid="nan")
     if not (params >= 1.0 and tokens >= 1.0):
         assert math.isnan(r.params)

@@ -180,8 +180,8 @@ def test_serial_and_parallel_paths_are_identical():
     loss = 1.7 + rng.uniform(0.01, 2.0, n)
     demand = 10.0 ** rng.uniform(0, 16, n)
     c = tuple(np.array([v]) for v in sp.CHINCHILLA.coefficients)
-    serial = _core.lifetime_optimal(loss, demand, c, parallel=False)
-    parallel = _core.lifetime_optimal(loss, demand, c, parallel=True)
+    serial = _core.compute_optimal(loss, demand, c, parallel=False)
+    parallel = _core.compute_optimal(loss, demand, c, parallel=True)
     auto = sp.compute_optimal(loss, demand)
     for a, b in zip(serial, parallel, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -190,7 +190,7 @@ def test_serial_and_parallel_paths_are_identical():
     loss[[n - 5, 40_000, 20_000]] = 1.0
     for flag in (False, True):
         with pytest.raises(ValueError, match="at index 20000$"):
-            _core.lifetime_optimal(loss, demand, c, parallel=flag)
+            _core.compute_optimal(loss, demand, c, parallel=flag)
 
 
 def test_iterations_stay_small():
@@ -212,7 +212,7 @@ def test_fast_scalar_result_is_a_normal_frozen_result():
 def test_native_defaults_match_python_defaults():
     from scaleplan.optimal import lifetime
 
-    sig = _core.lifetime_optimal.__text_signature__
+    sig = _core.compute_optimal.__text_signature__
     assert f"tol={lifetime.DEFAULT_TOL!r}" in sig
     assert f"max_iter={lifetime.DEFAULT_MAX_ITER}" in sig
 

@@ -16,7 +16,7 @@ from .._core import __version__
 from . import (
     best_quality,
     best_shapes,
-    chinchilla,
+    chinchilla_optimal,
     compute_optimal,
     cost_optimal,
     families,
@@ -39,7 +39,7 @@ from .options import Parser
 COMMANDS = (
     plan,
     compute_optimal,
-    chinchilla,
+    chinchilla_optimal,
     cost_optimal,
     best_quality,
     implied_demand,

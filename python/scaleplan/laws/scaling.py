@@ -252,7 +252,9 @@ def chinchilla_optimal(
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
     shape, cols = broadcast(**{kind: value}, **law._named())
-    n, d = _core.chinchilla(kind, cols[0], tuple(cols[1:]), on_invalid, broadcast_shape=shape)
+    n, d = _core.chinchilla_optimal(
+        kind, cols[0], tuple(cols[1:]), on_invalid, broadcast_shape=shape
+    )
     if kind == "loss":
         reached = np.array(np.broadcast_to(cols[0], shape)).reshape(-1)
         reached[np.isnan(n)] = np.nan

@@ -1,4 +1,4 @@
-"""The dual of lifetime sizing (DESIGN §1.3): the lowest loss a lifetime budget, in FLOPs
+"""The dual of lifetime sizing (docs/design.md §1.3): the lowest loss a lifetime budget, in FLOPs
 or dollars, buys, and the model that reaches it (Rust, `dual.rs`).
 """
 
@@ -88,7 +88,7 @@ def best_quality(
     method: str = "newton",
     unique_tokens: Any = None,
 ) -> BestQuality | BudgetOptimum:
-    """Lowest loss reachable with a lifetime budget (DESIGN §1.3, the dual problem).
+    """Lowest loss reachable with a lifetime budget (docs/design.md §1.3, the dual problem).
 
     Give `inference_tokens` for a budget in FLOPs (`6 N D + 2 N inference_tokens = budget`),
     or `requests` (with `input_tokens`, `output_tokens` and `costs`) for a budget in dollars.
@@ -123,7 +123,7 @@ def best_quality(
         name = "effective_demand"
     # The kernel divides the budget by `per_unit` itself, so its errors quote the budget
     # as given (a FLOP budget of -1 once came back as "got -0.1667").
-    n, d, lo, _ = _core.best_model(
+    n, d, lo, _ = _core.best_quality(
         cols[0],
         demand,
         tuple(cols[-5:]),

@@ -216,7 +216,7 @@ def compute_optimal(
     ):
         # One scenario of plain floats: the path schedulers call in a loop. Rust validates
         # the method, tol and every value with the same messages as the general path.
-        n, d, it, ok = _core.lifetime_optimal_scalar(
+        n, d, it, ok = _core.compute_optimal_scalar(
             loss, inference_tokens, *law._scalar, method, tol, max_iter
         )
         return LifetimeOptimum._of(n, d, loss, inference_tokens, it, ok, law, method)
@@ -232,7 +232,7 @@ def compute_optimal(
             loss, inference_tokens, law=law, method=method, tol=tol, max_iter=max_iter
         )
     shape, cols = broadcast(loss=loss, inference_tokens=inference_tokens, **law._named())
-    n, d, it, ok = _core.lifetime_optimal(
+    n, d, it, ok = _core.compute_optimal(
         *cols[:2],
         tuple(cols[2:]),
         method,

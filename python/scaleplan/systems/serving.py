@@ -1,4 +1,4 @@
-"""Serving cost from the roofline of the real model (DESIGN §1.7).
+"""Serving cost from the roofline of the real model (docs/design.md §1.7).
 
 One decode step of `batch_size` sequences at `context_tokens` (or one prefill of prompts of
 `prompt_tokens`) on a GPU or a tensor-parallel group takes

@@ -222,7 +222,7 @@ def step_counts(
     return params, flops, moved + 8.0 * params, kept
 
 
-def best_model(law: Law, budget: float, effective_demand: float) -> tuple[float, float]:
+def best_quality(law: Law, budget: float, effective_demand: float) -> tuple[float, float]:
     """(N, D) with the lowest loss on the budget curve `N (D + m) = budget`, `m =
     effective_demand / 3` (the budget in units of the training cost, FLOPs / 6).
 
@@ -268,7 +268,7 @@ def serving_step(
     gpu: dict[str, float],
 ) -> tuple[float, float, float, float, float, bool]:
     """(seconds, flops, bytes, comm seconds, max batch, memory-bound) of one decode or
-    prefill step per GPU, by the roofline of DESIGN §1.7, or None for a batch that does not
+    prefill step per GPU, by the roofline of docs/design.md §1.7, or None for a batch that does not
     fit. `gpu` holds peak, bandwidth, memory, link, compute, memory_eff, overhead, fraction,
     latency (per all-reduce, optional),
     weight_bytes, kv_bytes. Counted matrix by matrix, apart from the Rust core's sums."""

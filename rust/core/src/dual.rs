@@ -47,7 +47,7 @@ pub fn check_method(method: Method) -> Result<Method> {
 
 /// The best model for one budget.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BestModel {
+pub struct BestQuality {
     pub params: f64,
     pub tokens: f64,
     pub loss: f64,
@@ -58,14 +58,14 @@ pub struct BestModel {
 /// `k_tr` (for FLOPs, training FLOPs / 6; see `scaleplan.optimal.costs` for dollars).
 ///
 /// ```
-/// use scaleplan::{dual::best_model, law::Law};
+/// use scaleplan::{dual::best_quality, law::Law};
 /// // Without demand it is the Chinchilla optimum for 6 * budget training FLOPs.
 /// use scaleplan::lifetime::Method;
-/// let m = best_model(&Law::CHINCHILLA, 1e23 / 6.0, 0.0, Method::Newton).unwrap();
+/// let m = best_quality(&Law::CHINCHILLA, 1e23 / 6.0, 0.0, Method::Newton).unwrap();
 /// let (n, d) = Law::CHINCHILLA.chinchilla_for_compute(1e23);
 /// assert!((m.params / n - 1.0).abs() < 1e-12 && (m.tokens / d - 1.0).abs() < 1e-12);
 /// ```
-pub fn best_model(law: &Law, budget: f64, d_eff: f64, method: Method) -> Result<BestModel> {
+pub fn best_quality(law: &Law, budget: f64, d_eff: f64, method: Method) -> Result<BestQuality> {
     let method = check_method(method)?;
     let law = Law::new(law.e, law.a, law.b, law.alpha, law.beta)?;
     check_positive("budget", budget, None)?;
@@ -87,7 +87,7 @@ pub fn best_model(law: &Law, budget: f64, d_eff: f64, method: Method) -> Result<
 }
 
 /// Row `j` of a finished block as a model, or why it is none.
-fn checked(done: &Finished, j: usize, iterations: u32, index: usize) -> Result<BestModel> {
+fn checked(done: &Finished, j: usize, iterations: u32, index: usize) -> Result<BestQuality> {
     let (params, tokens, loss) = (done.params[j], done.tokens[j], done.loss[j]);
     if !(params.is_finite() && tokens.is_finite()) {
         return Err(Error::Overflow {
@@ -114,7 +114,7 @@ fn checked(done: &Finished, j: usize, iterations: u32, index: usize) -> Result<B
             reason: "budget buys no model whose loss is finite under this law",
         });
     }
-    Ok(BestModel {
+    Ok(BestQuality {
         params,
         tokens,
         loss,
@@ -133,7 +133,7 @@ fn solve_block(
     method: Method,
     index: usize,
     isa: Isa,
-) -> [Option<Result<BestModel>>; LANES] {
+) -> [Option<Result<BestQuality>>; LANES] {
     let mut block = Block::idle();
     for (j, row) in rows.iter().enumerate() {
         if let Some(Ok((law, c, m))) = row {
@@ -162,24 +162,24 @@ fn solve_block(
 }
 
 /// The best model for a validated row, through the same code as a batch row.
-fn solve(dual: DualLaw, c: f64, m: f64, method: Method, index: usize) -> Result<BestModel> {
+fn solve(dual: DualLaw, c: f64, m: f64, method: Method, index: usize) -> Result<BestQuality> {
     let mut rows = std::array::from_fn(|_| None);
     rows[0] = Some(Ok((dual, c, m)));
     let [first, ..] = solve_block(rows, method, index, Isa::active());
     first.expect("row 0 was given")
 }
 
-/// Output columns of [`best_model_batch`]: ((params, tokens), (loss, iterations)).
+/// Output columns of [`best_quality_batch`]: ((params, tokens), (loss, iterations)).
 pub type BestOutputs<'a> = (
     (&'a mut [f64], &'a mut [f64]),
     (&'a mut [f64], &'a mut [u32]),
 );
 
-/// [`best_model`] for every row; inputs broadcast to the outputs' length. Row `i`'s budget
+/// [`best_quality`] for every row; inputs broadcast to the outputs' length. Row `i`'s budget
 /// in units of `k_tr` is `budget[i] / per_unit` (6 for a budget in FLOPs, `k_tr` in dollars
 /// per unit for one in dollars), so errors quote the budget as the caller gave it.
 #[allow(clippy::too_many_arguments)]
-pub fn best_model_batch(
+pub fn best_quality_batch(
     budget: &[f64],
     per_unit: f64,
     demand: Demand<'_>,

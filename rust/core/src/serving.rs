@@ -1,5 +1,5 @@
 //! What serving a transformer costs on real hardware: one decode or prefill step of a
-//! batch on a GPU, or on a tensor-parallel group of GPUs, by the roofline (DESIGN §1.7).
+//! batch on a GPU, or on a tensor-parallel group of GPUs, by the roofline (docs/design.md §1.7).
 //!
 //! A step takes `max(FLOPs / (peak e_c), bytes / (bandwidth e_m)) + comm + overhead`
 //! seconds, where FLOPs and bytes are per GPU of a group of `tp` that splits the weights,

@@ -52,7 +52,7 @@ pub(crate) type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1
 /// Chinchilla-style (params, tokens) given "compute", "loss" or "params".
 #[pyfunction]
 #[pyo3(signature = (given, values, coefficients, on_invalid="raise", parallel=None, broadcast_shape=None))]
-pub(crate) fn chinchilla<'py>(
+pub(crate) fn chinchilla_optimal<'py>(
     py: Python<'py>,
     given: &str,
     values: Array<'py>,

@@ -11,7 +11,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use scaleplan::batch::{OnInvalid, PARALLEL_THRESHOLD};
-use scaleplan::dual::{best_model_batch, method_from_name};
+use scaleplan::dual::{best_quality_batch, method_from_name};
 use scaleplan::error::Error;
 use scaleplan::fit::{self, Runs, PARAMS};
 use scaleplan::grid::Grid;
@@ -37,8 +37,14 @@ use convert::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("PARALLEL_THRESHOLD", PARALLEL_THRESHOLD)?;
-    m.add("TRAINING_FLOPS_PER_PARAM", scaleplan::flops::TRAINING_PER_PARAM)?;
-    m.add("INFERENCE_FLOPS_PER_PARAM", scaleplan::flops::INFERENCE_PER_PARAM)?;
+    m.add(
+        "TRAINING_FLOPS_PER_PARAM",
+        scaleplan::flops::TRAINING_PER_PARAM,
+    )?;
+    m.add(
+        "INFERENCE_FLOPS_PER_PARAM",
+        scaleplan::flops::INFERENCE_PER_PARAM,
+    )?;
     m.add("METHODS", Method::NAMES.to_vec())?;
     m.add("STARTS", Start::NAMES.to_vec())?;
     m.add("DUAL_METHODS", scaleplan::dual::METHODS.to_vec())?;
@@ -56,12 +62,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SHAPE_FIELDS", scaleplan::steptime::FIELDS.to_vec())?;
     m.add_function(wrap_pyfunction!(laws::presets, m)?)?;
     m.add_function(wrap_pyfunction!(laws::loss, m)?)?;
-    m.add_function(wrap_pyfunction!(laws::chinchilla, m)?)?;
-    m.add_function(wrap_pyfunction!(solvers::lifetime_optimal, m)?)?;
-    m.add_function(wrap_pyfunction!(solvers::lifetime_optimal_scalar, m)?)?;
+    m.add_function(wrap_pyfunction!(laws::chinchilla_optimal, m)?)?;
+    m.add_function(wrap_pyfunction!(solvers::compute_optimal, m)?)?;
+    m.add_function(wrap_pyfunction!(solvers::compute_optimal_scalar, m)?)?;
     m.add_function(wrap_pyfunction!(solvers::cost_optimal, m)?)?;
     m.add_function(wrap_pyfunction!(solvers::cost_optimal_scalar, m)?)?;
-    m.add_function(wrap_pyfunction!(solvers::best_model, m)?)?;
+    m.add_function(wrap_pyfunction!(solvers::best_quality, m)?)?;
     m.add_function(wrap_pyfunction!(solvers::check_options, m)?)?;
     m.add_class::<fit_runs::FitRuns>()?;
     m.add_function(wrap_pyfunction!(steptime::step_counts, m)?)?;

@@ -79,7 +79,7 @@ pub(crate) fn optimum_arrays<'py>(
     broadcast_shape=None,
 ))]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn lifetime_optimal<'py>(
+pub(crate) fn compute_optimal<'py>(
     py: Python<'py>,
     loss: Array<'py>,
     demand: Array<'py>,
@@ -164,7 +164,7 @@ pub(crate) type BestArrays<'py> = (
     parallel=None, broadcast_shape=None, method="newton", per_unit=1.0,
 ))]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn best_model<'py>(
+pub(crate) fn best_quality<'py>(
     py: Python<'py>,
     budget: Array<'py>,
     demand: Array<'py>,
@@ -192,7 +192,7 @@ pub(crate) fn best_model<'py>(
         grid.run(&data, out, parallel, &|c, o, par| {
             let laws = law_columns(c, o.0 .0.len())?;
             let demand = Demand::Tokens { name, tokens: c[1] };
-            best_model_batch(c[0], per_unit, demand, &laws, method, on_invalid, par, o)
+            best_quality_batch(c[0], per_unit, demand, &laws, method, on_invalid, par, o)
         })
     })
     .map_err(value_error)?;
@@ -211,7 +211,7 @@ pub(crate) fn best_model<'py>(
     max_iter=100, demand_name="inference_tokens",
 ))]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn lifetime_optimal_scalar(
+pub(crate) fn compute_optimal_scalar(
     loss: f64,
     demand: f64,
     e: f64,

@@ -3,7 +3,7 @@
 //! optimum for a compute budget (the paper's question), both for a supply of unique tokens.
 
 use super::*;
-use crate::dual::best_model;
+use crate::dual::best_quality;
 use crate::flops::{INFERENCE_PER_PARAM, TRAINING_PER_INFERENCE, TRAINING_PER_PARAM};
 use crate::lifetime::{optimum, Method, Options};
 
@@ -281,7 +281,7 @@ pub fn budget_optimum(
     let (n, d) = match demand {
         0.0 => dc.law.chinchilla_for_compute(flops),
         _ => {
-            let m = best_model(&dc.law, flops / TRAINING_PER_PARAM, demand, Method::Newton)?;
+            let m = best_quality(&dc.law, flops / TRAINING_PER_PARAM, demand, Method::Newton)?;
             (m.params, m.tokens)
         }
     };

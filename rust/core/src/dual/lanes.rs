@@ -5,7 +5,7 @@
 //! takes the same two or three steps on every row so the lanes run in lock-step, and the
 //! model that follows. Each loop is compiled once per [`Isa`] with the same bits on each; a
 //! lane that has settled stops moving, so a row's bits never depend on the rows beside it.
-//! A one-row call (`best_model`) goes through the same code as its batch row.
+//! A one-row call (`best_quality`) goes through the same code as its batch row.
 
 use super::equation::{residual, start, DualLaw};
 use crate::simd::{on_isa, Isa};

@@ -8,7 +8,7 @@ fn inverse_of_the_lifetime_optimum() {
         for &d_eff in &[1e3, 1e9, 1e12, 1e15, 1e19] {
             let o = optimum(&law, loss, d_eff, &Options::default()).unwrap();
             let budget = o.params * (o.tokens + d_eff / 3.0);
-            let b = best_model(&law, budget, d_eff, Method::Newton).unwrap();
+            let b = best_quality(&law, budget, d_eff, Method::Newton).unwrap();
             assert!(
                 (b.loss - loss).abs() < 1e-11 * loss,
                 "{loss} {d_eff}: {}",
@@ -24,12 +24,12 @@ fn inverse_of_the_lifetime_optimum() {
 fn rejects_bad_budget_and_demand() {
     let law = Law::CHINCHILLA;
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        let e = best_model(&law, bad, 1e9, Method::Newton)
+        let e = best_quality(&law, bad, 1e9, Method::Newton)
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("budget must be finite and > 0"), "{e}");
     }
-    let e = best_model(&law, 1e20, -1.0, Method::Newton)
+    let e = best_quality(&law, 1e20, -1.0, Method::Newton)
         .unwrap_err()
         .to_string();
     assert!(e.starts_with("effective_demand must be"), "{e}");
@@ -38,12 +38,12 @@ fn rejects_bad_budget_and_demand() {
 #[test]
 fn no_fractional_models_and_no_infinite_losses() {
     // 1e10 FLOPs against 1e12 inference tokens: at most 0.005 parameters.
-    let e = best_model(&Law::CHINCHILLA, 1e10 / 6.0, 1e12, Method::Newton).unwrap_err();
+    let e = best_quality(&Law::CHINCHILLA, 1e10 / 6.0, 1e12, Method::Newton).unwrap_err();
     assert!(e.to_string().starts_with("budget is too small"), "{e}");
     assert_eq!((e.argument(), e.index()), (Some("budget"), Some(0)));
     // Once returned loss inf with a subnormal parameter count.
     let law = Law::new(1.0, 1.0, 1.0, 1.0, 1.0).unwrap();
-    assert!(best_model(&law, 1.0 / 6.0, 1e308, Method::Newton).is_err());
+    assert!(best_quality(&law, 1.0 / 6.0, 1e308, Method::Newton).is_err());
 }
 
 #[test]
@@ -54,8 +54,8 @@ fn newton_finds_the_bisections_root_in_a_few_steps() {
         let budget = 10f64.powf(15.0 + (k % 20) as f64 * 0.6);
         let d_eff = 10f64.powf(3.0 + (k / 20) as f64 * 0.9);
         let (Ok(n), Ok(b)) = (
-            best_model(&law, budget, d_eff, Method::Newton),
-            best_model(&law, budget, d_eff, Method::Bisect),
+            best_quality(&law, budget, d_eff, Method::Newton),
+            best_quality(&law, budget, d_eff, Method::Bisect),
         ) else {
             continue;
         };
@@ -73,7 +73,7 @@ fn newton_finds_the_bisections_root_in_a_few_steps() {
         worst = worst.max(n.iterations);
     }
     assert!(worst <= 5, "Newton took {worst} steps");
-    let e = best_model(&law, 1e20, 1e9, Method::Halley).unwrap_err();
+    let e = best_quality(&law, 1e20, 1e9, Method::Halley).unwrap_err();
     assert_eq!(e.argument(), Some("method"));
     assert!(e.to_string().contains("newton, bisect"), "{e}");
 }
@@ -100,7 +100,7 @@ fn one_row_equals_its_batch_row() {
         (p.as_mut_slice(), t.as_mut_slice()),
         (l.as_mut_slice(), it.as_mut_slice()),
     );
-    best_model_batch(
+    best_quality_batch(
         &budgets,
         1.0,
         demand,
@@ -113,7 +113,7 @@ fn one_row_equals_its_batch_row() {
     .unwrap();
     let mut solved = 0;
     for i in 0..n {
-        match best_model(&law, budgets[i], demands[i], Method::Newton) {
+        match best_quality(&law, budgets[i], demands[i], Method::Newton) {
             Ok(m) => {
                 assert_eq!((m.params, m.tokens, m.loss), (p[i], t[i], l[i]), "row {i}");
                 solved += 1;
@@ -133,8 +133,8 @@ fn rows_next_to_the_pole_agree_with_bisection() {
         let d_eff = 10f64.powf(10.0 + (k % 30) as f64 * 0.3);
         let budget = d_eff / 3.0 * 10f64.powf(9.0 + (k / 30) as f64 * 0.35);
         let (Ok(n), Ok(b)) = (
-            best_model(&law, budget, d_eff, Method::Newton),
-            best_model(&law, budget, d_eff, Method::Bisect),
+            best_quality(&law, budget, d_eff, Method::Newton),
+            best_quality(&law, budget, d_eff, Method::Bisect),
         ) else {
             continue;
         };
@@ -204,8 +204,8 @@ fn concave_and_linear_equations_settle_too() {
             let budget = 10f64.powf(14.0 + (k % 12) as f64 * 1.5);
             let d_eff = 10f64.powf(2.0 + (k / 12) as f64 * 4.0);
             let (Ok(n), Ok(b)) = (
-                best_model(&law, budget, d_eff, Method::Newton),
-                best_model(&law, budget, d_eff, Method::Bisect),
+                best_quality(&law, budget, d_eff, Method::Newton),
+                best_quality(&law, budget, d_eff, Method::Bisect),
             ) else {
                 continue;
             };

@@ -1,4 +1,4 @@
-"""`scaleplan chinchilla`: its options (`add`) and what it prints (`run`, data and text)."""
+"""`scaleplan chinchilla-optimal`: its options (`add`) and what it prints (`run`, data and text)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from .values import positive
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
+    # `chinchilla` was its name up to 0.1: kept as an alias through 0.2.
     p = sub.add_parser(
-        "chinchilla",
-        help="training-only optimum in closed form",
+        "chinchilla-optimal",
+        aliases=["chinchilla"],
+        help="training-only optimum in closed form (alias: chinchilla)",
         description="The Chinchilla-optimal model for a size, a loss or a training budget: "
         "give exactly one.",
     )
