@@ -219,13 +219,13 @@ def test_the_rust_core_writes_the_flop_convention_once():
     """The same in Rust: `6.0` times or over a size, `2.0 * demand`, and the lifetime
     condition's `/ 3.0` live in `rust/core/src/flops.rs` only. The step-time and serving
     models count FLOPs matrix by matrix from the shape (2 per multiply-add), and the
-    polynomial and test values are not FLOP factors, so those files are not searched."""
+    engine's polynomials are not FLOP factors, so those files are not searched."""
     src = ROOT / "rust" / "core" / "src"
-    skip = {"flops.rs", "vmath.rs", "steptime.rs", "serving.rs", "symmetric.rs"}
+    skip = {"flops.rs", "steptime.rs", "serving.rs"}
     pattern = re.compile(r"(?<![\w.])6\.0 \*|/ ?\(?6\.0\b|[>/] 6\.0\b|2\.0 \* demand|/ \(?3\.0\b")
     found = []
     for path in sorted(src.rglob("*.rs")):
-        if path.name in skip or path.name.endswith("tests.rs") or path.name.startswith("fit"):
+        if path.name in skip or path.name.endswith("tests.rs") or path.parent.name == "engine":
             continue
         code = path.read_text().split("#[cfg(test)]")[0]
         for k, line in enumerate(code.splitlines(), start=1):
@@ -314,3 +314,15 @@ def test_every_design_reference_resolves():
         cited += [(path.name, s) for s in re.findall(r"design\.md §(\d+(?:\.\d+)*)", text)]
     assert cited, "no reference found: the pattern is stale"
     assert [c for c in cited if c[1] not in sections] == []
+
+
+def test_the_number_formats_are_one_table():
+    """The accelerators' peaks and the serving roofline's bytes read one table (there were
+    two: `PRECISIONS` in the catalogue, `PRECISION_BYTES` in serving)."""
+    from scaleplan.hardware import accelerators
+    from scaleplan.systems import serving
+
+    assert serving.PRECISION_BYTES is accelerators.PRECISION_BYTES
+    assert accelerators.PRECISIONS == tuple(accelerators.PRECISION_BYTES)
+    for acc in accelerators.ACCELERATORS.values():
+        assert set(acc.peak_flops) <= set(accelerators.PRECISION_BYTES), acc.name

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..hardware.accelerators import ACCELERATORS
-from ..systems.serving import PRECISION_BYTES
+from ..hardware.accelerators import ACCELERATORS, PRECISION_BYTES
 from ..systems.serving_fit import MODELS
 from .options import output
 from .render import render_table, si_number

@@ -16,9 +16,12 @@ from types import MappingProxyType
 from .._utils.checks import POSITIVE, number, shown
 from ..errors import ScaleplanError
 
-__all__ = ["ACCELERATORS", "PRECISIONS", "Accelerator", "accelerator"]
+__all__ = ["ACCELERATORS", "PRECISIONS", "PRECISION_BYTES", "Accelerator", "accelerator"]
 
-PRECISIONS = ("bf16", "fp16", "fp8", "int8")
+# The number formats, one table: bytes per stored weight or KV-cache element. The
+# accelerators' peaks are keyed by these names and the serving roofline reads the bytes.
+PRECISION_BYTES: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
+PRECISIONS: tuple[str, ...] = tuple(PRECISION_BYTES)
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,9 @@ from .._utils.checks import FRACTION, NON_NEGATIVE, choice, instance, number, re
 from .._utils.frames import Tabular
 from ..arch.shapes import FIELDS, ShapeLike, shape_inputs
 from ..errors import ScaleplanError
-from ..hardware.accelerators import Accelerator, accelerator
+from ..hardware.accelerators import PRECISION_BYTES, Accelerator, accelerator
 
-__all__ = ["IDEAL", "PHASES", "PRECISION_BYTES", "Efficiency", "ServingStep", "decode", "prefill"]
-
-# Bytes per weight or KV-cache element at each precision the catalogue knows.
-PRECISION_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
+__all__ = ["IDEAL", "PHASES", "Efficiency", "ServingStep", "decode", "prefill"]
 
 PHASES: tuple[str, ...] = tuple(_core.PHASES)
 

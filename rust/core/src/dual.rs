@@ -9,8 +9,8 @@
 //! lifetime problem hold, so this is exactly the inverse of
 //! [`crate::lifetime::optimum`]: the plan it returns costs `b`, and its loss gives it back.
 
-use crate::batch::reject;
-use crate::batch::{drive, use_parallel, Column, OnInvalid};
+use crate::engine::batch::reject;
+use crate::engine::batch::{drive, use_parallel, Column, OnInvalid};
 use crate::error::{is_non_negative, Error, Result};
 use crate::flops::TRAINING_PER_INFERENCE;
 use crate::law::{check_positive, Law, LawColumns};
@@ -245,7 +245,7 @@ pub fn best_quality_batch(
 mod equation;
 mod lanes;
 
-use crate::simd::Isa;
+use crate::engine::simd::Isa;
 use equation::{bisect, DualLaw};
 use lanes::{Block, Finished, LANES};
 

@@ -4,7 +4,7 @@
 //! binding crate (`rust/python`); this crate knows nothing of Python.
 //!
 //! Every kernel works on plain slices, returns [`error::Error`] instead of panicking on
-//! user input, and parallelises with rayon above [`batch::PARALLEL_THRESHOLD`] rows.
+//! user input, and parallelises with rayon above [`engine::batch::PARALLEL_THRESHOLD`] rows.
 //!
 //! ```
 //! use scaleplan::{law::Law, lifetime::{optimum, Options}};
@@ -12,21 +12,14 @@
 //! assert!((plan.params / 5.40e9 - 1.0).abs() < 0.01);
 //! ```
 
-pub mod batch;
 pub mod data_constrained;
 pub mod dual;
+pub mod engine;
 pub mod error;
 pub mod fit;
-pub mod fit_kaplan;
-pub mod fit_likelihood;
-pub mod fit_newton;
 pub mod flops;
-pub mod grid;
 pub mod law;
 pub mod lifetime;
 pub mod physical;
 pub mod serving;
-pub mod simd;
 pub mod steptime;
-pub mod symmetric;
-pub mod vmath;

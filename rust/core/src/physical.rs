@@ -20,7 +20,7 @@
 //! derivative, to rounding. When `s` is linear in N this is the problem `cost_optimal`
 //! solves, and the answers agree to 1e-9 (tested on both sides).
 
-use crate::batch::{drive, reject, use_parallel, Column, OnInvalid};
+use crate::engine::batch::{drive, reject, use_parallel, Column, OnInvalid};
 use crate::error::{is_non_negative, is_positive, Error, Result};
 use crate::law::{Law, LawColumns};
 
@@ -166,7 +166,7 @@ pub type Out<'a> = (
 
 /// [`optimum`] for every row of the columns (each of length 1 or n); rejected rows hold
 /// NaN and `converged = false` when `on_invalid` is `Nan`. On rayon's pool from
-/// [`crate::batch::PARALLEL_THRESHOLD`] rows unless `parallel` says otherwise.
+/// [`crate::engine::batch::PARALLEL_THRESHOLD`] rows unless `parallel` says otherwise.
 #[allow(clippy::too_many_arguments)]
 pub fn optimum_batch(
     loss: &[f64],

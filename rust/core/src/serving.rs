@@ -20,7 +20,7 @@
 //! `P_mm` is [`Shape::matmul_params`], `W` the bytes of every weight but the input
 //! embedding (a lookup), `kv = 2 L h_kv d_h` bytes per KV element per token.
 
-use crate::batch::{drive, reject, use_parallel, Column, OnInvalid};
+use crate::engine::batch::{drive, reject, use_parallel, Column, OnInvalid};
 use crate::error::{is_non_negative, is_positive, Error, Result};
 use crate::flops::INFERENCE_PER_PARAM;
 use crate::steptime::{Shape, ShapeColumns};

@@ -7,7 +7,7 @@
 //! elementwise op moves each operand in and its result out; nothing is fused. Backward is
 //! twice the forward in both FLOPs and traffic; Adam moves 8 elements per parameter.
 
-use crate::batch::{drive, use_parallel, Column};
+use crate::engine::batch::{drive, use_parallel, Column};
 use crate::error::{Error, Result};
 
 /// One transformer shape. Sizes are counts (validated as positive integers).

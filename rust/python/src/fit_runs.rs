@@ -46,10 +46,7 @@ fn curvature_arrays<'py, const K: usize>(
 /// A Newton result as Python sees it: (theta, objective, iterations, converged).
 type PolishedTuple<'py> = (Bound<'py, PyArray1<f64>>, f64, u32, bool);
 
-fn polished<const K: usize>(
-    py: Python<'_>,
-    p: fit_newton::Polished<K>,
-) -> PyResult<PolishedTuple<'_>> {
+fn polished<const K: usize>(py: Python<'_>, p: newton::Polished<K>) -> PyResult<PolishedTuple<'_>> {
     Ok((
         p.theta.to_vec().into_pyarray(py),
         p.objective,
@@ -134,7 +131,7 @@ impl FitRuns {
     ) -> PyResult<(f64, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>)> {
         let theta = theta_of(&theta)?;
         let w = weights_of(&weights)?;
-        let c = fit_newton::curvature(&self.runs, &theta, w, delta).map_err(value_error)?;
+        let c = newton::curvature(&self.runs, &theta, w, delta).map_err(value_error)?;
         curvature_arrays(py, c.objective, &c.gradient, &c.hessian)
     }
 
@@ -151,7 +148,7 @@ impl FitRuns {
     ) -> PyResult<PolishedTuple<'py>> {
         let theta = theta_of(&theta)?;
         let w = weights_of(&weights)?;
-        let p = py.detach(|| fit_newton::newton(&self.runs, &theta, w, delta, max_iter));
+        let p = py.detach(|| newton::newton(&self.runs, &theta, w, delta, max_iter));
         polished(py, p.map_err(value_error)?)
     }
 
@@ -168,7 +165,7 @@ impl FitRuns {
     ) -> PyResult<(f64, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>)> {
         let theta = theta_of(&theta)?;
         let w = weights_of(&weights)?;
-        let c = fit_likelihood::curvature(&self.runs, &theta, w, delta).map_err(value_error)?;
+        let c = likelihood::curvature(&self.runs, &theta, w, delta).map_err(value_error)?;
         curvature_arrays(py, c.objective, &c.gradient, &c.hessian)
     }
 
@@ -185,7 +182,7 @@ impl FitRuns {
     ) -> PyResult<PolishedTuple<'py>> {
         let theta = theta_of(&theta)?;
         let w = weights_of(&weights)?;
-        let p = py.detach(|| fit_likelihood::newton(&self.runs, &theta, w, delta, max_iter));
+        let p = py.detach(|| likelihood::newton(&self.runs, &theta, w, delta, max_iter));
         polished(py, p.map_err(value_error)?)
     }
 
@@ -198,15 +195,14 @@ impl FitRuns {
         delta: f64,
         weights: Option<PyReadonlyArray1<'py, f64>>,
     ) -> PyResult<(f64, Bound<'py, PyArray1<f64>>)> {
-        let theta: [f64; fit_kaplan::KAPLAN] =
-            slice("theta", &theta)?.try_into().map_err(|_| {
-                invalid(
-                    "theta",
-                    "theta must have 4 elements (alpha_D, q, ln N_c, ln D_c)".into(),
-                )
-            })?;
+        let theta: [f64; kaplan::KAPLAN] = slice("theta", &theta)?.try_into().map_err(|_| {
+            invalid(
+                "theta",
+                "theta must have 4 elements (alpha_D, q, ln N_c, ln D_c)".into(),
+            )
+        })?;
         let w = weights_of(&weights)?;
-        let (f, g) = fit_kaplan::objective(&self.runs, &theta, w, delta).map_err(value_error)?;
+        let (f, g) = kaplan::objective(&self.runs, &theta, w, delta).map_err(value_error)?;
         Ok((f, g.to_vec().into_pyarray(py)))
     }
 

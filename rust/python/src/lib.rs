@@ -10,17 +10,17 @@ use numpy::{
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use scaleplan::batch::{OnInvalid, PARALLEL_THRESHOLD};
 use scaleplan::dual::{best_quality_batch, method_from_name};
+use scaleplan::engine::batch::{OnInvalid, PARALLEL_THRESHOLD};
+use scaleplan::engine::grid::Grid;
 use scaleplan::error::Error;
 use scaleplan::fit::{self, Runs, PARAMS};
-use scaleplan::grid::Grid;
+use scaleplan::fit::{kaplan, likelihood, newton};
 use scaleplan::law::{chinchilla_batch, loss_batch, Given, Law, LawColumns, PRESETS};
 use scaleplan::lifetime::{
     cost_optimum, optimum, optimum_batch, Buffers, Demand, Method, Options, Start, TABLE_MIN_ROWS,
 };
 use scaleplan::steptime::{counts_batch, ShapeColumns, FIELDS};
-use scaleplan::{fit_kaplan, fit_likelihood, fit_newton};
 
 mod convert;
 mod data_constrained;
@@ -49,7 +49,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("STARTS", Start::NAMES.to_vec())?;
     m.add("DUAL_METHODS", scaleplan::dual::METHODS.to_vec())?;
     // The lane path the kernels run on here ("avx512", "avx2" or "portable").
-    m.add("SIMD", scaleplan::simd::Isa::active().name())?;
+    m.add("SIMD", scaleplan::engine::simd::Isa::active().name())?;
     // Solver options, their defaults and limits: defined in the core crate only, read by
     // the facade, the Dask layer, the CLI and the stubs.
     m.add("ON_INVALID", OnInvalid::NAMES.to_vec())?;

@@ -2,7 +2,7 @@
 //! or n, the laws and decay constants as columns too (bootstrap samples of a fit).
 
 use super::*;
-use crate::batch::{drive, reject, use_parallel, Column, OnInvalid};
+use crate::engine::batch::{drive, reject, use_parallel, Column, OnInvalid};
 use crate::law::LawColumns;
 
 /// The decay constants as columns.

@@ -20,8 +20,8 @@
 //! An earlier version solved the condition in `x = ln N`, where it has a pole at `D = 0`:
 //! Newton took up to 8 steps near it and needed a bracket, so its rows ran one at a time.
 
+use crate::engine::vmath;
 use crate::law::Law;
-use crate::vmath;
 
 /// Halvings are cheap; this cap is only a guard (the bracket is at most a few units wide,
 /// and 60 halvings reach the f64 resolution of y).

@@ -8,8 +8,8 @@
 //! A one-row call (`best_quality`) goes through the same code as its batch row.
 
 use super::equation::{residual, start, DualLaw};
-use crate::simd::{on_isa, Isa};
-use crate::vmath;
+use crate::engine::simd::{on_isa, Isa};
+use crate::engine::vmath;
 
 /// Rows per block: one AVX-512 register of f64.
 pub(super) const LANES: usize = 8;

@@ -1,7 +1,7 @@
 //! The training-only (Chinchilla-style) optima in closed form, and the loss, for batches.
 
 use super::*;
-use crate::batch::reject;
+use crate::engine::batch::reject;
 use crate::flops::TRAINING_PER_PARAM;
 
 /// Which closed form [`chinchilla_batch`] evaluates.

@@ -1,9 +1,9 @@
 //! The Chinchilla loss law `L(N, D) = E + A / N^alpha + B / D^beta` and its training-only
 //! (Chinchilla-style) optima in closed form.
 
-use crate::batch::{drive, use_parallel, Column, OnInvalid};
+use crate::engine::batch::{drive, use_parallel, Column, OnInvalid};
+use crate::engine::vmath;
 use crate::error::{is_positive, Error, Result};
-use crate::vmath;
 
 mod closed_form;
 mod columns;

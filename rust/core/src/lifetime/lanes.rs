@@ -187,7 +187,7 @@ pub(crate) struct LaneOutput {
     pub(crate) ok: [bool; LANES],
 }
 
-/// Reduce, solve and finish one chunk on the CPU's best [`Isa`] (see `crate::simd`: every
+/// Reduce, solve and finish one chunk on the CPU's best [`Isa`] (see `crate::engine::simd`: every
 /// path gives the same bits).
 pub(crate) fn solve_lanes(
     input: &LaneInput,

@@ -23,12 +23,12 @@
 // Lane loops index several arrays by the same `j`, the shape LLVM vectorises best.
 #![allow(clippy::needless_range_loop)]
 
-use crate::batch::reject;
-use crate::batch::{drive, use_parallel, Column, OnInvalid};
+use crate::engine::batch::reject;
+use crate::engine::batch::{drive, use_parallel, Column, OnInvalid};
+use crate::engine::simd::Isa;
+use crate::engine::vmath;
 use crate::error::{is_non_negative, is_positive, Error, Result};
 use crate::law::{Law, LawColumns};
-use crate::simd::Isa;
-use crate::vmath;
 use std::sync::{Arc, Mutex};
 
 mod lanes;
@@ -310,7 +310,7 @@ fn check_weight(argument: &'static str, w: f64) -> Result<f64> {
 }
 
 /// Solves every row: `loss`, the demand and the law columns broadcast to the length of the
-/// outputs. `parallel: None` uses rayon at and above [`crate::batch::PARALLEL_THRESHOLD`] rows.
+/// outputs. `parallel: None` uses rayon at and above [`crate::engine::batch::PARALLEL_THRESHOLD`] rows.
 pub fn optimum_batch(
     loss: &[f64],
     demand: Demand<'_>,

@@ -306,7 +306,7 @@ fn every_lane_path_the_cpu_has_gives_the_portable_bits() {
 fn serial_and_parallel_paths_agree() {
     let law = Law::CHINCHILLA;
     let coeffs = [[law.e], [law.a], [law.b], [law.alpha], [law.beta]];
-    let n = 3 * crate::batch::PARALLEL_THRESHOLD + 5;
+    let n = 3 * crate::engine::batch::PARALLEL_THRESHOLD + 5;
     let laws = LawColumns::new(coeffs.each_ref().map(|c| c.as_slice()), n).unwrap();
     let loss: Vec<f64> = (0..n).map(|i| 1.75 + (i % 997) as f64 * 1e-3).collect();
     let demand: Vec<f64> = (0..n).map(|i| 10f64.powf((i % 23) as f64)).collect();

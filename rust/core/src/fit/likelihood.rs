@@ -25,10 +25,10 @@
 //! - Hessian: `w [chi e^-2s u u^T + psi e^-s hess r]` in theta-theta,
 //!   `-w e^-s (chi v + psi) u` in theta-s, `w (chi v^2 + psi v)` in s-s.
 
+use crate::engine::symmetric::lowest_eigenpair;
 use crate::error::Result;
+use crate::fit::newton::{check_theta, descend, Curvature, Point, Polished};
 use crate::fit::{check, huber, Runs, PARAMS};
-use crate::fit_newton::{check_theta, descend, Curvature, Point, Polished};
-use crate::symmetric::lowest_eigenpair;
 
 /// Parameters of the likelihood: `(a, b, e, alpha, beta, s)`, `sigma = exp(s)`.
 pub const SCALED: usize = PARAMS + 1;
@@ -38,7 +38,7 @@ pub const SCALED: usize = PARAMS + 1;
 ///
 /// ```
 /// use scaleplan::fit::Runs;
-/// use scaleplan::fit_likelihood::curvature;
+/// use scaleplan::fit::likelihood::curvature;
 /// let runs = Runs::new(&[1e8, 1e9, 1e10], &[1e10, 2e10, 3e11], &[3.0, 2.6, 2.2]).unwrap();
 /// let c = curvature(&runs, &[6.0, 6.0, 0.5, 0.34, 0.28, -9.0], None, 1e-3).unwrap();
 /// assert_eq!(c.hessian[2][5], c.hessian[5][2]);
@@ -112,13 +112,13 @@ fn evaluate(
 /// far outside it is `delta / |v|` times smaller and barely perturbs the step. Gradient
 /// and objective stay exact, so the point where the steps stop is a stationary point of
 /// the likelihood; `converged` is then the verdict of Newton on the exact Hessian (as in
-/// [`crate::fit_newton::newton`]). Phases of 25 steps of each kind alternate, with an escape
+/// [`crate::fit::newton::newton`]). Phases of 25 steps of each kind alternate, with an escape
 /// from saddles between them, until the exact one converges or `iterations` (both kinds)
 /// reaches `max_iter`; it may overshoot by at most one round (50 steps).
 ///
 /// ```
 /// use scaleplan::fit::Runs;
-/// use scaleplan::fit_likelihood::newton;
+/// use scaleplan::fit::likelihood::newton;
 /// let n: [f64; 8] = [1e7, 1e8, 1e9, 1e10, 3e7, 3e8, 3e9, 2e9];
 /// let d: [f64; 8] = [3e9, 1e11, 4e9, 2e11, 6e10, 1e10, 5e11, 3e10];
 /// let noise = [0.01, -0.02, 0.015, 0.0, -0.01, 0.02, -0.005, 0.012];

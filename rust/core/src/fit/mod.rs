@@ -1,4 +1,4 @@
-//! The Chinchilla "Approach 3" fitting objective (Hoffmann et al. 2022, §D.2; Sardana et
+//! Fitting laws to runs. This module: the Chinchilla "Approach 3" fitting objective (Hoffmann et al. 2022, §D.2; Sardana et
 //! al. 2024, Eq. 4), with its exact gradient.
 //!
 //! For parameters `theta = (a, b, e, alpha, beta)` (so `A, B, E = exp(a), exp(b), exp(e)`)
@@ -14,12 +14,16 @@
 // Lane loops index several arrays by the same `j`, the shape LLVM vectorises best.
 #![allow(clippy::needless_range_loop)]
 
+pub mod kaplan;
+pub mod likelihood;
+pub mod newton;
+
 use rayon::prelude::*;
 
-use crate::batch::PARALLEL_THRESHOLD;
+use crate::engine::batch::PARALLEL_THRESHOLD;
+use crate::engine::simd::Isa;
+use crate::engine::vmath;
 use crate::error::{is_non_negative, is_positive, Error, Result};
-use crate::simd::Isa;
-use crate::vmath;
 
 /// Number of parameters in `theta`.
 pub const PARAMS: usize = 5;

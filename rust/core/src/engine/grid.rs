@@ -7,7 +7,7 @@
 //! full size.
 //!
 //! ```
-//! use scaleplan::grid::Grid;
+//! use scaleplan::engine::grid::Grid;
 //! let (col, row) = ([1.0, 2.0], [10.0, 20.0, 30.0]);
 //! let grid = Grid::new(&[("a", &col, &[2, 1]), ("b", &row, &[1, 3])]).unwrap();
 //! assert_eq!(grid.len(), 6);
@@ -22,7 +22,7 @@
 //! assert_eq!(out, [11.0, 21.0, 31.0, 12.0, 22.0, 32.0]);
 //! ```
 
-use crate::batch::{first, use_parallel, Outputs, GRAIN, PARALLEL_THRESHOLD};
+use crate::engine::batch::{first, use_parallel, Outputs, GRAIN, PARALLEL_THRESHOLD};
 use crate::error::{Error, Result};
 
 /// Runs shorter than this are gathered into full-length columns before one kernel call:

@@ -18,9 +18,9 @@
 // Small fixed-size matrix loops index several arrays by the same k, l.
 #![allow(clippy::needless_range_loop)]
 
+use crate::engine::vmath;
 use crate::error::{Error, Result};
 use crate::fit::{check, huber, Runs, PARAMS};
-use crate::vmath;
 
 /// A `K x K` symmetric matrix, row-major.
 pub type Matrix<const K: usize = PARAMS> = [[f64; K]; K];
@@ -116,7 +116,7 @@ impl Point {
 ///
 /// ```
 /// use scaleplan::fit::Runs;
-/// use scaleplan::fit_newton::curvature;
+/// use scaleplan::fit::newton::curvature;
 /// let runs = Runs::new(&[1e8, 1e9, 1e10], &[1e10, 2e10, 3e11], &[3.0, 2.6, 2.2]).unwrap();
 /// let c = curvature(&runs, &[6.0, 6.0, 0.5, 0.34, 0.28], None, 1e-3).unwrap();
 /// assert_eq!(c.hessian[1][3], c.hessian[3][1]);
@@ -217,7 +217,7 @@ pub const DECREMENT_TOL: f64 = 1e-13;
 ///
 /// ```
 /// use scaleplan::fit::Runs;
-/// use scaleplan::fit_newton::newton;
+/// use scaleplan::fit::newton::newton;
 /// // Noiseless runs of a known law, N and D varied independently.
 /// let n: [f64; 7] = [1e7, 1e8, 1e9, 1e10, 3e7, 3e8, 3e9];
 /// let d: [f64; 7] = [3e9, 1e11, 4e9, 2e11, 6e10, 1e10, 5e11];

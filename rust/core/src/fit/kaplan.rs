@@ -11,9 +11,9 @@
 //! d_c - ln D)`, the residual's gradient is `(LSE(t), alpha_D p_1 (n_c - ln N),
 //! alpha_D p_1 q, alpha_D p_2)`.
 
+use crate::engine::vmath;
 use crate::error::Result;
 use crate::fit::{check, huber, Runs};
-use crate::vmath;
 
 /// Parameters of the Kaplan family: `(alpha_D, q, n_c, d_c)`.
 pub const KAPLAN: usize = 4;
@@ -22,7 +22,7 @@ pub const KAPLAN: usize = 4;
 ///
 /// ```
 /// use scaleplan::fit::Runs;
-/// use scaleplan::fit_kaplan::objective;
+/// use scaleplan::fit::kaplan::objective;
 /// let runs = Runs::new(&[1e8, 1e9, 1e10], &[1e10, 2e10, 3e11], &[3.0, 2.6, 2.2]).unwrap();
 /// let (f, g) = objective(&runs, &[0.095, 0.076 / 0.095, 31.6, 24.1], None, 1e-3).unwrap();
 /// assert!(f > 0.0 && g.iter().all(|v| v.is_finite()));
