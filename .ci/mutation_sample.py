@@ -33,7 +33,10 @@ STRICT = "tests/contracts/test_strict_entry_points.py"
 AREAS = {
     "laws/data_constrained.py": ["tests/laws/test_data_constrained.py", STRICT],
     "laws/scaling.py": ["tests/laws/test_laws.py"],
-    "hardware/cost_model.py": ["tests/optimal/test_costs.py", "tests/contracts/test_independent_values.py"],
+    "hardware/cost_model.py": [
+        "tests/optimal/test_costs.py",
+        "tests/contracts/test_independent_values.py",
+    ],
     "optimal/costs.py": [
         "tests/optimal/test_costs.py",
         "tests/contracts/test_independent_values.py",
@@ -51,8 +54,15 @@ AREAS = {
     "systems/physical.py": ["tests/systems/test_physical.py", STRICT],
     "optimal/implied.py": ["tests/optimal/test_implied.py", STRICT],
     "optimal/data_constrained.py": ["tests/laws/test_data_constrained.py", STRICT],
-    "fitting/isoflop.py": ["tests/fitting/test_isoflop.py", "tests/contracts/test_independent_values.py", STRICT],
-    "fitting/nextrun.py": ["tests/fitting/test_nextrun.py", "tests/contracts/test_independent_values.py"],
+    "fitting/isoflop.py": [
+        "tests/fitting/test_isoflop.py",
+        "tests/contracts/test_independent_values.py",
+        STRICT,
+    ],
+    "fitting/nextrun.py": [
+        "tests/fitting/test_nextrun.py",
+        "tests/contracts/test_independent_values.py",
+    ],
 }
 PER_MUTANT_SECONDS = 300
 
@@ -141,7 +151,7 @@ def main() -> int:
         shutil.copytree(ROOT / "python", scratch / "python")
         shutil.copytree(ROOT / "tests", scratch / "tests")
         shutil.copy(ROOT / "pyproject.toml", scratch / "pyproject.toml")
-        every = [(m, AREAS[Path(m[0]).name]) for mod in AREAS for m in mutants(scratch, mod)]
+        every = [(m, AREAS[mod]) for mod in AREAS for m in mutants(scratch, mod)]
         random.Random(seed).shuffle(every)
         print(f"seed {seed}: {len(every)} mutants in {len(AREAS)} modules", flush=True)
         if not tests_pass(scratch, sorted({t for ts in AREAS.values() for t in ts})):

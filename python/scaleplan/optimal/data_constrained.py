@@ -1,15 +1,8 @@
-"""Finite unique data: the data-constrained law of Muennighoff et al. 2023 ("Scaling
-Data-Constrained Language Models") inside the lifetime optimum.
-
-    L(N, D, U) = E + A / N'^alpha + B / D'^beta
-    U_s = min(U, D),  R_D = D / U_s - 1,  D' = U_s + U_s R_D* (1 - exp(-R_D / R_D*))
-    U_N = min(N, N_opt(U_s)),  R_N = N / U_N - 1,  N' = U_N + U_N R_N* (1 - exp(-R_N / R_N*))
-
-with N_opt(U) the Chinchilla-optimal parameters for U tokens under the same law. Repeated
-tokens decay in value with a half-life set by R_D*, and so do parameters beyond what the
-unique data supports (R_N*). The Rust core (`rust/core/src/data_constrained.rs`) evaluates
-it with its gradient and solves the optima. The law is `laws.data_constrained`; this module
-holds the optima under it and registers them as the family's kernels (`laws.family`).
+"""Finite unique data inside the optima: the lifetime optimum, the best model for a budget
+and the physical optimum under the data-constrained law of Muennighoff et al. 2023
+(`laws.data_constrained`, which states the law), solved by the Rust core
+(`rust/core/src/data_constrained/`). This module registers them as that family's kernels
+(`laws.family`), so the optimisers reach them without importing it.
 """
 
 from __future__ import annotations
