@@ -324,3 +324,39 @@ fn serial_and_parallel_paths_agree() {
     optimum_batch(&loss, tokens("d", &demand), &laws, &o, Some(true), b.view()).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn an_overflowing_dollar_demand_blames_the_larger_factor() {
+    // requests * (w_in input + w_out output) past f64: the message names the factor that
+    // made it so (the weights are the cost model's, here 2 and 30).
+    let o = Options::default();
+    let blamed = |requests: f64, input: f64, output: f64| match cost_optimum(
+        &Law::CHINCHILLA,
+        2.2,
+        requests,
+        input,
+        output,
+        2.0,
+        30.0,
+        &o,
+    ) {
+        Err(Error::Invalid {
+            argument, value, ..
+        }) => (argument, value),
+        other => panic!("expected an overflow error, got {other:?}"),
+    };
+    assert_eq!(blamed(1e307, 70.0, 215.0), ("requests", 1e307));
+    assert_eq!(blamed(1e4, 1e306, 215.0), ("input_tokens", 1e306));
+    assert_eq!(blamed(1e4, 70.0, 1e305), ("output_tokens", 1e305));
+    // Each factor finite, the per-request demand not: blamed on the larger token column.
+    assert_eq!(blamed(2.0, 1e308, 1e307), ("input_tokens", 1e308));
+    assert_eq!(blamed(2.0, 1e306, 1e307), ("output_tokens", 1e307));
+    // The requests win only against a finite per-request demand at least as large.
+    assert_eq!(blamed(1e300, 1e8, 1e8), ("requests", 1e300));
+    assert_eq!(blamed(1e10, 1e298, 1e8), ("input_tokens", 1e298));
+    // Weights count: 2 x 1e306 beats 30 x 5e304, and 2 x 5e305 loses to 30 x 5e304.
+    assert_eq!(blamed(1e3, 1e306, 5e304), ("input_tokens", 1e306));
+    assert_eq!(blamed(1e3, 5e305, 5e304), ("output_tokens", 5e304));
+    // A demand that stays finite is no error.
+    assert!(cost_optimum(&Law::CHINCHILLA, 2.2, 1e10, 70.0, 215.0, 2.0, 30.0, &o).is_ok());
+}

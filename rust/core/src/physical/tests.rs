@@ -228,3 +228,10 @@ fn batch_rows_match_single_rows_in_both_drivers() {
         assert_eq!(e.unwrap_err().index(), Some(7));
     }
 }
+
+#[test]
+fn a_curve_counts_its_knots() {
+    let curve = ServingCurve::new(&[1.0, 2.0, 3.5], &[0.0, 1.0, 1.5]).unwrap();
+    assert_eq!(curve.len(), 3);
+    assert!(!curve.is_empty());
+}
