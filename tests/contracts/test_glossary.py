@@ -19,9 +19,10 @@ RUST = Path(__file__).resolve().parents[2] / "rust"
 
 
 def _rust_text(module: str) -> str:
-    """The source of a core module: `name.rs` and everything in `name/`."""
-    src = RUST / "core" / "src"
-    files = [src / f"{module}.rs", *sorted((src / module).glob("*.rs"))]
+    """The source of a core module, by its path in the crate (`optimal::lifetime`):
+    `optimal/lifetime.rs` and everything in `optimal/lifetime/`."""
+    path = RUST / "core" / "src" / module.replace("::", "/")
+    files = [path.with_suffix(".rs"), *sorted(path.glob("*.rs"))]
     return "".join(f.read_text() for f in files if f.exists())
 
 
@@ -39,6 +40,20 @@ def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
+def test_a_domain_has_one_name_in_every_layer():
+    """The core crate's modules, and the binding's, are the package's subpackages under the
+    same names (`scaleplan::optimal`, the binding's `optimal`, `scaleplan.optimal`); only what
+    every kernel runs on (the engine, the error type, the binding's conversions) has none."""
+    package = Path(scaleplan.__file__).parent
+    core = (RUST / "core" / "src" / "lib.rs").read_text()
+    binding = (RUST / "python" / "src" / "lib.rs").read_text()
+    domains = set(re.findall(r"^pub mod (\w+);", core, re.M)) - {"engine", "error"}
+    assert domains == set(re.findall(r"^mod (\w+);", binding, re.M)) - {"convert"}
+    assert domains >= {"laws", "arch", "systems", "optimal", "fitting"}
+    for domain in domains:
+        assert (package / domain / "__init__.py").exists(), domain
+
+
 @pytest.mark.parametrize("term", ENTRY_POINTS, ids=lambda t: t.python)
 def test_an_entry_point_has_one_name_in_every_layer(term: Term):
     assert callable(getattr(scaleplan, term.python))
@@ -46,7 +61,7 @@ def test_an_entry_point_has_one_name_in_every_layer(term: Term):
         assert term.binding == term.python
         assert callable(getattr(_core, term.binding))
     if term.rust is not None:
-        module, item = term.rust.split("::")
+        module, item = term.rust.rsplit("::", 1)
         assert re.search(rf"pub fn {item}\b", _rust_text(module)), term.rust
     if term.cli is not None:
         assert term.cli == _kebab(term.python)

@@ -6,9 +6,10 @@ checks every spelling against the real thing (the Rust source, `scaleplan._core`
 package, the CLI parser, a `--json` answer). `None` means the layer has no such thing.
 The conventions are the only differences allowed: the CLI writes a Python name in
 kebab case (`compute_optimal`, `compute-optimal`; `--inference-tokens`), and Rust names a
-kernel inside its domain module, batch kernels ending `_batch` (`dual::best_quality_batch`),
-where the module already says half the name (`lifetime::optimum_batch` is the lifetime
-optimum that `compute_optimal` returns as a `LifetimeOptimum`).
+kernel by its path in the crate, under the Python subpackage's name
+(`optimal::dual::best_quality_batch`), batch kernels ending `_batch`, where the module
+already says half the name (`optimal::lifetime::optimum_batch` is the lifetime optimum that
+`compute_optimal` returns as a `LifetimeOptimum`).
 
 Two concepts look alike and are kept apart: `inference_tokens`, a lifetime demand in
 tokens, and `effective_demand`, the cost model's demand in training-FLOP-equivalent
@@ -35,20 +36,22 @@ class Term:
     json: str | None
 
 
-# Entry points: `scaleplan.<python>`, `_core.<binding>`, `rust/core/src` `module::fn`,
-# the `scaleplan <cli>` command; their JSON answers are objects, so no key.
+# Entry points: `scaleplan.<python>`, `_core.<binding>`, the kernel's path in the crate
+# `scaleplan` (`laws::fn` is in rust/core/src/laws/, `optimal::lifetime::fn` in
+# optimal/lifetime.rs or optimal/lifetime/), the `scaleplan <cli>` command; their JSON
+# answers are objects, so no key.
 ENTRY_POINTS: tuple[Term, ...] = (
     Term("lifetime FLOP optimum", "compute_optimal", "compute_optimal",
-         "lifetime::optimum_batch", "compute-optimal", None),
+         "optimal::lifetime::optimum_batch", "compute-optimal", None),
     Term("lifetime dollar optimum", "cost_optimal", "cost_optimal",
-         "lifetime::cost_optimum", "cost-optimal", None),
+         "optimal::lifetime::cost_optimum", "cost-optimal", None),
     Term("best quality for a budget", "best_quality", "best_quality",
-         "dual::best_quality_batch", "best-quality", None),
+         "optimal::dual::best_quality_batch", "best-quality", None),
     Term("training-only optimum", "chinchilla_optimal", "chinchilla_optimal",
-         "law::chinchilla_batch", "chinchilla-optimal", None),
+         "laws::chinchilla_batch", "chinchilla-optimal", None),
     Term("dollar optimum on a serving curve", "physical_optimal", "physical_optimal",
-         "physical::optimum_batch", None, None),
-    Term("step counts of a shape", "step_counts", "step_counts", "steptime::counts_batch",
+         "optimal::physical::optimum_batch", None, None),
+    Term("step counts of a shape", "step_counts", "step_counts", "arch::counts_batch",
          None, None),
     Term("demand a model implies", "implied_demand", None, None, "implied-demand", None),
 )  # fmt: skip

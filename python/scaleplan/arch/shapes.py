@@ -1,6 +1,6 @@
 """Transformer shapes and what one training step of each costs: parameters, FLOPs
 (forward + backward), elements moved and activations kept, counted by the Rust core
-(`rust/core/src/steptime.rs` states every term), vectorised over grids of shapes.
+(`rust/core/src/arch/mod.rs` states every term), vectorised over grids of shapes.
 """
 
 from __future__ import annotations

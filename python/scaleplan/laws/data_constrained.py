@@ -7,7 +7,7 @@ Data-Constrained Language Models") as a law family.
 
 with N_opt(U) the Chinchilla-optimal parameters for U tokens under the same law. Repeated
 tokens decay in value with a half-life set by R_D*, and so do parameters beyond what the
-unique data supports (R_N*). The Rust core (`rust/core/src/data_constrained.rs`) evaluates
+unique data supports (R_N*). The Rust core (`rust/core/src/optimal/data_constrained.rs`) evaluates
 it with its gradient; `testing.reference.data_constrained_loss` checks it. The optima under
 it, and the kernels it registers, are in `plan.data_constrained`.
 """

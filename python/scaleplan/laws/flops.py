@@ -6,7 +6,7 @@ al. 2022 §3), and serving it `2 N` per token, prompt or generated (Sardana et a
 §3). Attention's sequence-length term is left out, as those papers do. N is the count of
 parameters each token passes through: for a mixture-of-experts model, the active ones.
 
-The two factors are defined once, in `rust/core/src/flops.rs`, which the kernels use and
+The two factors are defined once, in `rust/core/src/laws/flops.rs`, which the kernels use and
 this module reads (`_core.TRAINING_FLOPS_PER_PARAM`); no other Python or Rust source writes
 them (a test in `test_public_api.py` holds it). The pure-Python references (`testing/`) write
 the factors themselves on purpose: they check this code, so they must not share it.

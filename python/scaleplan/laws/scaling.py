@@ -153,7 +153,7 @@ PRESETS: dict[str, ScalingLaw] = {
     for name, E, A, B, alpha, beta, source in _core.presets()
 }
 # Muennighoff et al. 2023's C4 fit, printed as logs (a, b, e) in their repository; its
-# decay constants R_D*, R_N* are the Rust core's (`data_constrained.rs`), and
+# decay constants R_D*, R_N* are the Rust core's (`optimal/data_constrained.rs`), and
 # `data_constrained.MUENNIGHOFF2023` joins the two. Alone it is a plain law like the others.
 PRESETS["muennighoff2023"] = ScalingLaw(
     math.exp(0.6254804), math.exp(6.255414), math.exp(7.3049974), 0.3526596, 0.3526596,

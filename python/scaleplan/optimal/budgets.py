@@ -1,5 +1,5 @@
 """The dual of lifetime sizing (docs/design.md §1.3): the lowest loss a lifetime budget, in FLOPs
-or dollars, buys, and the model that reaches it (Rust, `dual.rs`).
+or dollars, buys, and the model that reaches it (Rust, `optimal/dual.rs`).
 """
 
 from __future__ import annotations

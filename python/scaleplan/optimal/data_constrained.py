@@ -1,7 +1,7 @@
 """Finite unique data inside the optima: the lifetime optimum, the best model for a budget
 and the physical optimum under the data-constrained law of Muennighoff et al. 2023
 (`laws.data_constrained`, which states the law), solved by the Rust core
-(`rust/core/src/data_constrained/`). This module registers them as that family's kernels
+(`rust/core/src/optimal/data_constrained/`). This module registers them as that family's kernels
 (`laws.family`), so the optimisers reach them without importing it.
 """
 

@@ -12,7 +12,7 @@ caps the batch, and bigger models need tensor-parallel groups. `ServingCurve` ta
 `s` at knots (the roofline of the shape policy's model at each, or any curve you give),
 joined by straight lines in log-log; `physical_optimal` finds the global minimum of the
 lifetime dollars along the iso-loss curve for every (loss, requests) row at once, in Rust
-(`rust/core/src/physical.rs` gives the argument that the minimum is global).
+(`rust/core/src/optimal/physical.rs` gives the argument that the minimum is global).
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ One decode step of `batch_size` sequences at `context_tokens` (or one prefill of
 with `comm` the group's two all-reduces per layer, each its bytes over the links plus
 `collective_seconds` of latency (none on one GPU).
 
-seconds, counted per GPU by the Rust core (`rust/core/src/serving.rs` states every term):
-the weights are read once per step for the whole batch, each sequence's KV cache
+seconds, counted per GPU by the Rust core (`rust/core/src/systems/serving.rs` states every
+term): the weights are read once per step for the whole batch, each sequence's KV cache
 (`2 * n_layers * n_kv_heads * head_dim` elements per token) once per step, and a group of
 `tensor_parallel` GPUs splits weights, heads and cache and all-reduces twice per layer.
 Every argument broadcasts, like the rest of scaleplan's functions.

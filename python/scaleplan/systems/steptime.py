@@ -2,7 +2,7 @@
 (after "Time Matters", seed 003).
 
 `TIME = c_flop * FLOPS + c_mem * MEMCPY_BYTES + c_0` per training step, with FLOPS and
-memory traffic counted from the shape by the Rust core (`rust/core/src/steptime.rs` states every
+memory traffic counted from the shape by the Rust core (`rust/core/src/arch/mod.rs` states every
 term). In a budget of `seconds`, a shape trains on `seconds / TIME * batch * seq` tokens and
 reaches `L(PARAMS, tokens)`.
 """

@@ -213,7 +213,7 @@ mod tests {
         assert!(!is_positive(0.0) && !is_positive(f64::INFINITY) && !is_positive(f64::NAN));
         assert!(is_non_negative(0.0) && is_non_negative(-0.0) && is_non_negative(tiny));
         assert!(!is_non_negative(5e-324) && !is_non_negative(-tiny));
-        let e = crate::law::Law::new(1.69, 5e-324, 410.7, 0.336, 0.283).unwrap_err();
+        let e = crate::laws::Law::new(1.69, 5e-324, 410.7, 0.336, 0.283).unwrap_err();
         assert_eq!(
             e.to_string(),
             "A must be finite and > 0; got 5e-324 (subnormal: inputs must be 0 or at least 2.2e-308)"

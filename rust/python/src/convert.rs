@@ -1,6 +1,11 @@
 //! Python values to the core's inputs and the core's errors to Python: one place each.
 
-use super::*;
+use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+use scaleplan::engine::grid::Grid;
+use scaleplan::error::Error;
+use scaleplan::laws::LawColumns;
+use scaleplan::optimal::lifetime::Options;
 
 // `scaleplan.errors.ScaleplanError`, a ValueError subclass defined in Python so that the
 // facade raises the same class; imported on first use.

@@ -1,6 +1,21 @@
-//! The loss law: presets, loss, and the Chinchilla-optimal model in closed form.
+//! The laws (`scaleplan.laws`; core `scaleplan::laws`): presets, loss, the
+//! Chinchilla-optimal model in closed form, and the FLOP convention's two factors.
 
-use super::*;
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+use scaleplan::engine::batch::OnInvalid;
+use scaleplan::laws::{chinchilla_batch, flops, loss_batch, Given, PRESETS};
+
+use crate::convert::{grid, law_columns, law_inputs, value_error, Array, Coeffs};
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("TRAINING_FLOPS_PER_PARAM", flops::TRAINING_PER_PARAM)?;
+    m.add("INFERENCE_FLOPS_PER_PARAM", flops::INFERENCE_PER_PARAM)?;
+    m.add_function(wrap_pyfunction!(presets, m)?)?;
+    m.add_function(wrap_pyfunction!(loss, m)?)?;
+    m.add_function(wrap_pyfunction!(chinchilla_optimal, m)?)?;
+    Ok(())
+}
 
 /// (name, E, A, B, alpha, beta, source) of every preset.
 #[pyfunction]

@@ -1,7 +1,7 @@
 //! Branch-free `exp` and `ln` for the vectorised solver.
 //!
 //! `f64::exp` and `f64::ln` call into libm one element at a time, which stops LLVM from
-//! vectorising the Newton loop of `lifetime.rs`. These versions use only arithmetic, bit
+//! vectorising the Newton loop of `optimal/lifetime`. These versions use only arithmetic, bit
 //! operations and selects, so a loop over a fixed-size lane array compiles to SIMD code.
 //! Accuracy is within a few ulp of libm over the ranges the solver uses (tested below);
 //! callers clamp or check their arguments, these functions do not handle NaN.

@@ -1,0 +1,301 @@
+//! What serving a transformer costs on real hardware: one decode or prefill step of a
+//! batch on a GPU, or on a tensor-parallel group of GPUs, by the roofline (docs/design.md §1.7).
+//!
+//! A step takes `max(FLOPs / (peak e_c), bytes / (bandwidth e_m)) + comm + overhead`
+//! seconds, where FLOPs and bytes are per GPU of a group of `tp` that splits the weights,
+//! the heads and the KV cache evenly (Megatron-style tensor parallelism; KV heads are
+//! replicated when there are fewer than `tp`), and `comm` is the two all-reduces per layer
+//! that such a group does: each sends its bytes over the GPUs' links without overlap and
+//! waits a fixed latency (`collective_latency`, fitted: launch and synchronisation of a
+//! collective, which small decode all-reduces are dominated by). Everything else a real
+//! stack adds per step is in `overhead`.
+//!
+//! - Decode, `b` sequences at context `c`, one new token each: FLOPs `2 b P_mm + 4 b c L h
+//!   d_h` (the matmuls, then attention's two products over the context), bytes read
+//!   `W + b c kv` (the weights once for the whole batch, each sequence's KV cache).
+//! - Prefill, `b` prompts of `p` tokens: FLOPs `2 b p (P_mm - V d) + 2 b V d + 2 b p^2 L h
+//!   d_h` (logits for the last token only; causal attention), bytes `W + b p kv` (the
+//!   weights, and the KV cache written).
+//!
+//! `P_mm` is [`Shape::matmul_params`], `W` the bytes of every weight but the input
+//! embedding (a lookup), `kv = 2 L h_kv d_h` bytes per KV element per token.
+
+use crate::arch::{Shape, ShapeColumns};
+use crate::engine::batch::{drive, reject, use_parallel, Column, OnInvalid};
+use crate::error::{is_non_negative, is_positive, Error, Result};
+use crate::laws::flops::INFERENCE_PER_PARAM;
+
+/// Bytes per element of the activations a tensor-parallel group all-reduces (bf16).
+pub const ACTIVATION_BYTES: f64 = 2.0;
+
+/// Largest tensor-parallel degree taken: larger groups than a few nodes are not serving.
+pub const MAX_TENSOR_PARALLEL: f64 = 1024.0;
+
+/// Which step: a new token for every sequence, or a whole prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Decode,
+    Prefill,
+}
+
+impl Phase {
+    pub const NAMES: &'static [&'static str] = &["decode", "prefill"];
+
+    pub fn from_name(name: &str) -> Result<Phase> {
+        match name {
+            "decode" => Ok(Phase::Decode),
+            "prefill" => Ok(Phase::Prefill),
+            _ => Err(Error::Unknown {
+                argument: "phase",
+                given: name.to_string(),
+                valid: Phase::NAMES,
+            }),
+        }
+    }
+}
+
+/// One GPU and how much of it a serving stack gets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gpu {
+    /// Dense peak FLOP/s at the matmuls' precision.
+    pub peak: f64,
+    /// Memory bandwidth, bytes/s.
+    pub bandwidth: f64,
+    /// Memory, bytes.
+    pub memory: f64,
+    /// Bytes/s each GPU sends in an all-reduce (NVLink, or PCIe); used when `tp > 1`.
+    pub link_bandwidth: f64,
+    /// Fractions of peak and of bandwidth a step reaches, in (0, 1].
+    pub compute_efficiency: f64,
+    pub memory_efficiency: f64,
+    /// Seconds every step adds (kernel launches, scheduling, sampling).
+    pub overhead: f64,
+    /// Seconds each all-reduce of a tensor-parallel group waits beyond its bytes' time.
+    pub collective_latency: f64,
+    /// Fraction of memory the weights and the KV cache may take, in (0, 1].
+    pub memory_fraction: f64,
+}
+
+/// What a step carries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Load {
+    /// Sequences in the batch, >= 1.
+    pub batch: f64,
+    /// Decode: tokens of context each sequence attends to (>= 0). Prefill: prompt tokens (>= 1).
+    pub tokens: f64,
+    /// GPUs in the tensor-parallel group, an integer >= 1.
+    pub tensor_parallel: f64,
+    /// Bytes per weight and per KV-cache element.
+    pub weight_bytes: f64,
+    pub kv_bytes: f64,
+}
+
+/// The cost of one step, per GPU of the group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepCost {
+    /// Wall-clock seconds of the step: TPOT for decode, TTFT for prefill.
+    pub seconds: f64,
+    pub flops: f64,
+    pub bytes: f64,
+    /// Seconds of the all-reduces, bytes and latency (0 on one GPU).
+    pub comm_seconds: f64,
+    /// Whether bytes, not FLOPs, set the step's time.
+    pub memory_bound: bool,
+    /// Largest batch whose weights and KV cache fit the group's memory at these tokens.
+    pub max_batch: f64,
+    /// Tokens the step produces (decode: one per sequence) or takes in (prefill: the
+    /// prompts), per second per GPU.
+    pub tokens_per_second: f64,
+    /// `2 N tokens / (seconds * peak * tp)`: the model FLOPs utilisation the step implies.
+    pub mfu: f64,
+}
+
+impl StepCost {
+    /// What a row without an answer reports.
+    pub const NAN: StepCost = StepCost {
+        seconds: f64::NAN,
+        flops: f64::NAN,
+        bytes: f64::NAN,
+        comm_seconds: f64::NAN,
+        memory_bound: false,
+        max_batch: f64::NAN,
+        tokens_per_second: f64::NAN,
+        mfu: f64::NAN,
+    };
+}
+
+impl Gpu {
+    /// The cost of a step of `load` for `shape`; an error if the batch does not fit.
+    ///
+    /// ```
+    /// use scaleplan::systems::serving::{Gpu, Load, Phase};
+    /// use scaleplan::arch::Shape;
+    /// // Llama-2-7B in bf16 on an H100 SXM at full efficiency: batch-1 decode reads the
+    /// // weights once per token, about 3.35e12 / 13.2e9 = 254 tokens/s.
+    /// let shape = Shape { vocab: 32000.0, d_model: 4096.0, n_layers: 32.0, n_heads: 32.0,
+    ///     head_dim: 128.0, n_kv_heads: 32.0, d_ff: 11008.0, gated: true, tied: false,
+    ///     seq_len: 4096.0, batch_size: 1.0, extra_params: 0.0 };
+    /// let h100 = Gpu { peak: 989e12, bandwidth: 3.35e12, memory: 80e9, link_bandwidth: 450e9,
+    ///     compute_efficiency: 1.0, memory_efficiency: 1.0, overhead: 0.0, memory_fraction: 0.9,
+    ///     collective_latency: 0.0 };
+    /// let load = Load { batch: 1.0, tokens: 0.0, tensor_parallel: 1.0, weight_bytes: 2.0,
+    ///     kv_bytes: 2.0 };
+    /// let step = h100.step(&shape, &load, Phase::Decode, None).unwrap();
+    /// assert!(step.memory_bound && (1.0 / step.seconds - 254.0).abs() < 1.0);
+    /// ```
+    pub fn step(
+        &self,
+        shape: &Shape,
+        load: &Load,
+        phase: Phase,
+        index: Option<usize>,
+    ) -> Result<StepCost> {
+        let max_batch = self.max_batch(shape, load, phase, index)?;
+        if load.batch > max_batch {
+            return Err(Error::Invalid {
+                argument: "batch_size",
+                value: load.batch,
+                requirement: "at most the largest batch whose KV cache, context_tokens a \
+                              sequence, fits the GPUs' memory (max_batch_size)",
+                index,
+            });
+        }
+        Ok(self.cost(shape, load, phase, max_batch))
+    }
+
+    /// [`Gpu::step`] for a batch known to fit.
+    fn cost(&self, shape: &Shape, load: &Load, phase: Phase, max_batch: f64) -> StepCost {
+        let tp = load.tensor_parallel;
+        let (b, t) = (load.batch, load.tokens);
+        let kv = kv_bytes_per_token(shape, load);
+        let attention = shape.n_layers * shape.n_heads * shape.head_dim;
+        let logits = shape.vocab * shape.d_model;
+        let (flops, moved, tokens_in_step) = match phase {
+            Phase::Decode => (
+                2.0 * b * shape.matmul_params() + 4.0 * b * t * attention,
+                b * t * kv,
+                b,
+            ),
+            Phase::Prefill => (
+                2.0 * b * t * (shape.matmul_params() - logits)
+                    + 2.0 * b * logits
+                    + 2.0 * b * t * t * attention,
+                b * t * kv,
+                b * t,
+            ),
+        };
+        let flops = flops / tp;
+        let bytes = weight_bytes_read(shape, load) / tp + moved;
+        // Ring all-reduce: each GPU sends 2 (tp - 1) / tp of the tensor, twice per layer,
+        // and each all-reduce waits its latency.
+        let reduced = tokens_in_step * shape.d_model * ACTIVATION_BYTES;
+        let latency = if tp > 1.0 {
+            self.collective_latency
+        } else {
+            0.0
+        };
+        let per_all_reduce = 2.0 * (tp - 1.0) / tp * reduced / self.link_bandwidth + latency;
+        let comm_seconds = 2.0 * shape.n_layers * per_all_reduce;
+        let compute = flops / (self.peak * self.compute_efficiency);
+        let memory = bytes / (self.bandwidth * self.memory_efficiency);
+        let seconds = compute.max(memory) + comm_seconds + self.overhead;
+        let tokens_per_second = tokens_in_step / (seconds * tp);
+        StepCost {
+            seconds,
+            flops,
+            bytes,
+            comm_seconds,
+            memory_bound: memory > compute,
+            max_batch,
+            tokens_per_second,
+            mfu: INFERENCE_PER_PARAM * shape.params() * tokens_per_second / self.peak,
+        }
+    }
+
+    /// The largest whole batch whose weights and KV cache fit `memory_fraction` of each
+    /// GPU's memory: a decode sequence holds its context and the new token, a prefill its
+    /// prompt. An error naming `tensor_parallel` if not even one sequence fits.
+    pub fn max_batch(
+        &self,
+        shape: &Shape,
+        load: &Load,
+        phase: Phase,
+        index: Option<usize>,
+    ) -> Result<f64> {
+        let held = match phase {
+            Phase::Decode => load.tokens + 1.0,
+            Phase::Prefill => load.tokens,
+        };
+        let weights = shape.params() * load.weight_bytes / load.tensor_parallel;
+        let room = self.memory * self.memory_fraction - weights;
+        let batch = (room / (held * kv_bytes_per_token(shape, load))).floor();
+        if batch >= 1.0 {
+            Ok(batch)
+        } else {
+            Err(Error::Unreachable {
+                index: index.unwrap_or(0),
+                argument: "tensor_parallel",
+                reason: "the weights and one sequence's KV cache do not fit the GPUs' memory \
+                         at this tensor-parallel degree (raise it, or lower the precision or \
+                         the context)",
+            })
+        }
+    }
+
+    /// The largest whole batch, at most [`Gpu::max_batch`], whose step takes at most
+    /// `target` seconds (a TPOT for decode, a TTFT for prefill): the step time grows with
+    /// the batch, so bisection over the integers finds it exactly.
+    pub fn batch_for_latency(
+        &self,
+        shape: &Shape,
+        load: &Load,
+        phase: Phase,
+        target: f64,
+        index: Option<usize>,
+    ) -> Result<f64> {
+        let max_batch = self.max_batch(shape, load, phase, index)?;
+        let at = |b: f64| self.cost(shape, &Load { batch: b, ..*load }, phase, max_batch);
+        if at(1.0).seconds > target {
+            return Err(Error::Unreachable {
+                index: index.unwrap_or(0),
+                argument: "target_seconds",
+                reason: "even a batch of one takes longer than the latency target on this \
+                         hardware (raise the target or the tensor-parallel degree)",
+            });
+        }
+        let (mut lo, mut hi) = (1.0, max_batch);
+        if at(hi).seconds <= target {
+            return Ok(hi);
+        }
+        // at(lo) meets the target, at(hi) does not.
+        while hi - lo > 1.0 {
+            let mid = (0.5 * (lo + hi)).floor();
+            if at(mid).seconds <= target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(lo)
+    }
+}
+
+/// Bytes of KV cache per token of one sequence on one GPU of the group: keys and values of
+/// every layer, for the group's share of the KV heads (all of one head when `tp` exceeds
+/// their number).
+fn kv_bytes_per_token(shape: &Shape, load: &Load) -> f64 {
+    let heads = (shape.n_kv_heads / load.tensor_parallel).ceil();
+    2.0 * shape.n_layers * heads * shape.head_dim * load.kv_bytes
+}
+
+/// Bytes of the weights a step reads on the whole group: all but the input embedding.
+fn weight_bytes_read(shape: &Shape, load: &Load) -> f64 {
+    (shape.params() - shape.embedding_params()) * load.weight_bytes
+}
+
+mod columns;
+
+pub use columns::{serving_batch, ServingColumns, ServingOutputs, FIELDS};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,232 @@
+use super::*;
+use crate::arch::tests::llama2_7b;
+
+fn llama2_70b() -> Shape {
+    Shape {
+        d_model: 8192.0,
+        n_layers: 80.0,
+        n_heads: 64.0,
+        n_kv_heads: 8.0,
+        d_ff: 28672.0,
+        ..llama2_7b()
+    }
+}
+
+/// An H100 SXM at full efficiency, no overhead.
+fn ideal() -> Gpu {
+    Gpu {
+        peak: 989e12,
+        bandwidth: 3.35e12,
+        memory: 80e9,
+        link_bandwidth: 450e9,
+        compute_efficiency: 1.0,
+        memory_efficiency: 1.0,
+        overhead: 0.0,
+        memory_fraction: 0.9,
+        collective_latency: 0.0,
+    }
+}
+
+fn load(batch: f64, tokens: f64, tp: f64) -> Load {
+    Load {
+        batch,
+        tokens,
+        tensor_parallel: tp,
+        weight_bytes: 2.0,
+        kv_bytes: 2.0,
+    }
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a / b - 1.0).abs()
+}
+
+#[test]
+fn batch_one_decode_reads_the_weights_once_per_token() {
+    let (s, g) = (llama2_7b(), ideal());
+    let step = g
+        .step(&s, &load(1.0, 0.0, 1.0), Phase::Decode, None)
+        .unwrap();
+    let weights = (s.params() - s.vocab * s.d_model) * 2.0;
+    assert!(step.memory_bound);
+    assert!(rel(1.0 / step.seconds, g.bandwidth / weights) < 1e-12);
+    assert_eq!(step.comm_seconds, 0.0);
+}
+
+#[test]
+fn the_crossover_batch_is_peak_bytes_over_twice_the_bandwidth() {
+    // With no KV cache the compute and memory times meet at b = peak W / (2 bw P_mm), which
+    // is peak * bytes per weight / (2 bw) up to the norms' share of the weights.
+    let (s, g) = (llama2_7b(), ideal());
+    let crossover = g.peak * 2.0 / (2.0 * g.bandwidth);
+    let exact =
+        g.peak * (s.params() - s.vocab * s.d_model) * 2.0 / (2.0 * g.bandwidth) / s.matmul_params();
+    assert!(rel(exact, crossover) < 1e-3, "{exact} {crossover}");
+    let at = |b: f64| g.step(&s, &load(b, 0.0, 1.0), Phase::Decode, None).unwrap();
+    assert!(at(exact.floor()).memory_bound);
+    assert!(!at(exact.ceil() + 1.0).memory_bound);
+    // Below it the step time is flat, so the implied MFU 2 N b / (t peak) grows linearly.
+    let mfu = |b: f64| 2.0 * s.params() * b / (at(b).seconds * g.peak);
+    for b in [1.0, 10.0, 100.0] {
+        assert!(rel(mfu(2.0 * b), 2.0 * mfu(b)) < 1e-12, "{b}");
+    }
+    assert!(mfu(2.0 * exact.ceil()) < 1.9 * mfu(exact.ceil()));
+}
+
+#[test]
+fn the_kv_cache_fills_memory_at_max_batch() {
+    let (s, g) = (llama2_7b(), ideal());
+    let l = load(1.0, 4095.0, 1.0);
+    let max = g.max_batch(&s, &l, Phase::Decode, None).unwrap();
+    let used = |b: f64| s.params() * 2.0 + b * 4096.0 * 2.0 * 32.0 * 32.0 * 128.0 * 2.0;
+    assert!(used(max) <= 0.9 * g.memory && used(max + 1.0) > 0.9 * g.memory);
+    assert!(max > 10.0 && max < 100.0, "{max}");
+    let over = g.step(&s, &load(max + 1.0, 4095.0, 1.0), Phase::Decode, Some(3));
+    let e = over.unwrap_err();
+    assert_eq!((e.argument(), e.index()), (Some("batch_size"), Some(3)));
+}
+
+#[test]
+fn a_model_too_big_for_its_gpus_is_named() {
+    let (s, g) = (llama2_70b(), ideal());
+    let e = g
+        .step(&s, &load(1.0, 128.0, 1.0), Phase::Decode, None)
+        .unwrap_err();
+    assert_eq!(e.argument(), Some("tensor_parallel"));
+    assert!(e.to_string().contains("do not fit"), "{e}");
+    let two = g.step(&s, &load(1.0, 128.0, 2.0), Phase::Decode, None);
+    assert!(two.is_ok());
+}
+
+#[test]
+fn tensor_parallelism_splits_the_work_and_pays_for_its_links() {
+    let (s, g) = (llama2_70b(), ideal());
+    let a = g
+        .step(&s, &load(64.0, 2048.0, 4.0), Phase::Decode, None)
+        .unwrap();
+    let b = g
+        .step(&s, &load(64.0, 2048.0, 8.0), Phase::Decode, None)
+        .unwrap();
+    assert!(rel(a.flops, 2.0 * b.flops) < 1e-12);
+    // 8 KV heads: one per GPU at tp 8, two at tp 4; the weights halve too.
+    assert!(rel(a.bytes, 2.0 * b.bytes) < 1e-12);
+    let reduce = |tp: f64| 4.0 * 80.0 * (tp - 1.0) / tp * 64.0 * 8192.0 * 2.0 / g.link_bandwidth;
+    assert!(rel(a.comm_seconds, reduce(4.0)) < 1e-12);
+    assert!(rel(b.comm_seconds, reduce(8.0)) < 1e-12);
+    // More GPUs than KV heads: the heads are replicated, the KV bytes stop shrinking.
+    let c = g
+        .step(&s, &load(64.0, 2048.0, 16.0), Phase::Decode, None)
+        .unwrap();
+    let kv = 64.0 * 2048.0 * 2.0 * 80.0 * 128.0 * 2.0;
+    assert!(rel(c.bytes - kv, (b.bytes - kv) / 2.0) < 1e-12);
+    // Each of the 160 all-reduces waits its latency on a group, never on one GPU.
+    let slow = Gpu {
+        collective_latency: 1e-4,
+        ..g
+    };
+    let d = slow
+        .step(&s, &load(64.0, 2048.0, 4.0), Phase::Decode, None)
+        .unwrap();
+    assert!(rel(d.comm_seconds - a.comm_seconds, 160.0 * 1e-4) < 1e-12);
+    assert!(rel(d.seconds - a.seconds, 160.0 * 1e-4) < 1e-12);
+    let one = |gpu: Gpu| gpu.step(&llama2_7b(), &load(8.0, 512.0, 1.0), Phase::Decode, None);
+    assert_eq!(one(slow).unwrap(), one(g).unwrap());
+}
+
+#[test]
+fn prefill_is_compute_bound_for_long_prompts() {
+    let (s, g) = (llama2_7b(), ideal());
+    let step = g
+        .step(&s, &load(1.0, 2048.0, 1.0), Phase::Prefill, None)
+        .unwrap();
+    assert!(!step.memory_bound);
+    let matmuls = 2.0 * 2048.0 * (s.matmul_params() - 32000.0 * 4096.0) + 2.0 * 32000.0 * 4096.0;
+    let attention = 2.0 * 2048.0 * 2048.0 * 32.0 * 32.0 * 128.0;
+    assert!(rel(step.flops, matmuls + attention) < 1e-12);
+    assert!(rel(step.seconds, step.flops / g.peak) < 1e-12);
+}
+
+#[test]
+fn the_latency_target_takes_the_largest_batch_that_meets_it() {
+    let s = llama2_7b();
+    let g = Gpu {
+        compute_efficiency: 0.6,
+        memory_efficiency: 0.8,
+        overhead: 2e-3,
+        ..ideal()
+    };
+    let l = load(1.0, 1024.0, 1.0);
+    for target in [0.008, 0.012, 0.02, 0.05] {
+        let b = g
+            .batch_for_latency(&s, &l, Phase::Decode, target, None)
+            .unwrap();
+        let at = |b: f64| g.step(&s, &load(b, 1024.0, 1.0), Phase::Decode, None);
+        assert!(at(b).unwrap().seconds <= target, "{target}");
+        match at(b + 1.0) {
+            Ok(next) => assert!(next.seconds > target, "{target}"),
+            Err(e) => assert_eq!(e.argument(), Some("batch_size")),
+        }
+    }
+    let e = g
+        .batch_for_latency(&s, &l, Phase::Decode, 0.004, None)
+        .unwrap_err();
+    assert_eq!(e.argument(), Some("target_seconds"));
+}
+
+#[test]
+fn bad_columns_are_named() {
+    let shape_data = [
+        [32000.0],
+        [4096.0],
+        [32.0],
+        [32.0],
+        [128.0],
+        [32.0],
+        [11008.0],
+        [1.0],
+        [0.0],
+        [4096.0],
+        [1.0],
+        [0.0],
+    ];
+    let shapes = ShapeColumns::new(shape_data.each_ref().map(|c| c.as_slice()), 1).unwrap();
+    let good = [
+        1.0, 128.0, 1.0, 2.0, 2.0, 989e12, 3.35e12, 80e9, 450e9, 0.7, 0.8, 1e-3, 0.9, 1e-4,
+    ];
+    let run = |k: usize, v: f64, phase: Phase| {
+        let mut cols = good;
+        cols[k] = v;
+        let data: Vec<[f64; 1]> = cols.iter().map(|c| [*c]).collect();
+        let columns = ServingColumns::new(std::array::from_fn(|j| data[j].as_slice()), 1).unwrap();
+        let mut o = [[0.0; 1]; 9];
+        let [a, b, c, d, e, f, g, h, k] = &mut o;
+        let out = (
+            ((&mut a[..], &mut b[..]), (&mut c[..], &mut d[..])),
+            (
+                (&mut e[..], &mut f[..]),
+                (&mut g[..], (&mut h[..], &mut k[..])),
+            ),
+        );
+        serving_batch(phase, &shapes, &columns, None, OnInvalid::Raise, None, out)
+    };
+    assert!(run(0, 1.0, Phase::Decode).is_ok());
+    for (k, v) in [
+        (0, 0.0),
+        (1, -1.0),
+        (2, 1.5),
+        (2, 0.0),
+        (3, 0.0),
+        (5, f64::INFINITY),
+        (9, 1.5),
+        (10, 0.0),
+        (11, -1e-3),
+        (12, 2.0),
+        (13, -1e-6),
+        (13, f64::NAN),
+    ] {
+        let e = run(k, v, Phase::Decode).unwrap_err();
+        assert_eq!(e.argument(), Some(FIELDS[k]), "{k} {v}: {e}");
+    }
+    let e = run(1, 0.0, Phase::Prefill).unwrap_err();
+    assert_eq!(e.argument(), Some("tokens"));
+}
