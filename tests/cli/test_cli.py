@@ -248,6 +248,38 @@ def test_plan_on_defaults():
     assert "beats the Chinchilla-style model beyond" in run("plan").stdout
 
 
+def test_plan_serves_as_the_deployment_options_say():
+    """--tensor-parallel fixes every serving plan's degree; --kv-precision reaches the
+    roofline (the same plan as the library's physical_plan with that Deployment)."""
+    from scaleplan.systems import physical
+
+    r = run("plan", "--json", "--tensor-parallel", "8", "--kv-precision", "bf16")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    models = data["models"]
+    assert {m["physical"]["serving"]["tensor_parallel"] for m in models.values()} == {8}
+    m = models["chinchilla_style"]
+    # The CLI's defaults: an A100-40GB serving in int8, 365 days.
+    dep = sp.Deployment.from_costs(sp.CostModel(), tensor_parallel=8, kv_precision="bf16")
+    assert dep.accelerator.name == "a100-40gb" and dep.precision == "int8"
+    want = physical.physical_plan(
+        m["params"],
+        m["tokens"],
+        deployment=dep,
+        requests_per_day=data["requests"] / 365.0,
+        days=365.0,
+    )
+    assert m["physical"]["serving"] == vars(want.serving)
+    int8 = physical.serving_plan(
+        want.shape,
+        dep.replace(kv_precision=None),
+        requests_per_day=data["requests"] / 365.0,
+        days=365.0,
+    )
+    # Compute binds decode here; the prefill writes a 16-bit cache, twice the bytes.
+    assert int8.ttft_seconds < want.serving.ttft_seconds
+
+
 def test_reproduce_writes_every_table_and_figure(tmp_path):
     r = run("reproduce", "--out", str(tmp_path), "--json")
     assert r.returncode == 0, r.stderr
@@ -277,6 +309,8 @@ def test_reproduce_writes_every_table_and_figure(tmp_path):
         ),
         (["plan", "--loss", "1.5"], "loss must be finite and greater than the law's"),
         (["plan", "--loss", "2", "--as-good-as", "7e9"], "not both"),
+        (["plan", "--tensor-parallel", "3"], "invalid choice: 3"),
+        (["plan", "--kv-precision", "fp3"], "invalid choice: 'fp3'"),
     ],
 )
 def test_bad_plan_arguments(args, message):

@@ -59,7 +59,7 @@ _ISO["loss"] = sp.CHINCHILLA.loss(_ISO["params"], _ISO["tokens"])
 _LIKELIHOOD = likelihood.fit_likelihood(**RUNS)
 _BOOT = likelihood.bootstrap_likelihood(**RUNS, n_resamples=8, seed=0)
 _DOWN = downstream.sardana_downstream()
-# The serving options every planner takes (`physical.serving_scalars` checks them).
+# The serving options every planner takes (a `Deployment`'s fields, checked there).
 SERVING = dict(
     input_tokens=70.0,
     output_tokens=215.0,
@@ -173,6 +173,23 @@ def _entries() -> list[Entry]:
                 params=(1e8, 1e10),
                 per_decade=4,
             ),
+        ),
+        Entry(
+            "Deployment",
+            sp.Deployment,
+            dict(
+                gpu="h100-sxm",
+                precision="bf16",
+                kv_precision="fp8",
+                tensor_parallel=2,
+                efficiency=serving.Efficiency(),
+                **SERVING,
+            ),
+        ),
+        Entry(
+            "serving_plan(deployment=)",
+            physical.serving_plan,
+            dict(shape=SHAPE, deployment=sp.Deployment(), requests_per_day=1e6, days=365.0),
         ),
         Entry(
             "whole_gpu_plan",

@@ -261,7 +261,7 @@ def test_a_policy_shape_that_cannot_train_is_blamed_on_params():
     err = blame(lambda: physical.physical_plan(n, 1e12, requests_per_day=1e6, days=365))
     assert err.argument == "params" and "params=6.97e+12" in str(err)
     big = shapes.shape_for_params(n)
-    err = blame(lambda: physical.physical_plan(n, 1e12, shape=big, requests_per_day=1e6))
+    err = blame(lambda: physical.physical_plan(n, 1e12, shape=big, requests_per_day=1e6, days=365))
     assert err.argument == "batch_size"
     err = blame(lambda: whole_gpu_plan(1.75, 7e12, requests_per_day=1e6, days=365))
     assert err.argument == "params" and "micro-batch" in str(err)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from scaleplan.arch.shapes import TransformerShape, shape_for_params, step_counts
-from scaleplan.systems import physical, serving
+from scaleplan.systems import deployment, physical, serving
 
 
 @pytest.mark.parametrize("params", np.geomspace(1e9, 1e12, 25))
@@ -113,4 +113,4 @@ def test_serving_is_paid_for_every_gpu_every_hour_of_every_day():
 
 def test_tensor_parallel_degrees_are_the_powers_of_two_up_to_64():
     """Which degrees the planner tries (documented): 1, 2, 4, ..., 64."""
-    assert physical.TENSOR_PARALLEL == (1, 2, 4, 8, 16, 32, 64)
+    assert deployment.TENSOR_PARALLEL == (1, 2, 4, 8, 16, 32, 64)

@@ -11,13 +11,26 @@ from .values import positive, positive_int
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    from ..systems.physical import DEFAULT_PEAK_TO_AVERAGE, DEFAULT_TPOT_SECONDS
+    from ..hardware.accelerators import PRECISION_BYTES
+    from ..systems.deployment import DEFAULT_PEAK_TO_AVERAGE, DEFAULT_TPOT_SECONDS, TENSOR_PARALLEL
 
     p.add_argument("--tpot-ms", type=positive, default=DEFAULT_TPOT_SECONDS * 1e3,
                    help="serving latency target per output token, ms")  # fmt: skip
     p.add_argument("--ttft-ms", type=positive, help="latency target to the first token, ms")
     p.add_argument("--peak-to-average", type=positive, default=DEFAULT_PEAK_TO_AVERAGE,
                    help="peak over mean request rate (serving is sized for the peak)")  # fmt: skip
+    p.add_argument(
+        "--kv-precision",
+        choices=list(PRECISION_BYTES),
+        help="KV cache format when serving (default: the inference precision)",
+    )
+    p.add_argument(
+        "--tensor-parallel",
+        type=positive_int,
+        choices=TENSOR_PARALLEL,
+        metavar="{1,2,4,...,64}",
+        help="GPUs per serving replica (default: the degree needing fewest GPUs)",
+    )
     p.add_argument("--train-gpus", type=positive_int,
                    help="training GPUs (None: enough to finish within 30 days)")  # fmt: skip
 
@@ -26,11 +39,13 @@ def add_options(p: argparse.ArgumentParser) -> None:
 HEADINGS = ("Chinchilla-style", "compute-optimal", "cost-optimal", "physical-optimal")
 
 
-def _serving(args: argparse.Namespace, costs: Any) -> dict[str, Any]:
-    """The serving options of the physical plan and of its curve, from the arguments."""
-    return dict(
-        gpu=costs.inference_gpu, precision=costs.inference_precision,
-        price_per_hour=costs.inference_price_per_hour,
+def _deployment(args: argparse.Namespace, costs: Any) -> Any:
+    """How the plans serve (`Deployment`): the costs' inference GPU, format and price, and
+    the serving options."""
+    from ..systems.deployment import Deployment
+
+    return Deployment.from_costs(
+        costs, kv_precision=args.kv_precision, tensor_parallel=args.tensor_parallel,
         input_tokens=args.input_tokens, output_tokens=args.output_tokens,
         tpot_seconds=args.tpot_ms / 1e3,
         ttft_seconds=None if args.ttft_ms is None else args.ttft_ms / 1e3,
@@ -41,7 +56,7 @@ def _serving(args: argparse.Namespace, costs: Any) -> dict[str, Any]:
 def _options(args: argparse.Namespace, costs: Any) -> dict[str, Any]:
     """Everything `physical.physical_plan` takes besides the model, from the arguments."""
     return dict(
-        **_serving(args, costs),
+        deployment=_deployment(args, costs),
         requests_per_day=args.requests_per_day, days=args.days,
         train_gpu=costs.train_gpu, train_gpus=args.train_gpus,
         train_precision=costs.train_precision, train_mfu=costs.train_mfu,
@@ -72,7 +87,7 @@ def optimum(
     # The default span, widened to take in the other plans' sizes (`sizes`) with room.
     lo = max(MODEL_SIZES.low, min((CURVE_PARAMS[0], *(n / 4 for n in sizes))))
     hi = min(MODEL_SIZES.high, max((CURVE_PARAMS[1], *(n * 4 for n in sizes))))
-    curve = ServingCurve.roofline(**_serving(args, costs), params=(lo, hi))
+    curve = ServingCurve.roofline(_deployment(args, costs), params=(lo, hi))
     u = args.unique_tokens
     try:
         fluid = physical_optimal(loss, requests, curve=curve, costs=costs, law=law,

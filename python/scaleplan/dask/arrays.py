@@ -131,7 +131,7 @@ def chinchilla_optimal(
     law = resolve_law(law)
     _, (n, d, reached) = lazy_outputs(
         _chinchilla_kernel,
-        {kind: value, **law._named()},
+        {kind: value, **law.named_coefficients()},
         (np.float64,) * 3,
         {"given": kind, "on_invalid": check_on_invalid(on_invalid)},
     )
@@ -183,7 +183,7 @@ def compute_optimal(
     the chunk that runs first is the one reported.
     """
     law = resolve_law(law)
-    named = {"loss": loss, "inference_tokens": inference_tokens, **law._named()}
+    named = {"loss": loss, "inference_tokens": inference_tokens, **law.named_coefficients()}
     shape = _shape_of(named)
     options = _solver_kwargs(method, tol, max_iter, on_invalid, start, law, shape)
     shape, (n, d, it, ok) = lazy_outputs(
@@ -290,7 +290,7 @@ def cost_optimal(
         "requests": requests,
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
-        **law._named(),
+        **law.named_coefficients(),
     }
     shape = _shape_of(named)
     options = _solver_kwargs(method, tol, max_iter, on_invalid, start, law, shape)

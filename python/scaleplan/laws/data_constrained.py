@@ -56,7 +56,9 @@ class DataConstrainedLaw:
     def name(self) -> str:
         return self.law.name
 
-    def _columns(self) -> tuple[Any, ...]:
+    def kernel_columns(self) -> tuple[Any, ...]:
+        """The law as the Rust data-constrained kernels take it: the base law's five
+        coefficients, R_D* and R_N*, each a one-element array."""
         coefficients = tuple(np.array([float(c)]) for c in self.law.coefficients)
         return coefficients, np.array([self.rd_star]), np.array([self.rn_star])
 
@@ -65,7 +67,7 @@ class DataConstrainedLaw:
     ) -> Any:
         """`(loss, dL/dln N, dL/dln D, N', D')`, each in the broadcast shape."""
         shape, cols = broadcast(params=params, tokens=tokens, unique_tokens=unique_tokens)
-        out = _core.data_constrained_point(*cols, *self._columns(),
+        out = _core.data_constrained_point(*cols, *self.kernel_columns(),
                                            on_invalid=check_on_invalid(on_invalid),
                                            broadcast_shape=shape)  # fmt: skip
         return tuple(shaped(out[:, k].copy(), shape) for k in range(5))

@@ -59,8 +59,10 @@ class ScalingLaw:
     name: str = field(default="custom", compare=False)
     source: str = field(default="", compare=False, repr=False)
     # (E, A, B, alpha, beta) as floats when no coefficient is an array, else None: what the
-    # one-scenario paths pass to Rust, read in one attribute load.
-    _scalar: tuple[float, ...] | None = field(default=None, init=False, compare=False, repr=False)
+    # one-scenario paths pass to Rust, read in one attribute load (a field, not a property).
+    scalar_coefficients: tuple[float, ...] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         for coef in COEFFICIENTS:
@@ -80,7 +82,7 @@ class ScalingLaw:
                 object.__setattr__(self, coef, frozen)
         # Cached: the scalar fast path of compute_optimal asks on every call.
         batch = any(isinstance(getattr(self, c), np.ndarray) for c in COEFFICIENTS)
-        object.__setattr__(self, "_scalar", None if batch else self.coefficients)
+        object.__setattr__(self, "scalar_coefficients", None if batch else self.coefficients)
         try:
             np.broadcast_shapes(*(np.shape(getattr(self, c)) for c in COEFFICIENTS))
         except ValueError:
@@ -110,12 +112,12 @@ class ScalingLaw:
     @property
     def is_batch(self) -> bool:
         """Whether any coefficient is an array (the law stands for many laws)."""
-        return self._scalar is None
+        return self.scalar_coefficients is None
 
     def loss(self, params: Any, tokens: Any, *, on_invalid: str = "raise") -> Any:
         """`E + A params^-alpha + B tokens^-beta` (nats/token), broadcast over all inputs."""
         on_invalid = check_on_invalid(on_invalid)
-        shape, cols = broadcast(params=params, tokens=tokens, **self._named())
+        shape, cols = broadcast(params=params, tokens=tokens, **self.named_coefficients())
         out = _core.loss(cols[0], cols[1], tuple(cols[2:]), on_invalid, broadcast_shape=shape)
         return shaped(out, shape)
 
@@ -135,7 +137,9 @@ class ScalingLaw:
         """`2 N D_inf` (`flops.inference_flops`)."""
         return inference_flops(params, tokens)
 
-    def _named(self) -> dict[str, Any]:
+    def named_coefficients(self) -> dict[str, Any]:
+        """{"E": E, "A": A, ...}: the coefficients under the names `broadcast` reports
+        a bad row with (scalars or arrays as given)."""
         return {c: getattr(self, c) for c in COEFFICIENTS}
 
 
@@ -251,7 +255,7 @@ def chinchilla_optimal(
     kind, value = chinchilla_given(compute, loss, params)
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
-    shape, cols = broadcast(**{kind: value}, **law._named())
+    shape, cols = broadcast(**{kind: value}, **law.named_coefficients())
     n, d = _core.chinchilla_optimal(
         kind, cols[0], tuple(cols[1:]), on_invalid, broadcast_shape=shape
     )

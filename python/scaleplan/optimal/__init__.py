@@ -2,12 +2,14 @@
 `lifetime_cost`), the best model for a budget (`budgets`), the physical optimum on a
 serving curve (`physical_optimum`), the demand a model implies (`implied`), the split of
 lifetime compute (`allocation`), ratio grids (`ratio_grids`), and the data-constrained
-family's optima (`data_constrained`, which registers them). Named `optimal`, not `plan`,
-so that `scaleplan.plan` stays free for the planning object of issue 25."""
+family's optima (`data_constrained`, which registers them; their results in
+`constrained`). Named `optimal`, not `plan`, so that `scaleplan.plan` stays free for the
+planning object of issue 25."""
 
 from .budgets import BestQuality, best_quality
+from .constrained import ConstrainedOptimum
 from .costs import CostOptimum, LifetimeCost, breakeven_requests, cost_optimal, lifetime_cost
-from .data_constrained import ConstrainedOptimum, training_optimal
+from .data_constrained import training_optimal
 from .implied import ImpliedDemand, implied_demand
 from .lifetime import METHODS, LifetimeOptimum, compute_optimal
 from .physical_optimum import PhysicalOptimum, ServingCurve, physical_optimal, whole_gpu_plan

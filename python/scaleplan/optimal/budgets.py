@@ -23,8 +23,9 @@ from ..laws.family import route
 from ..laws.flops import TRAINING_FLOPS_PER_PARAM
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 
-if TYPE_CHECKING:  # for the overloads only: the family module imports this one
-    from .data_constrained import BudgetOptimum, DataConstrainedLaw
+if TYPE_CHECKING:  # for the overloads only
+    from ..laws.data_constrained import DataConstrainedLaw
+    from .constrained import BudgetOptimum
 
 __all__ = ["BestQuality", "best_quality"]
 
@@ -97,7 +98,7 @@ def best_quality(
     steps a row) or "bisect" (about 60 halvings; also the fallback for a row Newton leaves
     unsettled, which no known input does). Both stop at the f64 resolution of the root.
     With `unique_tokens`, the data-constrained law (Muennighoff et al. 2023; see
-    `compute_optimal`) and a `data_constrained.BudgetOptimum` (a dollar budget is solved
+    `compute_optimal`) and a `constrained.BudgetOptimum` (a dollar budget is solved
     as its training-FLOP equivalents, `budget` and `inference_tokens` then in those units).
     """
     if (inference_tokens is None) == (requests is None):
@@ -114,7 +115,9 @@ def best_quality(
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
     if requests is None:
-        shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens, **law._named())
+        shape, cols = broadcast(
+            budget=budget, inference_tokens=inference_tokens, **law.named_coefficients()
+        )
         per_unit, demand, name = 6.0, cols[1], "inference_tokens"
     else:
         shape, cols, per_unit, demand = _dollar_problem(
@@ -160,7 +163,7 @@ def _dollar_problem(
         requests=requests,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        **law._named(),
+        **law.named_coefficients(),
     )
     k_tr = TRAINING_FLOPS_PER_PARAM * costs.train_dollars_per_flop / costs.train_mfu
     demand = np.ascontiguousarray(costs.checked_demand(*cols[1:4], on_invalid), dtype=np.float64)

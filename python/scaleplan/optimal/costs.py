@@ -37,8 +37,9 @@ from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_l
 from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, MAX_ITER_LIMIT, solver_options
 from .lifetime_cost import LifetimeCost, lifetime_cost
 
-if TYPE_CHECKING:  # for the overloads only: the family module imports this one
-    from .data_constrained import ConstrainedOptimum, DataConstrainedLaw
+if TYPE_CHECKING:  # for the overloads only
+    from ..laws.data_constrained import DataConstrainedLaw
+    from .constrained import ConstrainedOptimum
 
 __all__ = [
     "CostOptimum",
@@ -177,7 +178,7 @@ def cost_optimal(
     prompt and `output_tokens` generated tokens (defaults: 70 and 215). All of `loss`,
     `requests`, `input_tokens`, `output_tokens` and the law's coefficients broadcast.
     Other arguments (`start` and `unique_tokens` included) as in `compute_optimal`; with
-    `unique_tokens` the result is a `data_constrained.ConstrainedOptimum` at the effective
+    `unique_tokens` the result is a `constrained.ConstrainedOptimum` at the effective
     demand, with `total_dollars`.
     """
     costs = default_costs() if costs is None else resolve_costs(costs)
@@ -193,7 +194,7 @@ def cost_optimal(
         if on_invalid == "raise"
         and start == "auto"
         and type(law) is ScalingLaw
-        and law._scalar is not None
+        and law.scalar_coefficients is not None
         and type(tol) is float
         and type(max_iter) is int
         and 0 < max_iter <= MAX_ITER_LIMIT
@@ -202,7 +203,7 @@ def cost_optimal(
     if values is not None:
         # One scenario of plain numbers: the scheduler's path (one job priced at a time).
         n, d, it, ok = _core.cost_optimal_scalar(
-            *values, *costs.demand_weights, *law._scalar, method, tol, max_iter
+            *values, *costs.demand_weights, *law.scalar_coefficients, method, tol, max_iter
         )
         return CostOptimum._of(n, d, values, it, ok, law, costs)  # type: ignore[arg-type]
     law = resolve_law(law)
@@ -213,7 +214,7 @@ def cost_optimal(
         requests=requests,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        **law._named(),
+        **law.named_coefficients(),
     )
     n, d, it, ok = _core.cost_optimal(
         cols[0],

@@ -7,8 +7,6 @@ and the physical optimum under the data-constrained law of Muennighoff et al. 20
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -16,77 +14,21 @@ import numpy as np
 from .. import _core
 from .._utils.arrays import as_float, broadcast, check_on_invalid, echoed, shaped
 from .._utils.checks import renamed
-from .._utils.frames import Tabular
-from ..errors import ScaleplanError
 from ..hardware.cost_model import resolve_costs
 from ..laws.data_constrained import DataConstrainedLaw, resolve_data_law
 from ..laws.family import register
-from ..laws.scaling import CHINCHILLA, FlopAccounting
+from ..laws.scaling import CHINCHILLA
+from .constrained import BudgetOptimum, ConstrainedOptimum, ConstrainedPhysicalOptimum
 from .lifetime import compute_optimal
 from .physical_optimum import physical_optimal
 
 __all__ = [
-    "BudgetOptimum",
-    "ConstrainedOptimum",
-    "ConstrainedPhysicalOptimum",
     "budget_optimal",
     "constrained_optimal",
     "physical_constrained",
     "tokens_for_params",
     "training_optimal",
 ]
-
-
-@dataclass(frozen=True)
-class ConstrainedOptimum(FlopAccounting, Tabular):
-    """The lifetime optimum with `unique_tokens` of unique data: `params`, `tokens`
-    (training tokens), `effective_tokens` (D', what the repeated data is worth), `epochs`
-    (D / U), `binding` (False: the supply does not bind and this is the plain law's answer
-    exactly), `iterations`, and `premium`: how much more the lifetime FLOPs (or dollars)
-    are than with unlimited data. `law` says which R_D*, R_N* applied."""
-
-    _INPUTS = ("loss", "inference_tokens", "unique_tokens")
-    _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "total_flops", "premium",
-                "binding", "iterations")  # fmt: skip
-
-    params: Any
-    tokens: Any
-    effective_tokens: Any
-    loss: Any
-    inference_tokens: Any
-    unique_tokens: Any
-    iterations: Any
-    binding: Any
-    law: DataConstrainedLaw
-    # Set by cost_optimal: its demand is then in training-FLOP equivalents.
-    costs: Any = None
-
-    @property
-    def epochs(self) -> Any:
-        return self.tokens / self.unique_tokens
-
-    @property
-    def total_dollars(self) -> Any:
-        """Lifetime dollars (cost_optimal's results only): the FLOP equivalents priced at
-        the training hardware's dollars per model FLOP."""
-        if self.costs is None:
-            raise ScaleplanError("total_dollars needs a cost model: use cost_optimal", "costs")
-        return self.total_flops * self.costs.train_dollars_per_flop / self.costs.train_mfu
-
-    @property
-    def converged(self) -> Any:
-        return np.isfinite(self.params)
-
-    @cached_property
-    def unlimited(self) -> Any:
-        """The plain law's optimum for the same loss and demand (no data limit)."""
-        return compute_optimal(self.loss, self.inference_tokens, law=self.law.law,
-                               on_invalid="nan")  # fmt: skip
-
-    @property
-    def premium(self) -> Any:
-        """Lifetime FLOPs over those with unlimited data, minus one (0.05 = 5% more)."""
-        return self.total_flops / self.unlimited.total_flops - 1.0
 
 
 def constrained_optimal(
@@ -105,7 +47,7 @@ def constrained_optimal(
     data_law = resolve_data_law(law)
     shape, cols = broadcast(loss=loss, inference_tokens=inference_tokens,
                             unique_tokens=unique_tokens)  # fmt: skip
-    out = _core.data_constrained_optimal(*cols, *data_law._columns(),
+    out = _core.data_constrained_optimal(*cols, *data_law.kernel_columns(),
                                          on_invalid=check_on_invalid(on_invalid),
                                          broadcast_shape=shape)  # fmt: skip
     n, d, d_eff, it, bind = (out[:, k].copy() for k in range(5))
@@ -113,35 +55,8 @@ def constrained_optimal(
         shaped(n, shape), shaped(d, shape), shaped(d_eff, shape), echoed(cols[0], shape),
         echoed(cols[1], shape), echoed(cols[2], shape),
         shaped(np.nan_to_num(it).astype(np.uint32), shape), shaped(bind == 1.0, shape),
-        data_law, costs,
+        data_law, costs, compute_optimal,
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class BudgetOptimum(Tabular):
-    """The lowest-loss model for a lifetime budget `budget = N (6 D + 2 inference_tokens)`
-    FLOPs (or FLOP equivalents) with `unique_tokens`; with no inference it is the best
-    split of a training budget."""
-
-    _INPUTS = ("budget", "inference_tokens", "unique_tokens")
-    _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "loss", "binding")
-
-    params: Any
-    tokens: Any
-    effective_tokens: Any
-    budget: Any
-    inference_tokens: Any
-    unique_tokens: Any
-    binding: Any
-    law: DataConstrainedLaw
-
-    @property
-    def epochs(self) -> Any:
-        return self.tokens / self.unique_tokens
-
-    @property
-    def loss(self) -> Any:
-        return self.law.loss(self.params, self.tokens, self.unique_tokens)
 
 
 def budget_optimal(
@@ -157,7 +72,7 @@ def budget_optimal(
     data_law = resolve_data_law(law)
     shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens,
                             unique_tokens=unique_tokens)  # fmt: skip
-    out = _core.data_constrained_budget(*cols, *data_law._columns(),
+    out = _core.data_constrained_budget(*cols, *data_law.kernel_columns(),
                                         on_invalid=check_on_invalid(on_invalid),
                                         broadcast_shape=shape)  # fmt: skip
     n, d, d_eff, _, bind = (out[:, k].copy() for k in range(5))
@@ -175,54 +90,6 @@ def training_optimal(
         return budget_optimal(flops, 0.0, unique_tokens, law=law, on_invalid=on_invalid)
 
 
-@dataclass(frozen=True)
-class ConstrainedPhysicalOptimum(Tabular):
-    """`physical_optimum.physical_optimal` with `unique_tokens`: the PhysicalOptimum's
-    fields with the supply, the effective tokens D', epochs, `binding` and iterations
-    (a scan of 2,500 steps in ln D and 70 golden-section steps when the supply binds)."""
-
-    _INPUTS = ("loss", "requests", "unique_tokens")
-    _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "training_dollars",
-                "serving_dollars", "total_dollars", "premium", "binding")  # fmt: skip
-
-    params: Any
-    tokens: Any
-    effective_tokens: Any
-    loss: Any
-    requests: Any
-    unique_tokens: Any
-    training_dollars: Any
-    serving_dollars: Any
-    iterations: Any
-    binding: Any
-    law: DataConstrainedLaw
-    curve: Any
-    costs: Any
-
-    @property
-    def total_dollars(self) -> Any:
-        return self.training_dollars + self.serving_dollars
-
-    @cached_property
-    def unlimited(self) -> Any:
-        """The physical optimum for the same loss and requests with no data limit."""
-        return physical_optimal(self.loss, self.requests, curve=self.curve, law=self.law.law,
-                                costs=self.costs, on_invalid="nan")  # fmt: skip
-
-    @property
-    def premium(self) -> Any:
-        """Lifetime dollars over those with unlimited data, minus one."""
-        return self.total_dollars / self.unlimited.total_dollars - 1.0
-
-    @property
-    def epochs(self) -> Any:
-        return self.tokens / self.unique_tokens
-
-    @property
-    def converged(self) -> Any:
-        return np.isfinite(self.params)
-
-
 def physical_constrained(
     loss: Any, requests: Any, *, unique_tokens: Any, costs: Any, curve: Any, law: Any,
     on_invalid: str,
@@ -232,15 +99,15 @@ def physical_constrained(
     per_flop = costs.train_dollars_per_flop / costs.train_mfu
     shape, cols = broadcast(loss=loss, requests=requests, unique_tokens=unique_tokens)
     out = _core.data_constrained_physical(
-        cols[0], cols[1], np.array([per_flop]), cols[2], *data_law._columns(), *curve._logs(),
-        on_invalid=check_on_invalid(on_invalid), broadcast_shape=shape,
+        cols[0], cols[1], np.array([per_flop]), cols[2], *data_law.kernel_columns(),
+        *curve.log_knots(), on_invalid=check_on_invalid(on_invalid), broadcast_shape=shape,
     )  # fmt: skip
     n, d, tr, sv, d_eff, bind, it = (out[:, k].copy() for k in range(7))
     return ConstrainedPhysicalOptimum(
         shaped(n, shape), shaped(d, shape), shaped(d_eff, shape), echoed(cols[0], shape),
         echoed(cols[1], shape), echoed(cols[2], shape), shaped(tr, shape), shaped(sv, shape),
         shaped(np.nan_to_num(it).astype(np.uint32), shape), shaped(bind == 1.0, shape),
-        data_law, curve, costs,
+        data_law, curve, costs, physical_optimal,
     )  # fmt: skip
 
 

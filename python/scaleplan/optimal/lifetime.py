@@ -32,8 +32,9 @@ from ..laws.scaling import (
     resolve_law,
 )
 
-if TYPE_CHECKING:  # for the overloads only: the family module imports this one
-    from .data_constrained import ConstrainedOptimum, DataConstrainedLaw
+if TYPE_CHECKING:  # for the overloads only
+    from ..laws.data_constrained import DataConstrainedLaw
+    from .constrained import ConstrainedOptimum
 
 __all__ = [
     "DEFAULT_MAX_ITER",
@@ -190,7 +191,7 @@ def compute_optimal(
         unique_tokens: a supply of unique training tokens U. Then the law is the
             data-constrained one (Muennighoff et al. 2023; `law` may be a
             `DataConstrainedLaw`, and a plain law takes the published R_D*, R_N*) and the
-            result a `data_constrained.ConstrainedOptimum` (epochs, effective tokens, the
+            result a `constrained.ConstrainedOptimum` (epochs, effective tokens, the
             premium over unlimited data); where U does not bind it is this function's
             answer without it.
 
@@ -209,7 +210,7 @@ def compute_optimal(
         and type(loss) is float
         and type(inference_tokens) is float
         and type(law) is ScalingLaw
-        and law._scalar is not None
+        and law.scalar_coefficients is not None
         and type(tol) is float
         and type(max_iter) is int
         and 0 < max_iter <= MAX_ITER_LIMIT
@@ -217,7 +218,7 @@ def compute_optimal(
         # One scenario of plain floats: the path schedulers call in a loop. Rust validates
         # the method, tol and every value with the same messages as the general path.
         n, d, it, ok = _core.compute_optimal_scalar(
-            loss, inference_tokens, *law._scalar, method, tol, max_iter
+            loss, inference_tokens, *law.scalar_coefficients, method, tol, max_iter
         )
         return LifetimeOptimum._of(n, d, loss, inference_tokens, it, ok, law, method)
     law = resolve_law(law)
@@ -231,7 +232,9 @@ def compute_optimal(
         return compute_optimal(
             loss, inference_tokens, law=law, method=method, tol=tol, max_iter=max_iter
         )
-    shape, cols = broadcast(loss=loss, inference_tokens=inference_tokens, **law._named())
+    shape, cols = broadcast(
+        loss=loss, inference_tokens=inference_tokens, **law.named_coefficients()
+    )
     n, d, it, ok = _core.compute_optimal(
         *cols[:2],
         tuple(cols[2:]),

@@ -30,7 +30,7 @@ from .._utils.checks import POSITIVE, number, shown, whole
 from .._utils.frames import Tabular
 from ..arch.shapes import MODEL_SIZES, shape_for_params, step_counts
 from ..errors import ScaleplanError
-from ..hardware.accelerators import Accelerator, accelerator
+from ..hardware.accelerators import Accelerator
 from ..hardware.cost_model import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
@@ -40,19 +40,12 @@ from ..hardware.cost_model import (
 )
 from ..laws.family import route
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
-from ..systems.physical import (
-    DEFAULT_PEAK_TO_AVERAGE,
-    DEFAULT_TPOT_SECONDS,
-    PhysicalPlan,
-    check_peak_to_average,
-    hourly_price,
-    physical_plan,
-    replicas,
-)
-from ..systems.serving import Efficiency
+from ..systems.deployment import MAX_TENSOR_PARALLEL, Deployment, deployment_of
+from ..systems.physical import PhysicalPlan, physical_plan, plan_options, replicas
 
-if TYPE_CHECKING:  # for the overloads only: the family module imports this one
-    from .data_constrained import ConstrainedPhysicalOptimum, DataConstrainedLaw
+if TYPE_CHECKING:  # for the overloads only
+    from ..laws.data_constrained import DataConstrainedLaw
+    from .constrained import ConstrainedPhysicalOptimum
 
 __all__ = [
     "CURVE_PARAMS",
@@ -96,13 +89,14 @@ class ServingCurve:
                 "params",
             )
 
-    def _logs(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def log_knots(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(ln params, ln dollars_per_request): the knots as the Rust kernels take them."""
         return np.log(self.params), np.log(self.dollars_per_request)
 
     def __call__(self, params: Any) -> Any:
         """Dollars per request at `params`, interpolated in log-log (NaN off the curve)."""
         x = np.log(as_float("params", params))
-        y = np.interp(x, *self._logs(), left=np.nan, right=np.nan)
+        y = np.interp(x, *self.log_knots(), left=np.nan, right=np.nan)
         return shaped(np.exp(y).reshape(-1), np.shape(x))
 
     @classmethod
@@ -130,44 +124,38 @@ class ServingCurve:
     @classmethod
     def roofline(
         cls,
-        gpu: str | Accelerator = "h100-sxm",
+        deployment: Deployment | str | Accelerator | None = None,
         *,
-        input_tokens: float = DEFAULT_INPUT_TOKENS,
-        output_tokens: float = DEFAULT_OUTPUT_TOKENS,
-        precision: str = "bf16",
-        tpot_seconds: float = DEFAULT_TPOT_SECONDS,
-        ttft_seconds: float | None = None,
-        peak_to_average: float = DEFAULT_PEAK_TO_AVERAGE,
-        efficiency: Efficiency | None = None,
-        price_per_hour: float | None = None,
         params: tuple[float, float] = CURVE_PARAMS,
         per_decade: int = CURVE_PER_DECADE,
+        **changes: Any,
     ) -> ServingCurve:
         """The serving roofline's cost of the shape policy's model (`shape_for_params`) at
-        `per_decade` sizes a decade over `params`: for each, the power-of-two
-        tensor-parallel group with the fewest GPU-seconds a request (`physical.replicas`),
-        provisioned for `peak_to_average` times the mean rate. Knots sit at each shape's
-        exact parameter count. The curve stops below the first size no group of up to 64
-        GPUs serves within the targets; it is an error if none is served."""
-        acc = accelerator(gpu, argument="gpu")
-        price = hourly_price(acc, price_per_hour) / SECONDS_PER_HOUR
-        peak = check_peak_to_average(peak_to_average)
+        `per_decade` sizes a decade over `params`, served as `deployment` says (a
+        `Deployment`, a GPU name, or None; `changes` are its fields as keywords): for each
+        size, the deployment's tensor-parallel group, or else the power of two with the
+        fewest GPU-seconds a request (`physical.replicas`), provisioned for
+        `peak_to_average` times the mean rate. Knots sit at each shape's exact parameter
+        count. The curve stops below the first size no group serves within the targets;
+        it is an error if the first two are not served."""
+        dep = deployment_of(deployment, changes)
+        price = dep.hourly_price / SECONDS_PER_HOUR
         lo, hi = _span_of_sizes(params)
         per_decade = whole("per_decade", per_decade, 1, 1000)
         count = max(2, math.ceil(per_decade * math.log10(hi / lo)) + 1)
         shapes = [shape_for_params(n) for n in np.geomspace(lo, hi, count)]
         n = np.asarray(step_counts(shapes).params, dtype=np.float64)
-        r = replicas(shapes, acc, input_tokens=input_tokens, output_tokens=output_tokens,
-                     precision=precision, tpot_seconds=tpot_seconds,
-                     ttft_seconds=ttft_seconds, efficiency=efficiency)  # fmt: skip
-        tp = np.array([2.0**k for k in range(r.busy_seconds.shape[1])])
+        r = replicas(shapes, dep)
+        tp = r.tensor_parallel
         gpu_seconds = np.where(np.isnan(r.busy_seconds), np.inf, r.busy_seconds * tp)
         best = np.argmin(gpu_seconds, axis=1)
-        cost = gpu_seconds[np.arange(len(shapes)), best] * peak * price
+        cost = gpu_seconds[np.arange(len(shapes)), best] * dep.peak_to_average * price
         served = np.isfinite(cost)
         if not served[:2].all():  # a curve needs two served sizes
+            group = (f"of up to {MAX_TENSOR_PARALLEL}" if dep.tensor_parallel is None
+                     else f"of tensor_parallel={dep.tensor_parallel}")  # fmt: skip
             raise ScaleplanError(
-                f"no group of up to 64 {acc.name}s serves the curve's first two sizes from "
+                f"no group {group} {dep.accelerator.name}s serves the curve's first two sizes from "
                 f"{lo:.3g} parameters within the latency targets (tpot_seconds, ttft_seconds) "
                 "at these request lengths (input_tokens, output_tokens)",
                 "tpot_seconds",
@@ -213,8 +201,7 @@ class PhysicalOptimum(Tabular):
 def _default_curve(curve: Any, costs: CostModel) -> ServingCurve:
     """`curve`, or the roofline on the costs' inference GPU, precision and price."""
     if curve is None:
-        curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,
-                                      price_per_hour=costs.inference_price_per_hour)  # fmt: skip
+        curve = ServingCurve.roofline(Deployment.from_costs(costs))
     if not isinstance(curve, ServingCurve):
         raise ScaleplanError(f"curve must be a ServingCurve; got {curve!r}", "curve")
     return curve
@@ -266,7 +253,7 @@ def physical_optimal(
         on_invalid: "raise" or "nan" (bad rows NaN, the others solved).
         unique_tokens: a supply of unique tokens: the data-constrained law (see
             `compute_optimal`; `law` may be a `DataConstrainedLaw`) and a
-            `data_constrained.ConstrainedPhysicalOptimum`. Where the supply does not bind
+            `constrained.ConstrainedPhysicalOptimum`. Where the supply does not bind
             the answer is the one without it; otherwise a scan of the iso-loss curve in
             steps of 0.01 in ln D refined by golden section (ln D to ~1e-8).
 
@@ -287,7 +274,7 @@ def physical_optimal(
     per_flop = c.train_dollars_per_flop / c.train_mfu
     shape, cols = broadcast(loss=loss, requests=requests)
     (n, d), (tr, sv), (it, ok) = _core.physical_optimal(
-        cols[0], cols[1], np.array([per_flop]), tuple(_law_columns(law)), *curve._logs(),
+        cols[0], cols[1], np.array([per_flop]), tuple(_law_columns(law)), *curve.log_knots(),
         on_invalid=on_invalid, broadcast_shape=shape,
     )  # fmt: skip
     return PhysicalOptimum(
@@ -329,6 +316,9 @@ def whole_gpu_plan(
     *,
     law: ScalingLaw | str = CHINCHILLA,
     unique_tokens: float | None = None,
+    deployment: Deployment | str | Accelerator | None = None,
+    requests_per_day: float,
+    days: float,
     **options: Any,
 ) -> PhysicalPlan:
     """The cheapest plan in whole GPUs near a fluid optimum of `params` parameters.
@@ -337,10 +327,16 @@ def whole_gpu_plan(
     replicas (and training GPUs) up, which at a few replicas moves the cost by tens of
     percent. This evaluates every distinct policy shape within a factor `WHOLE_GPU_SPAN` of
     `params`, each trained on the tokens that reach `loss` at its exact parameter count,
-    by `physical.physical_plan(**options)`, and returns the cheapest (the smaller model
-    on a tie). Shapes that cannot reach the loss or meet the latency targets are skipped.
-    With `unique_tokens` the tokens are the data-constrained law's (`law` may then be a
-    `DataConstrainedLaw`)."""
+    by `physical.physical_plan` (served as `deployment` says; `options` are its
+    `train_*` options and the deployment's fields), and returns the cheapest (the smaller
+    model on a tie). Shapes that cannot reach the loss or meet the latency targets are
+    skipped. With `unique_tokens` the tokens are the data-constrained law's (`law` may
+    then be a `DataConstrainedLaw`)."""
+    train, changes = plan_options(options)
+    dep = deployment_of(deployment, changes)
+    demand = dict(requests_per_day=number("requests_per_day", requests_per_day),
+                  days=number("days", days))  # fmt: skip
+    training = {f"train_{k}": v for k, v in train.items()}
     loss, params = number("loss", loss), number("params", params, MODEL_SIZES)
     steps = math.ceil(math.log2(WHOLE_GPU_SPAN) * WHOLE_GPU_PER_OCTAVE)
     sizes = params * 2.0 ** (np.arange(-steps, steps + 1) / WHOLE_GPU_PER_OCTAVE)
@@ -352,7 +348,7 @@ def whole_gpu_plan(
         if not d >= 1:  # no whole token reaches the loss at this size (or none at all)
             continue
         try:
-            plan = physical_plan(n, float(d), shape=shape, **options)
+            plan = physical_plan(n, float(d), shape=shape, deployment=dep, **demand, **training)
         except ScaleplanError as err:
             # A latency target it cannot meet, or a micro-batch its GPU cannot hold: the
             # policy shape is unplannable, and another size may do.

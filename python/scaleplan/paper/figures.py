@@ -236,12 +236,11 @@ def optimum_vs_demand(out: Path) -> Path:
     priced by the paper's constant MFU and by the roofline (Table 3's cost model)."""
     from ..optimal.costs import cost_optimal
     from ..optimal.physical_optimum import ServingCurve, physical_optimal
+    from ..systems.deployment import Deployment
 
     plt = headless_pyplot()
     costs = CostModel.sardana2024_table3()
-    curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,
-                                  price_per_hour=costs.inference_price_per_hour,
-                                  peak_to_average=1.0)  # fmt: skip
+    curve = ServingCurve.roofline(Deployment.from_costs(costs, peak_to_average=1.0))
     requests = np.logspace(7, 12, 60)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True)
     for size, color in ((1e9, "C0"), (7e9, "C1"), (70e9, "C2")):

@@ -16,6 +16,7 @@ from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal
 from ..optimal.costs import CostModel, cost_optimal
 from ..optimal.lifetime import compute_optimal
 from ..optimal.physical_optimum import ServingCurve, physical_optimal
+from ..systems.deployment import Deployment
 
 __all__ = [
     "TABLE_2_PRINTED",
@@ -173,10 +174,7 @@ def table_3_roofline(
     priced by `curve` (default: the roofline on the costs' inference GPU, precision and
     price, TPOT 50 ms, provisioned for the mean rate as the paper's cost is)."""
     costs = costs or CostModel.sardana2024_table3()
-    curve = curve or ServingCurve.roofline(
-        costs.inference_gpu, precision=costs.inference_precision,
-        price_per_hour=costs.inference_price_per_hour, peak_to_average=1.0,
-    )  # fmt: skip
+    curve = curve or ServingCurve.roofline(Deployment.from_costs(costs, peak_to_average=1.0))
     per_flop = costs.train_dollars_per_flop / costs.train_mfu
     rows = []
     for requests, chin_n, *_ in TABLE_3_PRINTED:

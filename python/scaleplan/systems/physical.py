@@ -6,9 +6,10 @@ Training: weights, gradients and Adam state take 16 bytes a parameter, sharded e
 the GPUs (ZeRO-3/FSDP), and each GPU holds one micro-batch of the shape's `batch_size` x
 `seq_len` tokens with activation checkpointing (every layer's input, plus one layer's
 activations, 2 bytes each); the time is
-`6 N D / (k peak MFU)`. Serving: a replica is the power-of-two tensor-parallel group,
-among those that hold the full context (prompt plus output) and meet the latency targets,
-that needs the fewest GPUs in all; it decodes the largest batch meeting the TPOT target
+`6 N D / (k peak MFU)`. Serving (how, a `Deployment` says): a replica is the deployment's
+tensor-parallel group, or else the power-of-two group, among those that hold the full
+context (prompt plus output) and meet the latency targets, that needs the fewest GPUs in
+all; it decodes the largest batch meeting the TPOT target
 and prefills each prompt on its own, so one request occupies it for
 `output x TPOT / batch + TTFT` seconds; replicas are provisioned for the peak rate,
 `peak_to_average` times the mean.
@@ -24,15 +25,12 @@ from typing import Any
 import numpy as np
 
 from .._utils.checks import (
-    AT_LEAST_ONE,
     FRACTION,
-    NON_NEGATIVE,
     POSITIVE,
     answer,
     choice,
     instance,
     number,
-    optional,
     product,
     renamed,
     shown,
@@ -40,29 +38,25 @@ from .._utils.checks import (
 from ..arch.shapes import FIELDS, TransformerShape, shape_for_params, step_counts
 from ..errors import ScaleplanError
 from ..hardware.accelerators import PRECISIONS, Accelerator, accelerator
-from ..hardware.cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..laws.flops import TRAINING_FLOPS_PER_PARAM
-from .serving import Efficiency, decode, prefill
+from .deployment import MAX_TENSOR_PARALLEL, Deployment, deployment_of
+from .serving import decode, prefill
 
 __all__ = [
-    "DEFAULT_PEAK_TO_AVERAGE",
-    "DEFAULT_TPOT_SECONDS",
     "DEFAULT_TRAINING_DAYS",
-    "MAX_TENSOR_PARALLEL",
     "SECONDS_PER_DAY",
-    "TENSOR_PARALLEL",
     "TRAINING_BYTES_PER_PARAM",
+    "TRAINING_OPTIONS",
     "PhysicalPlan",
     "Replicas",
     "ServingPlan",
     "TrainingPlan",
-    "check_peak_to_average",
     "context_tokens",
     "hourly_price",
     "physical_plan",
+    "plan_options",
     "replicas",
     "serving_plan",
-    "serving_scalars",
     "training_plan",
 ]
 
@@ -71,11 +65,6 @@ SECONDS_PER_DAY = 86_400.0
 TRAINING_BYTES_PER_PARAM = 16.0
 # Training is planned to finish within this many days when no GPU count is given.
 DEFAULT_TRAINING_DAYS = 30.0
-MAX_TENSOR_PARALLEL = 64
-# Serving defaults shared by every planner: a 50 ms TPOT target (a reading speed well above
-# a person's) and capacity for twice the mean request rate.
-DEFAULT_TPOT_SECONDS = 0.05
-DEFAULT_PEAK_TO_AVERAGE = 2.0
 
 
 @dataclass(frozen=True)
@@ -187,115 +176,81 @@ def training_plan(
                         dollars)  # fmt: skip
 
 
-# The tensor-parallel degrees a replica may use: powers of two up to MAX_TENSOR_PARALLEL.
-TENSOR_PARALLEL = tuple(2**k for k in range(int(math.log2(MAX_TENSOR_PARALLEL)) + 1))
-
-
 @dataclass(frozen=True)
 class Replicas:
-    """Serving options of each shape (rows) at each of `TENSOR_PARALLEL` (columns): the
-    decode batch meeting the TPOT target, its TPOT, the TTFT of one prompt, and the
-    seconds one request occupies a replica, `output x TPOT / batch + TTFT`. NaN where the
-    group cannot hold the model and its KV cache or misses a latency target."""
+    """Serving options of each shape (rows) at each tensor-parallel degree in
+    `tensor_parallel` (columns): the decode batch meeting the TPOT target, its TPOT, the
+    TTFT of one prompt, and the seconds one request occupies a replica,
+    `output x TPOT / batch + TTFT`. NaN where the group cannot hold the model and its KV
+    cache, does not divide its heads, or misses a latency target."""
 
+    tensor_parallel: Any
     batch_size: Any
     seconds_per_token: Any
     ttft_seconds: Any
     busy_seconds: Any
 
 
-def replicas(
-    shapes: Sequence[TransformerShape],
-    gpu: Accelerator,
-    *,
-    input_tokens: float,
-    output_tokens: float,
-    precision: str,
-    tpot_seconds: float,
-    ttft_seconds: float | None,
-    efficiency: Efficiency | None,
-) -> Replicas:
-    """`Replicas` of every shape on `gpu`, in one vectorised roofline call per phase.
+def replicas(shapes: Sequence[TransformerShape], deployment: Deployment) -> Replicas:
+    """`Replicas` of every shape on the deployment's GPU at each of its `degrees`, in one
+    vectorised roofline call per phase.
 
     Without a TPOT target a replica decodes the largest batch its memory holds: the seconds
     a request occupies it, `output x TPOT(b) / b`, only fall as the batch grows (weights
     are read once a step however many sequences share it)."""
-    input_tokens, output_tokens, tpot_seconds, ttft_seconds = serving_scalars(
-        input_tokens, output_tokens, tpot_seconds, ttft_seconds
-    )
+    dep = deployment
     grid = {f: np.array([float(getattr(s, f)) for s in shapes])[:, None] for f in FIELDS}
-    tp = np.array(TENSOR_PARALLEL, dtype=float)[None, :]
-    if gpu.link_bandwidth is None:
-        tp = tp[:, :1]
-    common: dict[str, Any] = dict(gpu=gpu, precision=precision, efficiency=efficiency,
+    tp = np.array(dep.degrees, dtype=float)[None, :]
+    common: dict[str, Any] = dict(gpu=dep.gpu, precision=dep.precision,
+                                  kv_precision=dep.kv_precision, efficiency=dep.efficiency,
                                   tensor_parallel=tp, on_invalid="nan")  # fmt: skip
     # A row is NaN where the group cannot hold the weights and one sequence's cache, or no
     # batch meets the TPOT target: the only row-dependent failures once the scalars passed.
-    context, batch = context_tokens(input_tokens, output_tokens), 1.0
-    if tpot_seconds is None:
+    context = context_tokens(dep.input_tokens, dep.output_tokens)
+    batch: Any = 1.0
+    if dep.tpot_seconds is None:
         room = decode(grid, context_tokens=context, **common).max_batch_size
         batch = np.where(room >= 1, np.floor(room), np.nan)
-    step = decode(grid, context_tokens=context, batch_size=batch, target_seconds=tpot_seconds,
-                  **common)  # fmt: skip
+    step = decode(grid, context_tokens=context, batch_size=batch,
+                  target_seconds=dep.tpot_seconds, **common)  # fmt: skip
     ttft = np.zeros_like(step.seconds)
-    if input_tokens >= 1:
-        ttft = prefill(grid, prompt_tokens=round(input_tokens), **common).seconds
-    if ttft_seconds is not None:
-        ttft = np.where(ttft <= ttft_seconds, ttft, np.nan)
-    busy = output_tokens * step.seconds / step.batch_size + ttft
-    return Replicas(step.batch_size, step.seconds, ttft, busy)
+    if dep.input_tokens >= 1:
+        ttft = prefill(grid, prompt_tokens=round(dep.input_tokens), **common).seconds
+    if dep.ttft_seconds is not None:
+        ttft = np.where(ttft <= dep.ttft_seconds, ttft, np.nan)
+    busy = dep.output_tokens * step.seconds / step.batch_size + ttft
+    return Replicas(tp[0], step.batch_size, step.seconds, ttft, busy)
 
 
 def serving_plan(
     shape: TransformerShape,
-    gpu: str | Accelerator = "h100-sxm",
+    deployment: Deployment | str | Accelerator | None = None,
     *,
     requests_per_day: float,
     days: float,
-    input_tokens: float = DEFAULT_INPUT_TOKENS,
-    output_tokens: float = DEFAULT_OUTPUT_TOKENS,
-    precision: str = "bf16",
-    tpot_seconds: float = DEFAULT_TPOT_SECONDS,
-    ttft_seconds: float | None = None,
-    peak_to_average: float = DEFAULT_PEAK_TO_AVERAGE,
-    efficiency: Efficiency | None = None,
-    price_per_hour: float | None = None,
+    **changes: Any,
 ) -> ServingPlan:
-    """GPUs and dollars to serve `requests_per_day` for `days` within `tpot_seconds` per
-    output token (and `ttft_seconds` to the first, if given), at the power-of-two
-    tensor-parallel degree that needs the fewest GPUs in all (`tpot_seconds=None`: no
-    latency target, the largest batch memory allows)."""
+    """GPUs and dollars to serve `requests_per_day` for `days` as `deployment` says (a
+    `Deployment`; a GPU name for the default one on that GPU; `changes` are its fields as
+    keywords): within its TPOT target (None: no target, the largest batch memory allows)
+    and TTFT target if any, at its tensor-parallel degree, or the power of two that needs
+    the fewest GPUs in all."""
     instance("shape", shape, TransformerShape, "a TransformerShape")
-    acc = accelerator(gpu, argument="gpu")
+    dep = deployment_of(deployment, changes)
     requests_per_day = number("requests_per_day", requests_per_day, POSITIVE)
     days = number("days", days, POSITIVE)
-    peak_to_average = check_peak_to_average(peak_to_average)
-    price = hourly_price(acc, price_per_hour)
-    input_tokens, output_tokens, tpot_seconds, ttft_seconds = serving_scalars(
-        input_tokens, output_tokens, tpot_seconds, ttft_seconds
-    )
-    r = replicas([shape], acc, input_tokens=input_tokens, output_tokens=output_tokens,
-                 precision=precision, tpot_seconds=tpot_seconds, ttft_seconds=ttft_seconds,
-                 efficiency=efficiency)  # fmt: skip
+    price = dep.hourly_price
+    r = replicas([shape], dep)
     peak_rate = product(
         "peak_rate",
         requests_per_day=requests_per_day,
-        peak_to_average=peak_to_average,
+        peak_to_average=dep.peak_to_average,
         per_second=1.0 / SECONDS_PER_DAY,
     )
     busy = r.busy_seconds[0]
     if np.all(np.isnan(busy)):
-        tpot = "" if tpot_seconds is None else f"tpot_seconds <= {tpot_seconds:.3g}"
-        ttft = "" if ttft_seconds is None else f"ttft_seconds <= {ttft_seconds:.3g}"
-        targets = ", ".join(t for t in (tpot, ttft) if t) or "no latency target"
-        n = float(step_counts(shape).params)
-        raise ScaleplanError(
-            f"no tensor-parallel group of up to {MAX_TENSOR_PARALLEL} {acc.name}s holds this "
-            f"model (params={n:.3g}) with a {input_tokens + output_tokens:.3g}-token context "
-            f"(input_tokens + output_tokens) and meets the latency targets ({targets})",
-            "tpot_seconds" if tpot_seconds is not None else "shape",
-        )
-    tps = np.array(TENSOR_PARALLEL[: busy.size], dtype=float)
+        raise _unservable(shape, dep)
+    tps = r.tensor_parallel
     gpus = np.where(np.isnan(busy), np.inf, np.maximum(1, np.ceil(peak_rate * busy)) * tps)
     k = int(np.argmin(gpus))  # the smallest degree among equals
     if not gpus[k] <= 2**53:
@@ -308,16 +263,31 @@ def serving_plan(
     dollars = product("dollars", gpus=float(total), days=days, hours_per_day=24.0,
                       price_per_hour=price)  # fmt: skip
     generated = product("output tokens", requests_per_day=requests_per_day, days=days,
-                        output_tokens=output_tokens)  # fmt: skip
+                        output_tokens=dep.output_tokens)  # fmt: skip
     per_million = answer("dollars_per_million_output_tokens", dollars / generated * 1e6,
                          blame="requests_per_day")  # fmt: skip
-    return ServingPlan(acc.name, tp, float(r.batch_size[0, k]), float(r.seconds_per_token[0, k]),
-                       float(r.ttft_seconds[0, k]), total // tp, total, dollars,
-                       per_million)  # fmt: skip
+    return ServingPlan(dep.accelerator.name, tp, float(r.batch_size[0, k]),
+                       float(r.seconds_per_token[0, k]), float(r.ttft_seconds[0, k]),
+                       total // tp, total, dollars, per_million)  # fmt: skip
 
 
-def check_peak_to_average(value: float) -> float:
-    return number("peak_to_average", value, AT_LEAST_ONE)
+def _unservable(shape: TransformerShape, dep: Deployment) -> ScaleplanError:
+    """Why no replica serves `shape`: memory, the latency targets, or a fixed degree."""
+    tpot = "" if dep.tpot_seconds is None else f"tpot_seconds <= {dep.tpot_seconds:.3g}"
+    ttft = "" if dep.ttft_seconds is None else f"ttft_seconds <= {dep.ttft_seconds:.3g}"
+    targets = ", ".join(t for t in (tpot, ttft) if t) or "no latency target"
+    n = float(step_counts(shape).params)
+    context = dep.input_tokens + dep.output_tokens
+    group = (f"no tensor-parallel group of up to {MAX_TENSOR_PARALLEL}"
+             if dep.tensor_parallel is None
+             else f"no group of tensor_parallel={dep.tensor_parallel}")  # fmt: skip
+    return ScaleplanError(
+        f"{group} {dep.accelerator.name}s holds this model (params={n:.3g}) with a "
+        f"{context:.3g}-token context (input_tokens + output_tokens) and meets the latency "
+        f"targets ({targets})"
+        + ("" if dep.tensor_parallel is None else " (the degree must divide the heads)"),
+        "tpot_seconds" if dep.tpot_seconds is not None else "shape",
+    )
 
 
 def context_tokens(input_tokens: float, output_tokens: float) -> int:
@@ -332,30 +302,25 @@ def context_tokens(input_tokens: float, output_tokens: float) -> int:
     return round(total)
 
 
-def serving_scalars(
-    input_tokens: Any, output_tokens: Any, tpot_seconds: Any, ttft_seconds: Any
-) -> tuple[float, float, float | None, float | None]:
-    """The serving options every planner takes, checked once: request lengths in tokens
-    (the prompt may be empty) and the latency targets in seconds (None: no target)."""
-    return (
-        number("input_tokens", input_tokens, NON_NEGATIVE),
-        number("output_tokens", output_tokens, POSITIVE),
-        optional("tpot_seconds", tpot_seconds, POSITIVE),
-        optional("ttft_seconds", ttft_seconds, POSITIVE),
-    )
-
-
 def physical_plan(
-    params: float, tokens: float, *, shape: TransformerShape | None = None, **options: Any
+    params: float,
+    tokens: float,
+    *,
+    shape: TransformerShape | None = None,
+    deployment: Deployment | str | Accelerator | None = None,
+    requests_per_day: float,
+    days: float,
+    **options: Any,
 ) -> PhysicalPlan:
     """`shape` (default: the policy's for `params`, `shape_for_params`), its training on
-    `tokens` and its serving. `options` go to `training_plan` (prefixed `train_`:
-    `train_gpu`, `train_gpus`, `train_precision`, `train_mfu`) and to `serving_plan`
-    (the rest)."""
+    `tokens` and its serving by `serving_plan` as `deployment` says. `options` are
+    `training_plan`'s, prefixed `train_` (`train_gpu`, `train_gpus`, `train_precision`,
+    `train_mfu`, `train_price_per_hour`), and the deployment's fields as keywords."""
+    train, changes = plan_options(options)
+    dep = deployment_of(deployment, changes)
     params, tokens = number("params", params), number("tokens", tokens)
     derived = shape is None
     shape = shape_for_params(params) if shape is None else shape
-    train = {k[len("train_") :]: options.pop(k) for k in list(options) if k.startswith("train_")}
     train_gpu = train.pop("gpu", "h100-sxm")
     try:
         training = _training_plan_prefixed(shape, tokens, train_gpu, train)
@@ -374,14 +339,29 @@ def physical_plan(
         params=float(step_counts(shape).params),
         tokens=tokens,
         training=training,
-        serving=serving_plan(shape, **options),
+        serving=serving_plan(shape, dep, requests_per_day=requests_per_day, days=days),
     )
+
+
+# `training_plan`'s options, as `physical_plan` takes them (prefixed `train_`).
+TRAINING_OPTIONS = ("gpu", "gpus", "precision", "mfu", "price_per_hour")
+
+
+def plan_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`physical_plan`'s keywords split into `training_plan`'s (prefix removed) and the
+    deployment's changes; a `train_` keyword training does not take is a TypeError here,
+    not two calls deeper."""
+    train = {k[len("train_") :]: v for k, v in options.items() if k.startswith("train_")}
+    unknown = sorted(set(train) - set(TRAINING_OPTIONS))
+    if unknown:
+        raise TypeError(f"'train_{unknown[0]}' is not a training option; physical_plan takes "
+                        f"{', '.join('train_' + k for k in TRAINING_OPTIONS)}")  # fmt: skip
+    return train, {k: v for k, v in options.items() if not k.startswith("train_")}
 
 
 def _training_plan_prefixed(
     shape: TransformerShape, tokens: float, gpu: Any, options: dict[str, Any]
 ) -> TrainingPlan:
     """`training_plan`, its errors named as `physical_plan`'s caller typed them."""
-    names = {k: f"train_{k}" for k in ("gpu", "gpus", "precision", "mfu", "price_per_hour")}
-    with renamed(**names):
+    with renamed(**{k: f"train_{k}" for k in TRAINING_OPTIONS}):
         return training_plan(shape, tokens, gpu, **options)

@@ -1,0 +1,191 @@
+"""How a model is served: one value that every serving planner takes.
+
+A `Deployment` carries the hardware (GPU and its price), the number formats of the weights
+and of the KV cache, the tensor-parallel degree of a replica (or None: the planner picks
+the power of two needing the fewest GPUs), the serving stack's efficiency, the latency
+targets, and the requests it is sized for (prompt and output lengths, peak over mean
+rate). `serving_plan`, `physical_plan`, `whole_gpu_plan` and `ServingCurve.roofline` take
+one, so these options are declared and checked here once rather than in each signature.
+
+Each planner also takes the fields as keywords, as changes to the deployment it was given
+(or to the default one): `serving_plan(shape, tpot_seconds=0.1)` is
+`serving_plan(shape, Deployment(tpot_seconds=0.1))`. A keyword that is no field is a
+`TypeError` at the entry point, listing the fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._utils.checks import (
+    AT_LEAST_ONE,
+    NON_NEGATIVE,
+    POSITIVE,
+    choice,
+    instance,
+    number,
+    optional,
+    shown,
+)
+from ..errors import ScaleplanError
+from ..hardware.accelerators import (
+    ACCELERATORS,
+    PRECISION_BYTES,
+    PRECISIONS,
+    Accelerator,
+    accelerator,
+)
+from ..hardware.cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
+from .serving import Efficiency
+
+__all__ = [
+    "DEFAULT_PEAK_TO_AVERAGE",
+    "DEFAULT_TPOT_SECONDS",
+    "MAX_TENSOR_PARALLEL",
+    "TENSOR_PARALLEL",
+    "Deployment",
+    "deployment_of",
+]
+
+# Serving defaults shared by every planner: a 50 ms TPOT target (a reading speed well above
+# a person's) and capacity for twice the mean request rate.
+DEFAULT_TPOT_SECONDS = 0.05
+DEFAULT_PEAK_TO_AVERAGE = 2.0
+MAX_TENSOR_PARALLEL = 64
+# The tensor-parallel degrees a planner may choose: powers of two up to MAX_TENSOR_PARALLEL.
+TENSOR_PARALLEL = tuple(2**k for k in range(MAX_TENSOR_PARALLEL.bit_length()))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """How a model is served, checked on construction (each error names its field).
+
+    Attributes:
+        gpu: a catalogue name (`scaleplan hardware` lists them) or an `Accelerator`;
+            stored as the `Accelerator`.
+        precision: the weights' number format, one the GPU has a dense peak for.
+        kv_precision: the KV cache's format (None: the weights'); fp8 halves a 16-bit
+            cache's bytes, so more sequences fit and each decode step reads less.
+        tensor_parallel: GPUs per replica, a power of two up to 64 (None: the planner
+            chooses the degree that needs the fewest GPUs in all). It must divide the
+            model's heads, which the planner checks per shape.
+        efficiency: the serving stack's `Efficiency` (None: the fitted default).
+        tpot_seconds: latency target per output token, s (None: no target; a replica
+            then decodes the largest batch its memory holds).
+        ttft_seconds: latency target to the first token, s (None: no target).
+        input_tokens, output_tokens: a request's prompt (may be 0) and output lengths.
+        peak_to_average: peak over mean request rate, >= 1 (serving is sized for the peak).
+        price_per_hour: dollars per GPU-hour (None: the catalogue's price for `gpu`).
+    """
+
+    gpu: Accelerator | str = "h100-sxm"
+    precision: str = "bf16"
+    kv_precision: str | None = None
+    tensor_parallel: int | None = None
+    efficiency: Efficiency | None = None
+    tpot_seconds: float | None = DEFAULT_TPOT_SECONDS
+    ttft_seconds: float | None = None
+    input_tokens: float = DEFAULT_INPUT_TOKENS
+    output_tokens: float = DEFAULT_OUTPUT_TOKENS
+    peak_to_average: float = DEFAULT_PEAK_TO_AVERAGE
+    price_per_hour: float | None = None
+
+    def __post_init__(self) -> None:
+        def set_(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        acc = accelerator(self.gpu, argument="gpu")
+        set_("gpu", acc)
+        set_("precision", choice("precision", self.precision, PRECISIONS))
+        acc.peak(self.precision)  # a format the GPU has no peak for is refused here
+        if self.kv_precision is not None:
+            set_("kv_precision", choice("kv_precision", self.kv_precision, PRECISION_BYTES))
+        set_("tensor_parallel", _degree(self.tensor_parallel, acc))
+        eff = Efficiency() if self.efficiency is None else self.efficiency
+        set_("efficiency", instance("efficiency", eff, Efficiency, "an Efficiency or None"))
+        set_("tpot_seconds", optional("tpot_seconds", self.tpot_seconds, POSITIVE))
+        set_("ttft_seconds", optional("ttft_seconds", self.ttft_seconds, POSITIVE))
+        set_("input_tokens", number("input_tokens", self.input_tokens, NON_NEGATIVE))
+        set_("output_tokens", number("output_tokens", self.output_tokens, POSITIVE))
+        set_("peak_to_average", number("peak_to_average", self.peak_to_average, AT_LEAST_ONE))
+        set_("price_per_hour", optional("price_per_hour", self.price_per_hour, POSITIVE,
+                                        unit="dollars"))  # fmt: skip
+
+    @property
+    def accelerator(self) -> Accelerator:
+        """`gpu` as the `Accelerator` it was resolved to (typed for checkers)."""
+        assert isinstance(self.gpu, Accelerator)
+        return self.gpu
+
+    @property
+    def degrees(self) -> tuple[int, ...]:
+        """The tensor-parallel degrees a planner compares: the fixed one, else every power
+        of two up to 64 (only 1 on a GPU without links)."""
+        if self.tensor_parallel is not None:
+            return (self.tensor_parallel,)
+        return TENSOR_PARALLEL if self.accelerator.link_bandwidth is not None else (1,)
+
+    @property
+    def hourly_price(self) -> float:
+        """Dollars per GPU-hour: `price_per_hour`, else the catalogue's for `gpu`."""
+        if self.price_per_hour is not None:
+            return self.price_per_hour
+        if self.accelerator.price_per_hour is None:
+            raise ScaleplanError(f"{self.accelerator.name} has no catalogue price: give "
+                                 "price_per_hour", "price_per_hour")  # fmt: skip
+        return float(self.accelerator.price_per_hour)
+
+    def replace(self, **changes: Any) -> Deployment:
+        """This deployment with `changes` (field names) applied and checked."""
+        unknown = sorted(set(changes) - FIELDS)
+        if unknown:
+            raise TypeError(f"{unknown[0]!r} is not a serving option; a Deployment has "
+                            f"{', '.join(sorted(FIELDS))}")  # fmt: skip
+        return dataclasses.replace(self, **changes) if changes else self
+
+    @classmethod
+    def from_costs(cls, costs: CostModel, **changes: Any) -> Deployment:
+        """The deployment a `CostModel` describes: its inference GPU, format and price."""
+        instance("costs", costs, CostModel, "a CostModel")
+        base = cls(gpu=costs.inference_gpu, precision=costs.inference_precision,
+                   price_per_hour=costs.inference_price_per_hour)  # fmt: skip
+        return base.replace(**changes)
+
+
+FIELDS = frozenset(f.name for f in dataclasses.fields(Deployment))
+
+
+def _degree(value: Any, gpu: Accelerator) -> int | None:
+    if value is None:
+        return None
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not (whole and int(value) in TENSOR_PARALLEL):
+        raise ScaleplanError(f"tensor_parallel must be None or a power of two up to "
+                             f"{MAX_TENSOR_PARALLEL}; got {shown(value)}",
+                             "tensor_parallel")  # fmt: skip
+    if value > 1 and gpu.link_bandwidth is None:
+        raise ScaleplanError(f"{gpu.name} has no link_bandwidth, which tensor_parallel > 1 "
+                             "needs", "tensor_parallel")  # fmt: skip
+    return int(value)
+
+
+def deployment_of(deployment: Any, changes: dict[str, Any]) -> Deployment:
+    """The deployment a planner was given, the keyword form's `changes` applied: a
+    `Deployment`, a GPU (name or `Accelerator`, the 0.1 positional form) or None."""
+    if deployment is None:
+        return Deployment().replace(**changes)
+    if isinstance(deployment, (str, Accelerator)):
+        if "gpu" in changes:
+            raise TypeError("the GPU was given twice: positionally and as gpu=")
+        if isinstance(deployment, str) and deployment not in ACCELERATORS:
+            raise ScaleplanError(f"deployment must be a Deployment, a GPU name "
+                                 f"({', '.join(ACCELERATORS)}) or None; got "
+                                 f"{shown(deployment)}", "deployment")  # fmt: skip
+        return Deployment().replace(gpu=deployment, **changes)
+    checked: Deployment = instance("deployment", deployment, Deployment,
+                                   "a Deployment, a GPU name or None")  # fmt: skip
+    return checked.replace(**changes)
