@@ -40,6 +40,7 @@ BASE: dict[str, list[str] | None] = {
     "step-time": ["--d-model", "512", "--n-layers", "4"],
     "best-shapes": ["--hours", "1"],
     "reproduce": None,
+    "measure": None,  # times JAX steps for minutes; see test_measure_options
     "hardware": [],
     "sweep": None,  # its output path is per test; see test_sweep_options
     "presets": [],
@@ -140,3 +141,17 @@ def test_sweep_options(tmp_path):
             base = ["sweep", out, "--loss", "2.1", "--inference-tokens", "1e12"]
             found = problem([*base, f"{option}={text}"], option)
             assert found is None, f"sweep {option}={text}: {found}"
+
+
+def test_measure_options(tmp_path):
+    """Each text is refused by the parser, or (a valid count) reaches the check that OUT
+    exists, so nothing is timed: exit status 2 and one line either way."""
+    out = tmp_path / "m.csv"
+    out.write_text("mine")
+    for option in value_options("measure"):
+        for text in HOSTILE_TEXT:
+            code, stdout, err = run(["measure", str(out), f"{option}={text}"])
+            lines = err.strip().splitlines()
+            assert code == 2 and not stdout and len(lines) == 1, (option, text, err)
+            assert option in lines[0] or "exists; pass --overwrite" in lines[0], lines
+            assert out.read_text() == "mine"

@@ -35,6 +35,11 @@ ALIASES = {
 }
 
 
+# The optional extra that installs each optional top-level package (pyproject.toml).
+EXTRAS = {"matplotlib": "plot", "jax": "measure", "pandas": "frames", "xarray": "frames",
+          "dask": "dask", "distributed": "dask", "zarr": "dask", "pyarrow": "dask"}  # fmt: skip
+
+
 def option_names(parser: Any) -> dict[str, str]:
     """dest -> the first long option string, for every option of `parser`."""
     names = {}
@@ -114,7 +119,7 @@ def run(
     except ImportError as exc:
         if (exc.name or "").split(".")[0] == "scaleplan":
             return _internal(command, exc)  # our own import failing is a bug, not an extra
-        extra = "plot" if "matplotlib" in str(exc) else "dask"
+        extra = EXTRAS.get((exc.name or "").split(".")[0], "dask")
         print(
             f"{prefix} needs {exc.name or 'an optional package'}: pip install 'scaleplan[{extra}]'",
             file=sys.stderr,

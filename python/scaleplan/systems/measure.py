@@ -3,7 +3,8 @@
 A minimal decoder-only transformer of a given `TransformerShape` (RMSNorm, causal
 grouped-query attention, gated-SiLU or GELU MLP, untied or tied logits, cross-entropy) and
 a plain Adam step, compiled with `jax.jit`; each shape's step is timed after warm-up as the
-median of repeats. `sweep` writes a CSV that `load_measurements` and `fit_step_time` read.
+median of repeats. `sweep` writes a CSV that `load_measurements` and `fit_step_time` read
+(`scaleplan measure OUT` runs the default sweep).
 Runs on whatever device JAX finds (the CPU here).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import csv
 import statistics
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 from .._utils.files import read_text_file
 from .steptime import FIELDS, TransformerShape
 
-__all__ = ["COLUMNS", "default_sweep", "load_measurements", "main", "sweep", "time_step"]
+__all__ = ["COLUMNS", "default_sweep", "load_measurements", "sweep", "time_step"]
 
 COLUMNS = (*FIELDS, "seconds", "device")
 
@@ -31,7 +32,7 @@ def _require_jax() -> Any:
         import jax
     except ImportError:  # the extra is optional; say how to get it
         raise ImportError(
-            "scaleplan.systems.measure needs JAX: pip install 'scaleplan[measure]'"
+            "scaleplan.systems.measure needs JAX: pip install 'scaleplan[measure]'", name="jax"
         ) from None
     return jax
 
@@ -202,14 +203,5 @@ def default_sweep() -> list[TransformerShape]:
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    import argparse
-
-    p = argparse.ArgumentParser(description="time the default sweep of shapes")
-    p.add_argument("out")
-    args = p.parse_args(argv)
-    sweep(default_sweep(), args.out)
-
-
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # the 0.1 way to run the sweep; the command line has it now
+    raise SystemExit("python -m scaleplan.systems.measure OUT is now: scaleplan measure OUT")
