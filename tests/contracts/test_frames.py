@@ -80,3 +80,64 @@ def test_csv_is_the_pandas_table_with_every_digit():
     assert list(back.columns) == list(df.columns)
     for name in df.columns:
         np.testing.assert_array_equal(back[name].to_numpy(), df[name].to_numpy())
+
+
+def _results() -> dict[str, object]:
+    """One of each kind of result a planner call returns, scalar scenarios."""
+    from scaleplan.optimal.allocation import lifetime_split
+    from scaleplan.systems import physical
+
+    plan = physical.physical_plan(7e9, 1e12, requests_per_day=1e6, days=365.0)
+    return {
+        "compute_optimal": sp.compute_optimal(2.0, 1e12),
+        "cost_optimal": sp.cost_optimal(2.1, 1e10),
+        "best_quality": sp.best_quality(1e23, 1e12),
+        "constrained": sp.compute_optimal(2.1, 1e12, unique_tokens=1e11),
+        "physical_plan": plan,
+        "serving_plan": plan.serving,
+        "implied_demand": sp.implied_demand(8.03e9, 15e12),
+        "lifetime_split": lifetime_split(sp.compute_optimal(2.0, 1e12)),
+        "step_counts": sp.step_counts(plan.shape),
+    }
+
+
+RESULTS = ("compute_optimal", "cost_optimal", "best_quality", "constrained", "physical_plan",
+           "serving_plan", "implied_demand", "lifetime_split", "step_counts")  # fmt: skip
+
+
+def test_the_list_is_every_result_built():
+    assert tuple(_results()) == RESULTS
+
+
+@pytest.mark.parametrize("name", RESULTS)
+def test_every_result_has_a_short_repr_and_a_table(name):
+    """A scalar result prints in a few lines at a prompt (a CostOptimum's dataclass repr
+    was 1,304 characters: its law and cost model in full), every number in it to four
+    digits; it is a one-row frame and a small HTML table."""
+    result = _results()[name]
+    text = repr(result)
+    assert len(text.splitlines()) <= 8 and len(text) <= 700, text
+    assert "Accelerator(" not in text and "CostModel(" not in text
+    assert text.startswith(type(result).__name__ + "(")
+    frame = result.to_pandas()  # type: ignore[attr-defined]
+    assert len(frame) == 1 and frame.shape[1] >= 3
+    assert result._repr_html_().startswith("<table>")  # type: ignore[attr-defined]
+
+
+def test_a_record_table_flattens_nested_plans_and_keeps_every_digit():
+    from scaleplan.systems import physical
+
+    plan = physical.physical_plan(7e9, 1e12, requests_per_day=1e6, days=365.0)
+    row = plan.record()
+    assert row["training.days"] == plan.training.days
+    assert row["serving.gpus"] == plan.serving.gpus and "shape" not in row
+    assert "serving.dollars" in plan.to_pandas().columns
+    header, values = plan.to_csv().splitlines()
+    assert float(values.split(",")[header.split(",").index("training.days")]) == (
+        plan.training.days
+    )
+
+
+def test_a_grid_result_repr_names_its_shape_not_its_values():
+    text = repr(sp.compute_optimal(LOSS[:, None], DEMAND))
+    assert text.startswith("<LifetimeOptimum: 20 scenarios, shape (5, 4)") and "\n" not in text

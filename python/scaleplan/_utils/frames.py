@@ -11,6 +11,7 @@ import html
 import importlib
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import fields, is_dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -129,3 +130,104 @@ class Tabular:
             for k, v in cols.items()
         )
         return f"<table><caption>{title}</caption>{rows}</table>"
+
+    def __repr__(self) -> str:
+        """Inputs and outputs, short, for one scenario; the shape and the column names for
+        many (the table is `.to_pandas()`)."""
+        names = (*self._INPUTS, *self._OUTPUTS)
+        shape = np.broadcast_shapes(*(np.shape(self._safe(n)) for n in names))
+        title = type(self).__name__
+        if shape:
+            return (f"<{title}: {int(np.prod(shape)):,} scenarios, shape {shape}; "
+                    f"{', '.join(names)}; .to_pandas() for the table>")  # fmt: skip
+        return short_repr(title, {n: self._safe(n) for n in names})
+
+    def _safe(self, name: str) -> Any:
+        """A column for the repr, which must never raise (a derived column may need what
+        this result was not given)."""
+        try:
+            return getattr(self, name)
+        except Exception:  # a repr shows what it can
+            return None
+
+
+def _short(value: Any) -> str:
+    """A value as a repr shows it: numbers to four significant digits, arrays by shape."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_, str)) or value is None:
+        return repr(value.item() if isinstance(value, np.bool_) else value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    if isinstance(value, np.ndarray):
+        return f"<{value.dtype} array {value.shape}>"
+    if isinstance(value, Record):  # a nested record, indented under its field
+        return repr(value).replace("\n", "\n    ")
+    text = repr(value)
+    if len(text) <= 100:  # a small value object (a shape) as itself
+        return text
+    if is_dataclass(value):  # its numbers short (a fitted law's coefficients)
+        scalars = {f.name: getattr(value, f.name) for f in fields(value) if f.repr}
+        text = short_repr(type(value).__name__, {k: v for k, v in scalars.items() if _scalar(v)})
+        if len(text) <= 100:
+            return text
+    name = getattr(value, "name", None)
+    kind = type(value).__name__
+    return f"<{kind} {name}>" if isinstance(name, str) else f"<{kind}>"
+
+
+def short_repr(title: str, items: Mapping[str, Any]) -> str:
+    """`Title(a=1.234e+09, b='x', ...)`, wrapped at 88 columns: what a result shows at a
+    prompt, its numbers short and its objects (laws, cost models) by name only."""
+    parts = [f"{k}={_short(v)}" for k, v in items.items()]
+    lines, line = [], f"{title}("
+    for part in parts:
+        if len(line) + len(part) + 2 > 88 and not line.endswith("("):
+            lines.append(line + ",")
+            line = "    "
+        line += ("" if line.endswith(("(", "    ")) else ", ") + part
+    return "\n".join([*lines, line + ")"])
+
+
+def _scalar(value: Any) -> bool:
+    value = value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
+    return value is None or isinstance(value, (bool, int, float, str, np.generic))
+
+
+class Record:
+    """Mixin for result dataclasses that are one record (a plan, a fit's summary): a
+    short repr, and its scalar fields as a one-row table (nested records' fields under
+    dotted names, like the command line's --csv); arrays and objects stay attributes."""
+
+    def record(self) -> dict[str, Any]:
+        """The scalar fields by name, nested records flattened (`training.days`)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, Record):
+                out.update({f"{f.name}.{k}": v for k, v in value.record().items()})
+            elif _scalar(value):
+                out[f.name] = value.item() if isinstance(value, np.ndarray) else value
+        return out
+
+    def to_pandas(self) -> Any:
+        """A one-row DataFrame of `record()`."""
+        return _need("pandas").DataFrame([self.record()])
+
+    def to_csv(self) -> str:
+        """`record()` as CSV text, a header and one row (floats keep every digit)."""
+        return csv_table({k: [v] for k, v in self.record().items()})
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td>{html.escape(_short(v))}</td></tr>"
+            for k, v in self.record().items()
+        )
+        return f"<table><caption>{html.escape(type(self).__name__)}</caption>{rows}</table>"
+
+    def __repr__(self) -> str:
+        items = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}  # type: ignore[arg-type]
+        return short_repr(type(self).__name__, items)

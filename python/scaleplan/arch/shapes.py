@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from .. import _core
 from .._utils.arrays import as_float, broadcast, shaped
 from .._utils.checks import MAX_SHAPE_FIELD, Span, flag, number, whole
+from .._utils.frames import Record
 from ..errors import ScaleplanError
 from .hf_config import shape_fields
 
@@ -171,8 +172,8 @@ def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[i
     return [np.ascontiguousarray(np.broadcast_to(c, shape)).reshape(-1) for c in inputs], shape
 
 
-@dataclass(frozen=True)
-class StepCounts:
+@dataclass(frozen=True, repr=False)
+class StepCounts(Record):
     """Per training step: parameters, FLOPs (forward + backward), elements moved (forward,
     backward, optimizer) and activation elements kept for the backward pass."""
 

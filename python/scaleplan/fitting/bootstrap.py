@@ -19,6 +19,7 @@ from .. import _core
 from .._utils.checks import OPEN_UNIT as CONFIDENCE
 from .._utils.checks import number, whole
 from .._utils.checks import seed as check_seed
+from .._utils.frames import Record
 from .._utils.progress import Progress
 from ..laws.scaling import COEFFICIENTS, ScalingLaw
 from .fit import (
@@ -43,8 +44,8 @@ __all__ = ["MAX_RESAMPLES", "BootstrapResult", "bootstrap_law", "resample_counts
 MAX_RESAMPLES = 1_000_000
 
 
-@dataclass(frozen=True)
-class BootstrapResult:
+@dataclass(frozen=True, repr=False)
+class BootstrapResult(Record):
     """Laws refitted on resamples of the runs.
 
     `laws` is one `ScalingLaw` whose coefficients are arrays (one entry per successful

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from .._utils.arrays import as_float
 from .._utils.checks import Span, number
+from .._utils.frames import Record
 from ..errors import ScaleplanError
 from .lstsq import line
 
@@ -62,8 +63,8 @@ MIN_HELD_OUT_R2 = 0.5
 _G_RANGE = (1e-3, 100.0)
 
 
-@dataclass(frozen=True)
-class DownstreamFit:
+@dataclass(frozen=True, repr=False)
+class DownstreamFit(Record):
     """`error = e - k exp(-g loss)` fitted to `n` runs, with its held-out quality
     (leave-one-out mean absolute error and R^2, the mean-predicting baseline's error, the
     share of runs within 0.02 of chance) and the runs' loss range (a target beyond it is

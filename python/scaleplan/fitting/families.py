@@ -38,6 +38,7 @@ from scipy.optimize import minimize
 
 from .. import _core
 from .._utils.checks import POSITIVE, choice, first_bad, shown, whole
+from .._utils.frames import Record
 from .._utils.text import render_table
 from ..errors import ScaleplanError
 from .fit import DEFAULT_DELTA, chinchilla_grid, fit_law, law_from_theta, run_columns
@@ -100,8 +101,8 @@ def predict(family: str, theta: Any, params: Any, tokens: Any) -> NDArray[np.flo
     return law_from_theta(theta).loss(params, tokens)
 
 
-@dataclass(frozen=True)
-class FamilyFit:
+@dataclass(frozen=True, repr=False)
+class FamilyFit(Record):
     family: str
     theta: NDArray[np.float64]
     objective: float
@@ -137,8 +138,8 @@ def fit_family(
     return FamilyFit(family, best_x, best_f), [x for _, x in found[:_KEEP]]
 
 
-@dataclass(frozen=True)
-class HeldOut:
+@dataclass(frozen=True, repr=False)
+class HeldOut(Record):
     """Held-out errors of one family, in loss (nats): k-fold and leave-one-group-out
     mean absolute and root-mean-square errors, and the in-sample MAE of the full fit."""
 

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from .. import _core
 from .._utils.arrays import as_float
 from .._utils.checks import OPEN_UNIT, Span, number, whole
+from .._utils.frames import Record
 from .._utils.progress import Progress
 from ..errors import ScaleplanError
 from ..laws.scaling import ScalingLaw
@@ -85,8 +86,8 @@ def chinchilla_grid() -> NDArray[np.float64]:
     )
 
 
-@dataclass(frozen=True)
-class FitResult:
+@dataclass(frozen=True, repr=False)
+class FitResult(Record):
     """The best of all starts.
 
     `objective` is the summed Huber loss at `theta = (a, b, e, alpha, beta)`; `residuals`

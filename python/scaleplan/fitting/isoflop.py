@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from .._utils.arrays import as_float
 from .._utils.checks import OPEN_UNIT, POSITIVE, first_bad, number, whole
 from .._utils.checks import seed as check_seed
+from .._utils.frames import Record
 from ..errors import ScaleplanError
 from ..laws.flops import tokens_for_flops, training_flops
 from .bootstrap import MAX_RESAMPLES
@@ -48,8 +49,8 @@ DEFAULT_WIDTH = 0.05
 MIN_RUNS = 4
 
 
-@dataclass(frozen=True)
-class IsoFlopProfile:
+@dataclass(frozen=True, repr=False)
+class IsoFlopProfile(Record):
     """One budget's runs and the parabola through them. `coefficients = (c0, c1, c2)` of
     `L = c0 + c1 ln N + c2 (ln N)^2`; `params_opt`, `tokens_opt`, `loss_opt` its minimum."""
 
@@ -63,8 +64,8 @@ class IsoFlopProfile:
     loss_opt: float
 
 
-@dataclass(frozen=True)
-class Approach2:
+@dataclass(frozen=True, repr=False)
+class Approach2(Record):
     """IsoFLOP fit: the profiles used, `skipped` budgets with the reason, the exponents
     `a` (N_opt ~ C^a) and `b` (D_opt ~ C^b) with their prefactors, and percentile
     intervals of a and b over `n_resamples` resamples (`confidence`)."""

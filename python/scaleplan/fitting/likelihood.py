@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from .. import _core
 from .._utils.checks import instance, number, whole
 from .._utils.checks import seed as check_seed
+from .._utils.frames import Record
 from .._utils.progress import Progress
 from ..errors import ScaleplanError
 from ..laws.scaling import CHINCHILLA_ROUNDED, COEFFICIENTS, ScalingLaw, resolve_law
@@ -62,8 +63,8 @@ def log_normaliser(delta: float) -> float:
     return math.log(inner + 2.0 * math.exp(-0.5 * delta * delta) / delta)
 
 
-@dataclass(frozen=True)
-class LikelihoodFit:
+@dataclass(frozen=True, repr=False)
+class LikelihoodFit(Record):
     """A maximum-likelihood fit.
 
     `theta = (a, b, e, alpha, beta, s)`; `scale = exp(s)` is the residuals' Huber scale
@@ -149,8 +150,8 @@ def fit_likelihood(
     )
 
 
-@dataclass(frozen=True)
-class LikelihoodBootstrap:
+@dataclass(frozen=True, repr=False)
+class LikelihoodBootstrap(Record):
     """Refits of the likelihood on resamples of the runs: `thetas` (one row per converged
     resample, `(a, b, e, alpha, beta, s)`), standard errors and percentile intervals of
     E, A, B, alpha, beta, and `laws` (arrays) to carry the spread into a plan."""
@@ -213,8 +214,8 @@ def bootstrap_likelihood(
     )
 
 
-@dataclass(frozen=True)
-class LawTest:
+@dataclass(frozen=True, repr=False)
+class LawTest(Record):
     """Tests of a published law against a likelihood fit (Besiroglu et al.'s two).
 
     `wald`: `(theta_0 - theta_hat)^T Cov^-1 (theta_0 - theta_hat)` in (a, b, e, alpha,

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from .. import _core
 from .._utils.checks import NON_NEGATIVE, Span, number, renamed, whole
+from .._utils.frames import Record
 from ..errors import ScaleplanError
 from ..laws.flops import params_for_flops, tokens_for_flops
 from ..optimal.lifetime import compute_optimal
@@ -75,8 +76,8 @@ def residual_gradients(theta: Any, params: Any, tokens: Any) -> NDArray[np.float
     return np.stack([p[:, 0], p[:, 1], p[:, 2], -p[:, 0] * ln_n, -p[:, 1] * ln_d], axis=-1)
 
 
-@dataclass(frozen=True)
-class NextRun:
+@dataclass(frozen=True, repr=False)
+class NextRun(Record):
     """Candidates of one cost ranked by the predicted standard deviation of `ln N*` after
     training each (`sd_after`, best first); `sd_now` is the prediction before."""
 

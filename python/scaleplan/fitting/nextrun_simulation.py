@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _core
+from .._utils.frames import Record
 from ..laws.flops import params_for_flops, tokens_for_flops
 from ..laws.scaling import EPOCH2024, ScalingLaw, chinchilla_optimal
 from .fit import DEFAULT_DELTA
@@ -27,8 +28,8 @@ __all__ = ["Simulation", "simulate_next_run"]
 _NEWTON_ITER = 2000
 
 
-@dataclass(frozen=True)
-class Simulation:
+@dataclass(frozen=True, repr=False)
+class Simulation(Record):
     """Per trial: the interval width of `ln N*` before the extra run, after the rule's run
     and after a random affordable run (trials whose fits failed are dropped)."""
 

@@ -202,7 +202,7 @@ class FlopAccounting:
         return self.tokens / self.params
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ChinchillaModel(FlopAccounting, Tabular):
     """A training-only (Chinchilla-style) optimum: `params` N and `tokens` D, reaching
     `loss`; `inference_tokens` (default 0) is the demand it is charged for in the FLOP

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._utils.arrays import as_float, check_on_invalid
 from .._utils.checks import number, renamed
+from .._utils.frames import Record
 from ..errors import ScaleplanError
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from .costs import CostModel, CostOptimum, cost_optimal
@@ -95,8 +96,8 @@ def exchange_rate(
     return out.item() if out.ndim == 0 else out
 
 
-@dataclass(frozen=True)
-class Split:
+@dataclass(frozen=True, repr=False)
+class Split(Record):
     """Where a plan's lifetime FLOPs (and dollars, for cost plans) go."""
 
     training_flops: Any

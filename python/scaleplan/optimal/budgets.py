@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # for the overloads only
 __all__ = ["BestQuality", "best_quality"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class BestQuality(Tabular):
     """The lowest loss a lifetime budget buys, and the model that reaches it.
 

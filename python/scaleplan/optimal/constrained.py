@@ -25,7 +25,7 @@ from ..laws.scaling import FlopAccounting
 __all__ = ["BudgetOptimum", "ConstrainedOptimum", "ConstrainedPhysicalOptimum"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ConstrainedOptimum(FlopAccounting, Tabular):
     """The lifetime optimum with `unique_tokens` of unique data: `params`, `tokens`
     (training tokens), `effective_tokens` (D', what the repeated data is worth), `epochs`
@@ -80,7 +80,7 @@ class ConstrainedOptimum(FlopAccounting, Tabular):
         return self.total_flops / self.unlimited.total_flops - 1.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class BudgetOptimum(Tabular):
     """The lowest-loss model for a lifetime budget `budget = N (6 D + 2 inference_tokens)`
     FLOPs (or FLOP equivalents) with `unique_tokens`; with no inference it is the best
@@ -107,7 +107,7 @@ class BudgetOptimum(Tabular):
         return self.law.loss(self.params, self.tokens, self.unique_tokens)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ConstrainedPhysicalOptimum(Tabular):
     """`physical_optimal` with `unique_tokens`: the PhysicalOptimum's
     fields with the supply, the effective tokens D', epochs, `binding` and iterations

@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CostOptimum(Tabular):
     """The model reaching `loss` with the lowest lifetime dollars, and its breakdown.
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from .._utils.arrays import as_float, check_on_invalid, shaped
 from .._utils.checks import NON_NEGATIVE, POSITIVE, first_bad, instance
+from .._utils.frames import Record
 from ..errors import ScaleplanError
 from ..hardware.cost_model import CostModel
 from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
@@ -31,8 +32,8 @@ from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_l
 __all__ = ["ImpliedDemand", "implied_demand"]
 
 
-@dataclass(frozen=True)
-class ImpliedDemand:
+@dataclass(frozen=True, repr=False)
+class ImpliedDemand(Record):
     """For each model: `inference_tokens` (lifetime tokens served, FLOP problem) for which
     `(params, tokens)` is lifetime-optimal, and `requests` (dollar problem, with `costs`);
     both NaN where `exists` is False, i.e. `tokens < chinchilla_tokens` (no demand makes

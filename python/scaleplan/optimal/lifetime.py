@@ -57,7 +57,7 @@ DEFAULT_MAX_ITER: int = _core.DEFAULT_MAX_ITER
 MAX_ITER_LIMIT: int = _core.MAX_ITER_LIMIT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LifetimeOptimum(FlopAccounting, Tabular):
     """The model that reaches `loss` with the fewest training + inference FLOPs.
 

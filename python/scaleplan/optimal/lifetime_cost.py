@@ -30,7 +30,7 @@ from ..laws.flops import inference_flops, training_flops
 __all__ = ["LifetimeCost", "lifetime_cost"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LifetimeCost(Tabular):
     """FLOPs, dollars and GPU-hours of training one model and serving its demand.
 

@@ -170,7 +170,7 @@ def _law_columns(law: ScalingLaw) -> list[NDArray[np.float64]]:
     return [np.array([float(v)]) for v in law.coefficients]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PhysicalOptimum(Tabular):
     """The model reaching `loss` with the fewest lifetime dollars when serving costs
     `curve(N)` a request: `params`, `tokens` (training), the two halves of the dollars,

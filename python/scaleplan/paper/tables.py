@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._utils.frames import Record
 from ..laws.flops import inference_flops, training_flops
 from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal
 from ..optimal.costs import CostModel, cost_optimal
@@ -30,8 +31,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Table2Row:
+@dataclass(frozen=True, repr=False)
+class Table2Row(Record):
     """One row: the paper's printed values (`paper_*`) and ours."""
 
     inference_tokens: float
@@ -85,8 +86,8 @@ def table_2(law: ScalingLaw = CHINCHILLA) -> list[Table2Row]:
     return rows
 
 
-@dataclass(frozen=True)
-class Table3Row:
+@dataclass(frozen=True, repr=False)
+class Table3Row(Record):
     """One row of Table 3: the paper's printed values (`paper_*`) and ours."""
 
     requests: float
@@ -144,8 +145,8 @@ def table_3(costs: CostModel | None = None, law: ScalingLaw = CHINCHILLA) -> lis
     return rows
 
 
-@dataclass(frozen=True)
-class Table3RooflineRow:
+@dataclass(frozen=True, repr=False)
+class Table3RooflineRow(Record):
     """One Table 3 scenario re-solved with serving priced by the roofline: the paper's
     constant-MFU optimum (`cost_optimal`) and the physical optimum (`physical_optimal`),
     both charged the roofline's serving dollars; `decode_mfu` is the constant decode MFU

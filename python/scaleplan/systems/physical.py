@@ -35,6 +35,7 @@ from .._utils.checks import (
     renamed,
     shown,
 )
+from .._utils.frames import Record
 from ..arch.shapes import FIELDS, TransformerShape, shape_for_params, step_counts
 from ..errors import ScaleplanError
 from ..hardware.accelerators import PRECISIONS, Accelerator, accelerator
@@ -67,8 +68,8 @@ TRAINING_BYTES_PER_PARAM = 16.0
 DEFAULT_TRAINING_DAYS = 30.0
 
 
-@dataclass(frozen=True)
-class TrainingPlan:
+@dataclass(frozen=True, repr=False)
+class TrainingPlan(Record):
     """`gpus` GPUs for `days` days; `min_gpus` is the fewest whose memory holds the
     sharded training state and a micro-batch's activations."""
 
@@ -80,8 +81,8 @@ class TrainingPlan:
     dollars: float
 
 
-@dataclass(frozen=True)
-class ServingPlan:
+@dataclass(frozen=True, repr=False)
+class ServingPlan(Record):
     """Replicas of `tensor_parallel` GPUs decoding `batch_size` sequences within the TPOT
     target, enough for the peak request rate, for the whole serving life."""
 
@@ -96,8 +97,8 @@ class ServingPlan:
     dollars_per_million_output_tokens: float
 
 
-@dataclass(frozen=True)
-class PhysicalPlan:
+@dataclass(frozen=True, repr=False)
+class PhysicalPlan(Record):
     shape: TransformerShape
     params: float
     tokens: float

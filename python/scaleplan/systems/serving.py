@@ -69,7 +69,7 @@ class Efficiency:
 IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0, collective_seconds=0.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ServingStep(Tabular):
     """One decode or prefill step, per GPU of the group.
 

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from .. import _core
 from .._utils.arrays import as_float, shaped
 from .._utils.checks import NON_NEGATIVE, POSITIVE, instance, number, optional, renamed, whole
+from .._utils.frames import Record
 from ..arch.shapes import (
     FIELDS,
     OPTIMIZER_BYTES_PER_PARAM,
@@ -99,8 +100,8 @@ class StepTimeModel:
         )
 
 
-@dataclass(frozen=True)
-class StepTimeFit:
+@dataclass(frozen=True, repr=False)
+class StepTimeFit(Record):
     """A fitted model, how well each explanation fits the same data (R² of the absolute
     times, each explanation fitted the same way), and the fitted model's median and worst
     relative error on it."""
@@ -184,8 +185,8 @@ def fit_step_time(
     return StepTimeFit(model, r2_f, r2_m, r2_b, len(y), float(np.median(err)), float(err.max()))
 
 
-@dataclass(frozen=True)
-class BudgetResult:
+@dataclass(frozen=True, repr=False)
+class BudgetResult(Record):
     """What a shape reaches in a wall-clock budget."""
 
     loss: Any
@@ -260,8 +261,8 @@ def shape_grid(
     return {**cols, **{k: np.asarray(v, dtype=float) for k, v in fixed.items()}}
 
 
-@dataclass(frozen=True)
-class ShapeRanking:
+@dataclass(frozen=True, repr=False)
+class ShapeRanking(Record):
     """The best shapes for a budget, best first."""
 
     shapes: dict[str, NDArray[np.float64]]
