@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -14,14 +15,16 @@ from numpy.typing import NDArray
 
 from .. import _core
 from .._utils.arrays import as_float, broadcast, shaped
-from .._utils.checks import MAX_SHAPE_FIELD, Span, flag, number, whole
+from .._utils.checks import MAX_SHAPE_FIELD, Span, flag, number, shown, whole
 from .._utils.frames import Record
 from ..errors import ScaleplanError
 from .hf_config import shape_fields
+from .models import MODEL_FIELDS
 
 __all__ = [
     "FIELDS",
     "MAX_SHAPE_FIELD",
+    "MODELS",
     "MODEL_SIZES",
     "OPTIMIZER_BYTES_PER_PARAM",
     "POLICY_ASPECT",
@@ -30,6 +33,7 @@ __all__ = [
     "ShapeLike",
     "StepCounts",
     "TransformerShape",
+    "resolve_shape",
     "shape_columns",
     "shape_for_params",
     "shape_inputs",
@@ -113,17 +117,42 @@ class TransformerShape:
         return [np.array([float(getattr(self, f))]) for f in FIELDS]
 
 
-ShapeLike = TransformerShape | Sequence[TransformerShape] | Mapping[str, Any]
+ShapeLike = TransformerShape | str | Sequence[TransformerShape | str] | Mapping[str, Any]
+
+# Published shapes by name (`models.MODEL_FIELDS`): `resolve_shape` reads these names.
+MODELS: dict[str, TransformerShape] = {k: TransformerShape(**v) for k, v in MODEL_FIELDS.items()}
+
+
+def resolve_shape(shape: Any, argument: str = "shape") -> Any:
+    """`shape` itself, or the `TransformerShape` a text or path names: a model of
+    `MODELS` ("llama-2-7b"), or a Hugging Face `config.json` (or the directory holding
+    it). Anything else passes through for the caller's own check."""
+    if isinstance(shape, str) and shape in MODELS:
+        return MODELS[shape]
+    if isinstance(shape, (str, os.PathLike)):
+        if not os.path.exists(shape):
+            raise ScaleplanError(
+                f"{argument} must be a TransformerShape, a model name ({', '.join(MODELS)}) "
+                f"or the path of a Hugging Face config.json; got {shown(shape)}",
+                argument,
+            )
+        try:
+            return TransformerShape.from_hf_config(shape)
+        except ScaleplanError as exc:  # a key of the file: the fault is the file named
+            raise ScaleplanError(f"{argument} {str(shape)!r}: {exc}", argument) from None
+    return shape
 
 
 def shape_inputs(shapes: ShapeLike) -> tuple[tuple[int, ...], list[NDArray[np.float64]]]:
     """The result shape and the inputs of the Rust kernel, in `FIELDS` order, each as
     the kernel reads it in place (its own shape; see `_arrays.broadcast`).
 
-    Accepts one `TransformerShape`, a sequence of them, or a mapping from field name to
+    Accepts one `TransformerShape` (or a model name or config path, `resolve_shape`), a
+    sequence of them, or a mapping from field name to
     arrays (broadcast together; missing fields take `TransformerShape`'s defaults except
     head_dim, which defaults to d_model / n_heads) for vectorised grids.
     """
+    shapes = resolve_shape(shapes, "shapes")
     if isinstance(shapes, TransformerShape):
         return (), shapes.columns()
     if isinstance(shapes, Mapping):
@@ -134,6 +163,7 @@ def shape_inputs(shapes: ShapeLike) -> tuple[tuple[int, ...], list[NDArray[np.fl
         items = [shapes]  # not iterable: refused below, with the others
     if isinstance(shapes, (str, bytes)):
         items = [shapes]
+    items = [resolve_shape(s, "shapes") if isinstance(s, str) else s for s in items]
     if not all(isinstance(s, TransformerShape) for s in items):
         raise ScaleplanError(
             "shapes must be a TransformerShape, a sequence of them, or a mapping", "shapes"

@@ -36,7 +36,7 @@ from .._utils.checks import (
     shown,
 )
 from .._utils.frames import Record
-from ..arch.shapes import FIELDS, TransformerShape, shape_for_params, step_counts
+from ..arch.shapes import FIELDS, TransformerShape, resolve_shape, shape_for_params, step_counts
 from ..errors import ScaleplanError
 from ..hardware.accelerators import PRECISIONS, Accelerator, accelerator
 from ..laws.flops import TRAINING_FLOPS_PER_PARAM
@@ -131,7 +131,7 @@ def training_plan(
     price_per_hour: float | None = None,
 ) -> TrainingPlan:
     """Memory, minimum GPU count, days and dollars of training `shape` on `tokens`."""
-    instance("shape", shape, TransformerShape, "a TransformerShape")
+    shape = instance("shape", resolve_shape(shape), TransformerShape, "a TransformerShape")
     tokens = number("tokens", tokens, POSITIVE)
     acc = accelerator(gpu, argument="gpu")
     mfu = number("mfu", mfu, FRACTION)
@@ -236,7 +236,7 @@ def serving_plan(
     keywords): within its TPOT target (None: no target, the largest batch memory allows)
     and TTFT target if any, at its tensor-parallel degree, or the power of two that needs
     the fewest GPUs in all."""
-    instance("shape", shape, TransformerShape, "a TransformerShape")
+    shape = instance("shape", resolve_shape(shape), TransformerShape, "a TransformerShape")
     dep = deployment_of(deployment, changes)
     requests_per_day = number("requests_per_day", requests_per_day, POSITIVE)
     days = number("days", days, POSITIVE)
@@ -321,7 +321,7 @@ def physical_plan(
     dep = deployment_of(deployment, changes)
     params, tokens = number("params", params), number("tokens", tokens)
     derived = shape is None
-    shape = shape_for_params(params) if shape is None else shape
+    shape = shape_for_params(params) if shape is None else resolve_shape(shape)
     train_gpu = train.pop("gpu", "h100-sxm")
     try:
         training = _training_plan_prefixed(shape, tokens, train_gpu, train)

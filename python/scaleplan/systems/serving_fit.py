@@ -16,14 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from ..arch.shapes import TransformerShape
+from ..arch.shapes import MODELS
 from ..hardware.accelerators import accelerator
 from .serving import IDEAL, Efficiency, decode, prefill
 
 __all__ = [
     "MAX_COLLECTIVE_SECONDS",
     "MAX_OVERHEAD_SECONDS",
-    "MODELS",
     "Measurement",
     "fit_efficiency",
     "held_out_errors",
@@ -31,27 +30,6 @@ __all__ = [
     "measurements",
     "predict",
 ]
-
-# Published configurations (Hugging Face config.json of each model).
-MODELS: dict[str, TransformerShape] = {
-    "llama-2-7b": TransformerShape(d_model=4096, n_layers=32, n_heads=32, d_ff=11008),
-    "llama-2-70b": TransformerShape(
-        d_model=8192, n_layers=80, n_heads=64, n_kv_heads=8, d_ff=28672
-    ),
-    "gpt-j-6b": TransformerShape(
-        d_model=4096, n_layers=28, n_heads=16, d_ff=16384, gated=False, vocab=50400
-    ),
-    "falcon-180b": TransformerShape(
-        d_model=14848,
-        n_layers=80,
-        n_heads=232,
-        head_dim=64,
-        n_kv_heads=8,
-        d_ff=4 * 14848,
-        gated=False,
-        vocab=65024,
-    ),
-}
 
 
 @dataclass(frozen=True)
