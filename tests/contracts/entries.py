@@ -99,16 +99,16 @@ def _entries() -> list[Entry]:
             sp.cost_optimal,
             dict(loss=2.1, requests=1e9, unique_tokens=1e11),
         ),
-        Entry("best_quality", sp.best_quality, dict(budget=1e23, inference_tokens=1e12)),
+        Entry("best_quality", sp.best_quality, dict(flop_budget=1e23, inference_tokens=1e12)),
         Entry(
             "best_quality(dollars)",
             sp.best_quality,
-            dict(budget=1e6, requests=1e9, input_tokens=70.0, output_tokens=215.0),
+            dict(dollar_budget=1e6, requests=1e9, input_tokens=70.0, output_tokens=215.0),
         ),
         Entry(
             "best_quality(unique)",
             sp.best_quality,
-            dict(budget=1e23, inference_tokens=1e12, unique_tokens=1e11),
+            dict(flop_budget=1e23, inference_tokens=1e12, unique_tokens=1e11),
         ),
         Entry(
             "lifetime_cost",

@@ -27,7 +27,7 @@ def test_rust_errors_carry_argument_and_row():
     e = caught(lambda: sp.compute_optimal(2.0, 1e9, method="newtn"))
     assert (e.argument, e.index) == ("method", None)
     e = caught(lambda: sp.best_quality(np.array([1e23, 1e10]), 1e12))
-    assert (e.argument, e.index) == ("budget", 1)
+    assert (e.argument, e.index) == ("flop_budget", 1)
 
 
 def test_facade_errors_carry_the_argument():

@@ -131,7 +131,9 @@ def test_fuzz_costs_and_budgets_never_panic(loss, requests, inp, out, budget):
     for call in (
         lambda: sp.cost_optimal(loss, requests, inp, out),
         lambda: sp.best_quality(budget, requests),
-        lambda: sp.best_quality(budget, requests=requests, input_tokens=inp, output_tokens=out),
+        lambda: sp.best_quality(
+            dollar_budget=budget, requests=requests, input_tokens=inp, output_tokens=out
+        ),
         lambda: sp.lifetime_cost(loss, budget, requests, inp, out),
     ):
         try:

@@ -94,7 +94,10 @@ def test_overflowing_costs_and_shapes_are_errors():
         (lambda: sp.cost_optimal(2.0, 1e9, costs="h100-sxm"), "costs must be a CostModel"),
         (lambda: sp.cost_optimal(2.0, 1e9, costs=0), "costs must be a CostModel or None; got 0"),
         (lambda: sp.lifetime_cost(7e9, 1e12, 1e9, costs=0), "costs must be a CostModel"),
-        (lambda: sp.best_quality(1e6, requests=1e9, costs="h100"), "costs must be a CostModel"),
+        (
+            lambda: sp.best_quality(dollar_budget=1e6, requests=1e9, costs="h100"),
+            "costs must be a CostModel",
+        ),
     ],
 )
 def test_value_errors_not_other_exceptions(call, message):

@@ -170,7 +170,7 @@ def test_best_quality_takes_a_supply():
     # A served token costs 2 N FLOPs at its phase's MFU, a trained one 6 N at training's;
     # the demand counts a token 2 N (3 of them make a trained token's 6 N).
     w_in, w_out = (c_inf / 0.5) / (c_tr / 0.5), (c_inf / 0.01) / (c_tr / 0.5)
-    dollars = sp.best_quality(1e6, requests=1e10, costs=costs, unique_tokens=2e11)
+    dollars = sp.best_quality(dollar_budget=1e6, requests=1e10, costs=costs, unique_tokens=2e11)
     flops = sp.best_quality(1e6 * 0.5 / c_tr, 1e10 * (70 * w_in + 215 * w_out),
                             unique_tokens=2e11)  # fmt: skip
     assert dollars.binding and dollars.params == pytest.approx(flops.params, rel=1e-12)
@@ -178,7 +178,7 @@ def test_best_quality_takes_a_supply():
         sp.best_quality(1e6, unique_tokens=1e12)
     with pytest.raises(ValueError) as err:
         sp.best_quality(-1.0, demand, unique_tokens=1e12)
-    assert err.value.argument == "budget"
+    assert err.value.argument == "flop_budget"
 
 
 def _cheapest_on_a_grid(law, loss, demand, unique):

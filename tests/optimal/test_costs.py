@@ -101,7 +101,7 @@ def test_equal_costs_and_mfu_reduce_to_compute_optimal(gap, req, inp, out, mfu):
 def test_best_quality_inverts_cost_optimal(gap, requests):
     plan = sp.cost_optimal(1.69 + gap, requests, on_invalid="nan")
     assume(plan.converged and 1e-300 < plan.total_dollars < 1e300)
-    best = sp.best_quality(plan.total_dollars, requests=requests)
+    best = sp.best_quality(dollar_budget=plan.total_dollars, requests=requests)
     assert best.loss == pytest.approx(1.69 + gap, rel=1e-10)
     assert best.params == pytest.approx(plan.params, rel=1e-6)
 
@@ -214,10 +214,10 @@ def test_bad_demand_is_named(name):
 def test_best_quality_arguments():
     with pytest.raises(ValueError, match="exactly one of inference_tokens"):
         sp.best_quality(1e20)
-    with pytest.raises(ValueError, match="^budget must be finite and > 0"):
+    with pytest.raises(ValueError, match="^flop_budget must be finite and > 0"):
         sp.best_quality(-1.0, 1e9)
     with pytest.raises(ValueError, match="^requests must be finite and >= 0"):
-        sp.best_quality(1e6, requests=-5.0)
+        sp.best_quality(dollar_budget=1e6, requests=-5.0)
     arr = sp.best_quality(np.array([1e20, -1.0, 1e22]), 1e9, on_invalid="nan")
     assert np.isnan(arr.loss[1]) and np.all(np.diff(arr.loss[[0, 2]]) < 0)
 
@@ -245,14 +245,14 @@ def test_a_bad_shared_token_count_invalidates_every_row():
 
 def test_best_quality_overflow_is_named():
     with pytest.raises(ValueError, match="^requests must be small enough"):
-        sp.best_quality(1e6, requests=1e307, output_tokens=1e10)
-    with pytest.raises(ValueError, match="^budget must be small enough"):
-        sp.best_quality(1e300, requests=1e9)
+        sp.best_quality(dollar_budget=1e6, requests=1e307, output_tokens=1e10)
+    with pytest.raises(ValueError, match="^dollar_budget must be small enough"):
+        sp.best_quality(dollar_budget=1e300, requests=1e9)
 
 
 def test_best_quality_says_the_unit_of_its_budget():
     assert sp.best_quality(1e23, 1e12).unit == "FLOPs"
-    assert sp.best_quality(1e6, requests=1e9).unit == "dollars"
+    assert sp.best_quality(dollar_budget=1e6, requests=1e9).unit == "dollars"
 
 
 @given(
@@ -306,7 +306,7 @@ def test_the_duals_newton_and_bisection_agree():
 
 def test_a_bad_budget_is_quoted_as_given():
     # The kernel works in units of k_tr; its message must still quote the caller's number.
-    for args, kwargs in (((-1.0, 1e9), {}), ((-5.0,), {"requests": 1e9})):
+    for args, kwargs in (((-1.0, 1e9), {}), ((), {"dollar_budget": -5.0, "requests": 1e9})):
         with pytest.raises(sp.ScaleplanError, match=r"budget must be finite and > 0; got -[15]\.0"):
             sp.best_quality(*args, **kwargs)
     r = sp.best_quality(np.array([1e24, -1.0]), 1e9, on_invalid="nan")
@@ -361,3 +361,33 @@ def test_the_checked_demand_is_a_float_for_one_scenario_and_an_array_for_many():
     assert type(one) is float and one > 0
     assert isinstance(many, np.ndarray) and many.shape == (2,)
     assert many[0] == one and many[1] == pytest.approx(2 * one, rel=1e-15)
+
+
+def test_the_budget_says_its_unit_and_the_0_1_spellings_warn():
+    """`best_quality(1e6, 1e9)` read a dollar budget as FLOPs when `requests=` was not
+    named; the unit is in the name now. The 0.1 spellings give the same answers with a
+    DeprecationWarning; the new ones give none."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flops = sp.best_quality(flop_budget=1e23, inference_tokens=1e12)
+        dollars = sp.best_quality(dollar_budget=1e6, requests=1e9)
+        assert sp.best_quality(1e23, 1e12) == flops  # positional: a FLOP budget
+    assert (flops.unit, dollars.unit) == ("FLOPs", "dollars")
+    with pytest.warns(DeprecationWarning, match="dollar_budget"):
+        assert sp.best_quality(1e6, requests=1e9) == dollars
+    with pytest.warns(DeprecationWarning, match="flop_budget"):
+        assert sp.best_quality(budget=1e23, inference_tokens=1e12) == flops
+    for kwargs, argument in (
+        (dict(inference_tokens=1e12), "flop_budget"),
+        (dict(flop_budget=1e23, dollar_budget=1e6, requests=1e9), "flop_budget"),
+        (dict(dollar_budget=1e6, inference_tokens=1e12), "requests"),
+    ):
+        with pytest.raises(sp.ScaleplanError) as err:
+            sp.best_quality(**kwargs)
+        assert err.value.argument == argument
+    # The kernel's own checks name the argument as it was spelled.
+    with pytest.raises(sp.ScaleplanError, match="dollar_budget must be") as err:
+        sp.best_quality(dollar_budget=-1.0, requests=1e9)
+    assert err.value.argument == "dollar_budget"

@@ -4,6 +4,7 @@ or dollars, buys, and the model that reaches it (Rust, `optimal/dual.rs`).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from .. import _core
 from .._utils.arrays import broadcast, check_on_invalid, echoed, in_place, shaped
+from .._utils.checks import renamed
 from .._utils.frames import Tabular
 from ..errors import ScaleplanError
 from ..hardware.cost_model import (
@@ -50,9 +52,10 @@ class BestQuality(Tabular):
 
 @overload
 def best_quality(
-    budget: Any,
+    flop_budget: Any = ...,
     inference_tokens: Any = ...,
     *,
+    dollar_budget: Any = ...,
     requests: Any = ...,
     input_tokens: Any = ...,
     output_tokens: Any = ...,
@@ -61,12 +64,14 @@ def best_quality(
     on_invalid: str = ...,
     method: str = ...,
     unique_tokens: None = None,
+    budget: Any = ...,
 ) -> BestQuality: ...
 @overload
 def best_quality(
-    budget: Any,
+    flop_budget: Any = ...,
     inference_tokens: Any = ...,
     *,
+    dollar_budget: Any = ...,
     requests: Any = ...,
     input_tokens: Any = ...,
     output_tokens: Any = ...,
@@ -75,11 +80,13 @@ def best_quality(
     on_invalid: str = ...,
     method: str = ...,
     unique_tokens: float | np.ndarray | list[float],
+    budget: Any = ...,
 ) -> BudgetOptimum: ...
 def best_quality(
-    budget: Any,
+    flop_budget: Any = None,
     inference_tokens: Any = None,
     *,
+    dollar_budget: Any = None,
     requests: Any = None,
     input_tokens: Any = DEFAULT_INPUT_TOKENS,
     output_tokens: Any = DEFAULT_OUTPUT_TOKENS,
@@ -88,11 +95,14 @@ def best_quality(
     on_invalid: str = "raise",
     method: str = "newton",
     unique_tokens: Any = None,
+    budget: Any = None,
 ) -> BestQuality | BudgetOptimum:
     """Lowest loss reachable with a lifetime budget (docs/design.md §1.3, the dual problem).
 
-    Give `inference_tokens` for a budget in FLOPs (`6 N D + 2 N inference_tokens = budget`),
-    or `requests` (with `input_tokens`, `output_tokens` and `costs`) for a budget in dollars.
+    Give `flop_budget` with `inference_tokens` (`6 N D + 2 N inference_tokens =
+    flop_budget`), or `dollar_budget` with `requests` (and `input_tokens`,
+    `output_tokens` and `costs`). `budget=` (0.1) and a dollar budget given as the first
+    argument with `requests` still work through 0.2, with a `DeprecationWarning`.
     `method` solves the optimality condition along the budget curve, an equation in the
     logit of the inference share `m / (D + m)` with bounded slope: "newton" (default, 1-4
     steps a row) or "bisect" (about 60 halvings; also the fallback for a row Newton leaves
@@ -101,6 +111,43 @@ def best_quality(
     `compute_optimal`) and a `constrained.BudgetOptimum` (a dollar budget is solved
     as its training-FLOP equivalents, `budget` and `inference_tokens` then in those units).
     """
+    total, spelled = _budget(flop_budget, dollar_budget, budget, inference_tokens, requests)
+    with renamed(budget=spelled):
+        return _best_quality(total, inference_tokens, requests, input_tokens, output_tokens,
+                             costs, law, on_invalid, method, unique_tokens)  # fmt: skip
+
+
+def _budget(
+    flop_budget: Any, dollar_budget: Any, budget: Any, inference_tokens: Any, requests: Any
+) -> tuple[Any, str]:
+    """The budget and the name the caller gave it by; the 0.1 spellings warn."""
+    given = {k: v for k, v in (("flop_budget", flop_budget), ("dollar_budget", dollar_budget),
+                               ("budget", budget)) if v is not None}  # fmt: skip
+    if len(given) != 1:
+        raise ScaleplanError(
+            "best_quality takes one budget: flop_budget (with inference_tokens) or "
+            f"dollar_budget (with requests); got {', '.join(given) or 'none'}",
+            next(iter(given), "flop_budget"),
+        )
+    ((name, value),) = given.items()
+    if name == "dollar_budget" and requests is None:
+        raise ScaleplanError("dollar_budget is priced by requests (with input_tokens, "
+                             "output_tokens and costs): give requests=", "requests")  # fmt: skip
+    if name == "budget" or (name == "flop_budget" and requests is not None
+                            and inference_tokens is None):  # fmt: skip
+        warnings.warn(
+            "best_quality's budget is now flop_budget (with inference_tokens) or "
+            "dollar_budget (with requests); the 0.1 spelling goes in 0.3",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return value, name
+
+
+def _best_quality(
+    budget: Any, inference_tokens: Any, requests: Any, input_tokens: Any, output_tokens: Any,
+    costs: CostModel | None, law: Any, on_invalid: str, method: str, unique_tokens: Any,
+) -> BestQuality | BudgetOptimum:  # fmt: skip
     if (inference_tokens is None) == (requests is None):
         raise ScaleplanError(
             "best_quality takes exactly one of inference_tokens (FLOP budget) "
