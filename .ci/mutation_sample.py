@@ -51,7 +51,12 @@ AREAS = {
     "optimal/budgets.py": ["tests/optimal/test_costs.py", "tests/optimal/test_lifetime.py"],
     "optimal/physical_optimum.py": ["tests/optimal/test_physical_optimum.py"],
     "systems/serving.py": ["tests/systems/test_serving.py"],
-    "systems/physical.py": ["tests/systems/test_physical.py", STRICT],
+    "systems/physical.py": [
+        "tests/systems/test_physical.py",
+        "tests/systems/test_deployment.py",
+        STRICT,
+    ],
+    "systems/deployment.py": ["tests/systems/test_deployment.py", STRICT],
     "optimal/implied.py": ["tests/optimal/test_implied.py", STRICT],
     "optimal/data_constrained.py": ["tests/laws/test_data_constrained.py", STRICT],
     "fitting/isoflop.py": [
@@ -143,7 +148,10 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=600.0, help="time box for the mutants")
     p.add_argument("--seed", type=int, default=None, help="sample seed (default: random)")
     p.add_argument("--json", help="write the results here")
+    p.add_argument("--module", choices=sorted(AREAS), action="append",
+                   help="sample only these modules (default: every one)")  # fmt: skip
     args = p.parse_args()
+    areas = {m: AREAS[m] for m in args.module} if args.module else AREAS
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     equivalent = known_equivalent()
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,10 +159,10 @@ def main() -> int:
         shutil.copytree(ROOT / "python", scratch / "python")
         shutil.copytree(ROOT / "tests", scratch / "tests")
         shutil.copy(ROOT / "pyproject.toml", scratch / "pyproject.toml")
-        every = [(m, AREAS[mod]) for mod in AREAS for m in mutants(scratch, mod)]
+        every = [(m, areas[mod]) for mod in areas for m in mutants(scratch, mod)]
         random.Random(seed).shuffle(every)
-        print(f"seed {seed}: {len(every)} mutants in {len(AREAS)} modules", flush=True)
-        if not tests_pass(scratch, sorted({t for ts in AREAS.values() for t in ts})):
+        print(f"seed {seed}: {len(every)} mutants in {len(areas)} modules", flush=True)
+        if not tests_pass(scratch, sorted({t for ts in areas.values() for t in ts})):
             print("the unmutated tests fail in the scratch copy", file=sys.stderr)
             return 1
         results, start = [], time.monotonic()

@@ -113,16 +113,18 @@ def test_the_old_module_paths_work_with_a_deprecation_warning():
         assert any(issubclass(w.category, DeprecationWarning) for w in caught), package
 
 
-def test_names_the_readme_imports_from_submodules_are_public():
-    """The README may teach `from scaleplan.x import y`; y must then be in `scaleplan`
-    too, so that no public name is reachable only through a submodule."""
-    text = (ROOT / "README.md").read_text()
+def test_names_the_docs_import_from_submodules_are_public():
+    """The README and the pages under docs/ may teach `from scaleplan.x import y`; y must
+    then be in `scaleplan` too, so that no public name is reachable only through a
+    submodule."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    text = "\n".join(page.read_text() for page in pages)
     taught = set()
     for module, names in re.findall(r"^from scaleplan\.([\w.]+) import ([\w, ]+)$", text, re.M):
         taught |= {(module, n.strip()) for n in names.split(",")}
     # Not planner API: the serving fit's calibration set (a table of the fit's inputs).
     exempt = {("systems.serving_fit", "MODELS")}
-    assert taught, "the README's imports were not found: the pattern is stale"
+    assert taught, "the documentation's imports were not found: the pattern is stale"
     hidden = sorted(f"{m}.{n}" for m, n in taught - exempt if n not in scaleplan.__all__)
     assert not hidden
 

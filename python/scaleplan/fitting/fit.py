@@ -330,16 +330,19 @@ def fit_law(
     """Fit `L = E + A N^-alpha + B D^-beta` to runs by Chinchilla's Approach 3.
 
     Args:
-        params, tokens, loss: arrays of parameter counts, training tokens and final losses;
-            or pass one table (mapping, DataFrame or `datasets.Runs`) as `params` with the
-            column names.
+        params: an array of parameter counts; or one table (mapping, DataFrame or
+            `datasets.Runs`) with the columns named by `params_col`, `tokens_col` and
+            `loss_col`, and then no `tokens` or `loss`.
+        tokens: an array of training tokens, one per run.
+        loss: an array of final losses, one per run.
         delta: the Huber threshold (1e-3 in every paper that uses this procedure).
         starts: "chinchilla" (the 4,500-point grid) or an array of shape (k, 5) of
             (a, b, e, alpha, beta).
         executor: any `concurrent.futures.Executor` to spread the starts over.
         objective: "sum" (correct) or "mean", kept only to demonstrate the early-stopping
             trap: with the mean, L-BFGS-B's gradient test fires far from the optimum.
-        ftol, gtol: L-BFGS-B's stopping tolerances (SciPy's defaults).
+        ftol: L-BFGS-B's stopping tolerance on the objective's reduction (SciPy's default).
+        gtol: L-BFGS-B's stopping tolerance on the projected gradient (SciPy's default).
         polish: how many of the lowest grid results to run to a minimum by Newton's method
             on the exact Hessian (default 8). 0 returns the best point where L-BFGS-B
             stopped, as the published fits did: that point moves with the BLAS kernel.

@@ -112,7 +112,9 @@ def fit_likelihood(
     """Fit `L = E + A N^-alpha + B D^-beta` by Epoch's maximum likelihood (module notes).
 
     Args:
-        params, tokens, loss: the runs, as for `fit_law` (arrays, or one table).
+        params: the runs' parameter counts, or one table of runs, as for `fit_law`.
+        tokens: the runs' training tokens (none with a table).
+        loss: the runs' final losses (none with a table).
         delta: the Huber threshold of the density (1e-3, as Epoch used).
         start: `(a, b, e, alpha, beta)` to start from; by default `fit_law`'s optimum (the
             Huber sum's, ~1 s), with the scale from its residuals.
