@@ -156,3 +156,18 @@ def test_a_positional_text_that_is_no_gpu_blames_the_deployment():
     with pytest.raises(sp.ScaleplanError, match="a GPU name") as err:
         physical.serving_plan(SHAPE, "h100", **DEMAND)
     assert err.value.argument == "deployment"
+
+
+def test_a_deployment_is_a_value():
+    """Frozen (a planner may keep it), one GPU per replica always allowed, and the first
+    unknown option (in sorted order) named; found by mutation testing."""
+    import dataclasses
+
+    d = Deployment()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.tpot_seconds = 1.0  # type: ignore[misc]
+    assert Deployment(gpu=LONE, tensor_parallel=1).degrees == (1,)
+    with pytest.raises(TypeError, match="^'tpot' is not a serving option"):
+        d.replace(zeta=1, tpot=2)
+    with pytest.raises(sp.ScaleplanError, match="a power of two up to 64; got 128"):
+        Deployment(tensor_parallel=128)
