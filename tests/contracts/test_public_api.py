@@ -271,9 +271,10 @@ def test_no_private_name_crosses_a_module():
 
 def test_the_import_contracts_hold():
     """pyproject.toml's [tool.importlinter] contracts: the CLI and Dask above the library,
-    which imports neither; no import cycles at all (the law-family protocol removed the
-    optimisers' imports of the data-constrained family; `shapes` imports the HF config
-    reader, not the reverse), with no import excused."""
+    which imports neither; inside the CLI, its folders of commands above the shared options
+    and rendering, and none of them importing another; no import cycles at all (the
+    law-family protocol removed the optimisers' imports of the data-constrained family;
+    `shapes` imports the HF config reader, not the reverse), with no import excused."""
     text = (ROOT / "pyproject.toml").read_text()
     assert re.findall(r"ignore_imports = \[(.*)\]", text) == ['"scaleplan.** -> scaleplan"']
     out = subprocess.run(
@@ -282,7 +283,7 @@ def test_the_import_contracts_hold():
         capture_output=True, text=True, cwd=ROOT, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
-    assert "2 kept, 0 broken" in out.stdout
+    assert "3 kept, 0 broken" in out.stdout
 
 
 def test_no_cycle_even_through_imports_for_type_checkers():

@@ -160,7 +160,7 @@ def test_bad_targets_are_one_line(args, message):
 def test_a_target_below_the_laws_floor_is_refused():
     import argparse
 
-    from scaleplan.cli import downstream_target
+    from scaleplan.cli.optimal import downstream_target
     from scaleplan.cli.shared import CliError
 
     # A law of Sardana's runs whose floor E sits above the loss that 0.25 needs (2.44).

@@ -3,9 +3,14 @@
 Each command module has `add(sub)`, which declares its subcommand and options (meaning,
 unit and default for every one), and `run(args)`, which returns the result as data and as
 text; `guard.run` prints one of them and turns every failure into one line on stderr and
-an exit status (2 for bad input, 130 interrupted). Shared pieces: `options` (option
-groups), `values` (option value types), `shared` (target, law, cost model), `render`,
-`progress`, `csv_runs`.
+an exit status (2 for bad input, 130 interrupted). The commands sit in folders named after
+the library subpackage they drive: `optimal/` (plan, compute-optimal, cost-optimal,
+best-quality, implied-demand, and the `--unique-tokens` and `--target-accuracy` pieces
+they share), `laws/` (chinchilla-optimal, presets), `fitting/` (fit, isoflop, families,
+next-run, and the CSV reader of runs), `systems/` (serve, step-time, best-shapes, measure,
+hardware), `paper/` (reproduce) and `dask/` (sweep). This folder holds what they share:
+`options` (option groups), `values` (option value types), `shared` (target, law, cost
+model), `render`, `progress` and `guard`.
 """
 
 from __future__ import annotations
@@ -13,28 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._core import __version__
-from . import (
-    best_quality,
-    best_shapes,
-    chinchilla_optimal,
-    compute_optimal,
-    cost_optimal,
-    families,
-    fit,
-    guard,
-    hardware,
-    implied_demand,
-    isoflop,
-    measure,
-    next_run,
-    plan,
-    presets,
-    reproduce,
-    serve,
-    step_time,
-    sweep,
-)
+from . import guard
+from .dask import sweep
+from .fitting import families, fit, isoflop, next_run
+from .laws import chinchilla_optimal, presets
+from .optimal import best_quality, compute_optimal, cost_optimal, implied_demand, plan
 from .options import Parser
+from .paper import reproduce
+from .systems import best_shapes, hardware, measure, serve, step_time
 
 # In the order `scaleplan --help` lists them.
 COMMANDS = (

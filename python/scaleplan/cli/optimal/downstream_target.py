@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from ..fitting.downstream import BENCHMARKS, DownstreamFit, bootstrap_losses, sardana_downstream
-from ..laws.scaling import ScalingLaw
-from .render import si_number
-from .shared import CliError
-from .values import positive
+from ...fitting.downstream import BENCHMARKS, DownstreamFit, bootstrap_losses, sardana_downstream
+from ...laws.scaling import ScalingLaw
+from ..render import si_number
+from ..shared import CliError
+from ..values import positive
 
 RESAMPLES = 200
 

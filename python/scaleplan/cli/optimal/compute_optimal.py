@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..optimal.lifetime import METHODS, compute_optimal
+from ...optimal.lifetime import METHODS, compute_optimal
+from ..options import common, target
+from ..render import cell, render_table, si_number
+from ..shared import DEFAULT_INFERENCE_TOKENS, preset_law, target_loss
+from ..values import non_negative
 from . import data_limit, downstream_target
-from .options import common, target
-from .render import cell, render_table, si_number
-from .shared import DEFAULT_INFERENCE_TOKENS, preset_law, target_loss
-from .values import non_negative
 
 
 def add(sub: Any) -> argparse.ArgumentParser:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .options import output
-from .progress import progress_bar
+from ..options import output
+from ..progress import progress_bar
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -22,7 +22,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from ..paper.reproduce import reproduce
+    from ...paper.reproduce import reproduce
 
     with progress_bar("steps", args.json) as tick:
         written = reproduce(args.out, progress=tick)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .options import common, runs_source, target
-from .render import render_table, si_number
-from .shared import preset_law, target_loss
-from .values import non_negative, positive, positive_int
+from ..options import common, runs_source, target
+from ..render import render_table, si_number
+from ..shared import preset_law, target_loss
+from ..values import non_negative, positive, positive_int
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -32,7 +32,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from ..fitting.nextrun import next_run
+    from ...fitting.nextrun import next_run
     from .fit import runs_table
 
     if args.chinchilla_params is None and args.loss is None:

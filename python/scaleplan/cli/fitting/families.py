@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..fitting.families import family_table
-from .options import output
-from .values import non_negative_int, positive_int
+from ...fitting.families import family_table
+from ..options import output
+from ..values import non_negative_int, positive_int
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -32,7 +32,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if args.folds < 2:
-        from .shared import CliError
+        from ..shared import CliError
 
         raise CliError("--folds must be at least 2")
     records, text = family_table(args.dataset, args.folds, args.seed)

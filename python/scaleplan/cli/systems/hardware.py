@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..hardware.accelerators import ACCELERATORS, PRECISIONS
-from .options import output
-from .render import render_table
+from ...hardware.accelerators import ACCELERATORS, PRECISIONS
+from ..options import output
+from ..render import render_table
 
 
 def add(sub: Any) -> argparse.ArgumentParser:

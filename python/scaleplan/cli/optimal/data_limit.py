@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .render import si_number
-from .values import positive
+from ..render import si_number
+from ..values import positive
 
 
 def add_option(p: argparse.ArgumentParser) -> None:

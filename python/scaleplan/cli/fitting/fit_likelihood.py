@@ -6,15 +6,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .progress import progress_bar
-from .render import render_table
-from .shared import CliError
+from ..progress import progress_bar
+from ..render import render_table
+from ..shared import CliError
 
 
 def run_likelihood(
     args: argparse.Namespace, table: Any, cols: tuple[str, str, str], source: str
 ) -> tuple[dict[str, Any], str]:
-    from ..fitting.likelihood import COEFFICIENTS, bootstrap_likelihood, fit_likelihood, test_law
+    from ...fitting.likelihood import COEFFICIENTS, bootstrap_likelihood, fit_likelihood, test_law
 
     if args.bootstrap == 1:
         raise CliError("--bootstrap needs at least 2 resamples (or 0 for none)")

@@ -9,7 +9,7 @@ import csv
 from collections.abc import Iterator, Sequence
 from typing import IO
 
-from .._utils.files import check_regular_file
+from ..._utils.files import check_regular_file
 
 # Longest line accepted: a row of run data is tens of bytes; a megabyte is not a row.
 MAX_LINE_CHARS = 1 << 20

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..optimal.costs import cost_optimal
+from ...optimal.costs import cost_optimal
+from ..options import common, hardware, requests, target
+from ..render import render_table, si_number
+from ..shared import cost_model, preset_law, target_loss
 from . import data_limit, downstream_target
-from .options import common, hardware, requests, target
-from .render import render_table, si_number
-from .shared import cost_model, preset_law, target_loss
 
 
 def add(sub: Any) -> argparse.ArgumentParser:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .. import _core
-from ..optimal.budgets import best_quality
-from .options import common, hardware, requests
-from .render import render_table, si_number
-from .shared import CliError, cost_model, preset_law
-from .values import non_negative, positive
+from ... import _core
+from ...optimal.budgets import best_quality
+from ..options import common, hardware, requests
+from ..render import render_table, si_number
+from ..shared import CliError, cost_model, preset_law
+from ..values import non_negative, positive
 
 
 def add(sub: Any) -> argparse.ArgumentParser:

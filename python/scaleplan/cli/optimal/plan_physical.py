@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .render import render_table, si_number
-from .values import positive, positive_int
+from ..render import render_table, si_number
+from ..values import positive, positive_int
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    from ..hardware.accelerators import PRECISION_BYTES
-    from ..systems.deployment import DEFAULT_PEAK_TO_AVERAGE, DEFAULT_TPOT_SECONDS, TENSOR_PARALLEL
+    from ...hardware.accelerators import PRECISION_BYTES
+    from ...systems.deployment import DEFAULT_PEAK_TO_AVERAGE, DEFAULT_TPOT_SECONDS, TENSOR_PARALLEL
 
     p.add_argument("--tpot-ms", type=positive, default=DEFAULT_TPOT_SECONDS * 1e3,
                    help="serving latency target per output token, ms")  # fmt: skip
@@ -42,7 +42,7 @@ HEADINGS = ("Chinchilla-style", "compute-optimal", "cost-optimal", "physical-opt
 def _deployment(args: argparse.Namespace, costs: Any) -> Any:
     """How the plans serve (`Deployment`): the costs' inference GPU, format and price, and
     the serving options."""
-    from ..systems.deployment import Deployment
+    from ...systems.deployment import Deployment
 
     return Deployment.from_costs(
         costs, kv_precision=args.kv_precision, tensor_parallel=args.tensor_parallel,
@@ -75,9 +75,9 @@ def optimum(
     """The lifetime optimum with serving priced by the roofline (`physical_optimal`, a
     fraction of a replica) and the cheapest whole-GPU plan near it (`whole_gpu_plan`),
     under `--unique-tokens` when given."""
-    from ..arch.shapes import MODEL_SIZES
-    from ..errors import ScaleplanError
-    from ..optimal.physical_optimum import (
+    from ...arch.shapes import MODEL_SIZES
+    from ...errors import ScaleplanError
+    from ...optimal.physical_optimum import (
         CURVE_PARAMS,
         ServingCurve,
         physical_optimal,
@@ -126,7 +126,7 @@ def section(
 ) -> tuple[dict[str, Any], str]:
     """The physical plan of each (params, tokens) in `models` (or the one in `plans`), as
     data and a table."""
-    from ..systems.physical import physical_plan
+    from ...systems.physical import physical_plan
 
     data, cols = {}, {}
     for name, (n, d) in models.items():

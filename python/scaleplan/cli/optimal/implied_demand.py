@@ -7,11 +7,11 @@ import argparse
 import math
 from typing import Any
 
-from ..optimal.implied import implied_demand
-from .options import common, hardware
-from .render import render_table, si_number
-from .shared import cost_model, preset_law
-from .values import non_negative, positive
+from ...optimal.implied import implied_demand
+from ..options import common, hardware
+from ..render import render_table, si_number
+from ..shared import cost_model, preset_law
+from ..values import non_negative, positive
 
 
 def add(sub: Any) -> argparse.ArgumentParser:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..options import output, runs_source
+from ..progress import progress_bar
+from ..render import render_table
+from ..shared import CliError
+from ..values import non_negative_int, positive, processes
 from .csv_runs import read_runs
-from .options import output, runs_source
-from .progress import progress_bar
-from .render import render_table
-from .shared import CliError
-from .values import non_negative_int, positive, processes
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -62,7 +62,7 @@ class _no_executor:
 
 def runs_table(args: argparse.Namespace) -> tuple[Any, tuple[str, str, str], str]:
     """The runs to fit (a table), its three column names and where it came from."""
-    from ..fitting import datasets
+    from ...fitting import datasets
 
     if (args.file is None) == (args.dataset is None):
         raise CliError("give a CSV file or --dataset, not both or neither")
@@ -80,8 +80,8 @@ def runs_table(args: argparse.Namespace) -> tuple[Any, tuple[str, str, str], str
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from concurrent.futures import ProcessPoolExecutor
 
-    from ..fitting.bootstrap import bootstrap_law
-    from ..fitting.fit import fit_law
+    from ...fitting.bootstrap import bootstrap_law
+    from ...fitting.fit import fit_law
 
     table, cols, source = runs_table(args)
     if args.estimator == "likelihood":

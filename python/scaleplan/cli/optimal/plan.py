@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from ..laws.scaling import ScalingLaw, chinchilla_optimal
-from ..optimal.costs import cost_optimal
-from ..optimal.lifetime import compute_optimal
+from ...laws.scaling import ScalingLaw, chinchilla_optimal
+from ...optimal.costs import cost_optimal
+from ...optimal.lifetime import compute_optimal
+from ..options import common, hardware
+from ..render import render_table, si_number
+from ..shared import CliError, cost_model, preset_law
+from ..values import non_negative, positive
 from . import data_limit, downstream_target, plan_physical
-from .options import common, hardware
-from .render import render_table, si_number
-from .shared import CliError, cost_model, preset_law
-from .values import non_negative, positive
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -116,10 +116,10 @@ def _cells(e: dict[str, float]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from .._utils.checks import product
-    from ..errors import ScaleplanError
-    from ..optimal.allocation import lifetime_split
-    from ..optimal.costs import breakeven_requests, lifetime_cost
+    from ..._utils.checks import product
+    from ...errors import ScaleplanError
+    from ...optimal.allocation import lifetime_split
+    from ...optimal.costs import breakeven_requests, lifetime_cost
 
     law = preset_law(args.law)
     costs = cost_model(args)

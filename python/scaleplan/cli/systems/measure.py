@@ -8,9 +8,9 @@ import os
 import time
 from typing import Any
 
-from .options import output
-from .shared import CliError
-from .values import non_negative_int, positive_int
+from ..options import output
+from ..shared import CliError
+from ..values import non_negative_int, positive_int
 
 # The default sweep's size (`systems.measure.default_sweep`).
 SWEEP_SHAPES = 72
@@ -45,7 +45,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> tuple[Any, str]:
-    from ..systems.measure import default_sweep, load_measurements, sweep
+    from ...systems.measure import default_sweep, load_measurements, sweep
 
     if args.shapes > SWEEP_SHAPES:
         raise CliError(f"--shapes must be at most {SWEEP_SHAPES}; got {args.shapes}")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..laws.scaling import chinchilla_optimal
-from .options import common
-from .render import render_table, si_number
-from .shared import CliError, preset_law
-from .values import positive
+from ...laws.scaling import chinchilla_optimal
+from ..options import common
+from ..render import render_table, si_number
+from ..shared import CliError, preset_law
+from ..values import positive
 
 
 def add(sub: Any) -> argparse.ArgumentParser:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .options import timing
-from .render import render_table, si_number
-from .shared import CliError, preset_law
-from .values import positive, positive_int
+from ..options import timing
+from ..render import render_table, si_number
+from ..shared import CliError, preset_law
+from ..values import positive, positive_int
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -32,11 +32,11 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def time_model(args: argparse.Namespace) -> Any:
-    from ..systems.steptime import StepTimeModel
+    from ...systems.steptime import StepTimeModel
 
     if args.measured:
-        from ..systems.measure import load_measurements
-        from ..systems.steptime import fit_step_time
+        from ...systems.measure import load_measurements
+        from ...systems.steptime import fit_step_time
 
         shapes, seconds = load_measurements()
         return fit_step_time(shapes, seconds).model
@@ -46,7 +46,7 @@ def time_model(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from ..systems.steptime import TransformerShape, loss_in_budget, step_counts
+    from ...systems.steptime import TransformerShape, loss_in_budget, step_counts
 
     shape = TransformerShape(
         d_model=args.d_model,

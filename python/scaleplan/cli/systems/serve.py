@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..hardware.accelerators import ACCELERATORS, PRECISION_BYTES
-from ..systems.serving_fit import MODELS
-from .options import output
-from .render import render_table, si_number
-from .values import non_negative, non_negative_int, positive, positive_int
+from ...hardware.accelerators import ACCELERATORS, PRECISION_BYTES
+from ...systems.serving_fit import MODELS
+from ..options import output
+from ..render import render_table, si_number
+from ..values import non_negative, non_negative_int, positive, positive_int
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -51,8 +51,8 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def _shape(args: argparse.Namespace) -> Any:
-    from ..arch.shapes import TransformerShape
-    from .shared import CliError
+    from ...arch.shapes import TransformerShape
+    from ..shared import CliError
 
     if args.hf_config is not None:
         if args.d_model is not None or args.n_layers is not None:
@@ -70,8 +70,8 @@ def _shape(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from dataclasses import replace
 
-    from ..arch.shapes import step_counts
-    from ..systems.serving import Efficiency, decode, prefill
+    from ...arch.shapes import step_counts
+    from ...systems.serving import Efficiency, decode, prefill
 
     name, shape = _shape(args)
     eff = Efficiency()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .options import output, runs_source
-from .render import render_table, si_number
-from .shared import CliError
-from .values import non_negative_int, positive
+from ..options import output, runs_source
+from ..render import render_table, si_number
+from ..shared import CliError
+from ..values import non_negative_int, positive
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -42,7 +42,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from ..fitting.isoflop import HOFFMANN_BUDGETS, isoflop_fit
+    from ...fitting.isoflop import HOFFMANN_BUDGETS, isoflop_fit
     from .fit import runs_table
 
     if args.width >= 1:

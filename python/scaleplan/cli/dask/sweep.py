@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from .._utils.arrays import ON_INVALID
-from ..optimal.costs import CostModel
-from .options import common, hardware
-from .progress import progress_bar
-from .shared import cost_model, preset_law
-from .values import address, positive_int, processes
+from ..._utils.arrays import ON_INVALID
+from ...optimal.costs import CostModel
+from ..options import common, hardware
+from ..progress import progress_bar
+from ..shared import cost_model, preset_law
+from ..values import address, positive_int, processes
 
 
 class SweepCliError(ValueError):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .options import timing
-from .render import render_table, si_number
-from .shared import CliError, preset_law
+from ..options import timing
+from ..render import render_table, si_number
+from ..shared import CliError, preset_law
+from ..values import positive, positive_int
 from .step_time import time_model
-from .values import positive, positive_int
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from ..systems.steptime import best_shapes, shape_grid
+    from ...systems.steptime import best_shapes, shape_grid
 
     if not args.hours > 0:
         raise CliError(f"--hours must be > 0; got {args.hours}")

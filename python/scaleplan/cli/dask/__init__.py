@@ -1,0 +1,1 @@
+"""The command that solves a grid of scenarios on Dask (`scaleplan.dask`): sweep."""

@@ -1,0 +1,45 @@
+"""Where the command line's modules live: each command in the folder named after the library
+subpackage it drives, every command in the table, and only shared infrastructure at the top
+of cli/ (the imports between them are `lint-imports`' contract in pyproject.toml)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+
+from scaleplan import cli
+
+
+def _modules() -> dict[str, object]:
+    return {
+        info.name: importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(cli.__path__, "scaleplan.cli.")
+        if not info.ispkg and not info.name.endswith("__main__")
+    }
+
+
+def _is_command(module: object) -> bool:
+    return callable(getattr(module, "add", None)) and callable(getattr(module, "run", None))
+
+
+def test_every_command_module_is_in_the_table_once():
+    commands = [name for name, module in _modules().items() if _is_command(module)]
+    assert sorted(commands) == sorted(command.__name__ for command in cli.COMMANDS)
+    assert len(set(cli.COMMANDS)) == len(cli.COMMANDS)
+
+
+def test_commands_sit_in_folders_named_after_library_subpackages():
+    for name, module in _modules().items():
+        folder = name.split(".")[2:-1]
+        if _is_command(module):
+            assert len(folder) == 1, f"{name}: a command belongs in a domain folder"
+            # The library subpackage, found but not imported (scaleplan.dask needs the extra).
+            assert importlib.util.find_spec(f"scaleplan.{folder[0]}") is not None, name
+        else:
+            assert len(folder) <= 1, name
+
+
+def test_the_top_of_cli_holds_infrastructure_only():
+    top = {name.rsplit(".", 1)[1] for name in _modules() if name.count(".") == 2}
+    assert top == {"guard", "options", "progress", "render", "shared", "values"}
