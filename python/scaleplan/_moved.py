@@ -43,7 +43,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "families": ("fitting.families",),
     "fit": ("fitting.fit",),
     "flops": ("laws.flops",),
-    "hf_config": ("arch.hf_config",),
+    "hf_config": ("arch.hf_config", "arch.shapes"),
     "implied": ("optimal.implied",),
     "isoflop": ("fitting.isoflop",),
     "law_family": ("laws.family",),

@@ -119,3 +119,18 @@ def test_unreadable_files_are_errors(tmp_path):
         assert err.value.argument == "config"
     with pytest.raises(ValueError, match="cannot read"):
         TransformerShape.from_hf_config(tmp_path / "missing.json")
+
+
+def test_the_0_1_reader_still_builds_a_shape_with_a_warning(tmp_path):
+    """0.1's `scaleplan.hf_config.shape_from_hf_config` works through 0.2; the alias lives
+    beside the class that builds the shape, so the reader imports nothing above it."""
+    import importlib
+    import warnings
+
+    (tmp_path / "config.json").write_text(json.dumps(PUBLISHED["Mistral-7B-v0.1"][0]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = importlib.import_module("scaleplan.hf_config").shape_from_hf_config
+    assert any("TransformerShape.from_hf_config" in str(w.message) for w in caught)
+    assert old(tmp_path) == TransformerShape.from_hf_config(tmp_path)
+    assert not hasattr(importlib.import_module("scaleplan.arch.hf_config"), "__getattr__")

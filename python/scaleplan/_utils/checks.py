@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -228,10 +228,17 @@ def renamed(**names: str) -> Iterator[None]:
     try:
         yield
     except ScaleplanError as exc:
-        outer = names.get(exc.argument or "")
-        if outer is None:
-            raise
-        inner = str(exc.argument)
-        text = str(exc)
-        text = outer + text[len(inner) :] if text.startswith(inner) else f"{outer}: {text}"
-        raise ScaleplanError(text, outer, exc.index) from None
+        raise restated(exc, names) from None
+
+
+def restated(exc: ScaleplanError, names: Mapping[str, str]) -> ScaleplanError:
+    """`exc` under the caller's name for its argument (`names`: inner -> outer), or `exc`
+    itself; `renamed` without the context manager, for hot paths (an `except` costs
+    nothing until it runs)."""
+    outer = names.get(exc.argument or "")
+    if outer is None:
+        return exc
+    inner = str(exc.argument)
+    text = str(exc)
+    text = outer + text[len(inner) :] if text.startswith(inner) else f"{outer}: {text}"
+    return ScaleplanError(text, outer, exc.index)

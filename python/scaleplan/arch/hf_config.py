@@ -19,8 +19,6 @@ says what cannot be expressed, never a wrong count.
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -88,20 +86,6 @@ def shape_fields(
     fields["seq_len"] = seq_len if seq_len is not None else min(positions, 2**20)
     fields["batch_size"] = batch_size
     return fields
-
-
-def __getattr__(name: str) -> Any:
-    # Kept for one release: the shape is built by the class that owns it now.
-    if name == "shape_from_hf_config":
-        warnings.warn(
-            "scaleplan.arch.hf_config.shape_from_hf_config is deprecated; use "
-            "TransformerShape.from_hf_config",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        # By name, so that this module stays below `shapes` in the import graph.
-        return importlib.import_module("scaleplan.arch.shapes").TransformerShape.from_hf_config
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _experts(c: Mapping[str, Any], key: str) -> int:

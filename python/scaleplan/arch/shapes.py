@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -295,3 +296,16 @@ def shape_for_params(
             best = (score, shape(layers))
     assert best is not None
     return best[1]
+
+
+def __getattr__(name: str) -> Any:
+    # Kept for one release: 0.1's hf_config.shape_from_hf_config (reached through
+    # `scaleplan.hf_config`, which forwards here); the class builds the shape now.
+    if name == "shape_from_hf_config":
+        warnings.warn(
+            "shape_from_hf_config is deprecated; use TransformerShape.from_hf_config",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return TransformerShape.from_hf_config
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

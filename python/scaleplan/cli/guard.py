@@ -23,6 +23,8 @@ from .render import csv_text
 # the command line typed for each (the rest map by argparse's own dest names).
 ALIASES = {
     "n_resamples": "--bootstrap",
+    "flop_budget": "--budget",
+    "dollar_budget": "--budget",
     "seconds": "--hours",
     "smaller_params": "--as-good-as",
     "train_price_per_hour": "--train-price",

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _core
 from .._utils.arrays import broadcast, check_on_invalid, echoed, in_place, shaped
-from .._utils.checks import renamed
+from .._utils.checks import restated
 from .._utils.frames import Tabular
 from ..errors import ScaleplanError
 from ..hardware.cost_model import (
@@ -111,10 +111,16 @@ def best_quality(
     `compute_optimal`) and a `constrained.BudgetOptimum` (a dollar budget is solved
     as its training-FLOP equivalents, `budget` and `inference_tokens` then in those units).
     """
-    total, spelled = _budget(flop_budget, dollar_budget, budget, inference_tokens, requests)
-    with renamed(budget=spelled):
+    plain = flop_budget is not None and budget is None and dollar_budget is None
+    if plain and (inference_tokens is not None or requests is None):
+        total, spelled = flop_budget, "flop_budget"  # the common case, checked below
+    else:
+        total, spelled = _budget(flop_budget, dollar_budget, budget, inference_tokens, requests)
+    try:
         return _best_quality(total, inference_tokens, requests, input_tokens, output_tokens,
                              costs, law, on_invalid, method, unique_tokens)  # fmt: skip
+    except ScaleplanError as exc:
+        raise restated(exc, {"budget": spelled}) from None
 
 
 def _budget(

@@ -46,10 +46,11 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if (args.inference_tokens is None) == (args.requests is None):
         raise CliError("give --inference-tokens (FLOP budget) or --requests (dollar budget)")
     if args.requests is None:
-        b = best_quality(args.budget, args.inference_tokens, law=law, method=args.method)
+        b = best_quality(flop_budget=args.budget, inference_tokens=args.inference_tokens,
+                         law=law, method=args.method)  # fmt: skip
     else:
         b = best_quality(
-            args.budget,
+            dollar_budget=args.budget,
             requests=args.requests,
             input_tokens=args.input_tokens,
             output_tokens=args.output_tokens,
