@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ScaleplanError"]
+__all__ = ["FitError", "ScaleplanError"]
 
 
 class ScaleplanError(ValueError):
@@ -24,3 +24,9 @@ class ScaleplanError(ValueError):
     def __reduce__(self) -> tuple[Any, ...]:
         # Survives pickling (process pools, Dask workers) with its fields.
         return (type(self), (str(self), self.argument, self.index))
+
+
+class FitError(ScaleplanError, RuntimeError):
+    """No start of a fit converged: there is no answer to report (a `ScaleplanError`, so
+    every failure of a public call is one class; a `RuntimeError` as it always was).
+    Defined here, not beside the fits, so that catching it imports no SciPy."""

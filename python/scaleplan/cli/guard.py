@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..fitting.fit import FitError
+from ..errors import FitError
 from .render import csv_text
 
 # Python argument names that reach messages from the library, and the option a user of

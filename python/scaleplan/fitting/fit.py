@@ -32,7 +32,7 @@ from .._utils.arrays import as_float
 from .._utils.checks import OPEN_UNIT, Span, number, whole
 from .._utils.frames import Record
 from .._utils.progress import Progress
-from ..errors import ScaleplanError
+from ..errors import FitError, ScaleplanError
 from ..laws.scaling import ScalingLaw
 from .datasets import Runs
 from .lbfgsb import SCIPY_TOLERANCES, minimise
@@ -63,11 +63,6 @@ DEFAULT_DELTA = 1e-3
 # several hundred; each costs one pass over the runs).
 DEFAULT_POLISH = 8
 NEWTON_MAX_ITER = 2000
-
-
-class FitError(ScaleplanError, RuntimeError):
-    """No start of a fit converged: there is no answer to report (a `ScaleplanError`, so
-    every failure of a public call is one class; a `RuntimeError` as it always was)."""
 
 
 # The Huber threshold: below 1e-12 the objective is delta * sum |r| at a scale no

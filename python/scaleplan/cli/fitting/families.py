@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ...fitting.families import family_table
 from ..options import output
 from ..values import non_negative_int, positive_int
 
@@ -35,6 +34,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         from ..shared import CliError
 
         raise CliError("--folds must be at least 2")
+    # Here, not at the top: the fits pull in SciPy, which `scaleplan --help` need not load.
+    from ...fitting.families import family_table
+
     records, text = family_table(args.dataset, args.folds, args.seed)
     return (
         {"dataset": args.dataset, "folds": args.folds, "seed": args.seed, "families": records},
