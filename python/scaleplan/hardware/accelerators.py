@@ -16,7 +16,14 @@ from types import MappingProxyType
 from .._utils.checks import POSITIVE, number, shown
 from ..errors import ScaleplanError
 
-__all__ = ["ACCELERATORS", "PRECISIONS", "PRECISION_BYTES", "Accelerator", "accelerator"]
+__all__ = [
+    "ACCELERATORS",
+    "PRECISIONS",
+    "PRECISION_BYTES",
+    "Accelerator",
+    "accelerator",
+    "hourly_price",
+]
 
 # The number formats, one table: bytes per stored weight or KV-cache element. The
 # accelerators' peaks are keyed by these names and the serving roofline reads the bytes.
@@ -166,3 +173,13 @@ def accelerator(name: str | Accelerator, *, argument: str = "name") -> Accelerat
         f"{argument} must be one of {', '.join(ACCELERATORS)} or an Accelerator; got {shown(name)}",
         argument,
     )
+
+
+def hourly_price(gpu: Accelerator, price: float | None) -> float:
+    """Dollars per GPU-hour: `price` if given (checked), else the catalogue's for `gpu`."""
+    if price is not None:
+        return number("price_per_hour", price, POSITIVE, unit="dollars")
+    if gpu.price_per_hour is None:
+        raise ScaleplanError(f"{gpu.name} has no catalogue price: give price_per_hour",
+                             "price_per_hour")  # fmt: skip
+    return float(gpu.price_per_hour)

@@ -40,7 +40,7 @@ from ..hardware.cost_model import (
 )
 from ..laws.family import route
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
-from ..systems.deployment import MAX_TENSOR_PARALLEL, Deployment, deployment_of
+from ..systems.deployment import Deployment, deployment_of
 from ..systems.physical import PhysicalPlan, physical_plan, plan_options, replicas
 
 if TYPE_CHECKING:  # for the overloads only
@@ -152,10 +152,8 @@ class ServingCurve:
         cost = gpu_seconds[np.arange(len(shapes)), best] * dep.peak_to_average * price
         served = np.isfinite(cost)
         if not served[:2].all():  # a curve needs two served sizes
-            group = (f"of up to {MAX_TENSOR_PARALLEL}" if dep.tensor_parallel is None
-                     else f"of tensor_parallel={dep.tensor_parallel}")  # fmt: skip
             raise ScaleplanError(
-                f"no group {group} {dep.accelerator.name}s serves the curve's first two sizes from "
+                f"no {dep.groups} {dep.accelerator.name}s serves the curve's first two sizes from "
                 f"{lo:.3g} parameters within the latency targets (tpot_seconds, ttft_seconds) "
                 "at these request lengths (input_tokens, output_tokens)",
                 "tpot_seconds",

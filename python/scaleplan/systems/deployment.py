@@ -38,6 +38,7 @@ from ..hardware.accelerators import (
     PRECISIONS,
     Accelerator,
     accelerator,
+    hourly_price,
 )
 from ..hardware.cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
 from .serving import Efficiency
@@ -132,20 +133,18 @@ class Deployment:
     @property
     def hourly_price(self) -> float:
         """Dollars per GPU-hour: `price_per_hour`, else the catalogue's for `gpu`."""
-        if self.price_per_hour is not None:
-            return self.price_per_hour
-        if self.accelerator.price_per_hour is None:
-            raise ScaleplanError(f"{self.accelerator.name} has no catalogue price: give "
-                                 "price_per_hour", "price_per_hour")  # fmt: skip
-        return float(self.accelerator.price_per_hour)
+        return hourly_price(self.accelerator, self.price_per_hour)
+
+    @property
+    def groups(self) -> str:
+        """The replicas a planner tries, in words, for messages about none serving."""
+        if self.tensor_parallel is None:
+            return f"tensor-parallel group of up to {MAX_TENSOR_PARALLEL}"
+        return f"group of tensor_parallel={self.tensor_parallel}"
 
     def replace(self, **changes: Any) -> Deployment:
         """This deployment with `changes` (field names) applied and checked."""
-        unknown = sorted(set(changes) - FIELDS)
-        if unknown:
-            raise TypeError(f"{unknown[0]!r} is not a serving option; a Deployment has "
-                            f"{', '.join(sorted(FIELDS))}")  # fmt: skip
-        return dataclasses.replace(self, **changes) if changes else self
+        return dataclasses.replace(self, **_known(changes)) if changes else self
 
     @classmethod
     def from_costs(cls, costs: CostModel, **changes: Any) -> Deployment:
@@ -157,6 +156,16 @@ class Deployment:
 
 
 FIELDS = frozenset(f.name for f in dataclasses.fields(Deployment))
+
+
+def _known(changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes`, each a field of `Deployment`; else a TypeError naming the first that is
+    not (a misspelt keyword fails at the entry point, not two calls deeper)."""
+    unknown = sorted(set(changes) - FIELDS)
+    if unknown:
+        raise TypeError(f"{unknown[0]!r} is not a serving option; a Deployment has "
+                        f"{', '.join(sorted(FIELDS))}")  # fmt: skip
+    return changes
 
 
 def _degree(value: Any, gpu: Accelerator) -> int | None:
@@ -177,7 +186,7 @@ def deployment_of(deployment: Any, changes: dict[str, Any]) -> Deployment:
     """The deployment a planner was given, the keyword form's `changes` applied: a
     `Deployment`, a GPU (name or `Accelerator`, the 0.1 positional form) or None."""
     if deployment is None:
-        return Deployment().replace(**changes)
+        return Deployment(**_known(changes))  # one construction, one set of checks
     if isinstance(deployment, (str, Accelerator)):
         if "gpu" in changes:
             raise TypeError("the GPU was given twice: positionally and as gpu=")
@@ -185,7 +194,7 @@ def deployment_of(deployment: Any, changes: dict[str, Any]) -> Deployment:
             raise ScaleplanError(f"deployment must be a Deployment, a GPU name "
                                  f"({', '.join(ACCELERATORS)}) or None; got "
                                  f"{shown(deployment)}", "deployment")  # fmt: skip
-        return Deployment().replace(gpu=deployment, **changes)
+        return Deployment(gpu=deployment, **_known(changes))
     checked: Deployment = instance("deployment", deployment, Deployment,
                                    "a Deployment, a GPU name or None")  # fmt: skip
     return checked.replace(**changes)

@@ -38,9 +38,9 @@ from .._utils.checks import (
 from .._utils.frames import Record
 from ..arch.shapes import FIELDS, TransformerShape, resolve_shape, shape_for_params, step_counts
 from ..errors import ScaleplanError
-from ..hardware.accelerators import PRECISIONS, Accelerator, accelerator
+from ..hardware.accelerators import PRECISIONS, Accelerator, accelerator, hourly_price
 from ..laws.flops import TRAINING_FLOPS_PER_PARAM
-from .deployment import MAX_TENSOR_PARALLEL, Deployment, deployment_of
+from .deployment import Deployment, deployment_of
 from .serving import decode, prefill
 
 __all__ = [
@@ -53,7 +53,6 @@ __all__ = [
     "ServingPlan",
     "TrainingPlan",
     "context_tokens",
-    "hourly_price",
     "physical_plan",
     "plan_options",
     "replicas",
@@ -108,16 +107,6 @@ class PhysicalPlan(Record):
     @property
     def total_dollars(self) -> float:
         return self.training.dollars + self.serving.dollars
-
-
-def hourly_price(gpu: Accelerator, price: float | None) -> float:
-    """Dollars per GPU-hour: `price` if given (checked), else the catalogue's for `gpu`."""
-    if price is not None:
-        return number("price_per_hour", price, POSITIVE, unit="dollars")
-    if gpu.price_per_hour is None:
-        raise ScaleplanError(f"{gpu.name} has no catalogue price: give price_per_hour",
-                             "price_per_hour")  # fmt: skip
-    return float(gpu.price_per_hour)
 
 
 def training_plan(
@@ -279,11 +268,8 @@ def _unservable(shape: TransformerShape, dep: Deployment) -> ScaleplanError:
     targets = ", ".join(t for t in (tpot, ttft) if t) or "no latency target"
     n = float(step_counts(shape).params)
     context = dep.input_tokens + dep.output_tokens
-    group = (f"no tensor-parallel group of up to {MAX_TENSOR_PARALLEL}"
-             if dep.tensor_parallel is None
-             else f"no group of tensor_parallel={dep.tensor_parallel}")  # fmt: skip
     return ScaleplanError(
-        f"{group} {dep.accelerator.name}s holds this model (params={n:.3g}) with a "
+        f"no {dep.groups} {dep.accelerator.name}s holds this model (params={n:.3g}) with a "
         f"{context:.3g}-token context (input_tokens + output_tokens) and meets the latency "
         f"targets ({targets})"
         + ("" if dep.tensor_parallel is None else " (the degree must divide the heads)"),
