@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from .._utils.frames import csv_table
-from .._utils.text import render_table
+from .._utils.text import money, render_table, si_number
 
-__all__ = ["cell", "csv_text", "render_table", "si_number"]
-
-
-def si_number(x: float) -> str:
-    if not math.isfinite(x):
-        return str(x)
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g}{suffix}"
-    return f"{x:.3g}"
+__all__ = ["cell", "csv_text", "money", "render_table", "si_number"]
 
 
 def cell(key: str, v: float) -> str:
