@@ -102,6 +102,9 @@ def test_ctrl_c_is_one_line():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As at a terminal: a runner started in the background by a non-interactive shell
+        # passes SIGINT down ignored, and Python then leaves it ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Interrupt once the fit is under way: after 2 s of the child's CPU time (its imports
     # take about 1 s), measured rather than slept, so a loaded machine cannot make the
