@@ -39,8 +39,32 @@ _TIED_BY_DEFAULT = {"gemma": True, "gpt2": True}
 
 
 def read_config(config: str | Path | Mapping[str, Any]) -> dict[str, Any]:
-    """The config as a dict: a mapping as given, else a `config.json` file or a directory
-    holding one (read by `read_json_file`: capped in size and depth, regular files only)."""
+    """A Hugging Face config as a dict.
+
+    Parameters
+    ----------
+    config : str or os.PathLike or mapping
+        A mapping, returned as a dict; else a `config.json` file or a directory holding
+        one (read by `read_json_file`: capped in size and depth, regular files only).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ScaleplanError
+        If `config` is none of those, or the file cannot be read or holds no JSON object.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> from scaleplan.arch.hf_config import read_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
+    >>> read_config(folder)
+    {'model_type': 'gpt2'}
+    """
     if isinstance(config, Mapping):
         return dict(config)
     if not isinstance(config, (str, Path)):
@@ -63,10 +87,43 @@ def read_config(config: str | Path | Mapping[str, Any]) -> dict[str, Any]:
 def shape_fields(
     config: str | Path | Mapping[str, Any], *, seq_len: int | None = None, batch_size: int = 1
 ) -> dict[str, Any]:
-    """The `TransformerShape` keyword arguments of a Hugging Face config (see the module's
-    list; `TransformerShape.from_hf_config` builds the shape); `seq_len` defaults to the
-    config's maximum positions, capped at 2**20. This module sits below `shapes`, so it
-    returns the fields rather than the shape."""
+    """The `TransformerShape` keyword arguments of a Hugging Face config.
+
+    This module sits below `shapes`, so it returns the fields rather than the shape
+    (`TransformerShape.from_hf_config` builds the shape); the module's docstring lists the
+    model types read.
+
+    Parameters
+    ----------
+    config : str or os.PathLike or mapping
+        A `config.json` path, a directory holding one, or the config as a dict.
+    seq_len : int, optional
+        Sequence length, in tokens; defaults to the config's maximum positions, capped at
+        2**20.
+    batch_size : int, optional
+        Sequences per step (default 1).
+
+    Returns
+    -------
+    dict
+        The shape's fields.
+
+    Raises
+    ------
+    ScaleplanError
+        If the `model_type` is not supported or is a mixture of experts, or a key is
+        missing or not a whole number.
+
+    Examples
+    --------
+    >>> from scaleplan.arch.hf_config import shape_fields
+    >>> fields = shape_fields({"model_type": "llama", "hidden_size": 4096,
+    ...                        "num_hidden_layers": 32, "num_attention_heads": 32,
+    ...                        "num_key_value_heads": 8, "intermediate_size": 14336,
+    ...                        "vocab_size": 128256, "max_position_embeddings": 8192})
+    >>> fields["n_kv_heads"], fields["d_ff"], fields["seq_len"]
+    (8, 14336, 8192)
+    """
     c = read_config(config)
     kind = c.get("model_type")
     if kind not in MODEL_TYPES:

@@ -55,10 +55,51 @@ def _positive_int(name: str, value: Any) -> int:
 class TransformerShape:
     """A decoder-only transformer and its training batch.
 
-    `head_dim` defaults to `d_model / n_heads` (which must divide), `n_kv_heads` to
-    `n_heads` (it must divide `n_heads`), `d_ff` to `4 * d_model`. `extra_params` counts
-    parameters outside the matrices and norm weights (biases, norm biases, learned position
-    tables): stored, optimised and read when serving, no FLOPs; `from_hf_config` fills it.
+    Parameters
+    ----------
+    d_model : int
+        Width (hidden size).
+    n_layers : int
+        Depth (transformer blocks).
+    n_heads : int
+        Query heads per layer.
+    vocab : int, optional
+        Vocabulary size, in tokens (default 32,000).
+    head_dim : int, optional
+        Width of one head; defaults to `d_model / n_heads`, which must then divide.
+    n_kv_heads : int, optional
+        Key/value heads (grouped-query attention); defaults to `n_heads`, which it must
+        divide.
+    d_ff : int, optional
+        MLP hidden width; defaults to `4 * d_model`.
+    gated : bool, optional
+        A gated (SwiGLU) MLP of three matrices, or a plain one of two (default True).
+    tied : bool, optional
+        Whether the output projection shares the embedding (default False).
+    seq_len : int, optional
+        Training sequence length, in tokens (default 2048).
+    batch_size : int, optional
+        Sequences per training step (default 8).
+    extra_params : int, optional
+        Parameters outside the matrices and norm weights (biases, norm biases, learned
+        position tables): stored, optimised and read when serving, no FLOPs;
+        `from_hf_config` fills it (default 0).
+
+    Raises
+    ------
+    ScaleplanError
+        If a field is not a whole number in range, or the head counts do not divide.
+
+    Examples
+    --------
+    Llama-2-7B's shape, and its parameter count:
+
+    >>> from scaleplan import TransformerShape, step_counts
+    >>> shape = TransformerShape(d_model=4096, n_layers=32, n_heads=32, d_ff=11008)
+    >>> shape.head_dim, shape.n_kv_heads
+    (128, 32)
+    >>> print(f"{step_counts(shape).params:,.0f}")
+    6,738,415,616
     """
 
     d_model: int
@@ -109,12 +150,46 @@ class TransformerShape:
     def from_hf_config(
         cls, config: Any, *, seq_len: int | None = None, batch_size: int = 1
     ) -> TransformerShape:
-        """The shape of a Hugging Face `config.json` (a path, a directory holding one, or
-        the dict): Llama, Mistral, Qwen2, Gemma, OLMo, GPT-2 and GPT-NeoX/Pythia, biases
-        and learned positions in `extra_params`; see `scaleplan.arch.hf_config`."""
+        """The shape of a Hugging Face `config.json`.
+
+        Llama, Mistral, Qwen2, Gemma, OLMo, GPT-2 and GPT-NeoX/Pythia, with biases and
+        learned positions in `extra_params`; see `scaleplan.arch.hf_config`.
+
+        Parameters
+        ----------
+        config : str or os.PathLike or mapping
+            A `config.json` path, a directory holding one, or the config as a dict.
+        seq_len : int, optional
+            Sequence length, in tokens; defaults to the config's maximum positions, capped
+            at 2**20.
+        batch_size : int, optional
+            Sequences per step (default 1).
+
+        Returns
+        -------
+        TransformerShape
+
+        Raises
+        ------
+        ScaleplanError
+            If the file cannot be read, its `model_type` is not supported (or is a mixture
+            of experts), or a key is missing or not a whole number.
+
+        Examples
+        --------
+        >>> from scaleplan import TransformerShape
+        >>> config = {"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
+        ...           "num_attention_heads": 32, "intermediate_size": 11008,
+        ...           "vocab_size": 32000, "max_position_embeddings": 4096}
+        >>> shape = TransformerShape.from_hf_config(config)
+        >>> shape.d_model, shape.n_layers, shape.seq_len
+        (4096, 32, 4096)
+        """
         return cls(**shape_fields(config, seq_len=seq_len, batch_size=batch_size))
 
     def columns(self) -> list[NDArray[np.float64]]:
+        """The shape's fields in `FIELDS` order, each a one-element float array (the Rust
+        kernel's columns)."""
         return [np.array([float(getattr(self, f))]) for f in FIELDS]
 
 
@@ -125,9 +200,32 @@ MODELS: dict[str, TransformerShape] = {k: TransformerShape(**v) for k, v in MODE
 
 
 def resolve_shape(shape: Any, argument: str = "shape") -> Any:
-    """`shape` itself, or the `TransformerShape` a text or path names: a model of
-    `MODELS` ("llama-2-7b"), or a Hugging Face `config.json` (or the directory holding
-    it). Anything else passes through for the caller's own check."""
+    """`shape` itself, or the `TransformerShape` a text or path names.
+
+    Parameters
+    ----------
+    shape : object
+        A model of `MODELS` ("llama-2-7b"), or a Hugging Face `config.json` path (or the
+        directory holding it). Anything else passes through for the caller's own check.
+    argument : str, optional
+        The caller's name for it, which an error names.
+
+    Returns
+    -------
+    TransformerShape or object
+
+    Raises
+    ------
+    ScaleplanError
+        If a text names neither a model nor a readable config.
+
+    Examples
+    --------
+    >>> from scaleplan.arch.shapes import resolve_shape
+    >>> shape = resolve_shape("llama-2-70b")
+    >>> shape.n_layers, shape.n_kv_heads
+    (80, 8)
+    """
     if isinstance(shape, str) and shape in MODELS:
         return MODELS[shape]
     if isinstance(shape, (str, os.PathLike)):
@@ -145,13 +243,36 @@ def resolve_shape(shape: Any, argument: str = "shape") -> Any:
 
 
 def shape_inputs(shapes: ShapeLike) -> tuple[tuple[int, ...], list[NDArray[np.float64]]]:
-    """The result shape and the inputs of the Rust kernel, in `FIELDS` order, each as
-    the kernel reads it in place (its own shape; see `_arrays.broadcast`).
+    """The result shape and the Rust kernel's inputs, in `FIELDS` order.
 
-    Accepts one `TransformerShape` (or a model name or config path, `resolve_shape`), a
-    sequence of them, or a mapping from field name to
-    arrays (broadcast together; missing fields take `TransformerShape`'s defaults except
-    head_dim, which defaults to d_model / n_heads) for vectorised grids.
+    Each input is as the kernel reads it in place (its own shape; see
+    `_utils.arrays.broadcast`).
+
+    Parameters
+    ----------
+    shapes : TransformerShape or str or sequence or mapping
+        One `TransformerShape` (or a model name or config path, `resolve_shape`), a
+        sequence of them, or a mapping from field name to arrays for vectorised grids
+        (broadcast together; missing fields take `TransformerShape`'s defaults except
+        head_dim, which defaults to d_model / n_heads).
+
+    Returns
+    -------
+    tuple of (tuple of int, list of numpy.ndarray)
+        The result shape (`()` for one shape) and the twelve input columns.
+
+    Raises
+    ------
+    ScaleplanError
+        If `shapes` is none of those, or a mapping names an unknown field or lacks
+        d_model, n_layers or n_heads.
+
+    Examples
+    --------
+    >>> from scaleplan.arch.shapes import shape_inputs
+    >>> shape, columns = shape_inputs(["llama-2-7b", "gpt-j-6b"])
+    >>> shape, len(columns)
+    ((2,), 12)
     """
     shapes = resolve_shape(shapes, "shapes")
     if isinstance(shapes, TransformerShape):
@@ -195,8 +316,29 @@ def _filled(shapes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[int, ...]]:
-    """The columns of `shape_inputs` written out to one flat row per shape (length 1
-    for a single shape), and the result shape: for callers that index shapes by row."""
+    """The columns of `shape_inputs` written out to one flat row per shape.
+
+    For callers that index shapes by row.
+
+    Parameters
+    ----------
+    shapes : TransformerShape or str or sequence or mapping
+        As `shape_inputs` takes them.
+
+    Returns
+    -------
+    tuple of (list of numpy.ndarray, tuple of int)
+        The twelve columns, each of one row per shape (length 1 for a single shape), and
+        the result shape.
+
+    Examples
+    --------
+    >>> from scaleplan.arch.shapes import shape_columns
+    >>> columns, shape = shape_columns({"d_model": [2048, 4096], "n_layers": 32,
+    ...                                 "n_heads": 32})
+    >>> shape, columns[1].tolist()
+    ((2,), [2048.0, 4096.0])
+    """
     shape, inputs = shape_inputs(shapes)
     if shape == ():
         return [np.asarray(c, dtype=np.float64).reshape(1) for c in inputs], shape
@@ -205,8 +347,28 @@ def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[i
 
 @dataclass(frozen=True, repr=False)
 class StepCounts(Record):
-    """Per training step: parameters, FLOPs (forward + backward), elements moved (forward,
-    backward, optimizer) and activation elements kept for the backward pass."""
+    """What one training step of a shape costs, as `step_counts` returns it.
+
+    Arrays when the shapes were a grid.
+
+    Parameters
+    ----------
+    params : float or numpy.ndarray
+        Parameters (count).
+    flops : float or numpy.ndarray
+        FLOPs of one step, forward and backward.
+    memcpy_elements : float or numpy.ndarray
+        Elements moved through memory (forward, backward, optimizer).
+    activation_elements : float or numpy.ndarray
+        Activation elements kept for the backward pass.
+
+    Examples
+    --------
+    >>> from scaleplan import step_counts
+    >>> counts = step_counts("llama-2-7b")  # 8 sequences of 2048 tokens
+    >>> print(f"{counts.flops:.3g} FLOPs, {counts.memory_bytes() / 1e9:.0f} GB")
+    7.02e+14 FLOPs, 325 GB
+    """
 
     params: Any
     flops: Any
@@ -214,17 +376,64 @@ class StepCounts(Record):
     activation_elements: Any
 
     def memcpy_bytes(self, bytes_per_element: float = 2.0) -> Any:
+        """Bytes moved in one step: `memcpy_elements * bytes_per_element` (default 2,
+        bf16).
+
+        Examples
+        --------
+        >>> from scaleplan import step_counts
+        >>> print(f"{step_counts('llama-2-7b').memcpy_bytes() / 1e12:.3g} TB")
+        1.47 TB
+        """
         return self.memcpy_elements * bytes_per_element
 
     def memory_bytes(self, bytes_per_element: float = 2.0) -> Any:
-        """Training memory: parameters with Adam state (16 bytes each) plus activations."""
+        """Training memory: `16 params + bytes_per_element activation_elements`, in bytes.
+
+        Parameters with Adam state take 16 bytes each (bf16 weights and gradient, fp32
+        master weights and two moments); activations `bytes_per_element` (default 2).
+
+        Examples
+        --------
+        >>> from scaleplan import step_counts
+        >>> print(f"{step_counts('llama-2-7b').memory_bytes(bytes_per_element=4) / 1e9:.0f} GB")
+        543 GB
+        """
         return (
             OPTIMIZER_BYTES_PER_PARAM * self.params + bytes_per_element * self.activation_elements
         )
 
 
 def step_counts(shapes: ShapeLike) -> StepCounts:
-    """PARAMS, FLOPS and MEMCPYS of one training step for each shape (Rust, vectorised)."""
+    """Parameters, FLOPs and memory traffic of one training step, for each shape.
+
+    Counted by the Rust core, vectorised over grids of shapes; every term is stated in
+    `rust/core/src/arch/mod.rs`.
+
+    Parameters
+    ----------
+    shapes : TransformerShape or str or sequence or mapping
+        One shape (or a model name or config path), a sequence of them, or a mapping of
+        field name to arrays, broadcast together (`shape_inputs`).
+
+    Returns
+    -------
+    StepCounts
+        Scalars for one shape, arrays in the broadcast shape otherwise.
+
+    Raises
+    ------
+    ScaleplanError
+        If `shapes` cannot be read as shapes, or a count overflows float64.
+
+    Examples
+    --------
+    >>> from scaleplan import step_counts
+    >>> print(f"{step_counts('llama-2-70b').params:.4g}")
+    6.898e+10
+    >>> step_counts({"d_model": [2048, 4096], "n_layers": 32, "n_heads": 32}).params
+    array([2.27868877e+09, 8.85234483e+09])
+    """
     shape, cols = shape_inputs(shapes)
     p, f, m, a = _core.step_counts(cols, broadcast_shape=shape)
     bad = ~(np.isfinite(p) & np.isfinite(f) & np.isfinite(m) & np.isfinite(a))
@@ -261,14 +470,49 @@ def shape_for_params(
     gqa_group: int = POLICY_GQA_GROUP,
     vocab: int = 32000,
 ) -> TransformerShape:
-    """A decoder shape of about `params` parameters under a fixed policy: width near
-    `aspect` x depth (Llama-2-7B's 4096 / 32), in whole groups of `gqa_group` heads of
-    `head_dim` (one KV head per group; below one group, any head count and one KV head),
-    `d_ff` = 8/3 width rounded up to a multiple of 256, and for each of five widths around
-    the ideal the depth that comes closest to `params`; the closest wins, ties going to the
-    width nearest the aspect ratio; `batch_size` 1 (a micro-batch of one sequence, which
-    is what a GPU holds in `physical.training_plan`). The count is exact for the shape returned (see
-    `step_counts`); tested within 3% of `params` from 1B to 1T."""
+    """A decoder shape of about `params` parameters under a fixed policy.
+
+    Width near `aspect` x depth (Llama-2-7B's 4096 / 32), in whole groups of `gqa_group`
+    heads of `head_dim` (one KV head per group; below one group, any head count and one KV
+    head), `d_ff` = 8/3 width rounded up to a multiple of 256, and for each of five widths
+    around the ideal the depth that comes closest to `params`; the closest wins, ties going
+    to the width nearest the aspect ratio; `batch_size` 1 (a micro-batch of one sequence,
+    which is what a GPU holds in `physical.training_plan`). The count is exact for the
+    shape returned (see `step_counts`); tested within 3% of `params` from 1B to 1T.
+
+    Parameters
+    ----------
+    params : float
+        The parameter count to aim at, in [1e6, 1e15].
+    aspect : int, optional
+        Width per layer of depth (default 128).
+    head_dim : int, optional
+        Width of one head (default 128).
+    gqa_group : int, optional
+        Query heads per KV head (default 8).
+    vocab : int, optional
+        Vocabulary size, in tokens (default 32,000).
+
+    Returns
+    -------
+    TransformerShape
+
+    Raises
+    ------
+    ScaleplanError
+        If `params` is outside [1e6, 1e15] or a policy number is not a positive whole
+        number.
+
+    Examples
+    --------
+    >>> from scaleplan import step_counts
+    >>> from scaleplan.arch.shapes import shape_for_params
+    >>> shape = shape_for_params(7e9)
+    >>> shape.d_model, shape.n_layers, shape.n_kv_heads
+    (4096, 39, 4)
+    >>> print(f"{step_counts(shape).params / 1e9:.3f}B")
+    7.010B
+    """
     target = number("params", params, MODEL_SIZES)
     aspect, head_dim = whole("aspect", aspect), whole("head_dim", head_dim)
     gqa_group, vocab = whole("gqa_group", gqa_group), whole("vocab", vocab)

@@ -33,7 +33,47 @@ PRECISIONS: tuple[str, ...] = tuple(PRECISION_BYTES)
 
 @dataclass(frozen=True)
 class Accelerator:
-    """One accelerator model. `peak_flops` maps a precision to dense peak FLOP/s."""
+    """One accelerator model: its peaks, memory, links and rental prices.
+
+    The catalogue (`ACCELERATORS`) holds the common ones; build your own for any other
+    chip, or `dataclasses.replace` a catalogue entry to change its price.
+
+    Parameters
+    ----------
+    name : str
+        The model's name, as tables print it.
+    peak_flops : mapping of str to float
+        Dense peak throughput by precision (keys from `PRECISIONS`), in FLOP/s (OP/s for
+        int8); at least one.
+    memory_bytes : float
+        Memory per GPU, in bytes.
+    memory_bandwidth : float
+        Memory bandwidth, in bytes/s.
+    price_per_hour : float, optional
+        On-demand price, in US dollars per GPU-hour.
+    price_source : str, optional
+        Where and when the price was seen.
+    link_bandwidth : float, optional
+        Bytes per second one GPU sends to its tensor-parallel peers, one way.
+    spot_price_per_hour : float, optional
+        Interruptible price, in US dollars per GPU-hour.
+    source : str, optional
+        Where the peak, memory, bandwidth and link figures come from.
+
+    Raises
+    ------
+    ScaleplanError
+        If `peak_flops` is empty or names an unknown precision, or a number is not finite
+        and positive (naming it).
+
+    Examples
+    --------
+    >>> from scaleplan import Accelerator
+    >>> gpu = Accelerator("my-gpu", {"bf16": 500e12}, memory_bytes=64e9,
+    ...                   memory_bandwidth=2e12, price_per_hour=2.0)
+    >>> print(f"{gpu.peak('bf16'):.3g} FLOP/s, {gpu.memory_bytes / 1e9:.0f} GB")
+    5e+14 FLOP/s, 64 GB
+    """
 
     name: str
     peak_flops: Mapping[str, float]
@@ -68,7 +108,28 @@ class Accelerator:
         object.__setattr__(self, "peak_flops", MappingProxyType(dict(self.peak_flops)))
 
     def peak(self, precision: str) -> float:
-        """Dense peak FLOP/s at `precision`, or a ValueError listing what the chip has."""
+        """Dense peak throughput at `precision`, in FLOP/s.
+
+        Parameters
+        ----------
+        precision : str
+            One of the chip's precisions (`peak_flops`' keys).
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ScaleplanError
+            If the chip has no peak at `precision`; the message lists those it has.
+
+        Examples
+        --------
+        >>> from scaleplan import accelerator
+        >>> print(f"{accelerator('h100-sxm').peak('fp8'):.4g}")
+        1.979e+15
+        """
         try:
             return self.peak_flops[precision]
         except KeyError:
@@ -163,8 +224,32 @@ ACCELERATORS: Mapping[str, Accelerator] = MappingProxyType(
 
 
 def accelerator(name: str | Accelerator, *, argument: str = "name") -> Accelerator:
-    """A catalogue entry by name (or the accelerator itself); `argument` is the caller's
-    name for it in the error (`gpu`, `train_gpu`, ...)."""
+    """A catalogue entry by name, or the accelerator itself.
+
+    Parameters
+    ----------
+    name : str or Accelerator
+        A key of `ACCELERATORS` (for example "h100-sxm"), or an `Accelerator`, returned as
+        it is.
+    argument : str, optional
+        The caller's name for it, which the error names (`gpu`, `train_gpu`, ...).
+
+    Returns
+    -------
+    Accelerator
+
+    Raises
+    ------
+    ScaleplanError
+        If `name` is not in the catalogue; the message lists the catalogue.
+
+    Examples
+    --------
+    >>> from scaleplan import accelerator
+    >>> gpu = accelerator("h100-sxm")
+    >>> gpu.memory_bytes / 1e9, gpu.price_per_hour
+    (80.0, 2.69)
+    """
     if isinstance(name, Accelerator):
         return name
     if isinstance(name, str) and name in ACCELERATORS:
@@ -176,7 +261,32 @@ def accelerator(name: str | Accelerator, *, argument: str = "name") -> Accelerat
 
 
 def hourly_price(gpu: Accelerator, price: float | None) -> float:
-    """Dollars per GPU-hour: `price` if given (checked), else the catalogue's for `gpu`."""
+    """The price of one GPU-hour: `price` if given, else the catalogue's for `gpu`.
+
+    Parameters
+    ----------
+    gpu : Accelerator
+        The chip.
+    price : float or None
+        A price of your own, in US dollars per GPU-hour; None takes `gpu.price_per_hour`.
+
+    Returns
+    -------
+    float
+        US dollars per GPU-hour.
+
+    Raises
+    ------
+    ScaleplanError
+        If `price` is not finite and positive, or it is None and `gpu` has no price.
+
+    Examples
+    --------
+    >>> from scaleplan import accelerator
+    >>> from scaleplan.hardware.accelerators import hourly_price
+    >>> hourly_price(accelerator("h100-sxm"), None), hourly_price(accelerator("h100-sxm"), 2.0)
+    (2.69, 2.0)
+    """
     if price is not None:
         return number("price_per_hour", price, POSITIVE, unit="dollars")
     if gpu.price_per_hour is None:

@@ -47,14 +47,50 @@ def _fraction(name: str, value: Any) -> float:
 
 @functools.cache
 def default_costs() -> CostModel:
-    """The default cost model, built once: it is frozen and the catalogue it reads
-    (`ACCELERATORS`) is read-only, so every call can share it."""
+    """The default cost model, built once.
+
+    It is frozen and the catalogue it reads (`ACCELERATORS`) is read-only, so every call
+    can share it.
+
+    Returns
+    -------
+    CostModel
+        `CostModel()`: the paper's Figure 6 / Table 3 setting.
+
+    Examples
+    --------
+    >>> from scaleplan.hardware.cost_model import default_costs
+    >>> default_costs().decode_mfu
+    0.01
+    """
     return CostModel()
 
 
 def resolve_costs(costs: Any) -> CostModel:
-    """`costs` as a CostModel: None means the default one; anything else is refused (a
-    string once failed deep inside with AttributeError, and 0 silently meant the default)."""
+    """`costs` as a CostModel: None means the default one.
+
+    Anything else is refused (a string once failed deep inside with AttributeError, and 0
+    silently meant the default).
+
+    Parameters
+    ----------
+    costs : CostModel or None
+
+    Returns
+    -------
+    CostModel
+
+    Raises
+    ------
+    ScaleplanError
+        If `costs` is neither a CostModel nor None.
+
+    Examples
+    --------
+    >>> from scaleplan.hardware.cost_model import default_costs, resolve_costs
+    >>> resolve_costs(None) is default_costs()
+    True
+    """
     if costs is None:
         return default_costs()
     if isinstance(costs, CostModel):
@@ -72,7 +108,42 @@ class CostModel:
 
     The defaults are the paper's Figure 6 / Table 3 setting: train on A100-80GB in bf16 at
     50% MFU, serve on A100-40GB in int8 at 50% MFU for prompt tokens and 1% for generated
-    tokens, at the catalogue's prices. Prices default to the accelerators' catalogue prices.
+    tokens, at the catalogue's prices. From them come the dollars per peak FLOP of each
+    phase, `c = price / (3600 peak)`, and the demand weights that turn requests into
+    training-token equivalents, `w_in = (c_inf / c_tr) (train_mfu / prefill_mfu)` and
+    `w_out = (c_inf / c_tr) (train_mfu / decode_mfu)`.
+
+    Parameters
+    ----------
+    train_gpu, inference_gpu : Accelerator or str, optional
+        The chips, or catalogue names (defaults "a100-80gb" and "a100-40gb").
+    train_precision, inference_precision : str, optional
+        Number formats the chips run at (defaults "bf16" and "int8").
+    train_price_per_hour, inference_price_per_hour : float, optional
+        US dollars per GPU-hour; None takes the catalogue's price.
+    train_mfu, prefill_mfu, decode_mfu : float, optional
+        Model FLOP utilisation of each phase, a fraction in [1e-6, 1] (defaults 0.5, 0.5,
+        0.01).
+
+    Raises
+    ------
+    ScaleplanError
+        If a chip is unknown or lacks the precision, a price is missing, not positive or so
+        far from the other that the weights leave float64, or an MFU is outside [1e-6, 1].
+
+    Examples
+    --------
+    >>> from scaleplan import CostModel
+    >>> costs = CostModel()
+    >>> w_in, w_out = costs.demand_weights
+    >>> print(f"w_in = {w_in:.4g}, w_out = {w_out:.4g}")
+    w_in = 0.3667, w_out = 18.33
+
+    Serving on H100s at 5% decode MFU makes a generated token far cheaper:
+
+    >>> costs = CostModel(train_gpu="h100-sxm", inference_gpu="h100-sxm", decode_mfu=0.05)
+    >>> print(f"w_out = {costs.demand_weights[1]:.4g}")
+    w_out = 4.997
     """
 
     train_gpu: Accelerator | str = "a100-80gb"
@@ -132,6 +203,17 @@ class CostModel:
         The paper states A100-40GB inference at $1.10/h; its Table 3 comes out only with
         $1.00/h (with $1.10/h every cost is ~10% higher and the optimal models ~3% larger
         and ~7% shorter-trained). See the README.
+
+        Returns
+        -------
+        CostModel
+            The defaults with `inference_price_per_hour=1.00`.
+
+        Examples
+        --------
+        >>> from scaleplan import CostModel
+        >>> CostModel.sardana2024_table3().inference_price_per_hour
+        1.0
         """
         return cls(inference_price_per_hour=1.00)
 
@@ -150,8 +232,28 @@ class CostModel:
         )
 
     def effective_demand(self, requests: Any, input_tokens: Any, output_tokens: Any) -> Any:
-        """`requests (w_in input_tokens + w_out output_tokens)`: the demand in training-token
-        equivalents that makes the dollar problem the FLOP one."""
+        """The demand in training-token equivalents: `requests (w_in input + w_out output)`.
+
+        It makes the dollar problem the FLOP one.
+
+        Parameters
+        ----------
+        requests : float or array_like
+            Lifetime requests (count).
+        input_tokens, output_tokens : float or array_like
+            Prompt and generated tokens per request.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            The effective demand D_eff, in training-token equivalents.
+
+        Examples
+        --------
+        >>> from scaleplan import CostModel
+        >>> print(f"{CostModel().effective_demand(1e9, 70, 215):.4g}")
+        3.967e+12
+        """
         w_in, w_out = self.demand_weights
         return as_float("requests", requests) * (
             w_in * as_float("input_tokens", input_tokens)
@@ -161,9 +263,42 @@ class CostModel:
     def checked_demand(
         self, requests: Any, input_tokens: Any, output_tokens: Any, on_invalid: str = "raise"
     ) -> Any:
-        """`effective_demand`, each input checked (finite and >= 0, named with its row) and
-        the product checked where it is formed: a demand beyond float64 is an error naming
-        the three factors (`on_invalid="nan"`: that row NaN, for the kernel to mark)."""
+        """`effective_demand`, each input and the product checked.
+
+        With `on_invalid="raise"` each input must be finite and >= 0 (an error names it
+        and its row), and a demand beyond float64 is an error naming the three factors.
+        With `on_invalid="nan"` the inputs pass unchecked and a demand beyond float64 is
+        NaN in its row, for the kernel to mark.
+
+        Parameters
+        ----------
+        requests : float or array_like
+            Lifetime requests (count).
+        input_tokens, output_tokens : float or array_like
+            Prompt and generated tokens per request.
+        on_invalid : {"raise", "nan"}, optional
+
+        Returns
+        -------
+        float or numpy.ndarray
+            D_eff, in training-token equivalents.
+
+        Raises
+        ------
+        ScaleplanError
+            With `on_invalid="raise"`: a negative or non-finite input, or a demand beyond
+            float64.
+
+        Examples
+        --------
+        >>> from scaleplan import CostModel
+        >>> CostModel().checked_demand([1e9, 1e307], 70, 215, on_invalid="nan")
+        array([3.96733333e+12,            nan])
+        >>> CostModel().checked_demand([1e9, -1.0], 70, 215)
+        Traceback (most recent call last):
+        ...
+        scaleplan.errors.ScaleplanError: requests must be finite and >= 0; got -1.0 at index 1
+        """
         named = {"requests": requests, "input_tokens": input_tokens,
                  "output_tokens": output_tokens}  # fmt: skip
         cols = {k: as_float(k, v) for k, v in named.items()}
@@ -190,6 +325,13 @@ class CostModel:
 
     @functools.cached_property
     def demand_weights(self) -> tuple[float, float]:
-        """`(w_in, w_out)`: training-token equivalents of one prompt and one generated token."""
+        """`(w_in, w_out)`: training-token equivalents of one prompt and one generated token.
+
+        Examples
+        --------
+        >>> from scaleplan import CostModel
+        >>> [round(w, 3) for w in CostModel().demand_weights]
+        [0.367, 18.333]
+        """
         ratio = self.inference_dollars_per_flop / self.train_dollars_per_flop
         return ratio * self.train_mfu / self.prefill_mfu, ratio * self.train_mfu / self.decode_mfu

@@ -34,9 +34,45 @@ RN_STAR: float = _core.MUENNIGHOFF2023_RN_STAR
 
 @dataclass(frozen=True)
 class DataConstrainedLaw:
-    """A `ScalingLaw` with the two decay constants of repeated data (`rd_star`, R_D*) and
-    of excess parameters (`rn_star`, R_N*). Any law takes the published constants by
-    default; `MUENNIGHOFF2023` is the authors' whole C4 fit."""
+    """A law for finite unique data (Muennighoff et al. 2023).
+
+    A `ScalingLaw` with the two decay constants of repeated data (`rd_star`, R_D*) and of
+    excess parameters (`rn_star`, R_N*):
+
+        L(N, D, U) = E + A / N'^alpha + B / D'^beta
+
+    with D' and N' the effective tokens and parameters of the module's docstring. Any law
+    takes the published constants by default; `MUENNIGHOFF2023` is the authors' whole C4
+    fit.
+
+    Parameters
+    ----------
+    law : ScalingLaw or str
+        The base law (scalar coefficients), or a preset's name.
+    rd_star : float, optional
+        R_D*, the decay constant of repeated epochs (dimensionless; default the published
+        15.39).
+    rn_star : float, optional
+        R_N*, the decay constant of parameters beyond what the unique data supports
+        (dimensionless; default the published 5.31).
+
+    Raises
+    ------
+    ScaleplanError
+        If a decay constant is not finite and positive, or the law's coefficients are
+        arrays.
+
+    Examples
+    --------
+    A 1B model on 100B tokens drawn from 25B unique ones (four epochs) loses a little
+    against fresh data:
+
+    >>> from scaleplan import MUENNIGHOFF2023
+    >>> round(MUENNIGHOFF2023.loss(1e9, 100e9, 25e9), 4)
+    2.4195
+    >>> round(MUENNIGHOFF2023.law.loss(1e9, 100e9), 4)
+    2.4145
+    """
 
     # Its data in the law-family protocol: the loss is L(N, D, U).
     data: ClassVar[tuple[str, ...]] = ("unique_tokens",)
@@ -54,6 +90,7 @@ class DataConstrainedLaw:
 
     @property
     def name(self) -> str:
+        """The base law's name."""
         return self.law.name
 
     def kernel_columns(self) -> tuple[Any, ...]:
@@ -73,7 +110,28 @@ class DataConstrainedLaw:
         return tuple(shaped(out[:, k].copy(), shape) for k in range(5))
 
     def loss(self, params: Any, tokens: Any, unique_tokens: Any) -> Any:
-        """`L(N, D, U)` in nats per token."""
+        """The loss `L(N, D, U)`, in nats/token.
+
+        Parameters
+        ----------
+        params : float or array_like
+            Parameters N (count).
+        tokens : float or array_like
+            Training tokens D, repeats included.
+        unique_tokens : float or array_like
+            The supply of unique tokens U.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            The loss in the inputs' broadcast shape.
+
+        Examples
+        --------
+        >>> from scaleplan import MUENNIGHOFF2023
+        >>> round(MUENNIGHOFF2023.loss(1e9, 20e9, 1e9), 3)  # 20 epochs of 1B tokens
+        2.81
+        """
         return self.evaluate(params, tokens, unique_tokens)[0]
 
     def reduced(self) -> ScalingLaw:
@@ -93,9 +151,27 @@ class DataConstrainedLaw:
         return self.law.inference_flops(params, tokens)
 
     def floor(self, unique_tokens: float) -> float:
-        """The lowest loss any model reaches with `unique_tokens`:
+        """The lowest loss any model reaches with `unique_tokens`.
+
         `E + A (N_opt(U)(1 + R_N*))^-alpha + B (U (1 + R_D*))^-beta` (the Rust core's, the
-        bound its optima check)."""
+        bound its optima check).
+
+        Parameters
+        ----------
+        unique_tokens : float
+            The supply of unique tokens U.
+
+        Returns
+        -------
+        float
+            The floor, in nats/token.
+
+        Examples
+        --------
+        >>> from scaleplan import MUENNIGHOFF2023
+        >>> round(MUENNIGHOFF2023.floor(25e9), 4)
+        2.1559
+        """
         coefficients = (float(c) for c in self.law.coefficients)
         return _core.data_constrained_floor(float(unique_tokens), *coefficients, self.rd_star,
                                             self.rn_star)  # fmt: skip
@@ -105,8 +181,29 @@ MUENNIGHOFF2023 = DataConstrainedLaw(PRESETS["muennighoff2023"])
 
 
 def resolve_data_law(law: Any) -> DataConstrainedLaw:
-    """`law` as a DataConstrainedLaw: as given, or a ScalingLaw (or preset name; the
-    name `muennighoff2023` is the authors' fit) with the published R_D* and R_N*."""
+    """`law` as a DataConstrainedLaw.
+
+    Parameters
+    ----------
+    law : DataConstrainedLaw or ScalingLaw or str
+        Returned as given if a DataConstrainedLaw; a ScalingLaw or preset name (the name
+        `muennighoff2023` is the authors' fit) takes the published R_D* and R_N*.
+
+    Returns
+    -------
+    DataConstrainedLaw
+
+    Raises
+    ------
+    ScaleplanError
+        If `law` is not a law or a preset's name.
+
+    Examples
+    --------
+    >>> from scaleplan.laws.data_constrained import resolve_data_law
+    >>> resolve_data_law("chinchilla").rd_star
+    15.387756
+    """
     if isinstance(law, DataConstrainedLaw):
         return law
     return DataConstrainedLaw(resolve_law(law))

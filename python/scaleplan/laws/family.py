@@ -45,10 +45,21 @@ OPTIMISERS: tuple[str, ...] = (
 
 @runtime_checkable
 class LawFamily(Protocol):
-    """What every law family provides (units: N parameters, D tokens, loss in nats/token).
+    """What every law family provides to the optimisers.
 
-    `data` names the per-scenario inputs the loss takes beyond N and D, in the order
-    `loss` and `floor` take them (none for the base family)."""
+    Units: N parameters (count), D training tokens, the loss in nats/token, FLOPs. `data`
+    names the per-scenario inputs the loss takes beyond N and D, in the order `loss` and
+    `floor` take them (none for the base family). A runtime-checkable protocol: any value
+    with these members is a law family.
+
+    Examples
+    --------
+    >>> from scaleplan import CHINCHILLA, MUENNIGHOFF2023, LawFamily
+    >>> isinstance(CHINCHILLA, LawFamily), CHINCHILLA.data
+    (True, ())
+    >>> MUENNIGHOFF2023.data
+    ('unique_tokens',)
+    """
 
     data: ClassVar[tuple[str, ...]]
 
@@ -70,8 +81,27 @@ class LawFamily(Protocol):
 
 @dataclass(frozen=True)
 class Family:
-    """One registered family: its class, its data keywords, how a plain law is adopted
-    into it (the data keyword's convenience), and its kernels by optimiser name."""
+    """One registered law family, as `register` records it.
+
+    Parameters
+    ----------
+    cls : type
+        The family's class.
+    data : tuple of str
+        Its data keywords (for example `("unique_tokens",)`).
+    adopt : callable
+        How a plain law (or preset name) is adopted into the family when its data keyword
+        is given.
+    kernels : mapping of str to callable
+        Its kernels by optimiser name (`OPTIMISERS`).
+
+    Examples
+    --------
+    >>> from scaleplan.laws.family import families
+    >>> family = families()[0]
+    >>> family.cls.__name__, family.data
+    ('DataConstrainedLaw', ('unique_tokens',))
+    """
 
     cls: type
     data: tuple[str, ...]
@@ -85,9 +115,42 @@ _FAMILIES: dict[type, Family] = {}
 def register(
     cls: type, *, adopt: Callable[[Any], Any], kernels: Mapping[str, Callable[..., Any]]
 ) -> Family:
-    """Register a family's kernels (at its module's import). A data keyword belongs to one
-    family, and a kernel to an optimiser in `OPTIMISERS`: anything else is a programming
-    error, raised as one."""
+    """Register a family's kernels, at its module's import.
+
+    Parameters
+    ----------
+    cls : type
+        The family's class; its `data` names its data keywords, none of them another
+        family's.
+    adopt : callable
+        Takes a plain law (or preset name) to the family, for the data keyword's
+        convenience.
+    kernels : mapping of str to callable
+        The kernel for each optimiser in `OPTIMISERS` the family serves.
+
+    Returns
+    -------
+    Family
+        The record, also kept in the registry (registering a class again replaces it).
+
+    Raises
+    ------
+    ValueError
+        A programming error: a kernel for an unknown optimiser, or data keywords that are
+        empty or another family's.
+
+    Examples
+    --------
+    The data-constrained family registers itself when `scaleplan` is imported; registering
+    it again with the same entries changes nothing:
+
+    >>> from scaleplan import DataConstrainedLaw
+    >>> from scaleplan.laws.family import families, register
+    >>> old = families()[0]
+    >>> new = register(DataConstrainedLaw, adopt=old.adopt, kernels=old.kernels)
+    >>> new == old, len(families())
+    (True, 1)
+    """
     unknown = set(kernels) - set(OPTIMISERS)
     if unknown:
         raise ValueError(f"{cls.__name__} registers unknown optimisers {sorted(unknown)}")
@@ -101,17 +164,59 @@ def register(
 
 
 def families() -> tuple[Family, ...]:
-    """Every registered family, in registration order."""
+    """Every registered family, in registration order.
+
+    Returns
+    -------
+    tuple of Family
+
+    Examples
+    --------
+    >>> from scaleplan.laws.family import families
+    >>> [family.cls.__name__ for family in families()]
+    ['DataConstrainedLaw']
+    """
     return tuple(_FAMILIES.values())
 
 
 def route(optimiser: str, law: Any, **data: Any) -> tuple[Callable[..., Any] | None, Any]:
-    """`(kernel, law)` for `optimiser` given `law` and the data keywords (None = absent).
+    """The kernel that serves `law` and its data in `optimiser`.
 
     With data given: the kernel of the family that takes them, and `law` adopted into it
     (a plain law or preset name takes the family's published constants). Without: `(None,
     law)` for the optimiser's own base-family path, a family law replaced by the law it
-    reduces to."""
+    reduces to.
+
+    Parameters
+    ----------
+    optimiser : str
+        An entry point's name, one of `OPTIMISERS`.
+    law : LawFamily or str
+        The law as the caller gave it.
+    **data
+        The data keywords (for example `unique_tokens=`, in tokens); None means absent.
+
+    Returns
+    -------
+    tuple of (callable or None, law)
+        The kernel (None for the base family's own path) and the law it takes.
+
+    Raises
+    ------
+    ScaleplanError
+        If no one family takes the data given together, or the family has no kernel for
+        `optimiser`.
+
+    Examples
+    --------
+    >>> from scaleplan import MUENNIGHOFF2023
+    >>> from scaleplan.laws.family import route
+    >>> kernel, law = route("compute_optimal", "chinchilla", unique_tokens=1e10)
+    >>> type(law).__name__, law.law.name
+    ('DataConstrainedLaw', 'chinchilla')
+    >>> route("compute_optimal", MUENNIGHOFF2023)[1].name  # no data: the base law
+    'muennighoff2023'
+    """
     given = [k for k, v in data.items() if v is not None]
     if not given:
         family = _FAMILIES.get(type(law))

@@ -35,20 +35,96 @@ INFERENCE_FLOPS_PER_PARAM: float = _core.INFERENCE_FLOPS_PER_PARAM
 
 
 def training_flops(params: Any, tokens: Any) -> Any:
-    """`6 N D`: FLOPs to train `params` N on `tokens` D (scalars or arrays)."""
+    """FLOPs to train a model: `C = 6 N D`.
+
+    Parameters
+    ----------
+    params : float or array_like
+        Parameters N (count).
+    tokens : float or array_like
+        Training tokens D.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Training FLOPs, in the inputs' broadcast shape.
+
+    Examples
+    --------
+    >>> from scaleplan.laws.flops import training_flops
+    >>> print(f"{training_flops(70e9, 1.4e12):.3g}")  # Chinchilla 70B
+    5.88e+23
+    """
     return TRAINING_FLOPS_PER_PARAM * params * tokens
 
 
 def inference_flops(params: Any, tokens: Any) -> Any:
-    """`2 N D_inf`: FLOPs to serve `tokens` D_inf tokens on a model of `params` N."""
+    """FLOPs to serve a model: `2 N D_inf`.
+
+    Parameters
+    ----------
+    params : float or array_like
+        Parameters N (count; the active ones for a mixture of experts).
+    tokens : float or array_like
+        Tokens served D_inf, prompt and generated alike.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Inference FLOPs, in the inputs' broadcast shape.
+
+    Examples
+    --------
+    >>> from scaleplan.laws.flops import inference_flops
+    >>> print(f"{inference_flops(7e9, 1e12):.3g}")  # a 7B model serving 1T tokens
+    1.4e+22
+    """
     return INFERENCE_FLOPS_PER_PARAM * params * tokens
 
 
 def tokens_for_flops(flops: Any, params: Any) -> Any:
-    """`D = C / (6 N)`: the training tokens that `flops` C buys a model of `params` N."""
+    """The training tokens a budget buys a model: `D = C / (6 N)`.
+
+    Parameters
+    ----------
+    flops : float or array_like
+        A training budget C, in FLOPs.
+    params : float or array_like
+        Parameters N (count).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Training tokens D.
+
+    Examples
+    --------
+    >>> from scaleplan.laws.flops import tokens_for_flops
+    >>> print(f"{tokens_for_flops(5.76e23, 70e9):.3g}")
+    1.37e+12
+    """
     return flops / (TRAINING_FLOPS_PER_PARAM * params)
 
 
 def params_for_flops(flops: Any, tokens_per_param: Any) -> Any:
-    """`N = sqrt(C / (6 r))`: the model that spends `flops` C at `tokens_per_param` r."""
+    """The model that spends a budget at a token ratio: `N = sqrt(C / (6 r))`.
+
+    Parameters
+    ----------
+    flops : float or array_like
+        A training budget C, in FLOPs.
+    tokens_per_param : float or array_like
+        The ratio r = D / N, in training tokens per parameter.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Parameters N (count).
+
+    Examples
+    --------
+    >>> from scaleplan.laws.flops import params_for_flops
+    >>> print(f"{params_for_flops(5.76e23, 20):.3g}")  # 20 tokens per parameter
+    6.93e+10
+    """
     return np.sqrt(flops / (TRAINING_FLOPS_PER_PARAM * tokens_per_param))

@@ -41,11 +41,41 @@ COEFFICIENTS = ("E", "A", "B", "alpha", "beta")
 
 @dataclass(frozen=True)
 class ScalingLaw:
-    """Immutable coefficients of `L(N, D) = E + A N^-alpha + B D^-beta`.
+    """Immutable coefficients of the loss law `L(N, D) = E + A N^-alpha + B D^-beta`.
 
     Each coefficient is a float, or an array when one object stands for many laws (for
     example bootstrap samples): arrays broadcast against each other and against the inputs
-    of every function that takes a law. All must be finite and positive.
+    of every function that takes a law.
+
+    Parameters
+    ----------
+    E : float or array_like
+        The irreducible loss, in nats/token; finite and positive.
+    A, B : float or array_like
+        The parameter and data terms' scales, in nats/token at N = 1 and D = 1; finite and
+        positive.
+    alpha, beta : float or array_like
+        The exponents of N (parameters) and D (training tokens); dimensionless, finite and
+        positive.
+    name : str, optional
+        A label for tables and reprs (default "custom").
+    source : str, optional
+        Where the coefficients come from.
+
+    Raises
+    ------
+    ScaleplanError
+        If a coefficient is not finite and positive (naming it), or the coefficients'
+        shapes do not broadcast together.
+
+    Examples
+    --------
+    >>> from scaleplan import ScalingLaw
+    >>> law = ScalingLaw(E=1.69, A=406.4, B=410.7, alpha=0.336, beta=0.283)
+    >>> round(law.loss(70e9, 1.4e12), 4)  # Chinchilla 70B on 1.4T tokens, nats/token
+    1.9323
+    >>> ScalingLaw.preset("epoch2024")
+    ScalingLaw(E=1.81686, A=482.00572, B=2085.4342, alpha=0.34781, beta=0.36585, name='epoch2024')
     """
 
     # The base law family (`law_family.LawFamily`): no data beyond N and D.
@@ -91,7 +121,19 @@ class ScalingLaw:
 
     @classmethod
     def preset(cls, name: str) -> ScalingLaw:
-        """A published law by name; `ScalingLaw.presets()` lists them."""
+        """A published law by name; `ScalingLaw.presets()` lists them.
+
+        Raises
+        ------
+        ScaleplanError
+            If `name` is not a preset.
+
+        Examples
+        --------
+        >>> from scaleplan import ScalingLaw
+        >>> ScalingLaw.preset("chinchilla").alpha
+        0.336
+        """
         try:
             return PRESETS[name]
         except KeyError:
@@ -101,7 +143,14 @@ class ScalingLaw:
 
     @staticmethod
     def presets() -> dict[str, ScalingLaw]:
-        """Every preset, by name."""
+        """Every preset, by name.
+
+        Examples
+        --------
+        >>> from scaleplan import ScalingLaw
+        >>> sorted(ScalingLaw.presets())[:3]
+        ['chinchilla', 'chinchilla_rounded', 'epoch2024']
+        """
         return dict(PRESETS)
 
     @property
@@ -115,7 +164,29 @@ class ScalingLaw:
         return self.scalar_coefficients is None
 
     def loss(self, params: Any, tokens: Any, *, on_invalid: str = "raise") -> Any:
-        """`E + A params^-alpha + B tokens^-beta` (nats/token), broadcast over all inputs."""
+        """The loss `E + A N^-alpha + B D^-beta`, broadcast over all inputs.
+
+        Parameters
+        ----------
+        params : float or array_like
+            Parameters N (count).
+        tokens : float or array_like
+            Training tokens D.
+        on_invalid : {"raise", "nan"}, optional
+            What a row of bad input does: raise a `ScaleplanError`, or give NaN.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            The loss, in nats/token, in the inputs' broadcast shape.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scaleplan import CHINCHILLA
+        >>> np.round(CHINCHILLA.loss(np.array([1e9, 7e9]), 2e12), 4)
+        array([2.2102, 2.0256])
+        """
         on_invalid = check_on_invalid(on_invalid)
         shape, cols = broadcast(params=params, tokens=tokens, **self.named_coefficients())
         out = _core.loss(cols[0], cols[1], tuple(cols[2:]), on_invalid, broadcast_shape=shape)
@@ -144,7 +215,28 @@ class ScalingLaw:
 
 
 def resolve_law(law: ScalingLaw | str) -> ScalingLaw:
-    """A law object from a law or a preset name."""
+    """A law object from a law or a preset name.
+
+    Parameters
+    ----------
+    law : ScalingLaw or str
+        A law, returned as it is, or a preset's name (`ScalingLaw.presets()`).
+
+    Returns
+    -------
+    ScalingLaw
+
+    Raises
+    ------
+    ScaleplanError
+        If `law` is neither a law nor a preset's name.
+
+    Examples
+    --------
+    >>> from scaleplan.laws.scaling import resolve_law
+    >>> resolve_law("chinchilla").E
+    1.69
+    """
     if isinstance(law, ScalingLaw):
         return law
     if isinstance(law, str):
@@ -176,8 +268,19 @@ SARDANA2024_ALL = PRESETS["sardana2024_all"]
 
 
 class FlopAccounting:
-    """FLOP totals of a model with `params` N, `tokens` D and `inference_tokens` D_inf
-    (shared by every result type that has those three fields)."""
+    """FLOP totals of a model with `params` N, `tokens` D and `inference_tokens` D_inf.
+
+    A mixin shared by every result type that has those three fields: `training_flops`
+    (`6 N D`), `inference_flops` (`2 N D_inf`), `total_flops` (their sum), all in FLOPs, and
+    `tokens_per_param` (`D / N`).
+
+    Examples
+    --------
+    >>> from scaleplan import chinchilla_optimal
+    >>> model = chinchilla_optimal(params=7e9)  # a ChinchillaModel is a FlopAccounting
+    >>> print(f"{model.training_flops:.3g} FLOPs, {model.tokens_per_param:.1f} tokens/param")
+    1.16e+22 FLOPs, 39.5 tokens/param
+    """
 
     params: Any
     tokens: Any
@@ -195,18 +298,41 @@ class FlopAccounting:
 
     @property
     def total_flops(self) -> Any:
+        """`6 N D + 2 N D_inf`, in FLOPs."""
         return self.training_flops + self.inference_flops
 
     @property
     def tokens_per_param(self) -> Any:
+        """`D / N`, training tokens per parameter."""
         return self.tokens / self.params
 
 
 @dataclass(frozen=True, repr=False)
 class ChinchillaModel(FlopAccounting, Tabular):
-    """A training-only (Chinchilla-style) optimum: `params` N and `tokens` D, reaching
-    `loss`; `inference_tokens` (default 0) is the demand it is charged for in the FLOP
-    totals. Arrays when the inputs were arrays."""
+    """A training-only (Chinchilla-style) optimum, as `chinchilla_optimal` returns it.
+
+    Arrays when the inputs were arrays. The FLOP totals (`training_flops`,
+    `inference_flops`, `total_flops`) come from `FlopAccounting`.
+
+    Parameters
+    ----------
+    params : float or numpy.ndarray
+        Parameters N (count).
+    tokens : float or numpy.ndarray
+        Training tokens D.
+    loss : float or numpy.ndarray
+        The loss the model reaches, in nats/token.
+    inference_tokens : float or numpy.ndarray, optional
+        The lifetime demand D_inf it is charged for in the FLOP totals, in tokens
+        (default 0).
+
+    Examples
+    --------
+    >>> from scaleplan import chinchilla_optimal
+    >>> model = chinchilla_optimal(loss=2.0)
+    >>> print(f"N = {model.params:.3g}, D = {model.tokens:.3g}")
+    N = 1.95e+10, D = 9.33e+11
+    """
 
     _INPUTS = ("loss", "inference_tokens")
     _OUTPUTS = (
@@ -225,7 +351,29 @@ class ChinchillaModel(FlopAccounting, Tabular):
 
 
 def chinchilla_given(compute: Any, loss: Any, params: Any) -> tuple[str, Any]:
-    """Which of `compute`, `loss` and `params` was given, and its value (exactly one)."""
+    """Which of `compute`, `loss` and `params` was given, and its value.
+
+    Parameters
+    ----------
+    compute, loss, params : float or array_like or None
+        `chinchilla_optimal`'s three targets; exactly one is not None.
+
+    Returns
+    -------
+    tuple of (str, value)
+        The given target's name and its value.
+
+    Raises
+    ------
+    ScaleplanError
+        If none or more than one was given.
+
+    Examples
+    --------
+    >>> from scaleplan.laws.scaling import chinchilla_given
+    >>> chinchilla_given(None, 2.0, None)
+    ('loss', 2.0)
+    """
     given = [(k, v) for k, v in (("compute", compute), ("loss", loss), ("params", params))]
     chosen = [(k, v) for k, v in given if v is not None]
     if len(chosen) != 1:
@@ -244,13 +392,54 @@ def chinchilla_optimal(
     law: ScalingLaw | str = CHINCHILLA,
     on_invalid: str = "raise",
 ) -> ChinchillaModel:
-    """The training-only optimum, in closed form, given exactly one of:
+    """The training-only (Chinchilla-optimal) model, in closed form.
 
-    - `compute`: a training budget C in FLOPs (C = 6 N D);
-      `N = G (C/6)^(beta/(alpha+beta))`, `D = (C/6)^(alpha/(alpha+beta)) / G` with
-      `G = (alpha A / (beta B))^(1/(alpha+beta))`;
-    - `loss`: a target loss l; `D = (B (1 + beta/alpha) / (l - E))^(1/beta)`;
-    - `params`: a model size N; D from `alpha A N^-alpha = beta B D^-beta`.
+    Given exactly one of the three targets:
+
+    - `compute` C: `N = G (C/6)^(beta/(alpha+beta))`, `D = (C/6)^(alpha/(alpha+beta)) / G`
+      with `G = (alpha A / (beta B))^(1/(alpha+beta))`;
+    - `loss` l: `D = (B (1 + beta/alpha) / (l - E))^(1/beta)`, and N from the optimality
+      condition below;
+    - `params` N: D from `alpha A N^-alpha = beta B D^-beta`.
+
+    Parameters
+    ----------
+    compute : float or array_like, optional
+        A training budget C = 6 N D, in FLOPs.
+    loss : float or array_like, optional
+        A target loss, in nats/token; above the law's floor E.
+    params : float or array_like, optional
+        A model size N (count).
+    law : ScalingLaw or str, optional
+        The loss law, or a preset's name (default `CHINCHILLA`).
+    on_invalid : {"raise", "nan"}, optional
+        What a row of bad input does: raise, or give NaN in that row.
+
+    Returns
+    -------
+    ChinchillaModel
+        `params` N, `tokens` D and the `loss` reached (nats/token), in the inputs'
+        broadcast shape.
+
+    Raises
+    ------
+    ScaleplanError
+        If not exactly one target is given, or a value is out of range (a loss at or below
+        E, a non-positive budget or size) with `on_invalid="raise"`.
+
+    Examples
+    --------
+    Chinchilla's own budget, 5.76e23 FLOPs:
+
+    >>> from scaleplan import chinchilla_optimal
+    >>> model = chinchilla_optimal(compute=5.76e23)
+    >>> print(f"N = {model.params:.3g}, D = {model.tokens:.3g}, loss = {model.loss:.4f}")
+    N = 4.17e+10, D = 2.3e+12, loss = 1.9301
+
+    The tokens a 7B model should train on:
+
+    >>> print(f"{chinchilla_optimal(params=7e9, law='epoch2024').tokens:.3g}")
+    1.44e+11
     """
     kind, value = chinchilla_given(compute, loss, params)
     law = resolve_law(law)

@@ -1,0 +1,74 @@
+"""The docstrings' examples run, and print what they show (issue 25).
+
+Every module under `python/scaleplan` has its doctests run here, one case per module, so
+the normal `python -m pytest` (which CI runs) fails when an example goes stale. A second
+test holds the modules whose docstrings are done to numpydoc's `Examples` section on every
+public name; the list grows as modules are converted.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import scaleplan
+
+# These run the command line on import.
+RUN_ON_IMPORT = {"scaleplan.__main__", "scaleplan.cli.__main__"}
+OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def _modules() -> list[str]:
+    names = ["scaleplan"]
+    for info in pkgutil.walk_packages(scaleplan.__path__, prefix="scaleplan."):
+        if info.name not in RUN_ON_IMPORT:
+            names.append(info.name)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_docstring_examples_print_what_they_show(name):
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:  # an optional extra (jax, matplotlib) not installed
+        pytest.skip(f"{name}: {exc}")
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=OPTIONS)
+    for test in finder.find(module, name):
+        runner.run(test)
+    failed, attempted = runner.summarize(verbose=False)
+    assert failed == 0, f"{failed} of {attempted} docstring examples failed in {name}"
+
+
+# Modules whose every public function and class (in the module's `__all__`, or in
+# `scaleplan.__all__` and defined there) has a numpydoc `Examples` section.
+DOCUMENTED = [
+    "scaleplan.laws.scaling",
+]
+
+
+def _public(module) -> list[str]:
+    declared = set(getattr(module, "__all__", ())) | set(scaleplan.__all__)
+    return [
+        name
+        for name, obj in vars(module).items()
+        if name in declared
+        and (inspect.isfunction(obj) or inspect.isclass(obj))
+        and obj.__module__ == module.__name__
+    ]
+
+
+@pytest.mark.parametrize("name", DOCUMENTED)
+def test_every_public_name_has_an_examples_section(name):
+    module = importlib.import_module(name)
+    missing = [
+        f"{name}.{public}"
+        for public in _public(module)
+        if "\nExamples\n--------\n" not in (inspect.getdoc(getattr(module, public)) or "")
+    ]
+    assert _public(module), f"{name} declares no public function or class"
+    assert not missing, f"no Examples section: {', '.join(missing)}"
