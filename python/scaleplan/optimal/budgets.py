@@ -36,8 +36,31 @@ __all__ = ["BestQuality", "best_quality"]
 class BestQuality(Tabular):
     """The lowest loss a lifetime budget buys, and the model that reaches it.
 
-    `budget` is in `unit`: "FLOPs" (a budget with `inference_tokens`) or "dollars" (with
-    `requests`); `effective_demand` is in tokens either way."""
+    What `best_quality` returns; arrays where the inputs were arrays.
+
+    Parameters
+    ----------
+    loss : float or numpy.ndarray
+        The lowest loss reachable, in nats/token.
+    params : float or numpy.ndarray
+        The model's parameters N (count).
+    tokens : float or numpy.ndarray
+        Its training tokens D.
+    budget : float or numpy.ndarray
+        The lifetime budget, in `unit`.
+    effective_demand : float or numpy.ndarray
+        The demand the solver saw, in training-token equivalents (the inference tokens
+        for a FLOP budget).
+    unit : {"FLOPs", "dollars"}, optional
+        "FLOPs" (a budget with `inference_tokens`) or "dollars" (with `requests`).
+
+    Examples
+    --------
+    >>> from scaleplan import best_quality
+    >>> best = best_quality(dollar_budget=1e6, requests=1e9)
+    >>> print(f"loss {best.loss:.4f} with N = {best.params:.3g}, budget in {best.unit}")
+    loss 1.9676 with N = 1.53e+10, budget in dollars
+    """
 
     _INPUTS = ("budget", "effective_demand")
     _OUTPUTS = ("loss", "params", "tokens")
@@ -99,17 +122,69 @@ def best_quality(
 ) -> BestQuality | BudgetOptimum:
     """Lowest loss reachable with a lifetime budget (docs/design.md §1.3, the dual problem).
 
-    Give `flop_budget` with `inference_tokens` (`6 N D + 2 N inference_tokens =
-    flop_budget`), or `dollar_budget` with `requests` (and `input_tokens`,
-    `output_tokens` and `costs`). `budget=` (0.1) and a dollar budget given as the first
-    argument with `requests` still work through 0.2, with a `DeprecationWarning`.
-    `method` solves the optimality condition along the budget curve, an equation in the
-    logit of the inference share `m / (D + m)` with bounded slope: "newton" (default, 1-4
-    steps a row) or "bisect" (about 60 halvings; also the fallback for a row Newton leaves
-    unsettled, which no known input does). Both stop at the f64 resolution of the root.
-    With `unique_tokens`, the data-constrained law (Muennighoff et al. 2023; see
-    `compute_optimal`) and a `constrained.BudgetOptimum` (a dollar budget is solved
-    as its training-FLOP equivalents, `budget` and `inference_tokens` then in those units).
+    Minimises `L(N, D)` subject to `6 N D + 2 N inference_tokens = flop_budget`, or to the
+    dollar budget with the demand `requests (w_in input_tokens + w_out output_tokens)`.
+    `budget=` (0.1) and a dollar budget given as the first argument with `requests` still
+    work through 0.2, with a `DeprecationWarning`.
+
+    Parameters
+    ----------
+    flop_budget : float or array_like, optional
+        A lifetime budget in FLOPs, with `inference_tokens`.
+    inference_tokens : float or array_like, optional
+        Lifetime inference demand, in tokens.
+    dollar_budget : float or array_like, optional
+        A lifetime budget in US dollars, with `requests`.
+    requests : float or array_like, optional
+        Lifetime requests (count).
+    input_tokens, output_tokens : float or array_like, optional
+        Prompt and generated tokens per request (defaults 70 and 215).
+    costs : CostModel, optional
+        Hardware, prices and MFUs for a dollar budget (default `CostModel()`).
+    law : ScalingLaw or DataConstrainedLaw or str, optional
+        The law (default `CHINCHILLA`).
+    on_invalid : {"raise", "nan"}, optional
+        What a row of bad input does.
+    method : {"newton", "bisect"}, optional
+        How the optimality condition along the budget curve is solved, an equation in the
+        logit of the inference share `m / (D + m)` with bounded slope: "newton" (default,
+        1-4 steps a row) or "bisect" (about 60 halvings; also the fallback for a row Newton
+        leaves unsettled, which no known input does). Both stop at the f64 resolution of
+        the root.
+    unique_tokens : float or array_like, optional
+        A supply of unique training tokens: the data-constrained law (Muennighoff et al.
+        2023; see `compute_optimal`) and a `constrained.BudgetOptimum` (a dollar budget is
+        solved as its training-FLOP equivalents, `budget` and `inference_tokens` then in
+        those units).
+    budget : float or array_like, optional
+        The 0.1 spelling of the budget; deprecated.
+
+    Returns
+    -------
+    BestQuality or BudgetOptimum
+        The `loss` (nats/token), `params` and `tokens` of the best model.
+
+    Raises
+    ------
+    ScaleplanError
+        If not exactly one budget is given, a dollar budget lacks `requests`, or (with
+        `on_invalid="raise"`) a value is out of range; the error names the argument as the
+        caller spelled it.
+
+    Examples
+    --------
+    1e23 FLOPs for training and serving 1T tokens:
+
+    >>> from scaleplan import best_quality
+    >>> best = best_quality(1e23, 1e12)
+    >>> print(f"loss {best.loss:.4f}: N = {best.params:.3g}, D = {best.tokens:.3g}")
+    loss 2.0192: N = 1.11e+10, D = 1.17e+12
+
+    A million dollars for a model that serves a billion requests:
+
+    >>> best = best_quality(dollar_budget=1e6, requests=1e9)
+    >>> print(f"loss {best.loss:.4f}: N = {best.params:.3g}, D = {best.tokens:.3g}")
+    loss 1.9676: N = 1.53e+10, D = 2.77e+12
     """
     plain = flop_budget is not None and budget is None and dollar_budget is None
     if plain and (inference_tokens is not None or requests is None):

@@ -54,9 +54,41 @@ __all__ = [
 class CostOptimum(Tabular):
     """The model reaching `loss` with the lowest lifetime dollars, and its breakdown.
 
-    `breakdown` and `chinchilla` are `LifetimeCost`s of this model and of the equal-quality
-    Chinchilla-style model serving the same requests; `saving` is the fraction of the
-    latter's dollars saved.
+    What `cost_optimal` returns; floats for one scenario, arrays in the broadcast shape
+    otherwise. `breakdown` and `chinchilla` are `LifetimeCost`s of this model and of the
+    equal-quality Chinchilla-style model serving the same requests; `saving` is the
+    fraction of the latter's dollars saved.
+
+    Parameters
+    ----------
+    params : float or numpy.ndarray
+        Parameters N (count).
+    tokens : float or numpy.ndarray
+        Training tokens D.
+    loss : float or numpy.ndarray
+        The target loss, in nats/token.
+    requests : float or numpy.ndarray
+        Lifetime inference requests (count).
+    input_tokens, output_tokens : float or numpy.ndarray
+        Prompt and generated tokens per request.
+    iterations : int or numpy.ndarray
+        Solver steps.
+    converged : bool or numpy.ndarray
+        Whether the row is an answer.
+    law : ScalingLaw
+        The law solved.
+    costs : CostModel
+        Hardware, prices and MFUs.
+
+    Examples
+    --------
+    >>> from scaleplan import cost_optimal
+    >>> opt = cost_optimal(2.0, 1e10)  # 10 billion requests of 70 + 215 tokens
+    >>> print(f"N = {opt.params:.3g}, ${opt.total_dollars:,.0f}, saving {opt.saving:.1%}")
+    N = 5.51e+09, $1,830,849, saving 58.6%
+    >>> print(f"training ${opt.breakdown.training_dollars:,.0f}, "
+    ...       f"decode ${opt.breakdown.decode_dollars:,.0f}")
+    training $663,402, decode $1,159,894
     """
 
     _INPUTS = ("loss", "requests", "input_tokens", "output_tokens")
@@ -99,6 +131,14 @@ class CostOptimum(Tabular):
 
     @cached_property
     def breakdown(self) -> LifetimeCost:
+        """This model's lifetime FLOPs, dollars and GPU-hours by phase.
+
+        Examples
+        --------
+        >>> from scaleplan import cost_optimal
+        >>> print(f"{cost_optimal(2.0, 1e10).breakdown.training_gpu_hours:,.0f} GPU-hours")
+        442,268 GPU-hours
+        """
         return LifetimeCost(
             self.params,
             self.tokens,
@@ -110,6 +150,14 @@ class CostOptimum(Tabular):
 
     @cached_property
     def chinchilla(self) -> LifetimeCost:
+        """The equal-quality Chinchilla-style model's `LifetimeCost`, same requests.
+
+        Examples
+        --------
+        >>> from scaleplan import cost_optimal
+        >>> print(f"${cost_optimal(2.0, 1e10).chinchilla.total_dollars:,.0f}")
+        $4,425,643
+        """
         m = chinchilla_optimal(loss=self.loss, law=self.law, on_invalid="nan")
         return LifetimeCost(
             m.params, m.tokens, self.requests, self.input_tokens, self.output_tokens, self.costs
@@ -117,11 +165,15 @@ class CostOptimum(Tabular):
 
     @property
     def total_dollars(self) -> Any:
+        """Lifetime US dollars: training, prefill and decode (`breakdown.total_dollars`)."""
         return self.breakdown.total_dollars
 
     @property
     def saving(self) -> Any:
-        """Fraction of the Chinchilla-style model's lifetime dollars saved (0.5 = 50%)."""
+        """Fraction of the Chinchilla-style model's lifetime dollars saved (0.5 = 50%).
+
+        `1 - total_dollars / chinchilla.total_dollars`.
+        """
         return 1.0 - self.breakdown.total_dollars / self.chinchilla.total_dollars
 
 
@@ -174,12 +226,56 @@ def cost_optimal(
 ) -> CostOptimum | ConstrainedOptimum:
     """Parameters and training tokens minimising lifetime dollars at a given loss.
 
-    `requests` is the lifetime number of inference requests, each with `input_tokens`
-    prompt and `output_tokens` generated tokens (defaults: 70 and 215). All of `loss`,
-    `requests`, `input_tokens`, `output_tokens` and the law's coefficients broadcast.
-    Other arguments (`start` and `unique_tokens` included) as in `compute_optimal`; with
-    `unique_tokens` the result is a `constrained.ConstrainedOptimum` at the effective
-    demand, with `total_dollars`.
+    Minimises `6 N D c_tr / MFU_tr + 2 N requests c_inf (input_tokens / MFU_prefill +
+    output_tokens / MFU_decode)` subject to `L(N, D) = loss` (Sardana et al. 2024, §6 and
+    App. B.2-B.3): the FLOP problem of `compute_optimal` at the effective demand
+    `requests (w_in input_tokens + w_out output_tokens)` (`CostModel.demand_weights`). All
+    of `loss`, `requests`, `input_tokens`, `output_tokens` and the law's coefficients
+    broadcast.
+
+    Parameters
+    ----------
+    loss : float or array_like
+        Target pre-training loss, in nats/token; greater than the law's E.
+    requests : float or array_like
+        Lifetime inference requests (count); >= 0.
+    input_tokens, output_tokens : float or array_like, optional
+        Prompt and generated tokens per request (defaults 70 and 215, LMSYS-Chat-1M's
+        means).
+    costs : CostModel, optional
+        Hardware, prices and MFUs (default `CostModel()`, the paper's setting).
+    law : ScalingLaw or DataConstrainedLaw or str, optional
+        The law or a preset name (default `CHINCHILLA`).
+    method, tol, max_iter, on_invalid, start
+        Solver options, as in `compute_optimal`.
+    unique_tokens : float or array_like, optional
+        A supply of unique training tokens; the result is then a
+        `constrained.ConstrainedOptimum` at the effective demand, with `total_dollars`.
+
+    Returns
+    -------
+    CostOptimum or ConstrainedOptimum
+        `params`, `tokens`, `total_dollars` (US dollars), `saving` against the
+        Chinchilla-style model and the `breakdown` by phase.
+
+    Raises
+    ------
+    ScaleplanError
+        With `on_invalid="raise"`, a loss at or below E, negative requests or tokens per
+        request, a `costs` that is not a CostModel, or a bad solver option.
+
+    Examples
+    --------
+    >>> from scaleplan import CostModel, cost_optimal
+    >>> opt = cost_optimal(2.0, 1e10)
+    >>> print(f"N = {opt.params:.3g}, D = {opt.tokens:.3g}, ${opt.total_dollars:,.0f}")
+    N = 5.51e+09, D = 7.51e+12, $1,830,849
+
+    On H100s, for two demands at once:
+
+    >>> h100 = CostModel(train_gpu="h100-sxm", inference_gpu="h100-sxm")
+    >>> print(cost_optimal(2.0, [1e8, 1e10], costs=h100).params.round(-7))
+    [1.563e+10 5.150e+09]
     """
     costs = default_costs() if costs is None else resolve_costs(costs)
     if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
@@ -283,6 +379,41 @@ def breakeven_requests(
     cost is linear in requests for both, so they cross once:
     `r* = (train_s - train) / (per_request - per_request_s)`; 0 when the smaller one is
     also cheaper to train.
+
+    Parameters
+    ----------
+    params : float or array_like
+        The given model's parameters N (count).
+    tokens : float or array_like
+        Its training tokens D.
+    smaller_params : float or array_like
+        The smaller model's parameters N_s, below `params`.
+    input_tokens, output_tokens : float or array_like, optional
+        Prompt and generated tokens per request (defaults 70 and 215).
+    costs : CostModel, optional
+        Hardware, prices and MFUs (default `CostModel()`).
+    law : ScalingLaw or str, optional
+        The law (default `CHINCHILLA`).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The break-even lifetime requests (count).
+
+    Raises
+    ------
+    ScaleplanError
+        If `smaller_params` is not positive and below `params`, or too small to reach the
+        given model's loss at any data size; or requests cost nothing.
+
+    Examples
+    --------
+    From how many requests does a 3B model, trained to the loss of a 7B one on 2T
+    tokens, cost less over its life?
+
+    >>> from scaleplan import breakeven_requests
+    >>> print(f"{breakeven_requests(7e9, 2e12, 3e9):.3g} requests")
+    9.24e+09 requests
     """
     costs = resolve_costs(costs)
     law = resolve_law(law)

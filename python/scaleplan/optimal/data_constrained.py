@@ -40,10 +40,46 @@ def constrained_optimal(
     on_invalid: str = "raise",
     costs: Any = None,
 ) -> ConstrainedOptimum:
-    """Minimise `6 N D + 2 N inference_tokens` at `L(N, D, U) = loss` (every argument
+    """The lifetime FLOP optimum with finite unique data.
+
+    Minimises `6 N D + 2 N inference_tokens` at `L(N, D, U) = loss` (every argument
     broadcasts). `compute_optimal(..., unique_tokens=)` and `cost_optimal(...,
-    unique_tokens=)` call this (the latter with its effective demand). A loss at or below
-    the floor the law reaches with U unique tokens is a ValueError that says so."""
+    unique_tokens=)` call this (the latter with its effective demand).
+
+    Parameters
+    ----------
+    loss : float or array_like
+        Target loss, in nats/token.
+    inference_tokens : float or array_like
+        Lifetime inference demand, in tokens (training-token equivalents for dollars).
+    unique_tokens : float or array_like
+        The supply of unique training tokens U.
+    law : DataConstrainedLaw or ScalingLaw or str, optional
+        The law; a plain one takes the published R_D*, R_N* (default `CHINCHILLA`).
+    on_invalid : {"raise", "nan"}, optional
+        What a row of bad input does.
+    costs : CostModel, optional
+        Carried to the result for its dollars (`cost_optimal`'s path).
+
+    Returns
+    -------
+    ConstrainedOptimum
+        `params`, `tokens`, `effective_tokens`, `epochs`, whether the supply is `binding`
+        and the `premium` over unlimited data.
+
+    Raises
+    ------
+    ScaleplanError
+        With `on_invalid="raise"`: a loss at or below the floor the law reaches with U
+        unique tokens (the message says so), or another value out of range.
+
+    Examples
+    --------
+    >>> from scaleplan.optimal.data_constrained import constrained_optimal
+    >>> opt = constrained_optimal(2.0, 1e13, 2e11)
+    >>> print(f"N = {opt.params:.3g}, {opt.epochs:.1f} epochs, premium {opt.premium:.1%}")
+    N = 1.11e+10, 14.4 epochs, premium 32.4%
+    """
     data_law = resolve_data_law(law)
     shape, cols = broadcast(loss=loss, inference_tokens=inference_tokens,
                             unique_tokens=unique_tokens)  # fmt: skip
@@ -67,8 +103,41 @@ def budget_optimal(
     law: Any = CHINCHILLA,
     on_invalid: str = "raise",
 ) -> BudgetOptimum:
-    """N and D with `N (6 D + 2 inference_tokens) = budget` minimising `L(N, D, U)`
-    (`best_quality(..., unique_tokens=)` calls it)."""
+    """The best model for a lifetime FLOP budget with finite unique data.
+
+    N and D with `N (6 D + 2 inference_tokens) = budget` minimising `L(N, D, U)`
+    (`best_quality(..., unique_tokens=)` calls it).
+
+    Parameters
+    ----------
+    budget : float or array_like
+        Lifetime budget, in FLOPs.
+    inference_tokens : float or array_like
+        Lifetime inference demand, in tokens.
+    unique_tokens : float or array_like
+        The supply of unique training tokens U.
+    law : DataConstrainedLaw or ScalingLaw or str, optional
+        The law (default `CHINCHILLA`, with the published R_D*, R_N*).
+    on_invalid : {"raise", "nan"}, optional
+        What a row of bad input does.
+
+    Returns
+    -------
+    BudgetOptimum
+        `loss` (nats/token), `params`, `tokens` and `epochs`.
+
+    Raises
+    ------
+    ScaleplanError
+        With `on_invalid="raise"`, a value out of range (naming it and its row).
+
+    Examples
+    --------
+    >>> from scaleplan.optimal.data_constrained import budget_optimal
+    >>> best = budget_optimal(1e23, 1e12, 1e11)
+    >>> print(f"loss {best.loss:.4f}, N = {best.params:.3g}, {best.epochs:.1f} epochs")
+    loss 2.0432, N = 1.13e+10, 11.4 epochs
+    """
     data_law = resolve_data_law(law)
     shape, cols = broadcast(budget=budget, inference_tokens=inference_tokens,
                             unique_tokens=unique_tokens)  # fmt: skip
@@ -84,8 +153,41 @@ def budget_optimal(
 def training_optimal(
     flops: Any, unique_tokens: Any, *, law: Any = "muennighoff2023", on_invalid: str = "raise"
 ) -> BudgetOptimum:
-    """The paper's question solved exactly: the N and D with `6 N D = flops` that
-    minimise `L(N, D, U)` (their repository uses a grid of 500 ratios)."""
+    """The training-only optimum with finite unique data (Muennighoff et al.'s question).
+
+    Solved exactly: the N and D with `6 N D = flops` that minimise `L(N, D, U)` (their
+    repository uses a grid of 500 ratios).
+
+    Parameters
+    ----------
+    flops : float or array_like
+        Training budget, in FLOPs.
+    unique_tokens : float or array_like
+        The supply of unique training tokens U.
+    law : DataConstrainedLaw or ScalingLaw or str, optional
+        The law (default the authors' fit, "muennighoff2023").
+    on_invalid : {"raise", "nan"}, optional
+        What a row of bad input does.
+
+    Returns
+    -------
+    BudgetOptimum
+
+    Raises
+    ------
+    ScaleplanError
+        With `on_invalid="raise"`, a value out of range (naming `flops` or the other
+        argument, and its row).
+
+    Examples
+    --------
+    1e22 FLOPs with 10B unique tokens: a smaller model, 27 epochs:
+
+    >>> from scaleplan import training_optimal
+    >>> best = training_optimal(1e22, 1e10)
+    >>> print(f"N = {best.params:.3g}, D = {best.tokens:.3g}, {best.epochs:.1f} epochs")
+    N = 6.13e+09, D = 2.72e+11, 27.2 epochs
+    """
     with renamed(budget="flops"):
         return budget_optimal(flops, 0.0, unique_tokens, law=law, on_invalid=on_invalid)
 
@@ -94,7 +196,41 @@ def physical_constrained(
     loss: Any, requests: Any, *, unique_tokens: Any, costs: Any, curve: Any, law: Any,
     on_invalid: str,
 ) -> ConstrainedPhysicalOptimum:  # fmt: skip
-    """The Rust kernel behind `physical_optimal(..., unique_tokens=)`."""
+    """The lifetime optimum under a serving curve with finite unique data.
+
+    The Rust kernel behind `physical_optimal(..., unique_tokens=)`: training dollars
+    `6 N D c_tr / MFU_tr` plus the curve's serving dollars, at `L(N, D, U) = loss`.
+
+    Parameters
+    ----------
+    loss : float or array_like
+        Target loss, in nats/token.
+    requests : float or array_like
+        Lifetime requests (count).
+    unique_tokens : float or array_like
+        The supply of unique training tokens U.
+    costs : CostModel
+        Training hardware, price and MFU.
+    curve : ServingCurve
+        Serving dollars per request against N.
+    law : DataConstrainedLaw or ScalingLaw or str
+        The law.
+    on_invalid : {"raise", "nan"}
+        What a row of bad input does.
+
+    Returns
+    -------
+    ConstrainedPhysicalOptimum
+
+    Examples
+    --------
+    Called through `physical_optimal`:
+
+    >>> from scaleplan import physical_optimal
+    >>> opt = physical_optimal(2.0, 1e9, unique_tokens=1e11)
+    >>> print(f"N = {opt.params:.3g}, {opt.epochs:.1f} epochs")
+    N = 2.59e+10, 21.6 epochs
+    """
     data_law = resolve_data_law(law)
     per_flop = costs.train_dollars_per_flop / costs.train_mfu
     shape, cols = broadcast(loss=loss, requests=requests, unique_tokens=unique_tokens)
@@ -112,9 +248,34 @@ def physical_constrained(
 
 
 def tokens_for_params(loss: float, params: Any, *, unique_tokens: float, law: Any) -> Any:
-    """The training tokens at which models of `params` parameters reach `loss` with
-    `unique_tokens` (NaN where no number of tokens does): the loss falls with D, so 100
-    halvings in ln D over 1e3..1e22 tokens, all sizes at once."""
+    """The training tokens at which models of `params` parameters reach `loss` with U.
+
+    The loss falls with D, so 100 halvings in ln D over 1e3..1e22 tokens, all sizes at
+    once; NaN where no number of tokens does (`whole_gpu_plan` prices these).
+
+    Parameters
+    ----------
+    loss : float
+        Target loss, in nats/token.
+    params : float or array_like
+        Model sizes N (count).
+    unique_tokens : float
+        The supply of unique training tokens U.
+    law : DataConstrainedLaw or ScalingLaw or str
+        The law.
+
+    Returns
+    -------
+    numpy.ndarray
+        Training tokens D for each size.
+
+    Examples
+    --------
+    >>> from scaleplan.optimal.data_constrained import tokens_for_params
+    >>> d = tokens_for_params(2.3, [1e9, 3e9], unique_tokens=1e11, law="chinchilla")
+    >>> print(d.round(-9))
+    [3.51e+11 7.50e+10]
+    """
     data_law = resolve_data_law(law)
     n = np.atleast_1d(np.asarray(params, dtype=np.float64))
     lo, hi = np.full(n.shape, np.log(1e3)), np.full(n.shape, np.log(1e22))

@@ -34,10 +34,33 @@ __all__ = ["ImpliedDemand", "implied_demand"]
 
 @dataclass(frozen=True, repr=False)
 class ImpliedDemand(Record):
-    """For each model: `inference_tokens` (lifetime tokens served, FLOP problem) for which
-    `(params, tokens)` is lifetime-optimal, and `requests` (dollar problem, with `costs`);
-    both NaN where `exists` is False, i.e. `tokens < chinchilla_tokens` (no demand makes
-    the model optimal). `loss` is the model's loss under the law."""
+    """The lifetime demand for which each model is optimal, as `implied_demand` returns it.
+
+    Parameters
+    ----------
+    params : float or numpy.ndarray
+        Parameters N (count).
+    tokens : float or numpy.ndarray
+        Training tokens D.
+    loss : float or numpy.ndarray
+        The model's loss under the law, in nats/token.
+    chinchilla_tokens : float or numpy.ndarray
+        The law's Chinchilla-optimal tokens D_ch for N.
+    inference_tokens : float or numpy.ndarray
+        Lifetime tokens served (FLOP problem) for which `(params, tokens)` is
+        lifetime-optimal; NaN where `exists` is False.
+    requests : float or numpy.ndarray
+        The same for the dollar problem, in lifetime requests (with `costs`; else NaN).
+    exists : bool or numpy.ndarray
+        False where `tokens < chinchilla_tokens`: no demand makes the model optimal.
+
+    Examples
+    --------
+    >>> from scaleplan import implied_demand
+    >>> demand = implied_demand(7e9, 2e12)
+    >>> print(f"{demand.inference_tokens:.3g} tokens, {demand.tokens_per_param:.0f} tokens/param")
+    4.5e+12 tokens, 286 tokens/param
+    """
 
     params: Any
     tokens: Any
@@ -49,6 +72,7 @@ class ImpliedDemand(Record):
 
     @property
     def tokens_per_param(self) -> Any:
+        """`D / N`, training tokens per parameter."""
         return self.tokens / self.params
 
 
@@ -62,8 +86,48 @@ def implied_demand(
     output_tokens: Any = 215.0,
     on_invalid: str = "raise",
 ) -> ImpliedDemand:
-    """The lifetime inference demand for which each `(params, tokens)` is optimal (module
-    notes). Arrays broadcast; `on_invalid="nan"` turns bad rows into NaN."""
+    """The lifetime inference demand for which each `(params, tokens)` is optimal.
+
+    Reads a released model backward: `D_inf = 3 D ((D / D_ch)^beta - 1)`, with D_ch the
+    Chinchilla-optimal tokens of N (the module's docstring derives it). Arrays broadcast.
+
+    Parameters
+    ----------
+    params : float or array_like
+        Parameters N (count); > 0.
+    tokens : float or array_like
+        Training tokens D; > 0.
+    law : ScalingLaw or str, optional
+        The law (default `CHINCHILLA`).
+    costs : CostModel, optional
+        With it, the demand is also given in lifetime requests.
+    input_tokens, output_tokens : float or array_like, optional
+        Prompt and generated tokens per request, for `requests` (defaults 70 and 215).
+    on_invalid : {"raise", "nan"}, optional
+        "nan" turns bad rows into NaN.
+
+    Returns
+    -------
+    ImpliedDemand
+
+    Raises
+    ------
+    ScaleplanError
+        With `on_invalid="raise"`: a non-positive size or token count, bad request
+        lengths, or a demand beyond float64.
+
+    Examples
+    --------
+    Llama-2-7B (2T tokens) is optimal for 4.5T tokens served; Chinchilla (70B, 1.4T) is
+    trained short of its own law's optimum, so no demand makes it optimal:
+
+    >>> from scaleplan import CostModel, implied_demand
+    >>> demand = implied_demand([7e9, 70e9], [2e12, 1.4e12], costs=CostModel())
+    >>> print(demand.inference_tokens.round(-10), demand.exists)
+    [4.5e+12     nan] [ True False]
+    >>> print(f"{demand.requests[0]:.3g} requests")
+    1.14e+09 requests
+    """
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
     if costs is not None:

@@ -61,11 +61,39 @@ MAX_ITER_LIMIT: int = _core.MAX_ITER_LIMIT
 class LifetimeOptimum(FlopAccounting, Tabular):
     """The model that reaches `loss` with the fewest training + inference FLOPs.
 
-    `params` (N) and `tokens` (D, training tokens) are floats for scalar inputs and arrays
-    in the broadcast shape otherwise; rows rejected with `on_invalid="nan"` hold NaN and
-    `converged=False`. `iterations` counts solver steps (0 without demand, where the
-    Chinchilla closed form applies). The equal-quality Chinchilla-style model is
+    What `compute_optimal` returns. Floats for scalar inputs and arrays in the broadcast
+    shape otherwise; rows rejected with `on_invalid="nan"` hold NaN and `converged=False`.
+    The FLOP totals (`training_flops` `6 N D`, `inference_flops` `2 N D_inf`,
+    `total_flops`) come from `FlopAccounting`; the equal-quality Chinchilla-style model is
     `chinchilla`, charged for the same inference demand.
+
+    Parameters
+    ----------
+    params : float or numpy.ndarray
+        Parameters N (count).
+    tokens : float or numpy.ndarray
+        Training tokens D.
+    loss : float or numpy.ndarray
+        The target loss, in nats/token.
+    inference_tokens : float or numpy.ndarray
+        The lifetime inference demand D_inf, in tokens.
+    iterations : int or numpy.ndarray
+        Solver steps (0 without demand, where the Chinchilla closed form applies).
+    converged : bool or numpy.ndarray
+        Whether the row is an answer.
+    law : ScalingLaw
+        The law solved.
+    method : str, optional
+        The solver used.
+
+    Examples
+    --------
+    >>> from scaleplan import compute_optimal
+    >>> opt = compute_optimal(2.0, 1e13)
+    >>> print(f"N = {opt.params:.3g}, D = {opt.tokens:.3g}, saving {opt.flop_saving:.1%}")
+    N = 7.72e+09, D = 3.43e+12, saving 37.3%
+    >>> print(f"Chinchilla-style: N = {opt.chinchilla.params:.3g}")
+    Chinchilla-style: N = 1.95e+10
     """
 
     _INPUTS = ("loss", "inference_tokens")
@@ -118,13 +146,29 @@ class LifetimeOptimum(FlopAccounting, Tabular):
 
     @cached_property
     def chinchilla(self) -> ChinchillaModel:
-        """The Chinchilla-style model of the same loss, serving the same demand."""
+        """The Chinchilla-style model of the same loss, serving the same demand.
+
+        Examples
+        --------
+        >>> from scaleplan import compute_optimal
+        >>> print(f"{compute_optimal(2.0, 1e13).chinchilla.total_flops:.3g}")
+        4.99e+23
+        """
         model = chinchilla_optimal(loss=self.loss, law=self.law, on_invalid="nan")
         return ChinchillaModel(model.params, model.tokens, model.loss, self.inference_tokens)
 
     @property
     def flop_saving(self) -> Any:
-        """Fraction of the Chinchilla-style model's lifetime FLOPs saved (0.09 = 9%)."""
+        """Fraction of the Chinchilla-style model's lifetime FLOPs saved (0.09 = 9%).
+
+        `1 - total_flops / chinchilla.total_flops`.
+
+        Examples
+        --------
+        >>> from scaleplan import compute_optimal
+        >>> round(compute_optimal(2.0, 1e12).flop_saving, 4)
+        0.0459
+        """
         return 1.0 - self.total_flops / self.chinchilla.total_flops
 
 
@@ -168,34 +212,77 @@ def compute_optimal(
 ) -> LifetimeOptimum | ConstrainedOptimum:
     """Parameters and training tokens minimising lifetime FLOPs at a given loss.
 
-    Solves `0 = (E - l) + B (1 + beta/alpha) D^-beta + (beta B D_inf / (3 alpha)) D^(-beta-1)`
+    Minimises `6 N D + 2 N D_inf` subject to `E + A N^-alpha + B D^-beta = l`: solves
+    `0 = (E - l) + B (1 + beta/alpha) D^-beta + (beta B D_inf / (3 alpha)) D^(-beta-1)`
     (Sardana et al. 2024, Eq. 12) for D, then `A N^-alpha = (beta B / alpha) D^-beta
-    (1 + D_inf / (3 D))` for N.
+    (1 + D_inf / (3 D))` for N. All array inputs broadcast together like NumPy arguments.
 
-    Args:
-        loss: target pre-training loss l (nats/token), greater than the law's E.
-        inference_tokens: lifetime inference demand D_inf in tokens (input + output), >= 0.
-        law: a `ScalingLaw` (its coefficients may be arrays: many laws in one call) or a
-            preset name.
-        method: "newton" (default, vectorised), "halley", "bisect", "brent" or "secant-d"
-            (the paper's secant iteration in raw D from D = 1e8).
-        tol: target relative accuracy of the tokens (an absolute tolerance on ln D).
-        max_iter: iteration cap per scenario.
-        on_invalid: "raise" (ValueError naming the argument and row) or "nan" (bad rows
-            become NaN with converged False; the others are still solved).
-        start: where Newton starts when all rows share one law: "bound" (a monotone
-            bound), "table" (a cached per-beta table of roots: one step per row) or "auto"
-            (the table from 50,000 rows on). The start moves an answer by at most a few
-            ulp; pass the rule of the whole problem when solving it in pieces so that the
-            pieces equal it bit for bit (`scaleplan.dask` does).
-        unique_tokens: a supply of unique training tokens U. Then the law is the
-            data-constrained one (Muennighoff et al. 2023; `law` may be a
-            `DataConstrainedLaw`, and a plain law takes the published R_D*, R_N*) and the
-            result a `constrained.ConstrainedOptimum` (epochs, effective tokens, the
-            premium over unlimited data); where U does not bind it is this function's
-            answer without it.
+    Parameters
+    ----------
+    loss : float or array_like
+        Target pre-training loss l, in nats/token; greater than the law's E.
+    inference_tokens : float or array_like
+        Lifetime inference demand D_inf, in tokens (input + output); >= 0.
+    law : ScalingLaw or DataConstrainedLaw or str, optional
+        A `ScalingLaw` (its coefficients may be arrays: many laws in one call) or a preset
+        name (default `CHINCHILLA`).
+    method : str, optional
+        "newton" (default, vectorised), "halley", "bisect", "brent" or "secant-d" (the
+        paper's secant iteration in raw D from D = 1e8).
+    tol : float, optional
+        Target relative accuracy of the tokens (an absolute tolerance on ln D).
+    max_iter : int, optional
+        Iteration cap per scenario.
+    on_invalid : {"raise", "nan"}, optional
+        "raise" (a ScaleplanError naming the argument and row) or "nan" (bad rows become
+        NaN with converged False; the others are still solved).
+    start : {"auto", "bound", "table"}, optional
+        Where Newton starts when all rows share one law: "bound" (a monotone bound),
+        "table" (a cached per-beta table of roots: one step per row) or "auto" (the table
+        from 50,000 rows on). The start moves an answer by at most a few ulp; pass the rule
+        of the whole problem when solving it in pieces so that the pieces equal it bit for
+        bit (`scaleplan.dask` does).
+    unique_tokens : float or array_like, optional
+        A supply of unique training tokens U. Then the law is the data-constrained one
+        (Muennighoff et al. 2023; `law` may be a `DataConstrainedLaw`, and a plain law
+        takes the published R_D*, R_N*) and the result a `constrained.ConstrainedOptimum`
+        (epochs, effective tokens, the premium over unlimited data); where U does not bind
+        it is this function's answer without it.
 
-    All array inputs broadcast together like NumPy arguments.
+    Returns
+    -------
+    LifetimeOptimum or ConstrainedOptimum
+        `params` N, `tokens` D, FLOP totals, `flop_saving` against the Chinchilla-style
+        model, `iterations` and `converged`.
+
+    Raises
+    ------
+    ScaleplanError
+        With `on_invalid="raise"`, a loss at or below E, a negative demand, or a bad
+        solver option; the error names the argument and its row.
+
+    Examples
+    --------
+    A model that reaches 2.0 nats/token and serves 10T tokens in its life is smaller and
+    trained longer than the Chinchilla-optimal one:
+
+    >>> from scaleplan import compute_optimal
+    >>> opt = compute_optimal(2.0, 1e13)
+    >>> print(f"N = {opt.params:.3g}, D = {opt.tokens:.3g}, "
+    ...       f"{opt.tokens_per_param:.0f} tokens/param")
+    N = 7.72e+09, D = 3.43e+12, 444 tokens/param
+
+    Many scenarios in one call:
+
+    >>> opt = compute_optimal(2.0, [0, 1e12, 1e13])
+    >>> print(opt.params.round(-7))
+    [1.951e+10 1.393e+10 7.720e+09]
+
+    With only 200B unique tokens, the data-constrained law:
+
+    >>> opt = compute_optimal(2.0, 1e13, unique_tokens=2e11)
+    >>> print(f"N = {opt.params:.3g}, {opt.epochs:.1f} epochs")
+    N = 1.11e+10, 14.4 epochs
     """
     if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
         kernel, law = route("compute_optimal", law, unique_tokens=unique_tokens)
@@ -257,7 +344,33 @@ def solver_options(
 
     Types are checked here (Rust would read a bool as 1 and refuse a str with a TypeError);
     names, ranges and their messages are the core's (`Options::parse`), the one definition
-    every layer uses."""
+    every layer uses.
+
+    Parameters
+    ----------
+    method, tol, max_iter, on_invalid, start
+        As `compute_optimal` takes them.
+
+    Returns
+    -------
+    tuple of (float, int, str)
+        `(tol, max_iter, on_invalid)` as plain Python values.
+
+    Raises
+    ------
+    ScaleplanError
+        If an option is of the wrong type or out of range, naming it.
+
+    Examples
+    --------
+    >>> from scaleplan.optimal.lifetime import solver_options
+    >>> solver_options("newton", 1e-10, 50, "raise")
+    (1e-10, 50, 'raise')
+    >>> solver_options("simplex", 1e-10, 50, "raise")
+    Traceback (most recent call last):
+    ...
+    scaleplan.errors.ScaleplanError: method must be one of newton, ...; got "simplex"
+    """
     if not is_real_scalar(tol):
         raise ScaleplanError(f"tol must be {_core.TOL_RANGE}; got {tol!r}", "tol")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
@@ -272,6 +385,19 @@ def solver_options(
 
 
 def check_start(start: Any) -> str:
+    """`start` checked against `STARTS`.
+
+    Raises
+    ------
+    ScaleplanError
+        If `start` is not one of "auto", "bound", "table".
+
+    Examples
+    --------
+    >>> from scaleplan.optimal.lifetime import check_start
+    >>> check_start("table")
+    'table'
+    """
     if start not in STARTS:
         raise ScaleplanError(f"start must be one of {', '.join(STARTS)}; got {start!r}", "start")
     return str(start)

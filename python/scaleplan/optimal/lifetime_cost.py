@@ -34,8 +34,33 @@ __all__ = ["LifetimeCost", "lifetime_cost"]
 class LifetimeCost(Tabular):
     """FLOPs, dollars and GPU-hours of training one model and serving its demand.
 
-    Arrays where the inputs were arrays. FLOPs are model FLOPs (6 N D to train, 2 N per
-    served token); dollars and GPU-hours divide them by each phase's MFU and peak.
+    What `lifetime_cost` returns; arrays where the inputs were arrays. FLOPs are model
+    FLOPs (`6 N D` to train, `2 N` per served token); GPU-hours divide them by each phase's
+    MFU and peak, `flops / (mfu peak 3600)`, and dollars multiply GPU-hours by the hourly
+    price. The properties, by phase: `training_`, `prefill_`, `decode_` and (sums)
+    `inference_`, `total_` `flops` (FLOPs), `gpu_hours` (GPU-hours) and `dollars` (US
+    dollars).
+
+    Parameters
+    ----------
+    params : float or numpy.ndarray
+        Parameters N (count).
+    tokens : float or numpy.ndarray
+        Training tokens D.
+    requests : float or numpy.ndarray
+        Lifetime requests (count).
+    input_tokens, output_tokens : float or numpy.ndarray
+        Prompt and generated tokens per request.
+    costs : CostModel
+        Hardware, prices and MFUs.
+
+    Examples
+    --------
+    >>> from scaleplan import lifetime_cost
+    >>> cost = lifetime_cost(7e9, 2e12, 1e9)
+    >>> print(f"train ${cost.training_dollars:,.0f}, prefill ${cost.prefill_dollars:,.0f}, "
+    ...       f"decode ${cost.decode_dollars:,.0f}")
+    train $224,359, prefill $960, decode $147,391
     """
 
     _INPUTS = ("params", "tokens", "requests", "input_tokens", "output_tokens")
@@ -62,22 +87,27 @@ class LifetimeCost(Tabular):
 
     @property
     def training_flops(self) -> Any:
+        """`6 N D`, in FLOPs."""
         return training_flops(self.params, self.tokens)
 
     @property
     def prefill_flops(self) -> Any:
+        """`2 N requests input_tokens`, in FLOPs."""
         return inference_flops(self.params, self.requests * self.input_tokens)
 
     @property
     def decode_flops(self) -> Any:
+        """`2 N requests output_tokens`, in FLOPs."""
         return inference_flops(self.params, self.requests * self.output_tokens)
 
     @property
     def inference_flops(self) -> Any:
+        """Prefill plus decode FLOPs."""
         return self.prefill_flops + self.decode_flops
 
     @property
     def total_flops(self) -> Any:
+        """Training plus inference FLOPs."""
         return self.training_flops + self.inference_flops
 
     def _gpu_hours(self, flops: Any, mfu: float, phase: str) -> Any:
@@ -87,34 +117,42 @@ class LifetimeCost(Tabular):
 
     @property
     def training_gpu_hours(self) -> Any:
+        """GPU-hours of training: `training_flops / (train_mfu peak 3600)`."""
         return self._gpu_hours(self.training_flops, self.costs.train_mfu, "train")
 
     @property
     def prefill_gpu_hours(self) -> Any:
+        """GPU-hours of prefill: `prefill_flops / (prefill_mfu peak 3600)`."""
         return self._gpu_hours(self.prefill_flops, self.costs.prefill_mfu, "inference")
 
     @property
     def decode_gpu_hours(self) -> Any:
+        """GPU-hours of decode: `decode_flops / (decode_mfu peak 3600)`."""
         return self._gpu_hours(self.decode_flops, self.costs.decode_mfu, "inference")
 
     @property
     def training_dollars(self) -> Any:
+        """US dollars of training: GPU-hours times `train_price_per_hour`."""
         return self.training_gpu_hours * self.costs.train_price_per_hour
 
     @property
     def prefill_dollars(self) -> Any:
+        """US dollars of prefill: GPU-hours times `inference_price_per_hour`."""
         return self.prefill_gpu_hours * self.costs.inference_price_per_hour
 
     @property
     def decode_dollars(self) -> Any:
+        """US dollars of decode: GPU-hours times `inference_price_per_hour`."""
         return self.decode_gpu_hours * self.costs.inference_price_per_hour
 
     @property
     def inference_dollars(self) -> Any:
+        """Prefill plus decode US dollars."""
         return self.prefill_dollars + self.decode_dollars
 
     @property
     def total_dollars(self) -> Any:
+        """Lifetime US dollars: training plus inference."""
         return self.training_dollars + self.inference_dollars
 
 
@@ -127,7 +165,43 @@ def lifetime_cost(
     *,
     costs: CostModel | None = None,
 ) -> LifetimeCost:
-    """The lifetime cost breakdown of any model (params N trained on tokens D)."""
+    """The lifetime cost breakdown of any model: N parameters trained on D tokens.
+
+    `dollars = 6 N D c_tr / MFU_tr + 2 N requests c_inf (input_tokens / MFU_prefill +
+    output_tokens / MFU_decode)`, with `c` the dollars per peak FLOP of each phase's
+    hardware (Sardana et al. 2024, §6 and App. B.2-B.3).
+
+    Parameters
+    ----------
+    params : float or array_like
+        Parameters N (count); > 0.
+    tokens : float or array_like
+        Training tokens D; >= 0.
+    requests : float or array_like
+        Lifetime requests (count); >= 0.
+    input_tokens, output_tokens : float or array_like, optional
+        Prompt and generated tokens per request (defaults 70 and 215).
+    costs : CostModel, optional
+        Hardware, prices and MFUs (default `CostModel()`).
+
+    Returns
+    -------
+    LifetimeCost
+
+    Raises
+    ------
+    ScaleplanError
+        If an input is out of range (naming it and its row), or a total leaves float64.
+
+    Examples
+    --------
+    Llama-2-7B (2T tokens) serving a billion requests, at the paper's prices:
+
+    >>> from scaleplan import lifetime_cost
+    >>> cost = lifetime_cost(7e9, 2e12, 1e9)
+    >>> print(f"${cost.total_dollars:,.0f}, {cost.training_gpu_hours:,.0f} training GPU-hours")
+    $372,710, 149,573 training GPU-hours
+    """
     costs = resolve_costs(costs)
     named = {
         "params": params,

@@ -20,7 +20,29 @@ __all__ = ["RatioGrid", "cost_ratio_grid", "flop_ratio_grid"]
 
 @dataclass(frozen=True)
 class RatioGrid:
-    """Optimal over Chinchilla-style ratios on a loss x demand grid (rows: losses)."""
+    """Optimal over Chinchilla-style ratios on a loss x demand grid (rows: losses).
+
+    Parameters
+    ----------
+    losses : numpy.ndarray
+        The grid's rows: target losses, in nats/token.
+    demands : numpy.ndarray
+        Its columns: lifetime inference tokens (FLOP grid) or requests (dollar grid).
+    total : numpy.ndarray
+        Lifetime FLOPs (or dollars) of the optimal model over those of the
+        Chinchilla-style one.
+    params, tokens : numpy.ndarray
+        The optimal model's parameters and training tokens over the Chinchilla-style
+        one's.
+
+    Examples
+    --------
+    >>> from scaleplan import flop_ratio_grid
+    >>> grid = flop_ratio_grid([2.0, 2.2], [1e11, 1e13])
+    >>> print(grid.tokens.round(2))
+    [[ 1.06  3.67]
+     [ 1.29 10.2 ]]
+    """
 
     losses: Any
     demands: Any
@@ -55,8 +77,42 @@ def _finite(blame: str, ratio: Any) -> Any:
 def flop_ratio_grid(
     losses: Any, inference_tokens: Any, *, law: ScalingLaw | str = CHINCHILLA
 ) -> RatioGrid:
-    """The surfaces of the paper's Figure 2: for each loss (rows) and inference demand in
-    tokens (columns), compute-optimal over Chinchilla-style total FLOPs, params, tokens."""
+    """The surfaces of the paper's Figure 2: compute-optimal over Chinchilla-style.
+
+    For each loss (rows) and inference demand in tokens (columns), the ratios of total
+    lifetime FLOPs, parameters and training tokens (`compute_optimal` against
+    `chinchilla_optimal`).
+
+    Parameters
+    ----------
+    losses : float or array_like
+        Target losses, in nats/token (a number or a 1-D array).
+    inference_tokens : float or array_like
+        Lifetime inference demands, in tokens (a number or a 1-D array).
+    law : ScalingLaw or str, optional
+        The law (default `CHINCHILLA`).
+
+    Returns
+    -------
+    RatioGrid
+
+    Raises
+    ------
+    ScaleplanError
+        If an axis is not a number or a non-empty 1-D array, a value is out of range, or a
+        lifetime total leaves float64.
+
+    Examples
+    --------
+    At 10T tokens served, the 2.0-nats model needs 63% of the Chinchilla-style lifetime
+    FLOPs:
+
+    >>> from scaleplan import flop_ratio_grid
+    >>> grid = flop_ratio_grid([2.0, 2.2], [1e11, 1e13])
+    >>> print(grid.total.round(3))
+    [[0.999 0.627]
+     [0.979 0.37 ]]
+    """
 
     losses, demands = _axis("losses", losses), _axis("inference_tokens", inference_tokens)
     with renamed(loss="losses"):
@@ -75,8 +131,43 @@ def cost_ratio_grid(
     costs: CostModel | None = None,
     law: ScalingLaw | str = CHINCHILLA,
 ) -> RatioGrid:
-    """The surfaces of the paper's Figure 6: cost-optimal over Chinchilla-style lifetime
-    dollars, params and tokens, for each loss (rows) and number of requests (columns)."""
+    """The surfaces of the paper's Figure 6: cost-optimal over Chinchilla-style.
+
+    For each loss (rows) and number of lifetime requests (columns), the ratios of lifetime
+    dollars, parameters and training tokens (`cost_optimal` against the Chinchilla-style
+    model serving the same requests).
+
+    Parameters
+    ----------
+    losses : float or array_like
+        Target losses, in nats/token (a number or a 1-D array).
+    requests : float or array_like
+        Lifetime requests (a number or a 1-D array).
+    input_tokens, output_tokens : float, optional
+        Prompt and generated tokens per request (defaults 70 and 215).
+    costs : CostModel, optional
+        Hardware, prices and MFUs (default `CostModel()`).
+    law : ScalingLaw or str, optional
+        The law (default `CHINCHILLA`).
+
+    Returns
+    -------
+    RatioGrid
+
+    Raises
+    ------
+    ScaleplanError
+        If an axis is not a number or a non-empty 1-D array, a value is out of range, or a
+        lifetime total leaves float64.
+
+    Examples
+    --------
+    >>> from scaleplan import cost_ratio_grid
+    >>> grid = cost_ratio_grid([2.0, 2.2], [1e8, 1e10])
+    >>> print(grid.total.round(3))
+    [[0.989 0.414]
+     [0.874 0.261]]
+    """
     losses, demands = _axis("losses", losses), _axis("requests", requests)
     with renamed(loss="losses"):
         r = cost_optimal(losses[:, None], demands[None, :], input_tokens, output_tokens,
