@@ -47,7 +47,26 @@ def test_docstring_examples_print_what_they_show(name):
 # Modules whose every public function and class (in the module's `__all__`, or in
 # `scaleplan.__all__` and defined there) has a numpydoc `Examples` section.
 DOCUMENTED = [
+    "scaleplan.arch.hf_config",
+    "scaleplan.arch.shapes",
+    "scaleplan.fitting.bootstrap",
+    "scaleplan.fitting.datasets",
+    "scaleplan.fitting.downstream",
+    "scaleplan.fitting.isoflop",
+    "scaleplan.fitting.likelihood",
+    "scaleplan.hardware.accelerators",
+    "scaleplan.hardware.cost_model",
+    "scaleplan.laws.data_constrained",
+    "scaleplan.laws.family",
+    "scaleplan.laws.flops",
     "scaleplan.laws.scaling",
+    "scaleplan.optimal.budgets",
+    "scaleplan.optimal.costs",
+    "scaleplan.optimal.data_constrained",
+    "scaleplan.optimal.implied",
+    "scaleplan.optimal.lifetime",
+    "scaleplan.optimal.lifetime_cost",
+    "scaleplan.optimal.ratio_grids",
 ]
 
 

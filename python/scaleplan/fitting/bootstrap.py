@@ -46,12 +46,40 @@ MAX_RESAMPLES = 1_000_000
 
 @dataclass(frozen=True, repr=False)
 class BootstrapResult(Record):
-    """Laws refitted on resamples of the runs.
+    """Laws refitted on resamples of the runs, as `bootstrap_law` returns them.
 
-    `laws` is one `ScalingLaw` whose coefficients are arrays (one entry per successful
-    resample): pass it to `compute_optimal` or `cost_optimal` to carry the uncertainty
-    forward. `intervals[name] = (low, high)` percentile bounds, `standard_errors[name]`,
-    for name in E, A, B, alpha, beta.
+    Parameters
+    ----------
+    fit : FitResult
+        The fit to all runs.
+    laws : ScalingLaw
+        One law whose coefficients are arrays (one entry per successful resample): pass it
+        to `compute_optimal` or `cost_optimal` to carry the uncertainty forward.
+    intervals : dict of str to (float, float)
+        Percentile bounds `(low, high)` of E, A, B, alpha and beta.
+    standard_errors : dict of str to float
+        Their standard errors.
+    confidence : float
+        The intervals' coverage (0.95 = 95%).
+    n_resamples : int
+        Resamples drawn.
+    n_failed : int
+        Resamples that did not converge (left out of `laws`).
+    seconds : float
+        Wall time, in seconds.
+
+    Examples
+    --------
+    The spread of the fitted law, carried into the lifetime optimum:
+
+    >>> import numpy as np
+    >>> from scaleplan import bootstrap_law, compute_optimal
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> start = np.array([[6.0, 7.0, 0.5, 0.34, 0.34]])
+    >>> boot = bootstrap_law(chinchilla_runs(), n_resamples=20, seed=0, starts=start)
+    >>> opt = compute_optimal(2.0, 1e13, law=boot.laws)  # one optimum per resample
+    >>> opt.params.shape
+    (20,)
     """
 
     fit: FitResult
@@ -88,8 +116,46 @@ def bootstrap_law(
     minimum at f64 precision; if that fails, L-BFGS-B to `BOOTSTRAP_TOLERANCES` first (see
     the note at their definition), then Newton. A resample is a vector of counts passed to
     Rust as weights, so no data are copied. The resamples are drawn up front from `seed`,
-    so an executor changes where the work runs, never the result. `progress(finished,
-    total)` counts the full fit's starts, then the resamples.
+    so an executor changes where the work runs, never the result.
+
+    Parameters
+    ----------
+    params, tokens, loss
+        The runs, as `fit_law` takes them (arrays, or one table).
+    n_resamples : int, optional
+        Resamples to refit, 2 to 1,000,000 (default 1000).
+    seed : int, optional
+        Seeds the resamples; None draws fresh entropy.
+    confidence : float, optional
+        The intervals' coverage, in (0, 1) (default 0.95).
+    params_col, tokens_col, loss_col, delta, starts, executor
+        As in `fit_law`.
+    resample_starts : array_like, optional
+        Starts of each resample's fit (default: the full fit's optimum).
+    progress : callable, optional
+        Called as `progress(finished, total)`: the full fit's starts, then the resamples.
+
+    Returns
+    -------
+    BootstrapResult
+
+    Raises
+    ------
+    ScaleplanError
+        If a run or setting is out of range.
+    FitError
+        If the full fit or every resample fails.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scaleplan import bootstrap_law
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> start = np.array([[6.0, 7.0, 0.5, 0.34, 0.34]])  # one start: quick
+    >>> boot = bootstrap_law(chinchilla_runs(), n_resamples=20, seed=0, starts=start)
+    >>> low, high = boot.intervals["alpha"]
+    >>> print(f"alpha in [{low:.2f}, {high:.2f}], {boot.n_failed} failed")
+    alpha in [0.32, 0.37], 0 failed
     """
     t0 = time.perf_counter()
     n_resamples = whole("n_resamples", n_resamples, 2, MAX_RESAMPLES)
@@ -125,7 +191,29 @@ def bootstrap_law(
 
 
 def resample_counts(n: int, n_resamples: int, seed: int | None) -> np.ndarray:
-    """How often each of `n` runs is drawn in each resample (rows), all drawn up front."""
+    """Bootstrap resamples as counts: how often each of `n` runs is drawn.
+
+    Parameters
+    ----------
+    n : int
+        Runs.
+    n_resamples : int
+        Resamples.
+    seed : int or None
+        Seeds the draws (None: fresh entropy).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape `(n_resamples, n)`, float counts; each row sums to `n` (the weights Rust
+        reads, so no data are copied).
+
+    Examples
+    --------
+    >>> from scaleplan.fitting.bootstrap import resample_counts
+    >>> resample_counts(5, 3, seed=0).sum(axis=1)
+    array([5., 5., 5.])
+    """
     rng = np.random.default_rng(seed)
     return rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(float)
 

@@ -18,8 +18,30 @@ __all__ = ["Runs", "chinchilla_runs", "sardana2024_runs"]
 
 @dataclass(frozen=True)
 class Runs:
-    """Training runs: parameters N, training tokens D, final loss L (arrays of one length),
-    plus any other columns of the source under `extra`."""
+    """Training runs: parameters N, training tokens D, final loss L.
+
+    Every fit (`fit_law`, `isoflop_fit`, ...) takes a `Runs` as its table of runs.
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Parameters N (count), one per run.
+    tokens : numpy.ndarray
+        Training tokens D.
+    loss : numpy.ndarray
+        Final loss, in nats/token.
+    extra : dict of str to numpy.ndarray, optional
+        Any other columns of the source, one entry per run.
+
+    Examples
+    --------
+    >>> from scaleplan.fitting.datasets import sardana2024_runs
+    >>> runs = sardana2024_runs()
+    >>> len(runs), sorted(runs.as_dict())[:4]
+    (47, ['commonsense_reasoning', 'core_average', 'language_understanding', 'loss'])
+    >>> len(runs.subset(runs.params > 1e9))
+    16
+    """
 
     params: NDArray[np.float64]
     tokens: NDArray[np.float64]
@@ -30,10 +52,19 @@ class Runs:
         return len(self.params)
 
     def as_dict(self) -> dict[str, NDArray[Any]]:
-        """Columns by name (`pandas.DataFrame(runs.as_dict())` gives a frame)."""
+        """Columns by name (`pandas.DataFrame(runs.as_dict())` gives a frame).
+
+        Examples
+        --------
+        >>> from scaleplan.fitting.datasets import chinchilla_runs
+        >>> sorted(chinchilla_runs().as_dict())
+        ['flops', 'loss', 'params', 'tokens']
+        """
         return {"params": self.params, "tokens": self.tokens, "loss": self.loss, **self.extra}
 
     def subset(self, mask: NDArray[np.bool_]) -> Runs:
+        """The runs where `mask` (a boolean array, one per run) is True, every column
+        kept."""
         return Runs(
             self.params[mask],
             self.tokens[mask],
@@ -53,9 +84,31 @@ def _read(name: str) -> dict[str, list[str]]:
 
 
 def chinchilla_runs(drop_highest: int = 5) -> Runs:
-    """Hoffmann et al.'s runs as recovered by Besiroglu et al. 2024 (245 rows); tokens are
-    `Training FLOP / (6 N)`. By default the 5 highest losses are dropped, as in the
-    replication (240 remain)."""
+    """Hoffmann et al.'s runs as recovered by Besiroglu et al. 2024 (245 rows).
+
+    Tokens are `Training FLOP / (6 N)`; `extra["flops"]` keeps the training FLOPs.
+
+    Parameters
+    ----------
+    drop_highest : int, optional
+        How many of the highest losses to drop: 5 by default, as in the replication (240
+        remain).
+
+    Returns
+    -------
+    Runs
+
+    Raises
+    ------
+    ScaleplanError
+        If `drop_highest` is not an integer >= 0.
+
+    Examples
+    --------
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> len(chinchilla_runs()), len(chinchilla_runs(drop_highest=0))
+    (240, 245)
+    """
     if isinstance(drop_highest, bool) or not isinstance(drop_highest, int) or drop_highest < 0:
         raise ScaleplanError(
             f"drop_highest must be an integer >= 0; got {drop_highest!r}", "drop_highest"
@@ -71,10 +124,27 @@ def chinchilla_runs(drop_highest: int = 5) -> Runs:
 
 
 def sardana2024_runs(max_tokens_per_param: float | None = None) -> Runs:
-    """Sardana et al.'s 47 runs (150M-6B parameters, 10-10,000 tokens per parameter),
-    optionally only those with at most `max_tokens_per_param` (their Table 1 subsets).
+    """Sardana et al.'s 47 runs (150M-6B parameters, 10-10,000 tokens per parameter).
+
     `extra` holds the downstream scores too: the eval gauntlet's categories and
-    core_average, and mmlu_5_shot_avg."""
+    core_average, and mmlu_5_shot_avg.
+
+    Parameters
+    ----------
+    max_tokens_per_param : float, optional
+        Keep only the runs with at most this many tokens per parameter (their Table 1
+        subsets); None keeps all.
+
+    Returns
+    -------
+    Runs
+
+    Examples
+    --------
+    >>> from scaleplan.fitting.datasets import sardana2024_runs
+    >>> len(sardana2024_runs()), len(sardana2024_runs(max_tokens_per_param=100))
+    (47, 34)
+    """
     cols = _read("sardana2024_training_runs.csv")
     ratio = np.array(cols["Tokens/Params"], dtype=float)
     runs = Runs(

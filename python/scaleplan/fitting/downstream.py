@@ -65,10 +65,41 @@ _G_RANGE = (1e-3, 100.0)
 
 @dataclass(frozen=True, repr=False)
 class DownstreamFit(Record):
-    """`error = e - k exp(-g loss)` fitted to `n` runs, with its held-out quality
-    (leave-one-out mean absolute error and R^2, the mean-predicting baseline's error, the
-    share of runs within 0.02 of chance) and the runs' loss range (a target beyond it is
-    an extrapolation)."""
+    """A mapping from loss to a benchmark's score: `error = e - k exp(-g loss)`.
+
+    What `fit_downstream` returns: the mapping fitted to `n` runs, with its held-out
+    quality and the runs' loss range (a target beyond it is an extrapolation).
+
+    Parameters
+    ----------
+    benchmark : str
+        The benchmark's name.
+    e, k, g : float
+        The mapping's constants (`g` per nat).
+    n : int
+        Runs fitted.
+    chance : float
+        The benchmark's chance score.
+    at_chance : float
+        Share of runs within 0.02 of chance.
+    held_out_mae : float
+        Leave-one-out mean absolute error of the score.
+    held_out_r2 : float
+        Leave-one-out R^2.
+    baseline_mae : float
+        The mean-predicting baseline's leave-one-out error.
+    loss_range : tuple of float
+        The runs' lowest and highest loss, in nats/token.
+
+    Examples
+    --------
+    >>> from scaleplan import fit_downstream
+    >>> mapping = fit_downstream([2.4, 2.6, 2.8, 3.0, 3.2, 3.4],
+    ...                          [0.42, 0.36, 0.30, 0.25, 0.21, 0.18])
+    >>> print(f"held-out R^2 {mapping.held_out_r2:.3f}; a score of 0.3 needs loss "
+    ...       f"{mapping.loss_for(0.3):.3f}")
+    held-out R^2 0.993; a score of 0.3 needs loss 2.799
+    """
 
     benchmark: str
     e: float
@@ -164,7 +195,37 @@ def _fit(loss: list[float], error: list[float]) -> tuple[float, float, float]:
 def fit_downstream(
     loss: Any, score: Any, *, benchmark: str = "custom", chance: float = 0.0
 ) -> DownstreamFit:
-    """Fit `1 - score = e - k exp(-g loss)` to runs, with leave-one-out held-out error."""
+    """Fit `1 - score = e - k exp(-g loss)` to runs, with leave-one-out held-out error.
+
+    Parameters
+    ----------
+    loss : array_like
+        The runs' losses, in nats/token; at least 5.
+    score : array_like
+        Their benchmark scores (0-1), one per loss.
+    benchmark : str, optional
+        A name for the benchmark (default "custom").
+    chance : float, optional
+        The benchmark's chance score (default 0).
+
+    Returns
+    -------
+    DownstreamFit
+
+    Raises
+    ------
+    ScaleplanError
+        If fewer than 5 runs are given, the lengths differ, or a value is not finite.
+
+    Examples
+    --------
+    >>> from scaleplan import fit_downstream
+    >>> mapping = fit_downstream([2.4, 2.6, 2.8, 3.0, 3.2, 3.4],
+    ...                          [0.42, 0.36, 0.30, 0.25, 0.21, 0.18])
+    >>> print(f"score at loss 2.5: {mapping.score(2.5):.3f}, "
+    ...       f"held-out MAE {mapping.held_out_mae:.4f}")
+    score at loss 2.5: 0.388, held-out MAE 0.0064
+    """
     l_arr, s_arr = np.ravel(as_float("loss", loss)), np.ravel(as_float("score", score))
     chance = number("chance", chance, CHANCE_SPAN)
     if not isinstance(benchmark, str):
@@ -205,7 +266,32 @@ def fit_downstream(
 
 
 def sardana_downstream(benchmark: str = "core_average") -> DownstreamFit:
-    """The mapping for one benchmark of Sardana et al.'s 47 runs (`BENCHMARKS`)."""
+    """The loss-to-score mapping for one benchmark of Sardana et al.'s 47 runs.
+
+    Parameters
+    ----------
+    benchmark : str, optional
+        One of `BENCHMARKS` (default "core_average", the eval gauntlet's average).
+
+    Returns
+    -------
+    DownstreamFit
+
+    Raises
+    ------
+    ScaleplanError
+        If `benchmark` is not one of `BENCHMARKS`.
+
+    Examples
+    --------
+    Its leave-one-out fits run in Python (about a second), so this is not run here:
+
+    >>> from scaleplan import sardana_downstream
+    >>> mapping = sardana_downstream()  # doctest: +SKIP
+    >>> print(f"{mapping.n} runs, held-out R^2 {mapping.held_out_r2:.3f}; "
+    ...       f"a score of 0.3 needs loss {mapping.loss_for(0.3):.3f}")  # doctest: +SKIP
+    47 runs, held-out R^2 0.990; a score of 0.3 needs loss 2.371
+    """
     from .datasets import sardana2024_runs
 
     if benchmark not in CHANCE:
@@ -221,9 +307,39 @@ def sardana_downstream(benchmark: str = "core_average") -> DownstreamFit:
 def bootstrap_losses(
     fit: DownstreamFit, score: float, n_resamples: int = 200, seed: int | None = 0
 ) -> NDArray[np.float64]:
-    """The loss for `score` under mappings refitted to resamples of Sardana's runs (the
-    fit's uncertainty, to carry into a plan); resamples whose mapping cannot reach the
-    score are dropped."""
+    """The loss for `score` under mappings refitted to resamples of Sardana's runs.
+
+    The fit's uncertainty, to carry into a plan; resamples whose mapping cannot reach the
+    score are dropped.
+
+    Parameters
+    ----------
+    fit : DownstreamFit
+        A mapping of one of Sardana et al.'s benchmarks (`sardana_downstream`).
+    score : float
+        The target score (0-1).
+    n_resamples : int, optional
+        Resamples (default 200).
+    seed : int, optional
+        Seeds the resamples (default 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Losses in nats/token, one per resample that reaches the score.
+
+    Examples
+    --------
+    Sardana's mapping and its resamples are fitted in Python (a second or two on a
+    small machine), so this is not run here:
+
+    >>> import numpy as np
+    >>> from scaleplan import bootstrap_losses, sardana_downstream
+    >>> losses = bootstrap_losses(sardana_downstream(), 0.3,
+    ...                           n_resamples=20)  # doctest: +SKIP
+    >>> print(np.percentile(losses, [5, 95]).round(3))  # doctest: +SKIP
+    [2.362 2.378]
+    """
     from .datasets import sardana2024_runs
 
     runs = sardana2024_runs()

@@ -83,13 +83,45 @@ def chinchilla_grid() -> NDArray[np.float64]:
 
 @dataclass(frozen=True, repr=False)
 class FitResult(Record):
-    """The best of all starts.
+    """A law fitted by Approach 3: the best of all starts, as `fit_law` returns it.
 
-    `objective` is the summed Huber loss at `theta = (a, b, e, alpha, beta)`; `residuals`
-    are `LSE(...) - ln L` per run (log-loss units); `n_converged` of `n_starts` L-BFGS-B
-    starts reported success; `n_polished` of the best were polished by Newton's method
-    (0: the raw L-BFGS-B result, as in the published procedure), `newton_iterations` is the
-    polish of the returned point; `seconds` is the wall time of the whole fit.
+    Parameters
+    ----------
+    law : ScalingLaw
+        The fitted law, `E, A, B = exp(e), exp(a), exp(b)`.
+    theta : numpy.ndarray
+        `(a, b, e, alpha, beta)`.
+    objective : float
+        The summed Huber loss at `theta` (log-loss units).
+    residuals : numpy.ndarray
+        `LSE(...) - ln L` per run (log-loss units).
+    n_points : int
+        Runs fitted.
+    n_starts : int
+        L-BFGS-B starts run.
+    n_converged : int
+        Starts whose L-BFGS-B reported success.
+    seconds : float
+        Wall time of the whole fit, in seconds.
+    delta : float
+        The Huber threshold.
+    n_polished : int, optional
+        How many of the best were polished by Newton's method (0: the raw L-BFGS-B
+        result, as in the published procedure).
+    newton_iterations : int, optional
+        Newton steps of the returned point's polish.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> runs = chinchilla_runs()  # Hoffmann et al.'s 240 runs
+    >>> start = np.array([[6.0, 7.0, 0.5, 0.34, 0.34]])  # one start: quick
+    >>> fit = fit_law(runs, starts=start)
+    >>> fit.n_points, fit.n_starts, fit.n_polished
+    (240, 1, 1)
+    >>> print(f"{fit.objective:.4g}")
+    0.001018
     """
 
     law: ScalingLaw
@@ -324,27 +356,69 @@ def fit_law(
 ) -> FitResult:
     """Fit `L = E + A N^-alpha + B D^-beta` to runs by Chinchilla's Approach 3.
 
-    Args:
-        params: an array of parameter counts; or one table (mapping, DataFrame or
-            `datasets.Runs`) with the columns named by `params_col`, `tokens_col` and
-            `loss_col`, and then no `tokens` or `loss`.
-        tokens: an array of training tokens, one per run.
-        loss: an array of final losses, one per run.
-        delta: the Huber threshold (1e-3 in every paper that uses this procedure).
-        starts: "chinchilla" (the 4,500-point grid) or an array of shape (k, 5) of
-            (a, b, e, alpha, beta).
-        executor: any `concurrent.futures.Executor` to spread the starts over.
-        objective: "sum" (correct) or "mean", kept only to demonstrate the early-stopping
-            trap: with the mean, L-BFGS-B's gradient test fires far from the optimum.
-        ftol: L-BFGS-B's stopping tolerance on the objective's reduction (SciPy's default).
-        gtol: L-BFGS-B's stopping tolerance on the projected gradient (SciPy's default).
-        polish: how many of the lowest grid results to run to a minimum by Newton's method
-            on the exact Hessian (default 8). 0 returns the best point where L-BFGS-B
-            stopped, as the published fits did: that point moves with the BLAS kernel.
-        progress: called as `progress(finished, total)` while the starts run.
+    Minimises `sum_i Huber_delta(LSE(a - alpha ln N_i, b - beta ln D_i, e) - ln L_i)` over
+    `theta = (a, b, e, alpha, beta)` from every start, then polishes the best few by
+    Newton's method (the module's docstring says why).
 
-    Raises `FitError` if no start converges (with `polish`, if no polished candidate
-    reaches a minimum).
+    Parameters
+    ----------
+    params : array_like or mapping or DataFrame or Runs
+        The runs' parameter counts; or one table (mapping, DataFrame or `datasets.Runs`)
+        with the columns named by `params_col`, `tokens_col` and `loss_col`, and then no
+        `tokens` or `loss`.
+    tokens : array_like, optional
+        Training tokens, one per run.
+    loss : array_like, optional
+        Final losses, in nats/token, one per run.
+    params_col, tokens_col, loss_col : str, optional
+        The table's column names.
+    delta : float, optional
+        The Huber threshold, in log-loss units (1e-3 in every paper that uses this
+        procedure).
+    starts : "chinchilla" or array_like, optional
+        "chinchilla" (the 4,500-point grid) or an array of shape (k, 5) of
+        (a, b, e, alpha, beta).
+    executor : concurrent.futures.Executor, optional
+        Spreads the starts over workers.
+    objective : {"sum", "mean"}, optional
+        "sum" (correct) or "mean", kept only to demonstrate the early-stopping trap: with
+        the mean, L-BFGS-B's gradient test fires far from the optimum.
+    ftol, gtol : float, optional
+        L-BFGS-B's stopping tolerances on the objective's reduction and on the projected
+        gradient (SciPy's defaults).
+    polish : int, optional
+        How many of the lowest grid results to run to a minimum by Newton's method on the
+        exact Hessian (default 8). 0 returns the best point where L-BFGS-B stopped, as the
+        published fits did: that point moves with the BLAS kernel.
+    progress : callable, optional
+        Called as `progress(finished, total)` while the starts run.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    ScaleplanError
+        If a run or a setting is out of range (naming it).
+    FitError
+        If no start converges (with `polish`, if no polished candidate reaches a minimum),
+        or the best fit is not a valid law.
+
+    Examples
+    --------
+    The full grid of 4,500 starts takes a few seconds; one start near the optimum,
+    polished by Newton's method, reaches the same law:
+
+    >>> import numpy as np
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> runs = chinchilla_runs()  # Hoffmann et al.'s 240 runs
+    >>> start = np.array([[6.0, 7.0, 0.5, 0.34, 0.34]])  # one start: quick
+    >>> from scaleplan import fit_law
+    >>> law = fit_law(runs, starts=start).law
+    >>> print(f"E={law.E:.4f} A={law.A:.1f} B={law.B:.0f} "
+    ...       f"alpha={law.alpha:.4f} beta={law.beta:.4f}")
+    E=1.8172 A=477.8 B=2143 alpha=0.3473 beta=0.3672
     """
     t0 = time.perf_counter()
     delta, tolerances, mean = _settings(objective, delta, ftol, gtol, polish)

@@ -51,8 +51,34 @@ MIN_RUNS = 4
 
 @dataclass(frozen=True, repr=False)
 class IsoFlopProfile(Record):
-    """One budget's runs and the parabola through them. `coefficients = (c0, c1, c2)` of
-    `L = c0 + c1 ln N + c2 (ln N)^2`; `params_opt`, `tokens_opt`, `loss_opt` its minimum."""
+    """One budget's runs and the parabola through them, `L = c0 + c1 ln N + c2 (ln N)^2`.
+
+    Parameters
+    ----------
+    budget : float
+        The nominal budget, in FLOPs.
+    flops : float
+        The budget the profile's runs spent (their mean), in FLOPs.
+    params : numpy.ndarray
+        The runs' parameters (count).
+    loss : numpy.ndarray
+        Their losses, in nats/token.
+    coefficients : tuple of float
+        `(c0, c1, c2)`.
+    params_opt, tokens_opt : float
+        The parabola's minimum, `N_opt = exp(-c1 / (2 c2))`, and `D_opt = C / (6 N_opt)`.
+    loss_opt : float
+        The loss there, in nats/token.
+
+    Examples
+    --------
+    >>> from scaleplan import isoflop_fit
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> profile = isoflop_fit(chinchilla_runs(), n_resamples=0).profiles[-1]
+    >>> print(f"{profile.budget:.0e} FLOPs: N_opt = {profile.params_opt:.3g}, "
+    ...       f"loss {profile.loss_opt:.3f}")
+    3e+21 FLOPs: N_opt = 4.04e+09, loss 2.201
+    """
 
     budget: float
     flops: float
@@ -66,9 +92,33 @@ class IsoFlopProfile(Record):
 
 @dataclass(frozen=True, repr=False)
 class Approach2(Record):
-    """IsoFLOP fit: the profiles used, `skipped` budgets with the reason, the exponents
-    `a` (N_opt ~ C^a) and `b` (D_opt ~ C^b) with their prefactors, and percentile
-    intervals of a and b over `n_resamples` resamples (`confidence`)."""
+    """An IsoFLOP (Approach 2) fit, as `isoflop_fit` returns it.
+
+    Parameters
+    ----------
+    profiles : list of IsoFlopProfile
+        The profiles used.
+    skipped : dict of float to str
+        Budgets skipped, with the reason.
+    a, b : float
+        The exponents of `N_opt = G_N C^a` and `D_opt = G_D C^b`.
+    params_coefficient, tokens_coefficient : float
+        The prefactors G_N and G_D.
+    intervals : dict of str to (float, float)
+        Percentile intervals of a and b (empty without resamples).
+    n_resamples : int
+        Resamples drawn.
+    confidence : float
+        The intervals' coverage.
+
+    Examples
+    --------
+    >>> from scaleplan import isoflop_fit
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> fit = isoflop_fit(chinchilla_runs(), n_resamples=0)
+    >>> print(f"D_opt at 1e21 FLOPs: {fit.tokens_for(1e21):.3g}")
+    D_opt at 1e21 FLOPs: 5.87e+10
+    """
 
     profiles: list[IsoFlopProfile]
     skipped: dict[float, str]
@@ -81,11 +131,11 @@ class Approach2(Record):
     confidence: float
 
     def params_for(self, flops: Any) -> Any:
-        """`N_opt = G_N C^a` for a training budget in FLOPs."""
+        """`N_opt = G_N C^a`: the optimal parameters for a training budget C in FLOPs."""
         return self.params_coefficient * np.asarray(flops, dtype=float) ** self.a
 
     def tokens_for(self, flops: Any) -> Any:
-        """`D_opt = G_D C^b`."""
+        """`D_opt = G_D C^b`: the optimal training tokens for a budget C in FLOPs."""
         return self.tokens_coefficient * np.asarray(flops, dtype=float) ** self.b
 
 
@@ -144,18 +194,50 @@ def isoflop_fit(
     confidence: float = 0.95,
     seed: int | None = 0,
 ) -> Approach2:
-    """Approach 2 on runs (arrays, or one table as for `fit_law`; module notes).
+    """Chinchilla's Approach 2 on runs: IsoFLOP profiles and the exponents a and b.
 
-    Args:
-        flops: each run's training FLOPs (default `6 N D`; a `datasets.Runs` table with a
-            `flops` column uses it).
-        budgets: the profiles' nominal budgets in FLOPs (default Hoffmann et al.'s nine);
-            a run belongs to a budget within `width` decades of it.
-        n_resamples: resamples for the intervals (0: none).
+    Each profile's parabola `L = c0 + c1 ln N + c2 (ln N)^2` has its minimum at
+    `N_opt = exp(-c1 / (2 c2))`, `D_opt = C / (6 N_opt)`; the minima are fitted as
+    `N_opt = G_N C^a`, `D_opt = G_D C^b` (the module's docstring). A budget with fewer
+    than 4 runs, a profile that does not curve upward, or one whose minimum lies outside
+    its runs' sizes is skipped and listed with the reason.
 
-    A budget with fewer than 4 runs, a profile that does not curve upward, or one whose
-    minimum lies outside its runs' sizes is skipped and listed with the reason; fewer
-    than 2 usable profiles is an error.
+    Parameters
+    ----------
+    params, tokens, loss
+        The runs, as `fit_law` takes them (arrays, or one table).
+    flops : array_like, optional
+        Each run's training FLOPs (default `6 N D`; a `datasets.Runs` table with a `flops`
+        column uses it).
+    budgets : array_like, optional
+        The profiles' nominal budgets in FLOPs (default Hoffmann et al.'s nine).
+    width : float, optional
+        A run belongs to a budget within `width` decades of it.
+    n_resamples : int, optional
+        Resamples for the intervals (0: none; default 1000).
+    confidence : float, optional
+        The intervals' coverage (default 0.95).
+    seed : int, optional
+        Seeds the resamples (default 0).
+
+    Returns
+    -------
+    Approach2
+
+    Raises
+    ------
+    ScaleplanError
+        If a run or setting is out of range, or fewer than 2 profiles are usable.
+
+    Examples
+    --------
+    >>> from scaleplan import isoflop_fit
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> fit = isoflop_fit(chinchilla_runs(), n_resamples=100, seed=0)
+    >>> print(f"a = {fit.a:.3f}, b = {fit.b:.3f}, {len(fit.profiles)} profiles")
+    a = 0.510, b = 0.490, 9 profiles
+    >>> print(f"N_opt at 5.76e23 FLOPs: {fit.params_for(5.76e23):.3g}")
+    N_opt at 5.76e23 FLOPs: 7.27e+10
     """
     if flops is None and tokens is None and loss is None and hasattr(params, "extra"):
         flops = params.extra.get("flops")

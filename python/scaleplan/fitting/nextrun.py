@@ -78,8 +78,25 @@ def residual_gradients(theta: Any, params: Any, tokens: Any) -> NDArray[np.float
 
 @dataclass(frozen=True, repr=False)
 class NextRun(Record):
-    """Candidates of one cost ranked by the predicted standard deviation of `ln N*` after
-    training each (`sd_after`, best first); `sd_now` is the prediction before."""
+    """Candidate runs of one cost, ranked, as `next_run` returns them.
+
+    Parameters
+    ----------
+    flops : float
+        Each candidate's training budget, in FLOPs.
+    params, tokens : numpy.ndarray
+        The candidates' parameters and training tokens, best first.
+    sd_after : numpy.ndarray
+        The predicted standard deviation of `ln N*` after training each.
+    sd_now : float
+        The prediction before.
+    theta : numpy.ndarray
+        The fitted `(a, b, e, alpha, beta)`.
+
+    Examples
+    --------
+    See `next_run`.
+    """
 
     flops: float
     params: NDArray[np.float64]
@@ -90,6 +107,7 @@ class NextRun(Record):
 
     @property
     def best(self) -> tuple[float, float]:
+        """`(params, tokens)` of the best candidate."""
         return float(self.params[0]), float(self.tokens[0])
 
 
@@ -142,8 +160,51 @@ def next_run(
     inference_tokens: float,
     count: int = 41,
 ) -> NextRun:
-    """Fit the runs (`fit_law`), then rank candidate runs of `flops` FLOPs by how much
-    each is predicted to narrow `ln N*` for `target_loss` and `inference_tokens`."""
+    """The next run to train: which affordable `(N, D)` most narrows the lifetime optimum.
+
+    Fits the runs (`fit_law`), then ranks candidate runs of `flops` FLOPs (`D = C / (6
+    N)`, 1 to 10,000 tokens per parameter) by the predicted standard deviation of
+    `ln N*` after adding each, `Var q - (g^T I^-1 u)^2 / (s^2 + u^T I^-1 u)` (the module's
+    docstring derives it).
+
+    Parameters
+    ----------
+    params, tokens, loss
+        The runs so far, as `fit_law` takes them (arrays, or one table).
+    flops : float
+        The next run's training budget, in FLOPs.
+    target_loss : float
+        The loss the plan aims at, in nats/token.
+    inference_tokens : float
+        The plan's lifetime inference demand, in tokens.
+    count : int, optional
+        Candidates on the log grid of tokens per parameter (default 41).
+
+    Returns
+    -------
+    NextRun
+        The candidates, best first.
+
+    Raises
+    ------
+    ScaleplanError
+        If a run or an argument is out of range.
+    FitError
+        If the fit fails.
+
+    Examples
+    --------
+    The fit runs every start of `fit_law` (a second or more), so this is not run here:
+
+    >>> from scaleplan import next_run
+    >>> from scaleplan.fitting.datasets import sardana2024_runs
+    >>> plan = next_run(sardana2024_runs(), flops=1e21, target_loss=2.2,
+    ...                 inference_tokens=1e12, count=11)  # doctest: +SKIP
+    >>> n, d = plan.best  # doctest: +SKIP
+    >>> print(f"N = {n:.3g}, D = {d:.3g}: sd of ln N* "
+    ...       f"{plan.sd_now:.3f} -> {plan.sd_after[0]:.3f}")  # doctest: +SKIP
+    N = 1.29e+10, D = 1.29e+10: sd of ln N* 0.463 -> 0.417
+    """
     flops = number("flops", flops, RUN_FLOPS)
     target_loss = number("target_loss", target_loss)
     inference_tokens = number("inference_tokens", inference_tokens, NON_NEGATIVE)
