@@ -34,6 +34,10 @@ def __getattr__(name: str) -> Any:
     # Fitting pulls in SciPy: its names load on first use.
     if name in fitting.__all__:
         return getattr(fitting, name)
+    if name == "plot":  # figures (extra [plot]); matplotlib loads when one is drawn
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
     if name in _moved.MOVED:
         return _moved.module_of(name)
     raise AttributeError(f"module 'scaleplan' has no attribute {name!r}")
