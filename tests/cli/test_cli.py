@@ -365,14 +365,3 @@ def test_sweep_refuses_to_overwrite_and_odd_suffixes(tmp_path):
     assert r.returncode == 2 and "pass --overwrite" in r.stderr
     r = run("sweep", str(tmp_path / "a.csv"), "--loss", "2", "--requests", "1e9")
     assert r.returncode == 2 and "must end in .zarr or .parquet" in r.stderr
-
-
-def test_figure_helpers_give_round_levels_and_state_prices():
-    from scaleplan.paper import figures as rf
-
-    assert rf._levels(0.111, 1.0) == [0.2, 0.5]
-    assert rf._levels(1.0, 1.77e4) == [10.0, 100.0, 1000.0, 10000.0]
-    assert all(1.0 < v < 1e9 for v in rf._levels(1.0, 1e9)) and len(rf._levels(1.0, 1e9)) <= 6
-    assert rf._levels(0.5, 0.6) == []
-    title = rf._prices(sp.CostModel.sardana2024_table3())
-    assert "\\$1.50/h" in title and "\\$1.00/h" in title and "1% decode" in title

@@ -1,8 +1,9 @@
 """`scaleplan reproduce`: Tables 1-3 and Figures 2 and 6 of Sardana et al. 2024 regenerated,
 each number beside the printed one, plus the training-share and step-time figures.
 
-Tables are written as Markdown and CSV; figures as PNG (matplotlib, extra `[plot]`).
-Everything runs on the shipped data in well under a minute.
+Tables are written as Markdown and CSV; figures by `scaleplan.plot` as PNG (200 dpi), PDF
+or SVG, one format a run (matplotlib, extra `[plot]`). Everything runs on the shipped
+data.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from .._utils.progress import Progress
+from ..errors import ScaleplanError
 from ..fitting.datasets import sardana2024_runs
 from ..fitting.fit import fit_law
 from ..optimal.costs import CostModel
 from .figures import FIGURES as PAPER_FIGURES
+from .figures import FORMATS
 from .fits import approach_2, family_tables
 from .tables import table_2, table_3, table_3_roofline
 
-__all__ = ["FIGURES", "STEPS", "TABLE_1", "reproduce", "tables"]
+__all__ = ["FIGURES", "FORMATS", "STEPS", "TABLE_1", "reproduce", "tables"]
 
 FIGURES = (*PAPER_FIGURES, approach_2)
 # What `reproduce`'s progress counts: the tables, then each figure.
@@ -178,11 +181,21 @@ def tables(out: Path) -> list[Path]:
     ]
 
 
-def reproduce(out: str | Path = "reproduction", *, progress: Progress | None = None) -> list[Path]:
+def reproduce(
+    out: str | Path = "reproduction",
+    *,
+    format: str = "png",
+    progress: Progress | None = None,
+) -> list[Path]:
     """Write every table and figure to `out` (created if needed); returns the paths.
 
-    `progress(finished, STEPS)`, if given, is called after each step (the tables, then
-    each figure)."""
+    `format` is the figures' file type, one of `FORMATS` ("png" at 200 dpi, "pdf",
+    "svg"). `progress(finished, STEPS)`, if given, is called after each step (the tables,
+    then each figure)."""
+    if format not in FORMATS:
+        raise ScaleplanError(
+            f"format must be one of {', '.join(FORMATS)}; got {format!r}", "format"
+        )
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -196,7 +209,7 @@ def reproduce(out: str | Path = "reproduction", *, progress: Progress | None = N
     if progress is not None:
         progress(1, STEPS)
     for done, figure in enumerate(FIGURES, start=2):
-        written.append(figure(out))
+        written.append(figure(out, format))
         if progress is not None:
             progress(done, STEPS)
     index = out / "README.md"

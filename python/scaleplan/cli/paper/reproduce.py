@@ -17,6 +17,13 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "published numbers, into a folder. Figures need the [plot] extra (matplotlib).",
     )
     p.add_argument("--out", default="reproduction", help="output folder")
+    # The choices are said here, not imported: the parser must load no plotting code.
+    p.add_argument(
+        "--format",
+        choices=("png", "pdf", "svg"),
+        default="png",
+        help="the figures' file type, one per run: png (200 dpi), pdf or svg (vector)",
+    )
     output(p)
     return p
 
@@ -25,7 +32,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from ...paper.reproduce import reproduce
 
     with progress_bar("steps", args.json) as tick:
-        written = reproduce(args.out, progress=tick)
+        written = reproduce(args.out, format=args.format, progress=tick)
     return {"out": str(args.out), "files": [str(p) for p in written]}, (
         f"Wrote {len(written)} files to {args.out}:\n" + "\n".join(f"  {p}" for p in written)
     )
