@@ -8,7 +8,8 @@ The package is domain subpackages that mirror the Rust core, from the bottom up:
 (law families and the protocol the optimisers dispatch through), `hardware` (accelerators,
 prices, the cost model), `arch` (transformer shapes), `systems` (step time, the serving
 roofline, whole-GPU plans), `optimal` (the optimisers), `fitting` (fitting laws to runs),
-then `paper` (reproductions) and `testing` (pure-Python references); `cli` and `dask` sit
+then `plot` (figures as matplotlib Figures, loaded on first use), `paper` (reproductions)
+and `testing` (pure-Python references); `cli` and `dask` sit
 above all of them. `scaleplan.__all__` is the union of the six planning subpackages'
 `__all__`, with the error type and the version.
 """
