@@ -55,6 +55,7 @@ __all__ = [
     "PhysicalOptimum",
     "ServingCurve",
     "physical_optimal",
+    "tokens_at_loss",
     "whole_gpu_plan",
 ]
 
@@ -281,8 +282,10 @@ def physical_optimal(
     )  # fmt: skip
 
 
-def _tokens(loss: float, params: Any, law: Any, unique_tokens: float | None) -> Any:
-    """Training tokens reaching `loss` at each of `params` (NaN where none do)."""
+def tokens_at_loss(loss: float, params: Any, law: Any, unique_tokens: float | None) -> Any:
+    """Training tokens reaching `loss` at each of `params` (NaN where none do): the
+    iso-loss curve `D(N) = (B / (loss - E - A N^-alpha))^(1/beta)`, or the data-constrained
+    law's under `unique_tokens`."""
     kernel, law = route("tokens_for_params", law, unique_tokens=unique_tokens)
     if kernel is not None:
         return kernel(loss, params, law=law, unique_tokens=unique_tokens)
@@ -342,7 +345,8 @@ def whole_gpu_plan(
     exact = np.asarray(step_counts(shapes).params, dtype=np.float64)  # one Rust call
     best: PhysicalPlan | None = None
     last: ScaleplanError | None = None
-    for shape, n, d in zip(shapes, exact, _tokens(loss, exact, law, unique_tokens), strict=True):
+    tokens = tokens_at_loss(loss, exact, law, unique_tokens)
+    for shape, n, d in zip(shapes, exact, tokens, strict=True):
         if not d >= 1:  # no whole token reaches the loss at this size (or none at all)
             continue
         try:
