@@ -233,19 +233,25 @@ def test_plan_on_defaults():
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     models = data["models"]
+    assert next(iter(models)) == "recommendation"
     assert models["chinchilla_style"]["params"] == pytest.approx(7e9, rel=1e-3)
-    # Each optimum is optimal for its own objective.
+    # Each optimum is optimal for its own objective: FLOPs, the paper's constant-MFU
+    # dollars, and the roofline's dollars on whole GPUs (the recommendation).
     assert models["compute_optimal"]["total_flops"] <= min(
         m["total_flops"] for m in models.values()
     )
-    assert models["cost_optimal"]["total_dollars"] <= min(
+    assert models["cost_optimal"]["paper_total_dollars"] <= min(
+        m["paper_total_dollars"] for m in models.values()
+    )
+    assert models["recommendation"]["total_dollars"] <= min(
         m["total_dollars"] for m in models.values()
     )
-    share = models["cost_optimal"]["training_share_of_dollars"]
-    r_ = data["exchange_rate"]
-    assert share == pytest.approx(r_ / (1 + r_), rel=1e-9)
-    assert data["breakeven_requests"] < data["requests"]
-    assert "beats the Chinchilla-style model beyond" in run("plan").stdout
+    for m in models.values():
+        assert m["total_dollars"] == m["physical"]["total_dollars"]
+        assert m["paper_total_dollars"] == pytest.approx(
+            m["paper_training_dollars"] + m["paper_inference_dollars"], rel=1e-15
+        )
+    assert data["cost_model"] in run("plan").stdout
 
 
 def test_plan_serves_as_the_deployment_options_say():
@@ -263,8 +269,8 @@ def test_plan_serves_as_the_deployment_options_say():
     dep = sp.Deployment.from_costs(sp.CostModel(), tensor_parallel=8, kv_precision="bf16")
     assert dep.accelerator.name == "a100-40gb" and dep.precision == "int8"
     want = physical.physical_plan(
-        m["params"],
-        m["tokens"],
+        m["physical"]["params"],
+        m["physical"]["tokens"],
         deployment=dep,
         requests_per_day=data["requests"] / 365.0,
         days=365.0,

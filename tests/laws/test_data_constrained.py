@@ -249,7 +249,7 @@ def test_the_physical_optimum_takes_a_supply():
         physical_optimal(law.floor(1e10), 1e9, curve=curve, costs=costs, unique_tokens=1e10)
     _, data = run_cli("plan", "--as-good-as", "70e9", "--requests-per-day", "1e8",
                       "--unique-tokens", "2e12", "--json")  # fmt: skip
-    fluid = data["models"]["physical_optimal"]["physical"]["fluid"]
+    fluid = data["models"]["recommendation"]["physical"]["fluid"]
     assert fluid["binding"] and fluid["epochs"] > 1 and fluid["premium"] > 0
 
 

@@ -72,15 +72,15 @@ def test_plan_prints_the_physical_plan():
                        capture_output=True, text=True, timeout=120)  # fmt: skip
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
-    models = ("chinchilla_style", "compute_optimal", "cost_optimal", "physical_optimal")
+    models = ("recommendation", "chinchilla_style", "compute_optimal", "cost_optimal")
     for model in models:
         p = data["models"][model]["physical"]
         assert p["shape"]["params"] == pytest.approx(data["models"][model]["params"], rel=0.03)
         assert p["serving"]["seconds_per_token"] <= 0.05
         assert p["training"]["gpus"] >= p["training"]["min_gpus"]
-    # The physical optimum's whole-GPU plan is the cheapest: the other models' shapes are
-    # all within the span it searches around the fluid optimum on these defaults.
-    best = data["models"]["physical_optimal"]["physical"]
+    # The recommendation, the physical optimum's whole-GPU plan, is the cheapest: the other
+    # models' shapes are all within the span it searches around the fluid optimum here.
+    best = data["models"]["recommendation"]["physical"]
     for model in models:
         assert best["total_dollars"] <= data["models"][model]["physical"]["total_dollars"]
     fluid = best["fluid"]

@@ -54,6 +54,7 @@ ENTRY_POINTS: tuple[Term, ...] = (
     Term("step counts of a shape", "step_counts", "step_counts", "arch::counts_batch",
          None, None),
     Term("demand a model implies", "implied_demand", None, None, "implied-demand", None),
+    Term("one plan: a recommendation and its alternatives", "plan", None, None, "plan", None),
 )  # fmt: skip
 
 # Arguments and result fields: the Python argument of `entry`, the Rust error's argument

@@ -3,8 +3,9 @@
 serving curve (`physical_optimum`), the demand a model implies (`implied`), the split of
 lifetime compute (`allocation`), ratio grids (`ratio_grids`), and the data-constrained
 family's optima (`data_constrained`, which registers them; their results in
-`constrained`). Named `optimal`, not `plan`, so that `scaleplan.plan` stays free for the
-planning object of issue 25."""
+`constrained`), and the planning object that leads with one recommendation (`plan`, its
+text in `plan_text`). Named `optimal`, not `plan`, so that `scaleplan.plan` is that
+planning object's function."""
 
 from .budgets import BestQuality, best_quality
 from .constrained import ConstrainedOptimum
@@ -13,6 +14,7 @@ from .data_constrained import training_optimal
 from .implied import ImpliedDemand, implied_demand
 from .lifetime import METHODS, LifetimeOptimum, compute_optimal
 from .physical_optimum import PhysicalOptimum, ServingCurve, physical_optimal, whole_gpu_plan
+from .plan import Plan, plan
 from .ratio_grids import RatioGrid, cost_ratio_grid, flop_ratio_grid
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "LifetimeCost",
     "LifetimeOptimum",
     "PhysicalOptimum",
+    "Plan",
     "RatioGrid",
     "ServingCurve",
     "best_quality",
@@ -35,6 +38,7 @@ __all__ = [
     "implied_demand",
     "lifetime_cost",
     "physical_optimal",
+    "plan",
     "training_optimal",
     "whole_gpu_plan",
 ]
