@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..options import common, hardware
-from ..shared import cost_model, preset_law
+from ..shared import CliError, cost_model, preset_law
 from ..values import non_negative, positive
 from . import data_limit, downstream_target, plan_physical
 
@@ -55,6 +55,8 @@ def _target(args: argparse.Namespace, law: Any) -> tuple[dict[str, Any], str | N
     """The quality keywords of `scaleplan.plan`, and the target in words when it is a
     downstream score (None: the plan describes its own target)."""
     goal = downstream_target.resolve(args, law, ("--loss", "--as-good-as"))
+    if args.loss is not None and args.as_good_as is not None:
+        raise CliError("give --loss or --as-good-as, not both")
     if goal is None:
         return {"loss": args.loss, "as_good_as": args.as_good_as}, None
     lo, hi = np.percentile(goal.losses, [2.5, 97.5])
