@@ -142,6 +142,7 @@ def test_to_pandas_has_one_row_per_model_the_recommendation_first():
     "kwargs, argument",
     [
         (dict(loss=1.5), "loss"),  # below the law's E = 1.69
+        (dict(loss=7.0), "loss"),  # a model below the shape policy's million parameters
         (dict(loss=2.0, as_good_as=7e9), "as_good_as"),
         (dict(requests_per_day=-1.0), "requests_per_day"),
         (dict(days=0.0), "days"),

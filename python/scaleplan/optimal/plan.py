@@ -196,8 +196,9 @@ def plan(
                  {"gpu": train_gpu, "gpus": train_gpus, "precision": train_precision,
                   "mfu": train_mfu, "price_per_hour": train_price_per_hour},
                  prefill_mfu, decode_mfu)  # fmt: skip
-    alternatives = {k: _compared(s, _LABELS[k], n, d) for k, (n, d) in _sizes(s).items()}
-    fluid = _fluid(s, [a.params for a in alternatives.values()])
+    sizes = _sizes(s)
+    fluid = _fluid(s, [n for n, _ in sizes.values()])  # refuses a target off the policy
+    alternatives = {k: _compared(s, _LABELS[k], n, d) for k, (n, d) in sizes.items()}
     best = whole_gpu_plan(s.loss, float(fluid.params), law=s.law, unique_tokens=s.unique_tokens,
                           deployment=s.deployment, **s.demand, **_training(s.train))  # fmt: skip
     cheapest = min((a.plan for a in alternatives.values()), key=lambda p: p.total_dollars)
@@ -307,6 +308,12 @@ def _built(s: _Setting, n: float, d: float) -> PhysicalPlan:
     """The model of N parameters built: the policy's shape, trained on the tokens that
     reach the loss at its exact parameter count (the model's own D where the rounded
     shape cannot reach it), on whole GPUs."""
+    if not MODEL_SIZES.admits(n):
+        raise ScaleplanError(
+            f"loss: a model of this quality has {n:.3g} parameters, outside the "
+            f"{MODEL_SIZES.low:g} to {MODEL_SIZES.high:g} where the shape policy is defined",
+            "loss",
+        )
     shape = shape_for_params(n)
     exact = float(step_counts(shape).params)
     reach = _reaching(s.loss, exact, s.law, s.unique_tokens)
