@@ -7,6 +7,7 @@ families join as modules here that call `family.register`."""
 from .._moved import forward
 from .data_constrained import MUENNIGHOFF2023, DataConstrainedLaw
 from .family import LawFamily
+from .files import load_law
 from .scaling import (
     CHINCHILLA,
     CHINCHILLA_ROUNDED,
@@ -36,6 +37,7 @@ __all__ = [
     "LawFamily",
     "ScalingLaw",
     "chinchilla_optimal",
+    "load_law",
 ]
 
 # In scaleplan 0.1 `scaleplan.laws` was the module that is `laws.scaling` now.
