@@ -20,18 +20,31 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )  # a hang guard
 
 
-def test_defaults_reproduce_figure_1():
+def test_figure_1_through_the_options():
     # Sardana et al., Figure 1: a 13B-Chinchilla-quality model with 2T tokens of demand is
     # best trained as a ~7B model, saving ~17% (1.7e22) of lifetime FLOPs.
-    r = run("compute-optimal", "--json")
+    figure_1 = ("--as-good-as", "13e9", "--inference-tokens", "2e12")
+    r = run("compute-optimal", *figure_1, "--json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["optimal"]["params"] == pytest.approx(7e9, rel=0.01)
     assert data["flop_saving"] == pytest.approx(0.17, abs=0.005)
     saved = data["chinchilla"]["total_flops"] - data["optimal"]["total_flops"]
     assert saved == pytest.approx(1.7e22, rel=0.02)
-    table = run("compute-optimal").stdout
+    table = run("compute-optimal", *figure_1).stdout
     assert "Chinchilla-style" in table and "saves 17.4%" in table
+
+
+def test_defaults_are_the_common_target_and_demand():
+    # One default each on every command: as good as a Chinchilla-optimal 7B, 1e7 requests
+    # a day for 365 days of 70 + 215 tokens.
+    loss = sp.chinchilla_optimal(params=7e9).loss
+    data = json.loads(run("compute-optimal", "--json").stdout)
+    lib = sp.compute_optimal(loss, 1e7 * 365 * (70 + 215))
+    assert data["loss"] == loss and data["optimal"]["params"] == pytest.approx(lib.params)
+    cost = json.loads(run("cost-optimal", "--json").stdout)
+    assert cost["requests"] == pytest.approx(1e7 * 365)
+    assert cost["optimal"]["params"] == pytest.approx(sp.cost_optimal(loss, 1e7 * 365).params)
 
 
 def test_json_matches_library():
@@ -61,8 +74,8 @@ def test_chinchilla_and_presets():
             "--inference-tokens: must be a finite number >= 0",
         ),
         (["compute-optimal", "--loss", "abc"], "argument --loss: must be a number; got 'abc'"),
-        (["compute-optimal", "--law", "gpt"], "invalid choice: 'gpt'"),
-        (["compute-optimal", "--loss", "2", "--chinchilla-params", "7e9"], "not both"),
+        (["compute-optimal", "--law", "gpt"], "must be a preset (chinchilla, "),
+        (["compute-optimal", "--loss", "2", "--as-good-as", "7e9"], "not both"),
         (["chinchilla"], "exactly one of --params, --loss or --compute"),
         (["chinchilla", "--params", "-3"], "argument --params: must be a finite number > 0"),
         (["frobnicate"], "invalid choice"),
@@ -80,8 +93,9 @@ def test_bad_arguments_are_one_line(args, message):
 
 def test_cost_optimal_table3_row_4_through_the_cli():
     r = run(
-        "cost-optimal", "--table3", "--chinchilla-params", "30e9", "--requests", "17.5e9", "--json"
-    )
+        "cost-optimal", "--table3", "--as-good-as", "30e9", "--requests-per-day", "17.5e9",
+        "--days", "1", "--json",
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["optimal"]["params"] == pytest.approx(8.58e9, rel=0.03)
@@ -98,7 +112,9 @@ def test_best_quality_and_hardware():
     )
     assert data["loss"] == pytest.approx(sp.best_quality(1e23, 1e12).loss)
     dollars = json.loads(
-        run("best-quality", "--budget", "1e6", "--requests", "1e9", "--json").stdout
+        run(
+            "best-quality", "--budget", "1e6", "--requests-per-day", "1e9", "--days", "1", "--json"
+        ).stdout
     )
     assert dollars["unit"] == "dollars" and dollars["loss"] > 1.69
     hw = json.loads(run("hardware", "--json").stdout)
@@ -116,9 +132,12 @@ def test_best_quality_and_hardware():
             ["cost-optimal", "--train-price", "0"],
             "argument --train-price: must be a finite number > 0",
         ),
-        (["cost-optimal", "--train-gpu", "tpu"], "invalid choice"),
+        (["cost-optimal", "--train-gpu", "tpu"], "must be an accelerator (a100-40gb, "),
         (["cost-optimal", "--table3", "--train-price", "2"], "--table3 fixes the prices"),
-        (["best-quality", "--budget", "1e20"], "give --inference-tokens"),
+        (
+            ["best-quality", "--budget", "1e23", "--inference-tokens", "1e12", "--days", "3"],
+            "give --inference-tokens or --days, not both",
+        ),
         (
             ["best-quality", "--budget", "-5", "--inference-tokens", "1e9"],
             "argument --budget: must be",
@@ -308,7 +327,7 @@ def test_reproduce_writes_every_table_and_figure(tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["plan", "--law", "gpt"], "invalid choice: 'gpt'"),
+        (["plan", "--law", "gpt"], "must be a preset (chinchilla, "),
         (
             ["plan", "--requests-per-day", "-5"],
             "argument --requests-per-day: must be a finite number > 0",

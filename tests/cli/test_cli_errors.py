@@ -192,6 +192,6 @@ def test_every_subcommand_and_option_is_described():
             if action.dest != "help":
                 assert action.help, (name, action.dest)
     text = subs["plan"].format_help()
-    assert "(default: 10000000.0)" in text  # defaults are shown
+    assert "(default: 1e7)" in text  # defaults are shown, as one would type them
     assert "sardana2024_all" in text  # --law lists the presets
     assert isinstance(parser, options.Parser)

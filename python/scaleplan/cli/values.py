@@ -10,6 +10,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 
 def _number(text: str) -> float:
@@ -84,3 +85,40 @@ def address(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("must be an address such as tcp://host:8786; got ''")
     return text.strip()
+
+
+def law(text: str) -> Any:
+    """A loss-law preset's name (kept as the name), or the path of a JSON/TOML law file (read
+    here, so a bad file is a usage error naming the field and the file)."""
+    from ..laws.files import load_law
+    from ..laws.scaling import PRESETS
+
+    if text in PRESETS:
+        return text
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(
+            f"must be a preset ({', '.join(PRESETS)}) or a law file; got {text!r}, which is neither"
+        )
+    try:
+        return load_law(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def gpu(text: str) -> Any:
+    """An accelerator's catalogue name (kept as the name), or the path of a JSON/TOML
+    accelerator file (read here: a bad file is a usage error naming the field)."""
+    from ..hardware.accelerators import ACCELERATORS
+    from ..hardware.files import load_accelerator
+
+    if text in ACCELERATORS:
+        return text
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(
+            f"must be an accelerator ({', '.join(ACCELERATORS)}) or an accelerator file; got "
+            f"{text!r}, which is neither"
+        )
+    try:
+        return load_accelerator(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -62,11 +62,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inference-tokens", help=f"FLOP sweep: lifetime inference tokens, {values}")
     p.add_argument("--requests", help=f"dollar sweep: lifetime requests, {values}")
     p.add_argument(
-        "--input-tokens", help=f"dollar sweep: prompt tokens per request, {values} (None: 70)"
+        "--input-tokens", help=f"dollar sweep: prompt tokens per request, {values} (default: 70)"
     )
     p.add_argument(
         "--output-tokens",
-        help=f"dollar sweep: generated tokens per request, {values} (None: 215)",
+        help=f"dollar sweep: generated tokens per request, {values} (default: 215)",
     )
     p.add_argument("--chunk-rows", type=positive_int, default=1 << 18, help="scenarios per task")
     p.add_argument(

@@ -44,7 +44,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "al.'s printed law)",
     )
     p.add_argument(
-        "--workers", type=processes, help="processes to spread the starts over (None: 1)"
+        "--workers", type=processes, help="processes to spread the starts over (default: 1)"
     )
     output(p)
     return p

@@ -34,7 +34,11 @@ def add(sub: Any) -> argparse.ArgumentParser:
         help="a run belongs to a budget within this many decades of it (default 0.05)",
     )
     p.add_argument(
-        "--bootstrap", type=non_negative_int, default=1000, metavar="N", help="resamples"
+        "--bootstrap",
+        type=non_negative_int,
+        default=1000,
+        metavar="N",
+        help="resamples of the runs for the intervals (count)",
     )
     p.add_argument("--seed", type=non_negative_int, default=0, help="resampling seed")
     output(p)

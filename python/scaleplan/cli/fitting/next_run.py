@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..options import common, runs_source, target
+from ..options import common, demand, group, inference_tokens, runs_source, target
 from ..render import render_table, si_number
+from ..shared import inference_tokens as lifetime_tokens
 from ..shared import preset_law, target_loss
-from ..values import non_negative, positive, positive_int
+from ..values import positive, positive_int
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -18,15 +19,15 @@ def add(sub: Any) -> argparse.ArgumentParser:
         description="Fits a law to runs so far (a shipped data set or a CSV file), then "
         "ranks runs costing --flops by the predicted standard deviation of ln N* (the "
         "lifetime optimum's size for the target and demand) after training each. The "
-        "target loss is read under --law (default: the Chinchilla-optimal 7B's loss).",
+        "target loss is read under --law.",
     )
     runs_source(p, ("chinchilla", "sardana2024"))
-    p.add_argument("--flops", type=positive, required=True, help="cost of the next run (FLOPs)")
-    p.add_argument(
-        "--inference-tokens", type=non_negative, default=2e12, help="lifetime inference demand"
-    )
-    p.add_argument("--top", type=positive_int, default=5, help="candidates to print")
-    target(p, "7e9")
+    g = group(p, "candidates")
+    g.add_argument("--flops", type=positive, required=True, help="cost of the next run (FLOPs)")
+    g.add_argument("--top", type=positive_int, default=5, help="candidates to print")
+    target(p)
+    demand(p)
+    inference_tokens(p, "instead of the per-day demand")
     common(p)
     return p
 
@@ -35,15 +36,14 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from ...fitting.nextrun import next_run
     from .fit import runs_table
 
-    if args.chinchilla_params is None and args.loss is None:
-        args.chinchilla_params = 7e9
     loss = target_loss(args, preset_law(args.law))
+    tokens = lifetime_tokens(args)
     table, cols, source = runs_table(argparse.Namespace(**vars(args), max_tokens_per_param=None))
     r = next_run(
         *(table[c] for c in cols),
         flops=args.flops,
         target_loss=loss,
-        inference_tokens=args.inference_tokens,
+        inference_tokens=tokens,
     )
     ranked = [
         {"params": float(n), "tokens": float(d), "sd_after": float(s)}
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "source": source,
         "flops": r.flops,
         "loss": loss,
-        "inference_tokens": args.inference_tokens,
+        "inference_tokens": tokens,
         "sd_now": r.sd_now,
         "candidates": ranked,
     }
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     ]
     text = (
         f"Next run of {args.flops:.3g} FLOPs for {source}: target loss {loss:.4f}, demand "
-        f"{si_number(args.inference_tokens)} tokens; sd of ln N* now {r.sd_now:.4f}\n\n"
+        f"{si_number(tokens)} tokens; sd of ln N* now {r.sd_now:.4f}\n\n"
         + render_table(("params", "tokens", "tokens/param", "sd of ln N* after", "narrower"), rows)
     )
     return data, text

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ...laws.scaling import chinchilla_optimal
-from ..options import common
+from ..options import common, group
 from ..render import render_table, si_number
 from ..shared import CliError, preset_law
 from ..values import positive
@@ -21,9 +21,10 @@ def add(sub: Any) -> argparse.ArgumentParser:
         description="The Chinchilla-optimal model for a size, a loss or a training budget: "
         "give exactly one.",
     )
-    p.add_argument("--params", type=positive, help="model size in parameters")
-    p.add_argument("--loss", type=positive, help="target loss in nats/token")
-    p.add_argument("--compute", type=positive, help="training budget in FLOPs")
+    g = group(p, "model (give one)")
+    g.add_argument("--params", type=positive, help="model size in parameters")
+    g.add_argument("--loss", type=positive, help="target loss in nats/token")
+    g.add_argument("--compute", type=positive, help="training budget in FLOPs")
     common(p)
     return p
 

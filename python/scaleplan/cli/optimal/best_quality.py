@@ -7,35 +7,40 @@ from typing import Any
 
 from ... import _core
 from ...optimal.budgets import best_quality
-from ..options import common, hardware, requests
-from ..render import render_table, si_number
-from ..shared import CliError, cost_model, preset_law
-from ..values import non_negative, positive
+from ..options import common, demand, group, hardware, inference_tokens
+from ..render import money, render_table, si_number
+from ..shared import cost_model, demand_of, preset_law
+from ..shared import inference_tokens as lifetime_tokens
+from ..values import positive
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "best-quality",
         help="lowest loss for a lifetime budget",
-        description="The lowest loss a lifetime budget buys: FLOPs with --inference-tokens, "
-        "dollars with --requests (and the hardware options).",
+        description="The lowest loss a lifetime budget buys: US dollars for the demand "
+        "options on the hardware options, or FLOPs (--flops, or --inference-tokens).",
     )
-    p.add_argument(
+    g = group(p, "budget")
+    g.add_argument(
         "--budget",
         type=positive,
         required=True,
-        help="lifetime budget: FLOPs with --inference-tokens, US dollars with --requests",
+        help="lifetime budget: US dollars, or FLOPs with --flops or --inference-tokens",
     )
-    p.add_argument(
-        "--inference-tokens", type=non_negative, help="lifetime inference demand in tokens"
+    g.add_argument(
+        "--flops",
+        action="store_true",
+        help="the budget is in FLOPs (training + inference), not dollars",
     )
-    p.add_argument(
+    demand(p)
+    inference_tokens(p, "a FLOP budget")
+    group(p, "solver").add_argument(
         "--method",
         choices=_core.DUAL_METHODS,
         default="newton",
-        help="how the best model size is found along the budget curve (default newton)",
+        help="how the best model size is found along the budget curve",
     )
-    requests(p, None)
     hardware(p)
     common(p)
     return p
@@ -43,17 +48,16 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     law = preset_law(args.law)
-    if (args.inference_tokens is None) == (args.requests is None):
-        raise CliError("give --inference-tokens (FLOP budget) or --requests (dollar budget)")
-    if args.requests is None:
-        b = best_quality(flop_budget=args.budget, inference_tokens=args.inference_tokens,
+    if args.flops or args.inference_tokens is not None:
+        b = best_quality(flop_budget=args.budget, inference_tokens=lifetime_tokens(args),
                          law=law, method=args.method)  # fmt: skip
     else:
+        need = demand_of(args)
         b = best_quality(
             dollar_budget=args.budget,
-            requests=args.requests,
-            input_tokens=args.input_tokens,
-            output_tokens=args.output_tokens,
+            requests=need.requests,
+            input_tokens=need.input_tokens,
+            output_tokens=need.output_tokens,
             costs=cost_model(args),
             law=law,
             method=args.method,
@@ -67,8 +71,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "params": b.params,
         "tokens": b.tokens,
     }
+    budget = money(b.budget) if unit == "dollars" else f"{b.budget:.3g} {unit}"
     text = render_table(
-        (f"Best model for {b.budget:.3g} {unit}", "value"),
+        (f"Best model for {budget}", "value"),
         [
             ("loss (nats/token)", f"{b.loss:.4f}"),
             ("parameters", si_number(b.params)),

@@ -6,10 +6,10 @@ import argparse
 from typing import Any
 
 from ...optimal.lifetime import METHODS, compute_optimal
-from ..options import common, target
+from ..options import common, demand, group, inference_tokens, target
 from ..render import cell, render_table, si_number
-from ..shared import DEFAULT_INFERENCE_TOKENS, preset_law, target_loss
-from ..values import non_negative
+from ..shared import inference_tokens as lifetime_tokens
+from ..shared import preset_law, target_loss
 from . import data_limit, downstream_target
 
 
@@ -18,18 +18,14 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "compute-optimal",
         help="parameters and tokens minimising training + inference FLOPs",
         description="The model reaching a loss with the fewest lifetime FLOPs, beside the "
-        "Chinchilla-style model of the same loss. Without --loss the target is the loss of a "
-        "Chinchilla-style 13B model (Sardana et al., Figure 1).",
+        "Chinchilla-style model of the same loss. The paper's Figure 1 is "
+        "--as-good-as 13e9 --inference-tokens 2e12.",
     )
-    target(p, "13e9")
+    target(p)
     downstream_target.add_options(p)
-    p.add_argument(
-        "--inference-tokens",
-        type=non_negative,
-        default=DEFAULT_INFERENCE_TOKENS,
-        help="lifetime inference demand in tokens",
-    )
-    p.add_argument(
+    demand(p)
+    inference_tokens(p, "instead of the per-day demand")
+    group(p, "solver").add_argument(
         "--method", choices=METHODS, default="newton", help="root finder for the optimum"
     )
     data_limit.add_option(p)
@@ -39,9 +35,10 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     law = preset_law(args.law)
-    goal = downstream_target.resolve(args, law, ("--loss", "--chinchilla-params"))
+    goal = downstream_target.resolve(args, law, ("--loss", "--as-good-as"))
     loss = goal.loss if goal else target_loss(args, law)
-    r = compute_optimal(loss, args.inference_tokens, law=law, method=args.method)
+    tokens = lifetime_tokens(args)
+    r = compute_optimal(loss, tokens, law=law, method=args.method)
     c = r.chinchilla
     data = {
         "law": law.name,
@@ -87,11 +84,11 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if goal is not None:
         data["downstream"], more = downstream_target.section(
             goal,
-            lambda ls: compute_optimal(ls, args.inference_tokens, law=law, on_invalid="nan").params,
+            lambda ls: compute_optimal(ls, tokens, law=law, on_invalid="nan").params,
         )
         text += more
     if args.unique_tokens is not None:
-        limited = compute_optimal(loss, args.inference_tokens, law=law,
+        limited = compute_optimal(loss, tokens, law=law,
                                   unique_tokens=args.unique_tokens)  # fmt: skip
         data["data_constrained"], more = data_limit.section(limited)
         text += more

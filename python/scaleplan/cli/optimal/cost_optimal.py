@@ -6,9 +6,9 @@ import argparse
 from typing import Any
 
 from ...optimal.costs import cost_optimal
-from ..options import common, hardware, requests, target
-from ..render import render_table, si_number
-from ..shared import cost_model, preset_law, target_loss
+from ..options import common, demand, hardware, target
+from ..render import money, render_table, si_number
+from ..shared import cost_model, demand_of, gpu_name, preset_law, target_loss
 from . import data_limit, downstream_target
 
 
@@ -16,12 +16,13 @@ def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "cost-optimal",
         help="parameters and tokens minimising training + inference dollars",
-        description="The model reaching a loss with the lowest lifetime dollars. Defaults are "
-        "the paper's Figure 6 setting and the quality of a Chinchilla-style 13B model.",
+        description="The model reaching a loss with the lowest lifetime dollars, beside the "
+        "Chinchilla-style model of the same loss. The paper's Figure 6 setting is "
+        "--as-good-as 13e9 --requests-per-day 7.02e9 --days 1 (7.02e9 lifetime requests).",
     )
-    target(p, "13e9")
+    target(p)
     downstream_target.add_options(p)
-    requests(p, 7.02e9)
+    demand(p)
     hardware(p)
     data_limit.add_option(p)
     common(p)
@@ -31,8 +32,8 @@ def add(sub: Any) -> argparse.ArgumentParser:
 def _costs_record(costs: Any) -> dict[str, Any]:
     """The cost model's settings as the JSON names them."""
     return {
-        "train_gpu": costs.train_gpu.name,
-        "inference_gpu": costs.inference_gpu.name,
+        "train_gpu": gpu_name(costs.train_gpu),
+        "inference_gpu": gpu_name(costs.inference_gpu),
         "train_precision": costs.train_precision,
         "inference_precision": costs.inference_precision,
         "train_price_per_hour": costs.train_price_per_hour,
@@ -46,11 +47,11 @@ def _costs_record(costs: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     law = preset_law(args.law)
     costs = cost_model(args)
-    goal = downstream_target.resolve(args, law, ("--loss", "--chinchilla-params"))
+    goal = downstream_target.resolve(args, law, ("--loss", "--as-good-as"))
     loss = goal.loss if goal else target_loss(args, law)
-    r = cost_optimal(
-        loss, args.requests, args.input_tokens, args.output_tokens, costs=costs, law=law
-    )
+    need = demand_of(args)
+    per_request = (need.input_tokens, need.output_tokens)
+    r = cost_optimal(loss, need.requests, *per_request, costs=costs, law=law)
     keys = (
         ("params", "parameters"),
         ("tokens", "training tokens"),
@@ -82,15 +83,21 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     rows = []
     for key, label in keys:
         o, c = opt[key], chin[key]
-        cell = si_number if key in ("params", "tokens") else (lambda v: f"{v:.3g}")
+        cell = (
+            si_number
+            if key in ("params", "tokens")
+            else money
+            if key.endswith("_dollars")
+            else (lambda v: f"{v:.3g}")
+        )
         rows.append((label, cell(c), cell(o), f"{o / c:.3f}" if c else "-"))
     text = (
         f"Lifetime cost-optimal model (law {law.name}, loss {r.loss:.4f}, {si_number(r.requests)} "
         f"requests of {r.input_tokens:g} + {r.output_tokens:g} tokens)\n"
         f"train on {costs.train_gpu.name} {costs.train_precision} at "  # type: ignore[union-attr]
-        f"${costs.train_price_per_hour:g}/h, MFU {costs.train_mfu:g}; serve on "
+        f"{money(costs.train_price_per_hour)}/h, MFU {costs.train_mfu:g}; serve on "
         f"{costs.inference_gpu.name} {costs.inference_precision} at "  # type: ignore[union-attr]
-        f"${costs.inference_price_per_hour:g}/h, MFU {costs.prefill_mfu:g} prefill / "
+        f"{money(costs.inference_price_per_hour)}/h, MFU {costs.prefill_mfu:g} prefill / "
         f"{costs.decode_mfu:g} decode\n\n"
         + render_table(("", "Chinchilla-style", "cost-optimal", "ratio"), rows)
         + f"\n\nThe cost-optimal model saves {100 * r.saving:.1f}% of lifetime dollars."
@@ -101,9 +108,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
             lambda ls: (
                 cost_optimal(
                     ls,
-                    args.requests,
-                    args.input_tokens,
-                    args.output_tokens,
+                    need.requests,
+                    *per_request,
                     costs=costs,
                     law=law,
                     on_invalid="nan",
@@ -112,7 +118,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         )
         text += more
     if args.unique_tokens is not None:
-        limited = cost_optimal(loss, args.requests, args.input_tokens, args.output_tokens,
+        limited = cost_optimal(loss, need.requests, *per_request,
                                costs=costs, law=law, unique_tokens=args.unique_tokens)  # fmt: skip
         data["data_constrained"], more = data_limit.section(limited)
         data["data_constrained"]["total_dollars"] = float(limited.total_dollars)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..options import group
 from ..render import si_number
 from ..values import positive
 
 
 def add_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--unique-tokens", type=positive, metavar="U",
+    group(p, "training data").add_argument("--unique-tokens", type=positive, metavar="U",
                    help="unique training tokens available: repeated data and excess "
                    "parameters then decay (Muennighoff et al. 2023; a plain --law takes "
                    "their R_D* 15.39, R_N* 5.31)")  # fmt: skip

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...fitting.downstream import BENCHMARKS, DownstreamFit, bootstrap_losses, sardana_downstream
 from ...laws.scaling import ScalingLaw
+from ..options import group
 from ..render import si_number
 from ..shared import CliError
 from ..values import positive
@@ -27,14 +28,15 @@ RESAMPLES = 200
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+    g = group(p, "target")
+    g.add_argument(
         "--target-accuracy",
         type=positive,
         metavar="SCORE",
         help="target a downstream score instead of a loss (the benchmark's score, 0-1; "
         "mapped to a loss by a fit to Sardana et al.'s runs; needs a sardana2024 law)",
     )
-    p.add_argument(
+    g.add_argument(
         "--benchmark",
         choices=BENCHMARKS,
         default="core_average",

@@ -8,10 +8,10 @@ import math
 from typing import Any
 
 from ...optimal.implied import implied_demand
-from ..options import common, hardware
+from ..options import common, group, hardware, per_request
 from ..render import render_table, si_number
 from ..shared import cost_model, preset_law
-from ..values import non_negative, positive
+from ..values import positive
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -23,14 +23,10 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "training tokens minimise lifetime cost. None when it was trained on fewer tokens "
         "than the law's Chinchilla-optimal count for its size.",
     )
-    p.add_argument("--params", type=positive, required=True, help="parameters N (count)")
-    p.add_argument("--tokens", type=positive, required=True, help="training tokens D")
-    p.add_argument(
-        "--input-tokens", type=non_negative, default=70.0, help="prompt tokens per request"
-    )
-    p.add_argument(
-        "--output-tokens", type=non_negative, default=215.0, help="generated tokens per request"
-    )
+    g = group(p, "model")
+    g.add_argument("--params", type=positive, required=True, help="parameters N (count)")
+    g.add_argument("--tokens", type=positive, required=True, help="training tokens D (count)")
+    per_request(p)
     hardware(p)
     common(p)
     return p

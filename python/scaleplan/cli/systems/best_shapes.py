@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..options import timing
+from ..options import group, timing
 from ..render import render_table, si_number
 from ..shared import CliError, preset_law
 from ..values import positive, positive_int
@@ -19,10 +19,11 @@ def add(sub: Any) -> argparse.ArgumentParser:
         description="Searches a grid of transformer shapes for the lowest loss reachable in "
         "--hours on one accelerator.",
     )
-    p.add_argument("--hours", type=positive, required=True, help="wall-clock budget in hours")
-    p.add_argument("--max-params", type=positive, help="largest model, in parameters")
-    p.add_argument("--max-memory", type=positive, help="training memory limit in bytes")
-    p.add_argument("--top", type=positive_int, default=10, help="shapes to list")
+    g = group(p, "search")
+    g.add_argument("--hours", type=positive, required=True, help="wall-clock budget in hours")
+    g.add_argument("--max-params", type=positive, help="largest model, in parameters")
+    g.add_argument("--max-memory", type=positive, help="training memory limit in bytes")
+    g.add_argument("--top", type=positive_int, default=10, help="shapes to list (count)")
     timing(p)
     return p
 

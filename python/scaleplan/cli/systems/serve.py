@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ...hardware.accelerators import ACCELERATORS, PRECISION_BYTES
+from ...hardware.accelerators import PRECISION_BYTES
 from ...systems.serving_fit import MODELS
-from ..options import output
+from ..options import GPU_HELP, group, output
 from ..render import render_table, si_number
-from ..values import non_negative, non_negative_int, positive, positive_int
+from ..shared import gpu_name
+from ..values import gpu, non_negative, non_negative_int, positive, positive_int
 
 
 def add(sub: Any) -> argparse.ArgumentParser:
@@ -21,31 +22,39 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "an accelerator, by the roofline with the efficiencies fitted to published "
         "TensorRT-LLM measurements. With --tpot-ms the batch is the largest that meets it.",
     )
-    p.add_argument("--model", choices=list(MODELS), default="llama-2-7b",
+    m = group(p, "model")
+    m.add_argument("--model", choices=list(MODELS), default="llama-2-7b",
                    help="a published shape (or give --d-model and --n-layers)")  # fmt: skip
-    p.add_argument("--hf-config", metavar="PATH",
+    m.add_argument("--hf-config", metavar="PATH",
                    help="a Hugging Face config.json or its directory (not --model)")  # fmt: skip
-    p.add_argument("--d-model", type=positive_int, help="model width (instead of --model)")
-    p.add_argument("--n-layers", type=positive_int, help="transformer blocks")
-    p.add_argument("--n-heads", type=positive_int, default=32, help="attention heads")
-    p.add_argument("--n-kv-heads", type=positive_int, help="key/value heads (None: n-heads)")
-    p.add_argument("--d-ff", type=positive_int, help="MLP width (None: 4 d-model)")
-    p.add_argument("--gpu", default="h100-sxm", choices=list(ACCELERATORS), help="accelerator")
-    p.add_argument("--precision", default="bf16", choices=list(PRECISION_BYTES),
-                   help="weights and matmuls")  # fmt: skip
-    p.add_argument("--kv-precision", choices=list(PRECISION_BYTES),
-                   help="KV cache (None: --precision)")  # fmt: skip
-    p.add_argument("--batch-size", type=positive_int, default=1, help="sequences per step")
-    p.add_argument("--context-tokens", type=non_negative_int, default=2048,
+    m.add_argument("--d-model", type=positive_int, help="model width (instead of --model)")
+    m.add_argument("--n-layers", type=positive_int, help="transformer blocks")
+    m.add_argument("--n-heads", type=positive_int, default=32, help="attention heads")
+    m.add_argument("--n-kv-heads", type=positive_int,
+                   help="key/value heads (default: --n-heads)")  # fmt: skip
+    m.add_argument("--d-ff", type=positive_int, help="MLP width (default: 4 x --d-model)")
+    h = group(p, "hardware")
+    h.add_argument("--gpu", default="h100-sxm", type=gpu, metavar="GPU",
+                   help=f"accelerator: {GPU_HELP}")  # fmt: skip
+    h.add_argument("--precision", default="bf16", choices=list(PRECISION_BYTES),
+                   help="number format of the weights and matmuls")  # fmt: skip
+    h.add_argument("--kv-precision", choices=list(PRECISION_BYTES),
+                   help="number format of the KV cache (default: --precision)")  # fmt: skip
+    h.add_argument("--tensor-parallel", type=positive_int, default=1,
+                   help="GPUs per replica (count)")  # fmt: skip
+    s = group(p, "serving")
+    s.add_argument("--batch-size", type=positive_int, default=1, help="sequences per step")
+    s.add_argument("--context-tokens", type=non_negative_int, default=2048,
                    help="tokens each decoding sequence attends to")  # fmt: skip
-    p.add_argument("--prompt-tokens", type=positive_int, default=2048,
-                   help="prompt length of the prefill")  # fmt: skip
-    p.add_argument("--tensor-parallel", type=positive_int, default=1, help="GPUs per replica")
-    p.add_argument("--tpot-ms", type=positive, help="latency target per output token")
-    p.add_argument("--overhead-ms", type=non_negative,
-                   help="seconds every step adds, in ms (None: the fitted 5.3)")  # fmt: skip
-    p.add_argument("--collective-ms", type=non_negative,
-                   help="latency of each all-reduce, in ms (None: the fitted 0.16)")  # fmt: skip
+    s.add_argument("--prompt-tokens", type=positive_int, default=2048,
+                   help="prompt length of the prefill, tokens")  # fmt: skip
+    s.add_argument("--tpot-ms", type=positive,
+                   help="latency target per output token, ms (then the batch is the largest "
+                   "that meets it)")  # fmt: skip
+    s.add_argument("--overhead-ms", type=non_negative,
+                   help="time every step adds, ms (default: the fitted 5.3)")  # fmt: skip
+    s.add_argument("--collective-ms", type=non_negative,
+                   help="latency of each all-reduce, ms (default: the fitted 0.16)")  # fmt: skip
     output(p)
     return p
 
@@ -88,7 +97,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     data = {
         "model": name,
         "params": step_counts(shape).params,
-        "gpu": args.gpu,
+        "gpu": gpu_name(args.gpu),
         "precision": args.precision,
         "tensor_parallel": args.tensor_parallel,
         "efficiency": {
@@ -102,14 +111,14 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     }
     rows = [
         ("model", f"{name} ({si_number(data['params'])} parameters)"),
-        ("GPUs per replica", f"{args.tensor_parallel} x {args.gpu}, {args.precision}"),
+        ("GPUs per replica", f"{args.tensor_parallel} x {gpu_name(args.gpu)}, {args.precision}"),
         ("decode batch", f"{d.batch_size:g} (fits up to {d.max_batch_size:g})"),
         ("time per output token (TPOT)", f"{d.seconds * 1e3:.3g} ms"),
         ("decode tokens/s per GPU", f"{d.tokens_per_second:.4g}"),
         ("decode MFU", f"{d.mfu:.1%} ({d.bound}-bound)"),
         ("time to first token (TTFT)", f"{p.seconds * 1e3:.3g} ms ({p.bound}-bound)"),
     ]
-    return data, render_table(("", ""), rows)
+    return data, render_table(("serving by the roofline", "value"), rows)
 
 
 def _step(s: Any) -> dict[str, Any]:

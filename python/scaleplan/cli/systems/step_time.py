@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..options import timing
+from ..options import group, timing
 from ..render import render_table, si_number
 from ..shared import CliError, preset_law
 from ..values import positive, positive_int
@@ -18,15 +18,20 @@ def add(sub: Any) -> argparse.ArgumentParser:
         description="Counts of one training step of a transformer shape, its predicted time, "
         "and with --hours the loss it reaches in that wall-clock budget.",
     )
-    p.add_argument("--d-model", type=positive_int, required=True, help="model width")
-    p.add_argument("--n-layers", type=positive_int, required=True, help="transformer blocks")
-    p.add_argument("--n-heads", type=positive_int, default=32, help="attention heads")
-    p.add_argument("--head-dim", type=positive_int, help="(None: d-model / n-heads)")
-    p.add_argument("--n-kv-heads", type=positive_int, help="key/value heads (None: n-heads)")
-    p.add_argument("--d-ff", type=positive_int, help="MLP width (None: 4 d-model)")
-    p.add_argument("--plain-mlp", action="store_true", help="two-matrix MLP instead of gated")
-    p.add_argument("--tied", action="store_true", help="tie input and output embeddings")
-    p.add_argument("--hours", type=positive, help="also the loss reached in this many hours")
+    g = group(p, "shape")
+    g.add_argument("--d-model", type=positive_int, required=True, help="model width (hidden size)")
+    g.add_argument("--n-layers", type=positive_int, required=True, help="transformer blocks")
+    g.add_argument("--n-heads", type=positive_int, default=32, help="attention heads")
+    g.add_argument("--head-dim", type=positive_int,
+                   help="width of each head (default: --d-model / --n-heads)")  # fmt: skip
+    g.add_argument("--n-kv-heads", type=positive_int,
+                   help="key/value heads (default: --n-heads)")  # fmt: skip
+    g.add_argument("--d-ff", type=positive_int, help="MLP width (default: 4 x --d-model)")
+    g.add_argument("--plain-mlp", action="store_true", help="two-matrix MLP instead of gated")
+    g.add_argument("--tied", action="store_true", help="tie input and output embeddings")
+    group(p, "budget").add_argument(
+        "--hours", type=positive, help="also the loss reached in this many wall-clock hours"
+    )
     timing(p)
     return p
 
