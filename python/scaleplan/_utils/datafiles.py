@@ -19,7 +19,7 @@ def toml_module() -> Any:
         import tomllib
 
         return tomllib
-    import tomli  # the `tomli>=2; python_version < '3.11'` dependency
+    import tomli  # type: ignore[import-not-found,unused-ignore]  # the 3.10 dependency
 
     return tomli
 

@@ -97,7 +97,7 @@ def build_parser() -> Parser:
 
 
 def _commands(parser: Parser) -> dict[str, Parser]:
-    return parser._subparsers._group_actions[0].choices  # type: ignore[union-attr,no-any-return]
+    return parser._subparsers._group_actions[0].choices  # type: ignore[union-attr,return-value]
 
 
 def _with_config(parser: Parser, argv: list[str]) -> list[str] | int:

@@ -91,13 +91,18 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
             else (lambda v: f"{v:.3g}")
         )
         rows.append((label, cell(c), cell(o), f"{o / c:.3f}" if c else "-"))
+    # The cost model resolved each price (given, else the catalogue's): floats here.
+    prices = (
+        money(float(costs.train_price_per_hour or 0)),
+        money(float(costs.inference_price_per_hour or 0)),
+    )
     text = (
         f"Lifetime cost-optimal model (law {law.name}, loss {r.loss:.4f}, {si_number(r.requests)} "
         f"requests of {r.input_tokens:g} + {r.output_tokens:g} tokens)\n"
         f"train on {costs.train_gpu.name} {costs.train_precision} at "  # type: ignore[union-attr]
-        f"{money(costs.train_price_per_hour)}/h, MFU {costs.train_mfu:g}; serve on "
+        f"{prices[0]}/h, MFU {costs.train_mfu:g}; serve on "
         f"{costs.inference_gpu.name} {costs.inference_precision} at "  # type: ignore[union-attr]
-        f"{money(costs.inference_price_per_hour)}/h, MFU {costs.prefill_mfu:g} prefill / "
+        f"{prices[1]}/h, MFU {costs.prefill_mfu:g} prefill / "
         f"{costs.decode_mfu:g} decode\n\n"
         + render_table(("", "Chinchilla-style", "cost-optimal", "ratio"), rows)
         + f"\n\nThe cost-optimal model saves {100 * r.saving:.1f}% of lifetime dollars."
