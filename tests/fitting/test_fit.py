@@ -14,7 +14,8 @@ from scipy import optimize
 
 import scaleplan as sp
 from scaleplan import _core
-from scaleplan.fitting import fit, lbfgsb
+from scaleplan.fitting import _lbfgsb as lbfgsb
+from scaleplan.fitting import fit
 from scaleplan.testing import reference as ref
 
 CHINCHILLA = sp.datasets.chinchilla_runs()

@@ -22,21 +22,24 @@ from .._utils.checks import seed as check_seed
 from .._utils.frames import Record
 from .._utils.progress import Progress
 from ..laws.scaling import COEFFICIENTS, ScalingLaw
-from .fit import (
-    DEFAULT_DELTA,
-    DEFAULT_POLISH,
-    FitError,
-    FitResult,
+from ._lbfgsb import BOOTSTRAP_TOLERANCES, minimise
+from ._solver import (
     aligned_float64,
-    fit_law,
-    laws_from_thetas,
     newton_best,
     newton_polish,
     report_progress,
     run_columns,
     start_grid,
 )
-from .lbfgsb import BOOTSTRAP_TOLERANCES, minimise
+from .fit import (
+    DEFAULT_DELTA,
+    DEFAULT_POLISH,
+    FitError,
+    FitResult,
+    chinchilla_grid,
+    fit_law,
+    laws_from_thetas,
+)
 
 __all__ = ["MAX_RESAMPLES", "BootstrapResult", "bootstrap_law", "resample_counts"]
 
@@ -178,7 +181,11 @@ def bootstrap_law(
         None if progress is None else lambda d, t: progress(full.n_starts + d, full.n_starts + t)
     )
     data = run_columns(params, tokens, loss, cols)
-    local_starts = full.theta[None, :] if resample_starts is None else start_grid(resample_starts)
+    local_starts = (
+        full.theta[None, :]
+        if resample_starts is None
+        else start_grid(resample_starts, chinchilla_grid)
+    )
     counts = resample_counts(len(data[0]), n_resamples, seed)
     # Tasks of ~50 resamples: large enough that a process pool's per-task cost is noise.
     batches = np.array_split(counts, max(1, n_resamples // 50))

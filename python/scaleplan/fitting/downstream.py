@@ -29,7 +29,7 @@ from .._utils.arrays import as_float
 from .._utils.checks import Span, number
 from .._utils.frames import Record
 from ..errors import ScaleplanError
-from .lstsq import line
+from ._lstsq import line
 
 __all__ = [
     "BENCHMARKS",

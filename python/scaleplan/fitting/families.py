@@ -41,7 +41,8 @@ from .._utils.checks import POSITIVE, choice, first_bad, shown, whole
 from .._utils.frames import Record
 from .._utils.text import render_table
 from ..errors import ScaleplanError
-from .fit import DEFAULT_DELTA, chinchilla_grid, fit_law, law_from_theta, run_columns
+from ._solver import run_columns
+from .fit import DEFAULT_DELTA, chinchilla_grid, fit_law, law_from_theta
 
 __all__ = [
     "FAMILIES",
@@ -91,7 +92,34 @@ def _starts(family: str) -> NDArray[np.float64]:
 
 
 def predict(family: str, theta: Any, params: Any, tokens: Any) -> NDArray[np.float64]:
-    """A family's loss at `(params, tokens)` for fitted `theta` (nats)."""
+    """A family's loss at `(params, tokens)` for a fitted `theta`.
+
+    `chinchilla`: `theta = (a, b, e, alpha, beta)`, `L = E + A N^-alpha + B D^-beta` with
+    `A, B, E = exp(a), exp(b), exp(e)`; `gadre`: `(a, b, e, alpha)`, the same with
+    `beta = alpha`; `kaplan`: `(alpha_D, q, ln N_c, ln D_c)`,
+    `L = ((N_c / N)^q + D_c / D)^alpha_D` with `q = alpha_N / alpha_D`.
+
+    Parameters
+    ----------
+    family : {"chinchilla", "gadre", "kaplan"}
+        The law's form.
+    theta : sequence of float
+        The family's parameters, as above (`FamilyFit.theta`).
+    params, tokens : array_like
+        Parameters N (count) and training tokens D.
+
+    Returns
+    -------
+    numpy.ndarray
+        The loss, in nats/token, in the broadcast shape of `params` and `tokens`.
+
+    Examples
+    --------
+    >>> print(f"{predict('gadre', [6.0, 7.0, 0.5, 0.3], 7e10, 1.4e12):.4f}")
+    2.1228
+    >>> print(f"{predict('kaplan', [0.1, 1.0, 30.0, 30.0], 7e10, 1.4e12):.4f}")
+    1.6615
+    """
     if family == "kaplan":
         alpha_d, q, n_c, d_c = theta
         return np.exp(alpha_d * np.logaddexp(q * (n_c - np.log(params)), d_c - np.log(tokens)))
@@ -103,11 +131,35 @@ def predict(family: str, theta: Any, params: Any, tokens: Any) -> NDArray[np.flo
 
 @dataclass(frozen=True, repr=False)
 class FamilyFit(Record):
+    """One law family fitted to runs, as `fit_family` returns it.
+
+    Parameters
+    ----------
+    family : str
+        "chinchilla", "gadre" or "kaplan".
+    theta : numpy.ndarray
+        The family's fitted parameters (`predict` says what each is).
+    objective : float
+        The summed Huber loss (delta 1e-3) of log-loss residuals at `theta`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> runs = chinchilla_runs()
+    >>> fit, _ = fit_family("chinchilla", runs.params, runs.tokens, runs.loss,
+    ...                     starts=np.array([[6.0, 7.0, 0.5, 0.34, 0.34]]))
+    >>> print(f"{fit.family}: objective {fit.objective:.4g}, "
+    ...       f"L(70B, 1.4T) = {fit.loss(7e10, 1.4e12):.4f}")
+    chinchilla: objective 0.001018, L(70B, 1.4T) = 1.9734
+    """
+
     family: str
     theta: NDArray[np.float64]
     objective: float
 
     def loss(self, params: Any, tokens: Any) -> NDArray[np.float64]:
+        """The fitted law's loss at `(params, tokens)`, in nats/token (`predict`)."""
         return predict(self.family, self.theta, params, tokens)
 
 
@@ -124,8 +176,49 @@ def _lbfgsb(fun: Callable[[Any], tuple[float, Any]], starts: Any) -> list[tuple[
 def fit_family(
     family: str, params: Any, tokens: Any, loss: Any, *, starts: Any = None
 ) -> tuple[FamilyFit, list[Any]]:
-    """The best fit of `family` to the runs, and the best few start points found (for
-    held-out refits). `starts`: rows to start from instead of the family's grid."""
+    """Fit one law family to runs by Approach 3's objective; the best fit and the best few
+    points found (where `compare_families` starts its held-out refits).
+
+    Minimises the summed Huber loss (delta 1e-3) of `ln L_pred - ln L` over the family's
+    parameters: `chinchilla` by `fit_law`, the others by L-BFGS-B from each start (the
+    module's docstring).
+
+    Parameters
+    ----------
+    family : {"chinchilla", "gadre", "kaplan"}
+        The law's form.
+    params, tokens, loss : array_like
+        The runs: parameters (count), training tokens, final loss (nats/token).
+    starts : array_like, optional
+        Rows to start from instead of the family's grid (the full grid takes seconds to
+        minutes); each row is a `theta` of the family (`predict`).
+
+    Returns
+    -------
+    fit : FamilyFit
+        The lowest objective found.
+    best : list of numpy.ndarray
+        Up to 4 of the best points found, lowest first.
+
+    Raises
+    ------
+    ScaleplanError
+        If `family` is unknown or a run is out of range.
+    FitError
+        If the `chinchilla` fit fails.
+
+    Examples
+    --------
+    One start near the optimum (the family's own grid takes seconds to minutes):
+
+    >>> import numpy as np
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> runs = chinchilla_runs()
+    >>> fit, best = fit_family("chinchilla", runs.params, runs.tokens, runs.loss,
+    ...                        starts=np.array([[6.0, 7.0, 0.5, 0.34, 0.34]]))
+    >>> np.round(fit.theta, 3)
+    array([6.169, 7.67 , 0.597, 0.347, 0.367])
+    """
     choice("family", family, FAMILIES)
     runs = _core.FitRuns(*(np.ascontiguousarray(v, dtype=float) for v in (params, tokens, loss)))
     if family == "chinchilla":
@@ -140,8 +233,32 @@ def fit_family(
 
 @dataclass(frozen=True, repr=False)
 class HeldOut(Record):
-    """Held-out errors of one family, in loss (nats): k-fold and leave-one-group-out
-    mean absolute and root-mean-square errors, and the in-sample MAE of the full fit."""
+    """Held-out errors of one family, as `compare_families` returns them: k-fold and
+    leave-one-group-out mean absolute and root-mean-square errors, and the in-sample MAE
+    of the full fit, all in loss (nats/token).
+
+    Parameters
+    ----------
+    family : str
+        "chinchilla", "gadre" or "kaplan".
+    parameters : int
+        The family's fitted parameters (5, 4, 4).
+    in_sample_mae : float
+        Mean absolute error of the full fit on its own runs.
+    kfold_mae, kfold_rmse : float
+        Errors on held-out runs under k-fold cross-validation.
+    group_mae, group_rmse : float
+        Errors on held-out runs under leave-one-group-out.
+
+    Examples
+    --------
+    See `compare_families`; a row reads:
+
+    >>> row = HeldOut("gadre", 4, 0.0110, 0.0113, 0.0150, 0.0121, 0.0162)
+    >>> print(f"{row.family}: {row.kfold_mae:.4f} nats/token held out "
+    ...       f"({row.in_sample_mae:.4f} in sample)")
+    gadre: 0.0113 nats/token held out (0.0110 in sample)
+    """
 
     family: str
     parameters: int
@@ -282,7 +399,25 @@ def compare_families(
 
 
 def chinchilla_budget_groups(flops: Any) -> NDArray[np.float64]:
-    """Each run's nearest of Hoffmann et al.'s nine IsoFLOP budgets (in log FLOPs)."""
+    """Each run's nearest of Hoffmann et al.'s nine IsoFLOP budgets (nearest in log FLOPs):
+    the groups for leave-one-budget-out on the Chinchilla runs.
+
+    Parameters
+    ----------
+    flops : array_like
+        Each run's training compute, in FLOPs.
+
+    Returns
+    -------
+    numpy.ndarray
+        The budget of each run, in FLOPs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> chinchilla_budget_groups(np.array([5e18, 2.5e20, 1e22])).tolist()
+    [6e+18, 3e+20, 3e+21]
+    """
     from .isoflop import HOFFMANN_BUDGETS
 
     b = np.log10(HOFFMANN_BUDGETS)
@@ -291,9 +426,34 @@ def chinchilla_budget_groups(flops: Any) -> NDArray[np.float64]:
 
 
 def family_table(dataset: str, folds: int = 10, seed: int = 0) -> tuple[list[dict[str, Any]], str]:
-    """The comparison of `compare_families` on a shipped data set (`dataset`:
-    "chinchilla", groups its nearest IsoFLOP budget; "sardana2024", groups its model size),
-    as records and as a text table (the CLI's `families` and `reproduce` print it)."""
+    """`compare_families` on a shipped data set, as records and as a text table (the CLI's
+    `families` and `reproduce` print it).
+
+    Parameters
+    ----------
+    dataset : {"chinchilla", "sardana2024"}
+        "chinchilla" groups each run by its nearest IsoFLOP budget, "sardana2024" by its
+        model size.
+    folds : int, optional
+        k of the k-fold cross-validation (default 10).
+    seed : int, optional
+        Seeds the folds (default 0).
+
+    Returns
+    -------
+    records : list of dict
+        One `HeldOut` per family as a dict (errors in nats/token).
+    text : str
+        The same as a table.
+
+    Examples
+    --------
+    Every fold refits every family (minutes on a small machine), so this is not run here:
+
+    >>> records, text = family_table("sardana2024", folds=5)  # doctest: +SKIP
+    >>> [r["family"] for r in records]  # doctest: +SKIP
+    ['chinchilla', 'gadre', 'kaplan']
+    """
     from . import datasets
 
     if dataset == "chinchilla":

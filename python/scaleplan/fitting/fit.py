@@ -19,8 +19,8 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +28,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _core
-from .._utils.arrays import as_float
 from .._utils.checks import OPEN_UNIT, Span, number, whole
 from .._utils.frames import Record
 from .._utils.progress import Progress
 from ..errors import FitError, ScaleplanError
 from ..laws.scaling import ScalingLaw
-from .datasets import Runs
-from .lbfgsb import SCIPY_TOLERANCES, minimise
+from ._lbfgsb import SCIPY_TOLERANCES, minimise
+from ._solver import (
+    NEWTON_MAX_ITER,
+    aligned_float64,
+    newton_polish,
+    report_progress,
+    run_columns,
+    start_grid,
+)
 
 __all__ = [
     "DEFAULT_DELTA",
@@ -44,25 +50,17 @@ __all__ = [
     "NEWTON_MAX_ITER",
     "FitError",
     "FitResult",
-    "aligned_float64",
     "chinchilla_grid",
     "fit_law",
     "law_from_theta",
     "laws_from_thetas",
-    "newton_best",
-    "newton_polish",
-    "report_progress",
-    "run_columns",
-    "start_grid",
 ]
 
 DEFAULT_DELTA = 1e-3
 # How many of the lowest grid results Newton polishes: the grid's best few sit in the same
 # valley; polishing several guards against the best one stopping beside a kink it cannot
-# leave. Newton iterations allowed per candidate (most need < 30, a few near Huber's kinks
-# several hundred; each costs one pass over the runs).
+# leave.
 DEFAULT_POLISH = 8
-NEWTON_MAX_ITER = 2000
 
 
 # The Huber threshold: below 1e-12 the objective is delta * sum |r| at a scale no
@@ -71,8 +69,26 @@ HUBER_DELTA = Span(1e-12, 1e3, low_closed=True, high_closed=True)
 
 
 def chinchilla_grid() -> NDArray[np.float64]:
-    """The 4,500 starts of Hoffmann et al.: alpha, beta in {0, .5, 1, 1.5, 2}, e in
-    {-1, -.5, 0, .5, 1}, a, b in {0, 5, ..., 25}; rows are (a, b, e, alpha, beta)."""
+    """The 4,500 L-BFGS-B starts of Hoffmann et al. (2022, §D.2), `fit_law`'s default.
+
+    Every combination of `alpha, beta in {0, 0.5, 1, 1.5, 2}`, `e in {-1, -0.5, 0, 0.5,
+    1}` and `a, b in {0, 5, ..., 25}`, where `A, B, E = exp(a), exp(b), exp(e)`. A slice
+    of it (`chinchilla_grid()[::100]`) is a cheaper set of starts for `fit_law(starts=)`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (4500, 5): rows of `(a, b, e, alpha, beta)`; `a, b, e` in log nats/token,
+        the exponents dimensionless.
+
+    Examples
+    --------
+    >>> grid = chinchilla_grid()
+    >>> grid.shape
+    (4500, 5)
+    >>> grid[0].tolist(), grid[-1].tolist()
+    ([0.0, 0.0, -1.0, 0.0, 0.0], [25.0, 25.0, 1.0, 2.0, 2.0])
+    """
     exps = (0.0, 0.5, 1.0, 1.5, 2.0)
     es = (-1.0, -0.5, 0.0, 0.5, 1.0)
     abs_ = (0.0, 5.0, 10.0, 15.0, 20.0, 25.0)
@@ -137,63 +153,6 @@ class FitResult(Record):
     newton_iterations: int = 0
 
 
-def run_columns(params: Any, tokens: Any, loss: Any, cols: tuple[str, str, str]) -> tuple[Any, ...]:
-    """The runs as three checked float arrays (params, tokens, loss), from arrays or from
-    one mapping, DataFrame or `Runs` whose columns `cols` names (every fit reads runs so)."""
-    if tokens is None and loss is None:
-        if isinstance(params, Runs):
-            params = params.as_dict()
-        if not isinstance(params, Mapping) and not hasattr(params, "columns"):
-            raise ScaleplanError(
-                "params: give params, tokens and loss as arrays, or one table (a mapping or "
-                "a DataFrame) with the column names",
-                "params",
-            )
-        table = params
-        names = list(table.keys()) if isinstance(table, Mapping) else list(table.columns)
-        missing = [c for c in cols if c not in names]
-        if missing:
-            raise ScaleplanError(f"params: column {missing[0]!r} not found; the table has "
-                                 f"{names}", "params")  # fmt: skip
-        params, tokens, loss = (table[c] for c in cols)
-    elif tokens is None or loss is None:
-        missing_one = "tokens" if tokens is None else "loss"
-        raise ScaleplanError(f"{missing_one}: give all three of params, tokens and loss",
-                             missing_one)  # fmt: skip
-    p, t, l_ = (
-        np.ravel(as_float(n, v))
-        for n, v in zip(("params", "tokens", "loss"), (params, tokens, loss), strict=True)
-    )
-    if not len(p) == len(t) == len(l_):
-        raise ScaleplanError(
-            f"params, tokens and loss must have one length; got {len(p)}, {len(t)}, {len(l_)}",
-            "params" if len(t) == len(l_) else "tokens" if len(p) == len(l_) else "loss",
-        )
-    if len(p) <= 5:
-        raise ScaleplanError(
-            f"params: a law has 5 parameters: need more than 5 runs; got {len(p)}", "params"
-        )
-    return p, t, l_
-
-
-def start_grid(starts: Any) -> NDArray[np.float64]:
-    """The L-BFGS-B starts as rows of (a, b, e, alpha, beta): "chinchilla" (the 4,500-point
-    grid of Hoffmann et al.) or the caller's own rows, checked."""
-    if isinstance(starts, str):
-        if starts != "chinchilla":
-            raise ScaleplanError(
-                f"starts must be 'chinchilla' or an array of shape (k, 5); got {starts!r}",
-                "starts",
-            )
-        return chinchilla_grid()
-    arr = np.atleast_2d(as_float("starts", starts))
-    if arr.ndim != 2 or arr.shape[1] != 5 or len(arr) == 0 or not np.all(np.isfinite(arr)):
-        raise ScaleplanError(
-            "starts must be a finite array of shape (k, 5): (a, b, e, alpha, beta)", "starts"
-        )
-    return arr
-
-
 def _chunk_job(
     data: tuple[NDArray[np.float64], ...],
     starts: NDArray[np.float64],
@@ -211,12 +170,6 @@ def _chunk_job(
         mean,
         tolerances,
     )
-
-
-def aligned_float64(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    # Arrays that crossed a process boundary (a Dask worker) may arrive unaligned; the
-    # kernels read aligned, contiguous float64 in place.
-    return np.require(a, np.float64, ["C", "A"])
 
 
 def _run_starts(
@@ -240,20 +193,6 @@ def _run_starts(
     return [r for f in futures for r in f.result()]
 
 
-def report_progress(
-    futures: list[Future[Any]], sizes: list[int], progress: Progress | None
-) -> None:
-    """Calls `progress(finished, total)` as each future finishes, counting `sizes` units per
-    future (results are read in order afterwards)."""
-    if progress is None:
-        return
-    size_of = {id(f): n for f, n in zip(futures, sizes, strict=True)}
-    done, total = 0, sum(sizes)
-    for f in as_completed(futures):
-        done += size_of[id(f)]
-        progress(done, total)
-
-
 def _best(
     results: Sequence[tuple[float, NDArray[np.float64], bool]], what: str
 ) -> tuple[float, NDArray[np.float64], int]:
@@ -266,61 +205,75 @@ def _best(
     return f, theta, len(converged)
 
 
-def newton_best(
-    runs: _core.FitRuns,
-    thetas: Sequence[NDArray[np.float64]],
-    delta: float,
-    weights: NDArray[np.float64] | None,
-) -> tuple[float, NDArray[np.float64], int] | None:
-    """Newton from each of `thetas`; the lowest converged minimum as (objective, theta,
-    Newton iterations), or None when none converges."""
-    found = []
-    for theta0 in thetas:
-        theta, f, iterations, ok = runs.newton(theta0, delta, weights, NEWTON_MAX_ITER)
-        if ok and math.isfinite(f):
-            found.append((f, theta, iterations))
-    return min(found, key=lambda r: r[0]) if found else None
-
-
-def newton_polish(
-    runs: _core.FitRuns,
-    results: Sequence[tuple[float, NDArray[np.float64], bool]],
-    delta: float,
-    weights: NDArray[np.float64] | None,
-    count: int,
-    what: str,
-    starts: NDArray[np.float64] | None = None,
-) -> tuple[float, NDArray[np.float64], int]:
-    """Newton from the `count` lowest finite results; the lowest converged minimum wins.
-    If none converges, Newton from the starts those results came from, when given (`results[i]` is
-    the L-BFGS-B run from `starts[i]`): L-BFGS-B can leave a good start for a far basin
-    where its line search fails, while Newton from the start itself reaches the minimum.
-
-    Returns (objective, theta, Newton iterations). Raises FitError when none converges:
-    a point where an optimiser merely stopped is never reported as the optimum.
-    """
-    order = sorted(
-        (i for i, r in enumerate(results) if math.isfinite(r[0])), key=lambda i: results[i][0]
-    )[:count]
-    best = newton_best(runs, [results[i][1] for i in order], delta, weights)
-    if best is None and starts is not None:
-        best = newton_best(runs, [starts[i] for i in order], delta, weights)
-    if best is None:
-        raise FitError(
-            f"{what}: none of {len(results)} starts reached a minimum (L-BFGS-B, then "
-            f"Newton from the best {len(order)} and from their starts)"
-        )
-    return best
-
-
 def law_from_theta(theta: Sequence[float], name: str = "fitted") -> ScalingLaw:
+    """The law `L = E + A N^-alpha + B D^-beta` of a fit's `theta = (a, b, e, alpha, beta)`.
+
+    `E, A, B = exp(e), exp(a), exp(b)`: the fits work in logs (`FitResult.theta`,
+    `LikelihoodFit.theta`).
+
+    Parameters
+    ----------
+    theta : sequence of 5 floats
+        `(a, b, e, alpha, beta)`: `a, b, e` the logs of `A`, `B` and `E` (nats/token),
+        `alpha, beta` dimensionless.
+    name : str, optional
+        The law's name (default "fitted").
+
+    Returns
+    -------
+    ScalingLaw
+
+    Raises
+    ------
+    ScaleplanError
+        If an exponent is not positive (or the coefficients overflow).
+
+    Examples
+    --------
+    >>> law = law_from_theta([6.17, 7.67, 0.6, 0.34, 0.28])
+    >>> print(f"E={law.E:.4f} A={law.A:.1f} B={law.B:.0f}")
+    E=1.8221 A=478.2 B=2143
+    >>> print(f"{law.loss(7e10, 1.4e12):.4f} nats/token")
+    2.7717 nats/token
+    """
     a, b, e, alpha, beta = theta
     return ScalingLaw(math.exp(e), math.exp(a), math.exp(b), alpha, beta, name=name)
 
 
 def laws_from_thetas(thetas: NDArray[np.float64], name: str = "fitted") -> ScalingLaw:
-    """One law per row of `(a, b, e, alpha, beta, ...)` (extra columns ignored), as a law
-    whose coefficients are arrays."""
+    """One law per row of `(a, b, e, alpha, beta, ...)`, as one law whose coefficients are
+    arrays (a bootstrap's resamples, say), so the optimisers solve them all in one call.
+
+    `E, A, B = exp(e), exp(a), exp(b)` row by row, as in `law_from_theta`.
+
+    Parameters
+    ----------
+    thetas : numpy.ndarray
+        Shape (k, 5) or wider: rows of `(a, b, e, alpha, beta)` (logs in nats/token,
+        exponents dimensionless); extra columns are ignored.
+    name : str, optional
+        The law's name (default "fitted").
+
+    Returns
+    -------
+    ScalingLaw
+        Coefficients of shape (k,).
+
+    Raises
+    ------
+    ScaleplanError
+        If an exponent is not positive.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> laws = laws_from_thetas(np.array([[6.17, 7.67, 0.6, 0.34, 0.28],
+    ...                                   [6.00, 7.50, 0.55, 0.33, 0.30]]))
+    >>> np.round(laws.E, 4)
+    array([1.8221, 1.7333])
+    >>> np.round(laws.loss(7e10, 1.4e12), 4)
+    array([2.7717, 2.2502])
+    """
     a, b, e, alpha, beta = (thetas[:, k] for k in range(5))
     return ScalingLaw(E=np.exp(e), A=np.exp(a), B=np.exp(b), alpha=alpha, beta=beta, name=name)
 
@@ -424,7 +377,7 @@ def fit_law(
     delta, tolerances, mean = _settings(objective, delta, ftol, gtol, polish)
     data = run_columns(params, tokens, loss, (params_col, tokens_col, loss_col))
     runs = _core.FitRuns(*data)  # validates every run, naming the bad one
-    grid = start_grid(starts)
+    grid = start_grid(starts, chinchilla_grid)
     results = _run_starts(data, grid, delta, None, executor, mean, tolerances, progress)
     n_ok = sum(1 for r in results if r[2] and math.isfinite(r[0]))
     newton_iterations = 0

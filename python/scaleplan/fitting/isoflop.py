@@ -28,9 +28,9 @@ from .._utils.checks import seed as check_seed
 from .._utils.frames import Record
 from ..errors import ScaleplanError
 from ..laws.flops import tokens_for_flops, training_flops
+from ._lstsq import line, parabola
+from ._solver import run_columns
 from .bootstrap import MAX_RESAMPLES
-from .fit import run_columns
-from .lstsq import line, parabola
 
 __all__ = [
     "DEFAULT_WIDTH",

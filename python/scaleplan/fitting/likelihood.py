@@ -31,16 +31,9 @@ from .._utils.frames import Record
 from .._utils.progress import Progress
 from ..errors import ScaleplanError
 from ..laws.scaling import CHINCHILLA_ROUNDED, COEFFICIENTS, ScalingLaw, resolve_law
+from ._solver import run_columns
 from .bootstrap import MAX_RESAMPLES, resample_counts
-from .fit import (
-    DEFAULT_DELTA,
-    HUBER_DELTA,
-    FitError,
-    fit_law,
-    law_from_theta,
-    laws_from_thetas,
-    run_columns,
-)
+from .fit import DEFAULT_DELTA, HUBER_DELTA, FitError, fit_law, law_from_theta, laws_from_thetas
 
 __all__ = [
     "MAX_ITER",

@@ -33,7 +33,8 @@ from .._utils.frames import Record
 from ..errors import ScaleplanError
 from ..laws.flops import params_for_flops, tokens_for_flops
 from ..optimal.lifetime import compute_optimal
-from .fit import DEFAULT_DELTA, fit_law, laws_from_thetas, run_columns
+from ._solver import run_columns
+from .fit import DEFAULT_DELTA, fit_law, laws_from_thetas
 
 __all__ = [
     "RUN_FLOPS",
@@ -51,7 +52,33 @@ _STEP = 1e-5  # central-difference step in theta
 
 
 def log_optimum(thetas: NDArray[np.float64], loss: float, demand: float) -> NDArray[np.float64]:
-    """`ln N*` of the lifetime FLOP optimum for each law row (NaN where unreachable)."""
+    """`ln N*` of the lifetime FLOP optimum for each law row: the quantity `next_run` narrows.
+
+    `N*` minimises `6 N D + 2 N D_inf` at `L(N, D) = loss` (`compute_optimal`), for the law
+    `laws_from_thetas(thetas)` of each row.
+
+    Parameters
+    ----------
+    thetas : numpy.ndarray
+        Shape (5,) or (k, 5): rows of `(a, b, e, alpha, beta)` (logs in nats/token).
+    loss : float
+        The target loss, in nats/token.
+    demand : float
+        Lifetime inference tokens `D_inf`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (k,): `ln N*` (N* in parameters); NaN where a row's law cannot reach `loss`
+        (at or below its `E`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> q = log_optimum(np.array([[6.17, 7.67, 0.6, 0.34, 0.28]]), 2.2, 1e12)
+    >>> print(f"ln N* = {q[0]:.3f}, N* = {np.exp(q[0]):.3g}")
+    ln N* = 23.345, N* = 1.38e+10
+    """
     r = compute_optimal(loss, demand, law=laws_from_thetas(np.atleast_2d(thetas)), on_invalid="nan")
     return np.log(np.asarray(r.params, dtype=float))
 
@@ -67,7 +94,32 @@ def _gradient(theta: NDArray[np.float64], loss: float, demand: float) -> NDArray
 
 
 def residual_gradients(theta: Any, params: Any, tokens: Any) -> NDArray[np.float64]:
-    """Rows `u = d r / d theta` of the log-loss residual at each run (softmax weights)."""
+    """Rows `u = d r / d theta` of each run's log-loss residual: the information a run adds.
+
+    With `r = LSE(a - alpha ln N, b - beta ln D, e) - ln L` and `p` the softmax of those
+    three terms, `u = (p_A, p_B, p_E, -p_A ln N, -p_B ln D)`.
+
+    Parameters
+    ----------
+    theta : sequence of 5 floats
+        `(a, b, e, alpha, beta)` (logs in nats/token).
+    params, tokens : numpy.ndarray
+        The runs' parameters (count) and training tokens.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, 5): one gradient per run (log-loss units per unit of theta).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u = residual_gradients([6.17, 7.67, 0.6, 0.34, 0.28],
+    ...                        np.array([1e8, 1e9]), np.array([2e9, 2e10]))
+    >>> np.round(u, 2)
+    array([[  0.11,   0.66,   0.23,  -2.08, -14.16],
+           [  0.08,   0.56,   0.36,  -1.71, -13.18]])
+    """
     a, b, e, alpha, beta = theta
     ln_n, ln_d = np.log(params), np.log(tokens)
     t = np.stack([a - alpha * ln_n, b - beta * ln_d, np.full_like(ln_n, e)], axis=-1)
@@ -112,7 +164,29 @@ class NextRun(Record):
 
 
 def candidates(flops: float, count: int = 41) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """`count` runs of `flops` FLOPs, 1 to 10,000 tokens per parameter (log-spaced)."""
+    """`count` candidate runs of `flops` FLOPs: `D = C / (6 N)` at 1 to 10,000 tokens per
+    parameter, log-spaced.
+
+    Parameters
+    ----------
+    flops : float
+        Each run's training budget C, in FLOPs.
+    count : int, optional
+        How many candidates (default 41).
+
+    Returns
+    -------
+    params, tokens : numpy.ndarray
+        Shape (count,) each: parameters (count, falling) and training tokens (rising).
+
+    Examples
+    --------
+    >>> n, d = candidates(1e21, count=5)
+    >>> [f"{v:.3g}" for v in n]
+    ['1.29e+10', '4.08e+09', '1.29e+09', '4.08e+08', '1.29e+08']
+    >>> [f"{t / p:.0f}" for p, t in zip(n, d)]  # tokens per parameter
+    ['1', '10', '100', '1000', '10000']
+    """
     ratio = np.logspace(0, 4, count)
     n = params_for_flops(flops, ratio)
     return n, tokens_for_flops(flops, n)
@@ -129,8 +203,52 @@ def rank_runs(
     inference_tokens: float,
     count: int = 41,
 ) -> NextRun:
-    """Rank `count` candidate runs of `flops` FLOPs for a law fitted at `theta` to the runs
-    (module notes)."""
+    """Rank candidate runs of `flops` FLOPs for a law already fitted at `theta`: `next_run`
+    without the fit.
+
+    Orders the `candidates` by the predicted standard deviation of `ln N*` after adding
+    each, `Var q - (g^T I^-1 u)^2 / (s^2 + u^T I^-1 u)` (the module's docstring derives it).
+
+    Parameters
+    ----------
+    theta : sequence of 5 floats
+        The fitted `(a, b, e, alpha, beta)` (`FitResult.theta`).
+    params, tokens, loss : array_like
+        The runs the fit used: parameters (count), training tokens, final loss
+        (nats/token).
+    flops : float
+        The next run's training budget, in FLOPs.
+    target_loss : float
+        The loss the plan aims at, in nats/token.
+    inference_tokens : float
+        The plan's lifetime inference demand, in tokens.
+    count : int, optional
+        Candidates on the log grid of tokens per parameter (default 41).
+
+    Returns
+    -------
+    NextRun
+        The candidates, best first.
+
+    Raises
+    ------
+    ScaleplanError
+        If there are 5 runs or fewer, or `target_loss` is out of reach of laws near the fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scaleplan import fit_law
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> runs = chinchilla_runs()
+    >>> theta = fit_law(runs, starts=np.array([[6.0, 7.0, 0.5, 0.34, 0.34]])).theta
+    >>> plan = rank_runs(theta, runs.params, runs.tokens, runs.loss, flops=1e21,
+    ...                  target_loss=2.2, inference_tokens=1e12, count=11)
+    >>> n, d = plan.best
+    >>> print(f"N = {n:.3g}, D = {d:.3g}: sd of ln N* "
+    ...       f"{plan.sd_now:.4f} -> {plan.sd_after[0]:.4f}")
+    N = 1.29e+08, D = 1.29e+12: sd of ln N* 0.0592 -> 0.0559
+    """
     theta = np.asarray(theta, dtype=float)
     runs = _core.FitRuns(*(np.ascontiguousarray(v, dtype=float) for v in (params, tokens, loss)))
     r = runs.residuals(theta)

@@ -30,8 +30,24 @@ _NEWTON_ITER = 2000
 
 @dataclass(frozen=True, repr=False)
 class Simulation(Record):
-    """Per trial: the interval width of `ln N*` before the extra run, after the rule's run
-    and after a random affordable run (trials whose fits failed are dropped)."""
+    """What `simulate_next_run` measured: per trial, the width of the 95% bootstrap interval
+    of `ln N*` before the extra run, after the rule's run and after a random affordable run.
+
+    Trials whose fits failed are dropped. Widths are in `ln N*` (nepers: 0.1 is about
+    10% in N*).
+
+    Parameters
+    ----------
+    before, rule, random : numpy.ndarray
+        Shape (trials,) each: the interval widths before, with the rule's run, with a
+        random run.
+
+    Examples
+    --------
+    >>> sim = simulate_next_run(trials=4, n_resamples=30, seed=1)
+    >>> len(sim.before), sim.rule_wins
+    (4, 0.75)
+    """
 
     before: NDArray[np.float64]
     rule: NDArray[np.float64]
@@ -97,8 +113,47 @@ def simulate_next_run(
     n_resamples: int = 100,
     seed: int = 0,
 ) -> Simulation:
-    """Trials of the rule against a random affordable run (module notes). The target is
-    the loss of a Chinchilla-optimal 7B model under `truth`."""
+    """Check `next_run`'s rule by simulation: trials of its run against a random affordable
+    run, on runs drawn from a known law.
+
+    Each trial draws 20 runs (budgets 1e18 to 1e21 FLOPs, 5 to 80 tokens per parameter)
+    from `truth` with `ln L` noise of standard deviation `noise`, fits them, and measures
+    the 95% bootstrap interval of `ln N*` before and after adding the rule's best run or a
+    random candidate of `flops` FLOPs (the module's docstring). The target loss is that of
+    a Chinchilla-optimal 7B model under `truth`.
+
+    Parameters
+    ----------
+    truth : ScalingLaw, optional
+        The law the runs are drawn from (default `EPOCH2024`).
+    trials : int, optional
+        Designs drawn (default 30).
+    noise : float, optional
+        Standard deviation of the noise on `ln L` (default 0.01, about 1% in loss).
+    flops : float, optional
+        The extra run's budget, in FLOPs (default 1e21).
+    inference_tokens : float, optional
+        The plan's lifetime inference demand, in tokens (default 2e12).
+    n_resamples : int, optional
+        Bootstrap resamples per interval (default 100).
+    seed : int, optional
+        Seeds every draw (default 0).
+
+    Returns
+    -------
+    Simulation
+        Interval widths per trial; `rule_wins` the share where the rule's run was better.
+
+    Examples
+    --------
+    A few trials with few resamples (a fraction of a second):
+
+    >>> sim = simulate_next_run(trials=4, n_resamples=30, seed=1)
+    >>> print(f"rule narrower in {sim.rule_wins:.0%} of {len(sim.rule)} trials; "
+    ...       f"mean width {sim.before.mean():.2f} -> {sim.rule.mean():.2f} (rule), "
+    ...       f"{sim.random.mean():.2f} (random)")
+    rule narrower in 75% of 4 trials; mean width 1.50 -> 1.08 (rule), 1.20 (random)
+    """
     rng = np.random.default_rng(seed)
     target = float(chinchilla_optimal(params=7e9, law=truth).loss)
     n, d = _design()

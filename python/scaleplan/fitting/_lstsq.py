@@ -11,8 +11,6 @@ from numpy.typing import NDArray
 
 from ..errors import ScaleplanError
 
-__all__ = ["line", "parabola"]
-
 
 def _det3(m: list[list[float]]) -> float:
     return (

@@ -16,8 +16,6 @@ from threadpoolctl import threadpool_limits
 from .. import _core
 from .._utils.progress import Progress
 
-__all__ = ["BOOTSTRAP_TOLERANCES", "SCIPY_TOLERANCES", "SETULB", "minimise", "run_setulb"]
-
 # SciPy's L-BFGS-B (its `setulb` routine, the C translation of the original Fortran) driven
 # by a minimal reverse-communication loop. `scipy.optimize.minimize` wraps the same routine
 # in a general-purpose layer (ScalarFunction, caching, array checks) that costs ~6x more
