@@ -64,6 +64,7 @@ DOCUMENTED = [
     "scaleplan.laws.family",
     "scaleplan.laws.flops",
     "scaleplan.laws.scaling",
+    "scaleplan.optimal.allocation",
     "scaleplan.optimal.budgets",
     "scaleplan.optimal.costs",
     "scaleplan.optimal.data_constrained",
@@ -71,6 +72,10 @@ DOCUMENTED = [
     "scaleplan.optimal.lifetime",
     "scaleplan.optimal.lifetime_cost",
     "scaleplan.optimal.ratio_grids",
+    "scaleplan.systems.measure",
+    "scaleplan.systems.serving",
+    "scaleplan.systems.serving_fit",
+    "scaleplan.systems.steptime",
 ]
 
 

@@ -38,8 +38,34 @@ __all__ = [
 
 
 def training_share(exchange_rate: Any) -> Any:
-    """`r / (1 + r)`: the share of lifetime compute spent on training when inference
-    compute falls as `T^-r` along a curve of constant quality (r > 0)."""
+    """The share of lifetime compute spent on training, `r / (1 + r)`, when inference
+    compute falls as `I = c T^-r` along a curve of constant quality.
+
+    Minimising `T + I` along that curve gives `T / I = r`.
+
+    Parameters
+    ----------
+    exchange_rate : array_like
+        `r = -d ln I / d ln T` (inference orders of magnitude per training order of
+        magnitude), finite and > 0.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The training share, a fraction in (0, 1).
+
+    Raises
+    ------
+    ScaleplanError
+        If a rate is not finite or not > 0.
+
+    Examples
+    --------
+    >>> training_share(1.0)
+    0.5
+    >>> training_share([0.5, 3.0]).round(3)
+    array([0.333, 0.75 ])
+    """
     r = np.asarray(exchange_rate, dtype=float)
     if np.any(~np.isfinite(r) | (r <= 0)):
         raise ScaleplanError("exchange_rate must be finite and > 0", "exchange_rate")
@@ -61,6 +87,36 @@ def exchange_rate(
     per parameter than the training-only optimum of its loss: there training trades
     against inference. At or before that point there is no trade (r would be infinite or
     negative), and that is an error (`on_invalid="raise"`) or NaN (`"nan"`), never a number.
+
+    Parameters
+    ----------
+    params : array_like
+        Parameters N (count).
+    tokens : array_like
+        Training tokens D.
+    law : ScalingLaw or str, optional
+        The loss law (default Chinchilla's).
+    on_invalid : {"raise", "nan"}, optional
+        What a point at or before the Chinchilla point gives (default "raise").
+
+    Returns
+    -------
+    float or numpy.ndarray
+        `r`, dimensionless (inference orders of magnitude per training order of
+        magnitude), in the broadcast shape.
+
+    Raises
+    ------
+    ScaleplanError
+        If `params` or `tokens` is not finite and > 0, or (with "raise") a point is not past
+        the Chinchilla point.
+
+    Examples
+    --------
+    >>> print(f"{exchange_rate(7e9, 2e12):.3f}")  # 7B on 2T tokens, past Chinchilla
+    1.332
+    >>> exchange_rate([7e9, 7e9], [2e12, 1e11], on_invalid="nan").round(3)
+    array([1.332,   nan])
     """
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
@@ -98,7 +154,30 @@ def exchange_rate(
 
 @dataclass(frozen=True, repr=False)
 class Split(Record):
-    """Where a plan's lifetime FLOPs (and dollars, for cost plans) go."""
+    """Where a plan's lifetime FLOPs (and dollars, for cost plans) go, as `lifetime_split`
+    returns it.
+
+    Parameters
+    ----------
+    training_flops, inference_flops : float or numpy.ndarray
+        Lifetime FLOPs of each phase.
+    training_share_flops : float or numpy.ndarray
+        `training_flops / (training_flops + inference_flops)`.
+    exchange_rate : float or numpy.ndarray
+        The local `r` at the plan's `(N, D)` (`exchange_rate`).
+    training_dollars, prefill_dollars, decode_dollars : float or numpy.ndarray, optional
+        Dollars per phase (cost plans only; None otherwise).
+    training_share_dollars : float or numpy.ndarray, optional
+        Training's share of the dollars (cost plans only).
+
+    Examples
+    --------
+    >>> from scaleplan import compute_optimal
+    >>> split = lifetime_split(compute_optimal(2.0, 1e13))
+    >>> print(f"training {split.training_share_flops:.1%} of FLOPs; "
+    ...       f"r / (1 + r) = {training_share(split.exchange_rate):.1%}")
+    training 50.7% of FLOPs; r / (1 + r) = 50.7%
+    """
 
     training_flops: Any
     inference_flops: Any
@@ -111,7 +190,34 @@ class Split(Record):
 
 
 def lifetime_split(plan: LifetimeOptimum | CostOptimum) -> Split:
-    """The training/inference split of a plan and its local exchange rate."""
+    """The training/inference split of a plan and its local exchange rate.
+
+    At a lifetime optimum the training share of FLOPs equals `r / (1 + r)` with `r` the
+    exchange rate at its `(N, D)` (the module's docstring).
+
+    Parameters
+    ----------
+    plan : LifetimeOptimum or CostOptimum
+        What `compute_optimal` or `cost_optimal` returned (dollars too for the latter).
+
+    Returns
+    -------
+    Split
+
+    Raises
+    ------
+    ScaleplanError
+        If a one-scenario plan has no trade (no inference demand: the Chinchilla point);
+        such rows of a batch are NaN.
+
+    Examples
+    --------
+    >>> from scaleplan import cost_optimal
+    >>> split = lifetime_split(cost_optimal(2.0, 1e10))  # 10 billion requests
+    >>> print(f"training: {split.training_share_flops:.1%} of FLOPs, "
+    ...       f"{split.training_share_dollars:.1%} of dollars")
+    training: 88.8% of FLOPs, 36.2% of dollars
+    """
     # A scalar plan without a trade (no demand) is an error; in a batch such rows are NaN,
     # as the plan's own invalid rows are.
     policy = "raise" if np.ndim(plan.params) == 0 else "nan"
@@ -140,8 +246,39 @@ def share_sweep(
     costs: CostModel | None = None,
     law: ScalingLaw | str = CHINCHILLA,
 ) -> tuple[Any, Any]:
-    """Training share of lifetime FLOPs (or dollars, with `costs`; demands are then
-    requests) at the optimum, for each demand. Returns (demands, shares)."""
+    """Training's share of lifetime FLOPs (or dollars, with `costs`) at the optimum, for
+    each demand.
+
+    Parameters
+    ----------
+    loss : float
+        The target loss, in nats/token.
+    demands : array_like
+        Lifetime inference tokens; with `costs`, lifetime requests.
+    costs : CostModel, optional
+        Hardware, prices and MFUs: shares of dollars (`cost_optimal`) instead of FLOPs
+        (`compute_optimal`).
+    law : ScalingLaw or str, optional
+        The loss law (default Chinchilla's).
+
+    Returns
+    -------
+    demands : numpy.ndarray
+        The demands, as floats.
+    shares : numpy.ndarray
+        Training's share of each optimum's lifetime FLOPs (or dollars), a fraction.
+
+    Raises
+    ------
+    ScaleplanError
+        If `loss` or a demand is out of range.
+
+    Examples
+    --------
+    >>> demands, shares = share_sweep(2.0, [1e11, 1e13, 1e15])
+    >>> shares.round(3)
+    array([0.967, 0.507, 0.164])
+    """
     loss, demands = number("loss", loss), as_float("demands", demands)
     if costs is None:
         with renamed(inference_tokens="demands"):
@@ -160,7 +297,27 @@ class TradeoffRegime:
     Moving along it, inference compute per task changes by `inference_ooms` orders of
     magnitude while training compute changes the other way by `training_ooms` (low, high).
     The exchange rate is inference OOMs per training OOM; the implied training shares are
-    `r / (1 + r)` at the ends of the span.
+    `r / (1 + r)` at the ends of the span. `TRADEOFF_REGIMES` holds the four that
+    Villalobos & Atkinson (2023) summarise.
+
+    Parameters
+    ----------
+    name : str
+        The regime.
+    where : str
+        The tasks it applies to.
+    inference_ooms : (float, float)
+        Orders of magnitude inference compute changes by (low, high).
+    training_ooms : (float, float)
+        Orders of magnitude training compute changes by the other way (low, high).
+
+    Examples
+    --------
+    >>> regime = TRADEOFF_REGIMES[0]
+    >>> regime.name, regime.exchange_rates
+    ('more inference, most language tasks', (1.0, 2.0))
+    >>> [round(s, 3) for s in regime.training_shares]
+    [0.5, 0.667]
     """
 
     name: str
@@ -170,12 +327,14 @@ class TradeoffRegime:
 
     @property
     def exchange_rates(self) -> tuple[float, float]:
+        """The span's (lowest, highest) exchange rate, inference OOMs per training OOM."""
         lo = self.inference_ooms[0] / self.training_ooms[1]
         hi = self.inference_ooms[1] / self.training_ooms[0]
         return lo, hi
 
     @property
     def training_shares(self) -> tuple[float, float]:
+        """The training shares `r / (1 + r)` at the span's two exchange rates."""
         lo, hi = self.exchange_rates
         return training_share(lo), training_share(hi)
 

@@ -120,7 +120,45 @@ def _train_step(shape: TransformerShape) -> Any:
 def time_step(
     shape: TransformerShape, *, warmup: int = 2, repeats: int = 5, seed: int = 0
 ) -> float:
-    """Median seconds of one training step (forward, backward, Adam) after `warmup` steps."""
+    """Median seconds of one training step (forward, backward, Adam) after `warmup` steps.
+
+    The step is `shape`'s decoder-only transformer (the module's docstring) on a batch of
+    `batch_size` random sequences of `seq_len` tokens, compiled by `jax.jit` and run on
+    JAX's first device.
+
+    Parameters
+    ----------
+    shape : TransformerShape
+        The model and its batch (`batch_size`, `seq_len`).
+    warmup : int, optional
+        Steps run untimed first, compilation included (default 2).
+    repeats : int, optional
+        Steps timed; the median is returned (default 5).
+    seed : int, optional
+        Seeds the weights and the tokens (default 0).
+
+    Returns
+    -------
+    float
+        Seconds per step (wall clock, this machine).
+
+    Raises
+    ------
+    ImportError
+        If JAX is not installed (the `[measure]` extra).
+
+    Examples
+    --------
+    It needs JAX (`pip install 'scaleplan[measure]'`) and compiles the model (seconds),
+    so this is not run here:
+
+    >>> from scaleplan import TransformerShape
+    >>> shape = TransformerShape(d_model=64, n_layers=2, n_heads=4, vocab=512,
+    ...                          seq_len=32, batch_size=2)
+    >>> seconds = time_step(shape, repeats=3)  # doctest: +SKIP
+    >>> 0 < seconds < 1  # doctest: +SKIP
+    True
+    """
     jax = _require_jax()
     jnp = jax.numpy
     key = jax.random.PRNGKey(seed)
@@ -143,7 +181,37 @@ def time_step(
 
 
 def sweep(shapes: Iterable[TransformerShape], path: str | Path, **kw: Any) -> Path:
-    """Time every shape and write one CSV row each (fields, seconds, device)."""
+    """Time every shape (`time_step`) and write one CSV row each: the shape's fields, the
+    median seconds per step and JAX's device platform (`COLUMNS`).
+
+    Parameters
+    ----------
+    shapes : iterable of TransformerShape
+        The shapes to time (`default_sweep()` is what `scaleplan measure` runs).
+    path : str or pathlib.Path
+        The CSV to write (overwritten); rows are flushed as they are timed.
+    **kw
+        `warmup`, `repeats` and `seed`, passed to `time_step`.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`, which `load_measurements` reads.
+
+    Raises
+    ------
+    ImportError
+        If JAX is not installed (the `[measure]` extra).
+
+    Examples
+    --------
+    It needs JAX and compiles each shape (seconds each), so this is not run here:
+
+    >>> out = sweep(default_sweep()[:3], "steps.csv", repeats=3)  # doctest: +SKIP
+    >>> shapes, seconds = load_measurements(out)  # doctest: +SKIP
+    >>> len(shapes)  # doctest: +SKIP
+    3
+    """
     jax = _require_jax()
     device = str(jax.devices()[0].platform)
     path = Path(path)
@@ -158,8 +226,36 @@ def sweep(shapes: Iterable[TransformerShape], path: str | Path, **kw: Any) -> Pa
 
 
 def load_measurements(path: str | Path | None = None) -> tuple[list[TransformerShape], np.ndarray]:
-    """Shapes and measured seconds from a sweep CSV (default: the one shipped, measured on
-    this project's 2-core CPU machine; see the README)."""
+    """Shapes and measured seconds per step from a sweep CSV, as `fit_step_time` takes them.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        A CSV that `sweep` wrote (default: the one shipped, the 72 shapes of
+        `default_sweep` measured on this project's 2-core CPU machine; see the README).
+        Columns added after a file was written take their defaults.
+
+    Returns
+    -------
+    shapes : list of TransformerShape
+        One per row.
+    seconds : numpy.ndarray
+        Seconds per training step, one per row.
+
+    Raises
+    ------
+    ScaleplanError
+        If `path` cannot be read (naming it).
+
+    Examples
+    --------
+    >>> shapes, seconds = load_measurements()
+    >>> len(shapes), f"{seconds.min() * 1e3:.2f} to {seconds.max():.2f} s"
+    (72, '2.38 to 1.36 s')
+    >>> from scaleplan.systems.steptime import fit_step_time
+    >>> print(f"R2 {fit_step_time(shapes, seconds).r2_both:.3f}")
+    R2 0.938
+    """
     if path is None:
         from importlib import resources
 
@@ -178,7 +274,23 @@ def _field(name: str, text: str) -> int | bool:
 
 def default_sweep() -> list[TransformerShape]:
     """72 small shapes (seconds each to compile and time on a 2-core CPU) varying width,
-    depth, heads, MLP width, sequence and batch."""
+    depth, heads, MLP width, sequence and batch: what `scaleplan measure` times.
+
+    Drawn from a fixed seed, so every call gives the same list (the shipped measurements'
+    shapes).
+
+    Returns
+    -------
+    list of TransformerShape
+
+    Examples
+    --------
+    >>> shapes = default_sweep()
+    >>> len(shapes), shapes[0].d_model, shapes[0].n_layers, shapes[0].seq_len
+    (72, 384, 3, 128)
+    >>> shapes == load_measurements()[0]
+    True
+    """
     rng = np.random.default_rng(2026)
     out: list[TransformerShape] = []
     while len(out) < 72:

@@ -51,7 +51,34 @@ class Efficiency:
     per step and the 0.16 ms per all-reduce absorb what the roofline leaves out
     (scheduling, synchronisation, kernels between the matmuls), so read them as a
     calibration, not as hardware facts; the README gives their held-out error. `IDEAL` is
-    the roofline itself, which no published row beats."""
+    the roofline itself, which no published row beats.
+
+    Parameters
+    ----------
+    compute : float, optional
+        Fraction of dense peak FLOP/s a step reaches, in (0, 1] (default 0.55).
+    memory : float, optional
+        Fraction of memory bandwidth a step reaches, in (0, 1] (default 0.99).
+    overhead_seconds : float, optional
+        Seconds every step adds (default 5.3e-3).
+    memory_fraction : float, optional
+        Fraction of GPU memory weights and KV cache may fill, in (0, 1] (default 0.9).
+    collective_seconds : float, optional
+        Latency of each all-reduce of a tensor-parallel group, in seconds (default 1.6e-4).
+
+    Raises
+    ------
+    ScaleplanError
+        If a fraction is outside (0, 1] or a time is negative.
+
+    Examples
+    --------
+    >>> print(f"{decode('llama-2-7b', batch_size=32, context_tokens=2048).seconds:.4f} s")
+    0.0196 s
+    >>> ideal = decode("llama-2-7b", batch_size=32, context_tokens=2048, efficiency=IDEAL)
+    >>> print(f"{ideal.seconds:.4f} s on the bare roofline")
+    0.0142 s on the bare roofline
+    """
 
     compute: float = 0.55
     memory: float = 0.99
@@ -78,7 +105,44 @@ class ServingStep(Tabular):
     produces (decode: one per sequence) or takes in (prefill: the prompts), per GPU. `mfu`
     is `2 N tokens / (seconds * peak * tensor_parallel)`. `bound` says which of compute and
     memory set the step's time. `max_batch_size` is the largest batch whose weights and KV
-    cache fit memory at these tokens."""
+    cache fit memory at these tokens. Floats for one step, arrays in the broadcast shape
+    otherwise.
+
+    Parameters
+    ----------
+    phase : str
+        "decode" or "prefill".
+    gpu, precision : str
+        The accelerator and the weights' precision.
+    batch_size : float or numpy.ndarray
+        Sequences in the step (with a target, the largest that meets it).
+    tokens : float or numpy.ndarray
+        Context tokens (decode) or prompt tokens (prefill) per sequence.
+    tensor_parallel : float or numpy.ndarray
+        GPUs in the group.
+    seconds : float or numpy.ndarray
+        The step's wall clock, in seconds.
+    tokens_per_second : float or numpy.ndarray
+        Tokens produced (decode) or taken in (prefill) per second per GPU.
+    mfu : float or numpy.ndarray
+        Model FLOP utilisation, a fraction of dense peak.
+    memory_bound : bool or numpy.ndarray
+        Whether memory traffic set the step's time.
+    flops, bytes : float or numpy.ndarray
+        FLOPs and bytes moved per GPU in the step.
+    comm_seconds : float or numpy.ndarray
+        Seconds of the group's all-reduces (0 on one GPU).
+    max_batch_size : float or numpy.ndarray
+        The largest batch whose weights and cache fit memory.
+
+    Examples
+    --------
+    >>> step = decode("llama-2-7b", batch_size=32, context_tokens=2048)
+    >>> print(f"{step.seconds * 1e3:.2f} ms per token, {step.tokens_per_second:,.0f} "
+    ...       f"tokens/s, {step.bound}-bound, MFU {step.mfu:.1%}, "
+    ...       f"batch up to {step.max_batch_size:.0f}")
+    19.64 ms per token, 1,629 tokens/s, memory-bound, MFU 2.2%, batch up to 54
+    """
 
     _INPUTS = ("batch_size", "tokens", "tensor_parallel")
     _OUTPUTS = (
@@ -109,7 +173,14 @@ class ServingStep(Tabular):
 
     @property
     def bound(self) -> Any:
-        """ "memory" or "compute" (an array of them for a grid)."""
+        """ "memory" or "compute": which set the step's time (an array of them for a grid;
+        "" where a row has no answer).
+
+        Examples
+        --------
+        >>> prefill("llama-2-7b", prompt_tokens=[8, 2048]).bound.tolist()
+        ['memory', 'compute']
+        """
         b = np.where(np.asarray(self.memory_bound), "memory", "compute")
         # A row without an answer (on_invalid="nan") is bound by nothing.
         b = np.where(np.isnan(np.asarray(self.seconds, dtype=float)), "", b)
@@ -131,8 +202,53 @@ def decode(
 ) -> ServingStep:
     """One decode step: every sequence of the batch adds a token after `context_tokens`.
 
-    With `target_seconds` (a TPOT) the batch is the largest that meets it and fits memory
-    (`batch_size` is then ignored); a target that batch 1 misses is a ValueError."""
+    `seconds = max(FLOPs / (peak * compute), bytes / (bandwidth * memory)) + comm +
+    overhead_seconds` per GPU (the module's docstring), its time per output token (TPOT).
+    With `target_seconds` the batch is the largest that meets it and fits memory
+    (`batch_size` is then ignored). Every argument broadcasts.
+
+    Parameters
+    ----------
+    shape : ShapeLike
+        The model: a `TransformerShape`, a model name ("llama-2-7b") or a config path.
+    gpu : str or Accelerator, optional
+        The accelerator (default "h100-sxm").
+    batch_size : array_like, optional
+        Sequences decoded together (default 1).
+    context_tokens : array_like, optional
+        Tokens already in each sequence's KV cache (default 0).
+    precision : str, optional
+        The weights' precision (default "bf16").
+    kv_precision : str, optional
+        The KV cache's precision (default: `precision`).
+    tensor_parallel : array_like, optional
+        GPUs the model is split over (default 1).
+    efficiency : Efficiency, optional
+        The serving stack's fractions of peak and overheads (default `Efficiency()`).
+    target_seconds : array_like, optional
+        A TPOT to meet, in seconds: the batch is then the largest meeting it.
+    on_invalid : {"raise", "nan"}, optional
+        What an input without an answer gives: a ScaleplanError (default) or NaN in its row.
+
+    Returns
+    -------
+    ServingStep
+
+    Raises
+    ------
+    ScaleplanError
+        If an input is out of range, the weights and cache do not fit memory, or batch 1
+        misses `target_seconds` (with `on_invalid="raise"`).
+
+    Examples
+    --------
+    >>> step = decode("llama-2-7b", batch_size=32, context_tokens=2048)
+    >>> print(f"TPOT {step.seconds * 1e3:.2f} ms, {step.tokens_per_second:,.0f} tokens/s")
+    TPOT 19.64 ms, 1,629 tokens/s
+    >>> fast = decode("llama-2-7b", context_tokens=2048, target_seconds=0.015)
+    >>> print(f"batch {fast.batch_size:.0f} meets 15 ms ({fast.seconds * 1e3:.2f} ms)")
+    batch 17 meets 15 ms (14.79 ms)
+    """
     with _errors_named("context_tokens"):
         return _step("decode", shape, gpu, batch_size, context_tokens, precision, kv_precision,
                      tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip
@@ -152,7 +268,49 @@ def prefill(
     on_invalid: str = "raise",
 ) -> ServingStep:
     """One prefill of `batch_size` prompts of `prompt_tokens`: its `seconds` is the time to
-    first token. With `target_seconds` (a TTFT) the batch is the largest that meets it."""
+    first token (TTFT).
+
+    `seconds = max(FLOPs / (peak * compute), bytes / (bandwidth * memory)) + comm +
+    overhead_seconds` per GPU (the module's docstring). With `target_seconds` the batch is
+    the largest that meets it. Every argument broadcasts.
+
+    Parameters
+    ----------
+    shape : ShapeLike
+        The model: a `TransformerShape`, a model name ("llama-2-7b") or a config path.
+    gpu : str or Accelerator, optional
+        The accelerator (default "h100-sxm").
+    prompt_tokens : array_like
+        Tokens per prompt.
+    batch_size : array_like, optional
+        Prompts prefilled together (default 1).
+    precision, kv_precision : str, optional
+        The weights' and the KV cache's precision (default "bf16", and `precision`).
+    tensor_parallel : array_like, optional
+        GPUs the model is split over (default 1).
+    efficiency : Efficiency, optional
+        The serving stack's fractions of peak and overheads (default `Efficiency()`).
+    target_seconds : array_like, optional
+        A TTFT to meet, in seconds: the batch is then the largest meeting it.
+    on_invalid : {"raise", "nan"}, optional
+        What an input without an answer gives: a ScaleplanError (default) or NaN in its row.
+
+    Returns
+    -------
+    ServingStep
+
+    Raises
+    ------
+    ScaleplanError
+        If an input is out of range, the weights and cache do not fit memory, or batch 1
+        misses `target_seconds` (with `on_invalid="raise"`).
+
+    Examples
+    --------
+    >>> step = prefill("llama-2-7b", prompt_tokens=1024, batch_size=4)
+    >>> print(f"TTFT {step.seconds * 1e3:.1f} ms, {step.bound}-bound, MFU {step.mfu:.1%}")
+    TTFT 104.9 ms, compute-bound, MFU 53.2%
+    """
     with _errors_named("prompt_tokens"):
         return _step("prefill", shape, gpu, batch_size, prompt_tokens, precision, kv_precision,
                      tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip

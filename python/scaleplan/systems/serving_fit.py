@@ -35,7 +35,36 @@ __all__ = [
 @dataclass(frozen=True)
 class Measurement:
     """One published row: a throughput (output tokens/s per GPU of a static batch) or a
-    time to first token (seconds, one prompt)."""
+    time to first token (seconds, one prompt); `measurements` reads them.
+
+    Parameters
+    ----------
+    model : str
+        The model's name in `arch.shapes.MODELS` ("llama-2-7b").
+    gpu : str
+        The accelerator's name ("h100-sxm").
+    precision : str
+        The weights' precision ("fp8", "fp16").
+    tensor_parallel : int
+        GPUs in the group.
+    batch_size : int
+        Sequences in the static batch.
+    input_tokens : int
+        Tokens per prompt.
+    output_tokens : int or None
+        Tokens generated per sequence (None for a time-to-first-token row).
+    value : float
+        Output tokens/s per GPU ("throughput") or seconds to first token ("ttft").
+    kind : {"throughput", "ttft"}
+        Which `value` is.
+
+    Examples
+    --------
+    >>> row = measurements()[0]
+    >>> print(f"{row.model} on {row.gpu} ({row.precision}), batch {row.batch_size}, "
+    ...       f"{row.input_tokens} in / {row.output_tokens} out: {row.value:,.0f} tokens/s")
+    gpt-j-6b on h100-sxm (fp8), batch 1024, 128 in / 128 out: 26,150 tokens/s
+    """
 
     model: str
     gpu: str
@@ -49,7 +78,21 @@ class Measurement:
 
 
 def measurements() -> list[Measurement]:
-    """The shipped rows, in file order."""
+    """The 57 published TensorRT-LLM rows shipped in `data/serving_measurements.csv`, in
+    file order (sources in `data/SOURCES.md`).
+
+    Returns
+    -------
+    list of Measurement
+
+    Examples
+    --------
+    >>> rows = measurements()
+    >>> len(rows), sum(r.kind == "ttft" for r in rows)
+    (57, 20)
+    >>> sorted({r.gpu for r in rows})
+    ['a100-80gb', 'h100-sxm', 'l40s']
+    """
     text = resources.files("scaleplan.data").joinpath("serving_measurements.csv").read_text()
     rows = []
     for r in csv.DictReader(text.splitlines()):
@@ -73,9 +116,34 @@ def measurements() -> list[Measurement]:
 
 
 def predict(row: Measurement, efficiency: Efficiency = IDEAL) -> float:
-    """The roofline's value for `row`: output tokens/s per GPU, or TTFT in seconds. Memory
-    is not capped below the whole GPU here (`memory_fraction` 1): the published batches
-    were chosen to fit."""
+    """The roofline's value for a published row: output tokens/s per GPU, or TTFT in seconds.
+
+    A throughput row is one prefill plus a decode step at each context length it passes
+    through: `batch * output_tokens / ((TTFT + sum of decode steps) * tensor_parallel)`.
+    Memory is not capped below the whole GPU here (`memory_fraction` 1): the published
+    batches were chosen to fit.
+
+    Parameters
+    ----------
+    row : Measurement
+        The published row.
+    efficiency : Efficiency, optional
+        The serving stack's fractions of peak and overheads (default `IDEAL`, the bare
+        roofline).
+
+    Returns
+    -------
+    float
+        Output tokens/s per GPU (throughput rows) or seconds (TTFT rows).
+
+    Examples
+    --------
+    >>> from scaleplan.systems.serving import Efficiency
+    >>> row = measurements()[0]  # 26,150 tokens/s measured
+    >>> print(f"roofline {predict(row):,.0f}, calibrated {predict(row, Efficiency()):,.0f} "
+    ...       f"tokens/s per GPU")
+    roofline 48,906, calibrated 32,842 tokens/s per GPU
+    """
     eff = replace(efficiency, memory_fraction=1.0)
     # The catalogue keeps the datasheets' decimal gigabytes, but an "80GB" A100 holds 80 GiB
     # (nvidia-smi: 81,920 MiB), and a Llama-2-7B batch of 60 at 2,176 tokens of context
@@ -102,8 +170,29 @@ def predict(row: Measurement, efficiency: Efficiency = IDEAL) -> float:
 
 
 def log_errors(rows: list[Measurement], efficiency: Efficiency) -> np.ndarray:
-    """ln(predicted / measured) per row, with TTFT turned into a rate so that a positive
-    error always means the roofline promises more than was measured."""
+    """`ln(predicted / measured)` per row, with TTFT turned into a rate (`ln(measured /
+    predicted)`), so that a positive error always means the roofline promises more than
+    was measured.
+
+    Parameters
+    ----------
+    rows : list of Measurement
+        Published rows.
+    efficiency : Efficiency
+        The serving stack's fractions of peak and overheads.
+
+    Returns
+    -------
+    numpy.ndarray
+        One log error per row (nepers: 0.1 is about 10%).
+
+    Examples
+    --------
+    >>> from scaleplan.systems.serving import Efficiency
+    >>> errors = log_errors(measurements(), Efficiency())
+    >>> print(f"mean |ln(predicted / measured)| = {abs(errors).mean():.3f}")
+    mean |ln(predicted / measured)| = 0.143
+    """
     out = []
     for r in rows:
         p = predict(r, efficiency)
@@ -119,7 +208,29 @@ def fit_efficiency(rows: list[Measurement]) -> Efficiency:
     (`least_squares(method="lm")`) can run: its linear algebra is its own, not the BLAS
     kernel's. SciPy's bounded method gave answers that moved in the 9th digit with
     `OPENBLAS_CORETYPE`, even run to the f64 limit, because the optimum lies in a flat
-    valley."""
+    valley.
+
+    Parameters
+    ----------
+    rows : list of Measurement
+        Published rows to fit.
+
+    Returns
+    -------
+    Efficiency
+        The fitted fractions and seconds (`memory_fraction` left at its default).
+
+    Examples
+    --------
+    The fit predicts every row at each of its iterations (about 20 s here), so this
+    is not run here; `Efficiency`'s defaults are this fit to two figures:
+
+    >>> eff = fit_efficiency(measurements())  # doctest: +SKIP
+    >>> print(f"compute {eff.compute:.2f}, memory {eff.memory:.2f}, overhead "
+    ...       f"{eff.overhead_seconds * 1e3:.1f} ms, all-reduce "
+    ...       f"{eff.collective_seconds * 1e3:.2f} ms")  # doctest: +SKIP
+    compute 0.55, memory 0.99, overhead 5.3 ms, all-reduce 0.16 ms
+    """
     from scipy.optimize import least_squares
 
     def efficiency(z: np.ndarray) -> Efficiency:
@@ -143,8 +254,28 @@ MAX_COLLECTIVE_SECONDS = 1e-3
 
 
 def held_out_errors(rows: list[Measurement]) -> dict[str, np.ndarray]:
-    """Relative errors (predicted / measured - 1) of each model's rows under efficiencies
-    fitted to the other models' rows."""
+    """Relative errors `predicted / measured - 1` of each model's rows under efficiencies
+    fitted to the other models' rows (leave-one-model-out).
+
+    Parameters
+    ----------
+    rows : list of Measurement
+        Published rows.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Per model name, the relative errors of its rows (fractions; TTFT rows as rates, as
+        in `log_errors`).
+
+    Examples
+    --------
+    One fit per model (about 20 s here), so this is not run here:
+
+    >>> errors = held_out_errors(measurements())  # doctest: +SKIP
+    >>> {model: f"{abs(e).mean():.0%}" for model, e in errors.items()}  # doctest: +SKIP
+    {'falcon-180b': '25%', 'gpt-j-6b': '11%', 'llama-2-70b': '21%', 'llama-2-7b': '11%'}
+    """
     out = {}
     for model in sorted({r.model for r in rows}):
         train = [r for r in rows if r.model != model]
