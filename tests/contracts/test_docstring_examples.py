@@ -49,6 +49,9 @@ def test_docstring_examples_print_what_they_show(name):
 DOCUMENTED = [
     "scaleplan.arch.hf_config",
     "scaleplan.arch.shapes",
+    "scaleplan.dask.arrays",
+    "scaleplan.dask.fits",
+    "scaleplan.dask.sweeps",
     "scaleplan.fitting.bootstrap",
     "scaleplan.fitting.datasets",
     "scaleplan.fitting.downstream",
@@ -72,6 +75,8 @@ DOCUMENTED = [
     "scaleplan.optimal.lifetime",
     "scaleplan.optimal.lifetime_cost",
     "scaleplan.optimal.ratio_grids",
+    "scaleplan.paper.fits",
+    "scaleplan.paper.tables",
     "scaleplan.systems.measure",
     "scaleplan.systems.serving",
     "scaleplan.systems.serving_fit",

@@ -93,7 +93,36 @@ class _Lazy:
 
 def start_rule(start: str, law: ScalingLaw, rows: int) -> str:
     """The start rule ("bound" or "table") that the in-memory solver would apply to the
-    whole problem of `rows` rows; chunks are told it so that they reproduce the whole."""
+    whole problem of `rows` rows; chunks are told it so that they reproduce the whole.
+
+    "auto" is "table" for a law with one set of coefficients and at least
+    `_core.TABLE_MIN_ROWS` rows, "bound" otherwise; any other rule is kept.
+
+    Parameters
+    ----------
+    start : {"auto", "bound", "table"}
+        The rule asked for (`compute_optimal`'s `start`).
+    law : ScalingLaw
+        The law solved.
+    rows : int
+        Rows of the whole problem.
+
+    Returns
+    -------
+    str
+        "bound" or "table".
+
+    Raises
+    ------
+    ScaleplanError
+        If `start` is not one of the rules.
+
+    Examples
+    --------
+    >>> from scaleplan import CHINCHILLA
+    >>> start_rule("auto", CHINCHILLA, 10), start_rule("auto", CHINCHILLA, 10**6)
+    ('bound', 'table')
+    """
     start = check_start(start)
     if start != "auto":
         return start
@@ -107,7 +136,18 @@ def _rows(shape: tuple[int, ...]) -> int:
 
 @dataclass(frozen=True)
 class LazyChinchillaModel(_Lazy, ChinchillaModel):
-    """`ChinchillaModel` with Dask arrays; `compute()` gives the in-memory one."""
+    """`ChinchillaModel` with Dask arrays; `compute()` gives the in-memory one.
+
+    What `chinchilla_optimal` returns: `params`, `tokens` and `loss` as Dask arrays (the
+    fields of `scaleplan.ChinchillaModel`, same units).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> lazy = chinchilla_optimal(compute=da.from_array([1e21, 1e23, 1e25], chunks=2))
+    >>> type(lazy).__name__, type(lazy.compute()).__name__
+    ('LazyChinchillaModel', 'ChinchillaModel')
+    """
 
     _eager = ChinchillaModel
 
@@ -126,7 +166,40 @@ def chinchilla_optimal(
     law: ScalingLaw | str = CHINCHILLA,
     on_invalid: str = "raise",
 ) -> LazyChinchillaModel:
-    """`scaleplan.chinchilla_optimal`, lazily, chunk by chunk."""
+    """`scaleplan.chinchilla_optimal`, lazily, chunk by chunk: the training-only optimum
+    `(N, D)` for a compute budget, a loss or a size, given by exactly one keyword.
+
+    Parameters
+    ----------
+    compute : array_like or dask.array.Array, optional
+        Training FLOPs `C = 6 N D`.
+    loss : array_like or dask.array.Array, optional
+        The target loss, in nats/token.
+    params : array_like or dask.array.Array, optional
+        Parameters N (count).
+    law : ScalingLaw or str, optional
+        The loss law (default Chinchilla's).
+    on_invalid : {"raise", "nan"}, optional
+        What a row without an answer gives when computed (default "raise").
+
+    Returns
+    -------
+    LazyChinchillaModel
+
+    Raises
+    ------
+    ScaleplanError
+        At once if not exactly one of `compute`, `loss`, `params` is given or an option is
+        bad; on `compute()` if a row is out of range (with "raise").
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> budgets = da.from_array([1e21, 1e23, 1e25], chunks=2)
+    >>> model = chinchilla_optimal(compute=budgets).compute()
+    >>> [f"{n:.3g}" for n in model.params]
+    ['2.28e+09', '1.87e+10', '1.54e+11']
+    """
     kind, value = chinchilla_given(compute, loss, params)
     law = resolve_law(law)
     _, (n, d, reached) = lazy_outputs(
@@ -144,7 +217,20 @@ def _law_of(named: dict[str, Any]) -> ScalingLaw:
 
 @dataclass(frozen=True)
 class LazyLifetimeOptimum(_Lazy, LifetimeOptimum):
-    """`LifetimeOptimum` with Dask arrays; `compute()` gives the in-memory one."""
+    """`LifetimeOptimum` with Dask arrays; `compute()` gives the in-memory one.
+
+    What `compute_optimal` returns: the fields of `scaleplan.LifetimeOptimum` (same
+    units), its arrays lazy.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> lazy = compute_optimal(da.linspace(1.9, 2.5, 1000, chunks=250), 1e13)
+    >>> type(lazy).__name__, lazy.params.chunks
+    ('LazyLifetimeOptimum', ((250, 250, 250, 250),))
+    >>> type(lazy.compute()).__name__
+    'LifetimeOptimum'
+    """
 
     _eager = LifetimeOptimum
 
@@ -181,6 +267,35 @@ def compute_optimal(
     With `on_invalid="raise"` a bad row fails the computation with the in-memory
     ValueError prefixed by the chunk it is in; with several bad rows in different chunks,
     the chunk that runs first is the one reported.
+
+    Parameters
+    ----------
+    loss : array_like or dask.array.Array
+        The target loss, in nats/token.
+    inference_tokens : array_like or dask.array.Array
+        Lifetime inference tokens.
+    law, method, tol, max_iter, on_invalid, start
+        As `scaleplan.compute_optimal`; checked at once.
+
+    Returns
+    -------
+    LazyLifetimeOptimum
+        Lazy; `compute()` gives the `LifetimeOptimum` equal bit for bit to the in-memory
+        call on the whole arrays.
+
+    Raises
+    ------
+    ScaleplanError
+        At once if an option is bad or the shapes do not broadcast; on `compute()` if a
+        row is out of range (with "raise").
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> loss = da.linspace(1.9, 2.5, 1000, chunks=250)  # four chunks
+    >>> opt = compute_optimal(loss, 1e13).compute()
+    >>> print(f"N = {opt.params[0]:.4g} at loss 1.9, {opt.params[-1]:.4g} at 2.5")
+    N = 3.558e+10 at loss 1.9, 2.174e+08 at 2.5
     """
     law = resolve_law(law)
     named = {"loss": loss, "inference_tokens": inference_tokens, **law.named_coefficients()}
@@ -234,7 +349,18 @@ def _shape_of(named: dict[str, Any]) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class LazyCostOptimum(_Lazy, CostOptimum):
-    """`CostOptimum` with Dask arrays; `compute()` gives the in-memory one."""
+    """`CostOptimum` with Dask arrays; `compute()` gives the in-memory one.
+
+    What `cost_optimal` returns: the fields of `scaleplan.CostOptimum` (same units), its
+    arrays lazy.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> lazy = cost_optimal(da.from_array([2.0, 2.2], chunks=1), 1e10)
+    >>> type(lazy).__name__, type(lazy.compute()).__name__
+    ('LazyCostOptimum', 'CostOptimum')
+    """
 
     _eager = CostOptimum
 
@@ -282,7 +408,37 @@ def cost_optimal(
     on_invalid: str = "raise",
     start: str = "auto",
 ) -> LazyCostOptimum:
-    """`scaleplan.cost_optimal` on Dask arrays: the same arguments, lazy results."""
+    """`scaleplan.cost_optimal` on Dask arrays: the same arguments, lazy results.
+
+    Parameters
+    ----------
+    loss : array_like or dask.array.Array
+        The target loss, in nats/token.
+    requests : array_like or dask.array.Array
+        Lifetime inference requests.
+    input_tokens, output_tokens : array_like or dask.array.Array, optional
+        Prompt and generated tokens per request.
+    costs, law, method, tol, max_iter, on_invalid, start
+        As `scaleplan.cost_optimal`; checked at once.
+
+    Returns
+    -------
+    LazyCostOptimum
+        Lazy; `compute()` gives the in-memory `CostOptimum`.
+
+    Raises
+    ------
+    ScaleplanError
+        At once if an option is bad or the shapes do not broadcast; on `compute()` if a
+        row is out of range (with "raise").
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> opt = cost_optimal(da.from_array([2.0, 2.2], chunks=1), 1e10).compute()
+    >>> [f"N = {n:.3g}: ${d:,.0f}" for n, d in zip(opt.params, opt.total_dollars)]
+    ['N = 5.51e+09: $1,830,849', 'N = 8.96e+08: $248,190']
+    """
     costs = resolve_costs(costs)
     law = resolve_law(law)
     named = {
@@ -305,7 +461,20 @@ def cost_optimal(
 
 @dataclass(frozen=True)
 class LazyStepCounts(_Lazy, StepCounts):
-    """`StepCounts` with Dask arrays; `compute()` gives the in-memory one."""
+    """`StepCounts` with Dask arrays; `compute()` gives the in-memory one.
+
+    What `step_counts` returns: the fields of `scaleplan.StepCounts` (parameters, FLOPs
+    and elements moved per step), lazy.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> widths = da.from_array([512.0, 1024.0, 2048.0], chunks=2)
+    >>> shapes = {"d_model": widths, "n_layers": 8, "n_heads": 8, "seq_len": 2048,
+    ...           "batch_size": 32}
+    >>> type(step_counts(shapes)).__name__, type(step_counts(shapes).compute()).__name__
+    ('LazyStepCounts', 'StepCounts')
+    """
 
     _eager = StepCounts
 
@@ -336,13 +505,71 @@ def _counts_kernel(**shape: Any) -> tuple[Any, ...]:
 
 
 def step_counts(shapes: Any) -> LazyStepCounts:
-    """`scaleplan.step_counts` for a mapping of shape fields to Dask arrays."""
+    """`scaleplan.step_counts` for a mapping of shape fields to Dask arrays: parameters,
+    FLOPs and memory traffic per training step, chunk by chunk.
+
+    Parameters
+    ----------
+    shapes : TransformerShape or mapping of str to array_like
+        Shape fields (`d_model`, `n_layers` and `n_heads` required) as Dask arrays, NumPy
+        arrays or numbers.
+
+    Returns
+    -------
+    LazyStepCounts
+
+    Raises
+    ------
+    ScaleplanError
+        If `shapes` is not a shape or a mapping, names an unknown field, or lacks a
+        required one.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> widths = da.from_array([512.0, 1024.0, 2048.0], chunks=2)
+    >>> shapes = {"d_model": widths, "n_layers": 8, "n_heads": 8, "seq_len": 2048,
+    ...           "batch_size": 32}
+    >>> counts = step_counts(shapes).compute()
+    >>> [f"{n:.3g}" for n in counts.params], [f"{f:.3g}" for f in counts.flops]
+    (['6.63e+07', '2e+08', '6.68e+08'], ['2.62e+13', '7.89e+13', '2.63e+14'])
+    """
     _, counts = lazy_outputs(_counts_kernel, _shape_fields(shapes), (np.float64,) * 4)
     return LazyStepCounts(*counts)
 
 
 def step_time(model: StepTimeModel, shapes: Any) -> da.Array:
-    """`model.predict(shapes)` lazily: seconds per training step of each shape."""
+    """`model.predict(shapes)` lazily: seconds per training step of each shape,
+    `c_flop * FLOPs + c_mem * bytes moved + c_0`.
+
+    Parameters
+    ----------
+    model : StepTimeModel
+        The step-time model.
+    shapes : TransformerShape or mapping of str to array_like
+        Shape fields, as `step_counts` takes them.
+
+    Returns
+    -------
+    dask.array.Array
+        Seconds per step.
+
+    Raises
+    ------
+    ScaleplanError
+        If `model` is not a `StepTimeModel` or `shapes` is bad.
+
+    Examples
+    --------
+    >>> from scaleplan.systems.steptime import StepTimeModel
+    >>> import dask.array as da
+    >>> widths = da.from_array([512.0, 1024.0, 2048.0], chunks=2)
+    >>> shapes = {"d_model": widths, "n_layers": 8, "n_heads": 8, "seq_len": 2048,
+    ...           "batch_size": 32}
+    >>> seconds = step_time(StepTimeModel(2e-15, 1e-12, 0.01), shapes)
+    >>> seconds.compute().round(3)
+    array([0.383, 0.566, 1.095])
+    """
     if not isinstance(model, StepTimeModel):
         raise ScaleplanError(f"model must be a StepTimeModel; got {model!r}", "model")
     c = step_counts(shapes)
@@ -353,7 +580,20 @@ def step_time(model: StepTimeModel, shapes: Any) -> da.Array:
 
 @dataclass(frozen=True)
 class LazyBudgetResult(_Lazy, BudgetResult):
-    """`BudgetResult` with Dask arrays; `compute()` gives the in-memory one."""
+    """`BudgetResult` with Dask arrays; `compute()` gives the in-memory one.
+
+    What `loss_in_budget` returns: the fields of `scaleplan.systems.steptime.BudgetResult`
+    (same units), lazy.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> widths = da.from_array([512.0, 1024.0, 2048.0], chunks=2)
+    >>> shapes = {"d_model": widths, "n_layers": 8, "n_heads": 8, "seq_len": 2048,
+    ...           "batch_size": 32}
+    >>> type(loss_in_budget(shapes, 3600.0)).__name__
+    'LazyBudgetResult'
+    """
 
     _eager = BudgetResult
 
@@ -372,7 +612,38 @@ def loss_in_budget(
     law: ScalingLaw | str = CHINCHILLA,
     time_model: StepTimeModel | None = None,
 ) -> LazyBudgetResult:
-    """`scaleplan.loss_in_budget` for a mapping of shape fields to Dask arrays."""
+    """`scaleplan.loss_in_budget` for a mapping of shape fields to Dask arrays: the loss
+    `L(N, seconds / TIME * batch * seq)` each shape reaches in a wall-clock budget.
+
+    Parameters
+    ----------
+    shapes : TransformerShape or mapping of str to array_like
+        Shape fields, as `step_counts` takes them.
+    seconds : float
+        The training budget, in seconds of wall clock.
+    law : ScalingLaw or str, optional
+        The loss law (default Chinchilla's).
+    time_model : StepTimeModel, optional
+        Seconds per step (default: the H100 bf16 roofline at 50% MFU).
+
+    Returns
+    -------
+    LazyBudgetResult
+
+    Raises
+    ------
+    ScaleplanError
+        If `seconds` is not > 0 or `shapes` is bad.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> widths = da.from_array([512.0, 1024.0, 2048.0], chunks=2)
+    >>> shapes = {"d_model": widths, "n_layers": 8, "n_heads": 8, "seq_len": 2048,
+    ...           "batch_size": 32}
+    >>> loss_in_budget(shapes, 3600.0).compute().loss.round(3)  # one hour
+    array([3.67 , 3.572, 3.715])
+    """
     seconds = check_seconds(seconds)
     law = resolve_law(law)
     _, out = lazy_outputs(

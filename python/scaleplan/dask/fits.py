@@ -56,8 +56,37 @@ def current_client() -> Any:
 def check_workers(client: Any = None) -> dict[str, str]:
     """The scaleplan version of every worker of `client` (default: the current client).
 
-    Raises RuntimeError if there are no workers, or if a worker cannot import scaleplan
-    or runs another version than this process.
+    A worker on another version would fit another objective, silently; `fit_law`,
+    `bootstrap_law` and `sweep` call this before sending work.
+
+    Parameters
+    ----------
+    client : dask.distributed.Client, optional
+        The cluster (default: the current client).
+
+    Returns
+    -------
+    dict of str to str
+        Worker address to scaleplan version (all equal to this process's).
+
+    Raises
+    ------
+    ScaleplanError
+        If there is no client, or `client` is not a `dask.distributed.Client`.
+    RuntimeError
+        If there are no workers, or a worker cannot import scaleplan or runs another
+        version than this process.
+
+    Examples
+    --------
+    Starting even an in-process cluster takes seconds, so this is not run here:
+
+    >>> import scaleplan
+    >>> from distributed import Client
+    >>> client = Client(processes=False, dashboard_address=None)  # doctest: +SKIP
+    >>> versions = check_workers(client)  # doctest: +SKIP
+    >>> set(versions.values()) == {scaleplan.__version__}  # doctest: +SKIP
+    True
     """
     client = _client(client)
     try:
@@ -80,7 +109,43 @@ def fit_law(*args: Any, client: Any = None, **kwargs: Any) -> FitResult:
     """`scaleplan.fit_law` with its L-BFGS-B starts spread over a distributed cluster.
 
     Arguments as `scaleplan.fit_law` (except `executor`); `client` defaults to the current
-    `dask.distributed` client.
+    `dask.distributed` client. The answer is the in-process one: the cluster changes
+    where the starts run, not which.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As `scaleplan.fit_law`: the runs (parameters, tokens, loss in nats/token) and its
+        settings.
+    client : dask.distributed.Client, optional
+        The cluster (default: the current client).
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    ScaleplanError
+        If `executor` is passed, there is no client, or `fit_law` refuses its input.
+    RuntimeError
+        If a worker runs another scaleplan (`check_workers`).
+    FitError
+        As `scaleplan.fit_law`.
+
+    Examples
+    --------
+    Starting even an in-process cluster takes seconds, so this is not run here:
+
+    >>> from distributed import Client
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> from scaleplan.fitting.fit import chinchilla_grid
+    >>> client = Client(processes=False, dashboard_address=None)  # doctest: +SKIP
+    >>> fit = fit_law(chinchilla_runs(), starts=chinchilla_grid()[::500],
+    ...               client=client)  # doctest: +SKIP
+    >>> print(f"{fit.n_starts} starts: E={fit.law.E:.4f} "
+    ...       f"alpha={fit.law.alpha:.4f}")  # doctest: +SKIP
+    9 starts: E=1.8172 alpha=0.3473
     """
     if "executor" in kwargs:
         raise ScaleplanError("pass client=, not executor=, to scaleplan.dask.fit_law")
@@ -91,7 +156,42 @@ def fit_law(*args: Any, client: Any = None, **kwargs: Any) -> FitResult:
 
 def bootstrap_law(*args: Any, client: Any = None, **kwargs: Any) -> BootstrapResult:
     """`scaleplan.bootstrap_law` with its fits spread over a distributed cluster; for the
-    same `seed` the result equals the in-process one exactly."""
+    same `seed` the result equals the in-process one exactly.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As `scaleplan.bootstrap_law` (except `executor`): the runs and its settings.
+    client : dask.distributed.Client, optional
+        The cluster (default: the current client).
+
+    Returns
+    -------
+    BootstrapResult
+
+    Raises
+    ------
+    ScaleplanError
+        If `executor` is passed, there is no client, or `bootstrap_law` refuses its input.
+    RuntimeError
+        If a worker runs another scaleplan (`check_workers`).
+    FitError
+        As `scaleplan.bootstrap_law`.
+
+    Examples
+    --------
+    Starting even an in-process cluster takes seconds, so this is not run here:
+
+    >>> import numpy as np
+    >>> from distributed import Client
+    >>> from scaleplan.fitting.datasets import chinchilla_runs
+    >>> client = Client(processes=False, dashboard_address=None)  # doctest: +SKIP
+    >>> boot = bootstrap_law(chinchilla_runs(), n_resamples=8, seed=0,
+    ...                      starts=np.array([[6.0, 7.0, 0.5, 0.34, 0.34]]),
+    ...                      client=client)  # doctest: +SKIP
+    >>> boot.n_resamples, boot.n_failed  # doctest: +SKIP
+    (8, 0)
+    """
     if "executor" in kwargs:
         raise ScaleplanError("pass client=, not executor=, to scaleplan.dask.bootstrap_law")
     client = _client(client)

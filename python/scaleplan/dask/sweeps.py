@@ -55,7 +55,37 @@ DEFAULT_CHUNK_ROWS = 1 << 18
 
 @dataclass(frozen=True)
 class SweepResult:
-    """A sweep on disk: where, its dimensions and settings, and how long it took."""
+    """A sweep on disk: where, its dimensions and settings, and how long it took; what
+    `sweep` and `open_sweep` return.
+
+    Parameters
+    ----------
+    path : str
+        The Zarr store or Parquet folder.
+    format : {"zarr", "parquet"}
+        How it is stored.
+    kind : {"compute", "cost"}
+        A FLOP sweep (`compute_optimal`) or a dollar sweep (`cost_optimal`).
+    dims : tuple of str
+        The swept axes, outermost first.
+    shape : tuple of int
+        Their lengths.
+    settings : dict
+        Axes, fixed values, law, cost models and solver options, as stored.
+    seconds : float, optional
+        Wall time of the `sweep` call, in seconds (NaN from `open_sweep`).
+
+    Examples
+    --------
+    >>> import os, shutil, tempfile
+    >>> import numpy as np
+    >>> folder = tempfile.mkdtemp()
+    >>> result = sweep(os.path.join(folder, "plans.zarr"), loss=np.linspace(1.9, 2.5, 4),
+    ...                inference_tokens=np.array([1e11, 1e13, 1e15]), scheduler="synchronous")
+    >>> result.dims, result.shape, result.n_scenarios
+    (('loss', 'inference_tokens'), (4, 3), 12)
+    >>> shutil.rmtree(folder)
+    """
 
     path: str
     format: str
@@ -67,14 +97,32 @@ class SweepResult:
 
     @property
     def n_scenarios(self) -> int:
+        """Scenarios in the sweep: the product of `shape`."""
         return math.prod(self.shape)
 
     @property
     def outputs(self) -> tuple[str, ...]:
+        """The outputs stored per scenario (`params`, `tokens`, ... for the `kind`)."""
         return tuple(name for name, _ in OUTPUTS[self.kind])
 
     def array(self, name: str) -> da.Array:
-        """One output or axis of a Zarr sweep as a (lazy) Dask array."""
+        """One output or axis of a Zarr sweep as a (lazy) Dask array.
+
+        Parameters
+        ----------
+        name : str
+            An output (`outputs`) or a swept axis (`dims`).
+
+        Returns
+        -------
+        dask.array.Array
+            In the sweep's `shape` for an output; 1-D for an axis.
+
+        Raises
+        ------
+        ScaleplanError
+            If the sweep is Parquet or `name` is neither an output nor an axis.
+        """
         if self.format != "zarr":
             raise ScaleplanError("array() reads Zarr sweeps; use frame() for Parquet")
         if name not in self.outputs and name not in self.settings["axes"]:
@@ -86,7 +134,18 @@ class SweepResult:
         return da.from_zarr(self.path, component=name)
 
     def frame(self) -> Any:
-        """A Parquet sweep as a (lazy) Dask DataFrame."""
+        """A Parquet sweep as a (lazy) Dask DataFrame: one row per scenario, its axis values
+        and outputs.
+
+        Returns
+        -------
+        dask.dataframe.DataFrame
+
+        Raises
+        ------
+        ScaleplanError
+            If the sweep is Zarr.
+        """
         if self.format != "parquet":
             raise ScaleplanError("frame() reads Parquet sweeps; use array() for Zarr")
         import dask.dataframe as dd
@@ -133,6 +192,62 @@ def sweep(
     same settings: only the chunks not yet written are computed. `progress(finished,
     total)`, if given, is called as each chunk is written, on a local scheduler or a
     distributed client (total: the chunks this call computes).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where to write: a Zarr store or a Parquet folder.
+    loss : float or array_like
+        The target loss, in nats/token: a number or a 1-D axis.
+    inference_tokens : float or array_like, optional
+        Lifetime inference tokens (a FLOP sweep).
+    requests : float or array_like, optional
+        Lifetime requests (a dollar sweep).
+    input_tokens, output_tokens : float or array_like, optional
+        Prompt and generated tokens per request (dollar sweeps).
+    law : ScalingLaw or str, optional
+        The loss law; 1-D coefficient arrays make it an axis (default Chinchilla's).
+    costs : CostModel or sequence of CostModel, optional
+        Hardware, prices and MFUs (dollar sweeps); a list is an axis.
+    format : {"zarr", "parquet"}, optional
+        Default: from the suffix of `path`.
+    chunk_rows : int, optional
+        Scenarios per task (default 2^18: about 40 MB of working memory).
+    method, tol, max_iter, on_invalid
+        As `scaleplan.compute_optimal`.
+    overwrite, resume : bool, optional
+        Replace a sweep scaleplan wrote at `path`, or finish an interrupted one.
+    progress : callable, optional
+        Called as `progress(finished, total)` as each chunk is written.
+    **compute_kwargs
+        Passed to `dask.compute` (`scheduler="synchronous"`).
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    ScaleplanError
+        If not exactly one of `inference_tokens` and `requests` is given, an option or axis
+        is bad, `path` exists without `overwrite` or `resume`, or (with "raise") a
+        scenario has no answer.
+
+    Examples
+    --------
+    Four losses by three demands, written to Zarr and read back lazily:
+
+    >>> import os, shutil, tempfile
+    >>> import numpy as np
+    >>> folder = tempfile.mkdtemp()
+    >>> result = sweep(os.path.join(folder, "plans.zarr"), loss=np.linspace(1.9, 2.5, 4),
+    ...                inference_tokens=np.array([1e11, 1e13, 1e15]), scheduler="synchronous")
+    >>> result.outputs[:4]
+    ('params', 'tokens', 'iterations', 'converged')
+    >>> params = result.array("params").compute()
+    >>> [f"{n:.3g}" for n in params[0]]  # at loss 1.9, for each demand
+    ['6.13e+10', '3.56e+10', '1.24e+10']
+    >>> shutil.rmtree(folder)
     """
     t0 = time.perf_counter()
     path = os.fspath(path)
@@ -223,7 +338,39 @@ def _write(
 
 
 def open_sweep(path: str | os.PathLike[str]) -> SweepResult:
-    """A sweep written by `sweep`, from its settings on disk."""
+    """A sweep written by `sweep`, from its settings on disk.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Zarr store or Parquet folder `sweep` wrote.
+
+    Returns
+    -------
+    SweepResult
+        `seconds` is NaN (not stored).
+
+    Raises
+    ------
+    ScaleplanError
+        If `path` holds no sweep that scaleplan wrote.
+
+    Examples
+    --------
+    >>> import os, shutil, tempfile
+    >>> import numpy as np
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "plans.parquet")
+    >>> _ = sweep(path, loss=np.array([2.0, 2.2]), requests=np.array([1e9, 1e10]),
+    ...           scheduler="synchronous")
+    >>> result = open_sweep(path)
+    >>> result.kind, result.dims, result.format
+    ('cost', ('loss', 'requests'), 'parquet')
+    >>> frame = result.frame().compute()
+    >>> [f"${d:,.0f}" for d in frame["total_dollars"]]
+    ['$558,979', '$1,830,849', '$51,369', '$248,190']
+    >>> shutil.rmtree(folder)
+    """
     path = os.fspath(path)
     fmt, settings = read_settings(path)
     return SweepResult(

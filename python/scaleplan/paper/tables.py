@@ -33,7 +33,37 @@ __all__ = [
 
 @dataclass(frozen=True, repr=False)
 class Table2Row(Record):
-    """One row: the paper's printed values (`paper_*`) and ours."""
+    """One row of Table 2: the paper's printed values (`paper_*`) and ours, as `table_2`
+    returns them.
+
+    Parameters
+    ----------
+    inference_tokens : float
+        The row's lifetime inference demand, in tokens.
+    chinchilla_params : float
+        The size of the Chinchilla-style model that sets the row's quality (count).
+    paper_loss, loss : float
+        Its loss, in nats/token (printed to two decimals; ours unrounded).
+    paper_chinchilla_tokens, chinchilla_tokens : float
+        Its training tokens.
+    paper_chinchilla_flops, chinchilla_flops : float
+        Its lifetime FLOPs (training plus inference).
+    paper_params, params : float
+        The lifetime-optimal model's parameters.
+    paper_tokens, tokens : float
+        Its training tokens.
+    paper_flops, flops : float
+        Its lifetime FLOPs.
+    paper_reduction, reduction : float
+        The fraction of the Chinchilla-style model's lifetime FLOPs saved.
+
+    Examples
+    --------
+    >>> row = table_2()[1]  # 200B inference tokens at the quality of a 7B model
+    >>> print(f"N {row.params:.3g} (printed {row.paper_params:.3g}), "
+    ...       f"saving {row.reduction:.3f} (printed {row.paper_reduction})")
+    N 5.4e+09 (printed 5.4e+09), saving 0.026 (printed 0.026)
+    """
 
     inference_tokens: float
     chinchilla_params: float
@@ -65,7 +95,32 @@ TABLE_2_PRINTED = (
 
 
 def table_2(law: ScalingLaw = CHINCHILLA) -> list[Table2Row]:
-    """Table 2 recomputed with `law`, each row beside the printed one."""
+    """Sardana et al. (2024) Table 2 recomputed with `law`, each row beside the printed one.
+
+    Each row solves `compute_optimal(loss, inference_tokens)` at the loss of the
+    Chinchilla-optimal model of `chinchilla_params` parameters.
+
+    Parameters
+    ----------
+    law : ScalingLaw, optional
+        The loss law (default Chinchilla's, the paper's).
+
+    Returns
+    -------
+    list of Table2Row
+        The five rows, in the paper's order.
+
+    Examples
+    --------
+    >>> for row in table_2():
+    ...     print(f"{row.inference_tokens:.0e}: N {row.params:.3g} "
+    ...           f"(printed {row.paper_params:.3g})")
+    5e+10: N 6.33e+08 (printed 6.33e+08)
+    2e+11: N 5.4e+09 (printed 5.4e+09)
+    1e+12: N 8.32e+09 (printed 8.32e+09)
+    5e+12: N 1.64e+10 (printed 1.64e+10)
+    1e+13: N 4.16e+10 (printed 4.16e+10)
+    """
     rows = []
     for printed in TABLE_2_PRINTED:
         demand, chin_n = printed[0], printed[1]
@@ -88,7 +143,37 @@ def table_2(law: ScalingLaw = CHINCHILLA) -> list[Table2Row]:
 
 @dataclass(frozen=True, repr=False)
 class Table3Row(Record):
-    """One row of Table 3: the paper's printed values (`paper_*`) and ours."""
+    """One row of Table 3: the paper's printed values (`paper_*`) and ours, as `table_3`
+    returns them.
+
+    Parameters
+    ----------
+    requests : float
+        The row's lifetime requests (70 input and 215 output tokens each).
+    chinchilla_params : float
+        The size of the Chinchilla-style model that sets the row's quality (count).
+    paper_loss, loss : float
+        Its loss, in nats/token.
+    paper_chinchilla_tokens, chinchilla_tokens : float
+        Its training tokens.
+    paper_chinchilla_dollars, chinchilla_dollars : float
+        Its lifetime dollars (training plus serving).
+    paper_params, params : float
+        The cost-optimal model's parameters.
+    paper_tokens, tokens : float
+        Its training tokens.
+    paper_dollars, dollars : float
+        Its lifetime dollars.
+    paper_saving, saving : float
+        The fraction of the Chinchilla-style model's dollars saved.
+
+    Examples
+    --------
+    >>> row = table_3()[2]  # 3.51 billion requests at the quality of a 13B model
+    >>> print(f"N {row.params:.3g} (printed {row.paper_params:.3g}), "
+    ...       f"${row.dollars:,.0f} (printed ${row.paper_dollars:,.0f})")
+    N 4.28e+09 (printed 4.3e+09), $504,939 (printed $500,000)
+    """
 
     requests: float
     chinchilla_params: float
@@ -122,8 +207,30 @@ TABLE_3_PRINTED = (
 
 
 def table_3(costs: CostModel | None = None, law: ScalingLaw = CHINCHILLA) -> list[Table3Row]:
-    """Table 3 recomputed under `costs` (default: the assumption that reproduces it,
-    `CostModel.sardana2024_table3()`), each row beside the printed one."""
+    """Sardana et al. (2024) Table 3 recomputed under `costs`, each row beside the printed
+    one.
+
+    Each row solves `cost_optimal(loss, requests)` at the loss of the Chinchilla-optimal
+    model of `chinchilla_params` parameters.
+
+    Parameters
+    ----------
+    costs : CostModel, optional
+        Hardware, prices and MFUs (default: the assumption that reproduces the table,
+        `CostModel.sardana2024_table3()`).
+    law : ScalingLaw, optional
+        The loss law (default Chinchilla's).
+
+    Returns
+    -------
+    list of Table3Row
+        The five rows, in the paper's order.
+
+    Examples
+    --------
+    >>> print(", ".join(f"{row.saving:.2f} ({row.paper_saving})" for row in table_3()))
+    0.50 (0.5), 0.34 (0.34), 0.49 (0.49), 0.58 (0.58), 0.54 (0.54)
+    """
     costs = costs or CostModel.sardana2024_table3()
     rows = []
     for printed in TABLE_3_PRINTED:
@@ -150,7 +257,34 @@ class Table3RooflineRow(Record):
     """One Table 3 scenario re-solved with serving priced by the roofline: the paper's
     constant-MFU optimum (`cost_optimal`) and the physical optimum (`physical_optimal`),
     both charged the roofline's serving dollars; `decode_mfu` is the constant decode MFU
-    that would price the physical optimum's serving the same."""
+    that would price the physical optimum's serving the same.
+
+    Parameters
+    ----------
+    requests : float
+        The scenario's lifetime requests.
+    chinchilla_params : float
+        The size of the Chinchilla-style model that sets its quality (count).
+    loss : float
+        That quality, in nats/token.
+    paper_params, paper_tokens : float
+        The constant-MFU optimum's parameters and training tokens.
+    paper_dollars : float
+        Its lifetime dollars with the roofline's serving price.
+    params, tokens : float
+        The physical optimum's parameters and training tokens.
+    dollars : float
+        Its lifetime dollars.
+    decode_mfu : float
+        The constant decode MFU that prices its serving the same (a fraction).
+
+    Examples
+    --------
+    >>> row = table_3_roofline()[2]
+    >>> print(f"N {row.params:.3g} instead of {row.paper_params:.3g}: "
+    ...       f"{row.saving:.1%} cheaper; decode MFU {row.decode_mfu:.3f}")
+    N 1.02e+10 instead of 4.28e+09: 35.4% cheaper; decode MFU 0.327
+    """
 
     requests: float
     chinchilla_params: float
@@ -165,15 +299,37 @@ class Table3RooflineRow(Record):
 
     @property
     def saving(self) -> float:
+        """The fraction of the constant-MFU optimum's roofline-priced dollars saved."""
         return 1.0 - self.dollars / self.paper_dollars
 
 
 def table_3_roofline(
     costs: CostModel | None = None, curve: ServingCurve | None = None, law: ScalingLaw = CHINCHILLA
 ) -> list[Table3RooflineRow]:
-    """Table 3's scenarios under `costs` (default the Table 3 assumption) with serving
-    priced by `curve` (default: the roofline on the costs' inference GPU, precision and
-    price, TPOT 50 ms, provisioned for the mean rate as the paper's cost is)."""
+    """Table 3's scenarios with serving priced by the roofline: the paper's constant-MFU
+    optimum and the physical optimum, both charged the roofline's serving dollars.
+
+    Parameters
+    ----------
+    costs : CostModel, optional
+        Training hardware, prices and MFUs (default the Table 3 assumption).
+    curve : ServingCurve, optional
+        Serving dollars per request by model size (default: the roofline on the costs'
+        inference GPU, precision and price, TPOT 50 ms, provisioned for the mean rate as
+        the paper's cost is).
+    law : ScalingLaw, optional
+        The loss law (default Chinchilla's).
+
+    Returns
+    -------
+    list of Table3RooflineRow
+        The five scenarios, in the paper's order.
+
+    Examples
+    --------
+    >>> [f"{row.saving:.1%}" for row in table_3_roofline()]
+    ['28.4%', '23.8%', '35.4%', '42.9%', '31.0%']
+    """
     costs = costs or CostModel.sardana2024_table3()
     curve = curve or ServingCurve.roofline(Deployment.from_costs(costs, peak_to_average=1.0))
     per_flop = costs.train_dollars_per_flop / costs.train_mfu
