@@ -14,45 +14,61 @@ above all of them. `scaleplan.__all__` is the union of the six planning subpacka
 `__all__`, with the error type and the version.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import _moved, arch, fitting, hardware, laws, optimal, systems
-from ._core import __version__
-from .arch import *  # noqa: F403
-from .errors import ScaleplanError
-from .hardware import *  # noqa: F403
-from .laws import *  # noqa: F403
-from .optimal import *  # noqa: F403
-from .systems import *  # noqa: F403
+from . import _moved
+from ._core import __version__ as __version__
+from .errors import ScaleplanError as ScaleplanError
 
 if TYPE_CHECKING:
+    from .arch import *  # noqa: F403
     from .fitting import *  # noqa: F403
+    from .hardware import *  # noqa: F403
+    from .laws import *  # noqa: F403
+    from .optimal import *  # noqa: F403
+    from .systems import *  # noqa: F403
+
+# The subpackages whose public names are the package's, in the order they are searched.
+# Nothing is imported until a name is asked for, so `import scaleplan` (and the command
+# line's `scaleplan --help`) costs no NumPy; fitting, which pulls in SciPy, comes last so
+# that the other names never load it.
+_HOMES = ("arch", "hardware", "laws", "optimal", "systems", "fitting")
+# Subpackages reached as attributes without being re-exported: figures (extra [plot];
+# matplotlib loads when one is drawn), reproductions, references, the command line, Dask.
+_SUBPACKAGES = frozenset((*_HOMES, "plot", "paper", "testing", "cli", "dask"))
 
 _moved.install()
 
 
-def __getattr__(name: str) -> Any:
-    # Fitting pulls in SciPy: its names load on first use.
-    if name in fitting.__all__:
-        return getattr(fitting, name)
-    if name == "plot":  # figures (extra [plot]); matplotlib loads when one is drawn
-        import importlib
+def _public_names() -> list[str]:
+    names = ["ScaleplanError", "__version__"]
+    for home in _HOMES:
+        names += importlib.import_module(f".{home}", __name__).__all__
+    return names
 
-        return importlib.import_module(".plot", __name__)
+
+def _lookup(name: str) -> Any:
+    if name == "__all__":
+        return _public_names()
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    for home in _HOMES:
+        module = importlib.import_module(f".{home}", __name__)
+        if name in module.__all__:
+            return getattr(module, name)
     if name in _moved.MOVED:
         return _moved.module_of(name)
     raise AttributeError(f"module 'scaleplan' has no attribute {name!r}")
 
 
+def __getattr__(name: str) -> Any:
+    value = _lookup(name)
+    if name not in _moved.MOVED:  # a moved path warns on every use, so it is not cached
+        globals()[name] = value
+    return value
+
+
 def __dir__() -> list[str]:
     """The public names (`__all__`), loaded or not; nothing imported for internal use."""
-    return sorted(__all__)
-
-
-__all__ = ["ScaleplanError", "__version__"]
-__all__ += arch.__all__
-__all__ += fitting.__all__
-__all__ += hardware.__all__
-__all__ += laws.__all__
-__all__ += optimal.__all__
-__all__ += systems.__all__
+    return sorted(__getattr__("__all__"))

@@ -128,17 +128,15 @@ class Package(types.ModuleType):
     """The class of the `scaleplan` module: Python names a newly imported submodule on its
     package, so importing the 0.1 path `scaleplan.lifetime_cost` would replace the
     function `scaleplan.lifetime_cost` with a module. A moved name never replaces a
-    public name that is not a module."""
+    public name that is not a module, loaded yet or not (the package's names load lazily)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        current = self.__dict__.get(name)
-        if (
-            name in MOVED
-            and isinstance(value, types.ModuleType)
-            and current is not None
-            and not isinstance(current, types.ModuleType)
-        ):
-            return
+        if name in MOVED and isinstance(value, types.ModuleType):
+            current = self.__dict__.get(name)
+            if current is None and name in self.__all__:
+                return
+            if current is not None and not isinstance(current, types.ModuleType):
+                return
         super().__setattr__(name, value)
 
 

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from scaleplan import cli
-from scaleplan.cli import options
+from scaleplan.cli.parser import Parser
 
 EXE = [sys.executable, "-m", "scaleplan.cli"]
 
@@ -194,4 +194,4 @@ def test_every_subcommand_and_option_is_described():
     text = subs["plan"].format_help()
     assert "(default: 1e7)" in text  # defaults are shown, as one would type them
     assert "sardana2024_all" in text  # --law lists the presets
-    assert isinstance(parser, options.Parser)
+    assert isinstance(parser, Parser)

@@ -42,8 +42,16 @@ def test_lazy_names_are_the_ones_type_checkers_are_told_of():
     told = _type_checking_names(Path(fitting.__file__))
     assert {k: v for k, v in told.items() if k != "datasets"} == fitting.LAZY
     assert set(told) == set(fitting.__all__)
-    # The package init tells type checkers of all of them by one star import.
-    assert _type_checking_names(INIT) == {"*": "fitting"}
+    # The package init tells type checkers of every subpackage's names by one star import
+    # each, and of no other: the names its __getattr__ serves.
+    stars = sorted(
+        imp.module
+        for node in ast.parse(INIT.read_text()).body
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+        for imp in node.body
+        if isinstance(imp, ast.ImportFrom) and [a.name for a in imp.names] == ["*"]
+    )
+    assert stars == sorted(scaleplan._HOMES)
 
 
 SUBPACKAGES = ("arch", "fitting", "hardware", "laws", "optimal", "systems")
@@ -65,6 +73,18 @@ def test_the_top_level_api_is_the_union_of_the_subpackages():
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_importing_the_package_loads_no_numpy_until_a_name_is_used():
+    # `scaleplan --help` and `import scaleplan` stay cheap: the names load on first use.
+    code = (
+        "import sys, scaleplan; before = 'numpy' in sys.modules; "
+        "scaleplan.compute_optimal; print(before, 'numpy' in sys.modules, "
+        "'scaleplan.fitting.fit' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert out.stdout.split() == ["False", "True", "False"], out.stderr
 
 
 def test_the_old_module_paths_work_with_a_deprecation_warning():

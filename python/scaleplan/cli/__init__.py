@@ -17,69 +17,35 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from .._core import __version__
 from . import config, guard
-from .dask import sweep
-from .fitting import families, fit, isoflop, next_run
-from .laws import chinchilla_optimal, presets
-from .optimal import best_quality, compute_optimal, cost_optimal, implied_demand, plan
-from .options import Parser, deprecations
-from .options import config as config_option
-from .paper import reproduce
-from .systems import best_shapes, hardware, measure, serve, step_time
+from .commands import ALIASES, EXAMPLES, SUMMARIES
+from .parser import Parser
 
-# In the order `scaleplan --help` lists them.
-COMMANDS = (
-    plan,
-    compute_optimal,
-    chinchilla_optimal,
-    cost_optimal,
-    best_quality,
-    implied_demand,
-    serve,
-    fit,
-    isoflop,
-    families,
-    next_run,
-    step_time,
-    best_shapes,
-    measure,
-    reproduce,
-    hardware,
-    sweep,
-    presets,
-)
+__all__ = ["EXAMPLES", "build_parser", "command_modules", "main"]
 
 
-# One invocation per command, shown at the foot of its --help (each is run by
-# tests/cli/test_cli_help.py).
-EXAMPLES = {
-    "plan": "scaleplan plan --as-good-as 70e9 --requests-per-day 1e8 --days 730",
-    "compute-optimal": "scaleplan compute-optimal --as-good-as 13e9 --inference-tokens 2e12",
-    "chinchilla-optimal": "scaleplan chinchilla-optimal --params 70e9",
-    "cost-optimal": "scaleplan cost-optimal --as-good-as 30e9 --requests-per-day 1e8 "
-    "--train-gpu h100-sxm",
-    "best-quality": "scaleplan best-quality --budget 1e6 --requests-per-day 1e6",
-    "implied-demand": "scaleplan implied-demand --params 8.03e9 --tokens 15e12",
-    "serve": "scaleplan serve --model llama-2-7b --gpu h100-sxm --tpot-ms 50",
-    "fit": "scaleplan fit --dataset chinchilla --json > law.json",
-    "isoflop": "scaleplan isoflop --dataset chinchilla --bootstrap 100",
-    "families": "scaleplan families --dataset sardana2024 --folds 5",
-    "next-run": "scaleplan next-run --dataset chinchilla --flops 1e21",
-    "step-time": "scaleplan step-time --d-model 4096 --n-layers 32 --d-ff 11008 --hours 24",
-    "best-shapes": "scaleplan best-shapes --hours 24 --gpu h100-sxm --max-params 2e9",
-    "measure": "scaleplan measure steps.csv --shapes 4",
-    "reproduce": "scaleplan reproduce --out reproduction",
-    "hardware": "scaleplan hardware --csv",
-    "sweep": "scaleplan sweep grid.zarr --loss 1.9:2.6:8 --requests 1e8:1e12:5:log",
-    "presets": "scaleplan presets --json",
-}
+def command_modules() -> tuple[ModuleType, ...]:
+    """Every command's module, in the order `scaleplan --help` lists them (imported here,
+    not at the top: they load the library, which the top-level help does not need)."""
+    from .dask import sweep
+    from .fitting import families, fit, isoflop, next_run
+    from .laws import chinchilla_optimal, presets
+    from .optimal import best_quality, compute_optimal, cost_optimal, implied_demand, plan
+    from .paper import reproduce
+    from .systems import best_shapes, hardware, measure, serve, step_time
+
+    return (plan, compute_optimal, chinchilla_optimal, cost_optimal, best_quality,
+            implied_demand, serve, fit, isoflop, families, next_run, step_time, best_shapes,
+            measure, reproduce, hardware, sweep, presets)  # fmt: skip
 
 
-def build_parser() -> Parser:
+def build_parser(*, commands: bool = True) -> Parser:
     """The whole parser: every command's subparser, each set to run its module's `run`,
-    with --config and an example."""
+    with --config and an example. With `commands=False`, the commands are names and
+    summaries only (`scaleplan --help`, `--version`, a mistyped command: nothing loaded)."""
     p = Parser(
         prog="scaleplan",
         description="Size a language model for its whole life: training plus inference.",
@@ -88,7 +54,13 @@ def build_parser() -> Parser:
     )
     p.add_argument("--version", action="version", version=f"scaleplan {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for command in COMMANDS:
+    if not commands:
+        for name, summary in SUMMARIES.items():
+            sub.add_parser(name, help=summary, aliases=list(ALIASES.get(name, ())))
+        return p
+    from .options import config as config_option
+
+    for command in command_modules():
         parser = command.add(sub)
         parser.set_defaults(run=command.run)
         config_option(parser)
@@ -120,8 +92,17 @@ def _with_config(parser: Parser, argv: list[str]) -> list[str] | int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    named = next((w for w in given if not w.startswith("-")), None)
+    known = {*SUMMARIES, *(a for names in ALIASES.values() for a in names)}
+    if named not in known:
+        # No command (help, version, a usage error) or a mistyped one: argparse answers
+        # from the names alone and exits.
+        build_parser(commands=False).parse_args(given)
+    from .options import deprecations
+
     parser = build_parser()
-    words = _with_config(parser, list(sys.argv[1:] if argv is None else argv))
+    words = _with_config(parser, given)
     if isinstance(words, int):
         return words
     args = parser.parse_args(words)

@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import FitError
-from .render import csv_text
 
 # Python argument names that reach messages from the library, and the option a user of
 # the command line typed for each (the rest map by argparse's own dest names).
@@ -103,6 +102,8 @@ def run(
         if output == "json":
             text = json.dumps(data, indent=2, allow_nan=False)
         elif output == "csv":
+            from .render import csv_text  # NumPy: loaded by the command already
+
             text = csv_text(data)
         print(text, flush=True)
         return 0

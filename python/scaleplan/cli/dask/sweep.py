@@ -16,6 +16,7 @@ import numpy as np
 
 from ..._utils.arrays import ON_INVALID
 from ...optimal.costs import CostModel
+from ..commands import SUMMARIES
 from ..options import common, hardware
 from ..progress import progress_bar
 from ..shared import cost_model, preset_law
@@ -192,7 +193,7 @@ def solve(args: argparse.Namespace, law: Any, costs: CostModel) -> tuple[dict[st
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sweep",
-        help="solve a grid of scenarios on Dask and write it to Zarr or Parquet",
+        help=SUMMARIES["sweep"],
         description="Every combination of the given losses and demands (and, for a --requests "
         "sweep, prompt and answer lengths), solved chunk by chunk and written as it goes, so "
         "the grid may be larger than memory. Needs the [dask] extra. Runs in this process by "

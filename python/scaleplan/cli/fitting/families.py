@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..commands import SUMMARIES
 from ..options import output
 from ..values import non_negative_int, positive_int
 
@@ -12,7 +13,7 @@ from ..values import non_negative_int, positive_int
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "families",
-        help="compare law families (Chinchilla, Gadre et al., Kaplan et al.) out of sample",
+        help=SUMMARIES["families"],
         description="Fits each family by the summed Huber loss and reports held-out errors "
         "in loss: k-fold, and leaving out one group at a time (Chinchilla runs: their "
         "nearest IsoFLOP budget; Sardana runs: their model size).",

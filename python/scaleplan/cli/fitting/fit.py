@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..commands import SUMMARIES
 from ..options import output, runs_source
 from ..progress import progress_bar
 from ..render import render_table
@@ -16,7 +17,7 @@ from .csv_runs import read_runs
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "fit",
-        help="fit a loss law to training runs (Approach 3, or Epoch's likelihood)",
+        help=SUMMARIES["fit"],
         description="Huber-LSE fit by L-BFGS-B from the 4,500-point grid of Hoffmann et al., "
         "the best starts polished to the optimum by Newton's method; or, with --estimator "
         "likelihood, Epoch AI's maximum likelihood with a free Huber scale.",

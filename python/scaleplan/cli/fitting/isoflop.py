@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..commands import SUMMARIES
 from ..options import output, runs_source
 from ..render import render_table, si_number
 from ..shared import CliError
@@ -14,7 +15,7 @@ from ..values import non_negative_int, positive
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "isoflop",
-        help="fit N_opt ~ C^a, D_opt ~ C^b from IsoFLOP profiles (Approach 2)",
+        help=SUMMARIES["isoflop"],
         description="A parabola in ln N through each compute budget's runs; the minima "
         "fitted as power laws of compute, with intervals from resampling runs within "
         "each budget. Budgets default to Hoffmann et al.'s nine (6e18 to 3e21 FLOPs).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..commands import SUMMARIES
 from ..options import common, demand, group, inference_tokens, runs_source, target
 from ..render import render_table, si_number
 from ..shared import inference_tokens as lifetime_tokens
@@ -15,7 +16,7 @@ from ..values import positive, positive_int
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "next-run",
-        help="rank candidate runs of one cost by how much each narrows the optimum",
+        help=SUMMARIES["next-run"],
         description="Fits a law to runs so far (a shipped data set or a CSV file), then "
         "ranks runs costing --flops by the predicted standard deviation of ln N* (the "
         "lifetime optimum's size for the target and demand) after training each. The "

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ...laws.scaling import chinchilla_optimal
+from ..commands import ALIASES, SUMMARIES
 from ..options import common, group
 from ..render import render_table, si_number
 from ..shared import CliError, preset_law
@@ -16,8 +17,8 @@ def add(sub: Any) -> argparse.ArgumentParser:
     # `chinchilla` was its name up to 0.1: kept as an alias through 0.2.
     p = sub.add_parser(
         "chinchilla-optimal",
-        aliases=["chinchilla"],
-        help="training-only optimum in closed form (alias: chinchilla)",
+        aliases=list(ALIASES["chinchilla-optimal"]),
+        help=SUMMARIES["chinchilla-optimal"],
         description="The Chinchilla-optimal model for a size, a loss or a training budget: "
         "give exactly one.",
     )

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ...laws.scaling import PRESETS
+from ..commands import SUMMARIES
 from ..options import output
 from ..render import render_table
 
@@ -13,7 +14,7 @@ from ..render import render_table
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "presets",
-        help="list the loss-law presets",
+        help=SUMMARIES["presets"],
         description="Coefficients and sources of the loss laws that --law accepts.",
     )
     output(p)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ... import _core
 from ...optimal.budgets import best_quality
+from ..commands import SUMMARIES
 from ..options import common, demand, group, hardware, inference_tokens
 from ..render import money, render_table, si_number
 from ..shared import cost_model, demand_of, preset_law
@@ -17,7 +18,7 @@ from ..values import positive
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "best-quality",
-        help="lowest loss for a lifetime budget",
+        help=SUMMARIES["best-quality"],
         description="The lowest loss a lifetime budget buys: US dollars for the demand "
         "options on the hardware options, or FLOPs (--flops, or --inference-tokens).",
     )

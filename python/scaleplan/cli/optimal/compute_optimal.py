@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ...optimal.lifetime import METHODS, compute_optimal
+from ..commands import SUMMARIES
 from ..options import common, demand, group, inference_tokens, target
 from ..render import cell, render_table, si_number
 from ..shared import inference_tokens as lifetime_tokens
@@ -16,7 +17,7 @@ from . import data_limit, downstream_target
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "compute-optimal",
-        help="parameters and tokens minimising training + inference FLOPs",
+        help=SUMMARIES["compute-optimal"],
         description="The model reaching a loss with the fewest lifetime FLOPs, beside the "
         "Chinchilla-style model of the same loss. The paper's Figure 1 is "
         "--as-good-as 13e9 --inference-tokens 2e12.",

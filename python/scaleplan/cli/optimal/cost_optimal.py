@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ...optimal.costs import cost_optimal
+from ..commands import SUMMARIES
 from ..options import common, demand, hardware, target
 from ..render import money, render_table, si_number
 from ..shared import cost_model, demand_of, gpu_name, preset_law, target_loss
@@ -15,7 +16,7 @@ from . import data_limit, downstream_target
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "cost-optimal",
-        help="parameters and tokens minimising training + inference dollars",
+        help=SUMMARIES["cost-optimal"],
         description="The model reaching a loss with the lowest lifetime dollars, beside the "
         "Chinchilla-style model of the same loss. The paper's Figure 6 setting is "
         "--as-good-as 13e9 --requests-per-day 7.02e9 --days 1 (7.02e9 lifetime requests).",

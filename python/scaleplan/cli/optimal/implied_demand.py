@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from ...optimal.implied import implied_demand
+from ..commands import SUMMARIES
 from ..options import common, group, hardware, per_request
 from ..render import render_table, si_number
 from ..shared import cost_model, preset_law
@@ -17,7 +18,7 @@ from ..values import positive
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "implied-demand",
-        help="the lifetime demand for which a given model is lifetime-optimal",
+        help=SUMMARIES["implied-demand"],
         description="Read a released model backward: the lifetime inference tokens (FLOPs) "
         "and requests (dollars, with the hardware options) for which its parameters and "
         "training tokens minimise lifetime cost. None when it was trained on fewer tokens "

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..commands import SUMMARIES
 from ..options import common, hardware
 from ..shared import CliError, cost_model, preset_law
 from ..values import non_negative, positive
@@ -18,7 +19,7 @@ from . import data_limit, downstream_target, plan_physical
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "plan",
-        help="size a model for its whole life: one recommendation, the alternatives beside it",
+        help=SUMMARIES["plan"],
         description="From a quality target and a demand, the model with the fewest lifetime "
         "dollars when serving is priced by the roofline on whole GPUs at the latency target, "
         "beside the Chinchilla-style, compute-optimal and (the paper's constant-MFU) "

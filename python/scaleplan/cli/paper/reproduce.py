@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..commands import SUMMARIES
 from ..options import output
 from ..progress import progress_bar
 
@@ -12,7 +13,7 @@ from ..progress import progress_bar
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "reproduce",
-        help="regenerate the paper's tables and figures",
+        help=SUMMARIES["reproduce"],
         description="Writes the tables and figures of Sardana et al. 2024, ours beside the "
         "published numbers, into a folder. Figures need the [plot] extra (matplotlib).",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..commands import SUMMARIES
 from ..options import group, timing
 from ..render import render_table, si_number
 from ..shared import CliError, preset_law
@@ -15,7 +16,7 @@ from .step_time import time_model
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "best-shapes",
-        help="lowest-loss shapes for a wall-clock budget",
+        help=SUMMARIES["best-shapes"],
         description="Searches a grid of transformer shapes for the lowest loss reachable in "
         "--hours on one accelerator.",
     )

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ...hardware.accelerators import ACCELERATORS, PRECISIONS
+from ..commands import SUMMARIES
 from ..options import output
 from ..render import render_table
 
@@ -13,7 +14,7 @@ from ..render import render_table
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "hardware",
-        help="list the accelerator catalogue",
+        help=SUMMARIES["hardware"],
         description="Peak FLOP/s per precision, memory, bandwidth, link bandwidth (one "
         "way, per GPU) and prices of each accelerator, with the sources and dates.",
     )

@@ -8,6 +8,7 @@ import os
 import time
 from typing import Any
 
+from ..commands import SUMMARIES
 from ..options import output
 from ..shared import CliError
 from ..values import non_negative_int, positive_int
@@ -19,7 +20,7 @@ SWEEP_SHAPES = 72
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "measure",
-        help="time training steps of small transformers (needs JAX)",
+        help=SUMMARIES["measure"],
         description="Compile and time one training step (forward, backward, Adam) of each "
         "shape of the default sweep on the device JAX finds, and write a CSV of the shapes "
         "and their median seconds (the extra [measure] installs JAX).",

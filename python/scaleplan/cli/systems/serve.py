@@ -7,6 +7,7 @@ from typing import Any
 
 from ...hardware.accelerators import PRECISION_BYTES
 from ...systems.serving_fit import MODELS
+from ..commands import SUMMARIES
 from ..options import GPU_HELP, group, output
 from ..render import render_table, si_number
 from ..shared import gpu_name
@@ -16,7 +17,7 @@ from ..values import gpu, non_negative, non_negative_int, positive, positive_int
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve",
-        help="decode and prefill cost of a model on a GPU, by the roofline",
+        help=SUMMARIES["serve"],
         description="One decode step (TPOT, tokens/s per GPU, implied MFU, which bound "
         "binds, the largest batch that fits) and one prefill (TTFT) of a transformer on "
         "an accelerator, by the roofline with the efficiencies fitted to published "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..commands import SUMMARIES
 from ..options import group, timing
 from ..render import render_table, si_number
 from ..shared import CliError, preset_law
@@ -14,7 +15,7 @@ from ..values import positive, positive_int
 def add(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "step-time",
-        help="params, FLOPs, memory traffic and time of one step",
+        help=SUMMARIES["step-time"],
         description="Counts of one training step of a transformer shape, its predicted time, "
         "and with --hours the loss it reaches in that wall-clock budget.",
     )
