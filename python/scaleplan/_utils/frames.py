@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .labels import units_of
+
 
 def _need(package: str) -> Any:
     try:
@@ -100,7 +102,9 @@ class Tabular:
     def to_xarray(self) -> Any:
         """A Dataset over the broadcast shape. An input that varies along exactly one axis
         names that axis and is its coordinate (loss (50, 1) x demand (1, 60) gives dims
-        `loss` and `inference_tokens`); other axes are `dim_k`."""
+        `loss` and `inference_tokens`); other axes are `dim_k`. Every variable and
+        coordinate has a `units` attribute ("count", "tokens", "FLOP", "USD",
+        "nats/token"; "1" for ratios: `scaleplan._utils.labels.UNITS`)."""
         xr = _need("xarray")
         cols = self.columns()
         shape = next(iter(cols.values())).shape
@@ -113,8 +117,10 @@ class Tabular:
                 index = [0] * len(shape)
                 index[axis] = slice(None)
                 coords[name] = cols[name][tuple(index)]
-        variables = {n: (dims, v) for n, v in cols.items() if n not in coords}
-        return xr.Dataset(variables, coords={n: (n, v) for n, v in coords.items()})
+        variables = {n: (dims, v, {"units": units_of(n)}) for n, v in cols.items()
+                     if n not in coords}  # fmt: skip
+        return xr.Dataset(variables, coords={n: (n, v, {"units": units_of(n)})
+                                             for n, v in coords.items()})  # fmt: skip
 
     def _repr_html_(self) -> str:
         cols = self.columns()

@@ -22,6 +22,7 @@ import numpy as np
 from .. import _core
 from .._utils.arrays import broadcast, check_on_invalid, shaped
 from .._utils.checks import POSITIVE, number
+from .._utils.labels import labelled
 from ..errors import ScaleplanError
 from .scaling import PRESETS, ScalingLaw, resolve_law
 
@@ -109,6 +110,7 @@ class DataConstrainedLaw:
                                            broadcast_shape=shape)  # fmt: skip
         return tuple(shaped(out[:, k].copy(), shape) for k in range(5))
 
+    @labelled(output="loss")
     def loss(self, params: Any, tokens: Any, unique_tokens: Any) -> Any:
         """The loss `L(N, D, U)`, in nats/token.
 

@@ -15,6 +15,7 @@ from .. import _core
 from .._utils.arrays import as_float, broadcast, check_on_invalid, shaped
 from .._utils.checks import POSITIVE
 from .._utils.frames import Tabular
+from .._utils.labels import labelled
 from ..errors import ScaleplanError
 from .flops import inference_flops, training_flops
 
@@ -163,6 +164,7 @@ class ScalingLaw:
         """Whether any coefficient is an array (the law stands for many laws)."""
         return self.scalar_coefficients is None
 
+    @labelled(output="loss")
     def loss(self, params: Any, tokens: Any, *, on_invalid: str = "raise") -> Any:
         """The loss `E + A N^-alpha + B D^-beta`, broadcast over all inputs.
 
@@ -384,6 +386,7 @@ def chinchilla_given(compute: Any, loss: Any, params: Any) -> tuple[str, Any]:
     return chosen[0]
 
 
+@labelled
 def chinchilla_optimal(
     *,
     compute: Any = None,

@@ -14,6 +14,7 @@ from .. import _core
 from .._utils.arrays import broadcast, check_on_invalid, echoed, in_place, shaped
 from .._utils.checks import restated
 from .._utils.frames import Tabular
+from .._utils.labels import labelled
 from ..errors import ScaleplanError
 from ..hardware.cost_model import (
     DEFAULT_INPUT_TOKENS,
@@ -105,6 +106,7 @@ def best_quality(
     unique_tokens: float | np.ndarray | list[float],
     budget: Any = ...,
 ) -> BudgetOptimum: ...
+@labelled
 def best_quality(
     flop_budget: Any = None,
     inference_tokens: Any = None,

@@ -24,6 +24,7 @@ from .. import _core
 from .._utils.arrays import as_float, broadcast, echoed, shaped
 from .._utils.checks import POSITIVE
 from .._utils.frames import Tabular
+from .._utils.labels import labelled
 from ..errors import ScaleplanError
 from ..hardware.cost_model import (
     DEFAULT_INPUT_TOKENS,
@@ -209,6 +210,7 @@ def cost_optimal(
     start: str = ...,
     unique_tokens: float | np.ndarray | list[float],
 ) -> ConstrainedOptimum: ...
+@labelled
 def cost_optimal(
     loss: Any,
     requests: Any,
@@ -362,6 +364,7 @@ def _floats(loss: Any, requests: Any, inp: Any, out: Any) -> tuple[float, ...] |
 _NUMBER = frozenset((float, int))
 
 
+@labelled
 def breakeven_requests(
     params: Any,
     tokens: Any,

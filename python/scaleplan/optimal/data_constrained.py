@@ -14,6 +14,7 @@ import numpy as np
 from .. import _core
 from .._utils.arrays import as_float, broadcast, check_on_invalid, echoed, shaped
 from .._utils.checks import renamed
+from .._utils.labels import labelled
 from ..hardware.cost_model import resolve_costs
 from ..laws.data_constrained import DataConstrainedLaw, resolve_data_law
 from ..laws.family import register
@@ -150,6 +151,7 @@ def budget_optimal(
                          shaped(bind == 1.0, shape), data_law)  # fmt: skip
 
 
+@labelled
 def training_optimal(
     flops: Any, unique_tokens: Any, *, law: Any = "muennighoff2023", on_invalid: str = "raise"
 ) -> BudgetOptimum:

@@ -25,6 +25,7 @@ import numpy as np
 from .._utils.arrays import as_float, check_on_invalid, shaped
 from .._utils.checks import NON_NEGATIVE, POSITIVE, first_bad, instance
 from .._utils.frames import Record
+from .._utils.labels import labelled
 from ..errors import ScaleplanError
 from ..hardware.cost_model import CostModel
 from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
@@ -76,6 +77,7 @@ class ImpliedDemand(Record):
         return self.tokens / self.params
 
 
+@labelled
 def implied_demand(
     params: Any,
     tokens: Any,

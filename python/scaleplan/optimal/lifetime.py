@@ -21,6 +21,7 @@ import numpy as np
 from .. import _core
 from .._utils.arrays import broadcast, echoed, is_real_scalar, real_float, shaped
 from .._utils.frames import Tabular
+from .._utils.labels import labelled
 from ..errors import ScaleplanError
 from ..laws.family import route
 from ..laws.scaling import (
@@ -198,6 +199,7 @@ def compute_optimal(
     start: str = ...,
     unique_tokens: float | np.ndarray | list[float],
 ) -> ConstrainedOptimum: ...
+@labelled
 def compute_optimal(
     loss: Any,
     inference_tokens: Any,

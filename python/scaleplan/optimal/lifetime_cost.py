@@ -16,6 +16,7 @@ import numpy as np
 from .._utils.arrays import as_float
 from .._utils.checks import NON_NEGATIVE, POSITIVE, first_bad
 from .._utils.frames import Tabular
+from .._utils.labels import labelled
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator
 from ..hardware.cost_model import (
@@ -156,6 +157,7 @@ class LifetimeCost(Tabular):
         return self.training_dollars + self.inference_dollars
 
 
+@labelled
 def lifetime_cost(
     params: Any,
     tokens: Any,

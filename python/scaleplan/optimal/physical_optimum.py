@@ -28,6 +28,7 @@ from .. import _core
 from .._utils.arrays import as_float, broadcast, check_on_invalid, echoed, shaped
 from .._utils.checks import POSITIVE, number, shown, whole
 from .._utils.frames import Tabular
+from .._utils.labels import labelled
 from ..arch.shapes import MODEL_SIZES, shape_for_params, step_counts
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator
@@ -228,6 +229,7 @@ def physical_optimal(
     on_invalid: str = ...,
     unique_tokens: float | np.ndarray | list[float],
 ) -> ConstrainedPhysicalOptimum: ...
+@labelled
 def physical_optimal(
     loss: Any,
     requests: Any,

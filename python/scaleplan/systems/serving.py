@@ -28,6 +28,7 @@ from .. import _core
 from .._utils.arrays import as_float, broadcast, check_on_invalid, echoed, shaped
 from .._utils.checks import FRACTION, NON_NEGATIVE, choice, instance, number, renamed
 from .._utils.frames import Tabular
+from .._utils.labels import labelled
 from ..arch.shapes import FIELDS, ShapeLike, shape_inputs
 from ..errors import ScaleplanError
 from ..hardware.accelerators import PRECISION_BYTES, Accelerator, accelerator
@@ -187,6 +188,7 @@ class ServingStep(Tabular):
         return str(b) if b.ndim == 0 else b
 
 
+@labelled
 def decode(
     shape: ShapeLike,
     gpu: str | Accelerator = "h100-sxm",
@@ -254,6 +256,7 @@ def decode(
                      tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip
 
 
+@labelled
 def prefill(
     shape: ShapeLike,
     gpu: str | Accelerator = "h100-sxm",
