@@ -168,8 +168,7 @@ def _entries() -> list[Entry]:
             "ServingCurve.roofline",
             physical_optimum.ServingCurve.roofline,
             dict(
-                gpu="h100-sxm",
-                **SERVING,
+                deployment=sp.Deployment(gpu="h100-sxm", **SERVING),
                 params=(1e8, 1e10),
                 per_decade=4,
             ),
@@ -205,17 +204,33 @@ def _entries() -> list[Entry]:
             "serving_plan",
             physical.serving_plan,
             dict(
-                shape=SHAPE,
-                gpu="h100-sxm",
+                shape="llama-2-7b",
+                deployment="h100-sxm",
                 requests_per_day=1e6,
                 days=365.0,
-                **SERVING,
             ),
         ),
         Entry(
             "physical_plan",
             physical.physical_plan,
             dict(params=7e9, tokens=1e12, requests_per_day=1e6, days=365.0),
+        ),
+        Entry(
+            "physical_plan(training=)",
+            physical.physical_plan,
+            dict(
+                params=7e9,
+                tokens=1e12,
+                training=sp.Training(gpu="a100-80gb", gpus=64, mfu=0.45, price_per_hour=2.0),
+                deployment=sp.Deployment(**SERVING),
+                requests_per_day=1e6,
+                days=365.0,
+            ),
+        ),
+        Entry(
+            "Training",
+            sp.Training,
+            dict(gpu="h100-sxm", gpus=64, precision="bf16", mfu=0.4, price_per_hour=3.0),
         ),
         Entry(
             "decode",

@@ -89,8 +89,11 @@ def test_fits_on_the_cluster_equal_the_local_fits(client):
 
 def test_fit_helpers_refuse_an_executor_and_need_a_client():
     runs = chinchilla_runs()
-    with pytest.raises(ValueError, match="pass client=, not executor="):
+    # The client is the executor: the signature has no executor (a TypeError at the call).
+    with pytest.raises(TypeError, match="unexpected keyword argument 'executor'"):
         spd.fit_law(runs, executor=object())
+    with pytest.raises(TypeError, match="unexpected keyword argument 'executor'"):
+        spd.bootstrap_law(runs, executor=object())
     with pytest.raises(ValueError, match="client must be a dask.distributed.Client"):
         spd.bootstrap_law(runs, client="tcp://127.0.0.1:1")
 

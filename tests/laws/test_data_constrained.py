@@ -223,8 +223,7 @@ def test_the_physical_optimum_takes_a_supply():
     from scaleplan.optimal.physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
 
     costs = sp.CostModel.sardana2024_table3()
-    curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,
-                                  price_per_hour=costs.inference_price_per_hour)  # fmt: skip
+    curve = ServingCurve.roofline(sp.Deployment.from_costs(costs))
     loss = float(sp.chinchilla_optimal(params=70e9).loss)
     plain = physical_optimal(loss, 35.1e9, curve=curve, costs=costs)
     got = physical_optimal(loss, 35.1e9, curve=curve, costs=costs,
@@ -240,8 +239,8 @@ def test_the_physical_optimum_takes_a_supply():
     np.testing.assert_allclose(law.loss(got.params, got.tokens, [1e12, 5e12, 1e15]), loss,
                                rtol=1e-14)  # fmt: skip
     # The whole-GPU plan trains each candidate shape to the loss under the supply.
-    options = dict(gpu=costs.inference_gpu, precision="int8", requests_per_day=35.1e9 / 365,
-                   days=365, train_gpu=costs.train_gpu)  # fmt: skip
+    options = dict(deployment=sp.Deployment(costs.inference_gpu, precision="int8"),
+                   requests_per_day=35.1e9 / 365, days=365, training=costs.train_gpu)  # fmt: skip
     plan = whole_gpu_plan(loss, float(got.params[1]), unique_tokens=5e12, **options)
     # measured: 0 (the same bits); rel 1e-13 leaves room for rounding
     assert law.loss(plan.params, plan.tokens, 5e12) == pytest.approx(loss, rel=1e-13)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from scaleplan import CostModel, cost_optimal
+from scaleplan import CostModel, Deployment, cost_optimal
 from scaleplan.arch.shapes import shape_for_params, step_counts
 from scaleplan.laws.scaling import CHINCHILLA
 from scaleplan.optimal.physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
@@ -67,7 +67,7 @@ def test_the_global_minimum_matches_the_exhaustive_reference(curve, loss, log_r,
 
 
 def test_the_roofline_curve_prices_the_cheapest_group():
-    curve = ServingCurve.roofline("h100-sxm", tpot_seconds=0.05)
+    curve = ServingCurve.roofline(Deployment("h100-sxm", tpot_seconds=0.05))
     assert np.all(np.diff(curve.params) > 0) and curve.params[0] < 1.1e8
     for n, dollars, tp in list(zip(curve.params, curve.dollars_per_request,
                                    curve.tensor_parallel, strict=True))[::9]:  # fmt: skip
@@ -91,8 +91,7 @@ def test_the_roofline_curve_prices_the_cheapest_group():
 
 def test_the_roofline_optimum_beats_the_constant_mfu_optimum_under_the_roofline():
     costs = CostModel.sardana2024_table3()
-    curve = ServingCurve.roofline(costs.inference_gpu, precision=costs.inference_precision,
-                                  price_per_hour=costs.inference_price_per_hour)  # fmt: skip
+    curve = ServingCurve.roofline(Deployment.from_costs(costs))
     requests = np.geomspace(1e8, 1e12, 9)
     got = physical_optimal(2.1274, requests, curve=curve, costs=costs)
     paper = cost_optimal(2.1274, requests, 70.0, 215.0, costs=costs)
@@ -139,10 +138,10 @@ def test_bad_inputs_name_their_argument():
 
 def test_the_whole_gpu_plan_is_the_cheapest_shape_near_the_fluid_optimum():
     loss = CHINCHILLA.loss(3e9, 4e11)
-    options = dict(gpu="a100-40gb", precision="int8", requests_per_day=3e6, days=365,
-                   train_gpu="a100-80gb")  # fmt: skip
-    fluid = physical_optimal(loss, 3e6 * 365, curve=ServingCurve.roofline(
-        "a100-40gb", precision="int8"), costs=CostModel())  # fmt: skip
+    serve = Deployment("a100-40gb", precision="int8")
+    options = dict(deployment=serve, requests_per_day=3e6, days=365, training="a100-80gb")
+    fluid = physical_optimal(loss, 3e6 * 365, curve=ServingCurve.roofline(serve),
+                             costs=CostModel())  # fmt: skip
     plan = whole_gpu_plan(loss, float(fluid.params), **options)
     assert CHINCHILLA.loss(plan.params, plan.tokens) == pytest.approx(loss, rel=1e-12)
     assert plan.params == step_counts(plan.shape).params
@@ -156,7 +155,8 @@ def test_the_whole_gpu_plan_is_the_cheapest_shape_near_the_fluid_optimum():
         other = physical.physical_plan(p, d, shape=shape, **options)
         assert plan.total_dollars <= other.total_dollars
     with pytest.raises(ValueError, match="latency targets") as err:
-        whole_gpu_plan(loss, float(fluid.params), **{**options, "tpot_seconds": 1e-4})
+        whole_gpu_plan(loss, float(fluid.params),
+                       **{**options, "deployment": serve.replace(tpot_seconds=1e-4)})  # fmt: skip
     assert err.value.argument == "tpot_seconds"
 
 

@@ -1,10 +1,12 @@
 """A `Deployment` carries every serving option once: each planner reads the same value,
-the keyword form is the same deployment, a field is checked where it is declared, and the
-KV format and a fixed tensor-parallel degree reach every plan."""
+the 0.1 keyword form is the same deployment (under a DeprecationWarning), a field is
+checked where it is declared, and the KV format and a fixed tensor-parallel degree reach
+every plan."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -38,21 +40,29 @@ def test_the_default_is_the_0_1_keywords_defaults():
     [{}, dict(tpot_seconds=None), dict(gpu="a100-80gb", kv_precision="int8", ttft_seconds=0.5),
      dict(tensor_parallel=2, peak_to_average=3.0, price_per_hour=2.0, output_tokens=512.0)],
 )  # fmt: skip
-def test_keywords_are_the_deployment_they_describe(changes):
+def test_the_0_1_keywords_are_the_deployment_they_describe_and_warn(changes):
     by_value = physical.serving_plan(SHAPE, Deployment(**changes), **DEMAND)
-    assert physical.serving_plan(SHAPE, **changes, **DEMAND) == by_value
-    # A deployment's keywords change it: the base's other fields stay.
-    base = Deployment(gpu="a100-40gb", precision="int8")
-    assert physical.serving_plan(SHAPE, base, **changes, **DEMAND) == physical.serving_plan(
-        SHAPE, base.replace(**changes), **DEMAND
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert physical.serving_plan(SHAPE, **changes, **DEMAND) == by_value
+        # A deployment's keywords change it: the base's other fields stay.
+        base = Deployment(gpu="a100-40gb", precision="int8")
+        assert physical.serving_plan(SHAPE, base, **changes, **DEMAND) == physical.serving_plan(
+            SHAPE, base.replace(**changes), **DEMAND
+        )
+    said = [str(w.message) for w in caught if w.category is DeprecationWarning]
+    assert len(said) == (2 if changes else 0)
+    for text in said:  # the new spelling, with every field the caller gave
+        assert "pass deployment=Deployment(" in text
+        assert all(f"{k}=..." in text for k in changes)
+    assert all(w.filename == __file__ for w in caught)  # blamed on the caller's line
 
 
 def test_a_gpu_name_is_the_default_deployment_on_that_gpu():
     assert physical.serving_plan(SHAPE, "a100-80gb", **DEMAND) == physical.serving_plan(
         SHAPE, Deployment(gpu="a100-80gb"), **DEMAND
     )
-    with pytest.raises(TypeError, match="GPU was given twice"):
+    with pytest.raises(TypeError, match="GPU was given twice"), pytest.deprecated_call():
         physical.serving_plan(SHAPE, "a100-80gb", gpu="h100-sxm", **DEMAND)
 
 
@@ -64,12 +74,13 @@ def test_a_gpu_name_is_the_default_deployment_on_that_gpu():
         lambda: physical.physical_plan(7e9, 1e12, train_gpus_count=8, **DEMAND),
         lambda: whole_gpu_plan(2.0, 7e9, tpot=0.1, **DEMAND),
         lambda: ServingCurve.roofline(tpot=0.1),
-        lambda: Deployment().replace(tpot=0.1),
     ],
 )
 def test_a_misspelt_option_is_a_type_error_at_the_entry_point(call):
-    with pytest.raises(TypeError, match="'tpot' is not a serving option|'train_gpus_count'"):
+    with pytest.raises(TypeError, match="unexpected keyword argument '(tpot|train_gpus_count)'"):
         call()
+    with pytest.raises(TypeError, match="^'tpot' is not a serving option"):
+        Deployment().replace(tpot=0.1)
 
 
 @pytest.mark.parametrize(
@@ -101,8 +112,9 @@ def test_an_fp8_kv_cache_holds_more_sequences_in_every_plan():
     """Without a TPOT target a replica decodes the largest batch memory holds; an 8-bit
     cache takes half the bytes of a 16-bit one, so the batch is the decode kernel's
     `max_batch_size` at that format, larger than at bf16, and no plan costs more."""
-    free = dict(tpot_seconds=None, **DEMAND)
-    plans = {kv: physical.serving_plan(SHAPE, kv_precision=kv, **free) for kv in ("bf16", "fp8")}
+    free = Deployment(tpot_seconds=None)
+    plans = {kv: physical.serving_plan(SHAPE, free.replace(kv_precision=kv), **DEMAND)
+             for kv in ("bf16", "fp8")}  # fmt: skip
     for kv, plan in plans.items():
         room = serving.decode(SHAPE, kv_precision=kv, context_tokens=285,
                               tensor_parallel=plan.tensor_parallel).max_batch_size  # fmt: skip
@@ -110,11 +122,12 @@ def test_an_fp8_kv_cache_holds_more_sequences_in_every_plan():
     assert plans["fp8"].batch_size > 1.5 * plans["bf16"].batch_size
     assert plans["fp8"].dollars <= plans["bf16"].dollars
     # The KV format reaches the roofline curve and the physical plan too.
-    span = dict(params=(1e9, 1e11), per_decade=4, tpot_seconds=None)
-    bf16, fp8 = (ServingCurve.roofline(kv_precision=kv, **span) for kv in ("bf16", "fp8"))
+    bf16, fp8 = (ServingCurve.roofline(free.replace(kv_precision=kv), params=(1e9, 1e11),
+                                       per_decade=4) for kv in ("bf16", "fp8"))  # fmt: skip
     assert np.array_equal(bf16.params, fp8.params)
     assert np.all(fp8.dollars_per_request < bf16.dollars_per_request)
-    whole = physical.physical_plan(7e9, 1e12, shape=SHAPE, kv_precision="fp8", **free)
+    fp8_free = free.replace(kv_precision="fp8")
+    whole = physical.physical_plan(7e9, 1e12, shape=SHAPE, deployment=fp8_free, **DEMAND)
     assert whole.serving == plans["fp8"]
 
 
@@ -124,7 +137,7 @@ def test_a_fixed_degree_is_the_one_served_and_never_cheaper_than_the_free_choice
     served = []
     for tp in TENSOR_PARALLEL:
         try:
-            fixed = physical.serving_plan(shape, tensor_parallel=tp, **DEMAND)
+            fixed = physical.serving_plan(shape, Deployment(tensor_parallel=tp), **DEMAND)
         except sp.ScaleplanError as err:  # too few GPUs to hold 70B at the target
             assert err.argument == "tpot_seconds" and f"tensor_parallel={tp}" in str(err)
             continue
@@ -137,8 +150,8 @@ def test_a_fixed_degree_is_the_one_served_and_never_cheaper_than_the_free_choice
     # A degree that does not divide the heads serves nothing, and says so.
     odd = sp.TransformerShape(d_model=3072, n_layers=4, n_heads=24, n_kv_heads=24, d_ff=8192)
     with pytest.raises(sp.ScaleplanError, match="tensor_parallel=16.*divide the heads"):
-        physical.serving_plan(odd, tensor_parallel=16, **DEMAND)
-    curve = ServingCurve.roofline(tensor_parallel=8, params=(1e9, 1e11), per_decade=4)
+        physical.serving_plan(odd, Deployment(tensor_parallel=16), **DEMAND)
+    curve = ServingCurve.roofline(Deployment(tensor_parallel=8), params=(1e9, 1e11), per_decade=4)
     assert curve.tensor_parallel is not None and set(curve.tensor_parallel) == {8.0}
 
 

@@ -45,8 +45,8 @@ def test_training_days_follow_the_flops():
 
 def test_serving_covers_the_peak_rate_within_the_target():
     shape = shape_for_params(7e10)
-    v = physical.serving_plan(shape, "h100-sxm", requests_per_day=1e7, days=365,
-                              tpot_seconds=0.05, ttft_seconds=0.05)  # fmt: skip
+    v = physical.serving_plan(shape, deployment.Deployment(tpot_seconds=0.05, ttft_seconds=0.05),
+                              requests_per_day=1e7, days=365)  # fmt: skip
     assert v.seconds_per_token <= 0.05 and v.ttft_seconds <= 0.05
     busy = 215 * v.seconds_per_token / v.batch_size + v.ttft_seconds
     assert v.replicas == math.ceil(1e7 / 86400 * 2 * busy)
@@ -63,7 +63,8 @@ def test_serving_covers_the_peak_rate_within_the_target():
         need = math.ceil(1e7 / 86400 * 2 * (215 * d.seconds / d.batch_size + p.seconds)) * tp
         assert v.gpus <= need
     with pytest.raises(ValueError, match="latency targets") as err:
-        physical.serving_plan(shape, "l40s", requests_per_day=1e7, days=365, tpot_seconds=1e-4)
+        physical.serving_plan(shape, deployment.Deployment("l40s", tpot_seconds=1e-4),
+                              requests_per_day=1e7, days=365)  # fmt: skip
     assert err.value.argument == "tpot_seconds"
 
 
@@ -106,8 +107,8 @@ def test_a_plan_costs_its_training_plus_its_serving():
 def test_serving_is_paid_for_every_gpu_every_hour_of_every_day():
     """Mutation testing found 24 hours a day could become 25 unnoticed. A GPU-hour at a
     price the test gives: dollars = GPUs x days x 24 h x price."""
-    plan = physical.serving_plan(shape_for_params(7e9), requests_per_day=1e6, days=100,
-                                 price_per_hour=2.5)  # fmt: skip
+    plan = physical.serving_plan(shape_for_params(7e9), deployment.Deployment(price_per_hour=2.5),
+                                 requests_per_day=1e6, days=100)  # fmt: skip
     assert plan.dollars == pytest.approx(plan.gpus * 100 * 24 * 2.5, rel=1e-15)
 
 

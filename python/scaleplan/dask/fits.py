@@ -13,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from .._core import __version__
+from .._utils.progress import Progress
 from ..errors import ScaleplanError
+from ..fitting._lbfgsb import SCIPY_TOLERANCES
 from ..fitting.bootstrap import BootstrapResult
 from ..fitting.bootstrap import bootstrap_law as _bootstrap_law
-from ..fitting.fit import FitResult
+from ..fitting.fit import DEFAULT_DELTA, DEFAULT_POLISH, FitResult
 from ..fitting.fit import fit_law as _fit_law
 
 __all__ = ["bootstrap_law", "check_workers", "fit_law"]
@@ -105,29 +107,49 @@ def check_workers(client: Any = None) -> dict[str, str]:
     return versions
 
 
-def fit_law(*args: Any, client: Any = None, **kwargs: Any) -> FitResult:
-    """`scaleplan.fit_law` with its L-BFGS-B starts spread over a distributed cluster.
+def fit_law(
+    params: Any,
+    tokens: Any = None,
+    loss: Any = None,
+    *,
+    client: Any = None,
+    params_col: str = "params",
+    tokens_col: str = "tokens",
+    loss_col: str = "loss",
+    delta: float = DEFAULT_DELTA,
+    starts: Any = "chinchilla",
+    objective: str = "sum",
+    ftol: float = SCIPY_TOLERANCES[0],
+    gtol: float = SCIPY_TOLERANCES[1],
+    polish: int = DEFAULT_POLISH,
+    progress: Progress | None = None,
+) -> FitResult:
+    """`scaleplan.fit_law` with its L-BFGS-B starts spread over a distributed cluster (the
+    client's executor; there is no `executor=`).
 
-    Arguments as `scaleplan.fit_law` (except `executor`); `client` defaults to the current
-    `dask.distributed` client. The answer is the in-process one: the cluster changes
-    where the starts run, not which.
+    `client` defaults to the current `dask.distributed` client. The answer is the
+    in-process one: the cluster changes where the starts run, not which.
 
     Parameters
     ----------
-    *args, **kwargs
-        As `scaleplan.fit_law`: the runs (parameters, tokens, loss in nats/token) and its
-        settings.
-    client : dask.distributed.Client, optional
-        The cluster (default: the current client).
+    params, tokens, loss
+        The runs: arrays of parameters (count), training tokens (tokens) and final
+        losses (nats/token), or one table in `params` (see `scaleplan.fit_law`).
+    client : distributed.Client or None
+        The cluster (None: the current `dask.distributed` client).
+    params_col, tokens_col, loss_col, delta, starts, objective, ftol, gtol, polish, progress
+        As `scaleplan.fit_law` (`delta`: the Huber threshold, in log-loss).
 
     Returns
     -------
     FitResult
+        The fit `scaleplan.fit_law` returns for the same arguments: the starts are fixed
+        before any task is sent.
 
     Raises
     ------
     ScaleplanError
-        If `executor` is passed, there is no client, or `fit_law` refuses its input.
+        If there is no client or `fit_law` refuses its input.
     RuntimeError
         If a worker runs another scaleplan (`check_workers`).
     FitError
@@ -147,32 +169,53 @@ def fit_law(*args: Any, client: Any = None, **kwargs: Any) -> FitResult:
     ...       f"alpha={fit.law.alpha:.4f}")  # doctest: +SKIP
     9 starts: E=1.8172 alpha=0.3473
     """
-    if "executor" in kwargs:
-        raise ScaleplanError("pass client=, not executor=, to scaleplan.dask.fit_law")
     client = _client(client)
     check_workers(client)
-    return _fit_law(*args, executor=client.get_executor(pure=False), **kwargs)
+    return _fit_law(params, tokens, loss, params_col=params_col, tokens_col=tokens_col,
+                    loss_col=loss_col, delta=delta, starts=starts,
+                    executor=client.get_executor(pure=False), objective=objective, ftol=ftol,
+                    gtol=gtol, polish=polish, progress=progress)  # fmt: skip
 
 
-def bootstrap_law(*args: Any, client: Any = None, **kwargs: Any) -> BootstrapResult:
+def bootstrap_law(
+    params: Any,
+    tokens: Any = None,
+    loss: Any = None,
+    *,
+    client: Any = None,
+    n_resamples: int = 1000,
+    seed: int | None = None,
+    confidence: float = 0.95,
+    params_col: str = "params",
+    tokens_col: str = "tokens",
+    loss_col: str = "loss",
+    delta: float = DEFAULT_DELTA,
+    starts: Any = "chinchilla",
+    resample_starts: Any = None,
+    progress: Progress | None = None,
+) -> BootstrapResult:
     """`scaleplan.bootstrap_law` with its fits spread over a distributed cluster; for the
     same `seed` the result equals the in-process one exactly.
 
     Parameters
     ----------
-    *args, **kwargs
-        As `scaleplan.bootstrap_law` (except `executor`): the runs and its settings.
-    client : dask.distributed.Client, optional
-        The cluster (default: the current client).
+    params, tokens, loss
+        The runs, as `fit_law` takes them.
+    client : distributed.Client or None
+        The cluster (None: the current `dask.distributed` client).
+    n_resamples, seed, confidence, params_col, tokens_col, loss_col, delta, starts,
+    resample_starts, progress
+        As `scaleplan.bootstrap_law`.
 
     Returns
     -------
     BootstrapResult
+        Equal to `scaleplan.bootstrap_law`'s for the same `seed`.
 
     Raises
     ------
     ScaleplanError
-        If `executor` is passed, there is no client, or `bootstrap_law` refuses its input.
+        If there is no client or `bootstrap_law` refuses its input.
     RuntimeError
         If a worker runs another scaleplan (`check_workers`).
     FitError
@@ -192,8 +235,11 @@ def bootstrap_law(*args: Any, client: Any = None, **kwargs: Any) -> BootstrapRes
     >>> boot.n_resamples, boot.n_failed  # doctest: +SKIP
     (8, 0)
     """
-    if "executor" in kwargs:
-        raise ScaleplanError("pass client=, not executor=, to scaleplan.dask.bootstrap_law")
     client = _client(client)
     check_workers(client)
-    return _bootstrap_law(*args, executor=client.get_executor(pure=False), **kwargs)
+    return _bootstrap_law(params, tokens, loss, n_resamples=n_resamples, seed=seed,
+                          confidence=confidence, params_col=params_col,
+                          tokens_col=tokens_col, loss_col=loss_col, delta=delta,
+                          starts=starts, resample_starts=resample_starts,
+                          executor=client.get_executor(pure=False),
+                          progress=progress)  # fmt: skip

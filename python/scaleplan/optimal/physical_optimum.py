@@ -42,7 +42,9 @@ from ..hardware.cost_model import (
 from ..laws.family import route
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from ..systems.deployment import Deployment, deployment_of
-from ..systems.physical import PhysicalPlan, physical_plan, plan_options, replicas
+from ..systems.physical import replicas
+from ..systems.training import accepts_01_keywords
+from .whole_gpu import WHOLE_GPU_PER_OCTAVE, WHOLE_GPU_SPAN, tokens_at_loss, whole_gpu_plan
 
 if TYPE_CHECKING:  # for the overloads only
     from ..laws.data_constrained import DataConstrainedLaw
@@ -124,23 +126,48 @@ class ServingCurve:
         return cls.linear(per)
 
     @classmethod
+    @accepts_01_keywords(training=False)
     def roofline(
         cls,
         deployment: Deployment | str | Accelerator | None = None,
         *,
         params: tuple[float, float] = CURVE_PARAMS,
         per_decade: int = CURVE_PER_DECADE,
-        **changes: Any,
     ) -> ServingCurve:
-        """The serving roofline's cost of the shape policy's model (`shape_for_params`) at
-        `per_decade` sizes a decade over `params`, served as `deployment` says (a
-        `Deployment`, a GPU name, or None; `changes` are its fields as keywords): for each
-        size, the deployment's tensor-parallel group, or else the power of two with the
-        fewest GPU-seconds a request (`physical.replicas`), provisioned for
-        `peak_to_average` times the mean rate. Knots sit at each shape's exact parameter
-        count. The curve stops below the first size no group serves within the targets;
-        it is an error if the first two are not served."""
-        dep = deployment_of(deployment, changes)
+        """The serving roofline's dollars per request against N, as `deployment` serves.
+
+        The shape policy's model (`shape_for_params`) at `per_decade` sizes a decade over
+        `params`, each served by the deployment's tensor-parallel group, or else the power
+        of two with the fewest GPU-seconds a request (`physical.replicas`), provisioned for
+        `peak_to_average` times the mean rate: `busy_seconds x GPUs x peak_to_average x
+        price / 3600` USD a request. Knots sit at each shape's exact parameter count. The
+        curve stops below the first size no group serves within the targets; it is an
+        error if the first two are not served.
+
+        Parameters
+        ----------
+        deployment : Deployment, str, Accelerator or None
+            How each size is served; a GPU for the default deployment on it; None for
+            `Deployment()`. Until 0.3 its fields are also taken as keywords, with a
+            `DeprecationWarning`.
+        params : (float, float)
+            The span of parameter counts (lo, hi), count, lo < hi.
+        per_decade : int
+            Sizes a decade, 1 to 1000.
+
+        Returns
+        -------
+        ServingCurve
+            Knots of (params, dollars_per_request) and the degree each was priced at.
+
+        Examples
+        --------
+        >>> from scaleplan import Deployment, ServingCurve
+        >>> curve = ServingCurve.roofline(Deployment(tpot_seconds=0.1), params=(1e9, 1e11))
+        >>> len(curve.params), bool(curve(7e9) > 0)
+        (33, True)
+        """
+        dep = deployment_of(deployment, {})
         price = dep.hourly_price / SECONDS_PER_HOUR
         lo, hi = _span_of_sizes(params)
         per_decade = whole("per_decade", per_decade, 1, 1000)
@@ -284,25 +311,6 @@ def physical_optimal(
     )  # fmt: skip
 
 
-def tokens_at_loss(loss: float, params: Any, law: Any, unique_tokens: float | None) -> Any:
-    """Training tokens reaching `loss` at each of `params` (NaN where none do): the
-    iso-loss curve `D(N) = (B / (loss - E - A N^-alpha))^(1/beta)`, or the data-constrained
-    law's under `unique_tokens`."""
-    kernel, law = route("tokens_for_params", law, unique_tokens=unique_tokens)
-    if kernel is not None:
-        return kernel(loss, params, law=law, unique_tokens=unique_tokens)
-    e, a, b, alpha, beta = (float(v) for v in resolve_law(law).coefficients)
-    reducible = loss - e - a * np.asarray(params) ** -alpha
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(reducible > 0, (b / reducible) ** (1.0 / beta), np.nan)
-
-
-# How far `whole_gpu_plan` looks around the fluid optimum, and how finely: 128 sizes an
-# octave (0.5% apart) step through every policy shape, whose sizes differ by whole layers.
-WHOLE_GPU_SPAN = 2.5
-WHOLE_GPU_PER_OCTAVE = 128
-
-
 def _span_of_sizes(params: Any) -> tuple[float, float]:
     """The (lo, hi) parameter counts of a curve, within `MODEL_SIZES`, lo < hi."""
     if not (isinstance(params, (tuple, list)) and len(params) == 2):
@@ -311,64 +319,3 @@ def _span_of_sizes(params: Any) -> tuple[float, float]:
     if not lo < hi:
         raise ScaleplanError(f"params must be (lo, hi) with lo < hi; got {params!r}", "params")
     return lo, hi
-
-
-def whole_gpu_plan(
-    loss: float,
-    params: float,
-    *,
-    law: ScalingLaw | str = CHINCHILLA,
-    unique_tokens: float | None = None,
-    deployment: Deployment | str | Accelerator | None = None,
-    requests_per_day: float,
-    days: float,
-    **options: Any,
-) -> PhysicalPlan:
-    """The cheapest plan in whole GPUs near a fluid optimum of `params` parameters.
-
-    `physical_optimal` prices serving as a fraction of a replica; a real plan rounds
-    replicas (and training GPUs) up, which at a few replicas moves the cost by tens of
-    percent. This evaluates every distinct policy shape within a factor `WHOLE_GPU_SPAN` of
-    `params`, each trained on the tokens that reach `loss` at its exact parameter count,
-    by `physical.physical_plan` (served as `deployment` says; `options` are its
-    `train_*` options and the deployment's fields), and returns the cheapest (the smaller
-    model on a tie). Shapes that cannot reach the loss or meet the latency targets are
-    skipped. With `unique_tokens` the tokens are the data-constrained law's (`law` may
-    then be a `DataConstrainedLaw`)."""
-    train, changes = plan_options(options)
-    dep = deployment_of(deployment, changes)
-    demand = dict(requests_per_day=number("requests_per_day", requests_per_day),
-                  days=number("days", days))  # fmt: skip
-    training = {f"train_{k}": v for k, v in train.items()}
-    loss, params = number("loss", loss), number("params", params, MODEL_SIZES)
-    steps = math.ceil(math.log2(WHOLE_GPU_SPAN) * WHOLE_GPU_PER_OCTAVE)
-    sizes = params * 2.0 ** (np.arange(-steps, steps + 1) / WHOLE_GPU_PER_OCTAVE)
-    shapes = list(dict.fromkeys(shape_for_params(n) for n in sizes if 1e6 <= n <= 1e15))
-    exact = np.asarray(step_counts(shapes).params, dtype=np.float64)  # one Rust call
-    best: PhysicalPlan | None = None
-    last: ScaleplanError | None = None
-    tokens = tokens_at_loss(loss, exact, law, unique_tokens)
-    for shape, n, d in zip(shapes, exact, tokens, strict=True):
-        if not d >= 1:  # no whole token reaches the loss at this size (or none at all)
-            continue
-        try:
-            plan = physical_plan(n, float(d), shape=shape, deployment=dep, **demand, **training)
-        except ScaleplanError as err:
-            # A latency target it cannot meet, or a micro-batch its GPU cannot hold: the
-            # policy shape is unplannable, and another size may do.
-            if err.argument not in ("tpot_seconds", "batch_size", "seq_len"):
-                raise
-            last = err
-            continue
-        if best is None or plan.total_dollars < best.total_dollars:
-            best = plan
-    if best is None and last is not None and last.argument != "tpot_seconds":
-        raise ScaleplanError(f"params={params:.3g}: no policy shape near it can train: {last}",
-                             "params")  # fmt: skip
-    if best is None:
-        raise last or ScaleplanError(
-            f"no policy shape within a factor {WHOLE_GPU_SPAN:g} of params={params:.3g} "
-            f"reaches loss={loss}: raise params, or the loss if it is below the law's floor",
-            "loss",
-        )
-    return best

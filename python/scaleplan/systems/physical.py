@@ -42,6 +42,14 @@ from ..hardware.accelerators import PRECISIONS, Accelerator, accelerator, hourly
 from ..laws.flops import TRAINING_FLOPS_PER_PARAM
 from .deployment import Deployment, deployment_of
 from .serving import decode, prefill
+from .training import (
+    DEFAULT_TRAINING_DAYS,
+    TRAINING_OPTIONS,
+    Training,
+    accepts_01_keywords,
+    plan_options,
+    training_of,
+)
 
 __all__ = [
     "DEFAULT_TRAINING_DAYS",
@@ -63,8 +71,6 @@ __all__ = [
 SECONDS_PER_DAY = 86_400.0
 # Weights (2) + gradients (2) + fp32 master weights and Adam's two moments (12).
 TRAINING_BYTES_PER_PARAM = 16.0
-# Training is planned to finish within this many days when no GPU count is given.
-DEFAULT_TRAINING_DAYS = 30.0
 
 
 @dataclass(frozen=True, repr=False)
@@ -212,21 +218,55 @@ def replicas(shapes: Sequence[TransformerShape], deployment: Deployment) -> Repl
     return Replicas(tp[0], step.batch_size, step.seconds, ttft, busy)
 
 
+@accepts_01_keywords(training=False)
 def serving_plan(
-    shape: TransformerShape,
+    shape: TransformerShape | str,
     deployment: Deployment | str | Accelerator | None = None,
     *,
     requests_per_day: float,
     days: float,
-    **changes: Any,
 ) -> ServingPlan:
-    """GPUs and dollars to serve `requests_per_day` for `days` as `deployment` says (a
-    `Deployment`; a GPU name for the default one on that GPU; `changes` are its fields as
-    keywords): within its TPOT target (None: no target, the largest batch memory allows)
-    and TTFT target if any, at its tensor-parallel degree, or the power of two that needs
-    the fewest GPUs in all."""
+    """GPUs and dollars to serve `requests_per_day` for `days` as `deployment` says.
+
+    Within the deployment's TPOT target (None: no target, the largest batch memory
+    allows) and TTFT target if any, at its tensor-parallel degree, or the power of two
+    that needs the fewest GPUs in all. Replicas are provisioned for the peak rate,
+    `requests_per_day x peak_to_average / 86,400` requests/s, each busy
+    `output_tokens x TPOT / batch + TTFT` seconds a request.
+
+    Parameters
+    ----------
+    shape : TransformerShape or str
+        The model: a shape, a catalogue name (`"llama-2-7b"`) or an HF `config.json`
+        path (`arch.shapes.resolve_shape`).
+    deployment : Deployment, str, Accelerator or None
+        How it is served; a GPU (name or `Accelerator`) for the default deployment on
+        it; None for `Deployment()` (H100 SXM, bf16, TPOT 50 ms, 70 + 215 tokens).
+    requests_per_day : float
+        Mean request rate, requests/day, > 0.
+    days : float
+        Serving life, days, > 0.
+
+    Returns
+    -------
+    ServingPlan
+        GPU, tensor-parallel degree, decode batch, TPOT (s), TTFT (s), replicas, GPUs,
+        dollars (USD) and dollars per million output tokens.
+
+    Examples
+    --------
+    >>> from scaleplan import Deployment
+    >>> from scaleplan.systems.physical import serving_plan
+    >>> plan = serving_plan("llama-2-7b", Deployment(tpot_seconds=0.03),
+    ...                     requests_per_day=1e6, days=365)
+    >>> plan.gpu, plan.gpus, plan.tensor_parallel
+    ('h100-sxm', 1, 1)
+
+    Until 0.3 the deployment's fields are also taken as keywords (`tpot_seconds=0.03`),
+    with a `DeprecationWarning`.
+    """
     shape = instance("shape", resolve_shape(shape), TransformerShape, "a TransformerShape")
-    dep = deployment_of(deployment, changes)
+    dep = deployment_of(deployment, {})
     requests_per_day = number("requests_per_day", requests_per_day, POSITIVE)
     days = number("days", days, POSITIVE)
     price = dep.hourly_price
@@ -289,28 +329,72 @@ def context_tokens(input_tokens: float, output_tokens: float) -> int:
     return round(total)
 
 
+@accepts_01_keywords(training=True)
 def physical_plan(
     params: float,
     tokens: float,
     *,
-    shape: TransformerShape | None = None,
+    shape: TransformerShape | str | None = None,
     deployment: Deployment | str | Accelerator | None = None,
+    training: Training | str | Accelerator | None = None,
     requests_per_day: float,
     days: float,
-    **options: Any,
 ) -> PhysicalPlan:
-    """`shape` (default: the policy's for `params`, `shape_for_params`), its training on
-    `tokens` and its serving by `serving_plan` as `deployment` says. `options` are
-    `training_plan`'s, prefixed `train_` (`train_gpu`, `train_gpus`, `train_precision`,
-    `train_mfu`, `train_price_per_hour`), and the deployment's fields as keywords."""
-    train, changes = plan_options(options)
-    dep = deployment_of(deployment, changes)
+    """A model of `params` parameters trained on `tokens` and served, in GPUs and dollars.
+
+    Training by `training_plan` (`6 N D / (gpus x peak x mfu)` seconds on the training's
+    GPUs), serving by `serving_plan` as `deployment` says.
+
+    Parameters
+    ----------
+    params : float
+        Parameters N, count, > 0; the shape is the policy's for it (`shape_for_params`)
+        unless `shape` is given.
+    tokens : float
+        Training tokens D, tokens, > 0.
+    shape : TransformerShape, str or None
+        The model's shape, a catalogue name or an HF `config.json` path (None: the
+        policy's for `params`).
+    deployment : Deployment, str, Accelerator or None
+        How it is served (see `serving_plan`).
+    training : Training, str, Accelerator or None
+        How it is trained: a `Training`, a GPU for the default training on it, or None
+        for `Training()` (H100 SXM, bf16, MFU 0.4, enough GPUs to finish in 30 days).
+        Errors about it name `training.<field>` (`training.gpus`).
+    requests_per_day : float
+        Mean request rate, requests/day, > 0.
+    days : float
+        Serving life, days, > 0.
+
+    Returns
+    -------
+    PhysicalPlan
+        The shape, its exact parameter count, the tokens, a `TrainingPlan` (GPUs, days,
+        USD) and a `ServingPlan`; `total_dollars` is their sum (USD).
+
+    Examples
+    --------
+    >>> from scaleplan import Training
+    >>> from scaleplan.systems.physical import physical_plan
+    >>> plan = physical_plan(7e9, 1.4e11, training=Training("a100-80gb", mfu=0.45),
+    ...                      requests_per_day=1e6, days=365)
+    >>> plan.training.gpu, plan.training.gpus
+    ('a100-80gb', 24)
+
+    Until 0.3 the training options are also taken as `train_gpu`, `train_gpus`,
+    `train_precision`, `train_mfu` and `train_price_per_hour`, and the deployment's
+    fields as keywords, with a `DeprecationWarning` (their errors keep those names).
+    """
+    dep = deployment_of(deployment, {})
+    how = training_of(training)
     params, tokens = number("params", params), number("tokens", tokens)
     derived = shape is None
     shape = shape_for_params(params) if shape is None else resolve_shape(shape)
-    train_gpu = train.pop("gpu", "h100-sxm")
     try:
-        training = _training_plan_prefixed(shape, tokens, train_gpu, train)
+        with renamed(**{k: f"training.{k}" for k in TRAINING_OPTIONS}):
+            trained = training_plan(shape, tokens, how.accelerator, gpus=how.gpus,
+                                    precision=how.precision, mfu=how.mfu,
+                                    price_per_hour=how.price_per_hour)  # fmt: skip
     except ScaleplanError as exc:
         if not derived or exc.argument not in ("batch_size", "seq_len", "shape"):
             raise
@@ -325,30 +409,6 @@ def physical_plan(
         shape=shape,
         params=float(step_counts(shape).params),
         tokens=tokens,
-        training=training,
+        training=trained,
         serving=serving_plan(shape, dep, requests_per_day=requests_per_day, days=days),
     )
-
-
-# `training_plan`'s options, as `physical_plan` takes them (prefixed `train_`).
-TRAINING_OPTIONS = ("gpu", "gpus", "precision", "mfu", "price_per_hour")
-
-
-def plan_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """`physical_plan`'s keywords split into `training_plan`'s (prefix removed) and the
-    deployment's changes; a `train_` keyword training does not take is a TypeError here,
-    not two calls deeper."""
-    train = {k[len("train_") :]: v for k, v in options.items() if k.startswith("train_")}
-    unknown = sorted(set(train) - set(TRAINING_OPTIONS))
-    if unknown:
-        raise TypeError(f"'train_{unknown[0]}' is not a training option; physical_plan takes "
-                        f"{', '.join('train_' + k for k in TRAINING_OPTIONS)}")  # fmt: skip
-    return train, {k: v for k, v in options.items() if not k.startswith("train_")}
-
-
-def _training_plan_prefixed(
-    shape: TransformerShape, tokens: float, gpu: Any, options: dict[str, Any]
-) -> TrainingPlan:
-    """`training_plan`, its errors named as `physical_plan`'s caller typed them."""
-    with renamed(**{k: f"train_{k}" for k in TRAINING_OPTIONS}):
-        return training_plan(shape, tokens, gpu, **options)

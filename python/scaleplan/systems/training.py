@@ -1,0 +1,213 @@
+"""How a model is trained: one value that every physical planner takes, as `Deployment`
+says how it is served.
+
+A `Training` carries the GPU and its price, the number of GPUs (or None: enough to finish
+within `DEFAULT_TRAINING_DAYS`), the number format and the model FLOP utilisation.
+`physical_plan` and `whole_gpu_plan` take one as `training=` (a `Training`, a GPU name or
+an `Accelerator`, or None for the default).
+
+Until 0.3 the planners also take the 0.1 spellings, each under a `DeprecationWarning`
+naming the new one: the training options as `train_gpu`, `train_gpus`,
+`train_precision`, `train_mfu`, `train_price_per_hour`, and a deployment's fields as
+loose keywords (`serving_plan(shape, tpot_seconds=0.1)`). `accepts_01_keywords` turns
+them into `training=` and `deployment=` before the planner runs, so the planners'
+signatures name every argument they take.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .._utils.checks import FRACTION, POSITIVE, choice, instance, number, optional, renamed, whole
+from ..errors import ScaleplanError
+from ..hardware.accelerators import (
+    ACCELERATORS,
+    PRECISIONS,
+    Accelerator,
+    accelerator,
+    hourly_price,
+)
+from ..hardware.cost_model import CostModel
+from .deployment import FIELDS as DEPLOYMENT_FIELDS
+from .deployment import deployment_of
+
+__all__ = [
+    "DEFAULT_TRAINING_DAYS",
+    "TRAINING_OPTIONS",
+    "Training",
+    "accepts_01_keywords",
+    "plan_options",
+    "training_of",
+]
+
+# Training is planned to finish within this many days when no GPU count is given.
+DEFAULT_TRAINING_DAYS = 30.0
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Training:
+    """How a model is trained, checked on construction (each error names its field).
+
+    Attributes:
+        gpu: a catalogue name (`scaleplan hardware` lists them) or an `Accelerator`;
+            stored as the `Accelerator`.
+        gpus: GPUs training it, a whole number >= 1 (None: the fewest, rounded up to a
+            multiple of 8, that finish within `DEFAULT_TRAINING_DAYS` days and hold the
+            training state). The planner checks that the state fits this many.
+        precision: the number format of the matrix multiplies, one the GPU has a dense
+            peak for.
+        mfu: model FLOP utilisation, in (0, 1]: the share of the dense peak the
+            `6 N D` training FLOPs run at.
+        price_per_hour: dollars per GPU-hour (None: the catalogue's price for `gpu`).
+
+    Examples:
+        >>> from scaleplan import Training
+        >>> t = Training("a100-80gb", mfu=0.45)
+        >>> t.accelerator.name, t.mfu, t.replace(gpus=256).gpus
+        ('a100-80gb', 0.45, 256)
+    """
+
+    gpu: Accelerator | str = "h100-sxm"
+    gpus: int | None = None
+    precision: str = "bf16"
+    mfu: float = 0.4
+    price_per_hour: float | None = None
+
+    def __post_init__(self) -> None:
+        def set_(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        acc = accelerator(self.gpu, argument="gpu")
+        set_("gpu", acc)
+        if self.gpus is not None:
+            set_("gpus", whole("gpus", self.gpus))
+        set_("precision", choice("precision", self.precision, PRECISIONS))
+        acc.peak(self.precision)  # a format the GPU has no peak for is refused here
+        set_("mfu", number("mfu", self.mfu, FRACTION))
+        set_("price_per_hour", optional("price_per_hour", self.price_per_hour, POSITIVE,
+                                        unit="dollars"))  # fmt: skip
+
+    @property
+    def accelerator(self) -> Accelerator:
+        """`gpu` as the `Accelerator` it was resolved to (typed for checkers)."""
+        assert isinstance(self.gpu, Accelerator)
+        return self.gpu
+
+    @property
+    def hourly_price(self) -> float:
+        """Dollars per GPU-hour: `price_per_hour`, else the catalogue's for `gpu`."""
+        return hourly_price(self.accelerator, self.price_per_hour)
+
+    def replace(self, **changes: Any) -> Training:
+        """This training with `changes` (field names) applied and checked."""
+        unknown = sorted(set(changes) - FIELDS)
+        if unknown:
+            raise TypeError(f"{unknown[0]!r} is not a training option; a Training has "
+                            f"{', '.join(sorted(FIELDS))}")  # fmt: skip
+        return dataclasses.replace(self, **changes) if changes else self
+
+    @classmethod
+    def from_costs(cls, costs: CostModel, **changes: Any) -> Training:
+        """The training a `CostModel` describes: its training GPU, format, MFU and price."""
+        instance("costs", costs, CostModel, "a CostModel")
+        base = cls(gpu=costs.train_gpu, precision=costs.train_precision, mfu=costs.train_mfu,
+                   price_per_hour=costs.train_price_per_hour)  # fmt: skip
+        return base.replace(**changes)
+
+
+FIELDS = frozenset(f.name for f in dataclasses.fields(Training))
+
+
+def training_of(training: Any) -> Training:
+    """The training a planner was given: a `Training`, a GPU (name or `Accelerator`: the
+    default training on it) or None (the default)."""
+    if training is None:
+        return Training()
+    if isinstance(training, (str, Accelerator)):
+        if isinstance(training, str) and training not in ACCELERATORS:
+            raise ScaleplanError(f"training must be a Training, a GPU name "
+                                 f"({', '.join(ACCELERATORS)}) or None; got {training!r}",
+                                 "training")  # fmt: skip
+        return Training(gpu=training)
+    checked: Training = instance("training", training, Training,
+                                 "a Training, a GPU name or None")  # fmt: skip
+    return checked
+
+
+# `training_plan`'s options, as `physical_plan` takes them (prefixed `train_`).
+TRAINING_OPTIONS = ("gpu", "gpus", "precision", "mfu", "price_per_hour")
+
+
+def plan_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(The 0.1 keyword form, kept until 0.3: the planners take `training=` and
+    `deployment=`.) `physical_plan`'s keywords split into `training_plan`'s (prefix
+    removed) and the deployment's changes; a `train_` keyword training does not take is
+    a TypeError here, not two calls deeper."""
+    train = {k[len("train_") :]: v for k, v in options.items() if k.startswith("train_")}
+    unknown = sorted(set(train) - set(TRAINING_OPTIONS))
+    if unknown:
+        raise TypeError(f"'train_{unknown[0]}' is not a training option; physical_plan took "
+                        f"{', '.join('train_' + k for k in TRAINING_OPTIONS)}")  # fmt: skip
+    return train, {k: v for k, v in options.items() if not k.startswith("train_")}
+
+
+# The 0.1 spelling of each training option (`physical_plan(train_mfu=0.5)`).
+TRAIN_KEYWORDS = {f"train_{k}": k for k in TRAINING_OPTIONS}
+
+
+def accepts_01_keywords(*, training: bool) -> Callable[[F], F]:
+    """A planner that also takes the 0.1 loose keywords until 0.3, with a
+    `DeprecationWarning` naming the new spelling: a deployment's fields (as
+    `deployment=`) and, if `training`, the `train_*` options (as `training=`). A keyword
+    that is neither is the planner's own TypeError."""
+
+    def wrap(fn: F) -> F:
+        # Where `deployment` sits among the positional arguments (serving_plan's second).
+        names = list(inspect.signature(fn).parameters)
+        at = names.index("deployment")
+
+        @functools.wraps(fn)
+        def planner(*args: Any, **kwargs: Any) -> Any:
+            loose = {k: kwargs.pop(k) for k in list(kwargs) if k in DEPLOYMENT_FIELDS}
+            train = {k: kwargs.pop(k) for k in list(kwargs) if training and k in TRAIN_KEYWORDS}
+            if not (loose or train):
+                return fn(*args, **kwargs)
+            name = fn.__qualname__
+            if loose:
+                _warn(name, loose, "deployment=Deployment", "")
+                if len(args) > at:  # given positionally
+                    args = (*args[:at], deployment_of(args[at], loose), *args[at + 1 :])
+                else:
+                    kwargs["deployment"] = deployment_of(kwargs.get("deployment"), loose)
+            if not train:
+                return fn(*args, **kwargs)
+            _warn(name, train, "training=Training", "train_")
+            with renamed(**{v: k for k, v in TRAIN_KEYWORDS.items()}):
+                if "training" in kwargs:
+                    raise TypeError("the training was given twice: as training= and as train_*")
+                kwargs["training"] = Training(**{TRAIN_KEYWORDS[k]: v for k, v in train.items()})
+            # The planner's errors name `training.mfu`; this caller typed `train_mfu`.
+            with renamed(**{f"training.{v}": k for k, v in TRAIN_KEYWORDS.items()}):
+                return fn(*args, **kwargs)
+
+        return planner  # type: ignore[return-value]
+
+    return wrap
+
+
+def _warn(name: str, given: dict[str, Any], spelling: str, prefix: str) -> None:
+    old = ", ".join(f"{k}=" for k in given)
+    new = ", ".join(f"{k[len(prefix) :]}=..." for k in given)
+    warnings.warn(
+        f"{name}({old}) is the 0.1 spelling, removed in 0.3: pass {spelling}({new})",
+        DeprecationWarning,
+        stacklevel=3,
+    )
