@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._utils.files import read_text_file
+from ..arch.shapes import resolve_shape
 from .steptime import FIELDS, TransformerShape
 
 __all__ = ["COLUMNS", "default_sweep", "load_measurements", "sweep", "time_step"]
@@ -118,7 +119,7 @@ def _train_step(shape: TransformerShape) -> Any:
 
 
 def time_step(
-    shape: TransformerShape, *, warmup: int = 2, repeats: int = 5, seed: int = 0
+    shape: TransformerShape | str, *, warmup: int = 2, repeats: int = 5, seed: int = 0
 ) -> float:
     """Median seconds of one training step (forward, backward, Adam) after `warmup` steps.
 
@@ -128,8 +129,9 @@ def time_step(
 
     Parameters
     ----------
-    shape : TransformerShape
-        The model and its batch (`batch_size`, `seq_len`).
+    shape : TransformerShape or str
+        The model and its batch (`batch_size`, `seq_len`); a model name or an HF
+        `config.json` path is resolved (`arch.shapes.resolve_shape`).
     warmup : int, optional
         Steps run untimed first, compilation included (default 2).
     repeats : int, optional
@@ -159,6 +161,7 @@ def time_step(
     >>> 0 < seconds < 1  # doctest: +SKIP
     True
     """
+    shape = resolve_shape(shape)  # a model name or HF config too
     jax = _require_jax()
     jnp = jax.numpy
     key = jax.random.PRNGKey(seed)
@@ -180,18 +183,26 @@ def time_step(
     return statistics.median(times)
 
 
-def sweep(shapes: Iterable[TransformerShape], path: str | Path, **kw: Any) -> Path:
+def sweep(
+    shapes: Iterable[TransformerShape | str],
+    path: str | Path,
+    *,
+    warmup: int = 2,
+    repeats: int = 5,
+    seed: int = 0,
+) -> Path:
     """Time every shape (`time_step`) and write one CSV row each: the shape's fields, the
     median seconds per step and JAX's device platform (`COLUMNS`).
 
     Parameters
     ----------
-    shapes : iterable of TransformerShape
-        The shapes to time (`default_sweep()` is what `scaleplan measure` runs).
+    shapes : iterable of TransformerShape or str
+        The shapes to time, or model names / HF config paths (`default_sweep()` is what
+        `scaleplan measure` runs).
     path : str or pathlib.Path
         The CSV to write (overwritten); rows are flushed as they are timed.
-    **kw
-        `warmup`, `repeats` and `seed`, passed to `time_step`.
+    warmup, repeats, seed : int, optional
+        As `time_step` (defaults 2, 5, 0).
 
     Returns
     -------
@@ -218,8 +229,8 @@ def sweep(shapes: Iterable[TransformerShape], path: str | Path, **kw: Any) -> Pa
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
-        for s in shapes:
-            seconds = time_step(s, **kw)
+        for s in map(resolve_shape, shapes):
+            seconds = time_step(s, warmup=warmup, repeats=repeats, seed=seed)
             writer.writerow([int(getattr(s, f)) for f in FIELDS] + [f"{seconds:.6g}", device])
             fh.flush()
     return path

@@ -187,7 +187,7 @@ class Replicas:
     busy_seconds: Any
 
 
-def replicas(shapes: Sequence[TransformerShape], deployment: Deployment) -> Replicas:
+def replicas(shapes: Sequence[TransformerShape | str], deployment: Deployment) -> Replicas:
     """`Replicas` of every shape on the deployment's GPU at each of its `degrees`, in one
     vectorised roofline call per phase.
 
@@ -195,6 +195,7 @@ def replicas(shapes: Sequence[TransformerShape], deployment: Deployment) -> Repl
     a request occupies it, `output x TPOT(b) / b`, only fall as the batch grows (weights
     are read once a step however many sequences share it)."""
     dep = deployment
+    shapes = [resolve_shape(s, "shapes") for s in shapes]  # names and HF configs too
     grid = {f: np.array([float(getattr(s, f)) for s in shapes])[:, None] for f in FIELDS}
     tp = np.array(dep.degrees, dtype=float)[None, :]
     common: dict[str, Any] = dict(gpu=dep.gpu, precision=dep.precision,
