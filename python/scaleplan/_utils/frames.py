@@ -170,7 +170,11 @@ def _short(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"<{value.dtype} array {value.shape}>"
     if isinstance(value, Record):  # a nested record, indented under its field
-        return repr(value).replace("\n", "\n    ")
+        text = repr(value)
+        # A long one (a bootstrap's full fit) by name: the result's own repr stays short.
+        return text.replace("\n", "\n    ") if text.count("\n") < 3 else f"<{type(value).__name__}>"
+    if isinstance(value, Mapping) and all(_scalar(v) for v in value.values()):
+        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in value.items()) + "}"
     text = repr(value)
     if len(text) <= 100:  # a small value object (a shape) as itself
         return text
@@ -237,3 +241,11 @@ class Record:
     def __repr__(self) -> str:
         items = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}  # type: ignore[arg-type]
         return short_repr(type(self).__name__, items)
+
+
+def value_repr(self: Any) -> str:
+    """A value object's repr in a few lines (a `__repr__` for dataclasses whose own
+    repr is long: an `Accelerator` inside a `Deployment` printed in full), its numbers
+    to four digits and nested objects by name."""
+    items = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+    return short_repr(type(self).__name__, items)

@@ -27,6 +27,7 @@ from typing import Any
 
 import dask.array as da
 
+from .._utils.frames import Record
 from .._utils.progress import Progress
 from ..errors import ScaleplanError
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
@@ -53,8 +54,8 @@ __all__ = ["DEFAULT_CHUNK_ROWS", "OUTPUTS", "SweepResult", "open_sweep", "sweep"
 DEFAULT_CHUNK_ROWS = 1 << 18
 
 
-@dataclass(frozen=True)
-class SweepResult:
+@dataclass(frozen=True, repr=False)
+class SweepResult(Record):
     """A sweep on disk: where, its dimensions and settings, and how long it took; what
     `sweep` and `open_sweep` return.
 

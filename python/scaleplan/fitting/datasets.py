@@ -10,14 +10,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._utils.frames import Tabular
 from ..errors import ScaleplanError
 from ..laws.flops import tokens_for_flops
 
 __all__ = ["Runs", "chinchilla_runs", "sardana2024_runs"]
 
 
-@dataclass(frozen=True)
-class Runs:
+@dataclass(frozen=True, repr=False)
+class Runs(Tabular):
     """Training runs: parameters N, training tokens D, final loss L.
 
     Every fit (`fit_law`, `isoflop_fit`, ...) takes a `Runs` as its table of runs.
@@ -43,6 +44,9 @@ class Runs:
     16
     """
 
+    _INPUTS = ("params", "tokens")
+    _OUTPUTS = ("loss",)
+
     params: NDArray[np.float64]
     tokens: NDArray[np.float64]
     loss: NDArray[np.float64]
@@ -50,6 +54,10 @@ class Runs:
 
     def __len__(self) -> int:
         return len(self.params)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every column by name, `extra`'s after the three of the law."""
+        return self.as_dict()
 
     def as_dict(self) -> dict[str, NDArray[Any]]:
         """Columns by name (`pandas.DataFrame(runs.as_dict())` gives a frame).

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _core
-from .._utils.frames import Record
+from .._utils.frames import Tabular
 from ..laws.flops import params_for_flops, tokens_for_flops
 from ..laws.scaling import EPOCH2024, ScalingLaw, chinchilla_optimal
 from .fit import DEFAULT_DELTA
@@ -29,7 +29,7 @@ _NEWTON_ITER = 2000
 
 
 @dataclass(frozen=True, repr=False)
-class Simulation(Record):
+class Simulation(Tabular):
     """What `simulate_next_run` measured: per trial, the width of the 95% bootstrap interval
     of `ln N*` before the extra run, after the rule's run and after a random affordable run.
 
@@ -48,6 +48,8 @@ class Simulation(Record):
     >>> len(sim.before), sim.rule_wins
     (4, 0.75)
     """
+
+    _OUTPUTS = ("before", "rule", "random")
 
     before: NDArray[np.float64]
     rule: NDArray[np.float64]

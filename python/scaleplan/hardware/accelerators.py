@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .._utils.checks import POSITIVE, number, shown
+from .._utils.frames import value_repr
 from ..errors import ScaleplanError
 
 __all__ = [
@@ -74,6 +75,8 @@ class Accelerator:
     >>> print(f"{gpu.peak('bf16'):.3g} FLOP/s, {gpu.memory_bytes / 1e9:.0f} GB")
     5e+14 FLOP/s, 64 GB
     """
+
+    __repr__ = value_repr  # short: numbers to four digits, the peaks on one line
 
     name: str
     peak_flops: Mapping[str, float]

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._utils.arrays import as_float
 from .._utils.checks import NON_NEGATIVE, POSITIVE, Span, first_bad, number, renamed
+from .._utils.frames import value_repr
 from ..errors import ScaleplanError
 from .accelerators import Accelerator, accelerator
 
@@ -145,6 +146,8 @@ class CostModel:
     >>> print(f"w_out = {costs.demand_weights[1]:.4g}")
     w_out = 4.997
     """
+
+    __repr__ = value_repr  # short: nested GPUs by name, numbers to four digits
 
     train_gpu: Accelerator | str = "a100-80gb"
     inference_gpu: Accelerator | str = "a100-40gb"

@@ -291,7 +291,7 @@ def share_sweep(
 
 
 @dataclass(frozen=True)
-class TradeoffRegime:
+class TradeoffRegime(Record):
     """A documented span of the training/inference trade-off.
 
     Moving along it, inference compute per task changes by `inference_ooms` orders of
@@ -337,6 +337,19 @@ class TradeoffRegime:
         """The training shares `r / (1 + r)` at the span's two exchange rates."""
         lo, hi = self.exchange_rates
         return training_share(lo), training_share(hi)
+
+    def record(self) -> dict[str, Any]:
+        """Its one row: the name, the spans' ends and the shares they imply."""
+        ends = {
+            "inference_ooms": self.inference_ooms,
+            "training_ooms": self.training_ooms,
+            "exchange_rate": self.exchange_rates,
+            "training_share": self.training_shares,
+        }
+        row: dict[str, Any] = {"name": self.name, "where": self.where}
+        for k, (lo, hi) in ends.items():
+            row.update({f"{k}.low": lo, f"{k}.high": hi})
+        return row
 
 
 # Villalobos & Atkinson 2023 (Epoch, "Trading off compute in training and inference"), key

@@ -68,16 +68,26 @@ CURVE_PARAMS = (1e8, 1e13)
 CURVE_PER_DECADE = 16
 
 
-@dataclass(frozen=True)
-class ServingCurve:
+@dataclass(frozen=True, repr=False)
+class ServingCurve(Tabular):
     """Dollars to serve one request on a model of `params` parameters, at knots joined by
     straight lines in (ln params, ln dollars). `params` strictly increasing, both finite
     and > 0, at least two knots; `tensor_parallel` is the group each knot was priced at
     (None for curves not from the roofline)."""
 
+    _INPUTS = ("params",)
+    _OUTPUTS = ("dollars_per_request",)
+
     params: NDArray[np.float64]
     dollars_per_request: NDArray[np.float64]
     tensor_parallel: NDArray[np.float64] | None = field(default=None, compare=False)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The knots by name, with the degree each was priced at when known."""
+        cols = {"params": self.params, "dollars_per_request": self.dollars_per_request}
+        if self.tensor_parallel is not None:
+            cols["tensor_parallel"] = np.asarray(self.tensor_parallel)
+        return cols
 
     def __post_init__(self) -> None:
         for name in ("params", "dollars_per_request"):

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._utils.arrays import as_float
 from .._utils.checks import renamed
+from .._utils.frames import Tabular
 from ..errors import ScaleplanError
 from ..hardware.cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
 from ..laws.scaling import CHINCHILLA, ScalingLaw
@@ -18,8 +19,8 @@ from .lifetime import compute_optimal
 __all__ = ["RatioGrid", "cost_ratio_grid", "flop_ratio_grid"]
 
 
-@dataclass(frozen=True)
-class RatioGrid:
+@dataclass(frozen=True, repr=False)
+class RatioGrid(Tabular):
     """Optimal over Chinchilla-style ratios on a loss x demand grid (rows: losses).
 
     Parameters
@@ -44,12 +45,25 @@ class RatioGrid:
      [ 1.29 10.2 ]]
     """
 
+    _INPUTS = ("loss", "demand")
+    _OUTPUTS = ("total", "params", "tokens")
+
     losses: Any
     demands: Any
     total: Any
     """Lifetime FLOPs (or dollars) of the optimal model / of the Chinchilla-style one."""
     params: Any
     tokens: Any
+
+    @property
+    def loss(self) -> Any:
+        """`losses` down the rows (nats/token), for the table."""
+        return np.asarray(self.losses)[:, None]
+
+    @property
+    def demand(self) -> Any:
+        """`demands` along the columns (tokens or requests), for the table."""
+        return np.asarray(self.demands)[None, :]
 
 
 def _axis(name: str, values: Any) -> Any:

@@ -31,6 +31,7 @@ from .._utils.checks import (
     optional,
     shown,
 )
+from .._utils.frames import value_repr
 from ..errors import ScaleplanError
 from ..hardware.accelerators import (
     ACCELERATORS,
@@ -82,6 +83,8 @@ class Deployment:
         peak_to_average: peak over mean request rate, >= 1 (serving is sized for the peak).
         price_per_hour: dollars per GPU-hour (None: the catalogue's price for `gpu`).
     """
+
+    __repr__ = value_repr  # short: nested GPUs by name, numbers to four digits
 
     gpu: Accelerator | str = "h100-sxm"
     precision: str = "bf16"

@@ -15,7 +15,7 @@ import statistics
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -161,7 +161,7 @@ def time_step(
     >>> 0 < seconds < 1  # doctest: +SKIP
     True
     """
-    shape = resolve_shape(shape)  # a model name or HF config too
+    shape = cast(TransformerShape, resolve_shape(shape))  # a model name or HF config too
     jax = _require_jax()
     jnp = jax.numpy
     key = jax.random.PRNGKey(seed)

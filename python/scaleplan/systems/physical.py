@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from .._utils.checks import (
     renamed,
     shown,
 )
-from .._utils.frames import Record
+from .._utils.frames import Record, Tabular
 from ..arch.shapes import FIELDS, TransformerShape, resolve_shape, shape_for_params, step_counts
 from ..errors import ScaleplanError
 from ..hardware.accelerators import PRECISIONS, Accelerator, accelerator, hourly_price
@@ -172,13 +172,16 @@ def training_plan(
                         dollars)  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Replicas:
+@dataclass(frozen=True, repr=False)
+class Replicas(Tabular):
     """Serving options of each shape (rows) at each tensor-parallel degree in
     `tensor_parallel` (columns): the decode batch meeting the TPOT target, its TPOT, the
     TTFT of one prompt, and the seconds one request occupies a replica,
     `output x TPOT / batch + TTFT`. NaN where the group cannot hold the model and its KV
     cache, does not divide its heads, or misses a latency target."""
+
+    _INPUTS = ("tensor_parallel",)
+    _OUTPUTS = ("batch_size", "seconds_per_token", "ttft_seconds", "busy_seconds")
 
     tensor_parallel: Any
     batch_size: Any
@@ -266,7 +269,8 @@ def serving_plan(
     Until 0.3 the deployment's fields are also taken as keywords (`tpot_seconds=0.03`),
     with a `DeprecationWarning`.
     """
-    shape = instance("shape", resolve_shape(shape), TransformerShape, "a TransformerShape")
+    shape = cast(TransformerShape, instance("shape", resolve_shape(shape), TransformerShape,
+                                            "a TransformerShape"))  # fmt: skip
     dep = deployment_of(deployment, {})
     requests_per_day = number("requests_per_day", requests_per_day, POSITIVE)
     days = number("days", days, POSITIVE)

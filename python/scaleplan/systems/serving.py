@@ -27,7 +27,7 @@ import numpy as np
 from .. import _core
 from .._utils.arrays import as_float, broadcast, check_on_invalid, echoed, shaped
 from .._utils.checks import FRACTION, NON_NEGATIVE, choice, instance, number, renamed
-from .._utils.frames import Tabular
+from .._utils.frames import Record, Tabular
 from .._utils.labels import labelled
 from ..arch.shapes import FIELDS, ShapeLike, shape_inputs
 from ..errors import ScaleplanError
@@ -39,7 +39,7 @@ PHASES: tuple[str, ...] = tuple(_core.PHASES)
 
 
 @dataclass(frozen=True)
-class Efficiency:
+class Efficiency(Record):
     """How much of a GPU a serving stack gets: the fractions of dense peak and of memory
     bandwidth a step reaches, the seconds every step adds (launches, scheduling,
     sampling), the fraction of memory the weights and KV cache may fill (vLLM's

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._utils.frames import Record
 from ..arch.shapes import MODELS
 from ..hardware.accelerators import accelerator
 from .serving import IDEAL, Efficiency, decode, prefill
@@ -33,7 +34,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Measurement:
+class Measurement(Record):
     """One published row: a throughput (output tokens/s per GPU of a static batch) or a
     time to first token (seconds, one prompt); `measurements` reads them.
 

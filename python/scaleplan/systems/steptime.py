@@ -60,7 +60,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class StepTimeModel:
+class StepTimeModel(Record):
     """A training step's time: `seconds = c_flop * FLOPs + c_mem * bytes moved + c_0`.
 
     FLOPs and bytes moved per step are counted from the shape (`step_counts`); the model

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .._utils.checks import FRACTION, POSITIVE, choice, instance, number, optional, renamed, whole
+from .._utils.frames import value_repr
 from ..errors import ScaleplanError
 from ..hardware.accelerators import (
     ACCELERATORS,
@@ -74,6 +75,8 @@ class Training:
         >>> t.accelerator.name, t.mfu, t.replace(gpus=256).gpus
         ('a100-80gb', 0.45, 256)
     """
+
+    __repr__ = value_repr  # short: nested GPUs by name, numbers to four digits
 
     gpu: Accelerator | str = "h100-sxm"
     gpus: int | None = None
