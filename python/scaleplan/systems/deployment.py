@@ -7,10 +7,10 @@ targets, and the requests it is sized for (prompt and output lengths, peak over 
 rate). `serving_plan`, `physical_plan`, `whole_gpu_plan` and `ServingCurve.roofline` take
 one, so these options are declared and checked here once rather than in each signature.
 
-Each planner also takes the fields as keywords, as changes to the deployment it was given
-(or to the default one): `serving_plan(shape, tpot_seconds=0.1)` is
-`serving_plan(shape, Deployment(tpot_seconds=0.1))`. A keyword that is no field is a
-`TypeError` at the entry point, listing the fields.
+Until 0.3 each planner also takes the fields as keywords, as changes to the deployment it
+was given (or to the default one), with a `DeprecationWarning`: `serving_plan(shape,
+tpot_seconds=0.1)` is `serving_plan(shape, Deployment(tpot_seconds=0.1))`
+(`training.accepts_01_keywords`).
 """
 
 from __future__ import annotations
@@ -66,22 +66,40 @@ TENSOR_PARALLEL = tuple(2**k for k in range(MAX_TENSOR_PARALLEL.bit_length()))
 class Deployment:
     """How a model is served, checked on construction (each error names its field).
 
-    Attributes:
-        gpu: a catalogue name (`scaleplan hardware` lists them) or an `Accelerator`;
-            stored as the `Accelerator`.
-        precision: the weights' number format, one the GPU has a dense peak for.
-        kv_precision: the KV cache's format (None: the weights'); fp8 halves a 16-bit
-            cache's bytes, so more sequences fit and each decode step reads less.
-        tensor_parallel: GPUs per replica, a power of two up to 64 (None: the planner
-            chooses the degree that needs the fewest GPUs in all). It must divide the
-            model's heads, which the planner checks per shape.
-        efficiency: the serving stack's `Efficiency` (None: the fitted default).
-        tpot_seconds: latency target per output token, s (None: no target; a replica
-            then decodes the largest batch its memory holds).
-        ttft_seconds: latency target to the first token, s (None: no target).
-        input_tokens, output_tokens: a request's prompt (may be 0) and output lengths.
-        peak_to_average: peak over mean request rate, >= 1 (serving is sized for the peak).
-        price_per_hour: dollars per GPU-hour (None: the catalogue's price for `gpu`).
+    Parameters
+    ----------
+    gpu : str or Accelerator
+        A catalogue name (`scaleplan hardware` lists them) or an `Accelerator`; stored as
+        the `Accelerator`.
+    precision : str
+        The weights' number format, one the GPU has a dense peak for.
+    kv_precision : str or None
+        The KV cache's format (None: the weights'); fp8 halves a 16-bit cache's bytes, so
+        more sequences fit and each decode step reads less.
+    tensor_parallel : int or None
+        GPUs per replica, a power of two up to 64 (None: the planner chooses the degree
+        that needs the fewest GPUs in all). It must divide the model's heads, which the
+        planner checks per shape.
+    efficiency : Efficiency or None
+        The serving stack's `Efficiency` (None: the fitted default).
+    tpot_seconds : float or None
+        Latency target per output token, s (None: no target; a replica then decodes the
+        largest batch its memory holds).
+    ttft_seconds : float or None
+        Latency target to the first token, s (None: no target).
+    input_tokens, output_tokens : float
+        A request's prompt (may be 0) and output lengths, tokens.
+    peak_to_average : float
+        Peak over mean request rate, >= 1 (serving is sized for the peak).
+    price_per_hour : float or None
+        US dollars per GPU-hour (None: the catalogue's price for `gpu`).
+
+    Examples
+    --------
+    >>> from scaleplan import Deployment
+    >>> d = Deployment("a100-80gb", tpot_seconds=0.1)
+    >>> d.accelerator.name, d.replace(kv_precision="int8").kv_precision, d.hourly_price
+    ('a100-80gb', 'int8', 1.5)
     """
 
     __repr__ = value_repr  # short: nested GPUs by name, numbers to four digits

@@ -18,9 +18,8 @@ and prefills each prompt on its own, so one request occupies it for
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 
@@ -35,13 +34,13 @@ from .._utils.checks import (
     renamed,
     shown,
 )
-from .._utils.frames import Record, Tabular
-from ..arch.shapes import FIELDS, TransformerShape, resolve_shape, shape_for_params, step_counts
+from .._utils.frames import Record
+from ..arch.shapes import TransformerShape, resolve_shape, shape_for_params, step_counts
 from ..errors import ScaleplanError
 from ..hardware.accelerators import PRECISIONS, Accelerator, accelerator, hourly_price
 from ..laws.flops import TRAINING_FLOPS_PER_PARAM
 from .deployment import Deployment, deployment_of
-from .serving import decode, prefill
+from .replicas import Replicas, context_tokens, replicas
 from .training import (
     DEFAULT_TRAINING_DAYS,
     TRAINING_OPTIONS,
@@ -172,56 +171,6 @@ def training_plan(
                         dollars)  # fmt: skip
 
 
-@dataclass(frozen=True, repr=False)
-class Replicas(Tabular):
-    """Serving options of each shape (rows) at each tensor-parallel degree in
-    `tensor_parallel` (columns): the decode batch meeting the TPOT target, its TPOT, the
-    TTFT of one prompt, and the seconds one request occupies a replica,
-    `output x TPOT / batch + TTFT`. NaN where the group cannot hold the model and its KV
-    cache, does not divide its heads, or misses a latency target."""
-
-    _INPUTS = ("tensor_parallel",)
-    _OUTPUTS = ("batch_size", "seconds_per_token", "ttft_seconds", "busy_seconds")
-
-    tensor_parallel: Any
-    batch_size: Any
-    seconds_per_token: Any
-    ttft_seconds: Any
-    busy_seconds: Any
-
-
-def replicas(shapes: Sequence[TransformerShape | str], deployment: Deployment) -> Replicas:
-    """`Replicas` of every shape on the deployment's GPU at each of its `degrees`, in one
-    vectorised roofline call per phase.
-
-    Without a TPOT target a replica decodes the largest batch its memory holds: the seconds
-    a request occupies it, `output x TPOT(b) / b`, only fall as the batch grows (weights
-    are read once a step however many sequences share it)."""
-    dep = deployment
-    shapes = [resolve_shape(s, "shapes") for s in shapes]  # names and HF configs too
-    grid = {f: np.array([float(getattr(s, f)) for s in shapes])[:, None] for f in FIELDS}
-    tp = np.array(dep.degrees, dtype=float)[None, :]
-    common: dict[str, Any] = dict(gpu=dep.gpu, precision=dep.precision,
-                                  kv_precision=dep.kv_precision, efficiency=dep.efficiency,
-                                  tensor_parallel=tp, on_invalid="nan")  # fmt: skip
-    # A row is NaN where the group cannot hold the weights and one sequence's cache, or no
-    # batch meets the TPOT target: the only row-dependent failures once the scalars passed.
-    context = context_tokens(dep.input_tokens, dep.output_tokens)
-    batch: Any = 1.0
-    if dep.tpot_seconds is None:
-        room = decode(grid, context_tokens=context, **common).max_batch_size
-        batch = np.where(room >= 1, np.floor(room), np.nan)
-    step = decode(grid, context_tokens=context, batch_size=batch,
-                  target_seconds=dep.tpot_seconds, **common)  # fmt: skip
-    ttft = np.zeros_like(step.seconds)
-    if dep.input_tokens >= 1:
-        ttft = prefill(grid, prompt_tokens=round(dep.input_tokens), **common).seconds
-    if dep.ttft_seconds is not None:
-        ttft = np.where(ttft <= dep.ttft_seconds, ttft, np.nan)
-    busy = dep.output_tokens * step.seconds / step.batch_size + ttft
-    return Replicas(tp[0], step.batch_size, step.seconds, ttft, busy)
-
-
 @accepts_01_keywords(training=False)
 def serving_plan(
     shape: TransformerShape | str,
@@ -232,10 +181,9 @@ def serving_plan(
 ) -> ServingPlan:
     """GPUs and dollars to serve `requests_per_day` for `days` as `deployment` says.
 
-    Within the deployment's TPOT target (None: no target, the largest batch memory
-    allows) and TTFT target if any, at its tensor-parallel degree, or the power of two
-    that needs the fewest GPUs in all. Replicas are provisioned for the peak rate,
-    `requests_per_day x peak_to_average / 86,400` requests/s, each busy
+    Within its TPOT target (None: the largest batch memory allows) and TTFT target, at
+    its tensor-parallel degree or the power of two needing the fewest GPUs; replicas are
+    provisioned for `requests_per_day x peak_to_average / 86,400` requests/s, each busy
     `output_tokens x TPOT / batch + TTFT` seconds a request.
 
     Parameters
@@ -255,7 +203,7 @@ def serving_plan(
     -------
     ServingPlan
         GPU, tensor-parallel degree, decode batch, TPOT (s), TTFT (s), replicas, GPUs,
-        dollars (USD) and dollars per million output tokens.
+        USD and USD per million output tokens.
 
     Examples
     --------
@@ -266,8 +214,7 @@ def serving_plan(
     >>> plan.gpu, plan.gpus, plan.tensor_parallel
     ('h100-sxm', 1, 1)
 
-    Until 0.3 the deployment's fields are also taken as keywords (`tpot_seconds=0.03`),
-    with a `DeprecationWarning`.
+    Until 0.3 the deployment's fields are also keywords, with a `DeprecationWarning`.
     """
     shape = cast(TransformerShape, instance("shape", resolve_shape(shape), TransformerShape,
                                             "a TransformerShape"))  # fmt: skip
@@ -322,18 +269,6 @@ def _unservable(shape: TransformerShape, dep: Deployment) -> ScaleplanError:
     )
 
 
-def context_tokens(input_tokens: float, output_tokens: float) -> int:
-    """The whole-token context a request reaches, prompt plus output."""
-    total = input_tokens + output_tokens
-    if not total < 2**53:
-        raise ScaleplanError(
-            f"output_tokens: a request of input_tokens + output_tokens = {total:.3g} tokens is "
-            "beyond any context (at most 2**53)",
-            "output_tokens",
-        )
-    return round(total)
-
-
 @accepts_01_keywords(training=True)
 def physical_plan(
     params: float,
@@ -386,9 +321,8 @@ def physical_plan(
     >>> plan.training.gpu, plan.training.gpus
     ('a100-80gb', 24)
 
-    Until 0.3 the training options are also taken as `train_gpu`, `train_gpus`,
-    `train_precision`, `train_mfu` and `train_price_per_hour`, and the deployment's
-    fields as keywords, with a `DeprecationWarning` (their errors keep those names).
+    Until 0.3 it also takes `train_*` and the deployment's fields as keywords, with a
+    `DeprecationWarning` (`training.accepts_01_keywords`).
     """
     dep = deployment_of(deployment, {})
     how = training_of(training)

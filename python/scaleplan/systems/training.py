@@ -57,23 +57,32 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Training:
     """How a model is trained, checked on construction (each error names its field).
 
-    Attributes:
-        gpu: a catalogue name (`scaleplan hardware` lists them) or an `Accelerator`;
-            stored as the `Accelerator`.
-        gpus: GPUs training it, a whole number >= 1 (None: the fewest, rounded up to a
-            multiple of 8, that finish within `DEFAULT_TRAINING_DAYS` days and hold the
-            training state). The planner checks that the state fits this many.
-        precision: the number format of the matrix multiplies, one the GPU has a dense
-            peak for.
-        mfu: model FLOP utilisation, in (0, 1]: the share of the dense peak the
-            `6 N D` training FLOPs run at.
-        price_per_hour: dollars per GPU-hour (None: the catalogue's price for `gpu`).
+    Parameters
+    ----------
+    gpu : str or Accelerator
+        A catalogue name (`scaleplan hardware` lists them) or an `Accelerator`; stored as
+        the `Accelerator`.
+    gpus : int or None
+        GPUs training it, a whole number >= 1 (None: the fewest, rounded up to a multiple
+        of 8, that finish within `DEFAULT_TRAINING_DAYS` days and hold the training
+        state). The planner checks that the state fits this many.
+    precision : str
+        The number format of the matrix multiplies, one the GPU has a dense peak for.
+    mfu : float
+        Model FLOP utilisation, a fraction in (0, 1]: the share of the dense peak
+        (FLOP/s) the `6 N D` training FLOPs run at.
+    price_per_hour : float or None
+        US dollars per GPU-hour (None: the catalogue's price for `gpu`).
 
-    Examples:
-        >>> from scaleplan import Training
-        >>> t = Training("a100-80gb", mfu=0.45)
-        >>> t.accelerator.name, t.mfu, t.replace(gpus=256).gpus
-        ('a100-80gb', 0.45, 256)
+    Examples
+    --------
+    >>> from scaleplan import Training
+    >>> t = Training("a100-80gb", mfu=0.45)
+    >>> t.accelerator.name, t.mfu, t.replace(gpus=256).gpus
+    ('a100-80gb', 0.45, 256)
+    >>> t
+    Training(gpu=<Accelerator a100-80gb>, gpus=None, precision='bf16', mfu=0.45,
+        price_per_hour=None)
     """
 
     __repr__ = value_repr  # short: nested GPUs by name, numbers to four digits
