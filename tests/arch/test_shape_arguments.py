@@ -33,7 +33,7 @@ CALLS = {
     "scaleplan.systems.physical.physical_plan": lambda s: physical.physical_plan(
         7e9, 1e12, shape=s, **DEMAND
     ),
-    "scaleplan.systems.physical.replicas": lambda s: physical.replicas([s], sp.Deployment()),
+    "scaleplan.systems.replicas.replicas": lambda s: physical.replicas([s], sp.Deployment()),
     "scaleplan.systems.serving.decode": lambda s: serving.decode(s, "h100-sxm", batch_size=8),
     "scaleplan.systems.serving.prefill": lambda s: serving.prefill(s, "h100-sxm", prompt_tokens=64),
     "scaleplan.arch.shapes.step_counts": lambda s: sp.step_counts(s),
