@@ -46,7 +46,8 @@ def _is_labelled(fn):
 
 def test_the_list_is_every_labelled_entry_point():
     """Every entry point taking pandas and xarray is tested here, and only those."""
-    wrapped = {e.name for e in ENTRIES if _is_labelled(e.fn)}
+    # step_counts takes arrays only inside a grid of shape fields: tested below.
+    wrapped = {e.name for e in ENTRIES if _is_labelled(e.fn)} - {"step_counts"}
     named_chinchilla = {n for n in wrapped if n.startswith("chinchilla_optimal")}
     assert wrapped - named_chinchilla == set(ARRAY_ARGUMENTS) - {"chinchilla_optimal(params)"}
     assert "chinchilla_optimal(params)" in wrapped
@@ -194,3 +195,25 @@ def test_derived_outputs_have_their_own_units():
     flops = sp.compute_optimal(pd.Series([2.2, 2.3]), 1e9).training_flops
     assert flops.name == "training_flops" and isinstance(flops, pd.Series)
     assert type(got).__name__ == "CostOptimum" and isinstance(got, sp.CostOptimum)
+
+
+def test_a_grid_of_shape_fields_broadcasts_by_name():
+    """A mapping of shape fields to DataArrays (`step_counts`, `decode`) is labelled like
+    any other input: its fields broadcast with the other arguments by dimension name."""
+    import scaleplan as sp
+    from scaleplan.systems import serving
+
+    width = xr.DataArray([1024.0, 2048.0], dims="width", coords={"width": [1024, 2048]})
+    depth = xr.DataArray([8.0, 16.0, 24.0], dims="depth")
+    grid = {"d_model": width, "n_layers": depth, "n_heads": 16.0}
+    plain = {"d_model": width.values[:, None], "n_layers": depth.values[None, :], "n_heads": 16.0}
+    counts = sp.step_counts(grid)
+    assert counts.params.dims == ("width", "depth") and counts.params.attrs["units"] == "count"
+    np.testing.assert_array_equal(counts.params.values, sp.step_counts(plain).params)
+    batch = xr.DataArray([1, 8], dims="batch")
+    step = serving.decode(grid, batch_size=batch, context_tokens=512)
+    assert step.seconds.dims == ("width", "depth", "batch") and step.seconds.attrs["units"] == "s"
+    want = serving.decode({k: np.asarray(v)[..., None] for k, v in plain.items()},
+                          batch_size=batch.values, context_tokens=512)  # fmt: skip
+    np.testing.assert_array_equal(step.seconds.values, want.seconds)
+    assert list(step.seconds["width"].values) == [1024, 2048]

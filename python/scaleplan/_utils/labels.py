@@ -91,21 +91,24 @@ def labelled(fn: F | None = None, *, output: str = "value") -> Any:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # The NumPy path, first and cheap (a scalar call is a few microseconds): a float
-        # is never labelled, and another type only by its module's name.
-        for v in args:
-            if type(v) is not float and type(v).__module__.startswith(_LABELLED):
+        # is never labelled, another value only by its type's module (or, for a dict of
+        # shape fields, its values').
+        for v in (*args, *kwargs.values()):
+            if type(v) is not float and _suspect(v):
                 break
         else:
-            for v in kwargs.values():
-                if type(v) is not float and type(v).__module__.startswith(_LABELLED):
-                    break
-            else:
-                return fn(*args, **kwargs)
+            return fn(*args, **kwargs)
         return _call(fn, output, args, kwargs)
 
     wrapper.__labelled__ = True  # type: ignore[attr-defined]
 
     return wrapper  # type: ignore[return-value]
+
+
+def _suspect(value: Any) -> bool:
+    if type(value) is dict:
+        return any(type(v).__module__.startswith(_LABELLED) for v in value.values())
+    return type(value).__module__.startswith(_LABELLED)
 
 
 def _call(fn: Callable[..., Any], output: str, args: tuple[Any, ...],
@@ -114,6 +117,12 @@ def _call(fn: Callable[..., Any], output: str, args: tuple[Any, ...],
     names = _names(fn, args)
     named = dict(zip(names, args, strict=True))
     named.update(kwargs)
+    # A grid of shape fields (`decode({"d_model": ..., "n_layers": ...})`): its arrays are
+    # inputs like any other, by the names `shape.d_model`, ... (in place: dims come in
+    # the order of the arguments).
+    grids = {n: list(v) for n, v in named.items() if type(v) is dict}
+    named = {m: x for n, v in named.items()
+             for m, x in [(n, v), *((f"{n}.{k}", v[k]) for k in grids.get(n, ()))]}  # fmt: skip
     found = {n: k for n, v in named.items() if (k := _kind(v))}
     if not found:  # a module of that name, but no Series or DataArray
         return fn(*args, **kwargs)
@@ -124,6 +133,8 @@ def _call(fn: Callable[..., Any], output: str, args: tuple[Any, ...],
             next(iter(found)),
         )
     plain, label = (_xarray if "xarray" in found.values() else _pandas)(named, found)
+    for n, keys in grids.items():
+        plain[n] = {k: plain.pop(f"{n}.{k}") for k in keys}
     values = [plain.pop(n) for n in names]
     return label(fn(*values, **plain), output=output)
 

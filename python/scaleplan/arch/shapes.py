@@ -18,6 +18,7 @@ from .. import _core
 from .._utils.arrays import as_float, broadcast, shaped
 from .._utils.checks import MAX_SHAPE_FIELD, Span, flag, number, shown, whole
 from .._utils.frames import Record
+from .._utils.labels import labelled
 from ..errors import ScaleplanError
 from .hf_config import shape_fields
 from .models import MODEL_FIELDS
@@ -404,6 +405,7 @@ class StepCounts(Record):
         )
 
 
+@labelled
 def step_counts(shapes: ShapeLike) -> StepCounts:
     """Parameters, FLOPs and memory traffic of one training step, for each shape.
 
