@@ -62,6 +62,7 @@ NOT_RUN = {
     "scaleplan.dask.arrays.step_counts",
     "scaleplan.dask.arrays.step_time",
     "scaleplan.dask.arrays.loss_in_budget",
+    "scaleplan.plot.steptime.step_time_fit",  # draws; its shapes go to fit_step_time
 }
 
 

@@ -38,6 +38,7 @@ LAZY = (
 
 # Entry points too slow to call for an instance (their results are made in `_extra`).
 SLOW = ("compare_families",)
+PLAN: Any = None  # one `scaleplan.plan()`, made in `_extra`
 ENTRY = {e.name: lambda e=e: e.fn(**e.base) for e in ENTRIES}
 
 
@@ -52,6 +53,8 @@ def _extra() -> list[Callable[[], Any]]:
     from scaleplan.systems import physical, serving_fit, steptime
 
     runs = chinchilla_runs()
+    global PLAN
+    PLAN = sp.plan()
     counts = [sp.TransformerShape(d, n, 8) for d in (256, 512) for n in (2, 4)]
     return [
         lambda: SweepResult("s.zarr", "zarr", "compute_optimal", ("loss",), (3,), {"a": 1}, 1.0),
@@ -70,6 +73,8 @@ def _extra() -> list[Callable[[], Any]]:
         lambda: families.FamilyFit("gadre", np.ones(5), 0.1),
         lambda: families.HeldOut("gadre", 5, 0.01, 0.02, 0.03, 0.02, 0.03),
         lambda: ENTRY["isoflop_fit"]().profiles[0],
+        lambda: PLAN,
+        lambda: next(iter(PLAN.alternatives.values())),
     ]
 
 
