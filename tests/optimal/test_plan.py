@@ -25,7 +25,8 @@ def default_plan() -> sp.Plan:
 @cache
 def busy_plan() -> sp.Plan:
     """Another scenario: a 70B-quality model on H100s at ten times the demand."""
-    return sp.plan(as_good_as=70e9, requests_per_day=1e8, days=730, train_gpu="h100-sxm",
+    return sp.plan(as_good_as=70e9, requests_per_day=1e8, days=730,
+                   training=sp.Training(gpu="h100-sxm", mfu=0.5),
                    deployment=sp.Deployment(gpu="h100-sxm", precision="fp8"))  # fmt: skip
 
 
@@ -88,7 +89,7 @@ def test_assumptions_echo_the_inputs():
     p = sp.plan(loss=2.2, law="epoch2024", requests_per_day=3e6, days=100, input_tokens=500,
                 output_tokens=100, deployment=sp.Deployment(gpu="h100-sxm", tpot_seconds=0.03,
                                                             peak_to_average=3.0),
-                train_gpu="h100-sxm", train_mfu=0.4, train_price_per_hour=2.5, train_gpus=64,
+                training=sp.Training(gpu="h100-sxm", mfu=0.4, price_per_hour=2.5, gpus=64),
                 decode_mfu=0.02)  # fmt: skip
     got = {k: a.value for k, a in p.assumptions.items()}
     want = dict(loss=2.2, law="epoch2024", requests_per_day=3e6, days=100.0, input_tokens=500.0,
@@ -147,14 +148,13 @@ def test_to_pandas_has_one_row_per_model_the_recommendation_first():
         (dict(requests_per_day=-1.0), "requests_per_day"),
         (dict(days=0.0), "days"),
         (dict(deployment="tpu-v9"), "deployment"),
-        (dict(train_gpu="tpu-v9"), "train_gpu"),
-        (dict(train_mfu=1.5), "train_mfu"),
+        (dict(training="tpu-v9"), "training"),
+        (dict(training=0.5), "training"),
         (dict(decode_mfu=0.0), "decode_mfu"),
         (dict(unique_tokens=-5.0), "unique_tokens"),
         (dict(as_good_as=float("nan")), "as_good_as"),
         (dict(law="gpt"), "law"),
         (dict(law=3), "law"),
-        (dict(train_gpus=0), "train_gpus"),
     ],
 )
 def test_bad_input_names_the_argument(kwargs, argument):

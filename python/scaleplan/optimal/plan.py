@@ -31,6 +31,7 @@ from ..laws.family import LawFamily
 from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
 from ..systems.deployment import Deployment, deployment_of
 from ..systems.physical import PhysicalPlan, physical_plan
+from ..systems.training import Training, training_of
 from .costs import cost_optimal
 from .lifetime import compute_optimal
 from .lifetime_cost import lifetime_cost
@@ -83,21 +84,21 @@ def _deployment(deployment: Any, input_tokens: Any, output_tokens: Any) -> Deplo
     return deployment_of(deployment, changes)
 
 
-def _training(train: Mapping[str, Any]) -> dict[str, Any]:
-    """The training keywords of `physical_plan` and `whole_gpu_plan`: the one place the
-    plan hands its training hardware on (a `Training` value would replace it here)."""
-    return {f"train_{k}": v for k, v in train.items()}
+def _training(training: Training | str | Accelerator | None) -> Training:
+    """How the plan trains: a `Training`, a GPU (`Training`'s defaults on it), or None for
+    the plan's default, an A100-80GB in bf16 at 50% MFU (the paper's setting)."""
+    if training is None:
+        return Training(gpu="a100-80gb", precision="bf16", mfu=0.5)
+    return training_of(training)
 
 
-def _costs(
-    train: Mapping[str, Any], dep: Deployment, prefill_mfu: Any, decode_mfu: Any
-) -> CostModel:
+def _costs(train: Training, dep: Deployment, prefill_mfu: Any, decode_mfu: Any) -> CostModel:
     """The paper's cost model at the plan's prices: its training hardware and the
     deployment's GPU, format and hourly price; constant MFUs for prefill and decode."""
-    return CostModel(train_gpu=train["gpu"], inference_gpu=dep.accelerator,
-                     train_precision=train["precision"], inference_precision=dep.precision,
-                     train_price_per_hour=train["price_per_hour"],
-                     inference_price_per_hour=dep.hourly_price, train_mfu=train["mfu"],
+    return CostModel(train_gpu=train.accelerator, inference_gpu=dep.accelerator,
+                     train_precision=train.precision, inference_precision=dep.precision,
+                     train_price_per_hour=train.hourly_price,
+                     inference_price_per_hour=dep.hourly_price, train_mfu=train.mfu,
                      prefill_mfu=prefill_mfu, decode_mfu=decode_mfu)  # fmt: skip
 
 
@@ -111,11 +112,7 @@ def plan(
     input_tokens: float | None = None,
     output_tokens: float | None = None,
     deployment: Deployment | str | Accelerator | None = None,
-    train_gpu: str | Accelerator = "a100-80gb",
-    train_precision: str = "bf16",
-    train_mfu: float = 0.5,
-    train_price_per_hour: float | None = None,
-    train_gpus: int | None = None,
+    training: Training | str | Accelerator | None = None,
     prefill_mfu: float = 0.5,
     decode_mfu: float = 0.01,
     unique_tokens: float | None = None,
@@ -153,14 +150,11 @@ def plan(
         targets, peak over mean rate), or a GPU name for `Deployment`'s defaults on it.
         None: an A100-40GB in int8 at the catalogue price, TPOT <= 50 ms, sized for 2x
         the mean rate.
-    train_gpu, train_precision : str
-        Training accelerator and number format (`scaleplan hardware` lists them).
-    train_mfu : float
-        Training model-FLOP utilisation, a fraction in (0, 1].
-    train_price_per_hour : float, optional
-        Training dollars per GPU-hour (None: the catalogue price).
-    train_gpus : int, optional
-        Training GPUs (None: enough to finish within 30 days, a multiple of 8 above 8).
+    training : Training or str, optional
+        How the model is trained (GPU and price, number format, MFU, GPU count), or a GPU
+        name for `Training`'s defaults on it. None: an A100-80GB in bf16 at 50% MFU at
+        the catalogue price, on enough GPUs to finish within 30 days (a multiple of 8
+        above 8).
     prefill_mfu, decode_mfu : float
         Constant MFUs of the paper's cost model, fractions in (0, 1]: they price the
         `paper_*` dollars and choose the cost-optimal alternative, nothing else.
@@ -193,14 +187,13 @@ def plan(
     """
     s = _setting(loss, as_good_as, law, requests_per_day, days, unique_tokens,
                  _deployment(deployment, input_tokens, output_tokens),
-                 {"gpu": train_gpu, "gpus": train_gpus, "precision": train_precision,
-                  "mfu": train_mfu, "price_per_hour": train_price_per_hour},
+                 _training(training),
                  prefill_mfu, decode_mfu)  # fmt: skip
     sizes = _sizes(s)
     fluid = _fluid(s, [n for n, _ in sizes.values()])  # refuses a target off the policy
     alternatives = {k: _compared(s, _LABELS[k], n, d) for k, (n, d) in sizes.items()}
     best = whole_gpu_plan(s.loss, float(fluid.params), law=s.law, unique_tokens=s.unique_tokens,
-                          deployment=s.deployment, **s.demand, **_training(s.train))  # fmt: skip
+                          deployment=s.deployment, **s.demand, training=s.train)  # fmt: skip
     cheapest = min((a.plan for a in alternatives.values()), key=lambda p: p.total_dollars)
     if cheapest.total_dollars < best.total_dollars:
         best = cheapest  # an alternative outside the span whole_gpu_plan searches
@@ -227,7 +220,7 @@ class _Setting:
     law: Any
     unique_tokens: float | None
     deployment: Deployment
-    train: Mapping[str, Any]  # training_plan's keywords, without the train_ prefix
+    train: Training
     costs: CostModel  # the paper's constant-MFU model at the same prices
     demand: Mapping[str, float]  # requests_per_day, days
     requests: float
@@ -235,7 +228,7 @@ class _Setting:
 
 
 def _setting(loss: Any, as_good_as: Any, law: Any, requests_per_day: Any, days: Any,
-             unique_tokens: Any, dep: Deployment, train: dict[str, Any], prefill_mfu: Any,
+             unique_tokens: Any, dep: Deployment, train: Training, prefill_mfu: Any,
              decode_mfu: Any) -> _Setting:  # fmt: skip
     """Every input checked, each error naming its argument."""
     law = resolve_law(law) if isinstance(law, str) else law
@@ -244,9 +237,7 @@ def _setting(loss: Any, as_good_as: Any, law: Any, requests_per_day: Any, days: 
     requests_per_day = number("requests_per_day", requests_per_day, POSITIVE, unit="requests")
     days = number("days", days, POSITIVE, unit="days")
     unique_tokens = optional("unique_tokens", unique_tokens, POSITIVE, unit="tokens")
-    costs = _costs(train, dep, prefill_mfu, decode_mfu)  # checks every training input but gpus
-    train |= {"gpu": costs.train_gpu, "mfu": costs.train_mfu,
-              "price_per_hour": costs.train_price_per_hour}  # fmt: skip
+    costs = _costs(train, dep, prefill_mfu, decode_mfu)
     requests = product("requests", requests_per_day=requests_per_day, days=days)
     tokens = product("inference_tokens", requests_per_day=requests_per_day, days=days,
                      output_tokens=dep.input_tokens + dep.output_tokens)  # fmt: skip
@@ -319,7 +310,7 @@ def _built(s: _Setting, n: float, d: float) -> PhysicalPlan:
     reach = _reaching(s.loss, exact, s.law, s.unique_tokens)
     tokens = reach if reach >= 1 else d
     return physical_plan(exact, tokens, shape=shape, deployment=s.deployment, **s.demand,
-                         **_training(s.train))  # fmt: skip
+                         training=s.train)  # fmt: skip
 
 
 def _reaching(loss: float, params: float, law: Any, u: float | None) -> float:
@@ -334,7 +325,7 @@ def _describe(s: _Setting) -> str:
         "no TPOT target" if dep.tpot_seconds is None else f"TPOT <= {dep.tpot_seconds * 1e3:g} ms"
     )
     ttft = "" if dep.ttft_seconds is None else f", TTFT <= {dep.ttft_seconds * 1e3:g} ms"
-    mfu = 100 * s.train["mfu"]
+    mfu = 100 * s.train.mfu
     return (f"roofline serving on whole GPUs at {tpot}{ttft}, sized for "
             f"{dep.peak_to_average:g}x the mean rate; training at {mfu:g}% MFU")  # fmt: skip
 
@@ -358,10 +349,10 @@ def _assumptions(s: _Setting) -> dict[str, Assumption]:
         "ttft_seconds": a(dep.ttft_seconds, "s"),
         "peak_to_average": a(dep.peak_to_average, "x the mean rate"),
         "train_gpu": a(costs.train_gpu.name, ""),  # type: ignore[union-attr]
-        "train_precision": a(train["precision"], ""),
-        "train_mfu": a(train["mfu"], "fraction of peak"),
-        "train_price_per_hour": a(train["price_per_hour"], "$/GPU-hour"),
-        "train_gpus": a(train["gpus"], "GPUs (None: within 30 days)"),
+        "train_precision": a(train.precision, ""),
+        "train_mfu": a(train.mfu, "fraction of peak"),
+        "train_price_per_hour": a(train.hourly_price, "$/GPU-hour"),
+        "train_gpus": a(train.gpus, "GPUs (None: within 30 days)"),
         "unique_tokens": a(s.unique_tokens, "tokens (None: unlimited)"),
         "prefill_mfu": a(costs.prefill_mfu, "fraction of peak (the paper's model only)"),
         "decode_mfu": a(costs.decode_mfu, "fraction of peak (the paper's model only)"),

@@ -68,6 +68,7 @@ def _target(args: argparse.Namespace, law: Any) -> tuple[dict[str, Any], str | N
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from ...optimal.plan import plan
+    from ...systems.training import Training
 
     law = preset_law(args.law)
     costs = cost_model(args)  # the hardware options (and --table3's prices), checked once
@@ -80,11 +81,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         input_tokens=args.input_tokens,
         output_tokens=args.output_tokens,
         deployment=plan_physical.deployment(args, costs),
-        train_gpu=costs.train_gpu,
-        train_precision=costs.train_precision,
-        train_mfu=costs.train_mfu,
-        train_price_per_hour=costs.train_price_per_hour,
-        train_gpus=args.train_gpus,
+        # The hardware options, checked by the cost model; --train-gpus by its type.
+        training=Training.from_costs(costs, gpus=args.train_gpus),
         prefill_mfu=costs.prefill_mfu,
         decode_mfu=costs.decode_mfu,
         unique_tokens=args.unique_tokens,
