@@ -56,12 +56,12 @@ def test_an_alternative_is_priced_as_physical_plan_prices_it(make):
     dep = sp.Deployment(gpu="a100-40gb", precision="int8") if make is default_plan else (
         sp.Deployment(gpu="h100-sxm", precision="fp8"))  # fmt: skip
     demand = {k: p.assumptions[k].value for k in ("requests_per_day", "days")}
-    train = {"train_" + k: p.assumptions["train_" + k].value
-             for k in ("gpu", "precision", "mfu", "price_per_hour")}  # fmt: skip
-    want = physical_plan(a.plan.params, a.plan.tokens, deployment=dep, **demand, **train)
+    train = sp.Training(**{k: p.assumptions["train_" + k].value
+                           for k in ("gpu", "precision", "mfu", "price_per_hour")})  # fmt: skip
+    want = physical_plan(a.plan.params, a.plan.tokens, deployment=dep, training=train, **demand)
     assert want == a.plan
     # The paper's dollars: the same (N, D) under the constant-MFU cost model.
-    costs = sp.CostModel(train_gpu=train["train_gpu"], inference_gpu=dep.accelerator,
+    costs = sp.CostModel(train_gpu=train.accelerator, inference_gpu=dep.accelerator,
                          inference_precision=dep.precision)  # fmt: skip
     paper = sp.lifetime_cost(a.params, a.tokens, p.requests, costs=costs)
     assert a.paper_total_dollars == pytest.approx(float(paper.total_dollars), rel=1e-12)
@@ -81,7 +81,7 @@ def test_the_recommendation_is_whole_gpu_plans(make):
     assert float(fluid.params) == float(p.fluid.params)
     want = sp.whole_gpu_plan(p.loss, float(fluid.params), deployment=dep,
                              requests_per_day=a["requests_per_day"].value, days=a["days"].value,
-                             train_gpu=costs.train_gpu, train_mfu=0.5)  # fmt: skip
+                             training=sp.Training(gpu=costs.train_gpu, mfu=0.5))  # fmt: skip
     assert want == p.recommendation
 
 
