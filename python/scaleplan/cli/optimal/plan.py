@@ -10,9 +10,8 @@ from typing import Any
 import numpy as np
 
 from ..commands import SUMMARIES
-from ..options import common, hardware
+from ..options import common, demand, hardware, target
 from ..shared import CliError, cost_model, preset_law
-from ..values import non_negative, positive
 from . import data_limit, downstream_target, plan_physical
 
 
@@ -26,24 +25,8 @@ def add(sub: Any) -> argparse.ArgumentParser:
         "cost-optimal models of the same quality, built and priced the same way; the "
         "paper's constant-MFU dollars in a table of their own.",
     )
-    p.add_argument("--loss", type=positive, help="target loss in nats/token")
-    p.add_argument(
-        "--as-good-as",
-        type=positive,
-        metavar="PARAMS",
-        help="target the loss of a Chinchilla-optimal model of this many parameters "
-        "(7e9 when neither this nor --loss is given)",
-    )
-    p.add_argument(
-        "--requests-per-day", type=positive, default=1e7, help="inference requests per day"
-    )
-    p.add_argument("--days", type=positive, default=365.0, help="days the model serves")
-    p.add_argument(
-        "--input-tokens", type=non_negative, default=70.0, help="prompt tokens per request"
-    )
-    p.add_argument(
-        "--output-tokens", type=non_negative, default=215.0, help="generated tokens per request"
-    )
+    target(p)
+    demand(p, lifetime_requests=False)
     downstream_target.add_options(p)
     hardware(p)
     plan_physical.add_options(p)

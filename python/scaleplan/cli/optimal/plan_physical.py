@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..options import group
 from ..values import positive, positive_int
 
 
@@ -13,25 +14,31 @@ def add_options(p: argparse.ArgumentParser) -> None:
     from ...hardware.accelerators import PRECISION_BYTES
     from ...systems.deployment import DEFAULT_PEAK_TO_AVERAGE, DEFAULT_TPOT_SECONDS, TENSOR_PARALLEL
 
-    p.add_argument("--tpot-ms", type=positive, default=DEFAULT_TPOT_SECONDS * 1e3,
-                   help="serving latency target per output token, ms")  # fmt: skip
-    p.add_argument("--ttft-ms", type=positive, help="latency target to the first token, ms")
-    p.add_argument("--peak-to-average", type=positive, default=DEFAULT_PEAK_TO_AVERAGE,
-                   help="peak over mean request rate (serving is sized for the peak)")  # fmt: skip
-    p.add_argument(
+    serving = group(p, "serving")
+    serving.add_argument("--tpot-ms", type=positive, default=DEFAULT_TPOT_SECONDS * 1e3,
+                         metavar="MS", help="latency target per output token, ms")  # fmt: skip
+    serving.add_argument("--ttft-ms", type=positive, metavar="MS",
+                         help="latency target to the first token, ms (default: none)")  # fmt: skip
+    serving.add_argument("--peak-to-average", type=positive, default=DEFAULT_PEAK_TO_AVERAGE,
+                         metavar="RATIO",
+                         help="peak over mean request rate (serving is sized for the peak)")  # fmt: skip
+    serving.add_argument(
         "--kv-precision",
         choices=list(PRECISION_BYTES),
-        help="KV cache format when serving (default: the inference precision)",
+        help="KV cache format (default: the inference precision)",
     )
-    p.add_argument(
+    serving.add_argument(
         "--tensor-parallel",
         type=positive_int,
         choices=TENSOR_PARALLEL,
         metavar="{1,2,4,...,64}",
         help="GPUs per serving replica (default: the degree needing fewest GPUs)",
     )
-    p.add_argument("--train-gpus", type=positive_int,
-                   help="training GPUs (None: enough to finish within 30 days)")  # fmt: skip
+    group(p, "hardware").add_argument(
+        "--train-gpus", type=positive_int, metavar="N",
+        help="training GPUs (default: the fewest, a multiple of 8, that finish within 30 "
+        "days)",
+    )  # fmt: skip
 
 
 def deployment(args: argparse.Namespace, costs: Any) -> Any:
