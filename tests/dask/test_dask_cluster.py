@@ -16,7 +16,9 @@ import scaleplan.dask as spd
 from scaleplan.fitting.datasets import chinchilla_runs
 from scaleplan.fitting.fit import chinchilla_grid
 
-pytestmark = pytest.mark.timeout(180)
+# The clusters' worker processes and the wall-clock bounds: on one xdist worker, never
+# two clusters at once (tests/conftest.py), with the Dask page's examples.
+pytestmark = [pytest.mark.timeout(180), pytest.mark.xdist_group("dask_cluster")]
 
 
 def cluster(**kwargs):
