@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from inprocess import FAMILIES_GROUP, run_cli
 
 import scaleplan as sp
 
@@ -305,8 +306,11 @@ def test_plan_serves_as_the_deployment_options_say():
     assert int8.ttft_seconds < want.serving.ttft_seconds
 
 
-def test_reproduce_writes_every_table_and_figure(tmp_path):
-    r = run("reproduce", "--out", str(tmp_path), "--json")
+# In-process (the console script itself is tested above): the families tables, most of
+# `reproduce`'s time, come from the comparison computed once (tests/inprocess.py).
+@FAMILIES_GROUP
+def test_reproduce_writes_every_table_and_figure(tmp_path, families_computed_once):
+    r = run_cli(["reproduce", "--out", str(tmp_path), "--json"])
     assert r.returncode == 0, r.stderr
     files = {p.rsplit("/", 1)[-1] for p in json.loads(r.stdout)["files"]}
     assert {

@@ -5,6 +5,11 @@ or of the command): `python` blocks run as scripts, the `scaleplan ...` lines of
 succeed, `$ scaleplan ...` session blocks print what they show, line by line, the Approach 3
 fit table is what `fit_law` gives, and the command-line reference is what
 docs/gen_cli_reference.py writes.
+
+Commands run as written, in this process: the same argv through the console script's
+entry point (`scaleplan.cli.main`, tests/inprocess.py), each distinct argv once a test
+process (a command both shown in a session and listed in a bash block runs once). The
+console script as a program is tested by tests/cli/test_cli.py.
 """
 
 import importlib.util
@@ -14,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from inprocess import FAMILIES_GROUP, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = {
@@ -35,8 +41,22 @@ def blocks(lang: str) -> list[tuple[str, int, str]]:
     return found
 
 
-def _params(items, values):
-    return [pytest.param(*values(item), id=f"{item[0]}:{item[1]}") for item in items]
+def _params(items, values, marks=lambda item: ()):
+    return [
+        pytest.param(*values(item), id=f"{item[0]}:{item[1]}", marks=marks(item)) for item in items
+    ]
+
+
+# The Dask page starts LocalClusters: with the cluster tests, on one xdist worker.
+DASK_CLUSTER = pytest.mark.xdist_group("dask_cluster")
+
+
+def _group(page: str, command: str = "") -> tuple[pytest.MarkDecorator, ...]:
+    """The xdist group of a page's example: `reproduce` and `families` share the law-family
+    comparison computed once (tests/inprocess.py); the Dask page's clusters run alone."""
+    if command.split()[1:2] in (["reproduce"], ["families"]):
+        return (FAMILIES_GROUP,)
+    return (DASK_CLUSTER,) if page == "docs/guide/dask.md" else ()
 
 
 def test_the_pages_are_found():
@@ -47,7 +67,9 @@ def test_the_pages_are_found():
 
 
 @pytest.mark.timeout(900)  # hang guard; CI traces every command with coverage
-@pytest.mark.parametrize("page, line, code", _params(blocks("python"), lambda b: b))
+@pytest.mark.parametrize(
+    "page, line, code", _params(blocks("python"), lambda b: b, lambda b: _group(b[0]))
+)
 def test_python_examples_run(page, line, code, tmp_path, monkeypatch):
     # In a scratch folder (an example writes a sweep), run as a script would be; the padding
     # makes a traceback name the page's own line.
@@ -75,12 +97,31 @@ def scaleplan_commands() -> list[tuple[str, int, str]]:
     return commands
 
 
-@pytest.mark.parametrize("command", _params(scaleplan_commands(), lambda c: (c[2],)))
-def test_cli_examples_run(command, tmp_path):
-    # In a scratch folder: `reproduce` writes files where it is run.
-    r = subprocess.run(
-        shlex.split(command), capture_output=True, text=True, timeout=600, cwd=tmp_path
-    )
+_RUNS: dict[tuple[str, ...], subprocess.CompletedProcess[str]] = {}
+
+
+@pytest.fixture
+def as_written(tmp_path_factory, families_computed_once):
+    """Runs a page's `scaleplan ...` command line, each distinct argv once in this process,
+    in a scratch folder of its own (`reproduce` writes files where it is run)."""
+
+    def run(command: str) -> subprocess.CompletedProcess[str]:
+        argv = tuple(shlex.split(command))
+        assert argv[0] == "scaleplan", command
+        if argv not in _RUNS:
+            _RUNS[argv] = run_cli(argv[1:], cwd=tmp_path_factory.mktemp("command"))
+        return _RUNS[argv]
+
+    return run
+
+
+@pytest.mark.timeout(900)  # hang guard, as for the Python examples
+@pytest.mark.parametrize(
+    "command",
+    _params(scaleplan_commands(), lambda c: (c[2],), lambda c: _group(c[0], c[2])),
+)
+def test_cli_examples_run(command, as_written):
+    r = as_written(command)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip()
 
@@ -108,12 +149,13 @@ def test_the_pages_show_their_sessions():
     assert len(pages) >= 2
 
 
-@pytest.mark.parametrize("command, output", _params(shown_sessions(), lambda s: s[2:]))
-def test_cli_sessions_print_what_the_pages_show(command, output, tmp_path):
+@pytest.mark.parametrize(
+    "command, output",
+    _params(shown_sessions(), lambda s: s[2:], lambda s: _group(s[0], s[2])),
+)
+def test_cli_sessions_print_what_the_pages_show(command, output, as_written):
     # Every printed line, not only the exit status: the pages' tables are this output.
-    r = subprocess.run(
-        shlex.split(command), capture_output=True, text=True, timeout=600, cwd=tmp_path
-    )
+    r = as_written(command)
     assert r.returncode == 0, r.stderr
     assert _lines(r.stdout) == _lines(output)
 

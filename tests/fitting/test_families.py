@@ -2,13 +2,13 @@
 pick the family a synthetic data set was drawn from."""
 
 import json
-import subprocess
 
 import numpy as np
 import pytest
 from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inprocess import FAMILIES_GROUP, run_cli
 
 import scaleplan as sp
 from scaleplan import _core
@@ -76,7 +76,10 @@ def test_held_out_error_picks_the_generating_family(truth, loser):
     assert rows[truth].kfold_mae < 0.01 * float(np.mean(loss))
 
 
-def test_chinchilla_runs_table():
+# `families_computed_once`: one comparison on the Chinchilla runs (90 s of CPU) feeds this
+# table, `scaleplan families` below, `reproduce` and the docs' commands (tests/inprocess.py).
+@FAMILIES_GROUP
+def test_chinchilla_runs_table(families_computed_once):
     # README "Law families": Gadre's one-exponent form is as good as Chinchilla's out of
     # sample on these runs; Kaplan's form (no irreducible loss) is 2.5x worse.
     groups = fam.chinchilla_budget_groups(CHINCHILLA.extra["flops"])
@@ -94,11 +97,16 @@ def test_chinchilla_runs_table():
     )
 
 
-def test_cli_and_bad_input():
-    out = subprocess.run(["scaleplan", "families", "--json"], capture_output=True, text=True)
+@FAMILIES_GROUP
+def test_cli_and_bad_input(families_computed_once):
+    out = run_cli(["families", "--json"])
     data = json.loads(out.stdout)
     assert [r["family"] for r in data["families"]] == list(fam.FAMILIES)
-    bad = subprocess.run(["scaleplan", "families", "--folds", "1"], capture_output=True, text=True)
+    # The table is the library's comparison (the same call `test_chinchilla_runs_table` makes).
+    groups = fam.chinchilla_budget_groups(CHINCHILLA.extra["flops"])
+    want = fam.compare_families(CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss, groups)
+    assert data["families"] == [vars(r) for r in want]
+    bad = run_cli(["families", "--folds", "1"])
     assert bad.returncode == 2 and "--folds" in bad.stderr
     with pytest.raises(ValueError, match="family"):
         fam.fit_family("hoffmann", CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss)
