@@ -3,13 +3,13 @@ a score (`--target-accuracy`)."""
 
 import json
 import math
-import subprocess
 
 import numpy as np
 import pytest
 from conftest import examples
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from inprocess import run_cli
 
 import scaleplan as sp
 from scaleplan.fitting.downstream import BENCHMARKS, fit_downstream, sardana_downstream
@@ -79,7 +79,8 @@ def test_bad_input():
 
 
 def _cli(*args):
-    return subprocess.run(["scaleplan", *args], capture_output=True, text=True)
+    # In-process (tests/inprocess.py): these tests are about what the commands print.
+    return run_cli(args)
 
 
 def test_plans_aimed_at_a_score():
