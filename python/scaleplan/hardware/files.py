@@ -1,5 +1,5 @@
 """An accelerator read from a file: one not in the catalogue, or a catalogue chip at your
-own price, as JSON or TOML with the fields of `Accelerator`."""
+own price, as JSON or TOML with the fields of `Accelerator` (`load_accelerator`)."""
 
 from __future__ import annotations
 
@@ -24,19 +24,60 @@ _TEXTS = ("name", "price_source", "source")
 
 
 def load_accelerator(path: str | Path) -> Accelerator:
-    """The `Accelerator` in the file at `path`, a JSON object (a TOML table when the name
-    ends in `.toml`) with these fields:
+    """The `Accelerator` in a JSON or TOML file: a chip not in the catalogue, or one at
+    your own price.
 
-    - `peak_flops`: dense peak FLOP/s per precision, an object such as
-      `{"bf16": 989e12, "fp8": 1979e12}` (precisions: bf16, fp16, fp8, int8);
-    - `memory_bytes`: memory per GPU in bytes; `memory_bandwidth`: bytes/s;
-    - optional: `price_per_hour` (US dollars per GPU-hour; needed to plan in dollars
-      unless a price option is given), `link_bandwidth` (bytes/s one GPU sends to its
-      tensor-parallel peers, one way), `spot_price_per_hour`, and the texts `name`
-      (default: the file's name without its extension), `price_source`, `source`.
+    The file holds one JSON object (a TOML table when the name ends in `.toml`) with the
+    fields of `Accelerator`; the command line's `--gpu` and `--train-gpu` read the same
+    files.
 
-    Every number must be finite and > 0 (checked by `Accelerator`). An unknown, missing or
-    bad field is a `ScaleplanError` naming the field and the file.
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file. Its fields:
+
+        - `peak_flops`: dense peak FLOP/s per precision, an object such as
+          `{"bf16": 989e12, "fp8": 1979e12}` (precisions: bf16, fp16, fp8, int8);
+        - `memory_bytes`: memory per GPU, in bytes; `memory_bandwidth`: in bytes/s;
+        - optional: `price_per_hour` (US dollars per GPU-hour; needed to plan in dollars
+          unless a price option is given), `link_bandwidth` (bytes/s one GPU sends to its
+          tensor-parallel peers, one way), `spot_price_per_hour` (US dollars per
+          GPU-hour), and the texts `name` (default: the file's name without its
+          extension), `price_source`, `source`.
+
+    Returns
+    -------
+    Accelerator
+        The chip, its numbers in the units above.
+
+    Raises
+    ------
+    ScaleplanError
+        An unknown, missing or bad field (every number must be finite and > 0), or a file
+        that cannot be read or parsed; the message names the field and the file, and
+        `argument` is "gpu".
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "my-gpu.json"
+    >>> _ = path.write_text(json.dumps({
+    ...     "peak_flops": {"bf16": 989e12, "fp8": 1979e12},
+    ...     "memory_bytes": 80e9, "memory_bandwidth": 3.35e12, "price_per_hour": 2.5}))
+    >>> gpu = load_accelerator(path)
+    >>> print(f"{gpu.name}: {gpu.peak_flops['bf16']:.3g} FLOP/s bf16, ${gpu.price_per_hour}/h")
+    my-gpu: 9.89e+14 FLOP/s bf16, $2.5/h
+
+    A missing field is named:
+
+    >>> _ = path.write_text(json.dumps({"peak_flops": {"bf16": 989e12}, "memory_bytes": 80e9}))
+    >>> load_accelerator(path)
+    Traceback (most recent call last):
+    ...
+    scaleplan.errors.ScaleplanError: accelerator file '...': missing field 'memory_bandwidth'
+    >>> tmp.cleanup()
     """
     where = f"accelerator file {str(path)!r}"
     data = read_mapping(path, "gpu")
