@@ -4,8 +4,8 @@ serving curve (`physical_optimum`), the demand a model implies (`implied`), the 
 lifetime compute (`allocation`), ratio grids (`ratio_grids`), and the data-constrained
 family's optima (`data_constrained`, which registers them; their results in
 `constrained`), and the planning object that leads with one recommendation (`plan`, its
-text in `plan_text`). Named `optimal`, not `plan`, so that `scaleplan.plan` is that
-planning object's function."""
+result in `plan_result`, its text in the private `_plan_text`). Named `optimal`, not
+`plan`, so that `scaleplan.plan` is that planning object's function."""
 
 from .budgets import BestQuality, best_quality
 from .constrained import ConstrainedOptimum

@@ -27,11 +27,58 @@ __all__ = ["BudgetOptimum", "ConstrainedOptimum", "ConstrainedPhysicalOptimum"]
 
 @dataclass(frozen=True, repr=False)
 class ConstrainedOptimum(FlopAccounting, Tabular):
-    """The lifetime optimum with `unique_tokens` of unique data: `params`, `tokens`
-    (training tokens), `effective_tokens` (D', what the repeated data is worth), `epochs`
-    (D / U), `binding` (False: the supply does not bind and this is the plain law's answer
-    exactly), `iterations`, and `premium`: how much more the lifetime FLOPs (or dollars)
-    are than with unlimited data. `law` says which R_D*, R_N* applied."""
+    """The lifetime optimum with a finite supply of unique training tokens.
+
+    What `compute_optimal` and `cost_optimal` return when given `unique_tokens`: the (N, D)
+    minimising lifetime FLOPs `6 N D + 2 N inference_tokens` at `L(N, D, U) = loss` under
+    Muennighoff et al.'s (2023) data-constrained law, where D > U repeats the data and the
+    repeats are worth the effective tokens D' < D. Floats for one scenario, arrays in the
+    broadcast shape otherwise.
+
+    The derived fields: `epochs` (D / U), `total_flops` and the other `FlopAccounting`
+    fields (FLOPs), `premium` (lifetime FLOPs over those with unlimited data, minus one),
+    `unlimited` (that optimum), and with `costs` the `total_dollars` (US dollars).
+
+    Parameters
+    ----------
+    params : float or numpy.ndarray
+        Parameters N (count).
+    tokens : float or numpy.ndarray
+        Training tokens D, repeats counted.
+    effective_tokens : float or numpy.ndarray
+        D', what the repeated data is worth, in tokens.
+    loss : float or numpy.ndarray
+        The target loss, in nats/token.
+    inference_tokens : float or numpy.ndarray
+        Lifetime inference demand, in tokens (with `cost_optimal`, the effective demand in
+        training-FLOP equivalents).
+    unique_tokens : float or numpy.ndarray
+        The supply U of unique tokens.
+    iterations : int or numpy.ndarray
+        Solver steps.
+    binding : bool or numpy.ndarray
+        Whether the supply binds (False: this is the plain law's answer exactly).
+    law : DataConstrainedLaw
+        The law solved; its R_D*, R_N* say how much repeats are worth.
+    costs : CostModel, optional
+        Set by `cost_optimal`; then `total_dollars` prices the answer.
+
+    Examples
+    --------
+    >>> from scaleplan import compute_optimal
+    >>> opt = compute_optimal(2.0, 1e13, unique_tokens=1e12)  # 10T served, 1T unique
+    >>> print(f"N = {opt.params:.3g}, D = {opt.tokens:.3g} ({opt.epochs:.2f} epochs), "
+    ...       f"D' = {opt.effective_tokens:.3g}")
+    N = 8.23e+09, D = 3.18e+12 (3.18 epochs), D' = 3.03e+12
+    >>> print(f"binding: {opt.binding}, {opt.premium:.2%} more FLOPs than unlimited data")
+    binding: True, 2.69% more FLOPs than unlimited data
+
+    In dollars, from `cost_optimal`:
+
+    >>> from scaleplan import cost_optimal
+    >>> print(f"${cost_optimal(2.0, 1e10, unique_tokens=1e12).total_dollars:,.0f}")
+    $1,946,609
+    """
 
     _INPUTS = ("loss", "inference_tokens", "unique_tokens")
     _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "total_flops", "premium",
@@ -53,11 +100,12 @@ class ConstrainedOptimum(FlopAccounting, Tabular):
 
     @property
     def epochs(self) -> Any:
+        """Passes over the unique data, `tokens / unique_tokens`."""
         return self.tokens / self.unique_tokens
 
     @property
     def total_dollars(self) -> Any:
-        """Lifetime dollars (cost_optimal's results only): the FLOP equivalents priced at
+        """Lifetime US dollars (cost_optimal's results only): the FLOP equivalents priced at
         the training hardware's dollars per model FLOP."""
         if self.costs is None:
             raise ScaleplanError("total_dollars needs a cost model: use cost_optimal", "costs")
@@ -65,6 +113,7 @@ class ConstrainedOptimum(FlopAccounting, Tabular):
 
     @property
     def converged(self) -> Any:
+        """Whether each row is an answer (its `params` finite)."""
         return np.isfinite(self.params)
 
     @cached_property
@@ -82,9 +131,42 @@ class ConstrainedOptimum(FlopAccounting, Tabular):
 
 @dataclass(frozen=True, repr=False)
 class BudgetOptimum(Tabular):
-    """The lowest-loss model for a lifetime budget `budget = N (6 D + 2 inference_tokens)`
-    FLOPs (or FLOP equivalents) with `unique_tokens`; with no inference it is the best
-    split of a training budget."""
+    """The lowest-loss model for a lifetime budget with a finite supply of unique tokens.
+
+    What `best_quality` returns when given `unique_tokens`: the (N, D) minimising
+    `L(N, D, U)` (Muennighoff et al. 2023) on `budget = N (6 D + 2 inference_tokens)`
+    FLOPs (or FLOP equivalents); with no inference it is the best split of a training
+    budget. Floats for one scenario, arrays in the broadcast shape otherwise.
+
+    The derived fields: `epochs` (D / U) and `loss` (`L(N, D, U)`, nats/token).
+
+    Parameters
+    ----------
+    params : float or numpy.ndarray
+        Parameters N (count).
+    tokens : float or numpy.ndarray
+        Training tokens D, repeats counted.
+    effective_tokens : float or numpy.ndarray
+        D', what the repeated data is worth, in tokens.
+    budget : float or numpy.ndarray
+        The lifetime budget, in FLOPs (or training-FLOP equivalents).
+    inference_tokens : float or numpy.ndarray
+        Lifetime inference demand, in tokens.
+    unique_tokens : float or numpy.ndarray
+        The supply U of unique tokens.
+    binding : bool or numpy.ndarray
+        Whether the supply binds.
+    law : DataConstrainedLaw
+        The law solved.
+
+    Examples
+    --------
+    >>> from scaleplan import best_quality
+    >>> best = best_quality(flop_budget=1e24, inference_tokens=0, unique_tokens=1e12)
+    >>> print(f"N = {best.params:.3g}, D = {best.tokens:.3g} ({best.epochs:.2f} epochs), "
+    ...       f"loss {best.loss:.4f} nats/token")
+    N = 4.8e+10, D = 3.47e+12 (3.47 epochs), loss 1.9150 nats/token
+    """
 
     _INPUTS = ("budget", "inference_tokens", "unique_tokens")
     _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "loss", "binding")
@@ -100,18 +182,64 @@ class BudgetOptimum(Tabular):
 
     @property
     def epochs(self) -> Any:
+        """Passes over the unique data, `tokens / unique_tokens`."""
         return self.tokens / self.unique_tokens
 
     @property
     def loss(self) -> Any:
+        """The loss reached, `L(params, tokens, unique_tokens)`, in nats/token."""
         return self.law.loss(self.params, self.tokens, self.unique_tokens)
 
 
 @dataclass(frozen=True, repr=False)
 class ConstrainedPhysicalOptimum(Tabular):
-    """`physical_optimal` with `unique_tokens`: the PhysicalOptimum's
-    fields with the supply, the effective tokens D', epochs, `binding` and iterations
-    (a scan of 2,500 steps in ln D and 70 golden-section steps when the supply binds)."""
+    """The physical optimum with a finite supply of unique training tokens.
+
+    What `physical_optimal` returns when given `unique_tokens`: the (N, D) minimising
+    `training_dollars + requests s(N)` (s the serving curve's dollars per request) at
+    `L(N, D, U) = loss` (Muennighoff et al. 2023): a scan of 2,500 steps in ln D and 70
+    golden-section steps when the supply binds. Floats for one scenario, arrays in the
+    broadcast shape otherwise.
+
+    The derived fields: `total_dollars` (US dollars), `epochs` (D / U), `premium`
+    (lifetime dollars over those with unlimited data, minus one) and `unlimited` (that
+    optimum).
+
+    Parameters
+    ----------
+    params : float or numpy.ndarray
+        Parameters N (count).
+    tokens : float or numpy.ndarray
+        Training tokens D, repeats counted.
+    effective_tokens : float or numpy.ndarray
+        D', what the repeated data is worth, in tokens.
+    loss : float or numpy.ndarray
+        The target loss, in nats/token.
+    requests : float or numpy.ndarray
+        Lifetime requests (count).
+    unique_tokens : float or numpy.ndarray
+        The supply U of unique tokens.
+    training_dollars, serving_dollars : float or numpy.ndarray
+        Lifetime US dollars by phase.
+    iterations : int or numpy.ndarray
+        Solver steps.
+    binding : bool or numpy.ndarray
+        Whether the supply binds.
+    law : DataConstrainedLaw
+        The law solved.
+    curve : ServingCurve
+        Serving dollars per request against N.
+    costs : CostModel
+        The training hardware and prices.
+
+    Examples
+    --------
+    >>> from scaleplan import physical_optimal
+    >>> opt = physical_optimal(2.0, 1e10, unique_tokens=1e12)  # 10B requests, 1T unique
+    >>> print(f"N = {opt.params:.3g}, {opt.epochs:.2f} epochs, ${opt.total_dollars:,.0f} "
+    ...       f"({opt.premium:.2%} more than unlimited data)")
+    N = 1.17e+10, 1.72 epochs, $502,340 (0.69% more than unlimited data)
+    """
 
     _INPUTS = ("loss", "requests", "unique_tokens")
     _OUTPUTS = ("params", "tokens", "effective_tokens", "epochs", "training_dollars",
@@ -135,6 +263,7 @@ class ConstrainedPhysicalOptimum(Tabular):
 
     @property
     def total_dollars(self) -> Any:
+        """Lifetime US dollars, `training_dollars + serving_dollars`."""
         return self.training_dollars + self.serving_dollars
 
     @cached_property
@@ -152,8 +281,10 @@ class ConstrainedPhysicalOptimum(Tabular):
 
     @property
     def epochs(self) -> Any:
+        """Passes over the unique data, `tokens / unique_tokens`."""
         return self.tokens / self.unique_tokens
 
     @property
     def converged(self) -> Any:
+        """Whether each row is an answer (its `params` finite)."""
         return np.isfinite(self.params)

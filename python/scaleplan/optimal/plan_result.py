@@ -1,6 +1,7 @@
 """What `plan` gives (`optimal/plan.py`): a `Plan`, its recommendation first, the
 `Comparison` of each alternative under the same prices, and each `Assumption` with its
-unit. The text, HTML and plain-data forms are `plan_text`'s."""
+unit. The text, HTML and plain-data forms are written by the private `_plan_text` and
+reached through `Plan`'s methods."""
 
 from __future__ import annotations
 
@@ -10,13 +11,30 @@ from typing import Any, NamedTuple
 
 from .._utils.frames import Record, short_repr
 from ..systems.physical import PhysicalPlan
-from .plan_text import plan_dict, plan_html, plan_repr, plan_summary
+from ._plan_text import plan_dict, plan_html, plan_repr, plan_summary
 
 __all__ = ["Assumption", "Comparison", "Plan"]
 
 
 class Assumption(NamedTuple):
-    """An input that moved the answer, with its unit ("" for a name or a format)."""
+    """An input that moved the answer, with its unit.
+
+    `Plan.assumptions` maps each input's name to one.
+
+    Attributes
+    ----------
+    value : float or str or None
+        The input as the plan used it (None: the plan chose, as the unit says).
+    unit : str
+        Its unit, e.g. "requests/day", "$/GPU-hour" ("" for a name or a format).
+
+    Examples
+    --------
+    >>> a = Assumption(1.5, "$/GPU-hour")
+    >>> print(f"{a.value} {a.unit}")
+    1.5 $/GPU-hour
+    >>> value, unit = a
+    """
 
     value: Any
     unit: str
@@ -26,12 +44,42 @@ class Assumption(NamedTuple):
 class Comparison(Record):
     """One model of the given quality, built and priced as the recommendation is.
 
-    `params`, `tokens`: the model as its optimiser gives it (N, D). `plan`: that model
-    built (the policy's shape for N, trained on the tokens reaching the loss at the shape's
-    exact parameter count) on whole GPUs, its dollars by the roofline: `training_dollars`,
-    `serving_dollars`, `total_dollars` (US dollars). `paper_*_dollars`: the same (N, D)
-    under the paper's constant-MFU cost model (Sardana et al. 2024), for reproducing it;
-    not comparable with the roofline's. FLOPs: `6 N D` and `2 N` per served token."""
+    `Plan.alternatives` holds one per alternative (Chinchilla-style, compute-optimal,
+    the paper's constant-MFU cost optimum) and `Plan.recommended` the recommendation's.
+    Its dollars by the roofline (`training_dollars`, `serving_dollars`, `total_dollars`,
+    US dollars) are those of `plan`; the derived `tokens_per_param` is `D / N` and
+    `total_flops` the sum of the FLOPs.
+
+    Parameters
+    ----------
+    label : str
+        The model's name in the tables, e.g. "Chinchilla-style".
+    params : float
+        Parameters N (count) as its optimiser gives them.
+    tokens : float
+        Training tokens D as its optimiser gives them.
+    plan : PhysicalPlan
+        That model built (the policy's shape for N, trained on the tokens reaching the
+        loss at the shape's exact parameter count) on whole GPUs, priced by the roofline.
+    training_flops : float
+        `6 N D`, in FLOPs.
+    inference_flops : float
+        `2 N` per served token, times the lifetime tokens, in FLOPs.
+    paper_training_dollars, paper_inference_dollars : float
+        The same (N, D) under the paper's constant-MFU cost model (Sardana et al. 2024),
+        in US dollars, for reproducing it; not comparable with the roofline's.
+
+    Examples
+    --------
+    >>> import scaleplan as sp
+    >>> p = sp.plan(as_good_as=7e9, requests_per_day=1e7, days=365)
+    >>> c = p.alternatives["chinchilla_style"]
+    >>> print(f"{c.label}: N = {c.params:.3g}, {c.tokens_per_param:.0f} tokens/param, "
+    ...       f"${c.total_dollars / 1e3:.1f}k (paper's model ${c.paper_total_dollars / 1e3:.0f}k)")
+    Chinchilla-style: N = 7e+09, 39 tokens/param, $79.2k (paper's model $572k)
+    >>> c.plan.serving.gpus, c.plan.serving.gpu
+    (5, 'a100-40gb')
+    """
 
     label: str
     params: float
@@ -84,19 +132,62 @@ class Plan:
     """What `plan` gives: one recommendation, its cost model and assumptions, and the
     alternatives priced the same way.
 
-    Attributes:
-        recommendation: the whole-GPU plan (`PhysicalPlan`: shape, params, tokens,
-            training GPUs x days, serving replicas, dollars).
-        cost_model: the cost model of the recommendation and of every comparison's
-            `*_dollars`, in one line.
-        assumptions: every input that moved the answer, name -> `Assumption(value, unit)`.
-        alternatives: "chinchilla_style", "compute_optimal", "cost_optimal" ->
-            `Comparison`, each under the recommendation's prices.
-        loss: the target loss (nats/token); `target`: how it was set, in words.
-        requests: lifetime requests; `inference_tokens`: lifetime tokens served.
-        fluid: the optimum in fractions of a replica (`PhysicalOptimum`, or with
-            `unique_tokens` a `ConstrainedPhysicalOptimum`) the recommendation rounds.
-        recommended: the recommendation as a `Comparison` (with its paper's dollars).
+    Every dollar figure but the `paper_*` ones is the roofline's on whole GPUs, so the
+    recommendation is compared like with like; `models` lists it first, then the
+    alternatives. `summary()` is the text `scaleplan plan` prints, `to_dict()` its
+    `--json`, `to_pandas()` one row per model.
+
+    Parameters
+    ----------
+    recommendation : PhysicalPlan
+        The whole-GPU plan: shape, params, tokens, training GPUs x days, serving
+        replicas, dollars (US dollars).
+    cost_model : str
+        The cost model of the recommendation and of every comparison's `*_dollars`, in
+        one line.
+    assumptions : Mapping[str, Assumption]
+        Every input that moved the answer, name -> `Assumption(value, unit)`.
+    alternatives : Mapping[str, Comparison]
+        "chinchilla_style", "compute_optimal", "cost_optimal" -> `Comparison`, each under
+        the recommendation's prices.
+    loss : float
+        The target loss, in nats/token.
+    target : str
+        How the target was set, in words.
+    requests : float
+        Lifetime requests (count).
+    inference_tokens : float
+        Lifetime tokens served.
+    fluid : PhysicalOptimum or ConstrainedPhysicalOptimum
+        The optimum in fractions of a replica that the recommendation rounds (the latter
+        with `unique_tokens`).
+    recommended : Comparison
+        The recommendation as a `Comparison` (with its paper's dollars).
+
+    Examples
+    --------
+    >>> import scaleplan as sp
+    >>> p = sp.plan(as_good_as=7e9, requests_per_day=1e7, days=365)
+    >>> r = p.recommendation
+    >>> print(f"{r.params:.3g} params, {r.tokens:.3g} tokens, ${r.total_dollars / 1e3:.1f}k")
+    3.78e+09 params, 5.93e+11 tokens, $64.8k
+    >>> print(p.assumptions["train_price_per_hour"])
+    Assumption(value=1.5, unit='$/GPU-hour')
+    >>> text = p.summary()  # what `scaleplan plan` prints
+    >>> print(text.splitlines()[0])
+    Recommended: 3.78B parameters trained on 593B tokens, lifetime $64.8k (training $35.9k, ...
+    >>> print(text[text.index("The recommendation saves"):].split(" It is")[0])
+    The recommendation saves 18.2% against the Chinchilla-style model, 0.8% against the
+    compute-optimal model and 40.8% against the cost-optimal model, in lifetime dollars by
+    the roofline.
+    >>> sorted(p.to_dict()["models"]) == sorted(p.models)
+    True
+    >>> p.to_pandas()[["name", "total_dollars"]].round(-2)
+                   name  total_dollars
+    0    recommendation        64800.0
+    1  chinchilla_style        79200.0
+    2   compute_optimal        65300.0
+    3      cost_optimal       109500.0
     """
 
     recommendation: PhysicalPlan

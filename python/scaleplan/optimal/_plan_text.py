@@ -1,6 +1,12 @@
 """A `Plan` (`optimal/plan.py`) as text, HTML and plain data: what `scaleplan plan`
 prints, a notebook shows and `--json` writes.
 
+Private: no user calls these functions. They are the machinery behind `Plan.summary()`,
+`Plan.to_dict()`, `repr(plan)` and `Plan._repr_html_()`, which are the public way to each
+form, so they are documented (with examples) there; keeping them out of the API leaves the
+text's layout free to change without a deprecation. Nothing outside `plan_result`
+imports them.
+
 Every sentence compares like with like: the savings the text states are the cells of the
 table's "recommendation saves" row, all priced by the roofline on whole GPUs; the paper's
 constant-MFU dollars have a table of their own, which no sentence compares with the first.
@@ -12,8 +18,6 @@ import html
 from typing import Any
 
 from .._utils.text import money, render_table, si_number
-
-__all__ = ["plan_dict", "plan_html", "plan_repr", "plan_summary", "saving_words"]
 
 
 def _shape(plan: Any) -> str:
