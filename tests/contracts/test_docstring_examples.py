@@ -95,6 +95,9 @@ DOCUMENTED = [
     "scaleplan.systems.serving",
     "scaleplan.systems.serving_fit",
     "scaleplan.systems.steptime",
+    "scaleplan.testing.reference",
+    "scaleplan.testing.reference_fits",
+    "scaleplan.testing.reference_systems",
 ]
 
 

@@ -1,0 +1,294 @@
+"""Pure-Python references for the systems models (standard library `math` only): the step's
+FLOPs and memory traffic, one serving step by the roofline, and the physical optimum on a
+serving curve, each counted or searched apart from the Rust core (see `reference` for the
+loss laws' and `reference_fits` for the fits'). `reference` re-exports them, as the tests
+import them from there.
+
+Laws are tuples `(E, A, B, alpha, beta)`, as in `reference`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["physical_optimum", "serving_step", "step_counts"]
+
+Law = tuple[float, float, float, float, float]
+
+
+def step_counts(
+    vocab: int,
+    d_model: int,
+    n_layers: int,
+    n_heads: int,
+    head_dim: int,
+    n_kv_heads: int,
+    d_ff: int,
+    gated: bool,
+    tied: bool,
+    seq_len: int,
+    batch_size: int,
+    extra_params: int = 0,
+) -> tuple[float, float, float, float]:
+    """(params, flops, memcpy elements, activation elements) of one training step, built
+    op by op from a list of (flops, elements read, elements written) the way the forward
+    pass runs; backward is twice the forward, Adam moves 8 elements per parameter.
+
+    Parameters
+    ----------
+    vocab, d_model, n_layers, n_heads, head_dim, n_kv_heads, d_ff : int
+        The shape, as `TransformerShape`'s fields of those names.
+    gated, tied : bool
+        A gated MLP (SwiGLU); input and output embeddings shared.
+    seq_len, batch_size : int
+        Tokens per sequence and sequences per step.
+    extra_params : int, optional
+        Parameters stored and updated without FLOPs (biases, learned positions).
+
+    Returns
+    -------
+    tuple of float
+        Parameters (count), FLOPs per step, elements moved to and from memory per step,
+        and activation elements kept for the backward pass.
+
+    Examples
+    --------
+    >>> from scaleplan import step_counts as rust_counts
+    >>> from scaleplan.arch.shapes import FIELDS, MODELS
+    >>> shape = MODELS["llama-2-7b"]  # batch 8 x 2048 tokens
+    >>> counts = step_counts(*(getattr(shape, f) for f in FIELDS))
+    >>> print([f"{x:.4g}" for x in counts])
+    ['6.738e+09', '7.023e+14', '7.374e+11', '1.087e+11']
+    >>> print(f"{rust_counts(shape).flops:.4g}")
+    7.023e+14
+    """
+    # Plain arithmetic only (flags as 0/1), so NumPy arrays work too: the benchmark's
+    # vectorised baseline is this same function.
+    t = batch_size * seq_len
+    q, kv = n_heads * head_dim, n_kv_heads * head_dim
+    up_width = (1 + gated) * d_ff
+    scores = batch_size * n_heads * seq_len * seq_len
+
+    def matmul(rows: Any, inner: Any, cols: Any) -> tuple[Any, Any, Any]:
+        return 2.0 * rows * inner * cols, rows * inner + inner * cols, rows * cols
+
+    def elementwise(inputs: Any, outputs: Any) -> tuple[Any, Any, Any]:
+        return 0.0, inputs, outputs
+
+    layer = [
+        elementwise(t * d_model + d_model, t * d_model),  # attention RMSNorm
+        matmul(t, d_model, q + 2 * kv),  # Q, K, V
+        (2.0 * scores * head_dim, t * q + t * kv, scores),  # Q K^T
+        elementwise(scores, scores),  # softmax
+        (2.0 * scores * head_dim, scores + t * kv, t * q),  # P V
+        matmul(t, q, d_model),  # output projection
+        elementwise(2 * t * d_model, t * d_model),  # residual
+        elementwise(t * d_model + d_model, t * d_model),  # MLP RMSNorm
+        matmul(t, d_model, up_width),  # up (and gate)
+        elementwise(up_width * t, t * d_ff),  # activation (times gate)
+        matmul(t, d_ff, d_model),  # down
+        elementwise(2 * t * d_model, t * d_model),  # residual
+    ]
+    head = [
+        elementwise(t * d_model, t * d_model),  # embedding gather
+        elementwise(t * d_model + d_model, t * d_model),  # final RMSNorm
+        matmul(t, d_model, vocab),  # logits
+        elementwise(t * vocab, t * vocab + t),  # softmax cross-entropy
+    ]
+
+    def total(ops: list[tuple[Any, Any, Any]], k: int) -> Any:
+        return sum(op[k] for op in ops)
+
+    flops = 3.0 * (n_layers * total(layer, 0) + total(head, 0))
+    params = 1.0 * (
+        n_layers
+        * (d_model * (q + 2 * kv) + q * d_model + (up_width + d_ff) * d_model + 2 * d_model)
+        + (2 - tied) * vocab * d_model
+        + d_model
+        + extra_params  # biases, learned positions: stored and updated, no FLOPs
+    )
+    moved = 3.0 * (n_layers * (total(layer, 1) + total(layer, 2)) + total(head, 1) + total(head, 2))
+    kept = 1.0 * (n_layers * total(layer, 2) + total(head, 2))
+    return params, flops, moved + 8.0 * params, kept
+
+
+def serving_step(
+    shape: dict[str, Any],
+    phase: str,
+    batch: float,
+    tokens: float,
+    tp: float,
+    gpu: dict[str, float],
+) -> tuple[float, float, float, float, float, bool]:
+    """(seconds, flops, bytes, comm seconds, max batch, memory-bound) of one decode or
+    prefill step per GPU, by the roofline of docs/design.md §1.7, or None for a batch that does not
+    fit. `gpu` holds peak, bandwidth, memory, link, compute, memory_eff, overhead, fraction,
+    latency (per all-reduce, optional),
+    weight_bytes, kv_bytes. Counted matrix by matrix, apart from the Rust core's sums.
+
+    Parameters
+    ----------
+    shape : dict
+        `TransformerShape`'s fields by name.
+    phase : str
+        "decode" (one token per sequence) or "prefill" (the whole prompt).
+    batch : float
+        Sequences in the step.
+    tokens : float
+        Tokens per sequence: the context held (decode) or the prompt (prefill).
+    tp : float
+        Tensor-parallel degree (GPUs per replica).
+    gpu : dict
+        `peak` (FLOP/s), `bandwidth` (bytes/s), `memory` (bytes), `link` (bytes/s one
+        way), the efficiencies `compute` and `memory_eff` (fractions), `overhead`
+        (seconds per step), `fraction` (of memory usable), optional `latency` (seconds
+        per all-reduce), and `weight_bytes`, `kv_bytes` (bytes per element).
+
+    Returns
+    -------
+    tuple
+        Seconds per step, FLOPs and bytes moved per GPU, seconds of communication, the
+        largest batch that fits in memory, and whether memory bounds the step.
+
+    Examples
+    --------
+    >>> from scaleplan.arch.shapes import FIELDS, MODELS
+    >>> from scaleplan.hardware.accelerators import ACCELERATORS
+    >>> h100 = ACCELERATORS["h100-sxm"]
+    >>> gpu = {"peak": h100.peak("bf16"), "bandwidth": h100.memory_bandwidth,
+    ...        "memory": h100.memory_bytes, "link": h100.link_bandwidth, "compute": 1.0,
+    ...        "memory_eff": 1.0, "overhead": 0.0, "fraction": 0.9, "weight_bytes": 2.0,
+    ...        "kv_bytes": 2.0}
+    >>> shape = {f: getattr(MODELS["llama-2-7b"], f) for f in FIELDS}
+    >>> seconds, flops, moved, comm, most, memory_bound = serving_step(
+    ...     shape, "decode", 64, 512, 1, gpu)
+    >>> print(f"{seconds * 1e3:.2f} ms, {flops:.3g} FLOPs, {moved:.3g} bytes, "
+    ...       f"batch <= {most}, memory-bound: {memory_bound}")
+    9.07 ms, 8.63e+11 FLOPs, 3.04e+10 bytes, batch <= 217, memory-bound: True
+    """
+    d, layers, heads = shape["d_model"], shape["n_layers"], shape["n_heads"]
+    hd, kv_heads, vocab = shape["head_dim"], shape["n_kv_heads"], shape["vocab"]
+    layer_matrices = [
+        (d, heads * hd),  # Q
+        (d, kv_heads * hd),  # K
+        (d, kv_heads * hd),  # V
+        (heads * hd, d),  # attention output
+        (d, shape["d_ff"]),  # up
+        (shape["d_ff"], d),  # down
+    ] + ([(d, shape["d_ff"])] if shape["gated"] else [])  # gate
+    per_token = layers * sum(a * b for a, b in layer_matrices) + vocab * d  # with logits
+    norms = layers * 2 * d + d
+    extra = shape.get("extra_params", 0)  # biases, position tables: read, no FLOPs
+    stored = per_token + norms + extra + (0 if shape["tied"] else vocab * d)
+    read = per_token + norms + extra
+    kv_per_token = 2 * layers * math.ceil(kv_heads / tp) * hd * gpu["kv_bytes"]
+    held = tokens + 1 if phase == "decode" else tokens
+    room = gpu["memory"] * gpu["fraction"] - stored * gpu["weight_bytes"] / tp
+    max_batch = math.floor(room / (held * kv_per_token))
+    if phase == "decode":
+        flops = 2 * batch * per_token + layers * batch * tokens * heads * hd * 4
+        in_step = batch
+    else:
+        flops = 2 * batch * tokens * (per_token - vocab * d) + 2 * batch * vocab * d
+        flops += layers * 2 * batch * tokens**2 * heads * hd
+        in_step = batch * tokens
+    flops /= tp
+    moved = read * gpu["weight_bytes"] / tp + batch * tokens * kv_per_token
+    latency = gpu.get("latency", 0.0) if tp > 1 else 0.0
+    comm = layers * 2 * ((2 * (tp - 1) / tp) * in_step * d * 2 / gpu["link"] + latency)
+    t_compute = flops / (gpu["peak"] * gpu["compute"])
+    t_memory = moved / (gpu["bandwidth"] * gpu["memory_eff"])
+    seconds = max(t_compute, t_memory) + comm + gpu["overhead"]
+    return seconds, flops, moved, comm, max_batch, t_memory > t_compute
+
+
+def physical_optimum(
+    law: Law,
+    target: float,
+    requests: float,
+    per_flop: float,
+    ln_params: list[float],
+    ln_dollars: list[float],
+) -> tuple[float, float, float] | None:
+    """(N, D, dollars) minimising `6 per_flop N D + requests s(N)` at `L(N, D) = target`,
+    `s` the log-log line through the knots; None when the cheapest point of the curve's
+    span is an end knot the cost still falls beyond. Exhaustive: every reachable knot, and
+    every segment where the derivative changes sign is bisected (the Rust core prunes
+    segments by tangent bounds and uses Newton).
+
+    Parameters
+    ----------
+    law : Law
+        `(E, A, B, alpha, beta)`.
+    target : float
+        The loss, in nats/token; above E.
+    requests : float
+        Lifetime requests (count).
+    per_flop : float
+        Training US dollars per model FLOP (`train_dollars_per_flop / train_mfu`).
+    ln_params, ln_dollars : list of float
+        The serving curve's knots: ln N, and ln US dollars per request at each.
+
+    Returns
+    -------
+    tuple of float or None
+        N (count), D (training tokens) and lifetime US dollars; None as above.
+
+    Examples
+    --------
+    >>> import math
+    >>> import scaleplan as sp
+    >>> costs = sp.CostModel()
+    >>> per_flop = costs.train_dollars_per_flop / costs.train_mfu
+    >>> curve = sp.ServingCurve([1e9, 1e11], [1e-5, 1e-3])  # $ per request, linear in N
+    >>> n, d, dollars = physical_optimum(sp.CHINCHILLA.coefficients, 2.0, 1e10, per_flop,
+    ...                                  [math.log(1e9), math.log(1e11)],
+    ...                                  [math.log(1e-5), math.log(1e-3)])
+    >>> rust = sp.physical_optimal(2.0, 1e10, curve=curve, costs=costs)
+    >>> print(f"N = {n:.4g}, ${dollars:,.0f}; package: N = {rust.params:.4g}, "
+    ...       f"${rust.total_dollars:,.0f}")
+    N = 6.571e+09, $1,164,966; package: N = 6.571e+09, $1,164,966
+    """
+    e, a, b, alpha, beta = law
+    x_min = math.log(a / (target - e)) / alpha
+
+    def parts(x: float, k: int) -> tuple[float, float]:
+        """(dollars, d dollars / d ln N) on segment k's line."""
+        n = math.exp(x)
+        reducible = target - e - a * n**-alpha
+        d = (b / reducible) ** (1.0 / beta)
+        train = 6.0 * per_flop * n * d
+        # d ln D / d ln N = -(alpha / beta) A N^-alpha / (l - E - A N^-alpha)
+        dln_d = -(alpha / beta) * a * n**-alpha / reducible
+        slope = (ln_dollars[k + 1] - ln_dollars[k]) / (ln_params[k + 1] - ln_params[k])
+        serve = requests * math.exp(ln_dollars[k] + slope * (x - ln_params[k]))
+        return train + serve, train * (1.0 + dln_d) + serve * slope
+
+    last = len(ln_params) - 2
+    found: list[tuple[float, float]] = []  # (dollars, x)
+    for k in range(last + 1):
+        lo, hi = max(ln_params[k], x_min), ln_params[k + 1]
+        if hi <= x_min:
+            continue
+        if lo > x_min:
+            found.append((parts(lo, k)[0], lo))
+        found.append((parts(hi, k)[0], hi))
+        falling = lo == x_min or parts(lo, k)[1] < 0
+        if falling and parts(hi, k)[1] > 0:
+            for _ in range(200):
+                mid = 0.5 * (lo + hi)
+                if mid in (lo, hi):
+                    break
+                lo, hi = (mid, hi) if parts(mid, k)[1] < 0 else (lo, mid)
+            found.append((parts(0.5 * (lo + hi), k)[0], 0.5 * (lo + hi)))
+    if not found:
+        return None
+    dollars, x = min(found)
+    outward = (x == ln_params[-1] and parts(x, last)[1] < 0) or (
+        x == ln_params[0] and x > x_min and parts(x, 0)[1] > 0
+    )
+    if outward:
+        return None
+    n = math.exp(x)
+    return n, (b / (target - e - a * n**-alpha)) ** (1.0 / beta), dollars
