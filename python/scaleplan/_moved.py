@@ -2,8 +2,8 @@
 
 Up to 0.1 the library was one flat folder (`scaleplan.lifetime`, `scaleplan.fit`, ...). It
 now lives in domain subpackages that mirror the Rust core. Importing an old path gives a
-small module that reads every attribute from the new home (one module, or two where a
-module was split), after one warning that names it; `scaleplan.<old>` as an attribute of
+small module that reads every attribute from the new home (one module, or several where
+a module was split), after one warning that names it; `scaleplan.<old>` as an attribute of
 the package does the same. Three old names are packages now (`laws`, `hardware`, `paper`)
 and forward the names they no longer export themselves through `forward`.
 """
@@ -62,7 +62,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "reproduce_fits": ("paper.fits",),
     "serving_fit": ("systems.serving_fit",),
     "shapes": ("arch.shapes",),
-    "steptime": ("systems.steptime",),
+    "steptime": ("systems.steptime", "systems.steptime_fit", "systems.shape_search"),
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 import scaleplan as sp
 from scaleplan.arch import shapes
 from scaleplan.arch.shapes import MODELS
-from scaleplan.systems import physical, serving, steptime
+from scaleplan.systems import physical, serving, steptime, steptime_fit
 
 LLAMA_7B = {
     "model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
@@ -44,14 +44,16 @@ CALLS = {
     "scaleplan.systems.steptime.loss_in_budget": lambda s: steptime.loss_in_budget(
         s, 3600.0, time_model=MODEL
     ),
-    "scaleplan.systems.steptime.fit_step_time": lambda s: steptime.fit_step_time(
+    "scaleplan.systems.steptime_fit.fit_step_time": lambda s: steptime_fit.fit_step_time(
         [s] * 4, [1.0, 1.1, 0.9, 1.05]
     ),
-    "scaleplan.systems.steptime.heldout_r2": lambda s: steptime.heldout_r2(
+    "scaleplan.systems.steptime_fit.heldout_r2": lambda s: steptime_fit.heldout_r2(
         [s, "gpt-j-6b"] * 5, np.linspace(1.0, 2.0, 10), folds=2
     ),
-    "scaleplan.systems.steptime.heldout_relative_errors": lambda s: (
-        steptime.heldout_relative_errors([s, "gpt-j-6b"] * 5, np.linspace(1.0, 2.0, 10), folds=2)
+    "scaleplan.systems.steptime_fit.heldout_relative_errors": lambda s: (
+        steptime_fit.heldout_relative_errors(
+            [s, "gpt-j-6b"] * 5, np.linspace(1.0, 2.0, 10), folds=2
+        )
     ),
 }
 # Taking a shape but not run here: they time real steps on JAX (a name is resolved the

@@ -19,7 +19,7 @@ from scaleplan.arch import shapes
 from scaleplan.fitting import bootstrap, downstream, families, fit, isoflop, likelihood, nextrun
 from scaleplan.optimal import allocation, physical_optimum
 from scaleplan.optimal.data_constrained import training_optimal
-from scaleplan.systems import physical, serving, steptime
+from scaleplan.systems import physical, serving, shape_search, steptime
 
 
 @dataclass(frozen=True)
@@ -312,7 +312,7 @@ def _entries() -> list[Entry]:
         ),
         Entry(
             "best_shapes",
-            steptime.best_shapes,
+            shape_search.best_shapes,
             dict(
                 seconds=3600.0,
                 time_model=_TIME_MODEL,

@@ -50,7 +50,7 @@ def _extra() -> list[Callable[[], Any]]:
     from scaleplan.fitting.nextrun_simulation import Simulation
     from scaleplan.optimal.allocation import TRADEOFF_REGIMES, lifetime_split
     from scaleplan.paper import tables
-    from scaleplan.systems import physical, serving_fit, steptime
+    from scaleplan.systems import physical, serving_fit, steptime_fit
 
     runs = chinchilla_runs()
     global PLAN
@@ -68,7 +68,7 @@ def _extra() -> list[Callable[[], Any]]:
         lambda: tables.table_3_roofline(curve=CURVE)[0],
         lambda: Simulation(np.ones(3), np.ones(3), np.ones(3)),
         lambda: sp.physical_optimal(2.1, 1e9, curve=CURVE, unique_tokens=1e11),
-        lambda: steptime.fit_step_time(counts, [1.0, 1.5, 2.1, 3.2]),
+        lambda: steptime_fit.fit_step_time(counts, [1.0, 1.5, 2.1, 3.2]),
         # compare_families takes minutes on a busy machine: its results, made directly.
         lambda: families.FamilyFit("gadre", np.ones(5), 0.1),
         lambda: families.HeldOut("gadre", 5, 0.01, 0.02, 0.03, 0.02, 0.03),

@@ -7,16 +7,16 @@ from hypothesis import strategies as st
 
 import scaleplan as sp
 from scaleplan import _core
+from scaleplan.systems.shape_search import best_shapes
 from scaleplan.systems.steptime import (
     FIELDS,
     StepTimeModel,
     TransformerShape,
-    best_shapes,
-    fit_step_time,
     loss_in_budget,
     shape_grid,
     step_counts,
 )
+from scaleplan.systems.steptime_fit import fit_step_time
 from scaleplan.testing import reference as ref
 
 LLAMA2_7B = TransformerShape(4096, 32, 32, vocab=32000, d_ff=11008, seq_len=4096, batch_size=1)
@@ -228,7 +228,7 @@ def test_fit_step_time_recovers_a_known_model():
 
 def test_shipped_measurements_and_the_papers_comparison():
     from scaleplan.systems.measure import load_measurements
-    from scaleplan.systems.steptime import heldout_r2, heldout_relative_errors
+    from scaleplan.systems.steptime_fit import heldout_r2, heldout_relative_errors
 
     shapes, seconds = load_measurements()
     assert len(shapes) >= 60 and np.all(seconds > 0)

@@ -46,7 +46,8 @@ def step_time_fit(
     'measured seconds per training step (log scale)'
     """
     from ..systems.measure import load_measurements
-    from ..systems.steptime import fit_step_time, heldout_r2, step_counts
+    from ..systems.steptime import step_counts
+    from ..systems.steptime_fit import fit_step_time, heldout_r2
 
     where = ""
     if shapes is None and seconds is None:

@@ -263,7 +263,7 @@ def load_measurements(path: str | Path | None = None) -> tuple[list[TransformerS
     >>> shapes, seconds = load_measurements()
     >>> len(shapes), f"{seconds.min() * 1e3:.2f} to {seconds.max():.2f} s"
     (72, '2.38 to 1.36 s')
-    >>> from scaleplan.systems.steptime import fit_step_time
+    >>> from scaleplan.systems.steptime_fit import fit_step_time
     >>> print(f"R2 {fit_step_time(shapes, seconds).r2_both:.3f}")
     R2 0.938
     """

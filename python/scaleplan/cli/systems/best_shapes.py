@@ -30,7 +30,8 @@ def add(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from ...systems.steptime import best_shapes, shape_grid
+    from ...systems.shape_search import best_shapes
+    from ...systems.steptime import shape_grid
 
     if not args.hours > 0:
         raise CliError(f"--hours must be > 0; got {args.hours}")

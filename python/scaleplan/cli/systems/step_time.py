@@ -42,7 +42,7 @@ def time_model(args: argparse.Namespace) -> Any:
 
     if args.measured:
         from ...systems.measure import load_measurements
-        from ...systems.steptime import fit_step_time
+        from ...systems.steptime_fit import fit_step_time
 
         shapes, seconds = load_measurements()
         return fit_step_time(shapes, seconds).model
