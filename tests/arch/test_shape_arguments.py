@@ -61,9 +61,9 @@ CALLS = {
 NOT_RUN = {
     "scaleplan.systems.measure.time_step",
     "scaleplan.systems.measure.sweep",
-    "scaleplan.dask.arrays.step_counts",
-    "scaleplan.dask.arrays.step_time",
-    "scaleplan.dask.arrays.loss_in_budget",
+    "scaleplan.dask.steptime.step_counts",
+    "scaleplan.dask.steptime.step_time",
+    "scaleplan.dask.steptime.loss_in_budget",
     "scaleplan.plot.steptime.step_time_fit",  # draws; its shapes go to fit_step_time
 }
 

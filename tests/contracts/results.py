@@ -28,11 +28,11 @@ VALUES = (
 )
 # Dask's lazy twins of results tested here: `compute()` gives the in-memory class.
 LAZY = (
-    "scaleplan.dask.arrays.LazyBudgetResult",
+    "scaleplan.dask.steptime.LazyBudgetResult",
     "scaleplan.dask.arrays.LazyChinchillaModel",
-    "scaleplan.dask.arrays.LazyCostOptimum",
+    "scaleplan.dask.costs.LazyCostOptimum",
     "scaleplan.dask.arrays.LazyLifetimeOptimum",
-    "scaleplan.dask.arrays.LazyStepCounts",
+    "scaleplan.dask.steptime.LazyStepCounts",
 )
 
 

@@ -15,21 +15,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         f"scaleplan.dask needs Dask ({exc}); install it with: pip install 'scaleplan[dask]'"
     ) from None
 
-from .arrays import (
-    LazyBudgetResult,
-    LazyChinchillaModel,
-    LazyCostOptimum,
-    LazyLifetimeOptimum,
-    LazyStepCounts,
-    chinchilla_optimal,
-    compute_optimal,
-    cost_optimal,
-    loss_in_budget,
-    start_rule,
-    step_counts,
-    step_time,
-)
+from ._lazy import start_rule
+from .arrays import LazyChinchillaModel, LazyLifetimeOptimum, chinchilla_optimal, compute_optimal
+from .costs import LazyCostOptimum, cost_optimal
 from .fits import bootstrap_law, check_workers, fit_law
+from .steptime import LazyBudgetResult, LazyStepCounts, loss_in_budget, step_counts, step_time
 from .sweeps import DEFAULT_CHUNK_ROWS, OUTPUTS, SweepResult, open_sweep, sweep
 
 __all__ = [

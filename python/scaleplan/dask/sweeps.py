@@ -33,6 +33,7 @@ from ..errors import ScaleplanError
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from ..optimal.costs import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
 from ..optimal.lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
+from ._lazy import start_rule
 from ._sweep_files import (
     Execution,
     check_path,
@@ -44,7 +45,6 @@ from ._sweep_files import (
     write_zarr,
 )
 from ._sweep_grid import OUTPUTS, axes_and_fixed, chunk_sizes, costs_axis, sweep_grid
-from .arrays import start_rule
 from .fits import check_workers, current_client
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "OUTPUTS", "SweepResult", "open_sweep", "sweep"]
