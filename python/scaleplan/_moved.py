@@ -61,7 +61,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "reproduce_figures": ("paper.figures",),
     "reproduce_fits": ("paper.fits",),
     "serving_fit": ("systems.serving_fit",),
-    "shapes": ("arch.shapes",),
+    "shapes": ("arch.shapes", "arch.counts", "arch.policy"),
     "steptime": ("systems.steptime", "systems.steptime_fit", "systems.shape_search"),
 }
 

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from scaleplan.arch.shapes import TransformerShape, step_counts
+from scaleplan.arch.counts import step_counts
+from scaleplan.arch.shapes import TransformerShape
 from scaleplan.systems import serving
 
 

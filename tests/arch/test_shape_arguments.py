@@ -36,7 +36,7 @@ CALLS = {
     "scaleplan.systems.replicas.replicas": lambda s: physical.replicas([s], sp.Deployment()),
     "scaleplan.systems.serving.decode": lambda s: serving.decode(s, "h100-sxm", batch_size=8),
     "scaleplan.systems.serving.prefill": lambda s: serving.prefill(s, "h100-sxm", prompt_tokens=64),
-    "scaleplan.arch.shapes.step_counts": lambda s: sp.step_counts(s),
+    "scaleplan.arch.counts.step_counts": lambda s: sp.step_counts(s),
     "scaleplan.arch.shapes.shape_inputs": lambda s: shapes.shape_inputs(s),
     "scaleplan.arch.shapes.shape_columns": lambda s: shapes.shape_columns(s),
     "scaleplan.arch.shapes.resolve_shape": lambda s: shapes.resolve_shape(s),

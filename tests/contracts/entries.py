@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import scaleplan as sp
-from scaleplan.arch import shapes
+from scaleplan.arch import counts, policy, shapes
 from scaleplan.fitting import bootstrap, downstream, families, fit, isoflop, likelihood, nextrun
 from scaleplan.optimal import allocation, physical_optimum
 from scaleplan.optimal.data_constrained import training_optimal
@@ -294,10 +294,10 @@ def _entries() -> list[Entry]:
                 batch_size=1,
             ),
         ),
-        Entry("step_counts", shapes.step_counts, dict(shapes=SMALL)),
+        Entry("step_counts", counts.step_counts, dict(shapes=SMALL)),
         Entry(
             "shape_for_params",
-            shapes.shape_for_params,
+            policy.shape_for_params,
             dict(params=7e9, aspect=128, head_dim=128, gqa_group=8, vocab=32000),
         ),
         Entry(

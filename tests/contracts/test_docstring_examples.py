@@ -47,7 +47,9 @@ def test_docstring_examples_print_what_they_show(name):
 # Modules whose every public function and class (in the module's `__all__`, or in
 # `scaleplan.__all__` and defined there) has a numpydoc `Examples` section.
 DOCUMENTED = [
+    "scaleplan.arch.counts",
     "scaleplan.arch.hf_config",
+    "scaleplan.arch.policy",
     "scaleplan.arch.shapes",
     "scaleplan.dask.arrays",
     "scaleplan.dask.costs",

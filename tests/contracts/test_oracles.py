@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scaleplan as sp
-from scaleplan.arch import shapes
+from scaleplan.arch import policy
 from scaleplan.fitting.families import compare_families
 from scaleplan.systems import physical
 
@@ -52,7 +52,7 @@ def test_held_out_errors_come_from_runs_the_fit_did_not_see():
     assert gadre.group_mae > 2 * gadre.in_sample_mae
 
 
-SIZES = [shapes.shape_for_params(n) for n in (1e9, 7e9, 3e10, 7e10)]
+SIZES = [policy.shape_for_params(n) for n in (1e9, 7e9, 3e10, 7e10)]
 
 
 @given(

@@ -13,7 +13,7 @@ import pytest
 
 import scaleplan as sp
 from scaleplan import ScaleplanError
-from scaleplan.arch import shapes
+from scaleplan.arch import policy, shapes
 from scaleplan.fitting.families import compare_families
 from scaleplan.fitting.isoflop import isoflop_fit
 from scaleplan.fitting.likelihood import bootstrap_likelihood, test_law
@@ -205,7 +205,7 @@ def test_test_law_takes_preset_names_and_refuses_a_singular_bootstrap():
         (lambda: sp.CostModel(inference_precision="fp8"), "inference_precision"),
         (lambda: sp.ScalingLaw(1.69, 5e-324, 410.7, 0.34, 0.28), "A"),
         (lambda: sp.DataConstrainedLaw(sp.CHINCHILLA, rd_star=10**400), "rd_star"),
-        (lambda: shapes.shape_for_params(7e9, aspect=2.5), "aspect"),
+        (lambda: policy.shape_for_params(7e9, aspect=2.5), "aspect"),
         (lambda: shapes.TransformerShape(512, 4, 8, extra_params=np.ones(3)), "extra_params"),
     ],
 )
@@ -260,7 +260,7 @@ def test_a_policy_shape_that_cannot_train_is_blamed_on_params():
     n = 6972242372609.0
     err = blame(lambda: physical.physical_plan(n, 1e12, requests_per_day=1e6, days=365))
     assert err.argument == "params" and "params=6.97e+12" in str(err)
-    big = shapes.shape_for_params(n)
+    big = policy.shape_for_params(n)
     err = blame(lambda: physical.physical_plan(n, 1e12, shape=big, requests_per_day=1e6, days=365))
     assert err.argument == "batch_size"
     err = blame(lambda: whole_gpu_plan(1.75, 7e12, requests_per_day=1e6, days=365))

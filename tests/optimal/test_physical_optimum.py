@@ -8,7 +8,8 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from scaleplan import CostModel, Deployment, cost_optimal
-from scaleplan.arch.shapes import shape_for_params, step_counts
+from scaleplan.arch.counts import step_counts
+from scaleplan.arch.policy import shape_for_params
 from scaleplan.laws.scaling import CHINCHILLA
 from scaleplan.optimal.physical_optimum import ServingCurve, physical_optimal, whole_gpu_plan
 from scaleplan.systems import physical

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import scaleplan as sp
-from scaleplan.arch.shapes import shape_for_params
+from scaleplan.arch.policy import shape_for_params
 from scaleplan.hardware.accelerators import ACCELERATORS, Accelerator
 from scaleplan.optimal.physical_optimum import ServingCurve, whole_gpu_plan
 from scaleplan.systems import physical, serving

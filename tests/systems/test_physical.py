@@ -8,7 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from scaleplan.arch.shapes import TransformerShape, shape_for_params, step_counts
+from scaleplan.arch.counts import step_counts
+from scaleplan.arch.policy import shape_for_params
+from scaleplan.arch.shapes import TransformerShape
 from scaleplan.systems import deployment, physical, serving
 
 

@@ -9,7 +9,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import scaleplan as sp
-from scaleplan.arch.shapes import TransformerShape, step_counts
+from scaleplan.arch.counts import step_counts
+from scaleplan.arch.shapes import TransformerShape
 from scaleplan.hardware.accelerators import ACCELERATORS
 from scaleplan.systems import serving
 from scaleplan.testing import reference as ref
@@ -266,7 +267,7 @@ def test_cli_serve_bad_input_is_one_line_and_status_2(args, words):
 
 def test_a_step_echoes_its_tokens_batch_and_group():
     """Mutation testing found the echoed `tokens` could be another column unnoticed."""
-    from scaleplan.arch.shapes import shape_for_params
+    from scaleplan.arch.policy import shape_for_params
 
     shape = shape_for_params(7e9)
     step = serving.decode(shape, context_tokens=np.array([1000.0, 2000.0]), batch_size=4,

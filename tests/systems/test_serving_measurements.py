@@ -18,7 +18,7 @@ def test_the_rows_are_what_the_sources_say():
 
 
 def test_published_parameter_counts():
-    from scaleplan.arch.shapes import step_counts
+    from scaleplan.arch.counts import step_counts
 
     published = {"llama-2-7b": 6.74e9, "llama-2-70b": 68.98e9, "gpt-j-6b": 6.05e9}
     for model, params in published.items():

@@ -15,10 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _core
-from .._utils.arrays import as_float, broadcast, shaped
-from .._utils.checks import MAX_SHAPE_FIELD, Span, flag, number, shown, whole
-from .._utils.frames import Record
-from .._utils.labels import labelled
+from .._utils.arrays import as_float, broadcast
+from .._utils.checks import MAX_SHAPE_FIELD, flag, shown, whole
 from ..errors import ScaleplanError
 from .hf_config import shape_fields
 from .models import MODEL_FIELDS
@@ -27,19 +25,12 @@ __all__ = [
     "FIELDS",
     "MAX_SHAPE_FIELD",
     "MODELS",
-    "MODEL_SIZES",
     "OPTIMIZER_BYTES_PER_PARAM",
-    "POLICY_ASPECT",
-    "POLICY_GQA_GROUP",
-    "POLICY_HEAD_DIM",
     "ShapeLike",
-    "StepCounts",
     "TransformerShape",
     "resolve_shape",
     "shape_columns",
-    "shape_for_params",
     "shape_inputs",
-    "step_counts",
 ]
 
 # The column order of the Rust kernel, from the kernel itself.
@@ -344,204 +335,6 @@ def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[i
     if shape == ():
         return [np.asarray(c, dtype=np.float64).reshape(1) for c in inputs], shape
     return [np.ascontiguousarray(np.broadcast_to(c, shape)).reshape(-1) for c in inputs], shape
-
-
-@dataclass(frozen=True, repr=False)
-class StepCounts(Record):
-    """What one training step of a shape costs, as `step_counts` returns it.
-
-    Arrays when the shapes were a grid.
-
-    Parameters
-    ----------
-    params : float or numpy.ndarray
-        Parameters (count).
-    flops : float or numpy.ndarray
-        FLOPs of one step, forward and backward.
-    memcpy_elements : float or numpy.ndarray
-        Elements moved through memory (forward, backward, optimizer).
-    activation_elements : float or numpy.ndarray
-        Activation elements kept for the backward pass.
-
-    Examples
-    --------
-    >>> from scaleplan import step_counts
-    >>> counts = step_counts("llama-2-7b")  # 8 sequences of 2048 tokens
-    >>> print(f"{counts.flops:.3g} FLOPs, {counts.memory_bytes() / 1e9:.0f} GB")
-    7.02e+14 FLOPs, 325 GB
-    """
-
-    params: Any
-    flops: Any
-    memcpy_elements: Any
-    activation_elements: Any
-
-    def memcpy_bytes(self, bytes_per_element: float = 2.0) -> Any:
-        """Bytes moved in one step: `memcpy_elements * bytes_per_element` (default 2,
-        bf16).
-
-        Examples
-        --------
-        >>> from scaleplan import step_counts
-        >>> print(f"{step_counts('llama-2-7b').memcpy_bytes() / 1e12:.3g} TB")
-        1.47 TB
-        """
-        return self.memcpy_elements * bytes_per_element
-
-    def memory_bytes(self, bytes_per_element: float = 2.0) -> Any:
-        """Training memory: `16 params + bytes_per_element activation_elements`, in bytes.
-
-        Parameters with Adam state take 16 bytes each (bf16 weights and gradient, fp32
-        master weights and two moments); activations `bytes_per_element` (default 2).
-
-        Examples
-        --------
-        >>> from scaleplan import step_counts
-        >>> print(f"{step_counts('llama-2-7b').memory_bytes(bytes_per_element=4) / 1e9:.0f} GB")
-        543 GB
-        """
-        return (
-            OPTIMIZER_BYTES_PER_PARAM * self.params + bytes_per_element * self.activation_elements
-        )
-
-
-@labelled
-def step_counts(shapes: ShapeLike) -> StepCounts:
-    """Parameters, FLOPs and memory traffic of one training step, for each shape.
-
-    Counted by the Rust core, vectorised over grids of shapes; every term is stated in
-    `rust/core/src/arch/mod.rs`.
-
-    Parameters
-    ----------
-    shapes : TransformerShape or str or sequence or mapping
-        One shape (or a model name or config path), a sequence of them, or a mapping of
-        field name to arrays, broadcast together (`shape_inputs`).
-
-    Returns
-    -------
-    StepCounts
-        Scalars for one shape, arrays in the broadcast shape otherwise.
-
-    Raises
-    ------
-    ScaleplanError
-        If `shapes` cannot be read as shapes, or a count overflows float64.
-
-    Examples
-    --------
-    >>> from scaleplan import step_counts
-    >>> print(f"{step_counts('llama-2-70b').params:.4g}")
-    6.898e+10
-    >>> step_counts({"d_model": [2048, 4096], "n_layers": 32, "n_heads": 32}).params
-    array([2.27868877e+09, 8.85234483e+09])
-    """
-    shape, cols = shape_inputs(shapes)
-    p, f, m, a = _core.step_counts(cols, broadcast_shape=shape)
-    bad = ~(np.isfinite(p) & np.isfinite(f) & np.isfinite(m) & np.isfinite(a))
-    if np.any(bad):
-        # Valid fields whose products leave float64 (d_model = 1e200 once gave inf FLOPs).
-        index = int(np.flatnonzero(bad)[0]) if shape else None
-        at = f" at index {index}" if index is not None else ""
-        raise ScaleplanError(
-            f"the shape is too large: its parameter, FLOP or memory counts overflow float64{at}",
-            "shapes",
-            index,
-        )
-    return StepCounts(*(shaped(x, shape) for x in (p, f, m, a)))
-
-
-# The shape policy's defaults: Llama-2's proportions (width = 128 x depth at 7B, heads of
-# 128, SwiGLU MLP 8/3 x width, 32,000-token vocabulary) with Llama-2-70B's grouped-query
-# attention (8 query heads per KV head).
-POLICY_ASPECT = 128
-POLICY_HEAD_DIM = 128
-POLICY_GQA_GROUP = 8
-
-
-# The model sizes the shape policy (and the serving curves built on it) covers, in
-# parameters.
-MODEL_SIZES = Span(1e6, 1e15, low_closed=True, high_closed=True)
-
-
-def shape_for_params(
-    params: float,
-    *,
-    aspect: int = POLICY_ASPECT,
-    head_dim: int = POLICY_HEAD_DIM,
-    gqa_group: int = POLICY_GQA_GROUP,
-    vocab: int = 32000,
-) -> TransformerShape:
-    """A decoder shape of about `params` parameters under a fixed policy.
-
-    Width near `aspect` x depth (Llama-2-7B's 4096 / 32), in whole groups of `gqa_group`
-    heads of `head_dim` (one KV head per group; below one group, any head count and one KV
-    head), `d_ff` = 8/3 width rounded up to a multiple of 256, and for each of five widths
-    around the ideal the depth that comes closest to `params`; the closest wins, ties going
-    to the width nearest the aspect ratio; `batch_size` 1 (a micro-batch of one sequence,
-    which is what a GPU holds in `physical.training_plan`). The count is exact for the
-    shape returned (see `step_counts`); tested within 3% of `params` from 1B to 1T.
-
-    Parameters
-    ----------
-    params : float
-        The parameter count to aim at, in [1e6, 1e15].
-    aspect : int, optional
-        Width per layer of depth (default 128).
-    head_dim : int, optional
-        Width of one head (default 128).
-    gqa_group : int, optional
-        Query heads per KV head (default 8).
-    vocab : int, optional
-        Vocabulary size, in tokens (default 32,000).
-
-    Returns
-    -------
-    TransformerShape
-
-    Raises
-    ------
-    ScaleplanError
-        If `params` is outside [1e6, 1e15] or a policy number is not a positive whole
-        number.
-
-    Examples
-    --------
-    >>> from scaleplan import step_counts
-    >>> from scaleplan.arch.shapes import shape_for_params
-    >>> shape = shape_for_params(7e9)
-    >>> shape.d_model, shape.n_layers, shape.n_kv_heads
-    (4096, 39, 4)
-    >>> print(f"{step_counts(shape).params / 1e9:.3f}B")
-    7.010B
-    """
-    target = number("params", params, MODEL_SIZES)
-    aspect, head_dim = whole("aspect", aspect), whole("head_dim", head_dim)
-    gqa_group, vocab = whole("gqa_group", gqa_group), whole("vocab", vocab)
-    depth = (target / (10.0 * aspect**2)) ** (1 / 3)
-    ideal = aspect * depth / head_dim  # heads at the ideal width
-    step = gqa_group if ideal >= gqa_group else 1
-    best: tuple[float, TransformerShape] | None = None
-    for k in range(-2, 3):
-        heads = max(step, (round(ideal / step) + k) * step)
-        d = heads * head_dim
-
-        def shape(layers: int, heads: int = heads, d: int = d) -> TransformerShape:
-            return TransformerShape(d_model=d, n_layers=layers, n_heads=heads,
-                                    head_dim=head_dim, n_kv_heads=max(1, heads // gqa_group),
-                                    d_ff=-(-8 * d // 3 // 256) * 256, vocab=vocab,
-                                    batch_size=1)  # fmt: skip
-
-        # Parameters are linear in depth: the depth that comes closest for this width.
-        one, two = (float(step_counts(shape(n)).params) for n in (1, 2))
-        layers = max(1, round((target - (one - (two - one))) / (two - one)))
-        miss = abs((one + (layers - 1) * (two - one)) / target - 1.0)
-        # Among widths that miss alike, the one nearest the aspect ratio.
-        score = miss + 0.1 * abs(np.log(d / (aspect * layers)))
-        if best is None or score < best[0]:
-            best = (score, shape(layers))
-    assert best is not None
-    return best[1]
 
 
 def __getattr__(name: str) -> Any:

@@ -29,7 +29,8 @@ from .._utils.arrays import as_float, broadcast, check_on_invalid, echoed, shape
 from .._utils.checks import POSITIVE, number, shown, whole
 from .._utils.frames import Tabular
 from .._utils.labels import labelled
-from ..arch.shapes import MODEL_SIZES, shape_for_params, step_counts
+from ..arch.counts import step_counts
+from ..arch.policy import MODEL_SIZES, shape_for_params
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator
 from ..hardware.cost_model import (

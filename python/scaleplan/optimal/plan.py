@@ -23,7 +23,8 @@ import numpy as np
 
 from .._utils.checks import POSITIVE, instance, number, optional, product
 from .._utils.text import si_number
-from ..arch.shapes import MODEL_SIZES, shape_for_params, step_counts
+from ..arch.counts import step_counts
+from ..arch.policy import MODEL_SIZES, shape_for_params
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator
 from ..hardware.cost_model import CostModel

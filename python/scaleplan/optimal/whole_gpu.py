@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from .._utils.checks import number
-from ..arch.shapes import MODEL_SIZES, shape_for_params, step_counts
+from ..arch.counts import step_counts
+from ..arch.policy import MODEL_SIZES, shape_for_params
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator
 from ..laws.family import route

@@ -35,7 +35,9 @@ from .._utils.checks import (
     shown,
 )
 from .._utils.frames import Record
-from ..arch.shapes import TransformerShape, resolve_shape, shape_for_params, step_counts
+from ..arch.counts import step_counts
+from ..arch.policy import shape_for_params
+from ..arch.shapes import TransformerShape, resolve_shape
 from ..errors import ScaleplanError
 from ..hardware.accelerators import PRECISIONS, Accelerator, accelerator, hourly_price
 from ..laws.flops import TRAINING_FLOPS_PER_PARAM

@@ -22,15 +22,14 @@ from .. import _core
 from .._utils.arrays import shaped
 from .._utils.checks import NON_NEGATIVE, POSITIVE, instance, number, renamed
 from .._utils.frames import Record
+from ..arch.counts import StepCounts, step_counts
 from ..arch.shapes import (
     FIELDS,
     OPTIMIZER_BYTES_PER_PARAM,
     ShapeLike,
-    StepCounts,
     TransformerShape,
     shape_columns,
     shape_inputs,
-    step_counts,
 )
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator, accelerator

@@ -15,7 +15,8 @@ from numpy.typing import NDArray
 
 from .._utils.arrays import as_float
 from .._utils.frames import Record
-from ..arch.shapes import ShapeLike, step_counts
+from ..arch.counts import step_counts
+from ..arch.shapes import ShapeLike
 from ..errors import ScaleplanError
 from .steptime import StepTimeModel
 

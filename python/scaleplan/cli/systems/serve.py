@@ -80,7 +80,7 @@ def _shape(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from dataclasses import replace
 
-    from ...arch.shapes import step_counts
+    from ...arch.counts import step_counts
     from ...systems.serving import Efficiency, decode, prefill
 
     name, shape = _shape(args)

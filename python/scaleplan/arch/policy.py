@@ -1,0 +1,116 @@
+"""The shape policy: a transformer shape for a parameter count, with Llama-2's proportions
+and grouped-query attention (`shape_for_params`), over the model sizes it covers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._utils.checks import Span, number, whole
+from .counts import step_counts
+from .shapes import TransformerShape
+
+__all__ = [
+    "MODEL_SIZES",
+    "POLICY_ASPECT",
+    "POLICY_GQA_GROUP",
+    "POLICY_HEAD_DIM",
+    "shape_for_params",
+]
+
+
+# The shape policy's defaults: Llama-2's proportions (width = 128 x depth at 7B, heads of
+# 128, SwiGLU MLP 8/3 x width, 32,000-token vocabulary) with Llama-2-70B's grouped-query
+# attention (8 query heads per KV head).
+POLICY_ASPECT = 128
+
+
+POLICY_HEAD_DIM = 128
+
+
+POLICY_GQA_GROUP = 8
+
+
+# The model sizes the shape policy (and the serving curves built on it) covers, in
+# parameters.
+MODEL_SIZES = Span(1e6, 1e15, low_closed=True, high_closed=True)
+
+
+def shape_for_params(
+    params: float,
+    *,
+    aspect: int = POLICY_ASPECT,
+    head_dim: int = POLICY_HEAD_DIM,
+    gqa_group: int = POLICY_GQA_GROUP,
+    vocab: int = 32000,
+) -> TransformerShape:
+    """A decoder shape of about `params` parameters under a fixed policy.
+
+    Width near `aspect` x depth (Llama-2-7B's 4096 / 32), in whole groups of `gqa_group`
+    heads of `head_dim` (one KV head per group; below one group, any head count and one KV
+    head), `d_ff` = 8/3 width rounded up to a multiple of 256, and for each of five widths
+    around the ideal the depth that comes closest to `params`; the closest wins, ties going
+    to the width nearest the aspect ratio; `batch_size` 1 (a micro-batch of one sequence,
+    which is what a GPU holds in `physical.training_plan`). The count is exact for the
+    shape returned (see `step_counts`); tested within 3% of `params` from 1B to 1T.
+
+    Parameters
+    ----------
+    params : float
+        The parameter count to aim at, in [1e6, 1e15].
+    aspect : int, optional
+        Width per layer of depth (default 128).
+    head_dim : int, optional
+        Width of one head (default 128).
+    gqa_group : int, optional
+        Query heads per KV head (default 8).
+    vocab : int, optional
+        Vocabulary size, in tokens (default 32,000).
+
+    Returns
+    -------
+    TransformerShape
+
+    Raises
+    ------
+    ScaleplanError
+        If `params` is outside [1e6, 1e15] or a policy number is not a positive whole
+        number.
+
+    Examples
+    --------
+    >>> from scaleplan import step_counts
+    >>> from scaleplan.arch.policy import shape_for_params
+    >>> shape = shape_for_params(7e9)
+    >>> shape.d_model, shape.n_layers, shape.n_kv_heads
+    (4096, 39, 4)
+    >>> print(f"{step_counts(shape).params / 1e9:.3f}B")
+    7.010B
+    """
+    target = number("params", params, MODEL_SIZES)
+    aspect, head_dim = whole("aspect", aspect), whole("head_dim", head_dim)
+    gqa_group, vocab = whole("gqa_group", gqa_group), whole("vocab", vocab)
+    depth = (target / (10.0 * aspect**2)) ** (1 / 3)
+    ideal = aspect * depth / head_dim  # heads at the ideal width
+    step = gqa_group if ideal >= gqa_group else 1
+    best: tuple[float, TransformerShape] | None = None
+    for k in range(-2, 3):
+        heads = max(step, (round(ideal / step) + k) * step)
+        d = heads * head_dim
+
+        def shape(layers: int, heads: int = heads, d: int = d) -> TransformerShape:
+            return TransformerShape(d_model=d, n_layers=layers, n_heads=heads,
+                                    head_dim=head_dim, n_kv_heads=max(1, heads // gqa_group),
+                                    d_ff=-(-8 * d // 3 // 256) * 256, vocab=vocab,
+                                    batch_size=1)  # fmt: skip
+
+        # Parameters are linear in depth: the depth that comes closest for this width.
+        one, two = (float(step_counts(shape(n)).params) for n in (1, 2))
+        layers = max(1, round((target - (one - (two - one))) / (two - one)))
+        miss = abs((one + (layers - 1) * (two - one)) / target - 1.0)
+        # Among widths that miss alike, the one nearest the aspect ratio.
+        score = miss + 0.1 * abs(np.log(d / (aspect * layers)))
+        if best is None or score < best[0]:
+            best = (score, shape(layers))
+    assert best is not None
+    return best[1]
