@@ -40,7 +40,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "data_constrained": ("optimal.data_constrained", "laws.data_constrained"),
     "datasets": ("fitting.datasets",),
     "downstream": ("fitting.downstream",),
-    "families": ("fitting.families",),
+    "families": ("fitting.families", "fitting.family_comparison"),
     "fit": ("fitting.fit",),
     "flops": ("laws.flops",),
     "hf_config": ("arch.hf_config", "arch.shapes"),

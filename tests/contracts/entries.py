@@ -16,7 +16,15 @@ import numpy as np
 
 import scaleplan as sp
 from scaleplan.arch import counts, policy, shapes
-from scaleplan.fitting import bootstrap, downstream, families, fit, isoflop, likelihood, nextrun
+from scaleplan.fitting import (
+    bootstrap,
+    downstream,
+    family_comparison,
+    fit,
+    isoflop,
+    likelihood,
+    nextrun,
+)
 from scaleplan.optimal import allocation, physical_optimum
 from scaleplan.optimal.data_constrained import training_optimal
 from scaleplan.systems import physical, serving, shape_search, steptime
@@ -351,7 +359,7 @@ def _entries() -> list[Entry]:
         ),
         Entry(
             "compare_families",
-            families.compare_families,
+            family_comparison.compare_families,
             # 12 runs, 4 a group: each held-out fit keeps 8 (a law needs more than 5).
             dict(
                 **{k: v[::2] for k, v in RUNS.items()},

@@ -45,7 +45,7 @@ ENTRY = {e.name: lambda e=e: e.fn(**e.base) for e in ENTRIES}
 def _extra() -> list[Callable[[], Any]]:
     """Results no entry point of `entries.py` returns (or returns only nested)."""
     from scaleplan.dask.sweeps import SweepResult
-    from scaleplan.fitting import families
+    from scaleplan.fitting import families, family_comparison
     from scaleplan.fitting.datasets import chinchilla_runs
     from scaleplan.fitting.nextrun_simulation import Simulation
     from scaleplan.optimal.allocation import TRADEOFF_REGIMES, lifetime_split
@@ -71,7 +71,7 @@ def _extra() -> list[Callable[[], Any]]:
         lambda: steptime_fit.fit_step_time(counts, [1.0, 1.5, 2.1, 3.2]),
         # compare_families takes minutes on a busy machine: its results, made directly.
         lambda: families.FamilyFit("gadre", np.ones(5), 0.1),
-        lambda: families.HeldOut("gadre", 5, 0.01, 0.02, 0.03, 0.02, 0.03),
+        lambda: family_comparison.HeldOut("gadre", 5, 0.01, 0.02, 0.03, 0.02, 0.03),
         lambda: ENTRY["isoflop_fit"]().profiles[0],
         lambda: PLAN,
         lambda: next(iter(PLAN.alternatives.values())),

@@ -61,6 +61,7 @@ DOCUMENTED = [
     "scaleplan.fitting.datasets",
     "scaleplan.fitting.downstream",
     "scaleplan.fitting.families",
+    "scaleplan.fitting.family_comparison",
     "scaleplan.fitting.fit",
     "scaleplan.fitting.isoflop",
     "scaleplan.fitting.likelihood",

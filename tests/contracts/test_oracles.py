@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import scaleplan as sp
 from scaleplan.arch import policy
-from scaleplan.fitting.families import compare_families
+from scaleplan.fitting.family_comparison import compare_families
 from scaleplan.systems import physical
 
 

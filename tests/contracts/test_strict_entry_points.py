@@ -14,7 +14,7 @@ import pytest
 import scaleplan as sp
 from scaleplan import ScaleplanError
 from scaleplan.arch import policy, shapes
-from scaleplan.fitting.families import compare_families
+from scaleplan.fitting.family_comparison import compare_families
 from scaleplan.fitting.isoflop import isoflop_fit
 from scaleplan.fitting.likelihood import bootstrap_likelihood, test_law
 from scaleplan.fitting.nextrun import next_run

@@ -13,6 +13,7 @@ from inprocess import FAMILIES_GROUP, run_cli
 import scaleplan as sp
 from scaleplan import _core
 from scaleplan.fitting import families as fam
+from scaleplan.fitting import family_comparison as fam_cmp
 from scaleplan.testing import reference_fits as ref
 
 CHINCHILLA = sp.datasets.chinchilla_runs()
@@ -68,7 +69,7 @@ def test_held_out_error_picks_the_generating_family(truth, loser):
     n, d, loss, groups = _synthetic(truth)
     rows = {
         r.family: r
-        for r in fam.compare_families(n, d, loss, groups, folds=5, families=(truth, loser))
+        for r in fam_cmp.compare_families(n, d, loss, groups, folds=5, families=(truth, loser))
     }
     assert rows[truth].kfold_mae < 0.8 * rows[loser].kfold_mae
     assert rows[truth].group_mae < 0.8 * rows[loser].group_mae
@@ -82,10 +83,12 @@ def test_held_out_error_picks_the_generating_family(truth, loser):
 def test_chinchilla_runs_table(families_computed_once):
     # README "Law families": Gadre's one-exponent form is as good as Chinchilla's out of
     # sample on these runs; Kaplan's form (no irreducible loss) is 2.5x worse.
-    groups = fam.chinchilla_budget_groups(CHINCHILLA.extra["flops"])
+    groups = fam_cmp.chinchilla_budget_groups(CHINCHILLA.extra["flops"])
     rows = {
         r.family: r
-        for r in fam.compare_families(CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss, groups)
+        for r in fam_cmp.compare_families(
+            CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss, groups
+        )
     }
     # snapshot of scaleplan's own output on the 240 Chinchilla runs (5-fold MAE 0.0131, as
     # the README quotes it), not an independent source
@@ -93,7 +96,7 @@ def test_chinchilla_runs_table(families_computed_once):
     assert rows["gadre"].group_mae < rows["chinchilla"].group_mae
     assert rows["kaplan"].kfold_mae > 2 * rows["chinchilla"].kfold_mae
     assert sorted(set(groups)) == sorted(
-        set(fam.chinchilla_budget_groups(CHINCHILLA.extra["flops"]))
+        set(fam_cmp.chinchilla_budget_groups(CHINCHILLA.extra["flops"]))
     )
 
 

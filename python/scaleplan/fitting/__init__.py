@@ -1,7 +1,7 @@
 """Fitting scaling laws to runs: the Huber fit and its bootstrap (`fit`, `bootstrap`),
-likelihood fits and tests (`likelihood`), law families compared (`families`), IsoFLOP
-profiles (`isoflop`), downstream targets (`downstream`), the next run to train
-(`nextrun`), and the public data sets (`datasets`).
+likelihood fits and tests (`likelihood`), law families fitted (`families`) and compared
+(`family_comparison`), IsoFLOP profiles (`isoflop`), downstream targets (`downstream`),
+the next run to train (`nextrun`), and the public data sets (`datasets`).
 
 Fitting pulls in SciPy, so its names load on first use (`import scaleplan` stays quick);
 the table is what runs and the block under TYPE_CHECKING says the same to type checkers
@@ -20,7 +20,7 @@ LAZY = {
     "bootstrap_likelihood": "likelihood",
     "fit_likelihood": "likelihood",
     "test_law": "likelihood",
-    "compare_families": "families",
+    "compare_families": "family_comparison",
     "bootstrap_losses": "downstream",
     "fit_downstream": "downstream",
     "sardana_downstream": "downstream",
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from . import datasets
     from .bootstrap import BootstrapResult, bootstrap_law
     from .downstream import bootstrap_losses, fit_downstream, sardana_downstream
-    from .families import compare_families
+    from .family_comparison import compare_families
     from .fit import FitError, FitResult, fit_law
     from .isoflop import isoflop_fit
     from .likelihood import LikelihoodFit, bootstrap_likelihood, fit_likelihood, test_law

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..fitting.families import family_table
+from ..fitting.family_comparison import family_table
 from ..plot.isoflop import HOFFMANN_APPROACH_2, HOFFMANN_APPROACH_3, isoflop_profiles
 from .figures import save
 

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
         raise CliError("--folds must be at least 2")
     # Here, not at the top: the fits pull in SciPy, which `scaleplan --help` need not load.
-    from ...fitting.families import family_table
+    from ...fitting.family_comparison import family_table
 
     records, text = family_table(args.dataset, args.folds, args.seed)
     return (
