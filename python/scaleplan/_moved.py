@@ -50,7 +50,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "lbfgsb": ("fitting._lbfgsb",),
     "lifetime": ("optimal.lifetime",),
     "lifetime_cost": ("optimal.lifetime_cost",),
-    "likelihood": ("fitting.likelihood",),
+    "likelihood": ("fitting.likelihood", "fitting.likelihood_bootstrap"),
     "measure": ("systems.measure",),
     "nextrun": ("fitting.nextrun",),
     "nextrun_simulation": ("fitting.nextrun_simulation",),

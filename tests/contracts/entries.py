@@ -23,6 +23,7 @@ from scaleplan.fitting import (
     fit,
     isoflop,
     likelihood,
+    likelihood_bootstrap,
     nextrun,
 )
 from scaleplan.optimal import allocation, physical_optimum
@@ -65,7 +66,7 @@ _ISO = {
 _ISO["tokens"] = _ISO["flops"] / (6 * _ISO["params"])
 _ISO["loss"] = sp.CHINCHILLA.loss(_ISO["params"], _ISO["tokens"])
 _LIKELIHOOD = likelihood.fit_likelihood(**RUNS)
-_BOOT = likelihood.bootstrap_likelihood(**RUNS, n_resamples=8, seed=0)
+_BOOT = likelihood_bootstrap.bootstrap_likelihood(**RUNS, n_resamples=8, seed=0)
 _DOWN = downstream.sardana_downstream()
 # The serving options every planner takes (a `Deployment`'s fields, checked there).
 SERVING = dict(
@@ -340,11 +341,13 @@ def _entries() -> list[Entry]:
         Entry("fit_likelihood", likelihood.fit_likelihood, dict(**RUNS, delta=1e-3), slow=True),
         Entry(
             "bootstrap_likelihood",
-            likelihood.bootstrap_likelihood,
+            likelihood_bootstrap.bootstrap_likelihood,
             dict(**RUNS, n_resamples=4, seed=0),
             slow=True,
         ),
-        Entry("test_law", likelihood.test_law, dict(boot=_BOOT, **RUNS, law=sp.CHINCHILLA)),
+        Entry(
+            "test_law", likelihood_bootstrap.test_law, dict(boot=_BOOT, **RUNS, law=sp.CHINCHILLA)
+        ),
         Entry(
             "isoflop_fit",
             isoflop.isoflop_fit,

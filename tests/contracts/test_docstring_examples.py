@@ -65,6 +65,7 @@ DOCUMENTED = [
     "scaleplan.fitting.fit",
     "scaleplan.fitting.isoflop",
     "scaleplan.fitting.likelihood",
+    "scaleplan.fitting.likelihood_bootstrap",
     "scaleplan.fitting.nextrun",
     "scaleplan.fitting.nextrun_simulation",
     "scaleplan.hardware.accelerators",

@@ -16,7 +16,7 @@ from scaleplan import ScaleplanError
 from scaleplan.arch import policy, shapes
 from scaleplan.fitting.family_comparison import compare_families
 from scaleplan.fitting.isoflop import isoflop_fit
-from scaleplan.fitting.likelihood import bootstrap_likelihood, test_law
+from scaleplan.fitting.likelihood_bootstrap import bootstrap_likelihood, test_law
 from scaleplan.fitting.nextrun import next_run
 from scaleplan.optimal.physical_optimum import whole_gpu_plan
 from scaleplan.systems import physical

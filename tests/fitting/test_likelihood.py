@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import scaleplan as sp
 from scaleplan import _core
 from scaleplan.fitting import likelihood as lk
+from scaleplan.fitting import likelihood_bootstrap as lkb
 from scaleplan.testing import reference_fits as ref
 
 CHINCHILLA = sp.datasets.chinchilla_runs()
@@ -95,14 +96,14 @@ def test_log_normaliser_integrates_the_density():
 
 
 def test_hoffmann_values_are_rejected_and_the_fit_itself_is_not(fitted):
-    boot = lk.bootstrap_likelihood(
+    boot = lkb.bootstrap_likelihood(
         CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss, n_resamples=60, seed=1
     )
     args = (CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss)
-    hoffmann = lk.test_law(boot, *args)
+    hoffmann = lkb.test_law(boot, *args)
     assert hoffmann.wald > 100 and hoffmann.wald_p_value < 1e-15
     assert hoffmann.likelihood_ratio > 300 and hoffmann.likelihood_ratio_p_value < 1e-50
-    itself = lk.test_law(boot, *args, law=fitted.law)
+    itself = lkb.test_law(boot, *args, law=fitted.law)
     # measured: likelihood ratio 5.5e-12
     assert itself.wald < 1e-6 and itself.likelihood_ratio == pytest.approx(0.0, abs=1e-9)
     assert itself.wald_p_value > 0.99
@@ -122,7 +123,7 @@ def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="loss"):
         lk.fit_likelihood(CHINCHILLA.params, CHINCHILLA.tokens, -CHINCHILLA.loss)
     with pytest.raises(ValueError, match="n_resamples"):
-        lk.bootstrap_likelihood(*args, n_resamples=1)
+        lkb.bootstrap_likelihood(*args, n_resamples=1)
     runs = _core.FitRuns(*args)
     with pytest.raises(ValueError, match="theta"):
         runs.likelihood_newton(np.ones(5))
@@ -151,7 +152,7 @@ def test_cli_likelihood_fit():
 
 _BOOTSTRAP_IN_A_SUBPROCESS = """
 import json, scaleplan as sp
-from scaleplan.fitting.likelihood import bootstrap_likelihood
+from scaleplan.fitting.likelihood_bootstrap import bootstrap_likelihood
 r = sp.datasets.chinchilla_runs()
 b = bootstrap_likelihood(r.params, r.tokens, r.loss, n_resamples=25, seed=0)
 print(json.dumps({"thetas": b.thetas.tolist(), "failed": b.n_failed}))

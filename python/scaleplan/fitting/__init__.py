@@ -17,9 +17,9 @@ LAZY = {
     "FitResult": "fit",
     "fit_law": "fit",
     "LikelihoodFit": "likelihood",
-    "bootstrap_likelihood": "likelihood",
+    "bootstrap_likelihood": "likelihood_bootstrap",
     "fit_likelihood": "likelihood",
-    "test_law": "likelihood",
+    "test_law": "likelihood_bootstrap",
     "compare_families": "family_comparison",
     "bootstrap_losses": "downstream",
     "fit_downstream": "downstream",
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from .family_comparison import compare_families
     from .fit import FitError, FitResult, fit_law
     from .isoflop import isoflop_fit
-    from .likelihood import LikelihoodFit, bootstrap_likelihood, fit_likelihood, test_law
+    from .likelihood import LikelihoodFit, fit_likelihood
+    from .likelihood_bootstrap import bootstrap_likelihood, test_law
     from .nextrun import next_run
 
 

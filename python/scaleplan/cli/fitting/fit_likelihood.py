@@ -14,7 +14,9 @@ from ..shared import CliError
 def run_likelihood(
     args: argparse.Namespace, table: Any, cols: tuple[str, str, str], source: str
 ) -> tuple[dict[str, Any], str]:
-    from ...fitting.likelihood import COEFFICIENTS, bootstrap_likelihood, fit_likelihood, test_law
+    from ...fitting.likelihood import fit_likelihood
+    from ...fitting.likelihood_bootstrap import bootstrap_likelihood, test_law
+    from ...laws.scaling import COEFFICIENTS
 
     if args.bootstrap == 1:
         raise CliError("--bootstrap needs at least 2 resamples (or 0 for none)")
