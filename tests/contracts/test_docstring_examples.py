@@ -71,6 +71,7 @@ DOCUMENTED = [
     "scaleplan.hardware.accelerators",
     "scaleplan.hardware.cost_model",
     "scaleplan.hardware.files",
+    "scaleplan.laws.closed_form",
     "scaleplan.laws.data_constrained",
     "scaleplan.laws.family",
     "scaleplan.laws.files",

@@ -8,7 +8,8 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
-from ..laws.scaling import PRESETS, ScalingLaw, chinchilla_optimal
+from ..laws.closed_form import chinchilla_optimal
+from ..laws.scaling import PRESETS, ScalingLaw
 from ..optimal.costs import CostModel
 from .options import DEFAULT_AS_GOOD_AS, given
 

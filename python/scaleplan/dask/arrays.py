@@ -23,8 +23,9 @@ import dask.array as da
 import numpy as np
 
 from .._utils.arrays import check_on_invalid
-from ..laws.scaling import CHINCHILLA, ChinchillaModel, ScalingLaw, chinchilla_given, resolve_law
-from ..laws.scaling import chinchilla_optimal as _chinchilla_optimal
+from ..laws.closed_form import chinchilla_given
+from ..laws.closed_form import chinchilla_optimal as _chinchilla_optimal
+from ..laws.scaling import CHINCHILLA, ChinchillaModel, ScalingLaw, resolve_law
 from ..optimal.lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, LifetimeOptimum
 from ..optimal.lifetime import compute_optimal as _compute_optimal
 from ._chunks import lazy_outputs

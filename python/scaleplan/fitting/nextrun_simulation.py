@@ -18,8 +18,9 @@ from numpy.typing import NDArray
 
 from .. import _core
 from .._utils.frames import Tabular
+from ..laws.closed_form import chinchilla_optimal
 from ..laws.flops import params_for_flops, tokens_for_flops
-from ..laws.scaling import EPOCH2024, ScalingLaw, chinchilla_optimal
+from ..laws.scaling import EPOCH2024, ScalingLaw
 from .fit import DEFAULT_DELTA
 from .nextrun import candidates, log_optimum, rank_runs
 

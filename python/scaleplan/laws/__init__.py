@@ -1,10 +1,12 @@
 """Loss laws: the law families, their published constants, the law-family protocol the
-optimisers dispatch through (`family`), and the FLOP convention every family states
-(`flops`). A family is a value: `ScalingLaw` (`E + A N^-alpha + B D^-beta`, the base) and
-`DataConstrainedLaw` (Muennighoff et al. 2023); mixture-of-experts and precision-aware
-families join as modules here that call `family.register`."""
+optimisers dispatch through (`family`), the FLOP convention every family states (`flops`)
+and Chinchilla's closed-form optimum (`closed_form`). A family is a value: `ScalingLaw`
+(`E + A N^-alpha + B D^-beta`, the base) and `DataConstrainedLaw` (Muennighoff et al.
+2023); mixture-of-experts and precision-aware families join as modules here that call
+`family.register`."""
 
 from .._moved import forward
+from .closed_form import chinchilla_optimal
 from .data_constrained import MUENNIGHOFF2023, DataConstrainedLaw
 from .family import LawFamily
 from .files import load_law
@@ -19,7 +21,6 @@ from .scaling import (
     SARDANA2024_LE500,
     ChinchillaModel,
     ScalingLaw,
-    chinchilla_optimal,
 )
 
 __all__ = [
@@ -40,5 +41,6 @@ __all__ = [
     "load_law",
 ]
 
-# In scaleplan 0.1 `scaleplan.laws` was the module that is `laws.scaling` now.
-__getattr__ = forward(["scaleplan.laws.scaling"], old="laws")
+# In scaleplan 0.1 `scaleplan.laws` was the module that is `laws.scaling` (and
+# `laws.closed_form`) now.
+__getattr__ = forward(["scaleplan.laws.scaling", "scaleplan.laws.closed_form"], old="laws")

@@ -33,8 +33,9 @@ from ..hardware.cost_model import (
     default_costs,
     resolve_costs,
 )
+from ..laws.closed_form import chinchilla_optimal
 from ..laws.family import route
-from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
+from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, MAX_ITER_LIMIT, solver_options
 from .lifetime_cost import LifetimeCost, lifetime_cost
 

@@ -28,7 +28,8 @@ from .._utils.frames import Record
 from .._utils.labels import labelled
 from ..errors import ScaleplanError
 from ..hardware.cost_model import CostModel
-from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
+from ..laws.closed_form import chinchilla_optimal
+from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 
 __all__ = ["ImpliedDemand", "implied_demand"]
 

@@ -23,15 +23,9 @@ from .._utils.arrays import broadcast, echoed, is_real_scalar, real_float, shape
 from .._utils.frames import Tabular
 from .._utils.labels import labelled
 from ..errors import ScaleplanError
+from ..laws.closed_form import chinchilla_optimal
 from ..laws.family import route
-from ..laws.scaling import (
-    CHINCHILLA,
-    ChinchillaModel,
-    FlopAccounting,
-    ScalingLaw,
-    chinchilla_optimal,
-    resolve_law,
-)
+from ..laws.scaling import CHINCHILLA, ChinchillaModel, FlopAccounting, ScalingLaw, resolve_law
 
 if TYPE_CHECKING:  # for the overloads only
     from ..laws.data_constrained import DataConstrainedLaw

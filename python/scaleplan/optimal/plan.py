@@ -28,8 +28,9 @@ from ..arch.policy import MODEL_SIZES, shape_for_params
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator
 from ..hardware.cost_model import CostModel
+from ..laws.closed_form import chinchilla_optimal
 from ..laws.family import LawFamily
-from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
+from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from ..systems.deployment import Deployment, deployment_of
 from ..systems.physical import PhysicalPlan, physical_plan
 from ..systems.training import Training, training_of

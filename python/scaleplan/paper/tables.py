@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._utils.frames import Record
+from ..laws.closed_form import chinchilla_optimal
 from ..laws.flops import inference_flops, training_flops
-from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal
+from ..laws.scaling import CHINCHILLA, ScalingLaw
 from ..optimal.costs import CostModel, cost_optimal
 from ..optimal.lifetime import compute_optimal
 from ..optimal.physical_optimum import ServingCurve, physical_optimal

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from ..hardware.cost_model import CostModel
-from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
+from ..laws.closed_form import chinchilla_optimal
+from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from ..optimal.costs import cost_optimal
 from ..optimal.physical_optimum import ServingCurve, physical_optimal
 from ..systems.deployment import Deployment

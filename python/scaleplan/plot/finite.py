@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from ..hardware.cost_model import CostModel
+from ..laws.closed_form import chinchilla_optimal
 from ..laws.data_constrained import RD_STAR, RN_STAR
-from ..laws.scaling import chinchilla_optimal
 from ..optimal.costs import cost_optimal
 from ._figure import LOG, REQUESTS, one_of, panels, prices, size_label, style, titled
 

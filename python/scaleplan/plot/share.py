@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..hardware.cost_model import CostModel
-from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
+from ..laws.closed_form import chinchilla_optimal
+from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from ..optimal.allocation import share_sweep
 from ._figure import LOG, REQUESTS, SMALL, one_of, panels, prices, size_label, style, titled
 

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..errors import ScaleplanError
 from ..hardware.cost_model import CostModel
-from ..laws.scaling import CHINCHILLA, ScalingLaw, chinchilla_optimal, resolve_law
+from ..laws.closed_form import chinchilla_optimal
+from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from ..optimal.ratio_grids import RatioGrid, cost_ratio_grid, flop_ratio_grid
 from ._figure import LOG, REQUESTS, SMALL, outlined, panels, prices, size_label, style, titled
 

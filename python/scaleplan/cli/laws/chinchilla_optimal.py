@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ...laws.scaling import chinchilla_optimal
+from ...laws.closed_form import chinchilla_optimal
 from ..commands import ALIASES, SUMMARIES
 from ..options import common, group
 from ..render import render_table, si_number
