@@ -36,7 +36,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "bootstrap": ("fitting.bootstrap",),
     "budgets": ("optimal.budgets",),
     "cost_model": ("hardware.cost_model",),
-    "costs": ("optimal.costs",),
+    "costs": ("optimal.costs", "optimal.breakeven"),
     "data_constrained": ("optimal.data_constrained", "laws.data_constrained"),
     "datasets": ("fitting.datasets",),
     "downstream": ("fitting.downstream",),

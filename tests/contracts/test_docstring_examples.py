@@ -78,6 +78,7 @@ DOCUMENTED = [
     "scaleplan.laws.flops",
     "scaleplan.laws.scaling",
     "scaleplan.optimal.allocation",
+    "scaleplan.optimal.breakeven",
     "scaleplan.optimal.budgets",
     "scaleplan.optimal.constrained",
     "scaleplan.optimal.costs",
