@@ -48,7 +48,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "isoflop": ("fitting.isoflop",),
     "law_family": ("laws.family",),
     "lbfgsb": ("fitting._lbfgsb",),
-    "lifetime": ("optimal.lifetime",),
+    "lifetime": ("optimal.lifetime", "optimal.solver"),
     "lifetime_cost": ("optimal.lifetime_cost",),
     "likelihood": ("fitting.likelihood", "fitting.likelihood_bootstrap"),
     "measure": ("systems.measure",),

@@ -89,6 +89,7 @@ DOCUMENTED = [
     "scaleplan.optimal.plan",
     "scaleplan.optimal.plan_result",
     "scaleplan.optimal.ratio_grids",
+    "scaleplan.optimal.solver",
     "scaleplan.paper.figures",
     "scaleplan.paper.fits",
     "scaleplan.paper.reproduce",

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _core
 from ..errors import ScaleplanError
 from ..laws.scaling import ScalingLaw
-from ..optimal.lifetime import check_start, solver_options
+from ..optimal.solver import check_start, solver_options
 
 __all__ = [
     "OPTIMUM_DTYPES",

@@ -26,8 +26,9 @@ from .._utils.arrays import check_on_invalid
 from ..laws.closed_form import chinchilla_given
 from ..laws.closed_form import chinchilla_optimal as _chinchilla_optimal
 from ..laws.scaling import CHINCHILLA, ChinchillaModel, ScalingLaw, resolve_law
-from ..optimal.lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, LifetimeOptimum
+from ..optimal.lifetime import LifetimeOptimum
 from ..optimal.lifetime import compute_optimal as _compute_optimal
+from ..optimal.solver import DEFAULT_MAX_ITER, DEFAULT_TOL
 from ._chunks import lazy_outputs
 from ._lazy import OPTIMUM_DTYPES, Lazy, law_of, shape_of, solver_kwargs
 

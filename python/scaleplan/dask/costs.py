@@ -21,7 +21,7 @@ from ..optimal.costs import (
     resolve_costs,
 )
 from ..optimal.costs import cost_optimal as _cost_optimal
-from ..optimal.lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL
+from ..optimal.solver import DEFAULT_MAX_ITER, DEFAULT_TOL
 from ._chunks import lazy_outputs
 from ._lazy import OPTIMUM_DTYPES, Lazy, law_of, shape_of, solver_kwargs
 from .arrays import chinchilla_optimal

@@ -32,7 +32,7 @@ from .._utils.progress import Progress
 from ..errors import ScaleplanError
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from ..optimal.costs import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
-from ..optimal.lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
+from ..optimal.solver import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 from ._lazy import start_rule
 from ._sweep_files import (
     Execution,

@@ -1,8 +1,9 @@
-"""The optimisers: lifetime-optimal sizing in FLOPs (`lifetime`) and dollars (`costs`,
-`lifetime_cost`; the break-even demand, `breakeven`), the best model for a budget
-(`budgets`), the physical optimum on a serving curve (`physical_optimum`), the demand a
-model implies (`implied`), the split of lifetime compute (`allocation`), ratio grids
-(`ratio_grids`), and the data-constrained family's optima (`data_constrained`, which registers them; their results in
+"""The optimisers: lifetime-optimal sizing in FLOPs (`lifetime`; the options of every
+solver, `solver`) and dollars (`costs`, `lifetime_cost`; the break-even demand,
+`breakeven`), the best model for a budget (`budgets`), the physical optimum on a serving
+curve (`physical_optimum`), the demand a model implies (`implied`), the split of
+lifetime compute (`allocation`), ratio grids (`ratio_grids`), and the data-constrained
+family's optima (`data_constrained`, which registers them; their results in
 `constrained`), and the planning object that leads with one recommendation (`plan`, its
 result in `plan_result`, its text in the private `_plan_text`). Named `optimal`, not
 `plan`, so that `scaleplan.plan` is that planning object's function."""
@@ -13,10 +14,11 @@ from .constrained import ConstrainedOptimum
 from .costs import CostOptimum, LifetimeCost, cost_optimal, lifetime_cost
 from .data_constrained import training_optimal
 from .implied import ImpliedDemand, implied_demand
-from .lifetime import METHODS, LifetimeOptimum, compute_optimal
+from .lifetime import LifetimeOptimum, compute_optimal
 from .physical_optimum import PhysicalOptimum, ServingCurve, physical_optimal, whole_gpu_plan
 from .plan import Plan, plan
 from .ratio_grids import RatioGrid, cost_ratio_grid, flop_ratio_grid
+from .solver import METHODS
 
 __all__ = [
     "METHODS",

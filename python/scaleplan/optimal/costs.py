@@ -34,8 +34,8 @@ from ..hardware.cost_model import (
 from ..laws.closed_form import chinchilla_optimal
 from ..laws.family import route
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
-from .lifetime import DEFAULT_MAX_ITER, DEFAULT_TOL, MAX_ITER_LIMIT, solver_options
 from .lifetime_cost import LifetimeCost, lifetime_cost
+from .solver import DEFAULT_MAX_ITER, DEFAULT_TOL, MAX_ITER_LIMIT, solver_options
 
 if TYPE_CHECKING:  # for the overloads only
     from ..laws.data_constrained import DataConstrainedLaw

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ...optimal.lifetime import METHODS, compute_optimal
+from ...optimal.lifetime import compute_optimal
+from ...optimal.solver import METHODS
 from ..commands import SUMMARIES
 from ..options import common, demand, group, inference_tokens, target
 from ..render import cell, render_table, si_number
