@@ -41,7 +41,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "datasets": ("fitting.datasets",),
     "downstream": ("fitting.downstream",),
     "families": ("fitting.families", "fitting.family_comparison"),
-    "fit": ("fitting.fit",),
+    "fit": ("fitting.fit", "fitting.thetas"),
     "flops": ("laws.flops",),
     "hf_config": ("arch.hf_config", "arch.shapes"),
     "implied": ("optimal.implied",),

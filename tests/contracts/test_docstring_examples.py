@@ -68,6 +68,7 @@ DOCUMENTED = [
     "scaleplan.fitting.likelihood_bootstrap",
     "scaleplan.fitting.nextrun",
     "scaleplan.fitting.nextrun_simulation",
+    "scaleplan.fitting.thetas",
     "scaleplan.hardware.accelerators",
     "scaleplan.hardware.cost_model",
     "scaleplan.hardware.files",

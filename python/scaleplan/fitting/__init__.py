@@ -1,5 +1,6 @@
-"""Fitting scaling laws to runs: the Huber fit and its bootstrap (`fit`, `bootstrap`),
-likelihood fits and tests (`likelihood`), law families fitted (`families`) and compared
+"""Fitting scaling laws to runs: the Huber fit and its bootstrap (`fit`, `bootstrap`; the
+law a fitted theta gives, `thetas`), likelihood fits and tests (`likelihood`,
+`likelihood_bootstrap`), law families fitted (`families`) and compared
 (`family_comparison`), IsoFLOP profiles (`isoflop`), downstream targets (`downstream`),
 the next run to train (`nextrun`), and the public data sets (`datasets`).
 

@@ -31,15 +31,8 @@ from ._solver import (
     run_columns,
     start_grid,
 )
-from .fit import (
-    DEFAULT_DELTA,
-    DEFAULT_POLISH,
-    FitError,
-    FitResult,
-    chinchilla_grid,
-    fit_law,
-    laws_from_thetas,
-)
+from .fit import DEFAULT_DELTA, DEFAULT_POLISH, FitError, FitResult, chinchilla_grid, fit_law
+from .thetas import laws_from_thetas
 
 __all__ = ["MAX_RESAMPLES", "BootstrapResult", "bootstrap_law", "resample_counts"]
 

@@ -38,7 +38,8 @@ from scipy.optimize import minimize
 from .. import _core
 from .._utils.checks import choice
 from .._utils.frames import Record
-from .fit import DEFAULT_DELTA, chinchilla_grid, fit_law, law_from_theta
+from .fit import DEFAULT_DELTA, chinchilla_grid, fit_law
+from .thetas import law_from_theta
 
 __all__ = [
     "FAMILIES",

@@ -31,7 +31,8 @@ from .._utils.frames import Record
 from ..errors import ScaleplanError
 from ..laws.scaling import ScalingLaw
 from ._solver import run_columns
-from .fit import DEFAULT_DELTA, HUBER_DELTA, FitError, fit_law, law_from_theta
+from .fit import DEFAULT_DELTA, HUBER_DELTA, FitError, fit_law
+from .thetas import law_from_theta
 
 __all__ = [
     "MAX_ITER",

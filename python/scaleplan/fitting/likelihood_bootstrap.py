@@ -21,8 +21,9 @@ from ..errors import ScaleplanError
 from ..laws.scaling import CHINCHILLA_ROUNDED, COEFFICIENTS, ScalingLaw, resolve_law
 from ._solver import run_columns
 from .bootstrap import MAX_RESAMPLES, resample_counts
-from .fit import DEFAULT_DELTA, FitError, laws_from_thetas
+from .fit import DEFAULT_DELTA, FitError
 from .likelihood import MAX_ITER, LikelihoodFit, fit_likelihood, log_normaliser
+from .thetas import laws_from_thetas
 
 __all__ = ["LawTest", "LikelihoodBootstrap", "bootstrap_likelihood", "test_law"]
 

@@ -34,7 +34,8 @@ from ..errors import ScaleplanError
 from ..laws.flops import params_for_flops, tokens_for_flops
 from ..optimal.lifetime import compute_optimal
 from ._solver import run_columns
-from .fit import DEFAULT_DELTA, fit_law, laws_from_thetas
+from .fit import DEFAULT_DELTA, fit_law
+from .thetas import laws_from_thetas
 
 __all__ = [
     "RUN_FLOPS",
