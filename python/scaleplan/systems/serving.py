@@ -17,21 +17,20 @@ Every argument broadcasts, like the rest of scaleplan's functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import _core
-from .._utils.arrays import as_float, broadcast, check_on_invalid, echoed, shaped
-from .._utils.checks import FRACTION, NON_NEGATIVE, choice, instance, number, renamed
+from .._utils.arrays import as_float, check_on_invalid, echoed, shaped
+from .._utils.checks import FRACTION, NON_NEGATIVE, choice, instance, number
 from .._utils.frames import Record, Tabular
 from .._utils.labels import labelled
-from ..arch.shapes import FIELDS, ShapeLike, shape_inputs
+from ..arch.shapes import FIELDS, ShapeLike
 from ..errors import ScaleplanError
 from ..hardware.accelerators import PRECISION_BYTES, Accelerator, accelerator
+from ._serving_inputs import broadcast_columns, errors_named
 
 __all__ = ["IDEAL", "PHASES", "Efficiency", "ServingStep", "decode", "prefill"]
 
@@ -251,7 +250,7 @@ def decode(
     >>> print(f"batch {fast.batch_size:.0f} meets 15 ms ({fast.seconds * 1e3:.2f} ms)")
     batch 17 meets 15 ms (14.79 ms)
     """
-    with _errors_named("context_tokens"):
+    with errors_named("context_tokens"):
         return _step("decode", shape, gpu, batch_size, context_tokens, precision, kv_precision,
                      tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip
 
@@ -314,23 +313,9 @@ def prefill(
     >>> print(f"TTFT {step.seconds * 1e3:.1f} ms, {step.bound}-bound, MFU {step.mfu:.1%}")
     TTFT 104.9 ms, compute-bound, MFU 53.2%
     """
-    with _errors_named("prompt_tokens"):
+    with errors_named("prompt_tokens"):
         return _step("prefill", shape, gpu, batch_size, prompt_tokens, precision, kv_precision,
                      tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip
-
-
-@contextmanager
-def _errors_named(tokens_name: str) -> Iterator[None]:
-    """The kernel's errors under the public names (`shape`, `context_tokens` or
-    `prompt_tokens`); a cache that does not fit also names what fills it."""
-    try:
-        with renamed(shapes="shape", tokens=tokens_name):
-            yield
-    except ScaleplanError as exc:
-        if exc.argument != "tensor_parallel" or "do not fit" not in str(exc):
-            raise
-        raise ScaleplanError(f"{exc} ({tokens_name} and batch_size set the cache)",
-                             exc.argument, exc.index) from None  # fmt: skip
 
 
 def _bytes_of(name: str, precision: str) -> float:
@@ -363,18 +348,7 @@ def _step(
             f"{acc.name} has no link_bandwidth, which tensor_parallel > 1 needs",
             "tensor_parallel",
         )
-    grid_shape, shape_cols = shape_inputs(shapes)
-    if grid_shape == ():
-        shape_cols = [c.reshape(()) for c in shape_cols]
-    load = {
-        "batch_size": as_float("batch_size", batch_size),
-        "tokens": as_float("tokens", tokens),
-        "tensor_parallel": tp,
-    }
-    named = {**{f"shape.{f}": c for f, c in zip(FIELDS, shape_cols, strict=True)}, **load}
-    if target_seconds is not None:
-        named["target_seconds"] = as_float("target_seconds", target_seconds)
-    shape, cols = broadcast(**named)
+    shape, cols = broadcast_columns(shapes, batch_size, tokens, tp, target_seconds)
     n_shape = len(FIELDS)
     constants = (weight_bytes, kv_bytes, peak, acc.memory_bandwidth, acc.memory_bytes,
                  acc.link_bandwidth or 1.0, eff.compute, eff.memory, eff.overhead_seconds,
