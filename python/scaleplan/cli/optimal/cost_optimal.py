@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ...optimal.costs import cost_optimal
+from ...laws.scaling import ScalingLaw
+from ...optimal.costs import CostModel, CostOptimum, cost_optimal
 from ..commands import SUMMARIES
 from ..options import common, demand, hardware, target
 from ..render import money, render_table, si_number
@@ -45,6 +46,65 @@ def _costs_record(costs: Any) -> dict[str, Any]:
     }
 
 
+# The table's rows, in order: each figure's JSON name and its label.
+_KEYS = (
+    ("params", "parameters"),
+    ("tokens", "training tokens"),
+    ("training_dollars", "training $"),
+    ("prefill_dollars", "prefill $"),
+    ("decode_dollars", "decode $"),
+    ("total_dollars", "lifetime $"),
+    ("training_gpu_hours", "training GPU-hours"),
+    ("prefill_gpu_hours", "prefill GPU-hours"),
+    ("decode_gpu_hours", "decode GPU-hours"),
+    ("total_flops", "lifetime FLOPs"),
+)
+
+
+def _record(b: Any) -> dict[str, float]:
+    """One model's figures (a cost breakdown), by their JSON names."""
+    return {k: float(getattr(b, k)) for k, _ in _KEYS}
+
+
+def _rows(opt: dict[str, float], chin: dict[str, float]) -> list[tuple[str, str, str, str]]:
+    """The table: each figure for the Chinchilla-style and the cost-optimal model, and
+    their ratio."""
+    rows = []
+    for key, label in _KEYS:
+        o, c = opt[key], chin[key]
+        cell = (
+            si_number
+            if key in ("params", "tokens")
+            else money
+            if key.endswith("_dollars")
+            else (lambda v: f"{v:.3g}")
+        )
+        rows.append((label, cell(c), cell(o), f"{o / c:.3f}" if c else "-"))
+    return rows
+
+
+def _text(
+    law: ScalingLaw, r: CostOptimum, costs: CostModel, rows: list[tuple[str, str, str, str]]
+) -> str:
+    """The heading (target, demand, hardware and prices), the table and the saving."""
+    # The cost model resolved each price (given, else the catalogue's): floats here.
+    prices = (
+        money(float(costs.train_price_per_hour or 0)),
+        money(float(costs.inference_price_per_hour or 0)),
+    )
+    return (
+        f"Lifetime cost-optimal model (law {law.name}, loss {r.loss:.4f}, {si_number(r.requests)} "
+        f"requests of {r.input_tokens:g} + {r.output_tokens:g} tokens)\n"
+        f"train on {costs.train_gpu.name} {costs.train_precision} at "  # type: ignore[union-attr]
+        f"{prices[0]}/h, MFU {costs.train_mfu:g}; serve on "
+        f"{costs.inference_gpu.name} {costs.inference_precision} at "  # type: ignore[union-attr]
+        f"{prices[1]}/h, MFU {costs.prefill_mfu:g} prefill / "
+        f"{costs.decode_mfu:g} decode\n\n"
+        + render_table(("", "Chinchilla-style", "cost-optimal", "ratio"), rows)
+        + f"\n\nThe cost-optimal model saves {100 * r.saving:.1f}% of lifetime dollars."
+    )
+
+
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     law = preset_law(args.law)
     costs = cost_model(args)
@@ -53,23 +113,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     need = demand_of(args)
     per_request = (need.input_tokens, need.output_tokens)
     r = cost_optimal(loss, need.requests, *per_request, costs=costs, law=law)
-    keys = (
-        ("params", "parameters"),
-        ("tokens", "training tokens"),
-        ("training_dollars", "training $"),
-        ("prefill_dollars", "prefill $"),
-        ("decode_dollars", "decode $"),
-        ("total_dollars", "lifetime $"),
-        ("training_gpu_hours", "training GPU-hours"),
-        ("prefill_gpu_hours", "prefill GPU-hours"),
-        ("decode_gpu_hours", "decode GPU-hours"),
-        ("total_flops", "lifetime FLOPs"),
-    )
-
-    def record(b: Any) -> dict[str, float]:
-        return {k: float(getattr(b, k)) for k, _ in keys}
-
-    opt, chin = record(r.breakdown), record(r.chinchilla)
+    opt, chin = _record(r.breakdown), _record(r.chinchilla)
     data = {
         "law": law.name,
         "loss": r.loss,
@@ -81,33 +125,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "chinchilla": chin,
         "saving": r.saving,
     }
-    rows = []
-    for key, label in keys:
-        o, c = opt[key], chin[key]
-        cell = (
-            si_number
-            if key in ("params", "tokens")
-            else money
-            if key.endswith("_dollars")
-            else (lambda v: f"{v:.3g}")
-        )
-        rows.append((label, cell(c), cell(o), f"{o / c:.3f}" if c else "-"))
-    # The cost model resolved each price (given, else the catalogue's): floats here.
-    prices = (
-        money(float(costs.train_price_per_hour or 0)),
-        money(float(costs.inference_price_per_hour or 0)),
-    )
-    text = (
-        f"Lifetime cost-optimal model (law {law.name}, loss {r.loss:.4f}, {si_number(r.requests)} "
-        f"requests of {r.input_tokens:g} + {r.output_tokens:g} tokens)\n"
-        f"train on {costs.train_gpu.name} {costs.train_precision} at "  # type: ignore[union-attr]
-        f"{prices[0]}/h, MFU {costs.train_mfu:g}; serve on "
-        f"{costs.inference_gpu.name} {costs.inference_precision} at "  # type: ignore[union-attr]
-        f"{prices[1]}/h, MFU {costs.prefill_mfu:g} prefill / "
-        f"{costs.decode_mfu:g} decode\n\n"
-        + render_table(("", "Chinchilla-style", "cost-optimal", "ratio"), rows)
-        + f"\n\nThe cost-optimal model saves {100 * r.saving:.1f}% of lifetime dollars."
-    )
+    text = _text(law, r, costs, _rows(opt, chin))
     if goal is not None:
         data["downstream"], more = downstream_target.section(
             goal,
