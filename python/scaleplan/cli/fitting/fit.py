@@ -78,17 +78,17 @@ def runs_table(args: argparse.Namespace) -> tuple[Any, tuple[str, str, str], str
     return runs.as_dict(), ("params", "tokens", "loss"), args.dataset
 
 
-def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+def _fit_huber(
+    args: argparse.Namespace, table: Any, cols: tuple[str, str, str]
+) -> tuple[Any, Any, Any]:
+    """The Huber fit (`fit_law`), or with --bootstrap the bootstrap's (`bootstrap_law`): the
+    fit, the intervals and the bootstrap (both None without one)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from ...fitting.bootstrap import bootstrap_law
     from ...fitting.fit import fit_law
 
-    table, cols, source = runs_table(args)
-    if args.estimator == "likelihood":
-        from .fit_likelihood import run_likelihood
-
-        return run_likelihood(args, table, cols, source)
+    b: Any = None
     kw = {"params_col": cols[0], "tokens_col": cols[1], "loss_col": cols[2]}
     with ProcessPoolExecutor(args.workers) if args.workers else _no_executor() as ex:
         if args.bootstrap:
@@ -105,6 +105,16 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         else:
             with progress_bar("starts", args.json) as tick:
                 fit, intervals = fit_law(table, executor=ex, progress=tick, **kw), None
+    return fit, intervals, b
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    table, cols, source = runs_table(args)
+    if args.estimator == "likelihood":
+        from .fit_likelihood import run_likelihood
+
+        return run_likelihood(args, table, cols, source)
+    fit, intervals, b = _fit_huber(args, table, cols)
     law = fit.law
     values = dict(zip(("E", "A", "B", "alpha", "beta"), law.coefficients, strict=True))
     data: dict[str, Any] = {
