@@ -20,8 +20,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     serving.add_argument("--ttft-ms", type=positive, metavar="MS",
                          help="latency target to the first token, ms (default: none)")  # fmt: skip
     serving.add_argument("--peak-to-average", type=positive, default=DEFAULT_PEAK_TO_AVERAGE,
-                         metavar="RATIO",
-                         help="peak over mean request rate (serving is sized for the peak)")  # fmt: skip
+                         metavar="RATIO", help="peak over mean request rate (serving is "
+                         "sized for the peak)")  # fmt: skip
     serving.add_argument(
         "--kv-precision",
         choices=list(PRECISION_BYTES),
