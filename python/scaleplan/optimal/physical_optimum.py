@@ -71,10 +71,36 @@ CURVE_PER_DECADE = 16
 
 @dataclass(frozen=True, repr=False)
 class ServingCurve(Tabular):
-    """Dollars to serve one request on a model of `params` parameters, at knots joined by
-    straight lines in (ln params, ln dollars). `params` strictly increasing, both finite
-    and > 0, at least two knots; `tensor_parallel` is the group each knot was priced at
-    (None for curves not from the roofline)."""
+    """Dollars to serve one request on a model of N parameters, `s(N)`, at knots.
+
+    `ln s` is linear in `ln N` between knots, NaN off the curve. `roofline` prices the
+    policy's models on a `Deployment`, `constant_mfu` is the paper's (linear in N).
+
+    Parameters
+    ----------
+    params : array_like
+        The knots' parameter counts N, count: 1-D, finite, > 0, strictly increasing, at
+        least two.
+    dollars_per_request : array_like
+        Serving dollars a request at each knot, USD, finite and > 0.
+    tensor_parallel : numpy.ndarray or None
+        The group each knot was priced at, GPUs (None for curves not from the roofline).
+
+    Raises
+    ------
+    ScaleplanError
+        If a knot is not finite and > 0, or the params are not strictly increasing.
+
+    Examples
+    --------
+    >>> from scaleplan import ServingCurve
+    >>> curve = ServingCurve([1e9, 1e10], [1e-4, 4e-4])  # USD a request at 1B and 10B
+    >>> print(f"${curve(3e9):.3g} a request at 3B; {curve(1e11)} beyond the last knot")
+    $0.000194 a request at 3B; nan beyond the last knot
+    >>> paper = ServingCurve.constant_mfu()  # 2 N c_inf (70 / MFU_pre + 215 / MFU_dec)
+    >>> print(f"${paper(7e9):.3g} a request at 7B")
+    $0.000148 a request at 7B
+    """
 
     _INPUTS = ("params",)
     _OUTPUTS = ("dollars_per_request",)
@@ -211,10 +237,36 @@ def _law_columns(law: ScalingLaw) -> list[NDArray[np.float64]]:
 @dataclass(frozen=True, repr=False)
 class PhysicalOptimum(Tabular):
     """The model reaching `loss` with the fewest lifetime dollars when serving costs
-    `curve(N)` a request: `params`, `tokens` (training), the two halves of the dollars,
-    Newton steps taken (0 when the optimum is a knot of the curve) and `converged`.
-    Arrays in the broadcast shape of `loss` and `requests`; rows rejected with
-    `on_invalid="nan"` hold NaN and `converged=False`."""
+    `curve(N)` a request: what `physical_optimal` returns.
+
+    `total_dollars = training_dollars + serving_dollars`, with `training_dollars =
+    6 N D c_tr / MFU_tr` and `serving_dollars = requests * curve(N)`. Floats for one
+    scenario, arrays in the broadcast shape of `loss` and `requests` otherwise; rows
+    rejected with `on_invalid="nan"` hold NaN and `converged=False`.
+
+    Parameters
+    ----------
+    params, tokens : float or numpy.ndarray
+        Parameters N, count, and training tokens D, tokens.
+    loss : float or numpy.ndarray
+        The target loss, nats/token.
+    requests : float or numpy.ndarray
+        Lifetime requests, count.
+    training_dollars, serving_dollars : float or numpy.ndarray
+        The lifetime dollars of each phase, USD.
+    iterations, converged : int, bool or numpy.ndarray
+        Newton steps taken (0 at a knot of the curve); whether the row is an answer.
+    law, curve : ScalingLaw, ServingCurve
+        The law solved and the serving dollars a request against N.
+
+    Examples
+    --------
+    >>> from scaleplan import ServingCurve, physical_optimal
+    >>> opt = physical_optimal(2.1, 1e11, curve=ServingCurve.constant_mfu())
+    >>> print(f"N = {opt.params:.3g}: training ${opt.training_dollars:,.0f} + "
+    ...       f"serving ${opt.serving_dollars:,.0f} = ${opt.total_dollars:,.0f}")
+    N = 1.39e+09: training $569,089 + serving $2,952,697 = $3,521,786
+    """
 
     _INPUTS = ("loss", "requests")
     _OUTPUTS = ("params", "tokens", "training_dollars", "serving_dollars", "total_dollars",
@@ -278,25 +330,60 @@ def physical_optimal(
     on_invalid: str = "raise",
     unique_tokens: Any = None,
 ) -> PhysicalOptimum | ConstrainedPhysicalOptimum:
-    """Parameters and tokens minimising `6 N D c_tr / MFU_tr + requests * curve(N)` at
-    `L(N, D) = loss`, the global minimum over the span of `curve`.
+    """Parameters and tokens reaching `loss` with the fewest lifetime dollars when serving
+    costs `curve(N)` a request: the global minimum over the span of `curve` of
 
-    Args:
-        loss: target loss (nats/token), above the law's E.
-        requests: lifetime requests, >= 0 (0 gives the Chinchilla-style model).
-        curve: dollars per request against N; default `ServingCurve.roofline()` on the
-            costs' inference GPU, precision and price (TPOT 50 ms, 70 + 215 tokens).
-        law: a `ScalingLaw` with scalar coefficients, or a preset name.
-        costs: training hardware, price and MFU (its `train_*` fields); the default
-            `CostModel()`.
-        on_invalid: "raise" or "nan" (bad rows NaN, the others solved).
-        unique_tokens: a supply of unique tokens: the data-constrained law (see
-            `compute_optimal`; `law` may be a `DataConstrainedLaw`) and a
-            `constrained.ConstrainedPhysicalOptimum`. Where the supply does not bind
-            the answer is the one without it; otherwise a scan of the iso-loss curve in
-            steps of 0.01 in ln D refined by golden section (ln D to ~1e-8).
+        dollars(N) = 6 N D(N) c_tr / MFU_tr + requests * curve(N),
+        D(N) = (B / (loss - E - A N^-alpha))^(1/beta)   (on the iso-loss curve).
 
-    An optimum outside the curve's span is an error (or NaN), never clamped to its end.
+    Every (loss, requests) row is solved at once in Rust. An optimum outside the curve's
+    span is an error (or NaN), never clamped to its end.
+
+    Parameters
+    ----------
+    loss : float or array_like
+        Target loss, nats/token, above the law's E.
+    requests : float or array_like
+        Lifetime requests, count, >= 0 (0 gives the Chinchilla-style model); broadcast
+        against `loss`.
+    curve : ServingCurve or None
+        Dollars a request against N (None: `ServingCurve.roofline` on the costs'
+        inference GPU, precision and price, TPOT 50 ms, 70 + 215 tokens).
+    law : ScalingLaw, DataConstrainedLaw or str
+        A law with scalar coefficients, or a preset name.
+    costs : CostModel or None
+        Training GPU, price (USD/GPU-hour) and MFU, its `train_*` fields (None:
+        `CostModel()`).
+    on_invalid : {"raise", "nan"}
+        "raise" stops at the first bad row; "nan" gives it NaN and solves the others.
+    unique_tokens : float, array_like or None
+        A supply of unique training tokens, tokens (None: unlimited). With it the
+        data-constrained law applies (`law` may be a `DataConstrainedLaw`): where the
+        supply binds, a scan of the iso-loss curve in steps of 0.01 in ln D refined by
+        golden section (ln D to ~1e-8).
+
+    Returns
+    -------
+    PhysicalOptimum or ConstrainedPhysicalOptimum
+        N (count), D (tokens) and the training and serving dollars (USD); a
+        `constrained.ConstrainedPhysicalOptimum` when `unique_tokens` is given.
+
+    Raises
+    ------
+    ScaleplanError
+        If `loss` is not above E, `requests` is negative, the optimum lies outside the
+        curve's span (with `on_invalid="raise"`), `curve` is not a `ServingCurve`, or
+        the law has batched coefficients.
+
+    Examples
+    --------
+    >>> from scaleplan import physical_optimal
+    >>> opt = physical_optimal(2.1, 1e11)  # 100 billion requests, roofline on an H100
+    >>> print(f"N = {opt.params:.3g}, D = {opt.tokens:.3g}, ${opt.total_dollars:,.0f}")
+    N = 2.17e+09, D = 3.77e+12, $717,131
+    >>> many = physical_optimal(2.1, [0, 1e9, 1e11])  # more requests, a smaller model
+    >>> print(", ".join(f"{n:.3g}" for n in many.params))
+    8.49e+09, 6.6e+09, 2.17e+09
     """
     if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
         kernel, law = route("physical_optimal", law, unique_tokens=unique_tokens)

@@ -25,9 +25,36 @@ __all__ = ["WHOLE_GPU_PER_OCTAVE", "WHOLE_GPU_SPAN", "tokens_at_loss", "whole_gp
 
 
 def tokens_at_loss(loss: float, params: Any, law: Any, unique_tokens: float | None) -> Any:
-    """Training tokens reaching `loss` at each of `params` (NaN where none do): the
-    iso-loss curve `D(N) = (B / (loss - E - A N^-alpha))^(1/beta)`, or the data-constrained
-    law's under `unique_tokens`."""
+    """Training tokens reaching `loss` at each of `params`: the iso-loss curve
+
+        D(N) = (B / (loss - E - A N^-alpha))^(1/beta),
+
+    or the data-constrained law's under `unique_tokens`.
+
+    Parameters
+    ----------
+    loss : float
+        Target loss, nats/token.
+    params : float or array_like
+        Parameters N, count, > 0.
+    law : ScalingLaw, DataConstrainedLaw or str
+        The law, or a preset name.
+    unique_tokens : float or None
+        A supply of unique training tokens, tokens (None: unlimited).
+
+    Returns
+    -------
+    numpy.ndarray
+        Training tokens D, tokens, in the shape of `params`; NaN where no number of
+        tokens reaches `loss` (the model is too small: `E + A N^-alpha >= loss`).
+
+    Examples
+    --------
+    >>> from scaleplan.optimal.whole_gpu import tokens_at_loss
+    >>> d = tokens_at_loss(2.1, [1e8, 7e9], "chinchilla", None)
+    >>> print(f"{d[0]} at 100M (too small), {d[1]:.3g} tokens at 7B")
+    nan at 100M (too small), 4.27e+11 tokens at 7B
+    """
     kernel, law = route("tokens_for_params", law, unique_tokens=unique_tokens)
     if kernel is not None:
         return kernel(loss, params, law=law, unique_tokens=unique_tokens)

@@ -204,8 +204,41 @@ def _degree(value: Any, gpu: Accelerator) -> int | None:
 
 
 def deployment_of(deployment: Any, changes: dict[str, Any]) -> Deployment:
-    """The deployment a planner was given, the keyword form's `changes` applied: a
-    `Deployment`, a GPU (name or `Accelerator`, the 0.1 positional form) or None."""
+    """The deployment a planner was given, the keyword form's `changes` applied.
+
+    Parameters
+    ----------
+    deployment : Deployment, str, Accelerator or None
+        A `Deployment`; a GPU (catalogue name or `Accelerator`, the 0.1 positional
+        form) for the default deployment on it; None for `Deployment()`.
+    changes : dict
+        Field names of `Deployment` and their values (the 0.1 loose keywords; `{}` for
+        none), applied and checked.
+
+    Returns
+    -------
+    Deployment
+        The checked deployment.
+
+    Raises
+    ------
+    TypeError
+        If a key of `changes` is not a field of `Deployment`, or the GPU is given both
+        as `deployment` and as `changes["gpu"]`.
+    ScaleplanError
+        If `deployment` is none of the above, or a changed field is out of range.
+
+    Examples
+    --------
+    >>> from scaleplan import Deployment
+    >>> from scaleplan.systems.deployment import deployment_of
+    >>> deployment_of("a100-80gb", {}).accelerator.name
+    'a100-80gb'
+    >>> deployment_of(Deployment(), {"tpot_seconds": 0.1}).tpot_seconds
+    0.1
+    >>> deployment_of(None, {}) == Deployment()
+    True
+    """
     if deployment is None:
         return Deployment(**_known(changes))  # one construction, one set of checks
     if isinstance(deployment, (str, Accelerator)):

@@ -76,8 +76,26 @@ TRAINING_BYTES_PER_PARAM = 16.0
 
 @dataclass(frozen=True, repr=False)
 class TrainingPlan(Record):
-    """`gpus` GPUs for `days` days; `min_gpus` is the fewest whose memory holds the
-    sharded training state and a micro-batch's activations."""
+    """Training on `gpus` GPUs for `days` days: what `training_plan` returns.
+
+    Parameters
+    ----------
+    gpu : str
+        The GPU's catalogue name.
+    gpus, min_gpus : int
+        GPUs, and the fewest whose memory holds the state and a micro-batch, count.
+    days, dollars : float
+        `6 N D / (gpus x peak x mfu)`, days, and `gpus x 24 days x price_per_hour`, USD.
+    memory_bytes_per_gpu : float
+        Training state and activations on each GPU, bytes.
+
+    Examples
+    --------
+    >>> from scaleplan.systems.physical import training_plan
+    >>> t = training_plan("llama-2-7b", 2e12)  # 2T tokens on H100s within 30 days
+    >>> print(f"{t.gpus} x {t.gpu} for {t.days:.1f} days, ${t.dollars:,.0f}")
+    80 x h100-sxm for 29.6 days, $152,733
+    """
 
     gpu: str
     gpus: int
@@ -90,7 +108,29 @@ class TrainingPlan(Record):
 @dataclass(frozen=True, repr=False)
 class ServingPlan(Record):
     """Replicas of `tensor_parallel` GPUs decoding `batch_size` sequences within the TPOT
-    target, enough for the peak request rate, for the whole serving life."""
+    target, enough for the peak request rate, for the serving life (`serving_plan`).
+
+    Parameters
+    ----------
+    gpu : str
+        The GPU's catalogue name.
+    tensor_parallel, replicas, gpus : int
+        GPUs a replica, replicas for the peak rate, and GPUs in all, count.
+    batch_size : float
+        Sequences a replica decodes at once.
+    seconds_per_token, ttft_seconds : float
+        Time per output token and to the first token, s.
+    dollars, dollars_per_million_output_tokens : float
+        `gpus x 24 days x price_per_hour`, USD, and per million output tokens, USD.
+
+    Examples
+    --------
+    >>> from scaleplan.systems.physical import serving_plan
+    >>> s = serving_plan("llama-2-7b", requests_per_day=1e7, days=365)
+    >>> print(f"{s.replicas} x {s.tensor_parallel} GPU, batch {s.batch_size:.0f}, "
+    ...       f"${s.dollars:,.0f}, ${s.dollars_per_million_output_tokens:.3f}/M tokens")
+    6 x 1 GPU, batch 390, $141,386, $0.180/M tokens
+    """
 
     gpu: str
     tensor_parallel: int
@@ -105,6 +145,27 @@ class ServingPlan(Record):
 
 @dataclass(frozen=True, repr=False)
 class PhysicalPlan(Record):
+    """A model trained and served in whole GPUs (`physical_plan`, `whole_gpu_plan`);
+    `total_dollars = training.dollars + serving.dollars`, USD.
+
+    Parameters
+    ----------
+    shape : TransformerShape
+        The model's shape.
+    params, tokens : float
+        Its exact parameter count N, count, and training tokens D, tokens.
+    training, serving : TrainingPlan, ServingPlan
+        GPUs, days and USD of each phase.
+
+    Examples
+    --------
+    >>> from scaleplan.systems.physical import physical_plan
+    >>> plan = physical_plan(7e9, 1.4e11, requests_per_day=1e6, days=365)
+    >>> print(f"N = {plan.params:.3g}: ${plan.training.dollars:,.0f} training + "
+    ...       f"${plan.serving.dollars:,.0f} serving = ${plan.total_dollars:,.0f}")
+    N = 7.01e+09: $11,122 training + $23,564 serving = $34,687
+    """
+
     shape: TransformerShape
     params: float
     tokens: float
@@ -113,6 +174,7 @@ class PhysicalPlan(Record):
 
     @property
     def total_dollars(self) -> float:
+        """Lifetime US dollars: training plus serving."""
         return self.training.dollars + self.serving.dollars
 
 
@@ -126,7 +188,40 @@ def training_plan(
     mfu: float = 0.4,
     price_per_hour: float | None = None,
 ) -> TrainingPlan:
-    """Memory, minimum GPU count, days and dollars of training `shape` on `tokens`."""
+    """Memory, minimum GPU count, days and dollars of training `shape` on `tokens`:
+    16 bytes a parameter sharded over the GPUs beside one micro-batch's checkpointed
+    activations, in 90% of a GPU's memory, for `6 N D / (gpus x peak x mfu)` seconds.
+
+    Parameters
+    ----------
+    shape : TransformerShape or str
+        The model: a shape, a catalogue name or an HF `config.json` path.
+    tokens : float
+        Training tokens D, tokens, > 0.
+    gpu, precision, mfu, price_per_hour
+        As the fields of `Training` (USD per GPU-hour; mfu a fraction in (0, 1]).
+    gpus : int or None
+        GPUs, count, at least `min_gpus` (None: the fewest that finish within 30 days,
+        rounded up to a multiple of 8 above 8).
+
+    Returns
+    -------
+    TrainingPlan
+        GPUs, days, bytes a GPU and USD.
+
+    Raises
+    ------
+    ScaleplanError
+        If a micro-batch's activations do not fit a GPU (`batch_size`), `gpus` is too
+        few for the state, or an argument is out of range.
+
+    Examples
+    --------
+    >>> from scaleplan.systems.physical import training_plan
+    >>> t = training_plan("llama-2-7b", 2e12, "a100-80gb", gpus=512, mfu=0.5)
+    >>> print(f"{t.days:.2f} days, ${t.dollars:,.0f}, {t.min_gpus} GPUs at least")
+    11.72 days, $215,975, 2 GPUs at least
+    """
     shape = instance("shape", resolve_shape(shape), TransformerShape, "a TransformerShape")
     tokens = number("tokens", tokens, POSITIVE)
     acc = accelerator(gpu, argument="gpu")

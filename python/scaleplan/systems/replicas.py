@@ -23,10 +23,36 @@ __all__ = ["Replicas", "context_tokens", "replicas"]
 @dataclass(frozen=True, repr=False)
 class Replicas(Tabular):
     """Serving options of each shape (rows) at each tensor-parallel degree in
-    `tensor_parallel` (columns): the decode batch meeting the TPOT target, its TPOT, the
-    TTFT of one prompt, and the seconds one request occupies a replica,
-    `output x TPOT / batch + TTFT`. NaN where the group cannot hold the model and its KV
-    cache, does not divide its heads, or misses a latency target."""
+    `tensor_parallel` (columns): what `replicas` returns.
+
+    A request occupies a replica `busy_seconds = output_tokens x TPOT / batch + TTFT`.
+    NaN where the group cannot hold the model and its KV cache, does not divide its
+    heads, or misses a latency target.
+
+    Parameters
+    ----------
+    tensor_parallel : numpy.ndarray
+        The degrees compared, GPUs a replica, shape (degrees,).
+    batch_size : numpy.ndarray
+        The decode batch meeting the TPOT target (or the largest memory holds),
+        sequences, shape (shapes, degrees).
+    seconds_per_token, ttft_seconds : numpy.ndarray
+        Its TPOT and the TTFT of one prompt, s, shape (shapes, degrees).
+    busy_seconds : numpy.ndarray
+        Seconds one request occupies a replica, s, shape (shapes, degrees).
+
+    Examples
+    --------
+    >>> from scaleplan import Deployment
+    >>> from scaleplan.systems.replicas import replicas
+    >>> r = replicas(["llama-2-70b"], Deployment("a100-80gb"))
+    >>> for tp, b, busy in zip(r.tensor_parallel[:4], r.batch_size[0], r.busy_seconds[0]):
+    ...     print(f"tp={tp:.0f}: batch {b:.0f}, {busy:.3f} s a request")
+    tp=1: batch nan, nan s a request
+    tp=2: batch nan, nan s a request
+    tp=4: batch 84, 0.177 s a request
+    tp=8: batch 164, 0.106 s a request
+    """
 
     _INPUTS = ("tensor_parallel",)
     _OUTPUTS = ("batch_size", "seconds_per_token", "ttft_seconds", "busy_seconds")
@@ -44,7 +70,33 @@ def replicas(shapes: Sequence[TransformerShape | str], deployment: Deployment) -
 
     Without a TPOT target a replica decodes the largest batch its memory holds: the seconds
     a request occupies it, `output x TPOT(b) / b`, only fall as the batch grows (weights
-    are read once a step however many sequences share it)."""
+    are read once a step however many sequences share it).
+
+    Parameters
+    ----------
+    shapes : sequence of TransformerShape or str
+        The models: shapes, catalogue names or HF `config.json` paths.
+    deployment : Deployment
+        The GPU, formats, efficiency, latency targets and request lengths.
+
+    Returns
+    -------
+    Replicas
+        Batch, TPOT (s), TTFT (s) and busy seconds a request (s), shape (shapes, degrees).
+
+    Raises
+    ------
+    ScaleplanError
+        If a shape is not a shape, catalogue name or readable HF config.
+
+    Examples
+    --------
+    >>> from scaleplan import Deployment
+    >>> from scaleplan.systems.replicas import replicas
+    >>> r = replicas(["llama-2-7b"], Deployment(tensor_parallel=1))
+    >>> print(f"batch {r.batch_size[0, 0]:.0f}, TPOT {r.seconds_per_token[0, 0] * 1e3:.1f} ms")
+    batch 390, TPOT 26.9 ms
+    """
     dep = deployment
     shapes = [resolve_shape(s, "shapes") for s in shapes]  # names and HF configs too
     grid = {f: np.array([float(getattr(s, f)) for s in shapes])[:, None] for f in FIELDS}
@@ -71,7 +123,29 @@ def replicas(shapes: Sequence[TransformerShape | str], deployment: Deployment) -
 
 
 def context_tokens(input_tokens: float, output_tokens: float) -> int:
-    """The whole-token context a request reaches, prompt plus output."""
+    """The whole-token context a request reaches, `round(input_tokens + output_tokens)`.
+
+    Parameters
+    ----------
+    input_tokens, output_tokens : float
+        A request's prompt and output lengths, tokens.
+
+    Returns
+    -------
+    int
+        The context, tokens.
+
+    Raises
+    ------
+    ScaleplanError
+        If the sum is not below 2**53 (blamed on `output_tokens`).
+
+    Examples
+    --------
+    >>> from scaleplan.systems.replicas import context_tokens
+    >>> context_tokens(70, 215.4)
+    285
+    """
     total = input_tokens + output_tokens
     if not total < 2**53:
         raise ScaleplanError(

@@ -139,8 +139,31 @@ FIELDS = frozenset(f.name for f in dataclasses.fields(Training))
 
 
 def training_of(training: Any) -> Training:
-    """The training a planner was given: a `Training`, a GPU (name or `Accelerator`: the
-    default training on it) or None (the default)."""
+    """The training a planner was given, checked.
+
+    Parameters
+    ----------
+    training : Training, str, Accelerator or None
+        A `Training`; a GPU (catalogue name or `Accelerator`) for the default training
+        on it; None for `Training()`.
+
+    Returns
+    -------
+    Training
+        The training.
+
+    Raises
+    ------
+    ScaleplanError
+        If `training` is none of these (an unknown GPU name included), naming `training`.
+
+    Examples
+    --------
+    >>> from scaleplan import Training
+    >>> from scaleplan.systems.training import training_of
+    >>> training_of("a100-80gb").accelerator.name, training_of(None) == Training()
+    ('a100-80gb', True)
+    """
     if training is None:
         return Training()
     if isinstance(training, (str, Accelerator)):
@@ -159,10 +182,32 @@ TRAINING_OPTIONS = ("gpu", "gpus", "precision", "mfu", "price_per_hour")
 
 
 def plan_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(The 0.1 keyword form, kept until 0.3: the planners take `training=` and
-    `deployment=`.) `physical_plan`'s keywords split into `training_plan`'s (prefix
-    removed) and the deployment's changes; a `train_` keyword training does not take is
-    a TypeError here, not two calls deeper."""
+    """`physical_plan`'s 0.1 keywords split into `training_plan`'s and the deployment's.
+
+    The 0.1 keyword form, kept until 0.3: the planners take `training=Training(...)` and
+    `deployment=Deployment(...)`, and new code should pass those.
+
+    Parameters
+    ----------
+    options : dict
+        Keyword arguments: `train_*` training options and a deployment's fields.
+
+    Returns
+    -------
+    (dict, dict)
+        The training options with the `train_` prefix removed, and the rest.
+
+    Raises
+    ------
+    TypeError
+        If a `train_` keyword is not a training option (here, not two calls deeper).
+
+    Examples
+    --------
+    >>> from scaleplan.systems.training import plan_options
+    >>> plan_options({"train_mfu": 0.5, "tpot_seconds": 0.1})
+    ({'mfu': 0.5}, {'tpot_seconds': 0.1})
+    """
     train = {k[len("train_") :]: v for k, v in options.items() if k.startswith("train_")}
     unknown = sorted(set(train) - set(TRAINING_OPTIONS))
     if unknown:
@@ -177,9 +222,33 @@ TRAIN_KEYWORDS = {f"train_{k}": k for k in TRAINING_OPTIONS}
 
 def accepts_01_keywords(*, training: bool) -> Callable[[F], F]:
     """A planner that also takes the 0.1 loose keywords until 0.3, with a
-    `DeprecationWarning` naming the new spelling: a deployment's fields (as
-    `deployment=`) and, if `training`, the `train_*` options (as `training=`). A keyword
-    that is neither is the planner's own TypeError."""
+    `DeprecationWarning` naming the new spelling.
+
+    Parameters
+    ----------
+    training : bool
+        Whether the planner takes `training=`: then the `train_*` options become a
+        `Training`; a deployment's fields always become its `deployment=`. A keyword
+        that is neither is the planner's own TypeError.
+
+    Returns
+    -------
+    callable
+        A decorator for a planner with a `deployment` parameter.
+
+    Examples
+    --------
+    The 0.1 spelling still plans, and the warning names the new one:
+
+    >>> import warnings
+    >>> from scaleplan.systems.physical import serving_plan
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     plan = serving_plan("llama-2-7b", tpot_seconds=0.1, requests_per_day=1e6, days=30)
+    >>> print(caught[0].message)
+    serving_plan(tpot_seconds=) is the 0.1 spelling, removed in 0.3: pass
+    deployment=Deployment(tpot_seconds=...)
+    """
 
     def wrap(fn: F) -> F:
         # Where `deployment` sits among the positional arguments (serving_plan's second).
