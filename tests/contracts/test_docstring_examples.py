@@ -113,6 +113,7 @@ DOCUMENTED = [
     "scaleplan.systems.steptime",
     "scaleplan.systems.steptime_fit",
     "scaleplan.systems.training",
+    "scaleplan.systems.training_plan",
     "scaleplan.testing.reference",
     "scaleplan.testing.reference_fits",
     "scaleplan.testing.reference_systems",
