@@ -164,6 +164,7 @@ def training_share(out: Path, format: str = "png") -> Path:
     Training's share of lifetime FLOPs against inference tokens, and of lifetime US
     dollars against requests, at the lifetime optimum for the qualities of 7B, 30B and
     70B Chinchilla-style models: `plot.training_share` at its defaults.
+
     Parameters
     ----------
     out : pathlib.Path
