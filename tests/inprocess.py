@@ -29,11 +29,11 @@ import numpy as np
 import pytest
 
 from scaleplan import cli
-from scaleplan.fitting import families
+from scaleplan.fitting import family_comparison
 
 FAMILIES_GROUP = pytest.mark.xdist_group("chinchilla_families")
 
-_REAL_COMPARE = families.compare_families
+_REAL_COMPARE = family_comparison.compare_families
 _COMPARED: dict[tuple[Any, ...], list[Any]] = {}
 
 
@@ -73,7 +73,7 @@ def compute_families_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The `families_computed_once` fixture's work (tests/conftest.py): `family_table`
     (the `families` and `reproduce` commands) looks the name up in its module at call
     time."""
-    monkeypatch.setattr(families, "compare_families", compare_families_once)
+    monkeypatch.setattr(family_comparison, "compare_families", compare_families_once)
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ MODEL = steptime.StepTimeModel(c_flop=1e-15, c_mem=1e-12, c_0=1e-3)
 
 # One call per public function taking a shape: (qualified name, call on one shape).
 CALLS = {
-    "scaleplan.systems.physical.training_plan": lambda s: physical.training_plan(s, 1e12),
+    "scaleplan.systems.training_plan.training_plan": lambda s: physical.training_plan(s, 1e12),
     "scaleplan.systems.physical.serving_plan": lambda s: physical.serving_plan(s, **DEMAND),
     "scaleplan.systems.physical.physical_plan": lambda s: physical.physical_plan(
         7e9, 1e12, shape=s, **DEMAND

@@ -12,6 +12,7 @@ from inprocess import FAMILIES_GROUP, run_cli
 
 import scaleplan as sp
 from scaleplan import _core
+from scaleplan.fitting import datasets
 from scaleplan.fitting import families as fam
 from scaleplan.fitting import family_comparison as fam_cmp
 from scaleplan.testing import reference_fits as ref
@@ -106,8 +107,8 @@ def test_cli_and_bad_input(families_computed_once):
     data = json.loads(out.stdout)
     assert [r["family"] for r in data["families"]] == list(fam.FAMILIES)
     # The table is the library's comparison (the same call `test_chinchilla_runs_table` makes).
-    groups = fam.chinchilla_budget_groups(CHINCHILLA.extra["flops"])
-    want = fam.compare_families(CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss, groups)
+    groups = fam_cmp.chinchilla_budget_groups(CHINCHILLA.extra["flops"])
+    want = fam_cmp.compare_families(CHINCHILLA.params, CHINCHILLA.tokens, CHINCHILLA.loss, groups)
     assert data["families"] == [vars(r) for r in want]
     bad = run_cli(["families", "--folds", "1"])
     assert bad.returncode == 2 and "--folds" in bad.stderr
@@ -118,3 +119,15 @@ def test_cli_and_bad_input(families_computed_once):
         runs.kaplan_objective(np.ones(5))
     with pytest.raises(ValueError, match="delta"):
         runs.kaplan_objective(np.ones(4), -1.0)
+
+
+def test_the_command_compares_the_families_it_is_given():
+    one = json.loads(run_cli(["families", "--dataset", "sardana2024", "--folds", "2",
+                              "--families", "chinchilla", "--json"]).stdout)  # fmt: skip
+    assert [r["family"] for r in one["families"]] == ["chinchilla"]
+    runs = datasets.sardana2024_runs()  # grouped by model size, as the command does
+    want = fam_cmp.compare_families(runs.params, runs.tokens, runs.loss, runs.params, folds=2,
+                                    families=("chinchilla",))  # fmt: skip
+    assert one["families"] == [vars(r) for r in want]
+    bad = run_cli(["families", "--families", "hoffmann"])
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--families" in bad.stderr

@@ -217,7 +217,9 @@ def chinchilla_budget_groups(flops: Any) -> NDArray[np.float64]:
     return np.asarray(HOFFMANN_BUDGETS)[np.argmin(np.abs(lc[:, None] - b[None, :]), axis=1)]
 
 
-def family_table(dataset: str, folds: int = 10, seed: int = 0) -> tuple[list[dict[str, Any]], str]:
+def family_table(
+    dataset: str, folds: int = 10, seed: int = 0, families: tuple[str, ...] = FAMILIES
+) -> tuple[list[dict[str, Any]], str]:
     """`compare_families` on a shipped data set, as records and as a text table (the CLI's
     `families` and `reproduce` print it).
 
@@ -230,6 +232,8 @@ def family_table(dataset: str, folds: int = 10, seed: int = 0) -> tuple[list[dic
         k of the k-fold cross-validation (default 10).
     seed : int, optional
         Seeds the folds (default 0).
+    families : tuple of str, optional
+        Families to compare, from `FAMILIES` (default all).
 
     Returns
     -------
@@ -254,7 +258,8 @@ def family_table(dataset: str, folds: int = 10, seed: int = 0) -> tuple[list[dic
     else:
         runs = datasets.sardana2024_runs()
         groups, by = runs.params, "size"
-    rows = compare_families(runs.params, runs.tokens, runs.loss, groups, folds=folds, seed=seed)
+    rows = compare_families(runs.params, runs.tokens, runs.loss, groups, folds=folds, seed=seed,
+                            families=families)  # fmt: skip
     records = [vars(r) for r in rows]
     text = render_table(
         (

@@ -26,6 +26,13 @@ def add(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--folds", type=positive_int, default=10, help="k of k-fold (default 10)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the folds")
+    p.add_argument(
+        "--families",
+        nargs="+",
+        metavar="NAME",
+        help="the families to compare, by name (default: every one: the rows of the "
+        "table without this option)",
+    )
     output(p)
     return p
 
@@ -38,7 +45,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     # Here, not at the top: the fits pull in SciPy, which `scaleplan --help` need not load.
     from ...fitting.family_comparison import family_table
 
-    records, text = family_table(args.dataset, args.folds, args.seed)
+    chosen = {} if args.families is None else {"families": tuple(args.families)}
+    records, text = family_table(args.dataset, args.folds, args.seed, **chosen)
     return (
         {"dataset": args.dataset, "folds": args.folds, "seed": args.seed, "families": records},
         f"Law families on the {args.dataset} runs, held-out error in loss (nats)\n\n{text}",
