@@ -221,8 +221,15 @@ def test_setulb_driver_reproduces_scipy_minimize():
         f, x, ok, nfev = lbfgsb.run_setulb(_lbfgsb.setulb, fun, x0, lbfgsb.SCIPY_TOLERANCES)
         np.testing.assert_array_equal(x, a.x)
         assert f == a.fun and ok == a.success
-        # minimize's wrapper does not count a repeated evaluation at the same point.
-        assert nfev - a.nfev in (0, 1)
+        # Counted as minimize's wrapper counts: a repeated point is not evaluated again.
+        assert nfev == a.nfev
+    # Stopped by maxiter, as minimize stops (the families' fits pass one).
+    for x0 in fit.chinchilla_grid()[::900]:
+        f, x, ok, nfev = lbfgsb.run_setulb(_lbfgsb.setulb, fun, x0, (1e-15, 1e-10), maxiter=4)
+        b = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
+                              options={"maxiter": 4, "ftol": 1e-15, "gtol": 1e-10})  # fmt: skip
+        np.testing.assert_array_equal(x, b.x)
+        assert (f, ok, nfev) == (b.fun, b.success, b.nfev) and not ok and b.nit == 4
 
 
 points = st.lists(

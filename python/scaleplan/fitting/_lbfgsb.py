@@ -22,7 +22,7 @@ from .._utils.progress import Progress
 # than the routine and our objective together on this 5-parameter problem; the loop below
 # reproduces its iterates exactly (tests/fitting/test_fit.py checks x, nfev and the message) with
 # minimize's defaults: m=10, factr = 2.2e-9 / eps, pgtol = 1e-5, maxls = 20.
-_M, _MAXLS, _MAXITER = 10, 20, 15000
+_M, _MAXLS, _MAXITER, _MAXFUN = 10, 20, 15000, 15000
 _EPS = float(np.finfo(float).eps)
 # SciPy's defaults for L-BFGS-B: stop when the reduction of f is below ftol * max(|f|, 1),
 # or the projected gradient below gtol. The grid fit keeps them, as every published fit
@@ -48,8 +48,17 @@ def _setulb_driver_works() -> bool:
 
 
 def run_setulb(
-    setulb: Any, fun: Any, x0: NDArray[np.float64], tolerances: tuple[float, float]
+    setulb: Any,
+    fun: Any,
+    x0: NDArray[np.float64],
+    tolerances: tuple[float, float],
+    maxiter: int = _MAXITER,
 ) -> tuple[float, NDArray[np.float64], bool, int]:
+    """L-BFGS-B from `x0`: (f, x, converged, evaluations), the iterates and stopping rule of
+    `scipy.optimize.minimize(method="L-BFGS-B")` with `maxiter` and its default maxfun.
+
+    Like minimize's wrapper, an evaluation asked at the point just evaluated reuses it and
+    is not counted, so the maxfun stop falls on the same iteration as SciPy's."""
     factr, pgtol = tolerances[0] / _EPS, tolerances[1]
     n = len(x0)
     x = np.array(x0, dtype=np.float64)
@@ -65,6 +74,7 @@ def run_setulb(
     isave = np.zeros(44, np.int32)
     dsave = np.zeros(29)
     nfev = iterations = 0
+    last: NDArray[np.float64] | None = None
     while True:
         setulb(
             _M,
@@ -86,11 +96,13 @@ def run_setulb(
             ln_task,
         )
         if task[0] == 3:
-            f, g = fun(x)
-            nfev += 1
+            if last is None or not np.array_equal(x, last):
+                f, g = fun(x)
+                last = x.copy()
+                nfev += 1
         elif task[0] == 1:
             iterations += 1
-            if iterations >= _MAXITER or nfev > _MAXITER:
+            if iterations >= maxiter or nfev > _MAXFUN:
                 return float(f), x, False, nfev
         else:
             return float(f), x, bool(task[0] == 4), nfev
