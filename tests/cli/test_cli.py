@@ -189,6 +189,16 @@ def test_fit_dataset_and_csv(tmp_path):
             ["fit", "--dataset", "chinchilla", "--workers", "0"],
             "argument --workers: must be an integer in [1, ",
         ),
+        # A column name with a shipped data set was once ignored; it names a CSV column.
+        (
+            ["fit", "--dataset", "sardana2024", "--params-col", "n"],
+            "--params-col names a column of a CSV file; --dataset sardana2024 has its own",
+        ),
+        (
+            ["next-run", "--dataset", "chinchilla", "--flops", "1e21", "--loss-col", "l"],
+            "--loss-col names a",
+        ),
+        (["isoflop", "--dataset", "chinchilla", "--tokens-col", "d"], "--tokens-col names a"),
     ],
 )
 def test_bad_fit_arguments(args, message):

@@ -217,13 +217,24 @@ def timing(p: argparse.ArgumentParser) -> None:
     common(p)
 
 
+# The runs' three columns: the option's stem, the column a CSV file has by default, what
+# the column holds.
+COLUMN_OPTIONS = (
+    ("params", "params", "parameter counts"),
+    ("tokens", "tokens", "training tokens"),
+    ("loss", "loss", "final losses (nats)"),
+)
+
+
 def runs_source(p: argparse.ArgumentParser, datasets: tuple[str, ...]) -> None:
     """Where training runs come from: a CSV file and its column names, or a shipped set."""
     g = group(p, "runs")
     g.add_argument("file", nargs="?", help="CSV file with a header and one row per run")
-    g.add_argument("--params-col", default="params", help="CSV column of parameter counts")
-    g.add_argument("--tokens-col", default="tokens", help="CSV column of training tokens")
-    g.add_argument("--loss-col", default="loss", help="CSV column of final losses (nats)")
+    # No parser default: a column name given with --dataset is refused (`runs_table`), not
+    # silently ignored; with a file, the names below apply.
+    for name, default, what in COLUMN_OPTIONS:
+        text = f"CSV column of {what} (default: {default}; with a file only)"
+        g.add_argument(f"--{name}-col", metavar="NAME", help=text)
     g.add_argument("--dataset", choices=datasets, help="a shipped data set instead of a file")
 
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..commands import SUMMARIES
-from ..options import output, runs_source
+from ..options import COLUMN_OPTIONS, output, runs_source
 from ..progress import progress_bar
 from ..render import render_table
 from ..shared import CliError
@@ -67,9 +67,17 @@ def runs_table(args: argparse.Namespace) -> tuple[Any, tuple[str, str, str], str
 
     if (args.file is None) == (args.dataset is None):
         raise CliError("give a CSV file or --dataset, not both or neither")
+    given = [(n, getattr(args, f"{n}_col")) for n, _, _ in COLUMN_OPTIONS]
     if args.dataset is None:
-        cols = (args.params_col, args.tokens_col, args.loss_col)
-        return read_runs(args.file, cols), cols, args.file
+        cols = tuple(
+            default if value is None else value
+            for (_, value), (_, default, _) in zip(given, COLUMN_OPTIONS, strict=True)
+        )
+        return read_runs(args.file, cols), cols, args.file  # type: ignore[arg-type]
+    for name, value in given:
+        if value is not None:
+            raise CliError(f"--{name}-col names a column of a CSV file; --dataset "
+                           f"{args.dataset} has its own columns")  # fmt: skip
     runs = (
         datasets.chinchilla_runs()
         if args.dataset == "chinchilla"
