@@ -154,3 +154,26 @@ def test_implied_demand_takes_its_arguments_by_name_and_names_a_bad_row():
         sp.implied_demand(8.03e9, 1.5e13, costs=sp.CostModel(),
                           output_tokens=np.array([215.0, -1.0]))  # fmt: skip
     assert err.value.argument == "output_tokens" and err.value.index == 1
+
+
+def test_a_request_weight_beyond_float64_is_refused_not_zero_requests():
+    """Issue 23: `--output-tokens 1e308` made one request weigh inf token-equivalents and
+    the command printed 0 requests with exit status 0."""
+    costs = sp.CostModel()
+    # The output term alone overflows, or the two finite terms' sum does.
+    for lengths in ({"output_tokens": 1e308}, {"input_tokens": 1.7e308, "output_tokens": 9.5e306}):
+        with pytest.raises(ValueError, match="output_tokens must be small enough") as err:
+            sp.implied_demand(8.03e9, 1.5e13, costs=costs, **lengths)
+        assert err.value.argument == "output_tokens"
+    rows = sp.implied_demand([8.03e9] * 2, 1.5e13, costs=costs,
+                             output_tokens=[215.0, 1e308], on_invalid="nan")  # fmt: skip
+    assert math.isnan(rows.requests[1]) and not rows.exists[1]
+    w_in, w_out = costs.demand_weights
+    one = sp.implied_demand(8.03e9, 1.5e13)
+    assert rows.requests[0] == pytest.approx(
+        one.inference_tokens / (70 * w_in + 215 * w_out), rel=1e-14
+    )
+    r = _cli("--params", "8e9", "--tokens", "1.5e13", "--output-tokens", "1e308")
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and not r.stdout and len(lines) == 1
+    assert "--output-tokens must be small enough" in lines[0]

@@ -137,6 +137,21 @@ def test_bad_inputs_name_their_argument():
         ServingCurve.roofline(params=(1e9, 1e8))
 
 
+def test_dollars_beyond_float64_name_what_made_them():
+    """Issue 23: `plan --peak-to-average 1e308` blamed the loss target. A request priced
+    beyond float64 names peak_to_average; lifetime serving dollars beyond it name the
+    requests and a request's price, not the target."""
+    with pytest.raises(ValueError, match="peak_to_average .* exceed float64") as err:
+        ServingCurve.roofline(Deployment(peak_to_average=1e308))
+    assert err.value.argument == "peak_to_average"
+    curve = ServingCurve.linear(1e-3)  # dollars a request per parameter
+    with pytest.raises(ValueError, match="serving dollars, outside the float64 range; the "
+                       "lifetime requests times the dollars of one request"):  # fmt: skip
+        physical_optimal(2.1, 1e308, curve=curve)
+    # The same target with a representable demand is an answer.
+    assert physical_optimal(2.1, 1e9, curve=curve).converged
+
+
 def test_the_whole_gpu_plan_is_the_cheapest_shape_near_the_fluid_optimum():
     loss = CHINCHILLA.loss(3e9, 4e11)
     serve = Deployment("a100-40gb", precision="int8")

@@ -78,6 +78,30 @@ class ImpliedDemand(Record):
         return self.tokens / self.params
 
 
+_TINY = float(np.finfo(float).tiny)
+
+
+def _per_request(costs: CostModel, input_tokens: Any, output_tokens: Any, on_invalid: str) -> Any:
+    """One request's demand `w_in input_tokens + w_out output_tokens`, in training-token
+    equivalents; beyond float64 an error naming the argument whose term overflowed, or
+    with `on_invalid="nan"` NaN (that row's requests are then NaN)."""
+    w_in, w_out = costs.demand_weights
+    i, o = as_float("input_tokens", input_tokens), as_float("output_tokens", output_tokens)
+    with np.errstate(over="ignore"):
+        terms = {"input_tokens": w_in * i, "output_tokens": w_out * o}
+        per_request = terms["input_tokens"] + terms["output_tokens"]
+    if on_invalid == "nan":
+        return np.where(np.isfinite(per_request), per_request, np.nan)
+    if not np.all(np.isfinite(per_request)):
+        name = next((k for k, t in terms.items() if not np.all(np.isfinite(t))), "output_tokens")
+        raise ScaleplanError(
+            f"{name} must be small enough that one request's demand (w_in input_tokens + "
+            "w_out output_tokens, in training-token equivalents) stays in float64",
+            name,
+        )
+    return per_request
+
+
 @labelled
 def implied_demand(
     params: Any,
@@ -135,12 +159,12 @@ def implied_demand(
     on_invalid = check_on_invalid(on_invalid)
     if costs is not None:
         instance("costs", costs, CostModel, "a CostModel or None")
-        per_request = costs.effective_demand(1.0, input_tokens, output_tokens)
         for name, v, span in (("input_tokens", input_tokens, NON_NEGATIVE),
                               ("output_tokens", output_tokens, POSITIVE)):  # fmt: skip
             arr = as_float(name, v)
             if not np.all(span.admits(arr)):
                 raise first_bad(name, arr, ~span.admits(arr), span)
+        per_request = _per_request(costs, input_tokens, output_tokens, on_invalid)
     n, d = as_float("params", params), as_float("tokens", tokens)
     n, d = np.broadcast_arrays(n, d)
     bad = ~(POSITIVE.admits(n) & POSITIVE.admits(d))
@@ -156,8 +180,21 @@ def implied_demand(
         requests = np.full_like(demand, np.nan)
         if costs is not None:
             requests = demand / per_request
-    # A demand (or request count) beyond float64 is no answer: that row is invalid.
+    # A demand (or request count) beyond float64 is no answer: that row is invalid. So is
+    # a positive demand whose request count underflows to 0 or a subnormal.
     huge = exists & ~(np.isfinite(demand) & np.isfinite(requests if costs else demand))
+    if costs is not None:
+        lost = exists & (demand > 0) & (np.abs(requests) < _TINY)
+        if lost.any() and on_invalid == "raise":
+            i = int(np.flatnonzero(np.ravel(lost))[0])
+            raise ScaleplanError(
+                f"output_tokens: one request of the model at index {i} weighs so much that "
+                f"its demand ({float(np.ravel(demand)[i]):.3g} tokens) is under one "
+                "float64-normal request; lower input_tokens or output_tokens",
+                "output_tokens",
+                index=i,
+            )
+        huge = huge | lost
     if huge.any():
         if on_invalid == "raise":
             i = int(np.flatnonzero(np.ravel(huge))[0])

@@ -215,8 +215,17 @@ class ServingCurve(Tabular):
         tp = r.tensor_parallel
         gpu_seconds = np.where(np.isnan(r.busy_seconds), np.inf, r.busy_seconds * tp)
         best = np.argmin(gpu_seconds, axis=1)
-        cost = gpu_seconds[np.arange(len(shapes)), best] * dep.peak_to_average * price
+        seconds = gpu_seconds[np.arange(len(shapes)), best]
+        with np.errstate(over="ignore"):
+            cost = seconds * dep.peak_to_average * price
         served = np.isfinite(cost)
+        if np.any(np.isfinite(seconds) & ~served):
+            # Served, but priced beyond float64: not the same as a size no GPU serves.
+            raise ScaleplanError(
+                f"peak_to_average ({dep.peak_to_average!r}) x the GPU price makes a request's "
+                "serving dollars exceed float64; lower peak_to_average or the GPU's hourly price",
+                "peak_to_average",
+            )
         if not served[:2].all():  # a curve needs two served sizes
             raise ScaleplanError(
                 f"no {dep.groups} {dep.accelerator.name}s serves the curve's first two sizes from "

@@ -177,13 +177,26 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "the answer at index {index} has exp({ln_value:.1}) {quantity}, outside the \
-                 float64 range; the loss target is too close to, or too far above, the law's E"
+                 float64 range; {}",
+                overflow_hint(quantity)
             ),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+/// What makes `quantity` overflow, for `Error::Overflow`'s message. Sizes and training
+/// dollars follow the loss target's distance from E; serving dollars are the lifetime
+/// requests times a request's dollars, whatever the target.
+fn overflow_hint(quantity: &str) -> &'static str {
+    if quantity == "serving dollars" {
+        "the lifetime requests times the dollars of one request (its GPU time, \
+         peak_to_average and the GPU price) are too large"
+    } else {
+        "the loss target is too close to, or too far above, the law's E"
+    }
+}
 
 /// Whether `value` is an input "> 0" as every kernel reads it: finite and at least the
 /// smallest normal f64. A subnormal input carries fewer than 53 significant bits and its
