@@ -21,6 +21,7 @@ import inspect
 import io
 import os
 import subprocess
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -89,14 +90,38 @@ def _cwd(path: Path | str | None) -> Iterator[None]:
         os.chdir(old)
 
 
+# Python's warning filters in a process started without -W or -X dev: what the console
+# script runs under. (pytest's own filters would hide a warning a user sees.)
+_PROCESS_FILTERS = (
+    ("default", DeprecationWarning, "__main__"),
+    ("ignore", DeprecationWarning, ""),
+    ("ignore", PendingDeprecationWarning, ""),
+    ("ignore", ImportWarning, ""),
+    ("ignore", ResourceWarning, ""),
+)
+
+
 def run_cli(args: Sequence[str], cwd: Path | str | None = None) -> subprocess.CompletedProcess[str]:
     """`scaleplan ARGS...` in this process: `main(argv)`'s return value or `SystemExit`'s
     code (argparse's usage errors, `--help`) as `returncode`, what it printed as `stdout`
-    and `stderr` (StringIO: not a terminal, so no progress bar, as in a pipe)."""
+    and `stderr` (StringIO: not a terminal, so no progress bar, as in a pipe).
+
+    A warning the run raises is written to `stderr` as the console script's process would
+    print it (under Python's default filters), so a test that counts stderr's lines sees
+    it here too."""
     out, err = io.StringIO(), io.StringIO()
-    with _cwd(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with contextlib.ExitStack() as stack:
+        caught = stack.enter_context(warnings.catch_warnings(record=True))
+        warnings.resetwarnings()
+        for action, category, module in reversed(_PROCESS_FILTERS):
+            warnings.filterwarnings(action, category=category, module=module)
+        stack.enter_context(_cwd(cwd))
+        stack.enter_context(contextlib.redirect_stdout(out))
+        stack.enter_context(contextlib.redirect_stderr(err))
         try:
             code = cli.main(list(args))
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    for w in caught:
+        err.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
     return subprocess.CompletedProcess(["scaleplan", *args], code, out.getvalue(), err.getvalue())

@@ -1,4 +1,6 @@
-"""The console script end to end, through the installed entry point."""
+"""The command line end to end: each command's argv through `scaleplan.cli.main` in this
+process (tests/inprocess.py: exit status, stdout, and stderr with any warning a process
+would print), and the main job through the installed console script itself."""
 
 import json
 import shutil
@@ -15,6 +17,11 @@ EXE = shutil.which("scaleplan")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(args)
+
+
+def run_script(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed console script in a child process (`python -m scaleplan` without one)."""
     cmd = [EXE] if EXE else [sys.executable, "-m", "scaleplan"]
     return subprocess.run(
         [*cmd, *args], capture_output=True, text=True, timeout=600
@@ -259,7 +266,9 @@ def test_bad_step_time_arguments(args, message):
 
 
 def test_plan_on_defaults():
-    r = run("plan", "--json")
+    # The README's main job, through the console script: its JSON, and a bad value as one
+    # line on the real stderr with exit status 2.
+    r = run_script("plan", "--json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     models = data["models"]
@@ -282,6 +291,9 @@ def test_plan_on_defaults():
             m["paper_training_dollars"] + m["paper_inference_dollars"], rel=1e-15
         )
     assert data["cost_model"] in run("plan").stdout
+    bad = run_script("plan", "--loss", "1.5")
+    assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and "--loss" in bad.stderr
 
 
 def test_plan_serves_as_the_deployment_options_say():

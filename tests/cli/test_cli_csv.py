@@ -5,16 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 
 import pytest
-
-EXE = [sys.executable, "-m", "scaleplan.cli"]
+from inprocess import run_cli
 
 
 def out(*args: str) -> str:
-    r = subprocess.run([*EXE, *args], capture_output=True, text=True, timeout=300)
+    r = run_cli(args)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -52,5 +49,5 @@ def test_a_single_answer_is_one_row_with_dotted_names(args):
 
 
 def test_json_and_csv_together_is_a_usage_error():
-    r = subprocess.run([*EXE, "plan", "--json", "--csv"], capture_output=True, text=True)
+    r = run_cli(["plan", "--json", "--csv"])
     assert r.returncode == 2 and "not allowed with argument" in r.stderr

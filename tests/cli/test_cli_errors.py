@@ -1,5 +1,9 @@
 """Every bad input on the command line: one line on stderr, exit status 2, no traceback,
-no 0 turned into a default, no inf or nan printed as an answer (issue 11, part 3)."""
+no 0 turned into a default, no inf or nan printed as an answer (issue 11, part 3).
+
+Commands run in this process (tests/inprocess.py, which writes a warning to stderr as a
+process would); what needs a process of its own (an environment without matplotlib, a
+closed pipe, SIGINT) runs `python -m scaleplan.cli`."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import sys
 import time
 
 import pytest
+from inprocess import run_cli
 
 from scaleplan import cli
 from scaleplan.cli.parser import Parser
@@ -18,7 +23,11 @@ from scaleplan.cli.parser import Parser
 EXE = [sys.executable, "-m", "scaleplan.cli"]
 
 
-def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
+def run(*args: str) -> subprocess.CompletedProcess:
+    return run_cli(args)
+
+
+def run_process(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([*EXE, *args], capture_output=True, text=True, timeout=300, **kwargs)
 
 
@@ -81,7 +90,8 @@ def test_reproduce_without_matplotlib(tmp_path):
     )
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     one_line_error(
-        run("reproduce", "--out", str(tmp_path / "out"), env=env), "pip install 'scaleplan[plot]'"
+        run_process("reproduce", "--out", str(tmp_path / "out"), env=env),
+        "pip install 'scaleplan[plot]'",
     )
 
 

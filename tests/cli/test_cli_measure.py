@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import types
 
 import pytest
+from inprocess import run_cli
 
 from scaleplan import cli
 from scaleplan.systems import measure
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scaleplan", *args], capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    return run_cli(args)
 
 
 def test_without_jax_it_names_the_extra(tmp_path):

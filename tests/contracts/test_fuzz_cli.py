@@ -8,12 +8,11 @@ stderr that names the option; never a traceback, never exit 1, within 20 s.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import pytest
 from contract import call_within
+from inprocess import run_cli
 
 from scaleplan import cli
 
@@ -67,13 +66,9 @@ def value_options(command: str) -> list[str]:
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = call_within(lambda: cli.main(argv))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 2
-    return code, out.getvalue(), err.getvalue()
+    # In this process, warnings written to stderr as the console script prints them.
+    r = call_within(lambda: run_cli(argv))
+    return r.returncode, r.stdout, r.stderr
 
 
 def _refuse_constant(name: str) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from inprocess import run_cli
 
 import scaleplan
 from scaleplan import _core, cli
@@ -89,8 +88,7 @@ def test_the_json_keys_are_the_python_names():
             "best-quality": ["--budget", "1e23", "--inference-tokens", "1e12"],
             "compute-optimal": ["--unique-tokens", "1e11"]}  # fmt: skip
     for command, terms in by_command.items():
-        argv = [sys.executable, "-m", "scaleplan", command, *base.get(command, []), "--json"]
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        out = run_cli([command, *base.get(command, []), "--json"])
         assert out.returncode == 0, out.stderr
         text = out.stdout
         keys = set(re.findall(r'"(\w+)":', text))

@@ -2,13 +2,13 @@
 
 import json
 import math
-import subprocess
 
 import numpy as np
 import pytest
 from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inprocess import run_cli
 
 import scaleplan as sp
 from scaleplan.fitting.isoflop import isoflop_fit, line, parabola
@@ -93,20 +93,12 @@ def test_skipped_budgets_say_why_and_too_few_is_an_error():
 
 
 def test_cli():
-    out = subprocess.run(
-        ["scaleplan", "isoflop", "--dataset", "chinchilla", "--bootstrap", "20", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = run_cli(["isoflop", "--dataset", "chinchilla", "--bootstrap", "20", "--json"])
+    assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     # the snapshot of test_chinchilla_runs (scaleplan's own output, not a source)
     assert data["a"] == pytest.approx(0.5101, abs=1e-4) and len(data["profiles"]) == 9
-    bad = subprocess.run(
-        ["scaleplan", "isoflop", "--dataset", "chinchilla", "--budgets", "1e19"],
-        capture_output=True,
-        text=True,
-    )
+    bad = run_cli(["isoflop", "--dataset", "chinchilla", "--budgets", "1e19"])
     assert bad.returncode == 2 and "at least 2 usable" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 

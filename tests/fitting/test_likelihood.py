@@ -8,6 +8,7 @@ import pytest
 from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inprocess import run_cli
 
 import scaleplan as sp
 from scaleplan import _core
@@ -131,22 +132,13 @@ def test_bad_input_names_the_argument():
 
 def test_cli_likelihood_fit():
     import json
-    import subprocess
 
-    out = subprocess.run(
-        ["scaleplan", "fit", "--dataset", "chinchilla", "--estimator", "likelihood", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = run_cli(["fit", "--dataset", "chinchilla", "--estimator", "likelihood", "--json"])
+    assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["estimator"] == "likelihood" and data["converged"] is True
     assert round(data["A"], 5) == 482.00572 and data["pinned"] == 5
-    bad = subprocess.run(
-        ["scaleplan", "fit", "--dataset", "chinchilla", "--estimator", "mle"],
-        capture_output=True,
-        text=True,
-    )
+    bad = run_cli(["fit", "--dataset", "chinchilla", "--estimator", "mle"])
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 

@@ -3,10 +3,10 @@ the rule against random affordable runs in simulation."""
 
 import json
 import math
-import subprocess
 
 import numpy as np
 import pytest
+from inprocess import run_cli
 
 import scaleplan as sp
 from scaleplan.fitting import nextrun
@@ -112,17 +112,11 @@ def test_bad_input():
 
 
 def test_cli():
-    out = subprocess.run(
-        ["scaleplan", "next-run", "--dataset", "chinchilla", "--flops", "1e21", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = run_cli(["next-run", "--dataset", "chinchilla", "--flops", "1e21", "--json"])
+    assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert len(data["candidates"]) == 41 and data["candidates"][0]["sd_after"] < data["sd_now"]
-    bad = subprocess.run(
-        ["scaleplan", "next-run", "--dataset", "chinchilla"], capture_output=True, text=True
-    )
+    bad = run_cli(["next-run", "--dataset", "chinchilla"])
     assert bad.returncode == 2 and "--flops" in bad.stderr
 
 

@@ -120,11 +120,10 @@ def test_table_3_premiums():
 
 def run_cli(*args):
     import json
-    import subprocess
-    import sys
 
-    r = subprocess.run([sys.executable, "-m", "scaleplan", *args], capture_output=True,
-                       text=True, timeout=120)  # fmt: skip
+    from inprocess import run_cli as run_in_process
+
+    r = run_in_process(args)
     return r, (json.loads(r.stdout) if r.returncode == 0 and "--json" in args else None)
 
 

@@ -2,11 +2,10 @@
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from inprocess import run_cli
 
 from scaleplan.arch.counts import step_counts
 from scaleplan.arch.policy import shape_for_params
@@ -71,8 +70,7 @@ def test_serving_covers_the_peak_rate_within_the_target():
 
 
 def test_plan_prints_the_physical_plan():
-    r = subprocess.run([sys.executable, "-m", "scaleplan", "plan", "--json"],
-                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    r = run_cli(["plan", "--json"])
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     models = ("recommendation", "chinchilla_style", "compute_optimal", "cost_optimal")
@@ -88,8 +86,7 @@ def test_plan_prints_the_physical_plan():
         assert best["total_dollars"] <= data["models"][model]["physical"]["total_dollars"]
     fluid = best["fluid"]
     assert 1 / 2.5 < fluid["params"] / best["shape"]["params"] < 2.5
-    r = subprocess.run([sys.executable, "-m", "scaleplan", "plan", "--tpot-ms", "0.01"],
-                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    r = run_cli(["plan", "--tpot-ms", "0.01"])
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
 
 

@@ -223,15 +223,10 @@ def test_one_bad_row_does_not_lose_the_rest():
 
 def run_cli(*args):
     import json
-    import subprocess
-    import sys
 
-    r = subprocess.run(
-        [sys.executable, "-m", "scaleplan", "serve", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,  # a hang guard; CI runs these traced by coverage
-    )
+    from inprocess import run_cli
+
+    r = run_cli(["serve", *args])
     return r, (json.loads(r.stdout) if r.returncode == 0 and "--json" in args else None)
 
 
