@@ -1,5 +1,6 @@
 import os
 
+import memo
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -12,6 +13,9 @@ settings.register_profile(
     "ci", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+# fit_law's grid stage, each distinct fit once per test process (tests/memo.py).
+memo.install()
 
 
 def examples(fraction: float) -> int:

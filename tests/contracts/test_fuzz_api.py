@@ -51,6 +51,6 @@ FAST = [e for e in ENTRIES if not e.slow]
 )
 def test_any_number_anywhere(where, value):
     entry, argument = where
-    kwargs = {**entry.base, argument: value}
+    kwargs = {**entry.base, argument: entry.drawn(argument, value)}
     problem = check(entry.fn, kwargs, argument, entry.nan_ok)
     assert problem is None, f"{entry.name}({argument}={label(value)}): {problem}"

@@ -425,3 +425,22 @@ def test_fits_report_progress_as_finished_and_total():
     )
     # The full fit's 30 starts, then two batches of 60 resamples.
     assert boot == [(k, 150) for k in range(1, 31)] + [(90, 150), (150, 150)]
+
+
+def test_the_suites_fit_memo_gives_the_real_grid_fit_and_a_copy_each_time():
+    """tests/memo.py shares each grid fit within a test process: it must hand back
+    exactly what the real stage computes, and a caller's changes must not reach the next."""
+    import memo
+
+    assert fit._run_starts is memo.run_starts_once  # installed by tests/conftest.py
+    data = tuple(np.ascontiguousarray(c) for c in (CHINCHILLA.params, CHINCHILLA.tokens,
+                                                   CHINCHILLA.loss))  # fmt: skip
+    args = (data, fit.chinchilla_grid()[::300], 1e-3, None, None, False, lbfgsb.SCIPY_TOLERANCES)
+    real = memo._REAL_RUN_STARTS(*args)
+    first = memo.run_starts_once(*args)
+    first[0][1][:] = np.nan  # a caller scribbles on its copy
+    again = memo.run_starts_once(*args)
+    assert len(real) == len(again) == 15
+    for (f, x, ok), (g, y, ok2) in zip(real, again, strict=True):
+        assert f == g and ok == ok2
+        np.testing.assert_array_equal(x, y)
