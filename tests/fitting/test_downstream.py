@@ -170,3 +170,36 @@ def test_a_target_below_the_laws_floor_is_refused():
     args = argparse.Namespace(target_accuracy=0.25, benchmark="core_average", loss=None)
     with pytest.raises(CliError, match="unreachable"):
         downstream_target.resolve(args, law, ("--loss",))
+
+
+def test_bootstrap_losses_reuses_its_resamples_and_names_bad_arguments():
+    from scaleplan.fitting import downstream
+
+    fit = sardana_downstream()
+    assert sardana_downstream() is fit  # fitted once a process
+    downstream._resampled_fits.cache_clear()
+    cold = downstream.bootstrap_losses(fit, 0.3, n_resamples=4, seed=5)
+    warm = downstream.bootstrap_losses(fit, 0.3, n_resamples=4, seed=5)
+    np.testing.assert_array_equal(cold, warm)
+    assert downstream._resampled_fits.cache_info().hits == 1
+    # Each resample's loss is its own mapping's inverse at the score.
+    rng = np.random.default_rng(5)
+    runs = sp.datasets.sardana2024_runs()
+    by_hand = []
+    for _ in range(4):
+        idx = rng.integers(0, 47, 47)
+        again = fit_downstream(runs.loss[idx], runs.extra["core_average"][idx])
+        by_hand.append(-math.log((again.e - 0.7) / again.k) / again.g)
+    np.testing.assert_array_equal(cold, by_hand)
+    for kwargs, name in (
+        (dict(fit="core_average", score=0.3), "fit"),
+        (dict(fit=fit, score=1.5), "score"),
+        (dict(fit=fit, score=0.3, n_resamples=0), "n_resamples"),
+        (dict(fit=fit, score=0.3, n_resamples=[3]), "n_resamples"),
+        (dict(fit=fit, score=0.3, seed=-1), "seed"),
+        (dict(fit=fit_downstream([2.4, 2.6, 2.8, 3.0, 3.2], [0.4, 0.35, 0.3, 0.26, 0.22]),
+              score=0.3), "fit"),
+    ):  # fmt: skip
+        with pytest.raises(ValueError, match=name) as err:
+            downstream.bootstrap_losses(**kwargs)
+        assert err.value.argument == name
