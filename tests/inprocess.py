@@ -125,3 +125,20 @@ def run_cli(args: Sequence[str], cwd: Path | str | None = None) -> subprocess.Co
     for w in caught:
         err.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
     return subprocess.CompletedProcess(["scaleplan", *args], code, out.getvalue(), err.getvalue())
+
+
+_ONCE: dict[tuple[str, ...], tuple[subprocess.CompletedProcess[str], Path]] = {}
+
+
+def run_cli_once(
+    args: Sequence[str], factory: pytest.TempPathFactory
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`run_cli(args)` in a scratch folder of its own, each distinct argv once in this
+    process: the result and the folder (what the command wrote stays there). For tests
+    that run the same command as written in the docs (`reproduce`, a minute of work, is
+    both a documented example and the subject of tests/cli/test_cli.py)."""
+    key = tuple(args)
+    if key not in _ONCE:
+        where = factory.mktemp("command")
+        _ONCE[key] = (run_cli(key, cwd=where), where)
+    return _ONCE[key]

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from inprocess import FAMILIES_GROUP, run_cli
+from inprocess import FAMILIES_GROUP, run_cli, run_cli_once
 
 import scaleplan as sp
 
@@ -331,10 +331,16 @@ def test_plan_serves_as_the_deployment_options_say():
 # In-process (the console script itself is tested above): the families tables, most of
 # `reproduce`'s time, come from the comparison computed once (tests/inprocess.py).
 @FAMILIES_GROUP
-def test_reproduce_writes_every_table_and_figure(tmp_path, families_computed_once):
-    r = run_cli(["reproduce", "--out", str(tmp_path), "--json"])
+def test_reproduce_writes_every_table_and_figure(tmp_path_factory, families_computed_once):
+    # The command as docs/guide/cli.md shows it: one run in this process serves both the
+    # page's test and this one (tests/inprocess.py).
+    r, where = run_cli_once(["reproduce", "--out", "reproduction"], tmp_path_factory)
     assert r.returncode == 0, r.stderr
-    files = {p.rsplit("/", 1)[-1] for p in json.loads(r.stdout)["files"]}
+    tmp_path = where / "reproduction"
+    files = {p.name for p in tmp_path.iterdir()}
+    head, *listed = r.stdout.strip().splitlines()
+    assert head == f"Wrote {len(files)} files to reproduction:"
+    assert {line.strip().rsplit("/", 1)[-1] for line in listed} == files
     assert {
         "table1.md",
         "table2.csv",

@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from inprocess import FAMILIES_GROUP, run_cli
+from inprocess import FAMILIES_GROUP, run_cli_once
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = {
@@ -97,9 +97,6 @@ def scaleplan_commands() -> list[tuple[str, int, str]]:
     return commands
 
 
-_RUNS: dict[tuple[str, ...], subprocess.CompletedProcess[str]] = {}
-
-
 @pytest.fixture
 def as_written(tmp_path_factory, families_computed_once):
     """Runs a page's `scaleplan ...` command line, each distinct argv once in this process,
@@ -108,9 +105,7 @@ def as_written(tmp_path_factory, families_computed_once):
     def run(command: str) -> subprocess.CompletedProcess[str]:
         argv = tuple(shlex.split(command))
         assert argv[0] == "scaleplan", command
-        if argv not in _RUNS:
-            _RUNS[argv] = run_cli(argv[1:], cwd=tmp_path_factory.mktemp("command"))
-        return _RUNS[argv]
+        return run_cli_once(argv[1:], tmp_path_factory)[0]
 
     return run
 
