@@ -31,7 +31,6 @@ from .._utils.checks import Span, instance, number, whole
 from .._utils.frames import Record
 from ..errors import ScaleplanError
 from ._lstsq import line
-from .bootstrap import MAX_RESAMPLES
 
 __all__ = [
     "BENCHMARKS",
@@ -387,6 +386,8 @@ def bootstrap_losses(
             f"fit must map one of Sardana et al.'s benchmarks ({names}); got {fit.benchmark!r}",
             "fit",
         )
+    from .bootstrap import MAX_RESAMPLES  # here: the CLI's parser imports this module, not SciPy
+
     score = number("score", score, _SCORE)
     n_resamples = whole("n_resamples", n_resamples, 1, MAX_RESAMPLES)
     # A fresh draw each call without a seed: nothing to reuse.
