@@ -43,6 +43,7 @@ __all__ = [
     "data_constrained_optimal",
     "data_constrained_physical",
     "data_constrained_point",
+    "downstream_fit",
     "loss",
     "physical_optimal",
     "presets",
@@ -240,6 +241,9 @@ def physical_optimal(
     parallel: bool | None = None,
     broadcast_shape: Sequence[int] | None = None,
 ) -> tuple[tuple[_F, _F], tuple[_F, _F], tuple[NDArray[np.uint32], NDArray[np.bool_]]]: ...
+def downstream_fit(
+    loss: NDArray[np.float64], error: NDArray[np.float64]
+) -> tuple[float, float, float]: ...
 
 @final
 class FitRuns:

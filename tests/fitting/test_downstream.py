@@ -15,7 +15,7 @@ import scaleplan as sp
 from scaleplan.fitting.downstream import BENCHMARKS, fit_downstream, sardana_downstream
 
 
-@settings(max_examples=examples(30 / 300), deadline=None)
+@settings(max_examples=examples(100 / 300), deadline=None)
 @given(
     e=st.floats(0.8, 1.1),
     top=st.floats(0.3, 0.95),
@@ -37,6 +37,41 @@ def test_noiseless_scores_give_back_the_mapping(e, top, g, seed):
     assert f.held_out_mae < 1e-6
     mid = float(score[0])
     assert f.loss_for(mid) == pytest.approx(loss[0], rel=3e-13)  # measured: 3.7e-15
+
+
+runs_drawn = st.integers(5, 30).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.floats(0.05, 12.0), min_size=n, max_size=n),
+        st.lists(st.one_of(st.floats(-0.5, 1.0), st.sampled_from([0.0, 0.25, 1.0])),
+                 min_size=n, max_size=n),
+    )
+)  # fmt: skip
+
+
+@given(runs_drawn)
+def test_the_rust_fit_is_the_python_reference_to_the_bit(runs):
+    """`_core.downstream_fit` against `testing.reference_fits.downstream_fit`: the same
+    scan, golden section and correctly rounded sums, so the same bits, including where
+    the scan ties or the line is degenerate (repeated losses, constant scores)."""
+    from scaleplan import _core
+    from scaleplan.testing.reference_fits import downstream_fit as reference
+
+    loss, score = runs
+    error = [1.0 - s for s in score]
+    got = _core.downstream_fit(np.array(loss), np.array(error))
+    want = reference(loss, error)
+    assert np.array_equal(got, want, equal_nan=True), (got, want)
+
+
+def test_the_rust_fit_matches_on_sardanas_benchmarks():
+    from scaleplan import _core
+    from scaleplan.testing.reference_fits import downstream_fit as reference
+
+    runs = sp.datasets.sardana2024_runs()
+    for benchmark in BENCHMARKS:
+        error = 1.0 - runs.extra[benchmark]
+        got = _core.downstream_fit(runs.loss, error)
+        assert got == reference([float(v) for v in runs.loss], [float(v) for v in error])
 
 
 def test_sardana_benchmarks_held_out():
@@ -76,6 +111,17 @@ def test_bad_input():
         fit_downstream([2.5, 3.0, math.nan, 2.8, 2.9, 3.1], [0.1] * 6)
     with pytest.raises(ValueError, match="one length"):
         fit_downstream([2.5, 3.0, 2.6, 2.8, 2.9, 3.1], [0.1] * 5)
+    # A loss is nats/token (> 0), a score a share of questions right (<= 1).
+    runs = [2.5, 3.0, 2.6, 2.8, 2.9]
+    for loss, score, name, index in (
+        ([2.5, 3.0, -1.0, 2.8, 2.9], [0.1] * 5, "loss", 2),
+        ([2.5, 3.0, 0.0, 2.8, 2.9], [0.1] * 5, "loss", 2),
+        (runs, [0.1, 0.2, 1.5, 0.3, 0.3], "score", 2),
+        (runs, [0.1, float("nan"), 0.5, 0.3, 0.3], "score", 1),
+    ):
+        with pytest.raises(ValueError, match=f"{name} must be") as err:
+            fit_downstream(loss, score)
+        assert err.value.argument == name and err.value.index == index
 
 
 def _cli(*args):

@@ -28,6 +28,8 @@ from scaleplan.optimal.ratio_grids import flop_ratio_grid  # noqa: E402
 from scaleplan.plot import surfaces  # noqa: E402
 
 LOSSES = np.linspace(1.85, 2.6, 12)
+# One worker runs this module: the figures below are drawn once, not once per worker.
+pytestmark = pytest.mark.xdist_group("plots")
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,10 @@
 
 fitted by least squares to runs that carry both. For a fixed `g` the model is a straight
 line in `z = exp(-g loss)`, so `e` and `k` have a closed form and the fit is a 1-D search
-over `g` (a log-spaced scan, then golden section on the best bracket), all in plain float
-arithmetic: the same bits on every machine. Its inverse turns a target score into the loss
+over `g` (a log-spaced scan, then golden section on the best bracket), in Rust: sums
+correctly rounded, no BLAS or vector maths, so the bits do not move with the CPU's vector
+width or a BLAS kernel (the same arithmetic as the pure-Python reference
+`testing.reference_fits.downstream_fit`). Its inverse turns a target score into the loss
 a plan needs: `loss = -ln((e - error) / k) / g`, defined for `e - k < error < e`.
 
 A mapping is only as good as its held-out error: `fit_downstream` reports leave-one-out
@@ -26,11 +28,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import _core
 from .._utils.arrays import as_float
-from .._utils.checks import Span, instance, number, whole
+from .._utils.checks import POSITIVE, Span, first_bad, instance, number, whole
 from .._utils.frames import Record
 from ..errors import ScaleplanError
-from ._lstsq import line
 
 __all__ = [
     "BENCHMARKS",
@@ -60,6 +62,9 @@ CHANCE = {
 }
 BENCHMARKS = tuple(CHANCE)
 _SCORE = Span(0.0, 1.0)  # a target score: a share strictly between 0 and 1
+# A run's score: a share of questions right, at most 1; a score centred on a chance
+# baseline (MosaicML's gauntlet) can fall below 0.
+_SCORES = Span(high=1.0, high_closed=True)
 NEAR_CHANCE = 0.02
 MIN_HELD_OUT_R2 = 0.5
 _G_RANGE = (1e-3, 100.0)
@@ -161,37 +166,13 @@ class DownstreamFit(Record):
         return "; ".join(why) or "usable"
 
 
-def _line(z: list[float], y: list[float]) -> tuple[float, float, float]:
-    """Least squares `y = e - k z`: (e, k, residual sum of squares)."""
-    e, slope = line(z, y)
-    rss = math.fsum((e + slope * a - b) ** 2 for a, b in zip(z, y, strict=True))
-    return e, -slope, rss
-
-
-def _fit(loss: list[float], error: list[float]) -> tuple[float, float, float]:
-    """(e, k, g) minimising the squared error: scan ln g, then golden section."""
-
-    def rss(ln_g: float) -> float:
-        g = math.exp(ln_g)
-        return _line([math.exp(-g * v) for v in loss], error)[2]
-
-    lo, hi = (math.log(v) for v in _G_RANGE)
-    grid = [lo + (hi - lo) * i / 400 for i in range(401)]
-    values = [rss(x) for x in grid]
-    i = min(range(len(grid)), key=values.__getitem__)
-    a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
-    ratio = (math.sqrt(5.0) - 1.0) / 2.0
-    for _ in range(200):
-        if b - a <= 1e-13 * max(1.0, abs(a)):
-            break
-        c, d = b - ratio * (b - a), a + ratio * (b - a)
-        if rss(c) <= rss(d):
-            b = d
-        else:
-            a = c
-    g = math.exp(0.5 * (a + b))
-    e, k, _ = _line([math.exp(-g * v) for v in loss], error)
-    return e, k, g
+def _fit(loss: Any, error: Any) -> tuple[float, float, float]:
+    """(e, k, g) minimising the squared error: the scan of ln g, then golden section, in
+    Rust (`_core.downstream_fit`; `testing.reference_fits.downstream_fit` is the same
+    arithmetic in Python, and the tests hold the two to the same bits)."""
+    return _core.downstream_fit(
+        np.ascontiguousarray(loss, dtype=np.float64), np.ascontiguousarray(error, dtype=np.float64)
+    )
 
 
 def fit_downstream(
@@ -202,9 +183,10 @@ def fit_downstream(
     Parameters
     ----------
     loss : array_like
-        The runs' losses, in nats/token; at least 5.
+        The runs' losses, in nats/token (> 0); at least 5.
     score : array_like
-        Their benchmark scores (0-1), one per loss.
+        Their benchmark scores, one per loss: shares of questions right (<= 1; a score
+        centred on a chance baseline may be below 0).
     benchmark : str, optional
         A name for the benchmark (default "custom").
     chance : float, optional
@@ -217,7 +199,8 @@ def fit_downstream(
     Raises
     ------
     ScaleplanError
-        If fewer than 5 runs are given, the lengths differ, or a value is not finite.
+        If fewer than 5 runs are given, the lengths differ, a loss is not finite and
+        > 0 (nats/token), or a score is not finite and <= 1.
 
     Examples
     --------
@@ -239,9 +222,9 @@ def fit_downstream(
         )
     if len(l_arr) < 5:
         raise ScaleplanError(f"a downstream fit needs at least 5 runs; got {len(l_arr)}", "loss")
-    for name, arr in (("loss", l_arr), ("score", s_arr)):
-        if not np.all(np.isfinite(arr)):
-            raise ScaleplanError(f"{name} must be finite", name)
+    for name, arr, span in (("loss", l_arr, POSITIVE), ("score", s_arr, _SCORES)):
+        if not np.all(span.admits(arr)):
+            raise first_bad(name, arr, ~span.admits(arr), span)
     lv, ev = [float(v) for v in l_arr], [1.0 - float(v) for v in s_arr]
     e, k, g = _fit(lv, ev)
     preds, means = [], []
@@ -289,12 +272,10 @@ def sardana_downstream(benchmark: str = "core_average") -> DownstreamFit:
 
     Examples
     --------
-    Its leave-one-out fits run in Python (about a second), so this is not run here:
-
     >>> from scaleplan import sardana_downstream
-    >>> mapping = sardana_downstream()  # doctest: +SKIP
+    >>> mapping = sardana_downstream()
     >>> print(f"{mapping.n} runs, held-out R^2 {mapping.held_out_r2:.3f}; "
-    ...       f"a score of 0.3 needs loss {mapping.loss_for(0.3):.3f}")  # doctest: +SKIP
+    ...       f"a score of 0.3 needs loss {mapping.loss_for(0.3):.3f}")
     47 runs, held-out R^2 0.990; a score of 0.3 needs loss 2.371
     """
     if not (isinstance(benchmark, str) and benchmark in CHANCE):
@@ -369,14 +350,11 @@ def bootstrap_losses(
 
     Examples
     --------
-    Sardana's mapping and its resamples are fitted in Python (a second or two on a
-    small machine), so this is not run here:
-
     >>> import numpy as np
     >>> from scaleplan import bootstrap_losses, sardana_downstream
     >>> losses = bootstrap_losses(sardana_downstream(), 0.3,
-    ...                           n_resamples=20)  # doctest: +SKIP
-    >>> print(np.percentile(losses, [5, 95]).round(3))  # doctest: +SKIP
+    ...                           n_resamples=20)
+    >>> print(np.percentile(losses, [5, 95]).round(3))
     [2.362 2.378]
     """
     instance("fit", fit, DownstreamFit, "a DownstreamFit (sardana_downstream)")

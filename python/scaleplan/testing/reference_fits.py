@@ -1,15 +1,18 @@
 """Pure-Python references for the fits (standard library `math` only): the test oracle for
-the Rust objectives of Approach 3 and Epoch's likelihood, Kaplan et al.'s law and the
-closed form of `implied_demand`, written from the definitions rather than from the kernels
-(see `reference` for the others). `reference` re-exports `huber` and
+the Rust objectives of Approach 3 and Epoch's likelihood, Kaplan et al.'s law, the
+closed form of `implied_demand` and the downstream mapping's least-squares search,
+written from the definitions rather than from the kernels (see `reference` for the
+others). `reference` re-exports `huber` and
 `huber_lse_objective`, as the tests import them from there.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 __all__ = [
+    "downstream_fit",
     "huber",
     "huber_likelihood",
     "huber_lse_objective",
@@ -247,3 +250,75 @@ def kaplan_objective(
         grad[2] += slope * alpha_d * u * q / (u + v)
         grad[3] += slope * alpha_d * v / (u + v)
     return total, grad
+
+
+def _exact_sum(values: Iterable[float]) -> float:
+    """`math.fsum`, with the Rust kernel's answers where it raises: the overflowing
+    infinity (sums of squares here, so +inf) and NaN for `inf + -inf`."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return math.inf
+    except ValueError:
+        return math.nan
+
+
+def _line(x: list[float], y: list[float]) -> tuple[float, float, float]:
+    """Least squares `y = e - k x` by the centred normal equations: (e, k, rss)."""
+    x0, y0 = _exact_sum(x) / len(x), _exact_sum(y) / len(y)
+    sxx = _exact_sum((a - x0) * (a - x0) for a in x)
+    sxy = _exact_sum((a - x0) * (b - y0) for a, b in zip(x, y, strict=True))
+    slope = sxy / sxx if sxx > 0 else 0.0  # all x equal: the flat line
+    e = y0 - slope * x0
+    rss = _exact_sum((e + slope * a - b) * (e + slope * a - b) for a, b in zip(x, y, strict=True))
+    return e, -slope, rss
+
+
+def downstream_fit(loss: list[float], error: list[float]) -> tuple[float, float, float]:
+    """`(e, k, g)` of `error = e - k exp(-g loss)` by least squares (Gadre et al. 2024):
+    `g` scanned on 401 points of `ln g` in [ln 1e-3, ln 100], the first lowest kept, then
+    golden section on its two neighbours to a width of 1e-13 (relative beyond 1); `e` and
+    `k` are the line's in `z = exp(-g loss)` at the midpoint. The oracle of the Rust fit
+    (`_core.downstream_fit`), which must give the same bits.
+
+    Parameters
+    ----------
+    loss : list of float
+        The runs' losses, in nats/token.
+    error : list of float
+        Their benchmark errors, `1 - score`.
+
+    Returns
+    -------
+    (float, float, float)
+        `e`, `k` and `g` (per nat).
+
+    Examples
+    --------
+    >>> loss = [2.0 + 0.1 * i for i in range(12)]
+    >>> e, k, g = downstream_fit(loss, [0.9 - 2.0 * math.exp(-0.8 * v) for v in loss])
+    >>> print(f"e {e:.6f}, k {k:.6f}, g {g:.6f}")
+    e 0.900000, k 2.000000, g 0.800000
+    """
+
+    def rss(ln_g: float) -> float:
+        g = math.exp(ln_g)
+        return _line([math.exp(-g * v) for v in loss], error)[2]
+
+    lo, hi = math.log(1e-3), math.log(100.0)
+    grid = [lo + (hi - lo) * i / 400 for i in range(401)]
+    values = [rss(x) for x in grid]
+    best = min(range(len(grid)), key=values.__getitem__)
+    a, b = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(200):
+        if b - a <= 1e-13 * max(1.0, abs(a)):
+            break
+        c, d = b - ratio * (b - a), a + ratio * (b - a)
+        if rss(c) <= rss(d):
+            b = d
+        else:
+            a = c
+    g = math.exp(0.5 * (a + b))
+    e, k, _ = _line([math.exp(-g * v) for v in loss], error)
+    return e, k, g

@@ -1,16 +1,35 @@
 //! Fitting (`scaleplan.fitting`; core `scaleplan::fitting`): `FitRuns`, training runs for
-//! the fitting objective, its gradient, Hessian and Newton.
+//! the fitting objective, its gradient, Hessian and Newton; the downstream mapping's fit.
 
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use scaleplan::fitting::{self, kaplan, likelihood, newton, Runs, PARAMS};
+use scaleplan::fitting::{self, downstream, kaplan, likelihood, newton, Runs, PARAMS};
 
 use crate::convert::{invalid, slice, value_error};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<FitRuns>()
+    m.add_class::<FitRuns>()?;
+    m.add_function(wrap_pyfunction!(downstream_fit, m)?)
+}
+
+/// `(e, k, g)` of `error = e - k exp(-g loss)` fitted by least squares (core
+/// `fitting::downstream::fit`); the caller checks the runs (`fitting.downstream`).
+#[pyfunction]
+fn downstream_fit(
+    py: Python<'_>,
+    loss: PyReadonlyArray1<'_, f64>,
+    error: PyReadonlyArray1<'_, f64>,
+) -> PyResult<(f64, f64, f64)> {
+    let (loss, error) = (slice("loss", &loss)?, slice("error", &error)?);
+    if loss.len() != error.len() || loss.len() < 2 {
+        return Err(invalid(
+            "error",
+            "loss and error must have one length, at least 2".into(),
+        ));
+    }
+    Ok(py.detach(|| downstream::fit(loss, error)))
 }
 
 /// Training runs prepared for the Huber-LSE fitting objective (logs taken once).

@@ -14,6 +14,7 @@
 // Lane loops index several arrays by the same `j`, the shape LLVM vectorises best.
 #![allow(clippy::needless_range_loop)]
 
+pub mod downstream;
 pub mod kaplan;
 pub mod likelihood;
 pub mod newton;
