@@ -4,6 +4,9 @@ and grouped-query attention (`shape_for_params`), over the model sizes it covers
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 
 from .._utils.checks import Span, number, whole
@@ -90,27 +93,38 @@ def shape_for_params(
     target = number("params", params, MODEL_SIZES)
     aspect, head_dim = whole("aspect", aspect), whole("head_dim", head_dim)
     gqa_group, vocab = whole("gqa_group", gqa_group), whole("vocab", vocab)
+    return _policy_shape(target, aspect, head_dim, gqa_group, vocab)
+
+
+# The planners ask for the same sizes again and again (a serving curve's knots, the whole-
+# GPU plan's neighbours); the shape is a pure function of these numbers and frozen.
+@functools.lru_cache(maxsize=4096)
+def _policy_shape(
+    target: float, aspect: int, head_dim: int, gqa_group: int, vocab: int
+) -> TransformerShape:
     depth = (target / (10.0 * aspect**2)) ** (1 / 3)
     ideal = aspect * depth / head_dim  # heads at the ideal width
     step = gqa_group if ideal >= gqa_group else 1
-    best: tuple[float, TransformerShape] | None = None
-    for k in range(-2, 3):
-        heads = max(step, (round(ideal / step) + k) * step)
-        d = heads * head_dim
+    heads = [max(step, (round(ideal / step) + k) * step) for k in range(-2, 3)]
 
-        def shape(layers: int, heads: int = heads, d: int = d) -> TransformerShape:
-            return TransformerShape(d_model=d, n_layers=layers, n_heads=heads,
-                                    head_dim=head_dim, n_kv_heads=max(1, heads // gqa_group),
-                                    d_ff=-(-8 * d // 3 // 256) * 256, vocab=vocab,
-                                    batch_size=1)  # fmt: skip
+    def fields(layers: Any, heads: Any) -> dict[str, Any]:
+        d = np.asarray(heads) * head_dim
+        return dict(d_model=d, n_layers=layers, n_heads=heads, head_dim=head_dim,
+                    n_kv_heads=np.maximum(1, np.asarray(heads) // gqa_group),
+                    d_ff=-(-8 * d // 3 // 256) * 256, vocab=vocab, batch_size=1)  # fmt: skip
 
-        # Parameters are linear in depth: the depth that comes closest for this width.
-        one, two = (float(step_counts(shape(n)).params) for n in (1, 2))
-        layers = max(1, round((target - (one - (two - one))) / (two - one)))
-        miss = abs((one + (layers - 1) * (two - one)) / target - 1.0)
+    # Parameters are linear in depth: one and two layers of each width, in one count.
+    counts = step_counts(fields(np.array([[1], [2]]), np.array([heads, heads])))
+    one, two = (np.asarray(counts.params, dtype=float)[i] for i in (0, 1))
+    best: tuple[float, int, int] | None = None
+    for h, p1, p2 in zip(heads, one.tolist(), two.tolist(), strict=True):
+        # The depth that comes closest for this width.
+        layers = max(1, round((target - (p1 - (p2 - p1))) / (p2 - p1)))
+        miss = abs((p1 + (layers - 1) * (p2 - p1)) / target - 1.0)
         # Among widths that miss alike, the one nearest the aspect ratio.
-        score = miss + 0.1 * abs(np.log(d / (aspect * layers)))
+        score = miss + 0.1 * abs(np.log(h * head_dim / (aspect * layers)))
         if best is None or score < best[0]:
-            best = (score, shape(layers))
+            best = (score, h, layers)
     assert best is not None
-    return best[1]
+    _, h, layers = best
+    return TransformerShape(**{k: int(v) for k, v in fields(layers, h).items()})
