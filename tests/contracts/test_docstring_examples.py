@@ -88,6 +88,7 @@ DOCUMENTED = [
     "scaleplan.optimal.lifetime",
     "scaleplan.optimal.lifetime_cost",
     "scaleplan.optimal.physical_optimum",
+    "scaleplan.optimal.serving_curve",
     "scaleplan.optimal.plan",
     "scaleplan.optimal.plan_result",
     "scaleplan.optimal.ratio_grids",

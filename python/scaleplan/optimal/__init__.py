@@ -15,9 +15,10 @@ from .costs import CostOptimum, LifetimeCost, cost_optimal, lifetime_cost
 from .data_constrained import training_optimal
 from .implied import ImpliedDemand, implied_demand
 from .lifetime import LifetimeOptimum, compute_optimal
-from .physical_optimum import PhysicalOptimum, ServingCurve, physical_optimal, whole_gpu_plan
+from .physical_optimum import PhysicalOptimum, physical_optimal, whole_gpu_plan
 from .plan import Plan, plan
 from .ratio_grids import RatioGrid, cost_ratio_grid, flop_ratio_grid
+from .serving_curve import ServingCurve
 from .solver import METHODS
 
 __all__ = [

@@ -17,7 +17,8 @@ from ..laws.flops import inference_flops, training_flops
 from ..laws.scaling import CHINCHILLA, ScalingLaw
 from ..optimal.costs import CostModel, cost_optimal
 from ..optimal.lifetime import compute_optimal
-from ..optimal.physical_optimum import ServingCurve, physical_optimal
+from ..optimal.physical_optimum import physical_optimal
+from ..optimal.serving_curve import ServingCurve
 from ..systems.deployment import Deployment
 
 __all__ = [

@@ -21,7 +21,8 @@ from ..hardware.cost_model import CostModel
 from ..laws.closed_form import chinchilla_optimal
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from ..optimal.costs import cost_optimal
-from ..optimal.physical_optimum import ServingCurve, physical_optimal
+from ..optimal.physical_optimum import physical_optimal
+from ..optimal.serving_curve import ServingCurve
 from ..systems.deployment import Deployment
 from ._figure import LOG, REQUESTS, SMALL, one_of, panels, prices, size_label, style, titled
 
