@@ -177,3 +177,17 @@ def test_a_request_weight_beyond_float64_is_refused_not_zero_requests():
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and not r.stdout and len(lines) == 1
     assert "--output-tokens must be small enough" in lines[0]
+
+
+def test_a_request_count_below_the_smallest_normal_is_refused_not_subnormal():
+    # Just past the Chinchilla ratio the demand is a fraction of a token; split into
+    # requests weighing 1.6e308 token-equivalents each it would be a subnormal count.
+    d = sp.chinchilla_optimal(params=7e9).tokens * (1 + 1e-12)
+    costs = sp.CostModel()
+    assert 0 < sp.implied_demand(7e9, d).inference_tokens < 1
+    with pytest.raises(ValueError, match="under one float64-normal request") as err:
+        sp.implied_demand(7e9, d, costs=costs, output_tokens=9e306)
+    assert err.value.argument == "output_tokens" and err.value.index == 0
+    rows = sp.implied_demand([7e9, 7e9], [d, 2e12], costs=costs, output_tokens=9e306,
+                             on_invalid="nan")  # fmt: skip
+    assert math.isnan(rows.requests[0]) and rows.requests[1] >= np.finfo(float).tiny

@@ -102,6 +102,14 @@ def _per_request(costs: CostModel, input_tokens: Any, output_tokens: Any, on_inv
     return per_request
 
 
+def _refuse_first(rows: Any, argument: str, says: Any) -> None:
+    """A `ScaleplanError` naming `argument` at the first row where `rows` holds, its
+    message `argument: says(i)`; nothing if no row does."""
+    if np.any(rows):
+        i = int(np.flatnonzero(np.ravel(rows))[0])
+        raise ScaleplanError(f"{argument}: {says(i)}", argument, index=i)
+
+
 @labelled
 def implied_demand(
     params: Any,
@@ -185,26 +193,18 @@ def implied_demand(
     huge = exists & ~(np.isfinite(demand) & np.isfinite(requests if costs else demand))
     if costs is not None:
         lost = exists & (demand > 0) & (np.abs(requests) < _TINY)
-        if lost.any() and on_invalid == "raise":
-            i = int(np.flatnonzero(np.ravel(lost))[0])
-            raise ScaleplanError(
-                f"output_tokens: one request of the model at index {i} weighs so much that "
-                f"its demand ({float(np.ravel(demand)[i]):.3g} tokens) is under one "
-                "float64-normal request; lower input_tokens or output_tokens",
-                "output_tokens",
-                index=i,
-            )
+        if on_invalid == "raise":
+            _refuse_first(lost, "output_tokens", lambda i: (
+                f"one request of the model at index {i} weighs so much that its demand "
+                f"({float(np.ravel(demand)[i]):.3g} tokens) is under one float64-normal "
+                "request; lower input_tokens or output_tokens"))  # fmt: skip
         huge = huge | lost
     if huge.any():
         if on_invalid == "raise":
-            i = int(np.flatnonzero(np.ravel(huge))[0])
-            raise ScaleplanError(
-                f"tokens: the demand for which the model at index {i} is optimal is beyond "
-                f"float64 (tokens {float(np.ravel(d)[i])!r} is {np.ravel(d / d_ch)[i]:.3g} times "
-                "its Chinchilla-optimal tokens)",
-                "tokens",
-                index=i,
-            )
+            _refuse_first(huge, "tokens", lambda i: (
+                f"the demand for which the model at index {i} is optimal is beyond float64 "
+                f"(tokens {float(np.ravel(d)[i])!r} is {np.ravel(d / d_ch)[i]:.3g} times its "
+                "Chinchilla-optimal tokens)"))  # fmt: skip
         bad, exists = bad | huge, exists & ~huge
         n, d = np.where(huge, np.nan, n), np.where(huge, np.nan, d)
         d_ch = np.where(huge, np.nan, d_ch)
