@@ -131,3 +131,26 @@ def test_the_command_compares_the_families_it_is_given():
     assert one["families"] == [vars(r) for r in want]
     bad = run_cli(["families", "--families", "hoffmann"])
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--families" in bad.stderr
+
+
+def test_the_lean_loop_and_minimize_give_the_same_family_fits(monkeypatch):
+    """The families fit through `_lbfgsb.run_setulb` where SciPy's routine has the form
+    it expects, else through `minimize`: the same iterates, so the same bits."""
+    from scaleplan.fitting import _lbfgsb, families
+    from scaleplan.fitting.datasets import chinchilla_runs
+
+    runs = chinchilla_runs()
+    calls = []
+    real = families.minimize
+    monkeypatch.setattr(families, "minimize", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for family, starts in (("gadre", families._starts("gadre")[::90]),
+                           ("kaplan", families._starts("kaplan")[::20])):  # fmt: skip
+        lean = families.fit_family(family, runs.params, runs.tokens, runs.loss, starts=starts)
+        monkeypatch.setattr(_lbfgsb, "SETULB", False)
+        plain = families.fit_family(family, runs.params, runs.tokens, runs.loss, starts=starts)
+        monkeypatch.setattr(_lbfgsb, "SETULB", True)
+        assert lean[0].objective == plain[0].objective
+        np.testing.assert_array_equal(lean[0].theta, plain[0].theta)
+        for a, b in zip(lean[1], plain[1], strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert len(calls) == 8 + 5  # minimize ran only where SETULB was off, once a start

@@ -165,13 +165,13 @@ def _lbfgsb(fun: Callable[[Any], tuple[float, Any]], starts: Any) -> list[tuple[
     SciPy's routine through the lean loop of `_lbfgsb` (the iterates of `minimize`, a
     third of its time on these 4-parameter objectives), or `minimize` itself where this
     SciPy's routine has another form."""
-    from scipy.optimize._lbfgsb import setulb
-
     found = []
     tolerances = (_OPTIONS["ftol"], _OPTIONS["gtol"])
     with threadpool_limits(1, user_api="blas"):
         for x0 in np.asarray(starts, dtype=float):
             if lbfgsb.SETULB:
+                from scipy.optimize._lbfgsb import setulb  # the form SETULB checked
+
                 f, x, _, _ = lbfgsb.run_setulb(
                     setulb, fun, x0, tolerances, maxiter=int(_OPTIONS["maxiter"])
                 )
