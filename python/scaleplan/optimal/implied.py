@@ -85,15 +85,15 @@ def _per_request(costs: CostModel, input_tokens: Any, output_tokens: Any, on_inv
     """One request's demand `w_in input_tokens + w_out output_tokens`, in training-token
     equivalents; beyond float64 an error naming the argument whose term overflowed, or
     with `on_invalid="nan"` NaN (that row's requests are then NaN)."""
-    w_in, w_out = costs.demand_weights
-    i, o = as_float("input_tokens", input_tokens), as_float("output_tokens", output_tokens)
     with np.errstate(over="ignore"):
-        terms = {"input_tokens": w_in * i, "output_tokens": w_out * o}
-        per_request = terms["input_tokens"] + terms["output_tokens"]
+        per_request = costs.effective_demand(1.0, input_tokens, output_tokens)
     if on_invalid == "nan":
         return np.where(np.isfinite(per_request), per_request, np.nan)
     if not np.all(np.isfinite(per_request)):
-        name = next((k for k, t in terms.items() if not np.all(np.isfinite(t))), "output_tokens")
+        # Blame input_tokens only when its own term overflowed (w_in < 1 by default).
+        with np.errstate(over="ignore"):
+            alone = costs.demand_weights[0] * as_float("input_tokens", input_tokens)
+        name = "output_tokens" if np.all(np.isfinite(alone)) else "input_tokens"
         raise ScaleplanError(
             f"{name} must be small enough that one request's demand (w_in input_tokens + "
             "w_out output_tokens, in training-token equivalents) stays in float64",
