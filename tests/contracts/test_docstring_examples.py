@@ -116,6 +116,7 @@ DOCUMENTED = [
     "scaleplan.systems.training",
     "scaleplan.systems.training_plan",
     "scaleplan.testing.reference",
+    "scaleplan.testing.reference_data",
     "scaleplan.testing.reference_fits",
     "scaleplan.testing.reference_systems",
 ]

@@ -271,3 +271,20 @@ def test_the_muennighoff_preset_is_the_published_c4_fit():
     assert (law.alpha, law.beta) == (0.3526596, 0.3526596)
     assert (law.E, law.A, law.B) == (math.exp(0.6254804), math.exp(6.255414),
                                      math.exp(7.3049974))  # fmt: skip
+
+
+def test_the_law_is_frozen_named_by_its_base_law_and_labels_its_losses():
+    """Mutation gaps (full run, 2026-12-07): the dataclass's `frozen`, `name` as a property
+    and `loss`'s labelling each survived every test."""
+    import dataclasses
+
+    pd = pytest.importorskip("pandas")
+    law = sp.DataConstrainedLaw(sp.CHINCHILLA)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        law.rd_star = 1.0  # type: ignore[misc]
+    assert law.name == sp.CHINCHILLA.name == "chinchilla"
+    params = pd.Series([7e9, 1e10], index=["small", "large"], name="params")
+    out = law.loss(params, 2e12, 1e12)
+    assert isinstance(out, pd.Series) and list(out.index) == ["small", "large"]
+    assert out.name == "loss"
+    np.testing.assert_array_equal(out.to_numpy(), law.loss(params.to_numpy(), 2e12, 1e12))

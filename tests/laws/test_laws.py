@@ -115,3 +115,18 @@ def test_a_loss_target_is_echoed_as_given_and_flops_add_up():
     assert one.total_flops == 6 * 7e9 * 1.4e11 + 2 * 7e9 * 1e12
     r = sp.compute_optimal(2.1, 1e12)
     assert r.total_flops == r.training_flops + r.inference_flops
+
+
+def test_a_laws_equality_is_its_coefficients_and_its_repr_leaves_the_source_out():
+    """Mutation gaps (2026-12-07): the name and source taking part in equality, the
+    source printed, the first bad value of an array reported from the wrong place, and
+    `presets` callable on the class only all survived every test."""
+    a = sp.ScalingLaw(1.0, 2.0, 3.0, 0.3, 0.4, name="mine", source="a lab notebook")
+    b = sp.ScalingLaw(1.0, 2.0, 3.0, 0.3, 0.4, name="theirs", source="a paper")
+    assert a == b and a != sp.ScalingLaw(1.0, 2.0, 3.0, 0.3, 0.5, name="mine")
+    assert "lab notebook" not in repr(a) and "scalar_coefficients" not in repr(a)
+    with pytest.raises(TypeError):
+        sp.ScalingLaw(1.0, 2.0, 3.0, 0.3, 0.4, scalar_coefficients=(1.0,) * 5)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match=r"^E must be .*; got -7\.0$"):
+        sp.ScalingLaw(np.array([1.0, -7.0, -9.0, 2.0]), 2.0, 3.0, 0.3, 0.4)
+    assert sp.CHINCHILLA.presets() == sp.ScalingLaw.presets() == dict(sp.PRESETS)

@@ -290,7 +290,7 @@ def share_sweep(
     return demands, b.training_dollars / b.total_dollars
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TradeoffRegime(Record):
     """A documented span of the training/inference trade-off.
 

@@ -37,7 +37,7 @@ __all__ = ["IDEAL", "PHASES", "Efficiency", "ServingStep", "decode", "prefill"]
 PHASES: tuple[str, ...] = tuple(_core.PHASES)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Efficiency(Record):
     """How much of a GPU a serving stack gets: the fractions of dense peak and of memory
     bandwidth a step reaches, the seconds every step adds (launches, scheduling,

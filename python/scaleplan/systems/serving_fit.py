@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Measurement(Record):
     """One published row: a throughput (output tokens/s per GPU of a static batch) or a
     time to first token (seconds, one prompt); `measurements` reads them.

@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class StepTimeModel(Record):
     """A training step's time: `seconds = c_flop * FLOPs + c_mem * bytes moved + c_0`.
 
