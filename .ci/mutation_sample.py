@@ -38,8 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 STRICT = "tests/contracts/test_strict_entry_points.py"
 AREAS = {
     "laws/data_constrained.py": ["tests/laws/test_data_constrained.py", STRICT],
-    "laws/scaling.py": ["tests/laws/test_laws.py"],
+    "laws/scaling.py": ["tests/laws/test_laws.py", "tests/laws/test_data_constrained.py"],
     "hardware/cost_model.py": [
+        "tests/hardware/test_cost_model.py",
         "tests/optimal/test_costs.py",
         "tests/contracts/test_independent_values.py",
     ],
@@ -185,7 +186,8 @@ def known_equivalent() -> set[tuple[str, str, str]]:
 
 
 def tests_pass(scratch: Path, tests: list[str]) -> bool:
-    env = {**os.environ, "PYTHONPATH": str(scratch / "python")}
+    env = {**os.environ, "PYTHONPATH": str(scratch / "python"),
+           "SCALEPLAN_HYPOTHESIS_PROFILE": "mutation"}  # fmt: skip
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
     try:
         r = subprocess.run(cmd, cwd=scratch, env=env, capture_output=True,
@@ -279,14 +281,21 @@ def run(jobs: list[forks.Job], home: Path, scratches: list[Path], args) -> list[
         results.append({"mutant": key, "verdict": verdict, "killed": verdict == "fail",
                         "equivalent": listed, "stages": job.outcomes,
                         "source": source})  # fmt: skip
-        print(f"{VERDICT_WORD[verdict]} {key}", flush=True)
+        print(f"{VERDICT_WORD[verdict]} {key}", file=sys.__stdout__, flush=True)
 
     server = Server(jobs, home, scratches, seconds=args.seconds, timeout=args.timeout,
                     report=report, widen=args.widen)  # fmt: skip
     os.chdir(home)
+    # Each mutant's property tests run 25 examples (the "mutation" profile in
+    # tests/conftest.py), not CI's 1,000: most kills come in the first few, and a
+    # survivor runs every example of every test it has.
+    os.environ["SCALEPLAN_HYPOTHESIS_PROFILE"] = "mutation"
     sys.path.insert(0, str(home / "python"))
     os.environ["PYTHONPATH"] = str(home / "python")
+    # The session's own output (and its terminal writer, which the children inherit) goes
+    # to a log; each child points that descriptor at its own log.
     with open(home / "server.log", "w") as log, contextlib.redirect_stdout(log):
+        server.quiet_fd = log.fileno()
         pytest.main(["-q", "-n0", "-p", "no:cacheprovider", "tests"], plugins=[server])
     return results
 

@@ -35,6 +35,7 @@ class Server:
         self.seconds, self.timeout, self.report, self.widen = seconds, timeout, report, widen
         self.items: dict[str, pytest.Item] = {}
         self.failed = False
+        self.quiet_fd: int | None = None  # where the session writes: the child's log
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -77,6 +78,8 @@ class Server:
                 _restore(self.scratches[slot] / job.path, self.home / job.path)
             verdict = "timeout" if job.timed_out else _verdict(job.stage, status, log)
             job.outcomes.append(verdict)
+            if verdict == "error":
+                job.outcomes.append(log[-400:])  # why, for the report
             retry = verdict in ("unpatchable", "error") or (verdict == "pass" and self.widen)
             if job.stage == 1 and retry:
                 job.stage = 2
@@ -126,8 +129,8 @@ class Server:
         try:
             os.setpgid(0, 0)
             fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-            os.dup2(fd, 1)
-            os.dup2(fd, 2)
+            for target in {1, 2, self.quiet_fd} - {None}:
+                os.dup2(fd, target)
             try:
                 mutation_patch.apply(_module_name(job.path), str(self.home / job.path),
                                      mutated, job.line)  # fmt: skip
@@ -170,8 +173,10 @@ def _verdict(stage: int, status: int, log: str) -> str:
         return {0: "pass", 1: "fail", UNPATCHABLE: "unpatchable"}.get(code, "error")
     # pytest: 1 a test failed; 2 collection interrupted (the mutant broke an import);
     # 3 internal error raised from the mutated code; 4 a usage error, which is the
-    # mutant's when the conftest cannot import the package, and ours when a node id is
-    # not found; 5 nothing collected (ours).
-    if code == 4 and "ImportError while loading conftest" in log and "not found" not in log:
+    # mutant's when the conftest or a named test's module cannot be imported ("found no
+    # collectors"), and ours when a node id does not exist ("not found"); 5 nothing
+    # collected (ours).
+    broken = "ImportError while loading conftest" in log or "found no collectors" in log
+    if code == 4 and broken and "ERROR: not found" not in log:
         return "fail"
     return {0: "pass", 1: "fail", 2: "fail", 3: "fail"}.get(code, "error")

@@ -12,7 +12,14 @@ settings.register_profile(
 settings.register_profile(
     "ci", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.load_profile("ci" if os.environ.get("CI") else "default")
+# Mutation testing (.ci/mutation_sample.py) runs each mutant's tests with fewer examples:
+# its score is a lower bound on what the full count kills (docs/developer/testing.md).
+settings.register_profile(
+    "mutation", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(
+    os.environ.get("SCALEPLAN_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "default")
+)
 
 # fit_law's grid stage, each distinct fit once per test process (tests/memo.py).
 memo.install()

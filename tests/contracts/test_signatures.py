@@ -47,10 +47,15 @@ def _signature(obj: object) -> str:
     return str(sig.replace(parameters=bare, return_annotation=sig.empty))
 
 
-def public_signatures() -> list[str]:
+def public_signatures(namespace: object = scaleplan, prefix: str = "") -> list[str]:
+    """One line per public callable; a public module (`serving`) by its own `__all__`."""
     lines = []
-    for name in sorted(scaleplan.__all__):
-        obj = getattr(scaleplan, name)
+    for name in sorted(namespace.__all__):  # type: ignore[attr-defined]
+        obj = getattr(namespace, name)
+        if inspect.ismodule(obj):
+            lines += public_signatures(obj, f"{prefix}{name}.")
+            continue
+        name = prefix + name
         if isinstance(obj, type):
             if issubclass(obj, BaseException):
                 continue

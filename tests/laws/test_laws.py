@@ -130,3 +130,5 @@ def test_a_laws_equality_is_its_coefficients_and_its_repr_leaves_the_source_out(
     with pytest.raises(ValueError, match=r"^E must be .*; got -7\.0$"):
         sp.ScalingLaw(np.array([1.0, -7.0, -9.0, 2.0]), 2.0, 3.0, 0.3, 0.4)
     assert sp.CHINCHILLA.presets() == sp.ScalingLaw.presets() == dict(sp.PRESETS)
+    m = sp.chinchilla_optimal(params=7e9)
+    assert m.tokens_per_param == m.tokens / 7e9  # a number (a property), not a method

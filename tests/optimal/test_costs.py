@@ -391,3 +391,105 @@ def test_the_budget_says_its_unit_and_the_0_1_spellings_warn():
     with pytest.raises(sp.ScaleplanError, match="dollar_budget must be") as err:
         sp.best_quality(dollar_budget=-1.0, requests=1e9)
     assert err.value.argument == "dollar_budget"
+
+
+@pytest.mark.parametrize("max_iter", [-1, 0, 1_000_001, 2**40, 2**70])
+def test_the_one_scenario_path_refuses_every_bad_max_iter_as_the_batch_path_does(max_iter):
+    """One scenario of plain floats takes a fast path into Rust; its gate lets only a
+    valid `max_iter` through (Rust's u32 would overflow on -1 or 2**40). Mutation testing
+    (2026-12-07) found the gate's bounds could be loosened unnoticed."""
+    for call in (
+        lambda: sp.cost_optimal(2.1, 1e9, max_iter=max_iter),
+        lambda: sp.compute_optimal(2.1, 1e12, max_iter=max_iter),
+    ):
+        with pytest.raises(sp.ScaleplanError, match=r"^max_iter must be an integer in \[1,"):
+            call()
+
+
+def test_one_scenario_in_nan_mode_is_nan_not_an_error():
+    """`on_invalid="nan"` with plain floats takes the general path: a loss below the
+    law's floor is NaN (the fast path would raise)."""
+    r = sp.cost_optimal(1.0, 1e9, on_invalid="nan")
+    assert np.isnan(r.params) and np.isnan(r.tokens)
+    r = sp.compute_optimal(1.0, 1e12, on_invalid="nan")
+    assert np.isnan(r.params) and np.isnan(r.tokens)
+
+
+@pytest.mark.parametrize("call", ["compute_optimal", "cost_optimal"])
+def test_one_scenario_honours_start(call):
+    """The one-scenario fast path is for the default start only: an explicit "table"
+    start gives the array path's answer (one step from the table), and an unknown start
+    is refused by name (mutation testing, 2026-12-07)."""
+    fn = getattr(sp, call)
+    args = (2.1, 1e12) if call == "compute_optimal" else (2.1, 1e9)
+    one = fn(*args, start="table")
+    row = fn(np.array([args[0]]), args[1], start="table")
+    assert (one.params, one.tokens, one.iterations) == (row.params[0], row.tokens[0],
+                                                       row.iterations[0])  # fmt: skip
+    with pytest.raises(sp.ScaleplanError) as err:
+        fn(*args, start="nope")
+    assert err.value.argument == "start"
+
+
+def test_a_lifetime_costs_flops_are_its_phases_added():
+    """Training 6 N D; prefill 2 N requests input_tokens; decode 2 N requests
+    output_tokens; inference their sum; total training plus inference."""
+    n, d, req, inp, out = 7e9, 2e12, 1e9, 70.0, 215.0
+    cost = sp.lifetime_cost(n, d, req, inp, out)
+    prefill, decode = 2 * n * (req * inp), 2 * n * (req * out)
+    assert cost.prefill_flops == pytest.approx(prefill, rel=1e-15)
+    assert cost.decode_flops == pytest.approx(decode, rel=1e-15)
+    assert cost.inference_flops == pytest.approx(prefill + decode, rel=1e-15)
+    assert cost.total_flops == pytest.approx(6 * n * d + prefill + decode, rel=1e-15)
+
+
+def test_a_lifetime_cost_takes_zero_demand_but_not_a_zero_model():
+    """Requests and request lengths may be 0 (no serving); parameters and tokens must be
+    > 0. A bad row of an array is named by its index."""
+    assert sp.lifetime_cost(7e9, 2e12, 0.0).inference_flops == 0.0
+    assert sp.lifetime_cost(7e9, 2e12, 1e9, 0.0, 0.0).decode_flops == 0.0
+    for args, name in (((0.0, 2e12, 1e9), "params"), ((7e9, 0.0, 1e9), "tokens")):
+        with pytest.raises(sp.ScaleplanError, match=f"^{name} must be") as err:
+            sp.lifetime_cost(*args)
+        assert err.value.argument == name
+    with pytest.raises(sp.ScaleplanError, match="at index 1") as err:
+        sp.lifetime_cost(np.array([7e9, -1.0, 3e9]), 2e12, 1e9)
+    assert (err.value.argument, err.value.index) == ("params", 1)
+
+
+def test_best_quality_refuses_two_budgets_or_none_whatever_else_is_given():
+    """The common call (a FLOP budget with inference tokens) skips the argument routing;
+    mutation testing (2026-12-07) found that shortcut could swallow a second budget or a
+    missing one unnoticed, and the message's list of budgets given could go wrong."""
+    for kwargs, named in (
+        (dict(flop_budget=1e23, dollar_budget=1e6, inference_tokens=1e12),
+         "flop_budget, dollar_budget"),
+        (dict(flop_budget=1e23, budget=1e23, inference_tokens=1e12), "flop_budget, budget"),
+        (dict(inference_tokens=1e12), "none"),
+    ):  # fmt: skip
+        with pytest.raises(sp.ScaleplanError, match=f"got {named}$"):
+            sp.best_quality(**kwargs)
+
+
+def test_the_0_1_spellings_warn_at_the_callers_line():
+    """A DeprecationWarning points at the line that used the old spelling, not inside
+    scaleplan: a fixed stacklevel of 3 blamed `_utils/labels.py` (the `labelled` wrapper
+    adds a frame), found by mutation testing on 2026-12-07."""
+    from scaleplan.systems import physical
+
+    with pytest.warns(DeprecationWarning) as caught:
+        sp.best_quality(budget=1e23, inference_tokens=1e12)
+    assert [w.filename for w in caught] == [__file__]
+    with pytest.warns(DeprecationWarning) as caught:
+        physical.serving_plan("llama-2-7b", requests_per_day=1e6, days=30.0, gpu="h100-sxm")
+    assert [w.filename for w in caught] == [__file__]
+
+
+def test_a_budget_optimum_echoes_its_budget_and_demand():
+    flops = sp.best_quality(flop_budget=np.array([1e23, 2e23]), inference_tokens=1e12)
+    np.testing.assert_array_equal(flops.budget, [1e23, 2e23])
+    np.testing.assert_array_equal(flops.effective_demand, [1e12, 1e12])
+    dollars = sp.best_quality(dollar_budget=np.array([1e6, 2e6]), requests=1e9)
+    np.testing.assert_array_equal(dollars.budget, [1e6, 2e6])
+    demand = sp.CostModel().checked_demand(1e9, 70, 215)
+    np.testing.assert_array_equal(dollars.effective_demand, [demand, demand])

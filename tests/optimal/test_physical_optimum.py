@@ -215,3 +215,13 @@ def test_a_roofline_curve_samples_both_ends_and_per_decade_sizes_between():
     for span, per_decade, want in (((1e9, 1e10), 3, 4), ((1e9, 1e11), 4, 9), ((1e9, 2e9), 5, 3)):
         curve = ServingCurve.roofline(params=span, per_decade=per_decade)
         assert len(curve.params) == want, (span, per_decade)
+
+
+def test_the_optimum_echoes_its_loss_and_requests_in_their_places():
+    """Mutation testing (2026-12-07): the echoed inputs could be swapped unnoticed."""
+    loss, requests = np.array([2.0, 2.1]), np.array([1e9, 3e9])
+    r = physical_optimal(loss, requests)
+    np.testing.assert_array_equal(r.loss, loss)
+    np.testing.assert_array_equal(r.requests, requests)
+    one = physical_optimal(2.1, 3e9)
+    assert (one.loss, one.requests) == (2.1, 3e9)

@@ -10,6 +10,7 @@ from inprocess import run_cli
 from scaleplan.arch.counts import step_counts
 from scaleplan.arch.policy import shape_for_params
 from scaleplan.arch.shapes import TransformerShape
+from scaleplan.errors import ScaleplanError
 from scaleplan.systems import deployment, physical, serving
 
 
@@ -114,3 +115,29 @@ def test_serving_is_paid_for_every_gpu_every_hour_of_every_day():
 def test_tensor_parallel_degrees_are_the_powers_of_two_up_to_64():
     """Which degrees the planner tries (documented): 1, 2, 4, ..., 64."""
     assert deployment.TENSOR_PARALLEL == (1, 2, 4, 8, 16, 32, 64)
+
+
+def test_a_fleet_is_refused_past_2_53_gpus_and_planned_below():
+    """GPU counts are whole numbers in float64, exact only up to 2**53: a plan needing
+    more is refused, naming requests_per_day; one needing between 2**52 and 2**53 is
+    still planned (mutation testing, 2026-12-07, moved the limit unnoticed). 558 H100s
+    serve Llama-2-7B's 1e9 requests a day (the default deployment), so the count scales
+    from there."""
+    from scaleplan.systems import physical
+
+    base = physical.serving_plan("llama-2-7b", requests_per_day=1e9, days=30.0).gpus
+    near = physical.serving_plan("llama-2-7b", requests_per_day=1e9 * 6.5e15 / base,
+                                 days=30.0)  # fmt: skip
+    assert 2**52 < near.gpus <= 2**53
+    with pytest.raises(ScaleplanError, match="needs more than 2\\*\\*53 GPUs") as err:
+        physical.serving_plan("llama-2-7b", requests_per_day=1e9 * 1.2e16 / base, days=30.0)
+    assert err.value.argument == "requests_per_day"
+
+
+def test_serving_plan_takes_no_training_keywords():
+    """Only the planners that train take 0.1's `train_*` keywords."""
+    from scaleplan.systems import physical
+
+    with pytest.raises(TypeError, match="train_gpu"):
+        physical.serving_plan("llama-2-7b", requests_per_day=1e9, days=30.0,
+                              train_gpu="a100-80gb")  # fmt: skip

@@ -272,3 +272,28 @@ def test_a_step_echoes_its_tokens_batch_and_group():
     np.testing.assert_array_equal(step.tensor_parallel, [2.0, 2.0])
     first = serving.prefill(shape, prompt_tokens=np.array([100.0, 300.0]), tensor_parallel=2)
     np.testing.assert_array_equal(first.tokens, [100.0, 300.0])
+
+
+def test_a_gpu_without_links_serves_on_one_gpu_and_refuses_more():
+    """Mutation testing (2026-12-07): the refusal of tensor parallelism on a card with no
+    interconnect could be widened to tensor_parallel=1 unnoticed."""
+    import dataclasses
+
+    lone = dataclasses.replace(sp.accelerator("h100-sxm"), name="lone", link_bandwidth=None)
+    one = serving.decode("llama-2-7b", lone, batch_size=8, context_tokens=512)
+    linked = serving.decode("llama-2-7b", "h100-sxm", batch_size=8, context_tokens=512)
+    assert one.seconds == linked.seconds  # one GPU never uses the links
+    with pytest.raises(sp.ScaleplanError, match="no link_bandwidth") as err:
+        serving.decode("llama-2-7b", lone, batch_size=8, tensor_parallel=2)
+    assert err.value.argument == "tensor_parallel"
+    # A degree below 1 is refused as a degree, whatever the links.
+    with pytest.raises(sp.ScaleplanError, match="^tensor_parallel must be a whole number"):
+        serving.decode("llama-2-7b", lone, batch_size=8, tensor_parallel=0.5)
+
+
+def test_the_ideal_efficiency_is_the_bare_roofline():
+    """`IDEAL` (the bound every measurement must stay under) reaches the full peak and
+    bandwidth and adds no time of its own: no per-step overhead, no collective latency."""
+    ideal = serving.IDEAL
+    assert (ideal.compute, ideal.memory) == (1.0, 1.0)
+    assert (ideal.overhead_seconds, ideal.collective_seconds) == (0.0, 0.0)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._utils.arrays import as_float
+from .._utils.arrays import as_float, check_on_invalid
 from .._utils.checks import NON_NEGATIVE, POSITIVE, Span, first_bad, number, renamed
 from .._utils.frames import value_repr
 from ..errors import ScaleplanError
@@ -270,8 +270,9 @@ class CostModel:
 
         With `on_invalid="raise"` each input must be finite and >= 0 (an error names it
         and its row), and a demand beyond float64 is an error naming the three factors.
-        With `on_invalid="nan"` the inputs pass unchecked and a demand beyond float64 is
-        NaN in its row, for the kernel to mark.
+        With `on_invalid="nan"` a row with a negative or non-finite input, or a demand
+        beyond float64, is NaN, for the kernel to mark (never a negative or infinite
+        demand).
 
         Parameters
         ----------
@@ -302,18 +303,23 @@ class CostModel:
         ...
         scaleplan.errors.ScaleplanError: requests must be finite and >= 0; got -1.0 at index 1
         """
+        on_invalid = check_on_invalid(on_invalid)
         named = {"requests": requests, "input_tokens": input_tokens,
                  "output_tokens": output_tokens}  # fmt: skip
         cols = {k: as_float(k, v) for k, v in named.items()}
+        admitted = {k: NON_NEGATIVE.admits(arr) for k, arr in cols.items()}
         if on_invalid == "raise":
-            for name, arr in cols.items():
-                ok = NON_NEGATIVE.admits(arr)
+            for name, ok in admitted.items():
                 if not np.all(ok):
                     # In the kernels' words: these columns went straight to Rust before.
-                    raise first_bad(name, arr, ~ok, NON_NEGATIVE, "finite and >= 0")
+                    raise first_bad(name, cols[name], ~ok, NON_NEGATIVE, "finite and >= 0")
         with np.errstate(over="ignore", invalid="ignore"):
             demand = np.asarray(self.effective_demand(requests, input_tokens, output_tokens))
-        huge = np.isinf(demand) & np.isfinite(np.broadcast_to(cols["requests"], demand.shape))
+        valid = np.broadcast_to(
+            admitted["requests"] & admitted["input_tokens"] & admitted["output_tokens"],
+            demand.shape,
+        )
+        huge = np.isinf(demand) & valid
         if on_invalid == "raise" and np.any(huge):
             i = int(np.flatnonzero(huge.ravel())[0])
             raise ScaleplanError(
@@ -323,7 +329,7 @@ class CostModel:
                 "requests",
                 i if demand.ndim else None,
             )
-        demand = np.where(huge, np.nan, demand)
+        demand = np.where(valid & ~huge, demand, np.nan)
         return demand.item() if demand.ndim == 0 else demand
 
     @functools.cached_property

@@ -4,7 +4,6 @@ or dollars, buys, and the model that reaches it (Rust, `optimal/dual.rs`).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
 
@@ -13,6 +12,7 @@ import numpy as np
 from .. import _core
 from .._utils.arrays import broadcast, check_on_invalid, echoed, in_place, shaped
 from .._utils.checks import restated
+from .._utils.deprecation import deprecated
 from .._utils.frames import Tabular
 from .._utils.labels import labelled
 from ..errors import ScaleplanError
@@ -218,11 +218,9 @@ def _budget(
                              "output_tokens and costs): give requests=", "requests")  # fmt: skip
     if name == "budget" or (name == "flop_budget" and requests is not None
                             and inference_tokens is None):  # fmt: skip
-        warnings.warn(
+        deprecated(
             "best_quality's budget is now flop_budget (with inference_tokens) or "
-            "dollar_budget (with requests); the 0.1 spelling goes in 0.3",
-            DeprecationWarning,
-            stacklevel=3,
+            "dollar_budget (with requests); the 0.1 spelling goes in 0.3"
         )
     return value, name
 

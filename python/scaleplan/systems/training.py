@@ -19,12 +19,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .._utils.checks import FRACTION, POSITIVE, choice, instance, number, optional, renamed, whole
+from .._utils.deprecation import deprecated
 from .._utils.frames import value_repr
 from ..errors import ScaleplanError
 from ..hardware.accelerators import (
@@ -287,8 +287,4 @@ def accepts_01_keywords(*, training: bool) -> Callable[[F], F]:
 def _warn(name: str, given: dict[str, Any], spelling: str, prefix: str) -> None:
     old = ", ".join(f"{k}=" for k in given)
     new = ", ".join(f"{k[len(prefix) :]}=..." for k in given)
-    warnings.warn(
-        f"{name}({old}) is the 0.1 spelling, removed in 0.3: pass {spelling}({new})",
-        DeprecationWarning,
-        stacklevel=3,
-    )
+    deprecated(f"{name}({old}) is the 0.1 spelling, removed in 0.3: pass {spelling}({new})")
