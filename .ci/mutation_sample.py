@@ -228,6 +228,8 @@ def parse_args() -> argparse.Namespace:
                    help="every mutant, in source order, not a random sample")  # fmt: skip
     p.add_argument("--coverage", help="coverage data with test contexts: pick tests by line")
     p.add_argument("--rerun", help="only the survivors of an earlier run's --json file")
+    p.add_argument("--whole", choices=sorted(AREAS), action="append", default=[],
+                   help="with --rerun: every mutant of this module (edited since)")  # fmt: skip
     p.add_argument("--widen", action="store_true",
                    help="with --coverage: retry a survivor on its tests' whole files")  # fmt: skip
     p.add_argument("--jobs", type=int, default=1, help="mutants run at once (one per core)")
@@ -250,8 +252,8 @@ def main() -> int:
         if not args.all:
             random.Random(seed).shuffle(every)
         if args.rerun:
-            keep = survivors(args.rerun)
-            every = [m for m in every if key_of(*m) in keep]
+            keep, whole = survivors(args.rerun), {f"python/scaleplan/{m}" for m in args.whole}
+            every = [m for m in every if key_of(*m) in keep or m[0] in whole]
         jobs = forks.plan_jobs(every, areas, coverage, home)
         print(f"seed {seed}: {len(every)} mutants in {len(areas)} modules", flush=True)
         if not tests_pass(home, sorted({t for ts in areas.values() for t in ts})):

@@ -129,3 +129,27 @@ def test_a_profiles_minimum_is_the_parabolas_vertex():
         c0, c1, c2 = p.coefficients
         # Measured: 1.6e-15 at most over the fitted profiles.
         assert p.loss_opt == pytest.approx(c0 - c1 * c1 / (4 * c2), rel=2e-13)
+
+
+def test_a_profile_whose_minimum_lies_past_the_largest_run_is_refused():
+    """The parabola's vertex must lie within the runs' sizes on both sides; mutation
+    testing (2026-12-07) found the upper bound untested."""
+    from scaleplan.fitting.isoflop import _profile
+
+    n = np.array([1e8, 2e8, 4e8, 8e8, 1.6e9])
+    for vertex in (5e9, 3e7):  # above the largest, below the smallest
+        loss = 2.0 + 0.05 * (np.log(n) - math.log(vertex)) ** 2
+        assert _profile(1e20, 6 * n * 1e10, n, loss) == (
+            "the parabola's minimum lies outside the runs' sizes"
+        )
+    inside = 2.0 + 0.05 * (np.log(n) - math.log(4e8)) ** 2
+    assert not isinstance(_profile(1e20, 6 * n * 1e10, n, inside), str)
+
+
+def test_a_bad_run_is_named_by_its_own_row():
+    runs = sp.datasets.chinchilla_runs()
+    loss = np.array(runs.loss, dtype=float)
+    loss[2] = np.nan
+    with pytest.raises(sp.ScaleplanError, match=r"^loss must be .*; got nan at index 2$") as err:
+        isoflop_fit(runs.params, runs.tokens, loss)
+    assert (err.value.argument, err.value.index) == ("loss", 2)

@@ -191,3 +191,19 @@ def test_a_request_count_below_the_smallest_normal_is_refused_not_subnormal():
     rows = sp.implied_demand([7e9, 7e9], [d, 2e12], costs=costs, output_tokens=9e306,
                              on_invalid="nan")  # fmt: skip
     assert math.isnan(rows.requests[0]) and rows.requests[1] >= np.finfo(float).tiny
+
+
+def test_an_overflowing_request_blames_the_term_that_overflowed():
+    """With prefill at 5% MFU a prompt token weighs 3.67 training tokens (w_in > 1), so
+    an input length of 1e308 alone overflows one request's demand and is named; an
+    output length of 1e308 is named as before. Mutation testing (2026-12-07) found the
+    input-side blame untested (the default weights never reach it)."""
+    costs = sp.CostModel(prefill_mfu=0.05)
+    assert costs.demand_weights[0] > 1
+    for inp, out, name in ((1e308, 215.0, "input_tokens"), (70.0, 1e308, "output_tokens")):
+        with pytest.raises(sp.ScaleplanError, match=f"^{name} must be small enough") as err:
+            sp.implied_demand(8.03e9, 2e12, costs=costs, input_tokens=inp, output_tokens=out)
+        assert err.value.argument == name
+    rows = sp.implied_demand(8.03e9, 2e12, costs=costs, input_tokens=[1e308, 70.0],
+                             on_invalid="nan")  # fmt: skip
+    assert np.isnan(rows.requests[0]) and np.isfinite(rows.requests[1])

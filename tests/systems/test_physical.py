@@ -141,3 +141,34 @@ def test_serving_plan_takes_no_training_keywords():
     with pytest.raises(TypeError, match="train_gpu"):
         physical.serving_plan("llama-2-7b", requests_per_day=1e9, days=30.0,
                               train_gpu="a100-80gb")  # fmt: skip
+
+
+def test_an_unservable_model_is_told_why():
+    """The refusal says which latency targets were asked for (or that none was), and
+    blames the tensor-parallel degree only when it does not divide the heads (it once
+    did so for tensor_parallel=1)."""
+    import dataclasses
+
+    import scaleplan as sp
+
+    with pytest.raises(ScaleplanError, match=r"latency targets \(tpot_seconds <= 1e-06\)$") as err:
+        physical.serving_plan("llama-2-7b", sp.Deployment(tpot_seconds=1e-6),
+                              requests_per_day=1e9, days=30.0)  # fmt: skip
+    assert err.value.argument == "tpot_seconds"
+    tiny = dataclasses.replace(sp.accelerator("h100-sxm"), name="tiny", memory_bytes=1e9)
+    alone = sp.Deployment(gpu=tiny, tpot_seconds=None, tensor_parallel=1)
+    with pytest.raises(ScaleplanError, match=r"latency targets \(no latency target\)$") as err:
+        physical.serving_plan("llama-2-70b", alone, requests_per_day=1e9, days=30.0)
+    assert err.value.argument == "shape"
+    both = sp.Deployment(tpot_seconds=1e-6, ttft_seconds=1e-6)
+    with pytest.raises(ScaleplanError, match=r"\(tpot_seconds <= 1e-06, ttft_seconds <= 1e-06\)"):
+        physical.serving_plan("llama-2-7b", both, requests_per_day=1e9, days=30.0)
+
+
+def test_a_trickle_of_requests_needs_one_replica_and_the_0_1_training_keywords_warn():
+    one = physical.serving_plan("llama-2-7b", requests_per_day=1.0, days=30.0)
+    assert (one.replicas, one.gpus) == (1, 1)
+    with pytest.warns(DeprecationWarning, match="physical_plan\\(train_gpu=\\)"):
+        plan = physical.physical_plan(7e9, 1.4e11, requests_per_day=1e6, days=30.0,
+                                      train_gpu="a100-80gb")  # fmt: skip
+    assert plan.training.gpu == "a100-80gb"

@@ -228,11 +228,13 @@ def _unservable(shape: TransformerShape, dep: Deployment) -> ScaleplanError:
     targets = ", ".join(t for t in (tpot, ttft) if t) or "no latency target"
     n = float(step_counts(shape).params)
     context = dep.input_tokens + dep.output_tokens
+    # A fixed degree that does not split the heads evenly is the reason; one that does
+    # (1 always does) is not worth a word.
+    split = dep.tensor_parallel is None or shape.n_heads % dep.tensor_parallel == 0
     return ScaleplanError(
         f"no {dep.groups} {dep.accelerator.name}s holds this model (params={n:.3g}) with a "
         f"{context:.3g}-token context (input_tokens + output_tokens) and meets the latency "
-        f"targets ({targets})"
-        + ("" if dep.tensor_parallel is None else " (the degree must divide the heads)"),
+        f"targets ({targets})" + ("" if split else " (the degree must divide the heads)"),
         "tpot_seconds" if dep.tpot_seconds is not None else "shape",
     )
 
