@@ -153,3 +153,54 @@ def test_a_bad_run_is_named_by_its_own_row():
     with pytest.raises(sp.ScaleplanError, match=r"^loss must be .*; got nan at index 2$") as err:
         isoflop_fit(runs.params, runs.tokens, loss)
     assert (err.value.argument, err.value.index) == ("loss", 2)
+
+
+def test_two_usable_profiles_are_enough_and_one_is_not():
+    """Approach 2 fits a line through the profiles' minima: two budgets suffice (their
+    bootstrap too), one is refused (mutation testing, 2026-12-07, found both counts
+    untested)."""
+    runs = sp.datasets.chinchilla_runs()
+    two = isoflop_fit(runs, budgets=(6e18, 1e20), n_resamples=50)
+    assert len(two.profiles) == 2
+    assert all(np.isfinite(two.intervals[k]).all() for k in ("a", "b"))
+    with pytest.raises(sp.ScaleplanError, match="at least 2 usable IsoFLOP profiles") as err:
+        isoflop_fit(runs, budgets=(1e20,), n_resamples=0)
+    assert err.value.argument == "budgets"
+
+
+def test_the_interval_is_the_central_share_of_the_draws(monkeypatch):
+    """A 95% interval is the 2.5th and 97.5th percentiles of the bootstrap draws."""
+    import scaleplan.fitting.isoflop as isoflop
+
+    asked = []
+    real = np.percentile
+
+    def spy(a, q, *args, **kwargs):
+        asked.append(float(q))
+        return real(a, q, *args, **kwargs)
+
+    monkeypatch.setattr(isoflop.np, "percentile", spy)
+    isoflop_fit(sp.datasets.chinchilla_runs(), n_resamples=20, confidence=0.95)
+    assert asked == pytest.approx([2.5, 97.5, 2.5, 97.5], abs=1e-12)
+
+
+def test_a_profile_needs_four_runs_curving_upward():
+    """Four runs at least (the parabola's three coefficients and one more), and losses
+    that curve upward around the minimum: a concave fit's vertex is a maximum."""
+    from scaleplan.fitting.isoflop import _profile
+
+    n = np.array([1e8, 2e8, 4e8, 8e8, 1.6e9])
+    up = 2.0 + 0.05 * (np.log(n) - math.log(4e8)) ** 2
+    assert _profile(1e20, 6 * n * 1e10, n[:3], up[:3]) == "3 runs (a parabola needs 4)"
+    assert not isinstance(_profile(1e20, 6 * n * 1e10, n[:4], up[:4]), str)
+    down = 2.0 - 0.05 * (np.log(n) - math.log(4e8)) ** 2
+    assert _profile(1e20, 6 * n * 1e10, n, down) == (
+        "the losses do not curve upward around a minimum"
+    )
+
+
+def test_many_distinct_budgets_are_accepted():
+    """Distinctness is compared by count, for lists of any length (300 here)."""
+    runs = sp.datasets.chinchilla_runs()
+    fit = isoflop_fit(runs, budgets=np.geomspace(6e18, 3e21, 300), n_resamples=0)
+    assert len(fit.profiles) + len(fit.skipped) == 300

@@ -133,3 +133,11 @@ def test_ranking_needs_more_runs_than_the_law_has_parameters():
     assert rank_runs(theta, n, d, loss, **options).best[0] > 0
     with pytest.raises(ValueError, match="more than 5 runs"):
         rank_runs(theta, n[:5], d[:5], loss[:5], **options)
+
+
+def test_two_candidates_are_the_fewest():
+    """`count` is refused below 2 and taken at 2 (mutation testing, 2026-12-07)."""
+    with pytest.raises(sp.ScaleplanError, match=r"^count must be an integer in \[2, 100000\]"):
+        sp.next_run(CHINCHILLA, flops=1e21, target_loss=2.2, inference_tokens=1e12, count=1)
+    two = sp.next_run(CHINCHILLA, flops=1e21, target_loss=2.2, inference_tokens=1e12, count=2)
+    assert len(two.params) == 2

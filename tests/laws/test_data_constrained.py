@@ -288,3 +288,22 @@ def test_the_law_is_frozen_named_by_its_base_law_and_labels_its_losses():
     assert isinstance(out, pd.Series) and list(out.index) == ["small", "large"]
     assert out.name == "loss"
     np.testing.assert_array_equal(out.to_numpy(), law.loss(params.to_numpy(), 2e12, 1e12))
+
+
+def test_tokens_for_params_is_nan_where_the_loss_is_out_of_reach():
+    """Below the floor that 7e9 parameters reach on 1e11 unique tokens no token count
+    reaches the loss: NaN, not the bisection's upper end (mutation testing, 2026-12-07)."""
+    from scaleplan.optimal.data_constrained import tokens_for_params
+
+    law = sp.DataConstrainedLaw(sp.CHINCHILLA)
+    d = tokens_for_params(np.array([1.5, 2.3]), 7e9, unique_tokens=1e11, law=law)
+    assert np.isnan(d[0]) and 1e10 < d[1] < 1e12
+    np.testing.assert_allclose(law.loss(7e9, d[1], 1e11), 2.3, rtol=1e-12)
+
+
+def test_the_physical_optimum_under_a_supply_echoes_its_inputs_in_their_places():
+    loss, requests, unique = np.array([2.2, 2.3]), np.array([1e9, 3e9]), np.array([5e10, 2e11])
+    r = sp.physical_optimal(loss, requests, unique_tokens=unique)
+    np.testing.assert_array_equal(r.loss, loss)
+    np.testing.assert_array_equal(r.requests, requests)
+    np.testing.assert_array_equal(r.unique_tokens, unique)
