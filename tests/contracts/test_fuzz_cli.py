@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from contract import call_within
+from contract import SECONDS, call_within
 from inprocess import run_cli
 
 from scaleplan import cli
@@ -65,9 +65,9 @@ def value_options(command: str) -> list[str]:
     ]
 
 
-def run(argv: list[str]) -> tuple[int, str, str]:
+def run(argv: list[str], seconds: float = SECONDS) -> tuple[int, str, str]:
     # In this process, warnings written to stderr as the console script prints them.
-    r = call_within(lambda: run_cli(argv))
+    r = call_within(lambda: run_cli(argv), seconds)
     return r.returncode, r.stdout, r.stderr
 
 
@@ -75,9 +75,9 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} in --json output")
 
 
-def problem(argv: list[str], option: str) -> str | None:
+def problem(argv: list[str], option: str, seconds: float = SECONDS) -> str | None:
     """None if the run keeps the command line's contract, else what broke."""
-    code, out, err = run(argv)
+    code, out, err = run(argv, seconds)
     if code == 0:
         if not out.strip():
             return "exit 0 with no output"
@@ -135,7 +135,10 @@ def test_sweep_options(tmp_path):
         for k, text in enumerate(HOSTILE_TEXT):
             out = str(tmp_path / f"s{j}-{k}.zarr")
             base = ["sweep", out, "--loss", "2.1", "--inference-tokens", "1e12"]
-            found = problem([*base, f"{option}={text}"], option)
+            # A valid `--workers= 7` starts seven Dask worker processes: under a traced
+            # run on a loaded 2-core machine that took over 20 s twice (2026-12-07). The
+            # limit guards against hangs; a real cluster start gets a minute.
+            found = problem([*base, f"{option}={text}"], option, seconds=60.0)
             assert found is None, f"sweep {option}={text}: {found}"
 
 

@@ -141,3 +141,14 @@ def test_two_candidates_are_the_fewest():
         sp.next_run(CHINCHILLA, flops=1e21, target_loss=2.2, inference_tokens=1e12, count=1)
     two = sp.next_run(CHINCHILLA, flops=1e21, target_loss=2.2, inference_tokens=1e12, count=2)
     assert len(two.params) == 2
+
+
+def test_the_best_run_is_the_one_that_leaves_the_least_uncertainty():
+    """Candidates come ranked by the standard deviation left after them, ascending and
+    never negative; `best` is the first (mutation testing, 2026-12-07)."""
+    r = sp.next_run(CHINCHILLA, flops=1e21, target_loss=2.2, inference_tokens=1e12, count=9)
+    assert np.all(np.diff(r.sd_after) >= 0) and np.all(r.sd_after >= 0)
+    k = int(np.argmin(r.sd_after))
+    assert r.best == (float(r.params[k]), float(r.tokens[k]))
+    assert r.best != (float(r.params[-1]), float(r.tokens[-1]))
+    assert r.sd_after[0] < r.sd_now < 1.0  # a run can only narrow the prediction

@@ -86,6 +86,8 @@ def test_in_nan_mode_a_bad_row_is_nan_and_the_rest_are_answered():
     got = c.checked_demand(1e9, [70, -1.0, 70], [215, 215, np.inf], on_invalid="nan")
     np.testing.assert_array_equal(got, [good, np.nan, np.nan])
     assert np.isnan(c.checked_demand(-1.0, 70, 215, on_invalid="nan"))
+    got = c.checked_demand(1e9, 70, [215, -1.0], on_invalid="nan")  # a bad output length
+    np.testing.assert_array_equal(got, [good, np.nan])
 
 
 @pytest.mark.parametrize("mode", ["ignore", "NaN", None, 1])

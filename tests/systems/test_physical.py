@@ -160,6 +160,10 @@ def test_an_unservable_model_is_told_why():
     with pytest.raises(ScaleplanError, match=r"latency targets \(no latency target\)$") as err:
         physical.serving_plan("llama-2-70b", alone, requests_per_day=1e9, days=30.0)
     assert err.value.argument == "shape"
+    with pytest.raises(ScaleplanError, match=r"\(the degree must divide the heads\)$"):
+        physical.serving_plan(
+            "llama-2-7b", sp.Deployment(tensor_parallel=64), requests_per_day=1e9, days=30.0
+        )  # 64 into 32 heads: fmt: skip
     both = sp.Deployment(tpot_seconds=1e-6, ttft_seconds=1e-6)
     with pytest.raises(ScaleplanError, match=r"\(tpot_seconds <= 1e-06, ttft_seconds <= 1e-06\)"):
         physical.serving_plan("llama-2-7b", both, requests_per_day=1e9, days=30.0)
