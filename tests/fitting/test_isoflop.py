@@ -182,6 +182,9 @@ def test_the_interval_is_the_central_share_of_the_draws(monkeypatch):
     monkeypatch.setattr(isoflop.np, "percentile", spy)
     isoflop_fit(sp.datasets.chinchilla_runs(), n_resamples=20, confidence=0.95)
     assert asked == pytest.approx([2.5, 97.5, 2.5, 97.5], abs=1e-12)
+    asked.clear()  # a confidence under one half, where 1 - c and 1 % c differ
+    isoflop_fit(sp.datasets.chinchilla_runs(), n_resamples=20, confidence=0.4)
+    assert asked == pytest.approx([30.0, 70.0, 30.0, 70.0], abs=1e-12)
 
 
 def test_a_profile_needs_four_runs_curving_upward():

@@ -132,3 +132,14 @@ def test_a_laws_equality_is_its_coefficients_and_its_repr_leaves_the_source_out(
     assert sp.CHINCHILLA.presets() == sp.ScalingLaw.presets() == dict(sp.PRESETS)
     m = sp.chinchilla_optimal(params=7e9)
     assert m.tokens_per_param == m.tokens / 7e9  # a number (a property), not a method
+
+
+def test_a_compute_optimum_reaches_the_laws_loss_and_small_budgets_keep_their_fraction():
+    """Mutation gaps (2026-12-07): the loss of a model sized for a compute budget was
+    never compared with the law's, and `params_for_flops` was never tried on a budget
+    small enough for its quotient to have a fraction."""
+    from scaleplan.laws.flops import params_for_flops
+
+    m = sp.chinchilla_optimal(compute=np.array([5.76e23, 1e21]))
+    np.testing.assert_array_equal(m.loss, sp.CHINCHILLA.loss(m.params, m.tokens))
+    assert params_for_flops(1e6, 20) == pytest.approx(math.sqrt(1e6 / 120), rel=1e-15)
