@@ -4,13 +4,11 @@ a notebook; every value object a planner takes prints short too."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
-import inspect
-import pkgutil
 
 import pytest
 from results import LAZY, VALUES, instances
+from test_signatures import public_dataclasses
 
 import scaleplan as sp
 
@@ -19,20 +17,7 @@ INSTANCES = instances()
 
 
 def _public_dataclasses() -> set[str]:
-    found = set()
-    for m in pkgutil.walk_packages(sp.__path__, "scaleplan."):
-        parts = m.name.split(".")
-        if any(p.startswith("_") for p in parts) or "cli" in parts:
-            continue
-        try:
-            mod = importlib.import_module(m.name)
-        except ImportError:  # an optional extra not installed
-            continue
-        for name, obj in vars(mod).items():
-            if (inspect.isclass(obj) and obj.__module__ == mod.__name__
-                    and not name.startswith("_") and dataclasses.is_dataclass(obj)):  # fmt: skip
-                found.add(f"{mod.__name__}.{name}")
-    return found
+    return {f"{cls.__module__}.{cls.__name__}" for cls in public_dataclasses()}
 
 
 INTERNAL = {"scaleplan.laws.family.Family"}  # the registry of law families: no result

@@ -100,7 +100,9 @@ def test_every_public_signature_is_the_declared_one():
     assert live == declared_
 
 
-def _public_dataclasses() -> list[type]:
+def public_dataclasses() -> list[type]:
+    """Every dataclass a public module defines under a public name (test_result_classes
+    checks each is a result tested there or a value)."""
     found = []
     for info in pkgutil.walk_packages(scaleplan.__path__, "scaleplan."):
         parts = info.name.split(".")
@@ -122,7 +124,7 @@ def test_every_public_dataclass_is_frozen():
     """Results and value objects are values: assigning to one raises, so a plan cannot be
     edited after it was checked. Each class is tried on a blank instance (a frozen
     dataclass's `__setattr__` raises for every instance, whatever its fields hold)."""
-    for cls in _public_dataclasses():
+    for cls in public_dataclasses():
         blank = object.__new__(cls)
         field = dataclasses.fields(cls)[0].name
         try:
@@ -137,7 +139,7 @@ def test_no_dataclass_prints_with_the_generated_repr_over_its_own():
     dataclass-generated `__repr__` (every field, every digit) put over it would print a
     scalar result in a screenful. Dask's lazy twins are the exception: the short repr
     formats numbers, which would compute their arrays."""
-    for cls in _public_dataclasses():
+    for cls in public_dataclasses():
         if cls.__module__.startswith("scaleplan.dask."):
             continue
         ours = [b for b in cls.__mro__[1:] if "__repr__" in vars(b) and b is not object
