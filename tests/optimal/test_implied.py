@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import subprocess
 
 import numpy as np
@@ -207,3 +208,30 @@ def test_an_overflowing_request_blames_the_term_that_overflowed():
     rows = sp.implied_demand(8.03e9, 2e12, costs=costs, input_tokens=[1e308, 70.0],
                              on_invalid="nan")  # fmt: skip
     assert np.isnan(rows.requests[0]) and np.isfinite(rows.requests[1])
+
+
+def test_the_row_masks_at_their_edges():
+    """Mutation gaps of the full run (2026-12-07) in `implied_demand`'s row masks:
+    - a model trained exactly to its Chinchilla-optimal tokens needs no inference: its
+      demand and request count are 0, and it exists (0 requests is no underflow);
+    - `exists` is a boolean array (an integer one would index, not mask);
+    - an overflow names the first overflowing row and says how far past the
+      Chinchilla-optimal tokens the model is;
+    - with prompt tokens heavier than training tokens (w_in > 1) a moderate prompt's own
+      term stays finite, so an overflowing output length is still the one blamed."""
+    n = 8.03e9
+    d_ch = sp.chinchilla_optimal(params=n).tokens
+    at = sp.implied_demand(n, d_ch, costs=sp.CostModel())
+    assert (at.inference_tokens, at.requests, at.exists) == (0.0, 0.0, True)
+    rows = sp.implied_demand([n, n], [2e12, d_ch])
+    assert rows.exists.dtype == np.bool_ and rows.exists.tolist() == [True, True]
+    for costs in (None, sp.CostModel()):  # one row overflows
+        rows = sp.implied_demand([n, n], [2e12, 1e308], costs=costs, on_invalid="nan")
+        assert rows.exists.dtype == np.bool_ and rows.exists.tolist() == [True, False]
+    ratio = re.escape(f"{1e308 / d_ch:.3g}")
+    with pytest.raises(sp.ScaleplanError, match=f"tokens 1e\\+308 is {ratio} times") as err:
+        sp.implied_demand(n, [2e12, 1e308, 1e308])
+    assert err.value.index == 1
+    heavy = sp.CostModel(prefill_mfu=0.05)
+    with pytest.raises(sp.ScaleplanError, match="^output_tokens must be small enough"):
+        sp.implied_demand(n, 2e12, costs=heavy, input_tokens=1000.0, output_tokens=1e308)
