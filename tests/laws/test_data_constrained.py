@@ -307,3 +307,27 @@ def test_the_physical_optimum_under_a_supply_echoes_its_inputs_in_their_places()
     np.testing.assert_array_equal(r.loss, loss)
     np.testing.assert_array_equal(r.requests, requests)
     np.testing.assert_array_equal(r.unique_tokens, unique)
+
+
+def test_the_derived_quantities_of_every_constrained_result():
+    """Epochs, premiums, totals and the reached loss of the three data-constrained results,
+    each from its definition (mutation testing, 2026-12-07, found them untested)."""
+    law = sp.DataConstrainedLaw(sp.CHINCHILLA)
+    unique = np.array([1e11, 2e11])
+    lifetime = sp.compute_optimal(np.array([2.1, 2.2]), 1e12, unique_tokens=unique)
+    np.testing.assert_array_equal(lifetime.epochs, lifetime.tokens / unique)
+    plain = sp.compute_optimal(np.array([2.1, 2.2]), 1e12)
+    np.testing.assert_array_equal(lifetime.unlimited.params, plain.params)
+    np.testing.assert_allclose(lifetime.premium, lifetime.total_flops / plain.total_flops - 1,
+                               rtol=1e-12)  # fmt: skip
+    assert np.all(lifetime.premium > 0) and lifetime.converged.tolist() == [True, True]
+    budget = sp.best_quality(flop_budget=np.array([1e22, 1e23]), inference_tokens=1e12,
+                             unique_tokens=1e11)  # fmt: skip
+    np.testing.assert_array_equal(budget.epochs, budget.tokens / 1e11)
+    np.testing.assert_array_equal(budget.loss, law.loss(budget.params, budget.tokens, 1e11))
+    served = sp.physical_optimal(np.array([2.1, 2.2]), 1e9, unique_tokens=unique)
+    np.testing.assert_array_equal(served.epochs, served.tokens / unique)
+    free = served.unlimited
+    np.testing.assert_allclose(served.premium, served.total_dollars / free.total_dollars - 1,
+                               rtol=1e-12)  # fmt: skip
+    assert np.all(served.premium > 0) and served.converged.tolist() == [True, True]
