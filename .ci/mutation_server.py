@@ -148,7 +148,6 @@ class Server:
 
     def _run(self, names: list[str]) -> int:
         items = [self.items[n] for n in names if n in self.items]
-        print(f"running {len(items)} of {len(names)} tests", flush=True)
         for k, item in enumerate(items):
             following = items[k + 1] if k + 1 < len(items) else None
             item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
