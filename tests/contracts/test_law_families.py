@@ -15,6 +15,8 @@ give the answers checked here:
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -189,6 +191,45 @@ def test_registration_refuses_what_would_be_ambiguous():
     with pytest.raises(ValueError, match="unknown optimisers"):
         law_family.register(Odd, adopt=lambda law: law, kernels={"fit_law": print})
     assert Odd not in {f.cls for f in law_family.families()}
+
+
+def test_the_registry_is_full_in_a_fresh_interpreter():
+    """`import scaleplan` is lazy: the registry loads the modules that register families
+    itself (it was empty until an optimiser had been imported; found 2026-12-07, when this
+    file alone failed its first test)."""
+    code = ("from scaleplan.laws import family; "
+            "print(*[f.cls.__name__ for f in family.families()])")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert out.split() == ["DataConstrainedLaw"]
+
+
+def test_a_second_family_registers_and_routes_on_its_own_keywords(monkeypatch):
+    """A family with a keyword of its own joins; one with none is refused; keywords of two
+    families in one call are refused, naming the first given (mutation testing,
+    2026-12-07, found only the refusals tested). The registry is a copy here."""
+    monkeypatch.setattr(law_family, "_FAMILIES", dict(law_family._FAMILIES))
+
+    class Curated:
+        data = ("curated_tokens",)
+
+    kernel = object()
+    family = law_family.register(Curated, adopt=lambda law: ("adopted", law),
+                                 kernels={"compute_optimal": kernel})  # fmt: skip
+    assert family.cls is Curated and family.data == ("curated_tokens",)
+    assert law_family.families()[-1] == family
+    got = law_family.route("compute_optimal", sp.CHINCHILLA, curated_tokens=1.0)
+    assert got == (kernel, ("adopted", sp.CHINCHILLA))
+    with pytest.raises(sp.ScaleplanError, match="no one law family") as err:
+        law_family.route("compute_optimal", sp.CHINCHILLA, curated_tokens=1.0,
+                         unique_tokens=1e11)  # fmt: skip
+    assert err.value.argument == "curated_tokens"
+
+    class Empty:
+        data = ()
+
+    with pytest.raises(ValueError, match="data keywords of its own"):
+        law_family.register(Empty, adopt=lambda law: law, kernels={})
 
 
 def test_solver_options_are_checked_though_the_family_has_its_own_solver():

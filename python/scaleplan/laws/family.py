@@ -23,6 +23,7 @@ before any optimiser runs, whichever module a caller imports first.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -110,6 +111,16 @@ class Family:
 
 
 _FAMILIES: dict[type, Family] = {}
+# The modules that register a family when imported. `import scaleplan` imports nothing
+# until a name is asked for, so the registry imports these itself before it is read: the
+# families are all there whatever the caller imported first.
+_REGISTRANTS = ("scaleplan.optimal.data_constrained",)
+
+
+def _registered() -> dict[type, Family]:
+    for name in _REGISTRANTS:
+        importlib.import_module(name)
+    return _FAMILIES
 
 
 def register(
@@ -141,7 +152,7 @@ def register(
 
     Examples
     --------
-    The data-constrained family registers itself when `scaleplan` is imported; registering
+    The data-constrained family is registered before the registry is first read; registering
     it again with the same entries changes nothing:
 
     >>> from scaleplan import DataConstrainedLaw
@@ -155,7 +166,7 @@ def register(
     if unknown:
         raise ValueError(f"{cls.__name__} registers unknown optimisers {sorted(unknown)}")
     data = tuple(cls.data)
-    taken = {k for f in _FAMILIES.values() if f.cls is not cls for k in f.data}
+    taken = {k for f in _registered().values() if f.cls is not cls for k in f.data}
     if not data or taken & set(data):
         raise ValueError(f"{cls.__name__} needs data keywords of its own; got {data}")
     family = Family(cls, data, adopt, dict(kernels))
@@ -176,7 +187,7 @@ def families() -> tuple[Family, ...]:
     >>> [family.cls.__name__ for family in families()]
     ['DataConstrainedLaw']
     """
-    return tuple(_FAMILIES.values())
+    return tuple(_registered().values())
 
 
 def route(optimiser: str, law: Any, **data: Any) -> tuple[Callable[..., Any] | None, Any]:
@@ -219,9 +230,9 @@ def route(optimiser: str, law: Any, **data: Any) -> tuple[Callable[..., Any] | N
     """
     given = [k for k, v in data.items() if v is not None]
     if not given:
-        family = _FAMILIES.get(type(law))
+        family = _registered().get(type(law))
         return None, (law.reduced() if family is not None else law)
-    owners = {f.cls: f for f in _FAMILIES.values() for k in given if k in f.data}
+    owners = {f.cls: f for f in _registered().values() for k in given if k in f.data}
     if len(owners) != 1:
         raise ScaleplanError(f"no one law family takes {', '.join(given)} together", given[0])
     family = next(iter(owners.values()))
