@@ -67,6 +67,34 @@ def runtime_lines(source: str) -> set[int]:
     return lines
 
 
+def import_time_owners(source: str) -> dict[int, set[int]]:
+    """For a line run at import that only matters through a function (its decorators,
+    defaults and signature) or a class (a field, a class attribute, a method's
+    decorator), the body lines whose tests would see it changed: a `@property` removed is
+    seen by the tests that read the property."""
+    owners: dict[int, set[int]] = defaultdict(set)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            defaults = [d for d in [*node.args.defaults, *node.args.kw_defaults] if d is not None]
+            parts, defs = [*node.decorator_list, *defaults], [node]
+        elif isinstance(node, ast.ClassDef):
+            parts = [*node.decorator_list, *node.body]
+            defs = [
+                n for n in ast.walk(node) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+            ]
+        else:
+            continue
+        body = {line for d in defs for stmt in d.body for line in _span(stmt)}
+        for part in parts:
+            for line in _span(part):
+                owners[line] |= body
+    return owners
+
+
+def _span(node: ast.AST) -> range:
+    return range(node.lineno, (node.end_lineno or node.lineno) + 1)
+
+
 def node_of(context: str) -> tuple[str, str]:
     """(node id, phase) of a test context `nodeid|phase`."""
     node, _, phase = context.rpartition("|")
@@ -123,7 +151,7 @@ def ordered(nodes: set[str], listed: list[str]) -> list[str]:
 
 def plan_jobs(mutants, areas, coverage: CoverageMap | None, root: Path) -> list[Job]:
     """A Job per (path, operator, occurrence, line) mutant of the modules in `areas`."""
-    cache: dict[str, tuple[dict[int, set[str]], set[int]]] = {}
+    cache: dict[str, tuple] = {}
     jobs = []
     for path, operator, occurrence, line in mutants:
         module = path.split("python/scaleplan/", 1)[1]
@@ -131,10 +159,21 @@ def plan_jobs(mutants, areas, coverage: CoverageMap | None, root: Path) -> list[
         nodes: list[str] = []
         if coverage is not None:
             if module not in cache:
-                cache[module] = (coverage.tests(module), runtime_lines((root / path).read_text()))
-            by_line, runtime = cache[module]
+                source = (root / path).read_text()
+                cache[module] = (coverage.tests(module), runtime_lines(source),
+                                 import_time_owners(source))  # fmt: skip
+            by_line, runtime, owners = cache[module]
             if line in runtime:
                 nodes = ordered(by_line.get(line, set()), listed)
+            else:
+                # Straight to stage 2 (the line runs at import), with the tests of
+                # the code that reads it.
+                users = {n for body in owners.get(line, ()) for n in by_line.get(body, ())}
+                wide_users = ordered({n for n in users if not n.startswith(HEAVY)}, listed)
+                jobs.append(Job(path, operator, occurrence, line, [],
+                                listed + [n for n in wide_users if n.split("::")[0] not in listed],
+                                2))  # fmt: skip
+                continue
         quick = [n for n in nodes if not n.startswith(HEAVY)]
         wide = listed + [n for n in nodes if n.split("::")[0] not in listed]
         jobs.append(Job(path, operator, occurrence, line, quick, wide, 1 if quick else 2))

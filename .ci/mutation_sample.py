@@ -82,7 +82,11 @@ AREAS = {
     "laws/family.py": ["tests/contracts/test_law_families.py", "tests/laws/test_laws.py"],
     "optimal/allocation.py": ["tests/optimal/test_allocation.py"],
     "optimal/breakeven.py": ["tests/optimal/test_costs.py"],
-    "optimal/constrained.py": ["tests/optimal/test_lifetime.py", "tests/optimal/test_costs.py"],
+    "optimal/constrained.py": [
+        "tests/optimal/test_lifetime.py",
+        "tests/optimal/test_costs.py",
+        "tests/laws/test_data_constrained.py",
+    ],
     "optimal/whole_gpu.py": ["tests/optimal/test_physical_optimum.py"],
     "optimal/serving_curve.py": ["tests/optimal/test_physical_optimum.py"],
     "optimal/plan.py": ["tests/optimal/test_plan.py"],

@@ -331,3 +331,15 @@ def test_the_derived_quantities_of_every_constrained_result():
     np.testing.assert_allclose(served.premium, served.total_dollars / free.total_dollars - 1,
                                rtol=1e-12)  # fmt: skip
     assert np.all(served.premium > 0) and served.converged.tolist() == [True, True]
+    # A scarce supply (47 epochs) costs several times the unlimited optimum: the premium
+    # passes 1, where a remainder would no longer pass for a difference.
+    scarce = sp.compute_optimal(2.1, 1e12, unique_tokens=3e10)
+    assert scarce.premium == pytest.approx(
+        scarce.total_flops / sp.compute_optimal(2.1, 1e12).total_flops - 1, rel=1e-12
+    )
+    assert scarce.premium > 1
+    served = sp.physical_optimal(2.1, 1e9, unique_tokens=3e10)
+    free = sp.physical_optimal(2.1, 1e9)
+    assert served.premium == pytest.approx(served.total_dollars / free.total_dollars - 1,
+                                           rel=1e-12)  # fmt: skip
+    assert served.premium > 1

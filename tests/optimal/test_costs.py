@@ -142,6 +142,56 @@ def _equal_quality_tokens(model, n):
     return (law.B / (model.loss - law.E - law.A * n**-law.alpha)) ** (1 / law.beta)
 
 
+def _tokens_to_match(law, loss, n):
+    return (law.B / (loss - law.E - law.A * n**-law.alpha)) ** (1 / law.beta)
+
+
+@pytest.mark.parametrize("e", [sp.CHINCHILLA.E, 0.25])
+def test_at_the_breakeven_both_lifetimes_cost_the_same(e):
+    """At r* the smaller model (on its own equal-loss tokens, derived here) and the given
+    one cost the same to the last digits: measured 2.2e-16 relative on 2026-12-07; the
+    bound is 45 ulps. A law with E = 0.25 puts the loss past 2E (a remainder taken for a
+    difference only shows there), and 3B against 13B a cost ratio past 2."""
+    law = sp.ScalingLaw(E=e, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+    tokens = sp.chinchilla_optimal(params=13e9).tokens
+    small = np.array([3e9, 7e9])
+    got = sp.breakeven_requests(13e9, tokens, small, law=law)
+    assert isinstance(got, np.ndarray) and got.shape == (2,)
+    for n, r in zip(small, got, strict=True):
+        assert r == sp.breakeven_requests(13e9, tokens, n, law=law)
+        d = _tokens_to_match(law, law.loss(13e9, tokens), n)
+        mine = sp.lifetime_cost(n, d, r).total_dollars
+        theirs = sp.lifetime_cost(13e9, tokens, r).total_dollars
+        assert mine == pytest.approx(theirs, rel=1e-14)
+        assert r == pytest.approx(
+            (sp.lifetime_cost(n, d, 0.0).total_dollars
+             - sp.lifetime_cost(13e9, tokens, 0.0).total_dollars)
+            / (sp.lifetime_cost(13e9, tokens, 1.0).inference_dollars
+               - sp.lifetime_cost(n, d, 1.0).inference_dollars), rel=1e-12)  # fmt: skip
+
+
+def test_breakeven_edges():
+    """An under-trained model is beaten at any demand (0, not a negative count); a
+    smaller size equal to the given one, one whose loss floor lies above the target (by
+    less than 1 nat: 1e9 parameters miss the target by 0.03) and requests of no tokens are
+    refused by name; so is a size that reaches it only with infinite data (a law with
+    round constants where the gap is exactly 0: L(4, 4) = 1.5, and E + A/2 = 1.5)."""
+    assert sp.breakeven_requests(13e9, 1e10, 7e9) == 0.0
+    exact = sp.ScalingLaw(E=1.0, A=1.0, B=1.0, alpha=1.0, beta=1.0)
+    with pytest.raises(sp.ScaleplanError, match="too small to reach") as err:
+        sp.breakeven_requests(4.0, 4.0, 2.0, law=exact)
+    assert err.value.argument == "smaller_params"
+    tokens = sp.chinchilla_optimal(params=13e9).tokens
+    with pytest.raises(sp.ScaleplanError, match="below params") as err:
+        sp.breakeven_requests(13e9, tokens, 13e9)
+    assert err.value.argument == "smaller_params"
+    with pytest.raises(sp.ScaleplanError, match="too small to reach"):
+        sp.breakeven_requests(13e9, tokens, 1e9)
+    with pytest.raises(sp.ScaleplanError, match="both 0") as err:
+        sp.breakeven_requests(13e9, tokens, 7e9, 0.0, 0.0)
+    assert err.value.argument == "output_tokens"
+
+
 def test_ratio_grids_match_the_papers_spot_values():
     # §2: a 7B-Chinchilla-quality model with 1e11 inference tokens is best as ~6B on 1.18x
     # the data; a 30B-quality one with 1e13 tokens saves 28% as 13.6B on 2.84x the data.

@@ -3,7 +3,9 @@ text in which every sentence agrees with its table."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import math
 import re
 import subprocess
 import sys
@@ -231,3 +233,85 @@ def test_the_docstring_and_readme_examples_print_what_they_show():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for line in repr(default_plan()).splitlines()[:2]:
         assert f"# {line}\n" in readme, line
+
+
+def test_the_chinchilla_style_model_under_a_supply_trains_on_what_reaches_the_loss():
+    """With unlimited data it is `chinchilla_optimal(loss=)` itself; under a supply of
+    1e11 unique tokens it needs more (3.107e11 against 2.764e11), the tokens at which the
+    data-constrained law reaches the loss at its size (mutation testing, 2026-12-07)."""
+    free = sp.plan()
+    chin = sp.chinchilla_optimal(loss=free.loss)
+    assert free.alternatives["chinchilla_style"].tokens == chin.tokens
+    scarce = sp.plan(unique_tokens=1e11)
+    c = scarce.alternatives["chinchilla_style"]
+    law = sp.DataConstrainedLaw(sp.CHINCHILLA)
+    assert c.tokens > 1.1 * chin.tokens
+    assert law.loss(c.params, c.tokens, 1e11) == pytest.approx(scarce.loss, rel=1e-12)
+
+
+def test_the_cost_model_line_and_assumptions_carry_ttft_and_kv_precision():
+    p = sp.plan(deployment=sp.Deployment(ttft_seconds=0.25, kv_precision="fp8"))
+    assert "TPOT <= 50 ms, TTFT <= 250 ms," in p.cost_model
+    assert p.assumptions["kv_precision"].value == "fp8"
+    assert p.assumptions["serving_precision"].value == "bf16"
+    # Without one, the KV cache is at the weights' precision (the default plan's int8).
+    assert sp.plan().assumptions["kv_precision"].value == "int8"
+    assert "TTFT" not in sp.plan().cost_model
+
+
+def test_a_loss_at_the_floor_is_refused():
+    for loss in (sp.CHINCHILLA.E, 1.5):
+        with pytest.raises(sp.ScaleplanError, match="irreducible loss") as err:
+            sp.plan(loss=loss)
+        assert err.value.argument == "loss"
+
+
+def test_the_fluid_curve_reaches_a_quarter_of_the_smallest_alternative():
+    """A 300M-quality model: the cost-optimal alternative (1.81e8) over 4 lies below the
+    curve's usual start (1e8), so the curve starts there: its first policy shape, 4.54e7,
+    within 0.3% of 4.52e7 (a fifth or a third would be 3.58e7 or 5.87e7)."""
+    p = sp.plan(as_good_as=3e8, requests_per_day=1e4, days=365)
+    smallest = min(a.params for a in p.alternatives.values())
+    assert smallest / 4 < 1e8
+    assert p.fluid.curve.params[0] == pytest.approx(smallest / 4, rel=0.01)
+
+
+@pytest.mark.parametrize(("reach", "own"), [(math.nan, True), (0.5, True), (1.0, False),
+                                             (1.5, False)])  # fmt: skip
+def test_a_rounded_shape_short_of_one_whole_token_trains_on_the_models_own_tokens(
+    monkeypatch, reach, own
+):
+    """`_built` trains the policy shape on the tokens reaching the loss at its exact size,
+    or on the model's own D where that is NaN or under one token. The reach is forced here
+    (no real target rounds a shape that far off)."""
+    plan_module = importlib.import_module("scaleplan.optimal.plan")  # the module, not `plan`
+
+    monkeypatch.setattr(plan_module, "_reaching", lambda *args: reach)
+    for label, alternative in sp.plan().alternatives.items():
+        want = alternative.tokens if own else reach  # the model's own D, or the reach
+        assert alternative.plan.tokens == want, label
+
+
+def test_an_alternative_cheaper_than_the_search_is_recommended(monkeypatch):
+    """The search around the fluid optimum covers a factor 2.5 each way; should an
+    alternative outside it be cheaper, it is the recommendation. No real scenario of 32
+    tried reaches this (2026-12-07), so the search is made to return a dearer plan."""
+    plan_module = importlib.import_module("scaleplan.optimal.plan")  # the module, not `plan`
+
+    dear = physical_plan(3e10, 6e11, requests_per_day=1e6, days=365)
+    monkeypatch.setattr(plan_module, "whole_gpu_plan", lambda *a, **k: dear)
+    p = sp.plan()
+    cheapest = min(p.alternatives.values(), key=lambda a: a.total_dollars)
+    assert cheapest.total_dollars < dear.total_dollars
+    assert p.recommendation.params == cheapest.plan.params
+    assert p.recommendation.total_dollars == cheapest.total_dollars
+
+
+def test_a_target_beyond_the_roofline_names_the_span_searched():
+    """A 4e12-quality model on B200s in fp8: the curve is widened to four times the
+    largest alternative (1.6e13), the optimum still lies past the sizes any group serves,
+    and the error says which span was searched."""
+    dep = sp.Deployment(gpu="b200", precision="fp8")
+    with pytest.raises(sp.ScaleplanError, match=r"outside 1e\+08 to 1\.6e\+13 par") as err:
+        sp.plan(as_good_as=4e12, requests_per_day=1e6, days=365, deployment=dep)
+    assert err.value.argument == "loss"

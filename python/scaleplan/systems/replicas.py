@@ -109,8 +109,8 @@ def replicas(shapes: Sequence[TransformerShape | str], deployment: Deployment) -
     context = context_tokens(dep.input_tokens, dep.output_tokens)
     batch: Any = 1.0
     if dep.tpot_seconds is None:
-        room = decode(grid, context_tokens=context, **common).max_batch_size
-        batch = np.where(room >= 1, np.floor(room), np.nan)
+        # Whole and at least 1 where one sequence fits, NaN where none does.
+        batch = decode(grid, context_tokens=context, **common).max_batch_size
     step = decode(grid, context_tokens=context, batch_size=batch,
                   target_seconds=dep.tpot_seconds, **common)  # fmt: skip
     ttft = np.zeros_like(step.seconds)
