@@ -15,7 +15,8 @@ collecting the test files: 5-10 s) plus every test of its module's files. Here:
 - **Stage 2, cold.** A line run at import (module and class bodies, decorators, default
   values), one no test context recorded, or a function the patch cannot reach, runs the
   plain way: the mutant written into a scratch copy and `pytest` started on the module's
-  listed test files (and the line's tests). With `--widen`, every stage-1 survivor is
+  listed test files (and the line's tests; for a line run at import, the tests of the
+  function or class that reads it: `import_time_owners`). With `--widen`, every stage-1 survivor is
   retried here on all of its line's tests, the heavy ones included, so a survivor is one
   the whole selection misses.
 
