@@ -142,3 +142,48 @@ def test_the_planners_name_every_argument():
         kinds = {p.kind for p in inspect.signature(fn).parameters.values()}
         assert inspect.Parameter.VAR_KEYWORD not in kinds, fn
         assert inspect.Parameter.VAR_POSITIONAL not in kinds, fn
+
+
+def test_an_unknown_training_option_is_named_with_the_ones_there_are():
+    """The first unknown option in sorted order, and every option listed (mutation
+    testing, 2026-12-07)."""
+    from scaleplan.systems.training import plan_options
+
+    with pytest.raises(TypeError) as err:
+        plan_options({"train_zeta": 1, "train_alpha": 2, "tpot_seconds": 0.1})
+    assert str(err.value) == (
+        "'train_alpha' is not a training option; physical_plan took train_gpu, train_gpus, "
+        "train_precision, train_mfu, train_price_per_hour"
+    )
+    with pytest.raises(TypeError, match="^'alpha' is not a training option"):
+        Training().replace(zeta=1, alpha=2)
+
+
+def test_a_deployment_given_positionally_takes_the_0_1_keywords_too():
+    new = physical.serving_plan("llama-2-7b", sp.Deployment("a100-80gb", tpot_seconds=0.03),
+                                **DEMAND)  # fmt: skip
+    with pytest.deprecated_call():
+        old = physical.serving_plan("llama-2-7b", sp.Deployment("a100-80gb"),
+                                    tpot_seconds=0.03, **DEMAND)  # fmt: skip
+    assert old == new
+    with pytest.deprecated_call():
+        by_name = physical.serving_plan(shape="llama-2-7b", tpot_seconds=0.03, **DEMAND)
+    assert by_name == physical.serving_plan("llama-2-7b", sp.Deployment(tpot_seconds=0.03),
+                                            **DEMAND)  # fmt: skip
+
+
+def test_training_takes_the_fewest_gpus_in_eights_that_finish_within_30_days():
+    """A 70B policy shape on 2T tokens: 824 H100s take 29.9 days, 816 would take
+    30.2; the count comes from the FLOPs here, not from the plan."""
+    from scaleplan.arch.counts import step_counts
+    from scaleplan.arch.policy import shape_for_params
+    from scaleplan.systems.training_plan import training_plan
+
+    assert DEFAULT_TRAINING_DAYS == 30.0
+    shape = shape_for_params(7e10)
+    plan = training_plan(shape, 2e12)
+    params = float(step_counts(shape).params)
+    gpu_days = 6 * params * 2e12 / (ACCELERATORS["h100-sxm"].peak_flops["bf16"] * 0.4) / 86400
+    assert plan.gpus % 8 == 0
+    assert plan.days == pytest.approx(gpu_days / plan.gpus, rel=1e-12) and plan.days <= 30
+    assert gpu_days / (plan.gpus - 8) > 30
