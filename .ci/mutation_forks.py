@@ -15,9 +15,9 @@ collecting the test files: 5-10 s) plus every test of its module's files. Here:
 - **Stage 2, cold.** A line run at import (module and class bodies, decorators, default
   values), one no test context recorded, or a function the patch cannot reach, runs the
   plain way: the mutant written into a scratch copy and `pytest` started on the module's
-  listed test files (and the line's tests; for a line run at import, the tests of the
-  function or class that reads it: `import_time_owners`). With `--widen`, every stage-1 survivor is
-  retried here on all of its line's tests, the heavy ones included, so a survivor is one
+  listed test files and the line's tests (for a line run at import, the tests of the
+  function or class that reads it: `import_time_owners`). With `--widen`, every stage-1
+  survivor is retried here on all of its line's tests, the heavy ones included, so a survivor is one
   the whole selection misses.
 
 What coverage cannot see (a result cached by one test and read by another; a test that
@@ -152,12 +152,13 @@ def ordered(nodes: set[str], listed: list[str]) -> list[str]:
 
 def plan_jobs(mutants, areas, coverage: CoverageMap | None, root: Path) -> list[Job]:
     """A Job per (path, operator, occurrence, line) mutant of the modules in `areas`."""
-    cache: dict[str, tuple] = {}
+    cache: dict[str, tuple[dict[int, set[str]], set[int], dict[int, set[int]]]] = {}
     jobs = []
     for path, operator, occurrence, line in mutants:
         module = path.split("python/scaleplan/", 1)[1]
         listed = list(areas.get(module, []))
         nodes: list[str] = []
+        at_import = False
         if coverage is not None:
             if module not in cache:
                 source = (root / path).read_text()
@@ -167,15 +168,11 @@ def plan_jobs(mutants, areas, coverage: CoverageMap | None, root: Path) -> list[
             if line in runtime:
                 nodes = ordered(by_line.get(line, set()), listed)
             else:
-                # Straight to stage 2 (the line runs at import), with the tests of
-                # the code that reads it.
+                # Runs at import: stage 2 only, on the tests of the code that reads it.
+                at_import = True
                 users = {n for body in owners.get(line, ()) for n in by_line.get(body, ())}
-                wide_users = ordered({n for n in users if not n.startswith(HEAVY)}, listed)
-                jobs.append(Job(path, operator, occurrence, line, [],
-                                listed + [n for n in wide_users if n.split("::")[0] not in listed],
-                                2))  # fmt: skip
-                continue
-        quick = [n for n in nodes if not n.startswith(HEAVY)]
+                nodes = ordered({n for n in users if not n.startswith(HEAVY)}, listed)
+        quick = [] if at_import else [n for n in nodes if not n.startswith(HEAVY)]
         wide = listed + [n for n in nodes if n.split("::")[0] not in listed]
         jobs.append(Job(path, operator, occurrence, line, quick, wide, 1 if quick else 2))
     return jobs

@@ -16,9 +16,9 @@ points: `unique_tokens=U` with a plain law adopts it into the family that takes 
 (the published R_D*, R_N*), and a family law given without its data reduces to its base law
 (an unlimited supply is the plain law).
 
-Registration happens when a family's module is imported. The package `__init__` imports
-every built-in family, and Python runs it before any submodule, so the table is full
-before any optimiser runs, whichever module a caller imports first.
+Registration happens when a family's module is imported. `import scaleplan` is lazy, so
+the registry imports the built-in families' modules itself (`_REGISTRANTS`) the first time
+it is read: the table is full whichever module a caller imports first.
 """
 
 from __future__ import annotations
@@ -115,11 +115,15 @@ _FAMILIES: dict[type, Family] = {}
 # until a name is asked for, so the registry imports these itself before it is read: the
 # families are all there whatever the caller imported first.
 _REGISTRANTS = ("scaleplan.optimal.data_constrained",)
+_loaded = False  # once: `route` runs on every optimiser call
 
 
 def _registered() -> dict[type, Family]:
-    for name in _REGISTRANTS:
-        importlib.import_module(name)
+    global _loaded
+    if not _loaded:
+        _loaded = True  # first: a registrant's own `register` call reads the registry
+        for name in _REGISTRANTS:
+            importlib.import_module(name)
     return _FAMILIES
 
 
