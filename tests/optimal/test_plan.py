@@ -307,11 +307,15 @@ def test_an_alternative_cheaper_than_the_search_is_recommended(monkeypatch):
     assert p.recommendation.total_dollars == cheapest.total_dollars
 
 
-def test_a_target_beyond_the_roofline_names_the_span_searched():
+def test_a_target_beyond_the_roofline_names_the_span_served_and_searched():
     """A 4e12-quality model on B200s in fp8: the curve is widened to four times the
-    largest alternative (1.6e13), the optimum still lies past the sizes any group serves,
-    and the error says which span was searched."""
+    largest alternative (1.6e13), but no group meets the TPOT target past the curve's last
+    knot, far short of that; the error gives the span served (the curve's ends) and the
+    span searched, so it does not claim the roofline reaches 1.6e13."""
     dep = sp.Deployment(gpu="b200", precision="fp8")
-    with pytest.raises(sp.ScaleplanError, match=r"outside 1e\+08 to 1\.6e\+13 par") as err:
+    with pytest.raises(sp.ScaleplanError, match=r"\(of 1e\+08 to 1\.6e\+13 searched\)") as err:
         sp.plan(as_good_as=4e12, requests_per_day=1e6, days=365, deployment=dep)
     assert err.value.argument == "loss"
+    ends = ServingCurve.roofline(dep, params=(1e8, 1.6e13)).params[[0, -1]]
+    assert ends[1] < 1.6e13 / 10
+    assert f"outside {ends[0]:.3g} to {ends[1]:.3g} parameters" in str(err.value)

@@ -46,6 +46,15 @@ def test_a_one_token_prompt_is_prefilled_and_a_ttft_target_is_met_at_equality():
     assert math.isnan(replicas(["llama-2-7b"], tight).ttft_seconds[0, 0])
 
 
+def test_a_fractional_prompt_is_prefilled_in_whole_tokens_like_the_context():
+    # The context rounds input + output to whole tokens; the prompt follows the same rule,
+    # so a mean of 0.7 tokens is a one-token prefill and a mean of 0.4 none.
+    first = prefill("llama-2-7b", prompt_tokens=1).seconds
+    for mean, expected in ((0.7, first), (1.4, first), (0.4, 0.0)):
+        dep = sp.Deployment(tensor_parallel=1, input_tokens=mean, output_tokens=100)
+        assert replicas(["llama-2-7b"], dep).ttft_seconds[0, 0] == expected
+
+
 def test_the_context_is_whole_tokens_below_2_53():
     assert context_tokens(2.0**52, 1.0) == 2**52 + 1
     assert context_tokens(70, 215.4) == 285

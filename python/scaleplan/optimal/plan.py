@@ -290,9 +290,13 @@ def _fluid(s: _Setting, sizes: list[float]) -> Any:
     except ScaleplanError as exc:
         if "serving curve" not in str(exc):
             raise
+        # The curve ends where the largest model a group serves ends, often short of the
+        # span asked for: the message gives both, so the reader sees which one bound it.
+        served = (float(curve.params[0]), float(curve.params[-1]))
         raise ScaleplanError(
-            f"loss: the physical optimum of this target lies outside {lo:.3g} to {hi:.3g} "
-            "parameters, where the shape policy and the serving roofline are defined",
+            f"loss: the physical optimum of this target lies outside {served[0]:.3g} to "
+            f"{served[1]:.3g} parameters, the policy shapes this deployment serves (of "
+            f"{lo:.3g} to {hi:.3g} searched)",
             "loss",
         ) from None
 

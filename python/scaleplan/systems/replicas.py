@@ -113,9 +113,12 @@ def replicas(shapes: Sequence[TransformerShape | str], deployment: Deployment) -
         batch = decode(grid, context_tokens=context, **common).max_batch_size
     step = decode(grid, context_tokens=context, batch_size=batch,
                   target_seconds=dep.tpot_seconds, **common)  # fmt: skip
+    # The prompt is read in whole tokens, as the context is: a mean of 0.7 tokens is a
+    # one-token prefill (its TTFT counted), a mean under a half no prefill at all.
+    prompt = round(dep.input_tokens)
     ttft = np.zeros_like(step.seconds)
-    if dep.input_tokens >= 1:
-        ttft = prefill(grid, prompt_tokens=round(dep.input_tokens), **common).seconds
+    if prompt >= 1:
+        ttft = prefill(grid, prompt_tokens=prompt, **common).seconds
     if dep.ttft_seconds is not None:
         ttft = np.where(ttft <= dep.ttft_seconds, ttft, np.nan)
     busy = dep.output_tokens * step.seconds / step.batch_size + ttft
