@@ -47,11 +47,16 @@ def test_a_trickle_of_demand_takes_the_largest_size_of_the_span(params, want, k_
 
 def test_sizes_short_of_one_whole_token_are_skipped():
     """Loss 402 (a law's floor plus nearly B): every size reaches it on 1.1 tokens, a plan;
-    at loss 1000 none needs one whole token, which is refused naming the loss."""
+    at loss 1000 none needs one whole token, which is refused naming the loss and asking
+    for a lower one (a larger model would need still fewer tokens); below the floor no
+    size reaches the loss at all, and the advice is the other way."""
     plan = sp.whole_gpu_plan(402.0, 7e9, requests_per_day=1e6, days=365)
     assert 1 <= plan.tokens < 2
-    with pytest.raises(sp.ScaleplanError, match="reaches loss") as err:
+    with pytest.raises(sp.ScaleplanError, match="in under one.*: lower the loss$") as err:
         sp.whole_gpu_plan(1000.0, 7e9, requests_per_day=1e6, days=365)
+    assert err.value.argument == "loss"
+    with pytest.raises(sp.ScaleplanError, match="reaches loss=1.5: raise params") as err:
+        sp.whole_gpu_plan(1.5, 7e9, requests_per_day=1e6, days=365)
     assert err.value.argument == "loss"
 
 

@@ -159,9 +159,18 @@ def whole_gpu_plan(
         raise ScaleplanError(f"params={params:.3g}: no policy shape near it can train: {last}",
                              "params")  # fmt: skip
     if best is None:
-        raise last or ScaleplanError(
-            f"no policy shape within a factor {WHOLE_GPU_SPAN:g} of params={params:.3g} "
-            f"reaches loss={loss}: raise params, or the loss if it is below the law's floor",
-            "loss",
-        )
+        raise last or _unreached(loss, params, tokens)
     return best
+
+
+def _unreached(loss: float, params: float, tokens: np.ndarray) -> ScaleplanError:
+    """Why no shape was plannable when none failed to plan: every size either never
+    reaches the loss (NaN tokens: too small, or the loss at or below the floor) or reaches
+    it in under one token (a target looser than one token of training gives)."""
+    near = f"no policy shape within a factor {WHOLE_GPU_SPAN:g} of params={params:.3g}"
+    if np.any(tokens < 1):  # NaN compares False: only the finite, sub-token sizes
+        return ScaleplanError(f"{near} needs a whole training token to reach loss={loss} "
+                              "(those that reach it do in under one): lower the loss",
+                              "loss")  # fmt: skip
+    return ScaleplanError(f"{near} reaches loss={loss}: raise params, or the loss if it is "
+                          "below the law's floor", "loss")  # fmt: skip
