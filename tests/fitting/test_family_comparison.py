@@ -143,6 +143,14 @@ TWOS = np.repeat(np.arange(5), 2)  # 10 runs in 5 groups of 2
         (9, [0.0, 0, 0, 1, 1, 1, 2, 2, np.inf], {}, "groups", "NaN or infinite"),
         (9, np.array(["a"] * 4 + ["b"] * 4 + [None], object), {}, "groups", "None labels"),
         (9, np.array([1] * 4 + ["b"] * 5, object), {}, "groups", "one comparable type"),
+        # Missing labels in every dtype that holds one: each is unequal to itself, so it
+        # would be a group of its own and its run never held out (an assertion, not a
+        # ScaleplanError, before 2026-12-07).
+        (9, np.array([0, 0, 0, 1, 1, 1, 2, 2, complex("nan")]), {}, "groups", "NaN or inf"),
+        (9, np.array([0, 0, 0, 1, 1, 1, 2, 2, complex("inf")]), {}, "groups", "NaN or inf"),
+        (9, np.array([0, 0, 0, 1, 1, 1, 2, 2, np.nan], object), {}, "groups", "NaN or inf"),
+        (9, np.array([0, 0, 0, 1, 1, 1, 2, 2, "NaT"], "m8[s]"), {}, "groups", "NaN or inf"),
+        (9, np.array([0, 0, 0, 1, 1, 1, 2, 2, "NaT"], "M8[D]"), {}, "groups", "NaN or inf"),
         (9, np.zeros(9), {}, "groups", "at least 2 groups for leave-one-group-out; got 1"),
         (10, np.repeat([0, 1], 5), {}, "groups", "keeps 5 runs; a fit needs more than 5"),
         (10, np.repeat([0, 1], [6, 4]), {}, "groups", "keeps 4 runs"),
@@ -200,3 +208,21 @@ def test_the_table_of_a_data_set_compares_its_runs_by_its_groups(monkeypatch):
     _, text = fam_cmp.family_table("sardana2024")
     np.testing.assert_array_equal(seen[1], datasets.sardana2024_runs().params)
     assert "leave-one-size-out MAE" in text
+
+
+def test_a_data_set_the_table_does_not_ship_is_refused_by_name(monkeypatch):
+    # Any name but "chinchilla" used to run the Sardana data set silently.
+    monkeypatch.setattr(fam_cmp, "compare_families", lambda *a, **k: pytest.fail("ran"))
+    for name in ("Chinchilla", "sardana", "", None):
+        with pytest.raises(ScaleplanError, match="dataset must be one of chinchilla, sar") as e:
+            fam_cmp.family_table(name)
+        assert e.value.argument == "dataset"
+
+
+def test_labels_of_other_kinds_without_missing_values_group_the_runs(mean_fits):
+    # Dates, durations and complex numbers are labels like any other once none is missing.
+    n, d, loss = _runs(9)
+    want = fam_cmp.compare_families(n, d, loss, np.arange(9) % 3, folds=3)
+    for labels in (np.arange(9) % 3 * np.timedelta64(1, "s"), np.arange(9) % 3 + 0j,
+                   (np.arange(9) % 3).astype("M8[D]")):  # fmt: skip
+        assert fam_cmp.compare_families(n, d, loss, labels, folds=3) == want

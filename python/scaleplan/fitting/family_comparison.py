@@ -6,7 +6,9 @@ compute budget, its model size), and the table of them for a shipped data set.
 
 from __future__ import annotations
 
+import cmath
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +79,28 @@ def _held_out(
     return float(np.mean(np.abs(errors))), float(math.sqrt(np.mean(errors**2)))
 
 
+def _missing(labels: np.ndarray) -> bool:
+    """Whether a label is NaN, NaT or infinite, in any dtype that can hold one (a float
+    NaN in an object array too): such a label is not equal to itself, so `np.unique`
+    would make it a group of its own and the folds would not cover every run."""
+    kind = labels.dtype.kind
+    if kind in "fc":
+        return not bool(np.all(np.isfinite(labels)))
+    if kind in "mM":
+        return bool(np.any(np.isnat(labels)))
+    if kind == "O":
+        return any(_missing_one(g) for g in labels)
+    return False
+
+
+def _missing_one(label: Any) -> bool:
+    if isinstance(label, (np.datetime64, np.timedelta64)):
+        return bool(np.isnat(label))
+    if isinstance(label, numbers.Complex):  # bool, int, float, complex and NumPy's
+        return not cmath.isfinite(complex(label))
+    return False
+
+
 def _group_folds(groups: Any, count: int) -> list[NDArray[np.intp]]:
     """Leave-one-group-out folds: the runs of each group. Labels are one per run, none
     missing (NaN or None), in at least two groups, so every fold is held out from a fit
@@ -85,7 +109,7 @@ def _group_folds(groups: Any, count: int) -> list[NDArray[np.intp]]:
     if labels.ndim != 1 or len(labels) != count:
         raise ScaleplanError(f"groups must give one label per run ({count}); got shape "
                              f"{labels.shape}", "groups")  # fmt: skip
-    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+    if _missing(labels):
         raise ScaleplanError("groups has NaN or infinite labels: every run needs a group",
                              "groups")  # fmt: skip
     if labels.dtype.kind == "O" and any(g is None for g in labels):
@@ -252,6 +276,7 @@ def family_table(
     """
     from . import datasets
 
+    dataset = choice("dataset", dataset, ("chinchilla", "sardana2024"))
     if dataset == "chinchilla":
         runs = datasets.chinchilla_runs()
         groups, by = chinchilla_budget_groups(runs.extra["flops"]), "budget"
