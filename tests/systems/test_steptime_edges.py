@@ -5,6 +5,7 @@ c_mem * BYTES + c_0` and the H100 SXM's published peaks)."""
 import numpy as np
 import pytest
 
+from scaleplan.errors import ScaleplanError
 from scaleplan.laws.scaling import ScalingLaw
 from scaleplan.systems.steptime import (
     FIELDS,
@@ -163,3 +164,24 @@ def test_shape_grid_rounds_d_ff_to_the_nearest_integer():
     # 100 * 1.234 = 123.4 -> 123 and 100 * 1.236 = 123.6 -> 124 (not truncated).
     grid = shape_grid(d_model=(100,), n_layers=(1,), n_heads=(4,), mlp_ratio=(1.234, 1.236))
     assert grid["d_ff"].tolist() == [123.0, 124.0]
+
+
+@pytest.mark.parametrize(
+    ("kw", "argument", "words"),
+    [
+        # No head count divides a width: an empty grid was an IndexError before 2026-12-07.
+        ({"d_model": (100,), "n_heads": (3,)}, "n_heads", r"no head count in \[3\] divides"),
+        ({"n_heads": (0,)}, "n_heads", "integer in"),  # was a ZeroDivisionError
+        ({"n_heads": (-4,)}, "n_heads", "got -4"),  # was a grid row of -4 heads
+        ({"d_model": ()}, "d_model", "at least one value"),
+        ({"d_model": 512}, "d_model", "iterable of numbers; got int"),
+        ({"n_layers": (2.5,)}, "n_layers", "got 2.5"),
+        ({"n_layers": (True,)}, "n_layers", "got True"),
+        ({"mlp_ratio": (0.0,)}, "mlp_ratio", "> 0; got 0.0"),
+        ({"mlp_ratio": (float("nan"),)}, "mlp_ratio", "finite"),
+    ],
+)
+def test_shape_grid_refuses_an_empty_or_impossible_grid_by_name(kw, argument, words):
+    with pytest.raises(ScaleplanError, match=words) as err:
+        shape_grid(**kw)
+    assert err.value.argument == argument

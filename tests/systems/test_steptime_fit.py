@@ -127,12 +127,15 @@ def test_heldout_needs_two_shapes_a_fold(heldout):
     shapes = SHAPES + [TransformerShape(1024, L, 8, vocab=1024, seq_len=128) for L in (1, 2, 4)]
     y = _seconds(shapes) * np.resize(JITTER, 12)
     # 5 folds need 10 shapes: 9 are refused, 10 are enough.
-    _raises_only("at least 10 shapes", heldout, shapes[:9], y[:9])
+    e = _raises_only("5 folds need at least 10 shapes .two a fold.; got 9", heldout,
+                     shapes[:9], y[:9])  # fmt: skip
+    assert e.argument == "shapes"
     assert set(heldout(shapes[:10], y[:10])) == {"flops", "memory", "both"}
     _raises_only("at least 8 shapes", heldout, shapes[:7], y[:7], folds=4)
     # One time too many or too few, with enough of both for the folds.
-    _raises_only("one time per shape", heldout, shapes[:11], y)
-    _raises_only("one time per shape", heldout, shapes, y[:11])
+    e = _raises_only("one time per shape; got 12 for 11 shapes", heldout, shapes[:11], y)
+    assert e.argument == "measured_seconds"
+    _raises_only("one time per shape; got 11 for 12 shapes", heldout, shapes, y[:11])
 
 
 def test_heldout_r2_is_one_of_the_fold_splits_scored_by_hand():

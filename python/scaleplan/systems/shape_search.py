@@ -131,10 +131,7 @@ def best_shapes(
     idx = np.flatnonzero(ok)
     order = idx[np.argsort(loss[idx], kind="stable")[:top]]
     full, _ = shape_columns(cand)
-    chosen = {
-        k: full[i][order] if len(full[i]) > 1 else np.repeat(full[i], len(order))
-        for i, k in enumerate(FIELDS)
-    }
+    chosen = {k: full[i][order] for i, k in enumerate(FIELDS)}  # one entry per candidate
     pick = lambda x: np.atleast_1d(x)[order]  # noqa: E731
     result = BudgetResult(*(pick(getattr(r, f.name)) for f in fields(BudgetResult)))
     return ShapeRanking(chosen, result, len(loss), int(ok.sum()))

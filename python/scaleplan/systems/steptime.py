@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from .. import _core
 from .._utils.arrays import shaped
-from .._utils.checks import NON_NEGATIVE, POSITIVE, instance, number, renamed
+from .._utils.checks import NON_NEGATIVE, POSITIVE, instance, number, renamed, whole
 from .._utils.frames import Record
 from ..arch.counts import StepCounts, step_counts
 from ..arch.shapes import (
@@ -302,6 +302,22 @@ def loss_in_budget(
     )
 
 
+def _values(name: str, values: Iterable[Any]) -> list[Any]:
+    """An iterable's items (at least one), or the error naming the argument."""
+    try:
+        items = list(values)
+    except TypeError:
+        raise ScaleplanError(f"{name} must be an iterable of numbers; got "
+                             f"{type(values).__name__}", name) from None  # fmt: skip
+    if not items:
+        raise ScaleplanError(f"{name} must hold at least one value", name)
+    return items
+
+
+def _counts(name: str, values: Iterable[Any]) -> list[int]:
+    return [whole(name, v, 1, 2**31 - 1) for v in _values(name, values)]
+
+
 def shape_grid(
     d_model: Iterable[int] = (256, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192),
     n_layers: Iterable[int] = (2, 4, 6, 8, 12, 16, 24, 32, 48, 64),
@@ -337,11 +353,17 @@ def shape_grid(
     >>> len(shape_grid()["d_model"])  # the default grid
     2000
     """
+    widths, depths, heads = (_counts(n, v) for n, v in (("d_model", d_model),
+                             ("n_layers", n_layers), ("n_heads", n_heads)))  # fmt: skip
+    ratios = [number("mlp_ratio", r) for r in _values("mlp_ratio", mlp_ratio)]
     rows = [
         (d, L, h, round(d * r))
-        for d, L, h, r in itertools.product(d_model, n_layers, n_heads, mlp_ratio)
+        for d, L, h, r in itertools.product(widths, depths, heads, ratios)
         if d % h == 0
     ]
+    if not rows:
+        raise ScaleplanError(f"n_heads: no head count in {heads} divides a width in "
+                             f"d_model {widths}", "n_heads")  # fmt: skip
     grid = np.array(rows, dtype=float)
     cols = {
         "d_model": grid[:, 0],

@@ -184,8 +184,12 @@ def _heldout(
     times predicted by NNLS fitted on the other folds."""
     y = np.ravel(as_float("measured_seconds", measured_seconds))
     designs = _designs(shapes, bytes_per_element)
-    if len(y) != len(designs["both"]) or len(y) < 2 * folds:
-        raise ScaleplanError(f"need one time per shape and at least {2 * folds} shapes")
+    if len(y) != len(designs["both"]):
+        raise ScaleplanError(f"measured_seconds must give one time per shape; got {len(y)} "
+                             f"for {len(designs['both'])} shapes", "measured_seconds")  # fmt: skip
+    if len(y) < 2 * folds:
+        raise ScaleplanError(f"shapes: {folds} folds need at least {2 * folds} shapes (two "
+                             f"a fold); got {len(y)}", "shapes")  # fmt: skip
     order = np.random.default_rng(seed).permutation(len(y))
     pred = {k: np.zeros_like(y) for k in designs}
     for test in np.array_split(order, folds):
