@@ -143,7 +143,9 @@ def test_loss_for_stops_at_the_zero_loss_score_below_one():
     m = _mapping(e=1.05, k=0.5, g=2.0)
     # 0.44: (1.05 - 0.56) / 0.5 = 0.98, so loss = -ln(0.98) / 2.
     assert m.loss_for(0.44) == pytest.approx(-math.log(0.98) / 2.0, rel=1e-12)
-    for unreachable in (0.45, 0.47, 0.5, -0.06, -0.2):
+    # -0.05 is `low` itself, though 1 - 1.05 rounds to -0.050000000000000044 below it:
+    # then 1 - s is exactly e and the loss infinite (returned as inf before 2026-12-07).
+    for unreachable in (0.45, 0.47, 0.5, -0.05, -0.06, -0.2):
         with pytest.raises(ValueError, match=r"score must be in \(-0\.05, 0\.45\)"):
             m.loss_for(unreachable)
 

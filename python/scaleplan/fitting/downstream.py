@@ -144,7 +144,11 @@ class DownstreamFit(Record):
             )
         s = as_float("score", score)
         low, high = 1.0 - self.e, min(1.0, 1.0 - self.e + self.k)
-        bad = ~(np.isfinite(s) & (s > low) & (s < high))
+        # The bounds are read off the quantity the log takes, not `low` and `high`: a score
+        # a rounding above `low` can still give `e - (1 - s)` of 0 (an infinite loss).
+        with np.errstate(invalid="ignore"):
+            gap = (self.e - (1.0 - s)) / self.k
+            bad = ~(np.isfinite(s) & (gap > 0) & (gap < 1) & (s < high))
         if bad.any():
             raise ScaleplanError(
                 f"score must be in ({low:.4g}, {high:.4g}) for the {self.benchmark} mapping "
@@ -152,7 +156,7 @@ class DownstreamFit(Record):
                 f"{s.flat[int(np.flatnonzero(bad.ravel())[0])]!r}",
                 "score",
             )
-        out = -np.log((self.e - (1.0 - s)) / self.k) / self.g
+        out = -np.log(gap) / self.g
         return float(out) if out.ndim == 0 else out
 
     def verdict(self) -> str:
