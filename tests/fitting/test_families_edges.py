@@ -159,3 +159,23 @@ def test_fit_family_from_one_start():
     # This start reaches the basin of the grid's optimum (objective 0.0027), not the poor
     # local optima (0.021) of the others.
     assert 0 < fit.objective < 0.01
+
+
+@pytest.mark.parametrize(
+    ("family", "theta", "argument", "words"),
+    [
+        # An unknown name used the Chinchilla form (1.8130 for "hoffmann") before 2026-12-07.
+        ("hoffmann", [6.0, 7.0, 0.5, 0.34, 0.34], "family", "one of chinchilla, gadre, kap"),
+        ("Gadre", [6.0, 7.0, 0.5, 0.34], "family", "got 'Gadre'"),
+        ("gadre", [6.0, 7.0, 0.5], "theta", "the 4 parameters of the gadre family; got 3"),
+        ("chinchilla", [6.0, 7.0, 0.5, 0.3], "theta", "the 5 parameters of the chinchilla"),
+        ("kaplan", [0.1, 1.0, 30.0, 30.0, 1.0], "theta", "the 4 parameters of the kaplan"),
+        ("gadre", "abcd", "theta", "real number or an array"),
+    ],
+)
+def test_predict_refuses_an_unknown_family_or_a_theta_of_another_length(
+    family, theta, argument, words
+):
+    with pytest.raises(sp.ScaleplanError, match=words) as err:
+        fam.predict(family, theta, 7e10, 1.4e12)
+    assert err.value.argument == argument

@@ -37,8 +37,10 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from .. import _core
+from .._utils.arrays import as_float
 from .._utils.checks import choice
 from .._utils.frames import Record
+from ..errors import ScaleplanError
 from . import _lbfgsb as lbfgsb
 from .fit import DEFAULT_DELTA, chinchilla_grid, fit_law
 from .thetas import law_from_theta
@@ -116,6 +118,12 @@ def predict(family: str, theta: Any, params: Any, tokens: Any) -> NDArray[np.flo
     >>> print(f"{predict('kaplan', [0.1, 1.0, 30.0, 30.0], 7e10, 1.4e12):.4f}")
     1.6615
     """
+    family = choice("family", family, FAMILIES)
+    theta = tuple(np.ravel(as_float("theta", theta)).tolist())
+    want = 5 if family == "chinchilla" else 4
+    if len(theta) != want:
+        raise ScaleplanError(f"theta must hold the {want} parameters of the {family} family; "
+                             f"got {len(theta)}", "theta")  # fmt: skip
     if family == "kaplan":
         alpha_d, q, n_c, d_c = theta
         return np.exp(alpha_d * np.logaddexp(q * (n_c - np.log(params)), d_c - np.log(tokens)))
