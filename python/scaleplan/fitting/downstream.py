@@ -303,7 +303,8 @@ def _sardana_fit(benchmark: str) -> DownstreamFit:
 def _resampled_fits(benchmark: str, n_resamples: int, seed: int) -> tuple[tuple[float, ...], ...]:
     """(e, k, g) of the mapping refitted to each of `n_resamples` seeded resamples of
     Sardana's runs: the part of `bootstrap_losses` that does not depend on the score,
-    computed once a process per (benchmark, count, seed)."""
+    kept for the 16 most recent (benchmark, count, seed) of the process (a sweep over
+    more seeds refits the ones evicted)."""
     from .datasets import sardana2024_runs
 
     runs = sardana2024_runs()
@@ -349,8 +350,9 @@ def bootstrap_losses(
 
     Notes
     -----
-    The resampled mappings do not depend on the score: they are fitted once a process
-    per (benchmark, n_resamples, seed), and every score after the first reuses them.
+    The resampled mappings do not depend on the score: they are fitted once and kept for
+    the 16 most recent (benchmark, n_resamples, seed) of the process, so every score after
+    the first reuses them.
 
     Examples
     --------
