@@ -80,31 +80,70 @@ AREAS = {
     "laws/closed_form.py": ["tests/laws/test_laws.py", STRICT],
     "laws/flops.py": ["tests/laws/test_laws.py", "tests/systems/test_steptime.py"],
     "laws/family.py": ["tests/contracts/test_law_families.py", "tests/laws/test_laws.py"],
-    "optimal/allocation.py": ["tests/optimal/test_allocation.py"],
+    "optimal/allocation.py": [
+        "tests/optimal/test_allocation.py",
+        "tests/optimal/test_allocation_edges.py",
+    ],
     "optimal/breakeven.py": ["tests/optimal/test_costs.py"],
     "optimal/constrained.py": [
         "tests/optimal/test_lifetime.py",
         "tests/optimal/test_costs.py",
         "tests/laws/test_data_constrained.py",
     ],
-    "optimal/whole_gpu.py": ["tests/optimal/test_physical_optimum.py"],
-    "optimal/serving_curve.py": ["tests/optimal/test_physical_optimum.py"],
+    "optimal/whole_gpu.py": [
+        "tests/optimal/test_whole_gpu.py",
+        "tests/optimal/test_physical_optimum.py",
+    ],
+    "optimal/serving_curve.py": [
+        "tests/optimal/test_serving_curve.py",
+        "tests/optimal/test_physical_optimum.py",
+    ],
     "optimal/plan.py": ["tests/optimal/test_plan.py"],
-    "systems/replicas.py": ["tests/systems/test_physical.py", "tests/systems/test_deployment.py"],
+    "systems/replicas.py": [
+        "tests/systems/test_replicas.py",
+        "tests/systems/test_physical.py",
+        "tests/systems/test_deployment.py",
+    ],
     "systems/training.py": ["tests/systems/test_training.py"],
     "systems/training_plan.py": [
+        "tests/systems/test_training_plan.py",
         "tests/systems/test_training.py",
         "tests/systems/test_physical.py",
     ],
-    "systems/steptime.py": ["tests/systems/test_steptime.py"],
-    "systems/steptime_fit.py": ["tests/systems/test_steptime.py"],
-    "systems/serving_fit.py": ["tests/systems/test_serving_measurements.py"],
-    "systems/shape_search.py": ["tests/systems/test_steptime.py"],
+    "systems/steptime.py": [
+        "tests/systems/test_steptime.py",
+        "tests/systems/test_steptime_edges.py",
+    ],
+    "systems/steptime_fit.py": [
+        "tests/systems/test_steptime.py",
+        "tests/systems/test_steptime_fit.py",
+    ],
+    "systems/serving_fit.py": [
+        "tests/systems/test_serving_measurements.py",
+        "tests/systems/test_serving_fit.py",
+    ],
+    "systems/shape_search.py": [
+        "tests/systems/test_steptime.py",
+        "tests/systems/test_shape_search.py",
+    ],
     "fitting/fit.py": ["tests/fitting/test_fit.py"],
-    "fitting/bootstrap.py": ["tests/fitting/test_fit.py"],
-    "fitting/downstream.py": ["tests/fitting/test_downstream.py"],
-    "fitting/families.py": ["tests/fitting/test_families.py"],
-    "fitting/family_comparison.py": ["tests/fitting/test_families.py"],
+    "fitting/bootstrap.py": [
+        "tests/fitting/test_fit.py",
+        "tests/fitting/test_bootstrap_intervals.py",
+    ],
+    "fitting/downstream.py": [
+        "tests/fitting/test_downstream.py",
+        "tests/fitting/test_downstream_record.py",
+        "tests/fitting/test_downstream_estimates.py",
+    ],
+    "fitting/families.py": [
+        "tests/fitting/test_families.py",
+        "tests/fitting/test_families_edges.py",
+    ],
+    "fitting/family_comparison.py": [
+        "tests/fitting/test_families.py",
+        "tests/fitting/test_family_comparison.py",
+    ],
     "fitting/likelihood.py": ["tests/fitting/test_likelihood.py"],
     "fitting/likelihood_bootstrap.py": ["tests/fitting/test_likelihood.py"],
 }

@@ -90,6 +90,18 @@ def test_failed_resamples_are_counted_and_left_out(monkeypatch):
         np.testing.assert_array_equal(getattr(boot.laws, name), kept)
 
 
+def test_one_converged_resample_is_a_fit_error(monkeypatch):
+    # One value has no sample deviation: NaN standard errors and ten RuntimeWarnings
+    # before 2026-12-07, a point "interval" of that one value.
+    real = bootstrap._resample_fit
+    calls = iter(range(3))
+    monkeypatch.setattr(
+        bootstrap, "_resample_fit", lambda *a: real(*a) if next(calls) == 0 else None
+    )
+    with pytest.raises(sp.FitError, match="^bootstrap_law: 1 of 3 resamples converged; an"):
+        _boot(n_resamples=3, seed=0)
+
+
 def test_no_converged_resample_is_a_fit_error():
     # Every exponential overflows at this start: neither Newton nor L-BFGS-B can begin.
     hopeless = [[1e308, 1e308, 1e308, -1e308, -1e308]]

@@ -140,7 +140,7 @@ def bootstrap_law(
     ScaleplanError
         If a run or setting is out of range.
     FitError
-        If the full fit or every resample fails.
+        If the full fit fails, or fewer than 2 resamples converge.
 
     Examples
     --------
@@ -187,6 +187,9 @@ def bootstrap_law(
     thetas = np.array([t for t in outcomes if t is not None])
     if len(thetas) == 0:
         raise FitError("bootstrap_law: no resample converged")
+    if len(thetas) == 1:  # one value has no spread: the errors would be NaN, with warnings
+        raise FitError(f"bootstrap_law: 1 of {n_resamples} resamples converged; an interval "
+                       "and a standard error need at least 2")  # fmt: skip
     return _summary(full, thetas, confidence, n_resamples, time.perf_counter() - t0)
 
 
