@@ -166,6 +166,13 @@ def test_shape_grid_rounds_d_ff_to_the_nearest_integer():
     assert grid["d_ff"].tolist() == [123.0, 124.0]
 
 
+def test_shape_grid_counts_are_whole_and_exact_as_floats_up_to_2_53():
+    assert shape_grid(d_model=(2**53,), n_layers=(2**53,), n_heads=(8,))["n_layers"][0] == 2.0**53
+    with pytest.raises(ScaleplanError, match=r"in \[1, 2\*\*53\]; got 9007199254740993") as err:
+        shape_grid(n_layers=(2**53 + 1,))
+    assert err.value.argument == "n_layers"
+
+
 @pytest.mark.parametrize(
     ("kw", "argument", "words"),
     [

@@ -315,7 +315,8 @@ def _values(name: str, values: Iterable[Any]) -> list[Any]:
 
 
 def _counts(name: str, values: Iterable[Any]) -> list[int]:
-    return [whole(name, v, 1, 2**31 - 1) for v in _values(name, values)]
+    # The grid is float64 columns: a count is whole and exact there up to 2**53.
+    return [whole(name, v, 1, 2**53) for v in _values(name, values)]
 
 
 def shape_grid(
