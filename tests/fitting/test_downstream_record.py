@@ -202,3 +202,14 @@ def test_bootstrap_losses_takes_a_score_strictly_between_zero_and_one():
         with pytest.raises(ValueError, match="score") as err:
             bootstrap_losses(fit, score, n_resamples=1)
         assert err.value.argument == "score"
+
+
+def test_loss_for_never_returns_a_negative_loss_a_rounding_below_the_zero_loss_score():
+    # e = 1.215, k = 0.054: the zero-loss score 1 - e + k rounds to -0.161, and the float
+    # just below it passes `s < high` while e - (1 - s) rounds to k (1 + 2 ulp): the log's
+    # argument above 1 would be a loss of -1.7e-16. Found by a scan of e and k.
+    m = _mapping(e=1.215, k=0.054, g=2.0)
+    s = np.nextafter(1.0 - 1.215 + 0.054, -np.inf)
+    assert (1.215 - (1.0 - s)) / 0.054 > 1.0
+    with pytest.raises(ValueError, match="score must be in"):
+        m.loss_for(s)
