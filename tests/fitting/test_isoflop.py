@@ -121,6 +121,24 @@ def test_a_table_with_a_flops_column_is_fitted_at_those_flops():
     assert [p.budget for p in from_table.profiles] == [p.budget for p in given.profiles]
 
 
+def test_flops_given_with_a_table_override_the_tables_column():
+    """Flops passed beside a `Runs` table are the ones fitted, not the table's column
+    (mutation testing: a test of `flops is None and ...` written with `or` read the
+    table's column over them). The table's column is a quarter above 6 N D, the given one
+    6 N D, each with its own budgets, so the two fits bin different runs."""
+    from scaleplan.fitting.datasets import Runs
+    from scaleplan.fitting.isoflop import HOFFMANN_BUDGETS
+
+    runs = sp.datasets.chinchilla_runs()
+    table = Runs(runs.params, runs.tokens, runs.loss, {"flops": 1.25 * runs.extra["flops"]})
+    given = runs.extra["flops"]
+    over = isoflop_fit(table, flops=given, budgets=HOFFMANN_BUDGETS, n_resamples=0)
+    arrays = isoflop_fit(runs.params, runs.tokens, runs.loss, flops=given,
+                         budgets=HOFFMANN_BUDGETS, n_resamples=0)  # fmt: skip
+    own = isoflop_fit(table, budgets=HOFFMANN_BUDGETS, n_resamples=0)
+    assert (over.a, over.b) == (arrays.a, arrays.b) != (own.a, own.b)
+
+
 def test_a_profiles_minimum_is_the_parabolas_vertex():
     """`loss_opt` is the parabola at its vertex, `c0 - c1^2 / (4 c2)` (mutation testing
     found `c1 x` could become `c1 mod x` unnoticed)."""
@@ -207,3 +225,53 @@ def test_many_distinct_budgets_are_accepted():
     runs = sp.datasets.chinchilla_runs()
     fit = isoflop_fit(runs, budgets=np.geomspace(6e18, 3e21, 300), n_resamples=0)
     assert len(fit.profiles) + len(fit.skipped) == 300
+
+
+BUDGETS = (1e19, 1e20, 1e21)
+
+
+def test_a_resample_is_fitted_from_three_distinct_runs_and_kept_with_two_profiles(monkeypatch):
+    """The bootstrap's rules (mutation testing: both thresholds could move unnoticed): a
+    resampled profile is fitted when it holds at least 3 distinct runs (a parabola needs
+    3 points), and a resample counts when at least 2 of its profiles are usable. Three
+    budgets of exactly 4 runs on an exact parabola: every pick of 3 or 4 distinct sizes
+    brackets the vertex, so such profiles are usable, and about a third of the picks have
+    only 2 distinct sizes (so draws of 2 and of 3 profiles both occur)."""
+    import scaleplan.fitting.isoflop as isoflop
+
+    n, c = [], []
+    for budget in BUDGETS:
+        vertex = 0.1 * math.sqrt(budget / 6)
+        n += [vertex * f for f in (0.25, 0.5, 2.0, 4.0)]
+        c += [budget] * 4
+    n, c = np.array(n), np.array(c)
+    loss = 2.0 + 0.05 * (np.log(n) - np.log(0.1 * np.sqrt(c / 6))) ** 2
+    distinct, kept, sizes = [], [], []
+    profile, exponents = isoflop._profile, isoflop._exponents
+
+    def spy_profile(budget, flops, params, losses):
+        got = profile(budget, flops, params, losses)
+        if budget == 0.0:  # a resample's profile (the full fit's carry their budget)
+            distinct.append(len(set(params.tolist())))
+            kept.append(not isinstance(got, str))
+        return got
+
+    def spy_exponents(profiles):
+        sizes.append(len(profiles))
+        return exponents(profiles)
+
+    monkeypatch.setattr(isoflop, "_profile", spy_profile)
+    monkeypatch.setattr(isoflop, "_exponents", spy_exponents)
+    isoflop_fit(n, c / (6 * n), loss, flops=c, budgets=BUDGETS, n_resamples=60, seed=1)
+    assert min(distinct) == 3 and 4 in distinct and all(kept)
+    # The same draws, redone: each resample picks 4 of each budget's runs with
+    # replacement from the seed; it gives a draw (one `_exponents` call on its usable
+    # profiles) exactly when 2 or more picks hold 3 or more distinct runs.
+    rng = np.random.default_rng(1)
+    want = [3]  # the full fit's three profiles
+    for _ in range(60):
+        picks = [rng.choice(np.arange(4) + 4 * i, size=4, replace=True) for i in range(3)]
+        usable = sum(len(set(p.tolist())) >= 3 for p in picks)
+        want += [usable] if usable >= 2 else []
+    assert {2, 3} <= set(want[1:]) and len(want) < 61
+    assert sizes == want

@@ -173,6 +173,14 @@ def test_best_quality_takes_a_supply():
     flops = sp.best_quality(1e6 * 0.5 / c_tr, 1e10 * (70 * w_in + 215 * w_out),
                             unique_tokens=2e11)  # fmt: skip
     assert dollars.binding and dollars.params == pytest.approx(flops.params, rel=1e-12)
+    # Below 2**53 FLOPs a budget keeps its fraction of a FLOP: pi nanodollars are
+    # 1,176,212,289.504 FLOPs, and a floor would move N by 2.2e-10 (measured: the two
+    # paths agree exactly, 2026-12-07).
+    small = sp.best_quality(dollar_budget=math.pi * 1e-9, requests=1.0, costs=costs,
+                            unique_tokens=2e11)  # fmt: skip
+    exact = sp.best_quality(math.pi * 1e-9 * 0.5 / c_tr, 70 * w_in + 215 * w_out,
+                            unique_tokens=2e11)  # fmt: skip
+    assert small.params == pytest.approx(exact.params, rel=1e-12)
     with pytest.raises(ValueError, match="exactly one"):
         sp.best_quality(1e6, unique_tokens=1e12)
     with pytest.raises(ValueError) as err:
