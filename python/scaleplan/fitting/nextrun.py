@@ -123,10 +123,11 @@ def residual_gradients(theta: Any, params: Any, tokens: Any) -> NDArray[np.float
     """
     a, b, e, alpha, beta = theta
     ln_n, ln_d = np.log(params), np.log(tokens)
-    t = np.stack([a - alpha * ln_n, b - beta * ln_d, np.full_like(ln_n, e)], axis=-1)
-    p = np.exp(t - t.max(axis=-1, keepdims=True))
-    p /= p.sum(axis=-1, keepdims=True)
-    return np.stack([p[:, 0], p[:, 1], p[:, 2], -p[:, 0] * ln_n, -p[:, 1] * ln_d], axis=-1)
+    # Rows are runs (one value each, 1-D by contract): axis 1 is the three terms.
+    t = np.stack([a - alpha * ln_n, b - beta * ln_d, np.full_like(ln_n, e)], axis=1)
+    p = np.exp(t - t.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return np.stack([p[:, 0], p[:, 1], p[:, 2], -p[:, 0] * ln_n, -p[:, 1] * ln_d], axis=1)
 
 
 @dataclass(frozen=True, repr=False)
@@ -263,7 +264,10 @@ def rank_runs(
     n_c, d_c = candidates(flops, count)
     uc = residual_gradients(theta, n_c, d_c)
     cu = uc @ cov
-    after = now - (cu @ g) ** 2 / (s2 + np.einsum("ij,ij->i", cu, uc))
+    # w^2 / (s2 + u^T I^-1 u) written w * (w / ...): w overflows its square where runs
+    # measured the law at scales far from the candidates (|w| past 1e154).
+    w = cu @ g
+    after = now - w * (w / (s2 + np.einsum("ij,ij->i", cu, uc)))
     order = np.argsort(after, kind="stable")
     sd = np.sqrt(np.maximum(after[order], 0.0))
     return NextRun(flops, n_c[order], d_c[order], sd, math.sqrt(now), theta)
