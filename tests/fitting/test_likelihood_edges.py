@@ -142,6 +142,9 @@ def test_wald_refuses_exactly_as_many_resamples_as_parameters(smallest):
     boot, _ = smallest
     # Five estimates of five parameters: their covariance has rank at most 4. The error
     # names the count rather than the symptom.
+    # The bootstrap itself, 2 resamples: fewer than 5 is refused by the same count.
+    with pytest.raises(ScaleplanError, match="2 successful resamples.*needs more than 5"):
+        lkb.test_law(boot, *RUNS)
     fake = dataclasses.replace(boot, thetas=_spread_around(boot, 5, 0.1))
     with pytest.raises(ScaleplanError, match="5 successful resamples.*needs more than 5"):
         lkb.test_law(fake, *RUNS)
@@ -159,3 +162,9 @@ def test_wald_refuses_a_parameter_that_varies_only_in_its_last_bits(smallest):
     assert np.linalg.matrix_rank(np.cov(fake.thetas[:, :5].T)) == 4
     with pytest.raises(ScaleplanError, match="do not vary"):
         lkb.test_law(fake, *RUNS)
+
+
+def test_pytest_does_not_collect_test_law():
+    # Test modules import test_law by name (tests/contracts); pytest would collect it as a
+    # test and fail for want of a `boot` fixture.
+    assert lkb.test_law.__test__ is False
