@@ -73,6 +73,7 @@ AREAS = {
     ],
     "fitting/nextrun.py": [
         "tests/fitting/test_nextrun.py",
+        "tests/fitting/test_nextrun_edges.py",
         "tests/contracts/test_independent_values.py",
     ],
     # Added 2026-12-07 for the full score: the rest of the laws, optimisers, serving and
@@ -126,7 +127,7 @@ AREAS = {
         "tests/systems/test_steptime.py",
         "tests/systems/test_shape_search.py",
     ],
-    "fitting/fit.py": ["tests/fitting/test_fit.py"],
+    "fitting/fit.py": ["tests/fitting/test_fit.py", "tests/fitting/test_fit_edges.py"],
     "fitting/bootstrap.py": [
         "tests/fitting/test_fit.py",
         "tests/fitting/test_bootstrap_intervals.py",
@@ -145,7 +146,10 @@ AREAS = {
         "tests/fitting/test_family_comparison.py",
     ],
     "fitting/likelihood.py": ["tests/fitting/test_likelihood.py"],
-    "fitting/likelihood_bootstrap.py": ["tests/fitting/test_likelihood.py"],
+    "fitting/likelihood_bootstrap.py": [
+        "tests/fitting/test_likelihood.py",
+        "tests/fitting/test_likelihood_edges.py",
+    ],
 }
 # Run for every module's mutants, first, in a few seconds: the declared signatures and
 # frozen dataclasses (a default, a `*` or `frozen=` changed), and which entry points label
