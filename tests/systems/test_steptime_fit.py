@@ -133,9 +133,9 @@ def test_heldout_needs_two_shapes_a_fold(heldout):
     assert set(heldout(shapes[:10], y[:10])) == {"flops", "memory", "both"}
     _raises_only("at least 8 shapes", heldout, shapes[:7], y[:7], folds=4)
     # One time too many or too few, with enough of both for the folds.
-    e = _raises_only("one time per shape; got 12 for 11 shapes", heldout, shapes[:11], y)
+    e = _raises_only("measured_seconds has 12 values for 11 shapes", heldout, shapes[:11], y)
     assert e.argument == "measured_seconds"
-    _raises_only("one time per shape; got 11 for 12 shapes", heldout, shapes, y[:11])
+    _raises_only("measured_seconds has 11 values for 12 shapes", heldout, shapes, y[:11])
 
 
 def test_heldout_r2_is_one_of_the_fold_splits_scored_by_hand():

@@ -98,6 +98,18 @@ def _designs(shapes: ShapeLike, bytes_per_element: float) -> Any:
     }
 
 
+def _timed_designs(shapes: ShapeLike, measured_seconds: Any, bytes_per_element: float) -> Any:
+    """The measured times, flat, and the designs of their shapes: one time per shape."""
+    y = np.ravel(as_float("measured_seconds", measured_seconds))
+    designs = _designs(shapes, bytes_per_element)
+    if len(y) != len(designs["both"]):
+        raise ScaleplanError(
+            f"measured_seconds has {len(y)} values for {len(designs['both'])} shapes",
+            "measured_seconds",
+        )
+    return y, designs
+
+
 def fit_step_time(
     shapes: ShapeLike,
     measured_seconds: Any,
@@ -147,13 +159,7 @@ def fit_step_time(
     >>> print(f"c_flop {m.c_flop:.2e} s/FLOP, c_mem {m.c_mem:.2e} s/B, c_0 {m.c_0:.3f} s")
     c_flop 2.04e-15 s/FLOP, c_mem 9.96e-13 s/B, c_0 0.011 s
     """
-    y = np.ravel(as_float("measured_seconds", measured_seconds))
-    designs = _designs(shapes, bytes_per_element)
-    if len(y) != len(designs["both"]):
-        raise ScaleplanError(
-            f"measured_seconds has {len(y)} values for {len(designs['both'])} shapes",
-            "measured_seconds",
-        )
+    y, designs = _timed_designs(shapes, measured_seconds, bytes_per_element)
     if len(y) < 4 or not np.all(np.isfinite(y) & (y > 0)):
         raise ScaleplanError(
             "measured_seconds must hold at least 4 finite times > 0", "measured_seconds"
@@ -182,11 +188,7 @@ def _heldout(
 ) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float64]]]:
     """Measured times and each explanation's k-fold predictions of them: every fold's
     times predicted by NNLS fitted on the other folds."""
-    y = np.ravel(as_float("measured_seconds", measured_seconds))
-    designs = _designs(shapes, bytes_per_element)
-    if len(y) != len(designs["both"]):
-        raise ScaleplanError(f"measured_seconds must give one time per shape; got {len(y)} "
-                             f"for {len(designs['both'])} shapes", "measured_seconds")  # fmt: skip
+    y, designs = _timed_designs(shapes, measured_seconds, bytes_per_element)
     if len(y) < 2 * folds:
         raise ScaleplanError(f"shapes: {folds} folds need at least {2 * folds} shapes (two "
                              f"a fold); got {len(y)}", "shapes")  # fmt: skip
