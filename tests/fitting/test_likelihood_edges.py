@@ -118,9 +118,14 @@ def test_p_values_are_chi_squared_tails_with_5_degrees_of_freedom(smallest):
     )
 
 
-def test_likelihood_ratio_is_twice_the_gain_over_the_law_at_its_best_scale(smallest):
+# The published law, and one far from the runs: its likelihood at its best scale is
+# negative (about -16) where the fit's is +145, so the ratio's sign and size both count.
+FAR = sp.ScalingLaw(E=2.5, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+
+
+@pytest.mark.parametrize("law", [sp.CHINCHILLA_ROUNDED, FAR], ids=["published", "far"])
+def test_likelihood_ratio_is_twice_the_gain_over_the_law_at_its_best_scale(smallest, law):
     boot, _ = smallest
-    law = sp.CHINCHILLA_ROUNDED
     e, a, b, alpha, beta = law.coefficients
     theta0 = (math.log(a), math.log(b), math.log(e), alpha, beta)
     lists = [list(map(float, x)) for x in RUNS]
@@ -162,6 +167,54 @@ def test_wald_refuses_a_parameter_that_varies_only_in_its_last_bits(smallest):
     assert np.linalg.matrix_rank(np.cov(fake.thetas[:, :5].T)) == 4
     with pytest.raises(ScaleplanError, match="do not vary"):
         lkb.test_law(fake, *RUNS)
+
+
+def test_wald_refuses_a_parameter_that_never_varies(smallest):
+    boot, _ = smallest
+    # beta identical in every resample: the covariance is exactly singular (solve raises
+    # LinAlgError), which is the same refusal, not NumPy's exception.
+    thetas = _spread_around(boot, 40, 0.1)
+    thetas[:, 4] = boot.fit.theta[4]
+    with pytest.raises(ScaleplanError, match="do not vary"):
+        lkb.test_law(dataclasses.replace(boot, thetas=thetas), *RUNS)
+
+
+class _Failing:
+    """`_core` with FitRuns whose likelihood_newton reports the listed calls unconverged."""
+
+    def __init__(self, fail):
+        self.fail, self.calls = set(fail), 0
+
+    def FitRuns(self, *columns):  # stands in for the class
+        runs, outer = _core.FitRuns(*columns), self
+
+        class Runs:
+            def likelihood_newton(self, *args):
+                theta, f, it, ok = runs.likelihood_newton(*args)
+                outer.calls += 1
+                return theta, f, it, ok and outer.calls not in outer.fail
+
+        return Runs()
+
+
+def test_resamples_that_fail_are_counted_and_left_out(monkeypatch):
+    # Four resamples, the 2nd and 4th unconverged: n_failed counts them (more than half
+    # failing, so that n - kept and n mod kept differ) and the summary is of the others.
+    full = lkb.bootstrap_likelihood(*RUNS, n_resamples=4, seed=SEED)
+    monkeypatch.setattr(lkb, "_core", _Failing({2, 4}))
+    boot = lkb.bootstrap_likelihood(*RUNS, n_resamples=4, seed=SEED)
+    assert (boot.n_resamples, boot.n_failed) == (4, 2)
+    np.testing.assert_array_equal(boot.thetas, full.thetas[[0, 2]])
+
+
+def test_one_converged_resample_is_a_fit_error(monkeypatch):
+    # One estimate has no spread: the standard errors would be NaN (with warnings).
+    monkeypatch.setattr(lkb, "_core", _Failing({1, 3}))
+    with pytest.raises(sp.FitError, match="1 of 3 resamples converged.*at least 2"):
+        lkb.bootstrap_likelihood(*RUNS, n_resamples=3, seed=SEED)
+    monkeypatch.setattr(lkb, "_core", _Failing({1, 2, 3}))
+    with pytest.raises(sp.FitError, match="no resample converged"):
+        lkb.bootstrap_likelihood(*RUNS, n_resamples=3, seed=SEED)
 
 
 def test_pytest_does_not_collect_test_law():

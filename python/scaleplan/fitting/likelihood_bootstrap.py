@@ -100,7 +100,7 @@ def bootstrap_likelihood(
     ScaleplanError
         If a run or setting is out of range.
     FitError
-        If the full fit or every resample fails.
+        If the full fit fails, or fewer than 2 resamples converge.
 
     Examples
     --------
@@ -135,6 +135,9 @@ def bootstrap_likelihood(
             progress(i + 1, n_resamples)
     if not kept:
         raise FitError("bootstrap_likelihood: no resample converged")
+    if len(kept) == 1:  # one value has no spread: the errors would be NaN, with warnings
+        raise FitError(f"bootstrap_likelihood: 1 of {n_resamples} resamples converged; an "
+                       "interval and a standard error need at least 2")  # fmt: skip
     thetas = np.array(kept)
     laws = laws_from_thetas(thetas, name="bootstrap")
     values = dict(zip(COEFFICIENTS, laws.coefficients, strict=True))
