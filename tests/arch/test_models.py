@@ -77,3 +77,22 @@ def test_a_bad_config_is_blamed_on_the_shape_argument(tmp_path):
     with pytest.raises(sp.ScaleplanError, match="num_hidden_layers") as err:
         serving.decode(str(tmp_path))
     assert err.value.argument == "shape" and str(tmp_path) in str(err.value)
+
+
+# The Hub's parameter totals (safetensors metadata of each checkpoint).
+PUBLISHED_TOTALS = {
+    "llama-2-7b": 6_738_415_616,
+    "llama-2-13b": 13_015_864_320,
+    "llama-2-70b": 68_976_648_192,
+    "llama-3-8b": 8_030_261_248,
+    "llama-3-70b": 70_553_706_496,
+    "llama-3.1-405b": 405_853_388_800,
+    "mistral-7b": 7_241_732_096,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_TOTALS))
+def test_totals_are_the_published_ones_to_the_parameter(name):
+    # The Llama family's norms are weight vectors without biases, counted in the totals
+    # (2 per layer and a final one), so the count is exact.
+    assert sp.step_counts(name).params == PUBLISHED_TOTALS[name]
