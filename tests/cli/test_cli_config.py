@@ -76,7 +76,7 @@ def test_config_can_give_a_required_option(capsys, tmp_path):
         ("days = 'many'\n", "key 'days': must be a number"),
         ("days = true\n", "key 'days': must be one number or text"),
         ("json = 1\n", "key 'json': must be true or false"),
-        ("train-precision = 'fp4'\n", "key 'train-precision': must be one of bf16"),
+        ("train-precision = 'fp6'\n", "key 'train-precision': must be one of bf16"),
         ("law = 'gpt'\n", "key 'law': must be a preset"),
         ("loss = \n", "is not valid TOML"),
     ],

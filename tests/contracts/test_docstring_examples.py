@@ -72,6 +72,7 @@ DOCUMENTED = [
     "scaleplan.hardware.accelerators",
     "scaleplan.hardware.cost_model",
     "scaleplan.hardware.files",
+    "scaleplan.hardware.formats",
     "scaleplan.laws.closed_form",
     "scaleplan.laws.data_constrained",
     "scaleplan.laws.family",

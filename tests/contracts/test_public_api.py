@@ -371,12 +371,18 @@ def test_every_design_reference_resolves():
 
 
 def test_the_number_formats_are_one_table():
-    """The accelerators' peaks and the serving roofline's bytes read one table (there were
-    two: `PRECISIONS` in the catalogue, `PRECISION_BYTES` in serving)."""
-    from scaleplan.hardware import accelerators
+    """The accelerators' peaks and the serving roofline's bytes read one table,
+    `hardware.formats.FORMATS` (there were two: `PRECISIONS` in the catalogue,
+    `PRECISION_BYTES` in serving)."""
+    from scaleplan.hardware import accelerators, formats
     from scaleplan.systems import serving
 
-    assert serving.PRECISION_BYTES is accelerators.PRECISION_BYTES
-    assert accelerators.PRECISIONS == tuple(accelerators.PRECISION_BYTES)
+    assert serving.PRECISION_BYTES is accelerators.PRECISION_BYTES is formats.PRECISION_BYTES
+    assert accelerators.PRECISIONS is formats.PRECISIONS
+    assert dict(formats.PRECISION_BYTES) == {k: v[0] for k, v in formats.FORMATS.items()}
+    # Every compute precision is a format computing in itself; every format computes in one.
+    assert all(formats.FORMATS[p][1] == p for p in formats.PRECISIONS)
+    assert {v[1] for v in formats.FORMATS.values()} == set(formats.PRECISIONS)
+    assert set(formats.KV_FORMATS) <= set(formats.PRECISIONS)
     for acc in accelerators.ACCELERATORS.values():
-        assert set(acc.peak_flops) <= set(accelerators.PRECISION_BYTES), acc.name
+        assert set(acc.peak_flops) <= set(formats.PRECISIONS), acc.name

@@ -237,8 +237,17 @@ def test_unknown_names_list_the_valid_ones():
         sp.CostModel(train_gpu="tpu-v5")
     with pytest.raises(ValueError, match="a100-40gb has no 'fp8' peak; it has bf16, fp16, int8"):
         sp.CostModel(inference_precision="fp8")
-    with pytest.raises(ValueError, match="precision must be one of bf16, fp16, fp8, int8"):
-        sp.Accelerator("x", {"fp4": 1e15}, 1e9, 1e12)
+    with pytest.raises(ValueError, match="precision must be one of bf16, fp16, fp8, int8, fp4"):
+        sp.Accelerator("x", {"fp6": 1e15}, 1e9, 1e12)
+    # Training computes in its format: a weight-only format is a serving format only.
+    with pytest.raises(ValueError, match="train_precision must be one of bf16, fp16, fp8"):
+        sp.CostModel(train_precision="w4a16")
+    with pytest.raises(ValueError, match="inference_precision must be one of .*w4a16"):
+        sp.CostModel(inference_precision="int3")
+    # A weight-only format is priced at the fp16 peak its matmuls run at.
+    wo = sp.CostModel(inference_gpu="h100-sxm", inference_precision="w4a16")
+    fp16 = sp.CostModel(inference_gpu="h100-sxm", inference_precision="fp16")
+    assert wo.inference_dollars_per_flop == fp16.inference_dollars_per_flop
     with pytest.raises(ValueError, match="has no price"):
         sp.CostModel(train_gpu=sp.Accelerator("mine", {"bf16": 1e15}, 1e11, 2e12))
     assert sp.CostModel(

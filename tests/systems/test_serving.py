@@ -49,24 +49,33 @@ efficiencies = st.builds(
 
 
 # Bytes per element of each format, written here from the formats' definitions (16-bit
-# floats: 2 bytes; fp8 and int8: 1), not read from the package: a wrong table there (KV
-# bytes taken from the weights' format, or the two swapped) must fail these tests.
-BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
+# floats: 2 bytes; fp8 and int8: 1; NVFP4: 4 bits and an 8-bit scale per 16; MXFP4 and
+# group-128 int4 with a 16-bit scale and zero: 4 bits and 32 per 128), not read from the
+# package: a wrong table there (KV bytes taken from the weights' format, or the two
+# swapped) must fail these tests. COMPUTES: the peak each format's matmuls run at.
+BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "fp4": 0.5625, "mxfp4": 0.53125,
+         "w8a16": 1.0, "w4a16": 0.53125}  # fmt: skip
+COMPUTES = {"fp4": "fp4", "mxfp4": "fp4", "w8a16": "fp16", "w4a16": "fp16"}
+# A cache unless told: the weights' format; fp8 for 4-bit weights; fp16 for weight-only.
+DEFAULT_KV = {"fp4": "fp8", "mxfp4": "fp8", "w8a16": "fp16", "w4a16": "fp16"}
+KV = ["bf16", "fp16", "fp8", "int8", "fp4"]
 
 
 def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16", kv_precision=None):
     gpu = {
-        "peak": acc.peak(precision),
+        "peak": acc.peak_flops[COMPUTES.get(precision, precision)],
         "bandwidth": acc.memory_bandwidth,
         "memory": acc.memory_bytes,
-        "link": acc.link_bandwidth,
+        "link": acc.link_bandwidth or 1.0,  # unused on one GPU, where it may be absent
         "compute": eff.compute,
         "memory_eff": eff.memory,
         "overhead": eff.overhead_seconds,
         "latency": eff.collective_seconds,
         "fraction": eff.memory_fraction,
         "weight_bytes": BYTES[precision],
-        "kv_bytes": BYTES[precision if kv_precision is None else kv_precision],
+        "kv_bytes": BYTES[
+            DEFAULT_KV.get(precision, precision) if kv_precision is None else kv_precision
+        ],
     }
     fields = {f: getattr(shape, f) for f in sp.shapes.FIELDS}
     return ref.serving_step(fields, phase, batch, tokens, tp, gpu)
@@ -74,10 +83,11 @@ def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16", kv_pr
 
 @st.composite
 def formats(draw):
-    """A GPU and a weight format it has, and a KV format (None: the weights')."""
+    """A GPU and a weight format it computes, and a KV format (None: the default)."""
     gpu = draw(st.sampled_from(sorted(ACCELERATORS)))
-    precision = draw(st.sampled_from(sorted(ACCELERATORS[gpu].peak_flops)))
-    return gpu, precision, draw(st.one_of(st.none(), st.sampled_from(sorted(BYTES))))
+    peaks = ACCELERATORS[gpu].peak_flops
+    precision = draw(st.sampled_from(sorted(f for f in BYTES if COMPUTES.get(f, f) in peaks)))
+    return gpu, precision, draw(st.one_of(st.none(), st.sampled_from(KV)))
 
 
 @given(
@@ -93,9 +103,15 @@ def test_rust_matches_reference(shape, phase, batch, tokens, tp, fmt, eff):
     gpu, precision, kv_precision = fmt
     acc = ACCELERATORS[gpu]
     step = serving.decode if phase == "decode" else serving.prefill
+    tokens_arg = {"context_tokens" if phase == "decode" else "prompt_tokens": tokens}
+    if acc.link_bandwidth is None and tp > 1:
+        # No link figure (MI325X, MI355X): a group's all-reduces cannot be priced.
+        with pytest.raises(ValueError, match="no link_bandwidth") as err:
+            step(shape, acc, batch_size=batch, tensor_parallel=tp, **tokens_arg)
+        assert err.value.argument == "tensor_parallel"
+        return
     if shape.n_heads % tp:
         # A group splits the heads: a degree that does not divide them is no deployment.
-        tokens_arg = {"context_tokens" if phase == "decode" else "prompt_tokens": tokens}
         with pytest.raises(ValueError) as err:
             step(shape, acc, batch_size=batch, tensor_parallel=tp, **tokens_arg)
         assert err.value.argument == "tensor_parallel" and "divisor" in str(err.value)
@@ -121,7 +137,7 @@ def test_rust_matches_reference(shape, phase, batch, tokens, tp, fmt, eff):
     assert r.max_batch_size == max_batch
     produced = batch * (tokens if phase == "prefill" else 1)
     assert r.tokens_per_second == pytest.approx(produced / (seconds * tp), rel=1e-12)
-    t_compute = flops / (acc.peak(precision) * eff.compute)
+    t_compute = flops / (acc.peak_flops[COMPUTES.get(precision, precision)] * eff.compute)
     t_memory = moved / (acc.memory_bandwidth * eff.memory)
     if abs(t_compute / t_memory - 1) > 1e-9:
         assert r.memory_bound == memory_bound

@@ -20,14 +20,17 @@ MODEL_FIELDS: dict[str, dict[str, int | bool]] = {
     "llama-2-13b": dict(d_model=5120, n_layers=40, n_heads=40, d_ff=13824),
     # meta-llama/Meta-Llama-3-8B (and Llama-3.1-8B, the same shape): 8 KV heads, a
     # vocabulary of 128,256
-    "llama-3-8b": dict(d_model=4096, n_layers=32, n_heads=32, n_kv_heads=8, d_ff=14336,
-                       vocab=128256),  # fmt: skip
+    "llama-3-8b": dict(
+        d_model=4096, n_layers=32, n_heads=32, n_kv_heads=8, d_ff=14336, vocab=128256
+    ),
     # meta-llama/Meta-Llama-3-70B (and 3.1-70B, 3.3-70B, the same shape)
-    "llama-3-70b": dict(d_model=8192, n_layers=80, n_heads=64, n_kv_heads=8, d_ff=28672,
-                        vocab=128256),  # fmt: skip
+    "llama-3-70b": dict(
+        d_model=8192, n_layers=80, n_heads=64, n_kv_heads=8, d_ff=28672, vocab=128256
+    ),
     # meta-llama/Llama-3.1-405B: 126 layers, 128 heads, 8 KV heads
-    "llama-3.1-405b": dict(d_model=16384, n_layers=126, n_heads=128, n_kv_heads=8,
-                           d_ff=53248, vocab=128256),  # fmt: skip
+    "llama-3.1-405b": dict(
+        d_model=16384, n_layers=126, n_heads=128, n_kv_heads=8, d_ff=53248, vocab=128256
+    ),
     # mistralai/Mistral-7B-v0.1: 8 KV heads (its sliding window is not modelled: the
     # cache holds the whole context, as engines without the window's ring buffer do)
     "mistral-7b": dict(d_model=4096, n_layers=32, n_heads=32, n_kv_heads=8, d_ff=14336),

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..hardware.accelerators import ACCELERATORS, PRECISIONS
+from ..hardware.formats import FORMATS
 from .parser import number_text
 from .values import fraction, gpu, law, non_negative, positive, positive_int
 
@@ -168,8 +169,9 @@ def hardware(p: argparse.ArgumentParser) -> None:
                    help=f"serving accelerator: {GPU_HELP}")  # fmt: skip
     g.add_argument("--train-precision", default="bf16", choices=PRECISIONS,
                    help="number format of the training matmuls (sets the peak)")  # fmt: skip
-    g.add_argument("--inference-precision", default="int8", choices=PRECISIONS,
-                   help="number format of the serving weights and matmuls")  # fmt: skip
+    g.add_argument("--inference-precision", default="int8", choices=list(FORMATS),
+                   help="number format of the serving weights (weight-only w8a16/w4a16 "
+                   "compute in fp16)")  # fmt: skip
     g.add_argument(
         "--train-price",
         type=positive,

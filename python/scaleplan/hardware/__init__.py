@@ -1,5 +1,6 @@
 """Hardware and its prices: the accelerator catalogue with sources and dates
-(`accelerators`) and the cost model that turns FLOPs into dollars (`cost_model`)."""
+(`accelerators`), the number formats and their bytes (`formats`) and the cost model that
+turns FLOPs into dollars (`cost_model`)."""
 
 from .._moved import forward
 from .accelerators import ACCELERATORS, Accelerator, accelerator

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from .._utils.checks import POSITIVE, number, shown
 from .._utils.frames import value_repr
 from ..errors import ScaleplanError
+from .formats import PRECISION_BYTES, PRECISIONS, compute_precision
 
 __all__ = [
     "ACCELERATORS",
@@ -25,11 +26,6 @@ __all__ = [
     "accelerator",
     "hourly_price",
 ]
-
-# The number formats, one table: bytes per stored weight or KV-cache element. The
-# accelerators' peaks are keyed by these names and the serving roofline reads the bytes.
-PRECISION_BYTES: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
-PRECISIONS: tuple[str, ...] = tuple(PRECISION_BYTES)
 
 
 @dataclass(frozen=True)
@@ -111,7 +107,9 @@ class Accelerator:
         object.__setattr__(self, "peak_flops", MappingProxyType(dict(self.peak_flops)))
 
     def peak(self, precision: str) -> float:
-        """Dense peak throughput at `precision`, in FLOP/s.
+        """Dense peak throughput of matmuls in `precision`, in FLOP/s: a compute precision,
+        or any number format of `formats.FORMATS` (a weight-only format computes at the
+        fp16 peak, `mxfp4` at the fp4 one).
 
         Parameters
         ----------
@@ -133,11 +131,13 @@ class Accelerator:
         >>> print(f"{accelerator('h100-sxm').peak('fp8'):.4g}")
         1.979e+15
         """
+        key = compute_precision(precision)
         try:
-            return self.peak_flops[precision]
+            return self.peak_flops[key]
         except KeyError:
+            runs = "" if key == precision else f" (the format {precision!r} computes in {key})"
             raise ScaleplanError(
-                f"{self.name} has no {precision!r} peak; it has {', '.join(self.peak_flops)}",
+                f"{self.name} has no {key!r} peak{runs}; it has {', '.join(self.peak_flops)}",
                 "precision",
             ) from None
 
@@ -149,7 +149,11 @@ def _positive(name: str, value: object) -> float:
 _A100 = {"bf16": 312e12, "fp16": 312e12, "int8": 624e12}
 _HOPPER = {"bf16": 989e12, "fp16": 989e12, "fp8": 1979e12, "int8": 1979e12}
 _H100_PCIE = {"bf16": 756e12, "fp16": 756e12, "fp8": 1513e12, "int8": 1513e12}
-_B200 = {"bf16": 2.25e15, "fp16": 2.25e15, "fp8": 4.5e15, "int8": 4.5e15}
+_B200 = {"bf16": 2.25e15, "fp16": 2.25e15, "fp8": 4.5e15, "int8": 4.5e15, "fp4": 9e15}
+_GB200 = {"bf16": 2.5e15, "fp16": 2.5e15, "fp8": 5e15, "int8": 5e15, "fp4": 10e15}
+_L4 = {"bf16": 121e12, "fp16": 121e12, "fp8": 242.5e12, "int8": 242.5e12}
+_MI355X = {"bf16": 2516.6e12, "fp16": 2516.6e12, "fp8": 5033.2e12, "int8": 5033.2e12,
+           "fp4": 10066.3e12}  # fmt: skip
 _L40S = {"bf16": 362e12, "fp16": 362e12, "fp8": 733e12}
 _MI300X = {"bf16": 1307.4e12, "fp16": 1307.4e12, "fp8": 2614.9e12, "int8": 2614.9e12}
 
@@ -171,6 +175,31 @@ _NV_B200 = (
     "8.0 TB/s and 179-180 GB as Vultr's B200 guide (2026-03-11) reads nvidia-smi, NVLink 5 "
     "1.8 TB/s both ways"
 )
+_NV_GH200 = (
+    "NVIDIA GH200 Grace Hopper Superchip datasheet (the 96 GB HBM3 version, 4 TB/s; module "
+    "power 450-1,000 W configurable; NVLink 4 900 GB/s both ways), read 2026-12-07"
+)
+_NV_GB200 = (
+    "NVIDIA Blackwell datasheet, 2025 revision (GB200 NVL72 per GPU: the sparse peaks "
+    "halved, NVFP4 10 PF dense; 186 GB HBM3e, 8 TB/s; NVLink 5 1.8 TB/s both ways), read "
+    "2026-12-07; earlier material says 192 GB"
+)
+_NV_L4 = (
+    "NVIDIA L4 datasheet (the sparse peaks halved; 24 GB GDDR6, 300 GB/s; PCIe Gen4 x16, "
+    "64 GB/s both ways; 72 W), read 2026-12-07"
+)
+_AMD_MI325X = (
+    "AMD Instinct MI325X data sheet (the MI300X's CDNA 3 peaks; 256 GB HBM3e, 6 TB/s; its "
+    "Infinity Fabric figure not read, so no link_bandwidth), read 2026-12-07"
+)
+_AMD_MI355X = (
+    "AMD CDNA 4 white paper: 256 CUs at 2.4 GHz times its per-CU rates (AMD's rounded "
+    "2.5 PF fp16, 5 PF fp8, 10 PF MXFP4 agree); 288 GB HBM3e, 8 TB/s; link not read; read "
+    "2026-12-07"
+)
+_LAMBDA_2026 = "Lambda on-demand, 1x GH200 (96 GB), as its price API gave it on 2026-04-11"
+_SPHERON_2026 = "Spheron on-demand, 2026-03-17 ($9.08 a GB200 superchip of 2 GPUs)"
+_TENSORWAVE_2026 = "TensorWave on-demand, as cited by a research note of 2026-05-18"
 _NV_L40S = "NVIDIA L40S datasheet (PCIe Gen4 x16, 64 GB/s both ways; no NVLink)"
 _AMD_MI300X = "AMD Instinct MI300X datasheet (7 Infinity Fabric links, 896 GB/s both ways)"
 
@@ -180,9 +209,9 @@ def _entry(
     peaks: Mapping[str, float],
     memory: float,
     bandwidth: float,
-    link: float,
+    link: float | None,
     source: str,
-    price: float,
+    price: float | None,
     where: str,
     spot: float | None = None,
 ) -> Accelerator:
@@ -221,6 +250,11 @@ ACCELERATORS: Mapping[str, Accelerator] = MappingProxyType(
             _entry("b200", _B200, 180e9, 8.0e12, 900e9, _NV_B200, 10.57, _RUNPOD_TABLE, 5.98),
             _entry("l40s", _L40S, 48e9, 864e9, 32e9, _NV_L40S, 1.40, _RUNPOD_TABLE, 0.79),
             _entry("mi300x", _MI300X, 192e9, 5.3e12, 448e9, _AMD_MI300X, 1.71, _TENSORWAVE),
+            _entry("gh200", _HOPPER, 96e9, 4.0e12, 450e9, _NV_GH200, 2.29, _LAMBDA_2026),
+            _entry("gb200", _GB200, 186e9, 8.0e12, 900e9, _NV_GB200, 4.54, _SPHERON_2026),
+            _entry("l4", _L4, 24e9, 300e9, 32e9, _NV_L4, 0.78, _RUNPOD_TABLE, 0.44),
+            _entry("mi325x", _MI300X, 256e9, 6.0e12, None, _AMD_MI325X, 1.95, _TENSORWAVE_2026),
+            _entry("mi355x", _MI355X, 288e9, 8.0e12, None, _AMD_MI355X, None, ""),
         )
     }
 )

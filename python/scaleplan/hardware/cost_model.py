@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 
 from .._utils.arrays import as_float, check_on_invalid
-from .._utils.checks import NON_NEGATIVE, POSITIVE, Span, first_bad, number, renamed
+from .._utils.checks import NON_NEGATIVE, POSITIVE, Span, choice, first_bad, number, renamed
 from .._utils.frames import value_repr
 from ..errors import ScaleplanError
 from .accelerators import Accelerator, accelerator
+from .formats import FORMATS, PRECISIONS
 
 __all__ = [
     "DEFAULT_INPUT_TOKENS",
@@ -163,6 +164,11 @@ class CostModel:
         set_ = object.__setattr__
         set_(self, "train_gpu", accelerator(self.train_gpu, argument="train_gpu"))
         set_(self, "inference_gpu", accelerator(self.inference_gpu, argument="inference_gpu"))
+        # Training computes in its format; serving may store weights in any (a weight-only
+        # format computes in fp16, which `peak` resolves).
+        set_(self, "train_precision", choice("train_precision", self.train_precision, PRECISIONS))
+        set_(self, "inference_precision",
+             choice("inference_precision", self.inference_precision, FORMATS))  # fmt: skip
         for phase in ("train", "inference"):
             gpu: Accelerator = getattr(self, f"{phase}_gpu")
             with renamed(precision=f"{phase}_precision"):

@@ -28,6 +28,7 @@ from ..arch.policy import MODEL_SIZES, shape_for_params
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator
 from ..hardware.cost_model import CostModel
+from ..hardware.formats import default_kv_format
 from ..laws.closed_form import chinchilla_optimal
 from ..laws.family import LawFamily
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
@@ -348,7 +349,7 @@ def _assumptions(s: _Setting) -> dict[str, Assumption]:
         "output_tokens": a(dep.output_tokens, "tokens/request"),
         "serving_gpu": a(dep.accelerator.name, ""),
         "serving_precision": a(dep.precision, ""),
-        "kv_precision": a(dep.kv_precision or dep.precision, ""),
+        "kv_precision": a(dep.kv_precision or default_kv_format(dep.precision), ""),
         "serving_price_per_hour": a(dep.hourly_price, "$/GPU-hour"),
         "tensor_parallel": a(dep.tensor_parallel, "GPUs/replica (None: the cheapest)"),
         "tpot_seconds": a(dep.tpot_seconds, "s"),

@@ -33,15 +33,9 @@ from .._utils.checks import (
 )
 from .._utils.frames import value_repr
 from ..errors import ScaleplanError
-from ..hardware.accelerators import (
-    ACCELERATORS,
-    PRECISION_BYTES,
-    PRECISIONS,
-    Accelerator,
-    accelerator,
-    hourly_price,
-)
+from ..hardware.accelerators import ACCELERATORS, Accelerator, accelerator, hourly_price
 from ..hardware.cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
+from ..hardware.formats import FORMATS, KV_FORMATS
 from .serving import Efficiency
 
 __all__ = [
@@ -72,10 +66,13 @@ class Deployment:
         A catalogue name (`scaleplan hardware` lists them) or an `Accelerator`; stored as
         the `Accelerator`.
     precision : str
-        The weights' number format, one the GPU has a dense peak for.
+        The weights' number format (`hardware.formats.FORMATS`: bf16, fp16, fp8, int8,
+        fp4 (NVFP4), mxfp4, or weight-only w8a16 / w4a16), one whose matmuls the GPU has
+        a dense peak for.
     kv_precision : str or None
-        The KV cache's format (None: the weights'); fp8 halves a 16-bit cache's bytes, so
-        more sequences fit and each decode step reads less.
+        The KV cache's format (None: `formats.default_kv_format` of the weights: the
+        weights' own, fp8 for 4-bit weights, fp16 for weight-only ones); fp8 halves a
+        16-bit cache's bytes, so more sequences fit and each decode step reads less.
     tensor_parallel : int or None
         GPUs per replica, a power of two up to 64 (None: the planner chooses the degree
         that needs the fewest GPUs in all). It must divide the model's heads, which the
@@ -122,10 +119,10 @@ class Deployment:
 
         acc = accelerator(self.gpu, argument="gpu")
         set_("gpu", acc)
-        set_("precision", choice("precision", self.precision, PRECISIONS))
+        set_("precision", choice("precision", self.precision, FORMATS))
         acc.peak(self.precision)  # a format the GPU has no peak for is refused here
         if self.kv_precision is not None:
-            set_("kv_precision", choice("kv_precision", self.kv_precision, PRECISION_BYTES))
+            set_("kv_precision", choice("kv_precision", self.kv_precision, KV_FORMATS))
         set_("tensor_parallel", _degree(self.tensor_parallel, acc))
         eff = Efficiency() if self.efficiency is None else self.efficiency
         set_("efficiency", instance("efficiency", eff, Efficiency, "an Efficiency or None"))

@@ -29,7 +29,8 @@ from .._utils.frames import Record, Tabular
 from .._utils.labels import labelled
 from ..arch.shapes import FIELDS, ShapeLike
 from ..errors import ScaleplanError
-from ..hardware.accelerators import PRECISION_BYTES, Accelerator, accelerator
+from ..hardware.accelerators import Accelerator, accelerator
+from ..hardware.formats import KV_FORMATS, PRECISION_BYTES, default_kv_format
 from ._serving_inputs import broadcast_columns, errors_named
 
 __all__ = ["IDEAL", "PHASES", "Efficiency", "ServingStep", "decode", "prefill"]
@@ -219,9 +220,10 @@ def decode(
     context_tokens : array_like, optional
         Tokens already in each sequence's KV cache (default 0).
     precision : str, optional
-        The weights' precision (default "bf16").
+        The weights' number format (default "bf16"; any of `hardware.formats.FORMATS`:
+        its bytes are read, its matmuls run at the peak of its compute precision).
     kv_precision : str, optional
-        The KV cache's precision (default: `precision`).
+        The KV cache's format (default: `formats.default_kv_format(precision)`).
     tensor_parallel : array_like, optional
         GPUs the model is split over (default 1).
     efficiency : Efficiency, optional
@@ -287,7 +289,8 @@ def prefill(
     batch_size : array_like, optional
         Prompts prefilled together (default 1).
     precision, kv_precision : str, optional
-        The weights' and the KV cache's precision (default "bf16", and `precision`).
+        The weights' and the KV cache's formats (default "bf16", and
+        `formats.default_kv_format(precision)`), as for `decode`.
     tensor_parallel : array_like, optional
         GPUs the model is split over (default 1).
     efficiency : Efficiency, optional
@@ -340,7 +343,8 @@ def _step(
     instance("efficiency", eff, Efficiency, "an Efficiency or None")
     on_invalid = check_on_invalid(on_invalid)
     weight_bytes = _bytes_of("precision", precision)
-    kv_bytes = _bytes_of("kv_precision", precision if kv_precision is None else kv_precision)
+    kv = default_kv_format(precision) if kv_precision is None else kv_precision
+    kv_bytes = PRECISION_BYTES[choice("kv_precision", kv, KV_FORMATS)]
     peak = acc.peak(precision)
     tp = as_float("tensor_parallel", tensor_parallel)
     if acc.link_bandwidth is None and np.any(tp > 1):

@@ -11,7 +11,7 @@ from ..values import positive, positive_int
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    from ...hardware.accelerators import PRECISION_BYTES
+    from ...hardware.formats import KV_FORMATS
     from ...systems.deployment import DEFAULT_PEAK_TO_AVERAGE, DEFAULT_TPOT_SECONDS, TENSOR_PARALLEL
 
     serving = group(p, "serving")
@@ -24,8 +24,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
                          "sized for the peak)")  # fmt: skip
     serving.add_argument(
         "--kv-precision",
-        choices=list(PRECISION_BYTES),
-        help="KV cache format (default: the inference precision)",
+        choices=list(KV_FORMATS),
+        help="KV cache format (default: the inference precision's; fp8 for 4-bit weights, "
+        "fp16 for weight-only ones)",
     )
     serving.add_argument(
         "--tensor-parallel",

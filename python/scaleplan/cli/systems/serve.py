@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ...hardware.accelerators import PRECISION_BYTES
+from ...hardware.formats import FORMATS, KV_FORMATS
 from ...systems.serving_fit import MODELS
 from ..commands import SUMMARIES
 from ..options import GPU_HELP, group, output
@@ -37,10 +37,12 @@ def add(sub: Any) -> argparse.ArgumentParser:
     h = group(p, "hardware")
     h.add_argument("--gpu", default="h100-sxm", type=gpu, metavar="GPU",
                    help=f"accelerator: {GPU_HELP}")  # fmt: skip
-    h.add_argument("--precision", default="bf16", choices=list(PRECISION_BYTES),
-                   help="number format of the weights and matmuls")  # fmt: skip
-    h.add_argument("--kv-precision", choices=list(PRECISION_BYTES),
-                   help="number format of the KV cache (default: --precision)")  # fmt: skip
+    h.add_argument("--precision", default="bf16", choices=list(FORMATS),
+                   help="number format of the weights (fp4 is NVFP4; weight-only w8a16 "
+                   "and w4a16 compute in fp16)")  # fmt: skip
+    h.add_argument("--kv-precision", choices=list(KV_FORMATS),
+                   help="number format of the KV cache (default: --precision's; fp8 for "
+                   "4-bit weights, fp16 for weight-only ones)")  # fmt: skip
     h.add_argument("--tensor-parallel", type=positive_int, default=1,
                    help="GPUs per replica (count)")  # fmt: skip
     s = group(p, "serving")
