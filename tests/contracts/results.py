@@ -50,7 +50,7 @@ def _extra() -> list[Callable[[], Any]]:
     from scaleplan.fitting.nextrun_simulation import Simulation
     from scaleplan.optimal.allocation import TRADEOFF_REGIMES, lifetime_split
     from scaleplan.paper import tables
-    from scaleplan.systems import physical, serving_fit, steptime_fit
+    from scaleplan.systems import physical, serving_fit, serving_published, steptime_fit
 
     runs = chinchilla_runs()
     global PLAN
@@ -62,6 +62,8 @@ def _extra() -> list[Callable[[], Any]]:
         lambda: lifetime_split(sp.compute_optimal(2.0, 1e12)),
         lambda: physical.replicas([SHAPE], sp.Deployment(tensor_parallel=2)),
         lambda: serving_fit.measurements()[0],
+        lambda: serving_published.published_rows()[0],
+        lambda: serving_published.published_errors()[0],
         lambda: runs,
         lambda: tables.table_2()[0],
         lambda: tables.table_3()[0],

@@ -111,6 +111,7 @@ DOCUMENTED = [
     "scaleplan.systems.replicas",
     "scaleplan.systems.serving",
     "scaleplan.systems.serving_fit",
+    "scaleplan.systems.serving_published",
     "scaleplan.systems.shape_search",
     "scaleplan.systems.steptime",
     "scaleplan.systems.steptime_fit",

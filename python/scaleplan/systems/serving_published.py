@@ -1,0 +1,406 @@
+"""The serving roofline against every published measurement we collected: the rows, which
+of them the roofline can predict, and its error on them.
+
+`data/serving_published.csv` holds 1,996 rows read from NVIDIA TensorRT-LLM's performance
+pages of nine releases (0.5 to 1.x) and blogs, MLPerf Inference 4.0 and 4.1, and posts of
+vLLM, SGLang and Oracle, each with its source (`data/SOURCES.md`). The model and GPU
+columns are the sources' labels; `MODEL_NAMES` and `GPU_NAMES` map them to ours, and a
+row whose model, GPU or layout the roofline does not cover is left out by
+`predictable`, with its reason (mixtures of experts, pipeline parallelism, GPUs outside
+the catalogue, online serving at a request rate).
+
+How a row is predicted (`predict_row`):
+
+- `static_batch`: a batch of `batch_size` prompts prefilled, then decoded one token at a
+  time (as `serving_fit.predict`).
+- `inflight_max_throughput` (trtllm-bench: every request queued at once, the engine
+  batching as many as fit): the same, with the batch the largest that memory holds.
+  `memory="full"` reserves each sequence's whole length (prompt and output), as the
+  planners do today; `memory="paged"` counts each at its mean length over its life
+  (prompt plus half the output), as a paged cache under in-flight batching holds them.
+- `latency_batch1`: one prompt's prefill (TTFT) or one decode step at its context (TPOT).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from .._utils.checks import choice
+from .._utils.frames import Record
+from ..arch.shapes import MODELS
+from ..errors import ScaleplanError
+from ..hardware.accelerators import accelerator
+from .serving import IDEAL, Efficiency, decode, prefill
+from .serving_fit import Measurement, predict
+
+__all__ = [
+    "GPU_NAMES",
+    "MODEL_NAMES",
+    "PublishedError",
+    "PublishedRow",
+    "error_summary",
+    "predict_row",
+    "predictable",
+    "published_errors",
+    "published_rows",
+]
+
+# The sources' model labels, as ours (dense models with a named shape only).
+MODEL_NAMES = {
+    "Llama-2-7B": "llama-2-7b",
+    "Llama-2-13B": "llama-2-13b",
+    "Llama-2-70B": "llama-2-70b",
+    "Llama-3-8B": "llama-3-8b",
+    "Llama-3.1-8B": "llama-3-8b",
+    "Llama-3-70B": "llama-3-70b",
+    "Llama-3.1-70B": "llama-3-70b",
+    "Llama-3.3-70B": "llama-3-70b",
+    "Llama-3.1-405B": "llama-3.1-405b",
+    "Mistral-7B": "mistral-7b",
+    "GPT-J-6B": "gpt-j-6b",
+    "Falcon-180B": "falcon-180b",
+}
+# The sources' GPU labels, as catalogue names. GH200-480GB is the 96 GB HBM3 GH200 (with
+# 480 GB of CPU memory); A100 PCIe and RTX PRO 6000 are not in the catalogue.
+GPU_NAMES = {
+    "H100-SXM-80GB": "h100-sxm",
+    "H200-SXM-141GB": "h200",
+    "A100-SXM4-80GB": "a100-80gb",
+    "L40S": "l40s",
+    "B200-180GB": "b200",
+    "B200-SXM-180GB": "b200",
+    "GB200-192GB": "gb200",
+    "GH200-480GB": "gh200",
+    "MI300X-192GB": "mi300x",
+}
+_FORMATS = {"FP16": "fp16", "BF16": "bf16", "FP8": "fp8", "FP4": "fp4"}
+_MODES = ("static_batch", "inflight_max_throughput", "latency_batch1")
+
+
+@dataclass(frozen=True, repr=False)
+class PublishedRow(Record):
+    """One published measurement, as its source gives it (`published_rows` reads them).
+
+    Parameters
+    ----------
+    source_id, engine, engine_version, date : str
+        Where it comes from (`data/SOURCES.md` describes each source_id).
+    model, gpu : str
+        The source's labels (`MODEL_NAMES`, `GPU_NAMES` map them to ours).
+    moe : bool
+        Whether the model is a mixture of experts.
+    gpu_count, tensor_parallel, pipeline_parallel : int or None
+        GPUs behind the number, and the layout (None where the source does not say).
+    weight_format, kv_format : str
+        As printed ("FP8", "FP4", ""); "" where not stated.
+    mode : str
+        How it was run: static_batch, inflight_max_throughput, latency_batch1,
+        concurrency_sweep, mlperf_offline, mlperf_server or other.
+    batch_size, input_tokens, output_tokens : int or None
+    output_tokens_per_second_per_gpu : float or None
+    ttft_ms, tpot_ms : float or None
+    notes : str
+        The literal value where it was converted, and anything doubtful.
+
+    Examples
+    --------
+    >>> row = published_rows()[0]
+    >>> print(row.source_id, row.model, row.gpu, row.mode, row.output_tokens_per_second_per_gpu)
+    TRTLLM-PERF-v0.5 GPT-J-6B H100-SXM-80GB static_batch 10907.0
+    """
+
+    source_id: str
+    engine: str = field(repr=False)
+    engine_version: str = field(repr=False)
+    date: str = field(repr=False)
+    model: str
+    moe: bool = field(repr=False)
+    gpu: str
+    gpu_count: int | None = field(repr=False)
+    tensor_parallel: int | None
+    pipeline_parallel: int | None = field(repr=False)
+    weight_format: str
+    kv_format: str
+    mode: str
+    batch_size: int | None
+    input_tokens: int | None
+    output_tokens: int | None
+    output_tokens_per_second_per_gpu: float | None
+    ttft_ms: float | None
+    tpot_ms: float | None
+    notes: str = field(repr=False)
+
+
+_INTS = ("gpu_count", "tensor_parallel", "pipeline_parallel", "batch_size", "input_tokens",
+         "output_tokens")  # fmt: skip
+_FLOATS = ("output_tokens_per_second_per_gpu", "ttft_ms", "tpot_ms")
+
+
+def _row(text: dict[str, str]) -> PublishedRow:
+    kw: dict[str, object] = {f.name: text[f.name] for f in fields(PublishedRow)}
+    kw.update({k: int(text[k]) if text[k].strip() else None for k in _INTS})
+    kw.update({k: float(text[k]) if text[k].strip() else None for k in _FLOATS})
+    kw["moe"] = text["moe"] == "yes"
+    return PublishedRow(**kw)  # type: ignore[arg-type]
+
+
+@cache
+def _rows() -> tuple[PublishedRow, ...]:
+    text = resources.files("scaleplan.data").joinpath("serving_published.csv").read_text()
+    return tuple(_row(r) for r in csv.DictReader(text.splitlines()))
+
+
+def published_rows() -> list[PublishedRow]:
+    """Every published row of `data/serving_published.csv`, in file order.
+
+    Examples
+    --------
+    >>> rows = published_rows()
+    >>> len(rows), sum(r.moe for r in rows)
+    (1996, 688)
+    """
+    return list(_rows())
+
+
+def predictable(row: PublishedRow) -> str:
+    """Why the roofline cannot predict `row`, or "" if it can.
+
+    Examples
+    --------
+    >>> rows = published_rows()
+    >>> predictable(rows[0]), predictable(next(r for r in rows if r.moe))
+    ('', 'a mixture of experts')
+    """
+    if row.moe:
+        return "a mixture of experts"
+    if row.model not in MODEL_NAMES:
+        return f"no shape for {row.model}"
+    if row.gpu not in GPU_NAMES:
+        return f"{row.gpu} is not in the catalogue"
+    if row.mode not in _MODES:
+        return f"mode {row.mode}"
+    if row.tensor_parallel is None or (row.pipeline_parallel or 1) != 1:
+        return "pipeline parallel, or no layout given"
+    if row.weight_format not in _FORMATS:
+        return f"weights {row.weight_format or 'not stated'}"
+    if row.mode == "latency_batch1":
+        return "" if row.input_tokens and (row.ttft_ms or row.tpot_ms) else "no latency"
+    if not (row.output_tokens_per_second_per_gpu and row.input_tokens and row.output_tokens):
+        return "no throughput"
+    if row.mode == "static_batch" and row.batch_size is None:
+        return "no batch size"
+    return ""
+
+
+def predict_row(
+    row: PublishedRow, efficiency: Efficiency = IDEAL, *, memory: str = "full"
+) -> dict[str, float]:
+    """The roofline's values for a predictable `row`: `output_tokens_per_second_per_gpu`,
+    `ttft_ms` and/or `tpot_ms`, whichever the row measured.
+
+    Parameters
+    ----------
+    row : PublishedRow
+        A row `predictable` accepts.
+    efficiency : Efficiency, optional
+        The serving stack (default `IDEAL`, the bare roofline).
+    memory : {"full", "paged"}, optional
+        How an in-flight engine holds its sequences (the module's docstring).
+
+    Returns
+    -------
+    dict of str to float
+
+    Raises
+    ------
+    ScaleplanError
+        If `predictable` gives a reason (naming `row`).
+
+    Examples
+    --------
+    >>> row = published_rows()[0]  # GPT-J on an H100, batch 64, 128 in / 128 out
+    >>> print(f"{predict_row(row)['output_tokens_per_second_per_gpu']:,.0f} tokens/s on the "
+    ...       f"bare roofline, {row.output_tokens_per_second_per_gpu:,.0f} measured")
+    21,834 tokens/s on the bare roofline, 10,907 measured
+    """
+    why = predictable(row)
+    if why:
+        raise ScaleplanError(f"row cannot be predicted: {why}", "row")
+    memory = choice("memory", memory, ("full", "paged"))
+    if row.mode == "latency_batch1":
+        out = {}
+        if row.ttft_ms is not None:
+            out["ttft_ms"] = 1e3 * predict(_measurement(row, 1, None), efficiency)
+        if row.tpot_ms is not None:
+            out["tpot_ms"] = 1e3 * _tpot(row, efficiency)
+        return out
+    if row.mode == "static_batch":
+        m = _measurement(row, row.batch_size or 1, row.output_tokens)
+        return {"output_tokens_per_second_per_gpu": predict(m, efficiency)}
+    return {"output_tokens_per_second_per_gpu": _inflight(row, efficiency, memory)}
+
+
+def _measurement(row: PublishedRow, batch: int, output_tokens: int | None) -> Measurement:
+    """`row` as the calibration's record (a TTFT row without `output_tokens`)."""
+    return Measurement(
+        model=MODEL_NAMES[row.model],
+        gpu=GPU_NAMES[row.gpu],
+        precision=_FORMATS[row.weight_format],
+        tensor_parallel=row.tensor_parallel or 1,
+        batch_size=batch,
+        input_tokens=row.input_tokens or 0,
+        output_tokens=output_tokens,
+        value=0.0,
+        kind="ttft" if output_tokens is None else "throughput",
+    )
+
+
+def _on_whole_gpus(row: PublishedRow, efficiency: Efficiency) -> dict[str, Any]:
+    """The keywords of a step on the row's GPUs, memory counted as `serving_fit.predict`
+    counts it (the whole GPU, whose "80GB" is 80 GiB)."""
+    acc = accelerator(GPU_NAMES[row.gpu])
+    return dict(
+        gpu=replace(acc, memory_bytes=acc.memory_bytes * 2**30 / 1e9),
+        precision=_FORMATS[row.weight_format],
+        tensor_parallel=row.tensor_parallel or 1,
+        efficiency=replace(efficiency, memory_fraction=1.0),
+    )
+
+
+def _inflight(row: PublishedRow, efficiency: Efficiency, memory: str) -> float:
+    """Output tokens/s per GPU of an engine that keeps as many sequences in flight as its
+    memory holds: each request is one prefill and `output - 1` decode steps, taken at
+    the mean context of its life (`input + output / 2`; decode time is linear in the
+    context, so the mean step is the step at the mean context)."""
+    isl, osl = float(row.input_tokens or 0), float(row.output_tokens or 0)
+    mean = isl + osl / 2.0
+    held = mean + 1.0 if memory == "paged" else isl + osl
+    kw = _on_whole_gpus(row, efficiency)
+    shape = MODELS[MODEL_NAMES[row.model]]
+    batch = decode(shape, context_tokens=held - 1.0, **kw).max_batch_size
+    first = prefill(shape, batch_size=batch, prompt_tokens=isl, **kw).seconds
+    step = decode(shape, batch_size=batch, context_tokens=mean, **kw).seconds
+    return float(batch * osl / ((first + (osl - 1.0) * step) * kw["tensor_parallel"]))
+
+
+def _tpot(row: PublishedRow, efficiency: Efficiency) -> float:
+    shape = MODELS[MODEL_NAMES[row.model]]
+    kw = _on_whole_gpus(row, efficiency)
+    return float(decode(shape, context_tokens=row.input_tokens, **kw).seconds)
+
+
+@dataclass(frozen=True, repr=False)
+class PublishedError(Record):
+    """The roofline against one published quantity (`published_errors` makes them).
+
+    `ratio` is the roofline's rate over the measured one (for a latency, the measured time
+    over the predicted one), so that above 1 always means the roofline promises more than
+    was measured.
+
+    Parameters
+    ----------
+    source_id, model, gpu, weight_format, mode : str
+        The row's, as its source gives them.
+    tensor_parallel : int
+    quantity : str
+        "output_tokens_per_second_per_gpu", "ttft_ms" or "tpot_ms".
+    measured, predicted : float
+        In the quantity's unit.
+    ratio : float
+
+    Examples
+    --------
+    >>> e = PublishedError("s", "m", "g", 1, "FP8", "latency_batch1", "ttft_ms", 20.0, 10.0,
+    ...                    2.0)
+    >>> e.ratio  # the roofline promises half the measured time
+    2.0
+    """
+
+    source_id: str
+    model: str
+    gpu: str
+    tensor_parallel: int
+    weight_format: str
+    mode: str
+    quantity: str
+    measured: float
+    predicted: float
+    ratio: float
+
+
+def published_errors(
+    efficiency: Efficiency | None = None, *, memory: str = "full"
+) -> list[PublishedError]:
+    """The roofline against every predictable published row, one entry per quantity.
+
+    Parameters
+    ----------
+    efficiency : Efficiency or None
+        The serving stack (None: the fitted default `Efficiency()`).
+    memory : {"full", "paged"}
+        How an in-flight engine holds its sequences (the module's docstring).
+
+    Returns
+    -------
+    list of PublishedError
+
+    Examples
+    --------
+    >>> from scaleplan.systems.serving import IDEAL
+    >>> bound = published_errors(IDEAL, memory="paged")  # doctest: +SKIP
+    >>> print(len(bound), f"{min(e.ratio for e in bound):.2f}")  # doctest: +SKIP
+    1075 1.17
+    """
+    eff = Efficiency() if efficiency is None else efficiency
+    out = []
+    for row in _rows():
+        if predictable(row):
+            continue
+        for quantity, predicted in predict_row(row, eff, memory=memory).items():
+            measured = getattr(row, quantity)
+            rate = quantity.startswith("output")
+            out.append(
+                PublishedError(
+                    row.source_id,
+                    row.model,
+                    row.gpu,
+                    row.tensor_parallel or 1,
+                    row.weight_format,
+                    row.mode,
+                    quantity,
+                    measured,
+                    predicted,
+                    predicted / measured if rate else measured / predicted,
+                )
+            )
+    return out
+
+
+def error_summary(errors: list[PublishedError], by: str) -> dict[str, dict[str, float]]:
+    """Per value of the field `by` (for example "gpu", "source_id"): the rows, the median
+    |ratio - 1|, the share within 25%, and the highest and lowest ratio.
+
+    Examples
+    --------
+    >>> errors = [PublishedError("s", "m", "g", 1, "FP8", "static_batch", "ttft_ms", 1.0,
+    ...                          1.0, r) for r in (0.9, 1.0, 1.5)]
+    >>> error_summary(errors, "gpu")["g"]["within_25"]
+    0.6666666666666666
+    """
+    groups: dict[str, list[float]] = {}
+    for e in errors:
+        groups.setdefault(str(getattr(e, by)), []).append(e.ratio)
+    out = {}
+    for key, ratios in sorted(groups.items()):
+        r = np.array(ratios)
+        dev = np.abs(r - 1.0)
+        out[key] = {"rows": float(len(r)), "median_abs_error": float(np.median(dev)),
+                    "within_25": float(np.mean(dev <= 0.25)), "highest": float(r.max()),
+                    "lowest": float(r.min())}  # fmt: skip
+    return out
