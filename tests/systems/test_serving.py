@@ -45,6 +45,10 @@ efficiencies = st.builds(
     overhead_seconds=st.floats(0.0, 0.01, allow_subnormal=False),
     collective_seconds=st.floats(0.0, 1e-3, allow_subnormal=False),
     memory_fraction=st.floats(0.5, 1.0),
+    gemm_half_tokens=st.one_of(st.just(0.0), st.floats(1.0, 1e4)),
+    kv_memory=st.one_of(st.none(), st.floats(0.05, 1.0)),
+    reserve_bytes=st.one_of(st.just(0.0), st.floats(1e8, 2e10)),
+    edge_bytes=st.one_of(st.none(), st.sampled_from([0.5625, 1.0, 2.0, 4.0])),
 )
 
 
@@ -73,6 +77,10 @@ def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16", kv_pr
         "latency": eff.collective_seconds,
         "fraction": eff.memory_fraction,
         "weight_bytes": BYTES[precision],
+        "edge_bytes": BYTES[precision] if eff.edge_bytes is None else eff.edge_bytes,
+        "gemm_half": eff.gemm_half_tokens,
+        "kv_eff": eff.memory if eff.kv_memory is None else eff.kv_memory,
+        "reserve": eff.reserve_bytes,
         "kv_bytes": BYTES[
             DEFAULT_KV.get(precision, precision) if kv_precision is None else kv_precision
         ],
@@ -137,8 +145,16 @@ def test_rust_matches_reference(shape, phase, batch, tokens, tp, fmt, eff):
     assert r.max_batch_size == max_batch
     produced = batch * (tokens if phase == "prefill" else 1)
     assert r.tokens_per_second == pytest.approx(produced / (seconds * tp), rel=1e-12)
-    t_compute = flops / (acc.peak_flops[COMPUTES.get(precision, precision)] * eff.compute)
-    t_memory = moved / (acc.memory_bandwidth * eff.memory)
+    # Where the two times nearly tie, rounding may pick either bound.
+    ramp = produced / (produced + eff.gemm_half_tokens)
+    peak = acc.peak_flops[COMPUTES.get(precision, precision)]
+    t_compute = flops / (peak * eff.compute * ramp)
+    kv = DEFAULT_KV.get(precision, precision) if kv_precision is None else kv_precision
+    cache = batch * tokens * 2 * shape.n_layers * math.ceil(shape.n_kv_heads / tp)
+    cache *= shape.head_dim * BYTES[kv]
+    kv_eff = eff.memory if eff.kv_memory is None else eff.kv_memory
+    bw = acc.memory_bandwidth
+    t_memory = (moved - cache) / (bw * eff.memory) + cache / (bw * kv_eff)
     if abs(t_compute / t_memory - 1) > 1e-9:
         assert r.memory_bound == memory_bound
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import _core
 from .._utils.arrays import as_float, check_on_invalid, echoed, shaped
-from .._utils.checks import FRACTION, NON_NEGATIVE, choice, instance, number
+from .._utils.checks import FRACTION, NON_NEGATIVE, POSITIVE, choice, instance, number, optional
 from .._utils.frames import Record, Tabular
 from .._utils.labels import labelled
 from ..arch.shapes import FIELDS, ShapeLike
@@ -66,6 +66,19 @@ class Efficiency(Record):
         Fraction of GPU memory weights and KV cache may fill, in (0, 1] (default 0.9).
     collective_seconds : float, optional
         Latency of each all-reduce of a tensor-parallel group, in seconds (default 1.6e-4).
+    gemm_half_tokens : float, optional
+        Tokens in a step at which its matmuls reach half of `compute` (default 0: the
+        same fraction at any size). The compute time is `FLOPs / (peak compute m / (m +
+        gemm_half_tokens))` for `m` tokens in the step (decode: the batch; prefill: the
+        prompts' tokens): small matrices run below peak.
+    kv_memory : float or None, optional
+        Fraction of bandwidth the KV-cache reads reach, in (0, 1] (default None: `memory`).
+    reserve_bytes : float, optional
+        Bytes of each GPU the runtime keeps beyond the weights and the cache (workspace,
+        activations, its context; default 0).
+    edge_bytes : float or None, optional
+        Bytes per weight outside the layers' matrices (embeddings, output head, norms),
+        which quantised checkpoints keep at 16 bits (default None: the weights' format).
 
     Raises
     ------
@@ -86,12 +99,20 @@ class Efficiency(Record):
     overhead_seconds: float = 5.3e-3
     memory_fraction: float = 0.9
     collective_seconds: float = 1.6e-4
+    gemm_half_tokens: float = 0.0
+    kv_memory: float | None = None
+    reserve_bytes: float = 0.0
+    edge_bytes: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("compute", "memory", "memory_fraction"):
             object.__setattr__(self, name, number(name, getattr(self, name), FRACTION))
-        for name in ("overhead_seconds", "collective_seconds"):
+        for name in ("overhead_seconds", "collective_seconds", "gemm_half_tokens"):
             object.__setattr__(self, name, number(name, getattr(self, name), NON_NEGATIVE))
+        set_ = object.__setattr__
+        set_(self, "reserve_bytes", number("reserve_bytes", self.reserve_bytes, NON_NEGATIVE))
+        set_(self, "kv_memory", optional("kv_memory", self.kv_memory, FRACTION))
+        set_(self, "edge_bytes", optional("edge_bytes", self.edge_bytes, POSITIVE))
 
 
 IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0, collective_seconds=0.0)
@@ -356,7 +377,10 @@ def _step(
     n_shape = len(FIELDS)
     constants = (weight_bytes, kv_bytes, peak, acc.memory_bandwidth, acc.memory_bytes,
                  acc.link_bandwidth or 1.0, eff.compute, eff.memory, eff.overhead_seconds,
-                 eff.memory_fraction, eff.collective_seconds)  # fmt: skip
+                 eff.memory_fraction, eff.collective_seconds,
+                 weight_bytes if eff.edge_bytes is None else eff.edge_bytes,
+                 eff.gemm_half_tokens, eff.memory if eff.kv_memory is None else eff.kv_memory,
+                 eff.reserve_bytes)  # fmt: skip
     load_cols = cols[n_shape : n_shape + 3] + [np.array([float(c)]) for c in constants]
     target = cols[n_shape + 3] if target_seconds is not None else None
     (s, f), (b, c), (mb, bt), (per_gpu, mfu), mem = _core.serving_step(

@@ -124,8 +124,9 @@ def serving_step(
     """(seconds, flops, bytes, comm seconds, max batch, memory-bound) of one decode or
     prefill step per GPU, by the roofline of docs/design.md §1.7, or None for a batch that does not
     fit. `gpu` holds peak, bandwidth, memory, link, compute, memory_eff, overhead, fraction,
-    latency (per all-reduce, optional),
-    weight_bytes, kv_bytes. Counted matrix by matrix, apart from the Rust core's sums.
+    latency (per all-reduce, optional), weight_bytes, kv_bytes, and an engine's optional
+    edge_bytes, gemm_half, kv_eff and reserve. Counted matrix by matrix, apart from the
+    Rust core's sums.
 
     Parameters
     ----------
@@ -143,7 +144,11 @@ def serving_step(
         `peak` (FLOP/s), `bandwidth` (bytes/s), `memory` (bytes), `link` (bytes/s one
         way), the efficiencies `compute` and `memory_eff` (fractions), `overhead`
         (seconds per step), `fraction` (of memory usable), optional `latency` (seconds
-        per all-reduce), and `weight_bytes`, `kv_bytes` (bytes per element).
+        per all-reduce), and `weight_bytes`, `kv_bytes` (bytes per element); optional
+        `edge_bytes` (bytes per weight outside the layers' matrices, default
+        `weight_bytes`), `gemm_half` (tokens at half compute efficiency, default 0),
+        `kv_eff` (the cache reads' bandwidth fraction, default `memory_eff`) and
+        `reserve` (bytes per GPU kept by the runtime, default 0).
 
     Returns
     -------
@@ -177,14 +182,18 @@ def serving_step(
         (d, shape["d_ff"]),  # up
         (shape["d_ff"], d),  # down
     ] + ([(d, shape["d_ff"])] if shape["gated"] else [])  # gate
-    per_token = layers * sum(a * b for a, b in layer_matrices) + vocab * d  # with logits
+    layer_weights = layers * sum(a * b for a, b in layer_matrices)
+    per_token = layer_weights + vocab * d  # with logits
     norms = layers * 2 * d + d
     extra = shape.get("extra_params", 0)  # biases, position tables: read, no FLOPs
-    stored = per_token + norms + extra + (0 if shape["tied"] else vocab * d)
-    read = per_token + norms + extra
+    embedding = 0 if shape["tied"] else vocab * d
+    # The layers' matrices in the format; the head, norms and embedding at edge bytes.
+    edge = gpu.get("edge_bytes", gpu["weight_bytes"])
+    stored = layer_weights * gpu["weight_bytes"] + (vocab * d + norms + extra + embedding) * edge
+    read = layer_weights * gpu["weight_bytes"] + (vocab * d + norms + extra) * edge
     kv_per_token = 2 * layers * math.ceil(kv_heads / tp) * hd * gpu["kv_bytes"]
     held = tokens + 1 if phase == "decode" else tokens
-    room = gpu["memory"] * gpu["fraction"] - stored * gpu["weight_bytes"] / tp
+    room = gpu["memory"] * gpu["fraction"] - gpu.get("reserve", 0.0) - stored / tp
     max_batch = math.floor(room / (held * kv_per_token))
     if phase == "decode":
         flops = 2 * batch * per_token + layers * batch * tokens * heads * hd * 4
@@ -194,11 +203,16 @@ def serving_step(
         flops += layers * 2 * batch * tokens**2 * heads * hd
         in_step = batch * tokens
     flops /= tp
-    moved = read * gpu["weight_bytes"] / tp + batch * tokens * kv_per_token
+    cache = batch * tokens * kv_per_token
+    moved = read / tp + cache
     latency = gpu.get("latency", 0.0) if tp > 1 else 0.0
     comm = layers * 2 * ((2 * (tp - 1) / tp) * in_step * d * 2 / gpu["link"] + latency)
-    t_compute = flops / (gpu["peak"] * gpu["compute"])
-    t_memory = moved / (gpu["bandwidth"] * gpu["memory_eff"])
+    ramp = in_step / (in_step + gpu.get("gemm_half", 0.0))
+    t_compute = flops / (gpu["peak"] * gpu["compute"] * ramp)
+    kv_eff = gpu.get("kv_eff", gpu["memory_eff"])
+    t_memory = read / tp / (gpu["bandwidth"] * gpu["memory_eff"]) + cache / (
+        gpu["bandwidth"] * kv_eff
+    )
     seconds = max(t_compute, t_memory) + comm + gpu["overhead"]
     return seconds, flops, moved, comm, max_batch, t_memory > t_compute
 

@@ -1,8 +1,10 @@
 //! What serving a transformer costs on real hardware: one decode or prefill step of a
 //! batch on a GPU, or on a tensor-parallel group of GPUs, by the roofline (docs/design.md §1.7).
 //!
-//! A step takes `max(FLOPs / (peak e_c), bytes / (bandwidth e_m)) + comm + overhead`
-//! seconds, where FLOPs and bytes are per GPU of a group of `tp` that splits the weights,
+//! A step takes `max(FLOPs / (peak e_c r), W / (bandwidth e_m) + KV / (bandwidth e_kv)) +
+//! comm + overhead` seconds (`r = m / (m + m_half)` for `m` tokens in the step: small
+//! matmuls run below peak; `W` and `KV` the weight and cache bytes read), where FLOPs and
+//! bytes are per GPU of a group of `tp` that splits the weights,
 //! the heads and the KV cache evenly (Megatron-style tensor parallelism; KV heads are
 //! replicated when there are fewer than `tp`), and `comm` is the two all-reduces per layer
 //! that such a group does: each sends its bytes over the GPUs' links without overlap and
@@ -18,7 +20,10 @@
 //!   weights, and the KV cache written).
 //!
 //! `P_mm` is [`Shape::matmul_params`], `W` the bytes of every weight but the input
-//! embedding (a lookup), `kv = 2 L h_kv d_h` bytes per KV element per token.
+//! embedding (a lookup): the layers' matrices at the format's bytes, the rest (output head,
+//! norms) at [`Load::edge_bytes`]; `kv = 2 L h_kv d_h` bytes per KV element per token.
+//! Memory holds the weights, each sequence's cache and [`Gpu::reserve_bytes`] within
+//! [`Gpu::memory_fraction`].
 
 use crate::arch::{Shape, ShapeColumns};
 use crate::engine::batch::{drive, reject, use_parallel, Column, OnInvalid};
@@ -74,6 +79,16 @@ pub struct Gpu {
     pub collective_latency: f64,
     /// Fraction of memory the weights and the KV cache may take, in (0, 1].
     pub memory_fraction: f64,
+    /// Tokens in a step at which its matmuls reach half of `compute_efficiency` (0: full
+    /// efficiency at any size). Small matrices run below peak: the compute time is
+    /// `flops / (peak e_c m / (m + m_half))` for `m` tokens in the step.
+    pub gemm_half_tokens: f64,
+    /// Fraction of bandwidth the KV-cache reads reach, in (0, 1]: decode attention over a
+    /// grouped-query cache streams less efficiently than the weights' large reads.
+    pub kv_efficiency: f64,
+    /// Bytes of each GPU's memory the runtime keeps for itself (workspace, activations,
+    /// its context), beyond the weights and the cache.
+    pub reserve_bytes: f64,
 }
 
 /// What a step carries.
@@ -88,6 +103,9 @@ pub struct Load {
     /// Bytes per weight and per KV-cache element.
     pub weight_bytes: f64,
     pub kv_bytes: f64,
+    /// Bytes per weight outside the layers' matrices (embeddings, output head, norms),
+    /// which quantised checkpoints keep at 16 bits; `weight_bytes` for a uniform model.
+    pub edge_bytes: f64,
 }
 
 /// The cost of one step, per GPU of the group.
@@ -137,9 +155,10 @@ impl Gpu {
     ///     seq_len: 4096.0, batch_size: 1.0, extra_params: 0.0 };
     /// let h100 = Gpu { peak: 989e12, bandwidth: 3.35e12, memory: 80e9, link_bandwidth: 450e9,
     ///     compute_efficiency: 1.0, memory_efficiency: 1.0, overhead: 0.0, memory_fraction: 0.9,
-    ///     collective_latency: 0.0 };
+    ///     collective_latency: 0.0, gemm_half_tokens: 0.0, kv_efficiency: 1.0,
+    ///     reserve_bytes: 0.0 };
     /// let load = Load { batch: 1.0, tokens: 0.0, tensor_parallel: 1.0, weight_bytes: 2.0,
-    ///     kv_bytes: 2.0 };
+    ///     kv_bytes: 2.0, edge_bytes: 2.0 };
     /// let step = h100.step(&shape, &load, Phase::Decode, None).unwrap();
     /// assert!(step.memory_bound && (1.0 / step.seconds - 254.0).abs() < 1.0);
     /// ```
@@ -185,7 +204,8 @@ impl Gpu {
             ),
         };
         let flops = flops / tp;
-        let bytes = weight_bytes_read(shape, load) / tp + moved;
+        let weights = weight_bytes_read(shape, load) / tp;
+        let bytes = weights + moved;
         // Ring all-reduce: each GPU sends 2 (tp - 1) / tp of the tensor, twice per layer,
         // and each all-reduce waits its latency.
         let reduced = tokens_in_step * shape.d_model * ACTIVATION_BYTES;
@@ -196,8 +216,10 @@ impl Gpu {
         };
         let per_all_reduce = 2.0 * (tp - 1.0) / tp * reduced / self.link_bandwidth + latency;
         let comm_seconds = 2.0 * shape.n_layers * per_all_reduce;
-        let compute = flops / (self.peak * self.compute_efficiency);
-        let memory = bytes / (self.bandwidth * self.memory_efficiency);
+        let ramp = tokens_in_step / (tokens_in_step + self.gemm_half_tokens);
+        let compute = flops / (self.peak * self.compute_efficiency * ramp);
+        let memory = weights / (self.bandwidth * self.memory_efficiency)
+            + moved / (self.bandwidth * self.kv_efficiency);
         let seconds = compute.max(memory) + comm_seconds + self.overhead;
         let tokens_per_second = tokens_in_step / (seconds * tp);
         StepCost {
@@ -226,8 +248,8 @@ impl Gpu {
             Phase::Decode => load.tokens + 1.0,
             Phase::Prefill => load.tokens,
         };
-        let weights = shape.params() * load.weight_bytes / load.tensor_parallel;
-        let room = self.memory * self.memory_fraction - weights;
+        let weights = weight_bytes_stored(shape, load) / load.tensor_parallel;
+        let room = self.memory * self.memory_fraction - self.reserve_bytes - weights;
         let batch = (room / (held * kv_bytes_per_token(shape, load))).floor();
         if batch >= 1.0 {
             Ok(batch)
@@ -288,9 +310,21 @@ fn kv_bytes_per_token(shape: &Shape, load: &Load) -> f64 {
     2.0 * shape.n_layers * heads * shape.head_dim * load.kv_bytes
 }
 
+/// Parameters of the layers' matrices: what a quantised checkpoint stores in its format
+/// (the rest, [`Load::edge_bytes`] each).
+fn layer_matmul_params(shape: &Shape) -> f64 {
+    shape.matmul_params() - shape.vocab * shape.d_model
+}
+
+/// Bytes of the weights on the whole group.
+fn weight_bytes_stored(shape: &Shape, load: &Load) -> f64 {
+    let layers = layer_matmul_params(shape);
+    layers * load.weight_bytes + (shape.params() - layers) * load.edge_bytes
+}
+
 /// Bytes of the weights a step reads on the whole group: all but the input embedding.
 fn weight_bytes_read(shape: &Shape, load: &Load) -> f64 {
-    (shape.params() - shape.embedding_params()) * load.weight_bytes
+    weight_bytes_stored(shape, load) - shape.embedding_params() * load.edge_bytes
 }
 
 mod columns;

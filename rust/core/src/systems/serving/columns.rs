@@ -3,7 +3,7 @@
 use super::*;
 
 /// Column names of [`ServingColumns`], in order (the shape's are `arch::FIELDS`).
-pub const FIELDS: [&str; 14] = [
+pub const FIELDS: [&str; 18] = [
     "batch_size",
     "tokens",
     "tensor_parallel",
@@ -18,17 +18,21 @@ pub const FIELDS: [&str; 14] = [
     "overhead_seconds",
     "memory_fraction",
     "collective_seconds",
+    "edge_bytes",
+    "gemm_half_tokens",
+    "kv_efficiency",
+    "reserve_bytes",
 ];
 
 /// The load and hardware columns of a serving batch, each of length 1 or n.
 #[derive(Debug, Clone, Copy)]
 pub struct ServingColumns<'a> {
-    pub columns: [Column<'a>; 14],
+    pub columns: [Column<'a>; 18],
 }
 
 impl<'a> ServingColumns<'a> {
-    pub fn new(data: [&'a [f64]; 14], n: usize) -> Result<Self> {
-        let mut columns = [Column::scalar(&0.0); 14];
+    pub fn new(data: [&'a [f64]; 18], n: usize) -> Result<Self> {
+        let mut columns = [Column::scalar(&0.0); 18];
         for (k, d) in data.iter().enumerate() {
             columns[k] = Column::new(FIELDS[k], d, n)?;
         }
@@ -61,6 +65,7 @@ impl<'a> ServingColumns<'a> {
             tensor_parallel: check(2, whole_tp, "a whole number in [1, 1024]")?,
             weight_bytes: positive(3)?,
             kv_bytes: positive(4)?,
+            edge_bytes: positive(14)?,
         };
         let gpu = Gpu {
             peak: positive(5)?,
@@ -72,6 +77,9 @@ impl<'a> ServingColumns<'a> {
             overhead: check(11, is_non_negative(v(11)), "finite and >= 0")?,
             memory_fraction: fraction(12)?,
             collective_latency: check(13, is_non_negative(v(13)), "finite and >= 0")?,
+            gemm_half_tokens: check(15, is_non_negative(v(15)), "finite and >= 0")?,
+            kv_efficiency: fraction(16)?,
+            reserve_bytes: check(17, is_non_negative(v(17)), "finite and >= 0")?,
         };
         Ok((load, gpu))
     }

@@ -24,6 +24,9 @@ fn ideal() -> Gpu {
         overhead: 0.0,
         memory_fraction: 0.9,
         collective_latency: 0.0,
+        gemm_half_tokens: 0.0,
+        kv_efficiency: 1.0,
+        reserve_bytes: 0.0,
     }
 }
 
@@ -34,6 +37,7 @@ fn load(batch: f64, tokens: f64, tp: f64) -> Load {
         tensor_parallel: tp,
         weight_bytes: 2.0,
         kv_bytes: 2.0,
+        edge_bytes: 2.0,
     }
 }
 
@@ -191,7 +195,8 @@ fn bad_columns_are_named() {
     ];
     let shapes = ShapeColumns::new(shape_data.each_ref().map(|c| c.as_slice()), 1).unwrap();
     let good = [
-        1.0, 128.0, 1.0, 2.0, 2.0, 989e12, 3.35e12, 80e9, 450e9, 0.7, 0.8, 1e-3, 0.9, 1e-4,
+        1.0, 128.0, 1.0, 2.0, 2.0, 989e12, 3.35e12, 80e9, 450e9, 0.7, 0.8, 1e-3, 0.9, 1e-4, 2.0,
+        0.0, 0.8, 0.0,
     ];
     let run = |k: usize, v: f64, phase: Phase| {
         let mut cols = good;
@@ -223,10 +228,80 @@ fn bad_columns_are_named() {
         (12, 2.0),
         (13, -1e-6),
         (13, f64::NAN),
+        (14, 0.0),
+        (15, -1.0),
+        (15, f64::INFINITY),
+        (16, 0.0),
+        (16, 1.5),
+        (17, -1.0),
     ] {
         let e = run(k, v, Phase::Decode).unwrap_err();
         assert_eq!(e.argument(), Some(FIELDS[k]), "{k} {v}: {e}");
     }
     let e = run(1, 0.0, Phase::Prefill).unwrap_err();
     assert_eq!(e.argument(), Some("tokens"));
+}
+
+#[test]
+fn an_engine_profile_changes_only_what_it_names() {
+    // The default terms (no ramp, the cache read like the weights, no reserve, uniform
+    // weights) are the plain roofline; each term then moves its own part of the step.
+    let s = llama2_70b();
+    let plain = ideal();
+    let at = |g: &Gpu, l: &Load, phase| g.step(&s, l, phase, None).unwrap();
+    let l = load(16.0, 4096.0, 4.0);
+    let base = at(&plain, &l, Phase::Decode);
+    // A GEMM ramp of m_half tokens: compute time times (m + m_half) / m.
+    let ramp = Gpu {
+        gemm_half_tokens: 48.0,
+        ..plain
+    };
+    let long = load(1.0, 4096.0, 4.0);
+    let (a, b) = (
+        at(&plain, &long, Phase::Prefill),
+        at(&ramp, &long, Phase::Prefill),
+    );
+    assert!(!a.memory_bound && !b.memory_bound);
+    let busy = |x: StepCost| x.seconds - x.comm_seconds;
+    assert!(rel(busy(b), busy(a) * (4096.0 + 48.0) / 4096.0) < 1e-12);
+    // The cache read at half the bandwidth's efficiency: its time doubles, the weights' not.
+    let slow_kv = Gpu {
+        kv_efficiency: 0.5,
+        ..plain
+    };
+    let kv = 16.0 * 4096.0 * 2.0 * 80.0 * 2.0 * 128.0 * 2.0;
+    let c = at(&slow_kv, &l, Phase::Decode);
+    assert!(base.memory_bound && rel(c.seconds - base.seconds, kv / plain.bandwidth) < 1e-12);
+    assert_eq!(c.bytes, base.bytes);
+    // A reserve of 8 GB per GPU: 8 GB less room for the cache, fewer sequences.
+    let reserve = Gpu {
+        reserve_bytes: 8e9,
+        ..plain
+    };
+    let per_sequence: f64 = 4097.0 * 2.0 * 80.0 * 2.0 * 128.0 * 2.0;
+    let fewer = at(&reserve, &load(1.0, 4096.0, 4.0), Phase::Decode).max_batch;
+    assert!((base.max_batch - fewer - 8e9 / per_sequence).abs() < 1.0);
+    // fp8 layers with a 16-bit head and embedding: the weights stored and read grow by the
+    // edge weights' extra byte each; the cache and FLOPs do not move.
+    let fp8 = Load {
+        weight_bytes: 1.0,
+        kv_bytes: 1.0,
+        ..l
+    };
+    let mixed = Load {
+        edge_bytes: 2.0,
+        ..fp8
+    };
+    let uniform = Load {
+        edge_bytes: 1.0,
+        ..fp8
+    };
+    let (m, u) = (
+        at(&plain, &mixed, Phase::Decode),
+        at(&plain, &uniform, Phase::Decode),
+    );
+    let head_and_norms = s.vocab * s.d_model + 2.0 * s.d_model * s.n_layers + s.d_model;
+    assert!(rel(m.bytes - u.bytes, head_and_norms / 4.0) < 1e-12);
+    assert_eq!(m.flops, u.flops);
+    assert!(m.max_batch <= u.max_batch);
 }
