@@ -50,7 +50,7 @@ def _extra() -> list[Callable[[], Any]]:
     from scaleplan.fitting.nextrun_simulation import Simulation
     from scaleplan.optimal.allocation import TRADEOFF_REGIMES, lifetime_split
     from scaleplan.paper import tables
-    from scaleplan.systems import physical, serving_fit, serving_published, steptime_fit
+    from scaleplan.systems import engines, physical, serving_fit, serving_published, steptime_fit
 
     runs = chinchilla_runs()
     global PLAN
@@ -64,6 +64,7 @@ def _extra() -> list[Callable[[], Any]]:
         lambda: serving_fit.measurements()[0],
         lambda: serving_published.published_rows()[0],
         lambda: serving_published.published_errors()[0],
+        lambda: engines.ENGINES["trtllm-2025"],
         lambda: runs,
         lambda: tables.table_2()[0],
         lambda: tables.table_3()[0],

@@ -110,6 +110,8 @@ DOCUMENTED = [
     "scaleplan.systems.physical",
     "scaleplan.systems.replicas",
     "scaleplan.systems.serving",
+    "scaleplan.systems.engine_fit",
+    "scaleplan.systems.engines",
     "scaleplan.systems.serving_fit",
     "scaleplan.systems.serving_published",
     "scaleplan.systems.shape_search",

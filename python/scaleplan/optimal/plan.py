@@ -351,6 +351,7 @@ def _assumptions(s: _Setting) -> dict[str, Assumption]:
         "serving_precision": a(dep.precision, ""),
         "kv_precision": a(dep.kv_precision or default_kv_format(dep.precision), ""),
         "serving_price_per_hour": a(dep.hourly_price, "$/GPU-hour"),
+        "engine": a(dep.engine or "custom Efficiency", "profile of systems.engines"),
         "tensor_parallel": a(dep.tensor_parallel, "GPUs/replica (None: the cheapest)"),
         "tpot_seconds": a(dep.tpot_seconds, "s"),
         "ttft_seconds": a(dep.ttft_seconds, "s"),

@@ -36,6 +36,7 @@ from ..errors import ScaleplanError
 from ..hardware.accelerators import ACCELERATORS, Accelerator, accelerator, hourly_price
 from ..hardware.cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
 from ..hardware.formats import FORMATS, KV_FORMATS
+from .engines import DEFAULT_ENGINE, engine_profile
 from .serving import Efficiency
 
 __all__ = [
@@ -78,7 +79,7 @@ class Deployment:
         that needs the fewest GPUs in all). It must divide the model's heads, which the
         planner checks per shape.
     efficiency : Efficiency or None
-        The serving stack's `Efficiency` (None: the fitted default).
+        The serving stack's `Efficiency` (None: the engine profile's).
     tpot_seconds : float or None
         Latency target per output token, s (None: no target; a replica then decodes the
         largest batch its memory holds).
@@ -90,6 +91,10 @@ class Deployment:
         Peak over mean request rate, >= 1 (serving is sized for the peak).
     price_per_hour : float or None
         US dollars per GPU-hour (None: the catalogue's price for `gpu`).
+    engine : str or None
+        An engine profile of `engines.ENGINES` ("trtllm-2023", "trtllm-2025"), whose
+        `Efficiency` the deployment uses (None: `engines.DEFAULT_ENGINE`, unless
+        `efficiency` is given; both given is an error).
 
     Examples
     --------
@@ -112,6 +117,7 @@ class Deployment:
     output_tokens: float = DEFAULT_OUTPUT_TOKENS
     peak_to_average: float = DEFAULT_PEAK_TO_AVERAGE
     price_per_hour: float | None = None
+    engine: str | None = None
 
     def __post_init__(self) -> None:
         def set_(name: str, value: Any) -> None:
@@ -124,8 +130,15 @@ class Deployment:
         if self.kv_precision is not None:
             set_("kv_precision", choice("kv_precision", self.kv_precision, KV_FORMATS))
         set_("tensor_parallel", _degree(self.tensor_parallel, acc))
-        eff = Efficiency() if self.efficiency is None else self.efficiency
-        set_("efficiency", instance("efficiency", eff, Efficiency, "an Efficiency or None"))
+        if self.efficiency is None:
+            profile = engine_profile(DEFAULT_ENGINE if self.engine is None else self.engine)
+            set_("engine", profile.name)
+            set_("efficiency", profile.efficiency)
+        elif self.engine is not None:
+            raise ScaleplanError("give engine or efficiency, not both (an engine profile is "
+                                 "an Efficiency with its sources)", "engine")  # fmt: skip
+        set_("efficiency", instance("efficiency", self.efficiency, Efficiency,
+                                    "an Efficiency or None"))  # fmt: skip
         set_("tpot_seconds", optional("tpot_seconds", self.tpot_seconds, POSITIVE))
         set_("ttft_seconds", optional("ttft_seconds", self.ttft_seconds, POSITIVE))
         set_("input_tokens", number("input_tokens", self.input_tokens, NON_NEGATIVE))
@@ -161,8 +174,16 @@ class Deployment:
         return f"group of tensor_parallel={self.tensor_parallel}"
 
     def replace(self, **changes: Any) -> Deployment:
-        """This deployment with `changes` (field names) applied and checked."""
-        return dataclasses.replace(self, **_known(changes)) if changes else self
+        """This deployment with `changes` (field names) applied and checked. A new
+        `efficiency` replaces the engine profile, and a new `engine` its efficiency."""
+        changes = _known(changes)
+        if not changes:
+            return self
+        if "efficiency" in changes and "engine" not in changes:
+            changes["engine"] = None
+        if "efficiency" not in changes and (self.engine is not None or "engine" in changes):
+            changes["efficiency"] = None  # the profile (kept or new) gives it again
+        return dataclasses.replace(self, **changes)
 
     @classmethod
     def from_costs(cls, costs: CostModel, **changes: Any) -> Deployment:

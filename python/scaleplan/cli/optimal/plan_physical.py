@@ -13,6 +13,7 @@ from ..values import positive, positive_int
 def add_options(p: argparse.ArgumentParser) -> None:
     from ...hardware.formats import KV_FORMATS
     from ...systems.deployment import DEFAULT_PEAK_TO_AVERAGE, DEFAULT_TPOT_SECONDS, TENSOR_PARALLEL
+    from ...systems.engines import DEFAULT_ENGINE, ENGINES
 
     serving = group(p, "serving")
     serving.add_argument("--tpot-ms", type=positive, default=DEFAULT_TPOT_SECONDS * 1e3,
@@ -22,6 +23,12 @@ def add_options(p: argparse.ArgumentParser) -> None:
     serving.add_argument("--peak-to-average", type=positive, default=DEFAULT_PEAK_TO_AVERAGE,
                          metavar="RATIO", help="peak over mean request rate (serving is "
                          "sized for the peak)")  # fmt: skip
+    serving.add_argument(
+        "--engine",
+        choices=list(ENGINES),
+        default=DEFAULT_ENGINE,
+        help="engine profile the serving is priced with (default: %(default)s)",
+    )
     serving.add_argument(
         "--kv-precision",
         choices=list(KV_FORMATS),
@@ -52,5 +59,5 @@ def deployment(args: argparse.Namespace, costs: Any) -> Any:
         input_tokens=args.input_tokens, output_tokens=args.output_tokens,
         tpot_seconds=args.tpot_ms / 1e3,
         ttft_seconds=None if args.ttft_ms is None else args.ttft_ms / 1e3,
-        peak_to_average=args.peak_to_average,
+        peak_to_average=args.peak_to_average, engine=args.engine,
     )  # fmt: skip

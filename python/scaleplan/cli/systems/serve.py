@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ...hardware.formats import FORMATS, KV_FORMATS
+from ...systems.engines import DEFAULT_ENGINE, ENGINES
 from ...systems.serving_fit import MODELS
 from ..commands import SUMMARIES
 from ..options import GPU_HELP, group, output
@@ -54,10 +55,13 @@ def add(sub: Any) -> argparse.ArgumentParser:
     s.add_argument("--tpot-ms", type=positive,
                    help="latency target per output token, ms (then the batch is the largest "
                    "that meets it)")  # fmt: skip
+    s.add_argument("--engine", choices=list(ENGINES), default=DEFAULT_ENGINE,
+                   help="engine profile: the calibration of how an engine generation runs "
+                   "a model (default: %(default)s)")  # fmt: skip
     s.add_argument("--overhead-ms", type=non_negative,
-                   help="time every step adds, ms (default: the fitted 5.3)")  # fmt: skip
+                   help="time every step adds, ms (default: the engine's)")  # fmt: skip
     s.add_argument("--collective-ms", type=non_negative,
-                   help="latency of each all-reduce, ms (default: the fitted 0.16)")  # fmt: skip
+                   help="latency of each all-reduce, ms (default: the engine's)")  # fmt: skip
     output(p)
     return p
 
@@ -83,10 +87,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from dataclasses import replace
 
     from ...arch.counts import step_counts
-    from ...systems.serving import Efficiency, decode, prefill
+    from ...systems.serving import decode, prefill
 
     name, shape = _shape(args)
-    eff = Efficiency()
+    eff = ENGINES[args.engine].efficiency
     if args.overhead_ms is not None:
         eff = replace(eff, overhead_seconds=args.overhead_ms / 1e3)
     if args.collective_ms is not None:
@@ -103,6 +107,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "gpu": gpu_name(args.gpu),
         "precision": args.precision,
         "tensor_parallel": args.tensor_parallel,
+        "engine": args.engine,
         "efficiency": {
             "compute": eff.compute,
             "memory": eff.memory,
