@@ -97,3 +97,24 @@ def test_the_command_line_takes_an_engine():
     assert new["decode"]["seconds"] != old["decode"]["seconds"]
     bad = subprocess.run(["scaleplan", "serve", "--engine", "x"], capture_output=True, text=True)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_an_inflight_engine_charges_a_prompt_its_flops_not_a_step():
+    from scaleplan.systems.replicas import replicas
+
+    dep = sp.Deployment("h100-sxm", engine="trtllm-2025", tensor_parallel=1)
+    r = replicas(["llama-3-8b"], dep)
+    first = serving.prefill("llama-3-8b", "h100-sxm", prompt_tokens=round(dep.input_tokens),
+                            efficiency=dep.efficiency)  # fmt: skip
+    prompt = first.flops / (989e12 * dep.efficiency.compute)
+    decode_share = dep.output_tokens * r.seconds_per_token / r.batch_size
+    np.testing.assert_allclose(r.busy_seconds, decode_share + prompt, rtol=1e-12)
+    assert r.ttft_seconds[0, 0] == first.seconds  # the latency still counts the whole step
+    assert prompt < first.seconds / 5  # the 12.8 ms step overhead is not charged again
+    # A static engine runs the prompt as its own step: busy time includes its TTFT.
+    old = replicas(["llama-3-8b"], dep.replace(engine="trtllm-2023"))
+    np.testing.assert_allclose(
+        old.busy_seconds,
+        dep.output_tokens * old.seconds_per_token / old.batch_size + old.ttft_seconds,
+        rtol=1e-12,
+    )

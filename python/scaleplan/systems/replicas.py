@@ -15,6 +15,7 @@ from .._utils.frames import Tabular
 from ..arch.shapes import FIELDS, TransformerShape, resolve_shape
 from ..errors import ScaleplanError
 from .deployment import Deployment
+from .engines import ENGINES
 from .serving import decode, prefill
 
 __all__ = ["Replicas", "context_tokens", "replicas"]
@@ -25,7 +26,9 @@ class Replicas(Tabular):
     """Serving options of each shape (rows) at each tensor-parallel degree in
     `tensor_parallel` (columns): what `replicas` returns.
 
-    A request occupies a replica `busy_seconds = output_tokens x TPOT / batch + TTFT`.
+    A request occupies a replica `busy_seconds = output_tokens x TPOT / batch + TTFT`; under
+    an in-flight engine profile its prompt runs inside decode steps and adds only its
+    FLOPs' time (`prefill FLOPs / (peak x compute)`) in place of the TTFT.
     NaN where the group cannot hold the model and its KV cache, does not divide its
     heads, or misses a latency target.
 
@@ -116,12 +119,19 @@ def replicas(shapes: Sequence[TransformerShape | str], deployment: Deployment) -
     # The prompt is read in whole tokens, as the context is: a mean of 0.7 tokens is a
     # one-token prefill (its TTFT counted), a mean under a half no prefill at all.
     prompt = round(dep.input_tokens)
-    ttft = np.zeros_like(step.seconds)
+    ttft = prompt_busy = np.zeros_like(step.seconds)
     if prompt >= 1:
-        ttft = prefill(grid, prompt_tokens=prompt, **common).seconds
+        first = prefill(grid, prompt_tokens=prompt, **common)
+        ttft = prompt_busy = first.seconds
+        if dep.engine is not None and ENGINES[dep.engine].batching == "inflight":
+            # An in-flight engine runs each prompt inside a decode step, whose weights
+            # read and per-step overhead are paid already: the prompt adds its FLOPs.
+            peak = dep.accelerator.peak(dep.precision)
+            prompt_busy = first.flops / (peak * dep.efficiency.compute)
     if dep.ttft_seconds is not None:
         ttft = np.where(ttft <= dep.ttft_seconds, ttft, np.nan)
-    busy = dep.output_tokens * step.seconds / step.batch_size + ttft
+    busy = dep.output_tokens * step.seconds / step.batch_size + prompt_busy
+    busy = np.where(np.isnan(ttft), np.nan, busy)  # a missed TTFT target: no option
     return Replicas(tp[0], step.batch_size, step.seconds, ttft, busy)
 
 
