@@ -260,3 +260,28 @@ def test_a_sweep_reports_progress_on_a_local_scheduler(tmp_path):
         )
     chunks = len(os.listdir(tmp_path / "p.parquet" / "_scaleplan_done"))
     assert chunks > 1 and calls == [(k, chunks) for k in range(1, chunks + 1)]
+
+
+def test_any_failure_to_reach_a_scheduler_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    # A loaded fresh-clone CI run got a bare AssertionError out of distributed's Client for
+    # `--scheduler=5e-324` (an internal error, exit 1); whatever the connection raises is
+    # the address's fault, and dask's configuration is put back.
+    import dask
+    import distributed
+
+    from scaleplan.cli import main
+
+    def refuse(*args, **kwargs):
+        raise AssertionError
+
+    before = dask.config.get("scheduler", None)
+    monkeypatch.setattr(distributed, "Client", refuse)
+    out = str(tmp_path / "s.zarr")
+    code = main(["sweep", out, "--loss", "2.1", "--inference-tokens", "1e12",
+                 "--scheduler", "5e-324"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.strip().splitlines() == [
+        "scaleplan sweep: error: --scheduler: cannot reach 5e-324: AssertionError"
+    ]
+    assert dask.config.get("scheduler", None) == before
