@@ -211,3 +211,18 @@ def test_cli_reference_is_current(monkeypatch):
     monkeypatch.setenv("COLUMNS", gen.WIDTH)  # restored after the test
     stale = "docs/guide/cli-reference.md is stale: run python docs/gen_cli_reference.py"
     assert gen.render() == page, stale
+
+
+def test_serving_validation_page_is_current():
+    # Every published row with each engine profile's prediction, written by
+    # docs/gen_serving_validation.py; regenerate it after changing a profile or the data.
+    path = ROOT / "docs" / "gen_serving_validation.py"
+    spec = importlib.util.spec_from_file_location("gen_validation", path)
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    stale = "docs/guide/serving-validation.md is stale: run python docs/gen_serving_validation.py"
+    assert gen.render() == gen.PAGE.read_text(), stale
+    # One line per predicted quantity: the rows the serving guide's figures count.
+    assert (
+        gen.PAGE.read_text().count("\n| TRTLLM-") + gen.PAGE.read_text().count("\n| MLPERF") >= 1075
+    )
