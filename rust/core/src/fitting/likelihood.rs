@@ -306,4 +306,66 @@ mod tests {
         );
         assert!(!p.unwrap().converged);
     }
+
+    /// `f(x) = -x0^2 / 2 + a x0 + c x0^4 + sum_k>0 x_k^2 / 2`: a saddle at 0 when a = 0,
+    /// with its exact gradient and Hessian.
+    fn saddle(a: f64, c: f64) -> impl Fn(&[f64; SCALED]) -> Curvature<SCALED> {
+        move |x: &[f64; SCALED]| {
+            let rest: f64 = x[1..].iter().map(|v| v * v / 2.0).sum();
+            let mut out = Curvature::zero();
+            out.objective = -x[0] * x[0] / 2.0 + a * x[0] + c * x[0].powi(4) + rest;
+            out.gradient = std::array::from_fn(|k| if k == 0 { 0.0 } else { x[k] });
+            out.gradient[0] = -x[0] + a + 4.0 * c * x[0].powi(3);
+            out.hessian = std::array::from_fn(|i| std::array::from_fn(|j| f64::from(i == j)));
+            out.hessian[0][0] = -1.0 + 12.0 * c * x[0] * x[0];
+            out
+        }
+    }
+
+    #[test]
+    fn escape_leaves_a_saddle_downhill_along_the_negative_curvature() {
+        // Unbounded below along x0: the doubling steps from 1e-10 go on to the last one
+        // within 1, 1e-10 * 2^33, downhill: against the gradient's sign along x0.
+        let x = [0.0; SCALED];
+        let last = 1e-10 * 2f64.powi(33);
+        for a in [0.1, -0.1] {
+            let f = saddle(a, 0.0);
+            let (next, value) = escape(&x, &f(&x), &f).unwrap();
+            let want = if a > 0.0 { -last } else { last };
+            assert_eq!(next[0], want);
+            assert!(next[1..].iter().all(|v| *v == 0.0));
+            assert_eq!(value, f(&next).objective);
+            assert!(value < f(&x).objective);
+        }
+        // Where the objective turns back up (a quartic wall), the lowest point of the
+        // doubling steps: no lower than at half or twice its step.
+        let f = saddle(0.0, 1.0);
+        let (next, value) = escape(&x, &f(&x), &f).unwrap();
+        let along = |t: f64| f(&std::array::from_fn(|k| if k == 0 { t } else { 0.0 })).objective;
+        let t = next[0];
+        assert!(t != 0.0 && value < 0.0);
+        assert!(value <= along(t / 2.0) && value <= along(2.0 * t), "{t}");
+    }
+
+    #[test]
+    fn escape_finds_nothing_without_negative_curvature() {
+        // A minimum (positive definite Hessian) and a saddle whose every step rises.
+        let x = [0.0; SCALED];
+        let bowl = |x: &[f64; SCALED]| {
+            let mut out = Curvature::zero();
+            out.objective = x.iter().map(|v| v * v).sum();
+            out.gradient = x.map(|v| 2.0 * v);
+            out.hessian = std::array::from_fn(|i| std::array::from_fn(|j| 2.0 * f64::from(i == j)));
+            out
+        };
+        assert!(escape(&x, &bowl(&x), bowl).is_none());
+        // Also away from the minimum, where steps along the lowest eigenvector would lower
+        // the objective: positive curvature is no saddle to leave.
+        let off: [f64; SCALED] = std::array::from_fn(|k| 0.3 + k as f64);
+        assert!(escape(&off, &bowl(&off), bowl).is_none());
+        let f = saddle(0.0, 0.0);
+        let mut here = f(&x);
+        here.objective = f64::NEG_INFINITY; // nothing can be lower
+        assert!(escape(&x, &here, &f).is_none());
+    }
 }
