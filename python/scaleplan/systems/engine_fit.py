@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from .serving import Efficiency
-from .serving_published import PublishedRow, predict_row
+from .serving_published import PublishedRow, predict_row, ratio
 
 __all__ = ["BOUNDS", "fit_engine", "log_errors"]
 
@@ -56,9 +56,7 @@ def log_errors(rows: list[PublishedRow], efficiency: Efficiency, memory: str = "
             out.append(_NO_FIT)
             continue
         for quantity, value in predicted.items():
-            measured = getattr(row, quantity)
-            rate = quantity.startswith("output")
-            out.append(np.log(value / measured) if rate else np.log(measured / value))
+            out.append(np.log(ratio(quantity, value, getattr(row, quantity))))
     return np.array(out)
 
 

@@ -67,10 +67,8 @@ class Efficiency(Record):
     collective_seconds : float, optional
         Latency of each all-reduce of a tensor-parallel group, in seconds (default 1.6e-4).
     gemm_half_tokens : float, optional
-        Tokens in a step at which its matmuls reach half of `compute` (default 0: the
-        same fraction at any size). The compute time is `FLOPs / (peak compute m / (m +
-        gemm_half_tokens))` for `m` tokens in the step (decode: the batch; prefill: the
-        prompts' tokens): small matrices run below peak.
+        Tokens at which a step's matmuls reach half of `compute` (default 0): compute time
+        `FLOPs / (peak compute m / (m + gemm_half_tokens))` for `m` tokens in the step.
     kv_memory : float or None, optional
         Fraction of bandwidth the KV-cache reads reach, in (0, 1] (default None: `memory`).
     reserve_bytes : float, optional

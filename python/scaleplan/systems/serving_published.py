@@ -1,13 +1,10 @@
 """The serving roofline against every published measurement we collected: the rows, which
 of them the roofline can predict, and its error on them.
 
-`data/serving_published.csv` holds 1,996 rows read from NVIDIA TensorRT-LLM's performance
-pages of nine releases (0.5 to 1.x) and blogs, MLPerf Inference 4.0 and 4.1, and posts of
-vLLM, SGLang and Oracle, each with its source (`data/SOURCES.md`). The model and GPU
-columns are the sources' labels; `MODEL_NAMES` and `GPU_NAMES` map them to ours, and a
-row whose model, GPU or layout the roofline does not cover is left out by
-`predictable`, with its reason (mixtures of experts, pipeline parallelism, GPUs outside
-the catalogue, online serving at a request rate).
+`data/serving_published.csv` holds 1,996 published rows, each with its source
+(`data/SOURCES.md`). Model and GPU columns are the sources' labels (`MODEL_NAMES` and
+`GPU_NAMES` map them to ours); `predictable` says why a row is left out (mixtures of
+experts, pipeline parallelism, GPUs outside the catalogue, online serving).
 
 How a row is predicted (`predict_row`):
 
@@ -49,6 +46,7 @@ __all__ = [
     "predictable",
     "published_errors",
     "published_rows",
+    "ratio",
 ]
 
 # The sources' model labels, as ours (dense models with a named shape only).
@@ -364,7 +362,6 @@ def published_errors(
             continue
         for quantity, predicted in predict_row(row, eff, memory=memory).items():
             measured = getattr(row, quantity)
-            rate = quantity.startswith("output")
             out.append(
                 PublishedError(
                     row.source_id,
@@ -376,10 +373,22 @@ def published_errors(
                     quantity,
                     measured,
                     predicted,
-                    predicted / measured if rate else measured / predicted,
+                    ratio(quantity, predicted, measured),
                 )
             )
     return out
+
+
+def ratio(quantity: str, predicted: float, measured: float) -> float:
+    """Predicted over measured for a rate, measured over predicted for a latency: above 1
+    always means the roofline promises more than was measured.
+
+    Examples
+    --------
+    >>> ratio("output_tokens_per_second_per_gpu", 300.0, 200.0), ratio("ttft_ms", 50.0, 75.0)
+    (1.5, 1.5)
+    """
+    return predicted / measured if quantity.startswith("output") else measured / predicted
 
 
 def error_summary(errors: list[PublishedError], by: str) -> dict[str, dict[str, float]]:
