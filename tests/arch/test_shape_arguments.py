@@ -16,7 +16,7 @@ import pytest
 import scaleplan as sp
 from scaleplan.arch import shapes
 from scaleplan.arch.shapes import MODELS
-from scaleplan.systems import physical, serving, steptime, steptime_fit
+from scaleplan.systems import physical, serving, speculation, steptime, steptime_fit
 
 LLAMA_7B = {
     "model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
@@ -36,6 +36,9 @@ CALLS = {
     "scaleplan.systems.replicas.replicas": lambda s: physical.replicas([s], sp.Deployment()),
     "scaleplan.systems.serving.decode": lambda s: serving.decode(s, "h100-sxm", batch_size=8),
     "scaleplan.systems.serving.prefill": lambda s: serving.prefill(s, "h100-sxm", prompt_tokens=64),
+    "scaleplan.systems.speculation.speculative_decode": lambda s: speculation.speculative_decode(
+        s, speculation.Speculation(draft_tokens=2), batch_size=8
+    ),
     "scaleplan.arch.counts.step_counts": lambda s: sp.step_counts(s),
     "scaleplan.arch.shapes.shape_inputs": lambda s: shapes.shape_inputs(s),
     "scaleplan.arch.shapes.shape_columns": lambda s: shapes.shape_columns(s),

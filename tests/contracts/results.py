@@ -24,6 +24,7 @@ VALUES = (
     "scaleplan.laws.data_constrained.DataConstrainedLaw",
     "scaleplan.laws.scaling.ScalingLaw",
     "scaleplan.systems.deployment.Deployment",
+    "scaleplan.systems.speculation.Speculation",
     "scaleplan.systems.training.Training",
 )
 # Dask's lazy twins of results tested here: `compute()` gives the in-memory class.
@@ -50,7 +51,14 @@ def _extra() -> list[Callable[[], Any]]:
     from scaleplan.fitting.nextrun_simulation import Simulation
     from scaleplan.optimal.allocation import TRADEOFF_REGIMES, lifetime_split
     from scaleplan.paper import tables
-    from scaleplan.systems import engines, physical, serving_fit, serving_published, steptime_fit
+    from scaleplan.systems import (
+        engines,
+        physical,
+        serving_fit,
+        serving_published,
+        speculation,
+        steptime_fit,
+    )
 
     runs = chinchilla_runs()
     global PLAN
@@ -61,6 +69,7 @@ def _extra() -> list[Callable[[], Any]]:
         lambda: TRADEOFF_REGIMES[0],
         lambda: lifetime_split(sp.compute_optimal(2.0, 1e12)),
         lambda: physical.replicas([SHAPE], sp.Deployment(tensor_parallel=2)),
+        lambda: speculation.speculative_decode(SHAPE, speculation.Speculation(), batch_size=4),
         lambda: serving_fit.measurements()[0],
         lambda: serving_published.published_rows()[0],
         lambda: serving_published.published_errors()[0],

@@ -115,6 +115,7 @@ DOCUMENTED = [
     "scaleplan.systems.serving_fit",
     "scaleplan.systems.serving_published",
     "scaleplan.systems.shape_search",
+    "scaleplan.systems.speculation",
     "scaleplan.systems.steptime",
     "scaleplan.systems.steptime_fit",
     "scaleplan.systems.training",

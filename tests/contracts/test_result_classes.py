@@ -11,6 +11,7 @@ from results import LAZY, VALUES, instances
 from test_signatures import public_dataclasses
 
 import scaleplan as sp
+from scaleplan.systems.speculation import Speculation
 
 pd = pytest.importorskip("pandas")
 INSTANCES = instances()
@@ -51,6 +52,7 @@ def test_a_value_prints_short(name):
         "DataConstrainedLaw": lambda: sp.DataConstrainedLaw(sp.CHINCHILLA),
         "ScalingLaw": lambda: sp.CHINCHILLA,
         "Deployment": sp.Deployment,
+        "Speculation": lambda: Speculation("llama-2-7b", draft_tokens=4, acceptance=0.7),
         "Training": sp.Training,
     }[cls]()
     assert isinstance(value, kind)

@@ -51,6 +51,14 @@ def fraction(text: str) -> float:
     return value
 
 
+def probability(text: str) -> float:
+    """A number in [0, 1], such as an acceptance rate."""
+    value = _number(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1]; got {text!r}")
+    return value
+
+
 def integer(low: int, high: int | None = None) -> Callable[[str], int]:
     """An integer in [low, high]."""
 

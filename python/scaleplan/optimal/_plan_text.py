@@ -56,7 +56,8 @@ _ROWS = (
     ("serving GPUs (replicas x TP)", lambda c: (f"{c.plan.serving.gpus} ({c.plan.serving.replicas}"
                                                 f" x {c.plan.serving.tensor_parallel})")),
     ("decode batch, TPOT", lambda c: (f"{c.plan.serving.batch_size:g}, "
-                                      f"{c.plan.serving.seconds_per_token * 1e3:.3g} ms")),
+                                      f"{c.plan.serving.seconds_per_token * 1e3:.3g} ms"
+                                      + (" (spec.)" if c.plan.serving.speculative else ""))),
     ("TTFT", lambda c: f"{c.plan.serving.ttft_seconds * 1e3:.3g} ms"),
     ("$ per M output tokens", lambda c: money(c.plan.serving.dollars_per_million_output_tokens)),
     ("training $", lambda c: money(c.training_dollars)),
@@ -94,7 +95,8 @@ def _header(p: Any) -> list[str]:
         f"serving {money(v.dollars)})",
         f"  train on {t.gpus} {t.gpu} ({a['train_precision'].value}) for {t.days:.3g} days; "
         f"serve on {v.gpus} {v.gpu} ({a['serving_precision'].value}): {v.replicas} "
-        f"replicas x TP {v.tensor_parallel}, decode batch {v.batch_size:g}",
+        f"replicas x TP {v.tensor_parallel}, decode batch {v.batch_size:g}"
+        + (f", speculative ({a['speculation'].value})" if v.speculative else ""),
         f"Target: a model {p.target}, law {a['law'].value}, serving "
         f"{si_number(p.requests)} requests ({si_number(p.inference_tokens)} tokens) over "
         f"its life",

@@ -337,6 +337,14 @@ def _describe(s: _Setting) -> str:
             f"{dep.peak_to_average:g}x the mean rate; training at {mfu:g}% MFU")  # fmt: skip
 
 
+def _speculation_words(spec: Any) -> str | None:
+    """A deployment's speculative decoding in words (None without it)."""
+    if spec is None:
+        return None
+    draft = spec.draft if isinstance(spec.draft, str) else f"a {spec.draft.d_model}-wide draft"
+    return f"{draft}, {spec.draft_tokens} tokens a step, acceptance {spec.acceptance:g}"
+
+
 def _assumptions(s: _Setting) -> dict[str, Assumption]:
     """Every input that moved the answer, with its unit."""
     a, dep, train, costs = Assumption, s.deployment, s.train, s.costs
@@ -352,6 +360,7 @@ def _assumptions(s: _Setting) -> dict[str, Assumption]:
         "kv_precision": a(dep.kv_precision or default_kv_format(dep.precision), ""),
         "serving_price_per_hour": a(dep.hourly_price, "$/GPU-hour"),
         "engine": a(dep.engine or "custom Efficiency", "profile of systems.engines"),
+        "speculation": a(_speculation_words(dep.speculation), "draft, tokens a step, acceptance"),
         "tensor_parallel": a(dep.tensor_parallel, "GPUs/replica (None: the cheapest)"),
         "tpot_seconds": a(dep.tpot_seconds, "s"),
         "ttft_seconds": a(dep.ttft_seconds, "s"),

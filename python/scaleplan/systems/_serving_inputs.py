@@ -34,10 +34,16 @@ def errors_named(tokens_name: str) -> Iterator[None]:
 
 
 def broadcast_columns(
-    shapes: ShapeLike, batch_size: Any, tokens: Any, tp: Any, target_seconds: Any
+    shapes: ShapeLike,
+    batch_size: Any,
+    tokens: Any,
+    tp: Any,
+    target_seconds: Any,
+    draft: tuple[Any, Any, Any] = (0.0, 0.0, 0.0),
 ) -> tuple[tuple[int, ...], list[NDArray[np.float64]]]:
     """The kernel's columns, broadcast: the shape fields (in `FIELDS` order), `batch_size`,
-    `tokens`, `tensor_parallel` and, with a target, `target_seconds`."""
+    `tokens`, `tensor_parallel`, `draft_tokens`, `draft_kv_bytes`, `draft_weight_bytes`
+    (`draft`) and, with a target, `target_seconds`."""
     grid_shape, shape_cols = shape_inputs(shapes)
     if grid_shape == ():
         shape_cols = [c.reshape(()) for c in shape_cols]
@@ -45,6 +51,9 @@ def broadcast_columns(
         "batch_size": as_float("batch_size", batch_size),
         "tokens": as_float("tokens", tokens),
         "tensor_parallel": tp,
+        "draft_tokens": as_float("draft_tokens", draft[0]),
+        "draft_kv_bytes": as_float("draft_kv_bytes", draft[1]),
+        "draft_weight_bytes": as_float("draft_weight_bytes", draft[2]),
     }
     named = {**{f"shape.{f}": c for f, c in zip(FIELDS, shape_cols, strict=True)}, **load}
     if target_seconds is not None:

@@ -38,6 +38,7 @@ from ..hardware.cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, C
 from ..hardware.formats import FORMATS, KV_FORMATS
 from .engines import DEFAULT_ENGINE, engine_profile
 from .serving import Efficiency
+from .speculation import Speculation
 
 __all__ = [
     "DEFAULT_PEAK_TO_AVERAGE",
@@ -95,6 +96,10 @@ class Deployment:
         An engine profile of `engines.ENGINES` ("trtllm-2023", "trtllm-2025"), whose
         `Efficiency` the deployment uses (None: `engines.DEFAULT_ENGINE`, unless
         `efficiency` is given; both given is an error).
+    speculation : Speculation or None
+        Speculative decoding (`speculation.Speculation`: a draft, the tokens it proposes a
+        step, their acceptance), which every planner's TPOT, batch, memory and cost then
+        include (None: none).
 
     Examples
     --------
@@ -118,6 +123,7 @@ class Deployment:
     peak_to_average: float = DEFAULT_PEAK_TO_AVERAGE
     price_per_hour: float | None = None
     engine: str | None = None
+    speculation: Speculation | None = None
 
     def __post_init__(self) -> None:
         def set_(name: str, value: Any) -> None:
@@ -146,6 +152,8 @@ class Deployment:
         set_("peak_to_average", number("peak_to_average", self.peak_to_average, AT_LEAST_ONE))
         set_("price_per_hour", optional("price_per_hour", self.price_per_hour, POSITIVE,
                                         unit="dollars"))  # fmt: skip
+        if self.speculation is not None:
+            instance("speculation", self.speculation, Speculation, "a Speculation or None")
 
     @property
     def accelerator(self) -> Accelerator:

@@ -83,6 +83,9 @@ class ServingPlan(Record):
         Time per output token and to the first token, s.
     dollars, dollars_per_million_output_tokens : float
         `gpus x 24 days x price_per_hour`, USD, and per million output tokens, USD.
+    speculative : bool
+        Whether the replicas decode with the deployment's draft (taken where it makes
+        them cheaper; `seconds_per_token` is then the expected TPOT).
 
     Examples
     --------
@@ -102,6 +105,7 @@ class ServingPlan(Record):
     gpus: int
     dollars: float
     dollars_per_million_output_tokens: float
+    speculative: bool = False
 
 
 @dataclass(frozen=True, repr=False)
@@ -218,7 +222,8 @@ def serving_plan(
                          blame="requests_per_day")  # fmt: skip
     return ServingPlan(dep.accelerator.name, tp, float(r.batch_size[0, k]),
                        float(r.seconds_per_token[0, k]), float(r.ttft_seconds[0, k]),
-                       total // tp, total, dollars, per_million)  # fmt: skip
+                       total // tp, total, dollars, per_million,
+                       bool(r.speculative[0, k]))  # fmt: skip
 
 
 def _unservable(shape: TransformerShape, dep: Deployment) -> ScaleplanError:

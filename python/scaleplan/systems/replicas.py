@@ -5,6 +5,7 @@ serving roofline (`serving.py`) in one vectorised call per phase: what `serving_
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from ..errors import ScaleplanError
 from .deployment import Deployment
 from .engines import ENGINES
 from .serving import decode, prefill
+from .speculation import Speculation, speculative_decode
 
 __all__ = ["Replicas", "context_tokens", "replicas"]
 
@@ -28,7 +30,10 @@ class Replicas(Tabular):
 
     A request occupies a replica `busy_seconds = output_tokens x TPOT / batch + TTFT`; under
     an in-flight engine profile its prompt runs inside decode steps and adds only its
-    FLOPs' time (`prefill FLOPs / (peak x compute)`) in place of the TTFT.
+    FLOPs' time (`prefill FLOPs / (peak x compute)`) in place of the TTFT. Under
+    speculative decoding the TPOT is the expected one (`speculation.speculative_decode`),
+    a draft model prefills each prompt too, and its weights and cache share the memory; an
+    option speculates only where that occupies a replica less.
     NaN where the group cannot hold the model and its KV cache, does not divide its
     heads, or misses a latency target.
 
@@ -43,6 +48,9 @@ class Replicas(Tabular):
         Its TPOT and the TTFT of one prompt, s, shape (shapes, degrees).
     busy_seconds : numpy.ndarray
         Seconds one request occupies a replica, s, shape (shapes, degrees).
+    speculative : numpy.ndarray
+        Whether the option decodes speculatively (the deployment's `speculation`, taken
+        where it occupies a replica less than plain decoding), shape (shapes, degrees).
 
     Examples
     --------
@@ -58,13 +66,15 @@ class Replicas(Tabular):
     """
 
     _INPUTS = ("tensor_parallel",)
-    _OUTPUTS = ("batch_size", "seconds_per_token", "ttft_seconds", "busy_seconds")
+    _OUTPUTS = ("batch_size", "seconds_per_token", "ttft_seconds", "busy_seconds",
+                "speculative")  # fmt: skip
 
     tensor_parallel: Any
     batch_size: Any
     seconds_per_token: Any
     ttft_seconds: Any
     busy_seconds: Any
+    speculative: Any
 
 
 def replicas(shapes: Sequence[TransformerShape | str], deployment: Deployment) -> Replicas:
@@ -109,30 +119,80 @@ def replicas(shapes: Sequence[TransformerShape | str], deployment: Deployment) -
                                   tensor_parallel=tp, on_invalid="nan")  # fmt: skip
     # A row is NaN where the group cannot hold the weights and one sequence's cache, or no
     # batch meets the TPOT target: the only row-dependent failures once the scalars passed.
+    plain = _option(grid, dep, common, None)
+    speculative = np.zeros(plain[0].shape, dtype=bool)
+    if dep.speculation is not None:
+        # Each option is served with the draft where that occupies a replica less: at large
+        # batches verifying drafted tokens costs compute the accepted ones do not repay.
+        spec = _option(grid, dep, common, dep.speculation)
+        speculative = np.isnan(plain[3]) & ~np.isnan(spec[3]) | (spec[3] < plain[3])
+        plain = tuple(np.where(speculative, b, a) for a, b in zip(plain, spec, strict=True))
+    batch, tpot, ttft, busy = plain
+    return Replicas(tp[0], batch, tpot, ttft, busy, speculative)
+
+
+def _option(
+    grid: dict[str, Any], dep: Deployment, common: dict[str, Any], spec: Speculation | None
+) -> tuple[Any, Any, Any, Any]:
+    """Batch, TPOT, TTFT and busy seconds of every shape at every degree, with the draft
+    `spec` or without one."""
     context = context_tokens(dep.input_tokens, dep.output_tokens)
-    batch: Any = 1.0
-    if dep.tpot_seconds is None:
-        # Whole and at least 1 where one sequence fits, NaN where none does.
-        batch = decode(grid, context_tokens=context, **common).max_batch_size
-    step = decode(grid, context_tokens=context, batch_size=batch,
-                  target_seconds=dep.tpot_seconds, **common)  # fmt: skip
+    if spec is None:
+        batch: Any = 1.0
+        if dep.tpot_seconds is None:
+            # Whole and at least 1 where one sequence fits, NaN where none does.
+            batch = decode(grid, context_tokens=context, **common).max_batch_size
+        step = decode(grid, context_tokens=context, batch_size=batch,
+                      target_seconds=dep.tpot_seconds, **common)  # fmt: skip
+        batch, tpot = step.batch_size, step.seconds
+    else:
+        batch, tpot = _speculative(grid, context, dep, spec)
     # The prompt is read in whole tokens, as the context is: a mean of 0.7 tokens is a
     # one-token prefill (its TTFT counted), a mean under a half no prefill at all.
     prompt = round(dep.input_tokens)
-    ttft = prompt_busy = np.zeros_like(step.seconds)
+    ttft = prompt_busy = np.zeros_like(tpot)
     if prompt >= 1:
         first = prefill(grid, prompt_tokens=prompt, **common)
         ttft = prompt_busy = first.seconds
+        flops = first.flops
+        if spec is not None and not isinstance(spec.draft, str):
+            # A draft model prefills the prompt as well, inside the same engine iteration.
+            quiet = dataclasses.replace(dep.efficiency, overhead_seconds=0.0)
+            draft = prefill(spec.draft, prompt_tokens=prompt, **{**common, "efficiency": quiet})
+            ttft = prompt_busy = ttft + draft.seconds
+            flops = flops + draft.flops
         if dep.engine is not None and ENGINES[dep.engine].batching == "inflight":
             # An in-flight engine runs each prompt inside a decode step, whose weights
             # read and per-step overhead are paid already: the prompt adds its FLOPs.
             peak = dep.accelerator.peak(dep.precision)
-            prompt_busy = first.flops / (peak * dep.efficiency.compute)
+            prompt_busy = flops / (peak * dep.efficiency.compute)
     if dep.ttft_seconds is not None:
         ttft = np.where(ttft <= dep.ttft_seconds, ttft, np.nan)
-    busy = dep.output_tokens * step.seconds / step.batch_size + prompt_busy
+    busy = dep.output_tokens * tpot / batch + prompt_busy
     busy = np.where(np.isnan(ttft), np.nan, busy)  # a missed TTFT target: no option
-    return Replicas(tp[0], step.batch_size, step.seconds, ttft, busy)
+    return batch, tpot, ttft, busy
+
+
+def _speculative(
+    grid: dict[str, Any], context: int, dep: Deployment, spec: Speculation
+) -> tuple[Any, Any]:
+    """Batch and expected TPOT of every shape at every degree under `spec`: one call per
+    degree (a draft's weights on each GPU depend on it)."""
+    columns = []
+    for tp in dep.degrees:
+        kwargs: dict[str, Any] = dict(gpu=dep.gpu, context_tokens=context,
+                                      precision=dep.precision, kv_precision=dep.kv_precision,
+                                      tensor_parallel=tp, efficiency=dep.efficiency,
+                                      on_invalid="nan")  # fmt: skip
+        if dep.tpot_seconds is None:
+            most = speculative_decode(grid, spec, **kwargs).max_batch_size
+            step = speculative_decode(grid, spec, batch_size=most, **kwargs)
+        else:
+            step = speculative_decode(grid, spec, target_seconds=dep.tpot_seconds,
+                                      **kwargs)  # fmt: skip
+        columns.append((step.batch_size[:, 0], step.seconds_per_token[:, 0]))
+    batch = np.stack([c[0] for c in columns], axis=1)
+    return batch, np.stack([c[1] for c in columns], axis=1)
 
 
 def context_tokens(input_tokens: float, output_tokens: float) -> int:

@@ -219,6 +219,9 @@ def decode(
     tensor_parallel: Any = 1,
     efficiency: Efficiency | None = None,
     target_seconds: Any = None,
+    draft_tokens: Any = 0,
+    draft_kv_bytes: Any = 0,
+    draft_weight_bytes: Any = 0,
     on_invalid: str = "raise",
 ) -> ServingStep:
     """One decode step: every sequence of the batch adds a token after `context_tokens`.
@@ -249,6 +252,15 @@ def decode(
         The serving stack's fractions of peak and overheads (default `Efficiency()`).
     target_seconds : array_like, optional
         A TPOT to meet, in seconds: the batch is then the largest meeting it.
+    draft_tokens : array_like, optional
+        Tokens a draft proposed for each sequence, a whole number in [0, 64] (default 0):
+        the step is then speculative decoding's verification, computing `1 +
+        draft_tokens` positions a sequence and holding them in the cache, with the weights
+        and the cache read once; `tokens_per_second` counts positions verified, not tokens
+        accepted (`speculation.speculative_decode` gives those, and the draft's cost).
+    draft_kv_bytes, draft_weight_bytes : array_like, optional
+        A draft model's memory on each GPU, beside this model's (default 0): bytes a
+        token of its cache (held for every sequence) and bytes of its weights.
     on_invalid : {"raise", "nan"}, optional
         What an input without an answer gives: a ScaleplanError (default) or NaN in its row.
 
@@ -273,7 +285,8 @@ def decode(
     """
     with errors_named("context_tokens"):
         return _step("decode", shape, gpu, batch_size, context_tokens, precision, kv_precision,
-                     tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip
+                     tensor_parallel, efficiency, target_seconds, on_invalid,
+                     (draft_tokens, draft_kv_bytes, draft_weight_bytes))  # fmt: skip
 
 
 @labelled
@@ -337,7 +350,8 @@ def prefill(
     """
     with errors_named("prompt_tokens"):
         return _step("prefill", shape, gpu, batch_size, prompt_tokens, precision, kv_precision,
-                     tensor_parallel, efficiency, target_seconds, on_invalid)  # fmt: skip
+                     tensor_parallel, efficiency, target_seconds, on_invalid,
+                     (0, 0, 0))  # fmt: skip
 
 
 def _bytes_of(name: str, precision: str) -> float:
@@ -356,7 +370,11 @@ def _step(
     efficiency: Efficiency | None,
     target_seconds: Any,
     on_invalid: str,
+    draft: tuple[Any, Any, Any],
 ) -> ServingStep:
+    """The step of `decode` or `prefill`; `draft` is `(draft_tokens, draft_kv_bytes,
+    draft_weight_bytes)`: tokens verified beyond the new one, and a draft model's cache
+    bytes a token and weight bytes on each GPU (`speculation.py`), which share memory."""
     acc = accelerator(gpu, argument="gpu")
     eff = Efficiency() if efficiency is None else efficiency
     instance("efficiency", eff, Efficiency, "an Efficiency or None")
@@ -371,16 +389,19 @@ def _step(
             f"{acc.name} has no link_bandwidth, which tensor_parallel > 1 needs",
             "tensor_parallel",
         )
-    shape, cols = broadcast_columns(shapes, batch_size, tokens, tp, target_seconds)
+    shape, cols = broadcast_columns(shapes, batch_size, tokens, tp, target_seconds, draft)
     n_shape = len(FIELDS)
     constants = (weight_bytes, kv_bytes, peak, acc.memory_bandwidth, acc.memory_bytes,
                  acc.link_bandwidth or 1.0, eff.compute, eff.memory, eff.overhead_seconds,
                  eff.memory_fraction, eff.collective_seconds,
                  weight_bytes if eff.edge_bytes is None else eff.edge_bytes,
                  eff.gemm_half_tokens, eff.memory if eff.kv_memory is None else eff.kv_memory,
-                 eff.reserve_bytes)  # fmt: skip
+                 0.0)  # fmt: skip
     load_cols = cols[n_shape : n_shape + 3] + [np.array([float(c)]) for c in constants]
-    target = cols[n_shape + 3] if target_seconds is not None else None
+    # The runtime's reserve and a draft's weights: memory neither cache may take.
+    load_cols[-1] = np.asarray(eff.reserve_bytes + cols[n_shape + 5], dtype=float)
+    load_cols += cols[n_shape + 3 : n_shape + 5]  # draft_tokens, draft_kv_bytes
+    target = cols[n_shape + 6] if target_seconds is not None else None
     (s, f), (b, c), (mb, bt), (per_gpu, mfu), mem = _core.serving_step(
         phase, cols[:n_shape], load_cols, target_seconds=target, on_invalid=on_invalid,
         broadcast_shape=shape,

@@ -148,7 +148,9 @@ def serving_step(
         `edge_bytes` (bytes per weight outside the layers' matrices, default
         `weight_bytes`), `gemm_half` (tokens at half compute efficiency, default 0),
         `kv_eff` (the cache reads' bandwidth fraction, default `memory_eff`) and
-        `reserve` (bytes per GPU kept by the runtime, default 0).
+        `reserve` (bytes per GPU kept by the runtime, default 0); for speculative
+        decoding, `draft` (tokens drafted a sequence that a decode step verifies, default
+        0) and `draft_kv` (bytes a token of a draft's cache takes per GPU, default 0).
 
     Returns
     -------
@@ -192,12 +194,14 @@ def serving_step(
     stored = layer_weights * gpu["weight_bytes"] + (vocab * d + norms + extra + embedding) * edge
     read = layer_weights * gpu["weight_bytes"] + (vocab * d + norms + extra) * edge
     kv_per_token = 2 * layers * math.ceil(kv_heads / tp) * hd * gpu["kv_bytes"]
-    held = tokens + 1 if phase == "decode" else tokens
+    drafted = gpu.get("draft", 0.0)
+    held = tokens + 1 + drafted if phase == "decode" else tokens
     room = gpu["memory"] * gpu["fraction"] - gpu.get("reserve", 0.0) - stored / tp
-    max_batch = math.floor(room / (held * kv_per_token))
+    max_batch = math.floor(room / (held * (kv_per_token + gpu.get("draft_kv", 0.0))))
     if phase == "decode":
-        flops = 2 * batch * per_token + layers * batch * tokens * heads * hd * 4
-        in_step = batch
+        # Each sequence computes its new token and the drafted ones, attending its context.
+        in_step = batch * (1 + drafted)
+        flops = 2 * in_step * per_token + layers * in_step * tokens * heads * hd * 4
     else:
         flops = 2 * batch * tokens * (per_token - vocab * d) + 2 * batch * vocab * d
         flops += layers * 2 * batch * tokens**2 * heads * hd

@@ -1,11 +1,13 @@
 """The serving options of `scaleplan plan` (latency targets, peak over mean rate, KV
-format, tensor-parallel degree, training GPUs) and the `Deployment` they describe."""
+format, tensor-parallel degree, speculative decoding, training GPUs) and the `Deployment`
+they describe."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from .. import speculation
 from ..options import group
 from ..values import positive, positive_int
 
@@ -42,6 +44,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
         metavar="{1,2,4,...,64}",
         help="GPUs per serving replica (default: the degree needing fewest GPUs)",
     )
+    speculation.add(p, serving)
     group(p, "hardware").add_argument(
         "--train-gpus", type=positive_int, metavar="N",
         help="training GPUs (default: the fewest, a multiple of 8, that finish within 30 "
@@ -60,4 +63,5 @@ def deployment(args: argparse.Namespace, costs: Any) -> Any:
         tpot_seconds=args.tpot_ms / 1e3,
         ttft_seconds=None if args.ttft_ms is None else args.ttft_ms / 1e3,
         peak_to_average=args.peak_to_average, engine=args.engine,
+        speculation=speculation.of(args),
     )  # fmt: skip

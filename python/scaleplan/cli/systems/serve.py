@@ -8,6 +8,7 @@ from typing import Any
 from ...hardware.formats import FORMATS, KV_FORMATS
 from ...systems.engines import DEFAULT_ENGINE, ENGINES
 from ...systems.serving_fit import MODELS
+from .. import speculation
 from ..commands import SUMMARIES
 from ..options import GPU_HELP, group, output
 from ..render import render_table, si_number
@@ -62,6 +63,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
                    help="time every step adds, ms (default: the engine's)")  # fmt: skip
     s.add_argument("--collective-ms", type=non_negative,
                    help="latency of each all-reduce, ms (default: the engine's)")  # fmt: skip
+    speculation.add(p, s)
     output(p)
     return p
 
@@ -98,7 +100,13 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     common = dict(gpu=args.gpu, precision=args.precision, kv_precision=args.kv_precision,
                   tensor_parallel=args.tensor_parallel, efficiency=eff)  # fmt: skip
     target = None if args.tpot_ms is None else args.tpot_ms / 1e3
-    d = decode(shape, batch_size=args.batch_size, context_tokens=args.context_tokens,
+    spec = speculation.of(args)
+    batch = args.batch_size
+    if spec is not None:
+        # The speculative step meets the target; the plain step is shown at its batch.
+        more, fast = _speculative(shape, spec, args, common, target)
+        batch, target = fast["batch_size"], None
+    d = decode(shape, batch_size=batch, context_tokens=args.context_tokens,
                target_seconds=target, **common)  # fmt: skip
     p = prefill(shape, prompt_tokens=args.prompt_tokens, **common)
     data = {
@@ -126,7 +134,44 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         ("decode MFU", f"{d.mfu:.1%} ({d.bound}-bound)"),
         ("time to first token (TTFT)", f"{p.seconds * 1e3:.3g} ms ({p.bound}-bound)"),
     ]
+    if spec is not None:
+        data["speculative"] = fast
+        rows += more
     return data, render_table(("serving by the roofline", "value"), rows)
+
+
+def _speculative(
+    shape: Any, spec: Any, args: argparse.Namespace, common: dict[str, Any], target: Any
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """The decode step under speculative decoding: its rows and its JSON object."""
+    from ...systems.speculation import speculative_decode
+
+    s = speculative_decode(shape, spec, batch_size=args.batch_size,
+                           context_tokens=args.context_tokens, target_seconds=target,
+                           **common)  # fmt: skip
+    draft = spec.draft if isinstance(spec.draft, str) else args.draft
+    data = {
+        "draft": draft,
+        "draft_tokens": spec.draft_tokens,
+        "acceptance": spec.acceptance,
+        "batch_size": float(s.batch_size),
+        "seconds_per_token": float(s.seconds_per_token),
+        "step_seconds": float(s.step_seconds),
+        "draft_seconds": float(s.draft_seconds),
+        "tokens_per_step": float(s.tokens_per_step),
+        "tokens_per_second": float(s.tokens_per_second),
+        "max_batch_size": float(s.max_batch_size),
+    }
+    what = f"{spec.draft_tokens} tokens from {draft}, each accepted with p = {spec.acceptance:g}"
+    step = f"step {s.step_seconds * 1e3:.3g} ms, of it drafting {s.draft_seconds * 1e3:.3g} ms"
+    rows = [
+        ("speculative decoding", what),
+        ("  decode batch", f"{s.batch_size:g} (fits up to {s.max_batch_size:g})"),
+        ("  tokens a step", f"{s.tokens_per_step:.3g}"),
+        ("  expected TPOT", f"{s.seconds_per_token * 1e3:.3g} ms ({step})"),
+        ("  decode tokens/s per GPU", f"{s.tokens_per_second:.4g}"),
+    ]
+    return rows, data
 
 
 def _step(s: Any) -> dict[str, Any]:

@@ -36,6 +36,10 @@ pub const ACTIVATION_BYTES: f64 = 2.0;
 /// Largest tensor-parallel degree taken: larger groups than a few nodes are not serving.
 pub const MAX_TENSOR_PARALLEL: f64 = 1024.0;
 
+/// Most tokens a draft proposes for one verification: acceptance falls geometrically
+/// along a draft, so engines propose a handful (EAGLE, Medusa, MTP: 1 to 8).
+pub const MAX_DRAFT_TOKENS: f64 = 64.0;
+
 /// Which step: a new token for every sequence, or a whole prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -106,6 +110,14 @@ pub struct Load {
     /// Bytes per weight outside the layers' matrices (embeddings, output head, norms),
     /// which quantised checkpoints keep at 16 bits; `weight_bytes` for a uniform model.
     pub edge_bytes: f64,
+    /// Decode only: tokens a draft proposed for each sequence, which this step verifies
+    /// with the sequence's new token (speculative decoding; 0 without it). The step
+    /// computes `1 + draft_tokens` positions a sequence but reads the weights and the
+    /// cache once.
+    pub draft_tokens: f64,
+    /// Bytes per token of each sequence held beside its own cache on one GPU of the group
+    /// (a draft model's KV cache; 0 without one).
+    pub draft_kv_bytes: f64,
 }
 
 /// The cost of one step, per GPU of the group.
@@ -121,7 +133,8 @@ pub struct StepCost {
     pub memory_bound: bool,
     /// Largest batch whose weights and KV cache fit the group's memory at these tokens.
     pub max_batch: f64,
-    /// Tokens the step produces (decode: one per sequence) or takes in (prefill: the
+    /// Tokens the step produces (decode: one per sequence, or the `1 + draft_tokens`
+    /// positions it verifies, whatever the draft's acceptance) or takes in (prefill: the
     /// prompts), per second per GPU.
     pub tokens_per_second: f64,
     /// `2 N tokens / (seconds * peak * tp)`: the model FLOPs utilisation the step implies.
@@ -158,7 +171,7 @@ impl Gpu {
     ///     collective_latency: 0.0, gemm_half_tokens: 0.0, kv_efficiency: 1.0,
     ///     reserve_bytes: 0.0 };
     /// let load = Load { batch: 1.0, tokens: 0.0, tensor_parallel: 1.0, weight_bytes: 2.0,
-    ///     kv_bytes: 2.0, edge_bytes: 2.0 };
+    ///     kv_bytes: 2.0, edge_bytes: 2.0, draft_tokens: 0.0, draft_kv_bytes: 0.0 };
     /// let step = h100.step(&shape, &load, Phase::Decode, None).unwrap();
     /// assert!(step.memory_bound && (1.0 / step.seconds - 254.0).abs() < 1.0);
     /// ```
@@ -190,11 +203,14 @@ impl Gpu {
         let attention = shape.n_layers * shape.n_heads * shape.head_dim;
         let logits = shape.vocab * shape.d_model;
         let (flops, moved, tokens_in_step) = match phase {
-            Phase::Decode => (
-                2.0 * b * shape.matmul_params() + 4.0 * b * t * attention,
-                b * t * kv,
-                b,
-            ),
+            Phase::Decode => {
+                let positions = b * (1.0 + load.draft_tokens);
+                (
+                    2.0 * positions * shape.matmul_params() + 4.0 * positions * t * attention,
+                    b * t * kv,
+                    positions,
+                )
+            }
             Phase::Prefill => (
                 2.0 * b * t * (shape.matmul_params() - logits)
                     + 2.0 * b * logits
@@ -245,12 +261,13 @@ impl Gpu {
         index: Option<usize>,
     ) -> Result<f64> {
         let held = match phase {
-            Phase::Decode => load.tokens + 1.0,
+            Phase::Decode => load.tokens + 1.0 + load.draft_tokens,
             Phase::Prefill => load.tokens,
         };
         let weights = weight_bytes_stored(shape, load) / load.tensor_parallel;
         let room = self.memory * self.memory_fraction - self.reserve_bytes - weights;
-        let batch = (room / (held * kv_bytes_per_token(shape, load))).floor();
+        let per_token = kv_bytes_per_token(shape, load) + load.draft_kv_bytes;
+        let batch = (room / (held * per_token)).floor();
         if batch >= 1.0 {
             Ok(batch)
         } else {

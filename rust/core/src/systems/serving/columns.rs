@@ -3,7 +3,7 @@
 use super::*;
 
 /// Column names of [`ServingColumns`], in order (the shape's are `arch::FIELDS`).
-pub const FIELDS: [&str; 18] = [
+pub const FIELDS: [&str; 20] = [
     "batch_size",
     "tokens",
     "tensor_parallel",
@@ -22,17 +22,19 @@ pub const FIELDS: [&str; 18] = [
     "gemm_half_tokens",
     "kv_efficiency",
     "reserve_bytes",
+    "draft_tokens",
+    "draft_kv_bytes",
 ];
 
 /// The load and hardware columns of a serving batch, each of length 1 or n.
 #[derive(Debug, Clone, Copy)]
 pub struct ServingColumns<'a> {
-    pub columns: [Column<'a>; 18],
+    pub columns: [Column<'a>; 20],
 }
 
 impl<'a> ServingColumns<'a> {
-    pub fn new(data: [&'a [f64]; 18], n: usize) -> Result<Self> {
-        let mut columns = [Column::scalar(&0.0); 18];
+    pub fn new(data: [&'a [f64]; 20], n: usize) -> Result<Self> {
+        let mut columns = [Column::scalar(&0.0); 20];
         for (k, d) in data.iter().enumerate() {
             columns[k] = Column::new(FIELDS[k], d, n)?;
         }
@@ -66,6 +68,12 @@ impl<'a> ServingColumns<'a> {
             weight_bytes: positive(3)?,
             kv_bytes: positive(4)?,
             edge_bytes: positive(14)?,
+            draft_tokens: check(
+                18,
+                (0.0..=MAX_DRAFT_TOKENS).contains(&v(18)) && v(18).fract() == 0.0,
+                "a whole number in [0, 64]",
+            )?,
+            draft_kv_bytes: check(19, is_non_negative(v(19)), "finite and >= 0")?,
         };
         let gpu = Gpu {
             peak: positive(5)?,
@@ -123,6 +131,14 @@ pub fn serving_batch(
                 argument: "tensor_parallel",
                 value: load.tensor_parallel,
                 requirement: "a divisor of the shape's n_heads (each GPU holds whole heads)",
+                index: Some(i),
+            });
+        }
+        if phase == Phase::Prefill && load.draft_tokens != 0.0 {
+            return Err(Error::Invalid {
+                argument: "draft_tokens",
+                value: load.draft_tokens,
+                requirement: "0 for a prefill (drafts are verified in decode steps)",
                 index: Some(i),
             });
         }

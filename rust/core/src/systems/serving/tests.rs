@@ -38,6 +38,8 @@ fn load(batch: f64, tokens: f64, tp: f64) -> Load {
         weight_bytes: 2.0,
         kv_bytes: 2.0,
         edge_bytes: 2.0,
+        draft_tokens: 0.0,
+        draft_kv_bytes: 0.0,
     }
 }
 
@@ -196,7 +198,7 @@ fn bad_columns_are_named() {
     let shapes = ShapeColumns::new(shape_data.each_ref().map(|c| c.as_slice()), 1).unwrap();
     let good = [
         1.0, 128.0, 1.0, 2.0, 2.0, 989e12, 3.35e12, 80e9, 450e9, 0.7, 0.8, 1e-3, 0.9, 1e-4, 2.0,
-        0.0, 0.8, 0.0,
+        0.0, 0.8, 0.0, 0.0, 0.0,
     ];
     let run = |k: usize, v: f64, phase: Phase| {
         let mut cols = good;
@@ -215,6 +217,8 @@ fn bad_columns_are_named() {
         serving_batch(phase, &shapes, &columns, None, OnInvalid::Raise, None, out)
     };
     assert!(run(0, 1.0, Phase::Decode).is_ok());
+    assert!(run(18, 64.0, Phase::Decode).is_ok());
+    assert!(run(19, 1e6, Phase::Prefill).is_ok());
     for (k, v) in [
         (0, 0.0),
         (1, -1.0),
@@ -234,12 +238,21 @@ fn bad_columns_are_named() {
         (16, 0.0),
         (16, 1.5),
         (17, -1.0),
+        (18, -1.0),
+        (18, 1.5),
+        (18, 65.0),
+        (18, f64::NAN),
+        (19, -1.0),
+        (19, f64::INFINITY),
     ] {
         let e = run(k, v, Phase::Decode).unwrap_err();
         assert_eq!(e.argument(), Some(FIELDS[k]), "{k} {v}: {e}");
     }
     let e = run(1, 0.0, Phase::Prefill).unwrap_err();
     assert_eq!(e.argument(), Some("tokens"));
+    // Drafts are verified in decode steps; a prefill with one is refused, not ignored.
+    let e = run(18, 1.0, Phase::Prefill).unwrap_err();
+    assert_eq!(e.argument(), Some("draft_tokens"));
 }
 
 #[test]
@@ -304,4 +317,47 @@ fn an_engine_profile_changes_only_what_it_names() {
     assert!(rel(m.bytes - u.bytes, head_and_norms / 4.0) < 1e-12);
     assert_eq!(m.flops, u.flops);
     assert!(m.max_batch <= u.max_batch);
+}
+
+#[test]
+fn a_verification_step_computes_every_drafted_position_and_reads_once() {
+    let (s, g) = (llama2_70b(), ideal());
+    let at = |l: &Load| g.step(&s, l, Phase::Decode, None).unwrap();
+    let plain = load(8.0, 2048.0, 4.0);
+    let verify = Load {
+        draft_tokens: 4.0,
+        ..plain
+    };
+    let (p, v) = (at(&plain), at(&verify));
+    // Five positions a sequence: five times the FLOPs, the weights and cache read once,
+    // five times the activations all-reduced.
+    assert!(rel(v.flops, 5.0 * p.flops) < 1e-12);
+    assert_eq!(v.bytes, p.bytes);
+    assert!(v.comm_seconds > p.comm_seconds);
+    // Memory-bound at batch 8: verifying four more tokens costs no more time but the
+    // larger all-reduces.
+    assert!(v.memory_bound && p.memory_bound);
+    assert!(rel(v.seconds - v.comm_seconds, p.seconds - p.comm_seconds) < 1e-12);
+    // The verified positions are held in the cache: four fewer tokens of room a sequence.
+    let per_sequence = |held: f64| held * 2.0 * 80.0 * 2.0 * 128.0 * 2.0;
+    let room = g.memory * g.memory_fraction - s.params() * 2.0 / 4.0;
+    assert_eq!(p.max_batch, (room / per_sequence(2049.0)).floor());
+    assert_eq!(v.max_batch, (room / per_sequence(2053.0)).floor());
+}
+
+#[test]
+fn a_drafts_cache_shares_the_room_of_every_sequence() {
+    let (s, g) = (llama2_70b(), ideal());
+    let own = 2.0 * 80.0 * 2.0 * 128.0 * 2.0; // bytes a token, one GPU of four
+    let with = |draft: f64| Load {
+        draft_kv_bytes: draft,
+        ..load(1.0, 4096.0, 4.0)
+    };
+    let mb = |l: &Load| g.step(&s, l, Phase::Decode, None).unwrap().max_batch;
+    let room = g.memory * g.memory_fraction - s.params() * 2.0 / 4.0;
+    assert_eq!(mb(&with(own)), (room / (4097.0 * 2.0 * own)).floor());
+    assert!(mb(&with(own)) < mb(&with(0.0)));
+    // And it is held under a prefill too (the draft prefills the prompt as well).
+    let prefill = |l: &Load| g.step(&s, l, Phase::Prefill, None).unwrap().max_batch;
+    assert_eq!(prefill(&with(own)), (room / (4096.0 * 2.0 * own)).floor());
 }
