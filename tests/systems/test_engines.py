@@ -118,3 +118,25 @@ def test_an_inflight_engine_charges_a_prompt_its_flops_not_a_step():
         dep.output_tokens * old.seconds_per_token / old.batch_size + old.ttft_seconds,
         rtol=1e-12,
     )
+
+
+def _latency_ratios(efficiency: serving.Efficiency) -> np.ndarray:
+    rows = [r for r in pub.published_rows() if not pub.predictable(r)
+            and r.mode == "latency_batch1"]  # fmt: skip
+    return np.array([pub.ratio(q, v, getattr(r, q)) for r in rows
+                     for q, v in pub.predict_row(r, efficiency).items()])  # fmt: skip
+
+
+def test_the_default_engine_prices_latency_no_worse_than_the_others():
+    """The rule that keeps trtllm-2023 the default (docs/guide/serving.md, "Engine
+    profiles"): on the published batch-1 rows, which a step's fixed costs dominate, the
+    default's median error is the lowest of the profiles."""
+    errors = {name: np.median(np.abs(_latency_ratios(p.efficiency) - 1))
+              for name, p in engines.ENGINES.items()}  # fmt: skip
+    assert errors[engines.DEFAULT_ENGINE] == min(errors.values())
+    # The figures the page gives: 62 rows; median ratio 0.94 against 0.67.
+    default, inflight = (_latency_ratios(engines.ENGINES[n].efficiency)
+                         for n in ("trtllm-2023", "trtllm-2025"))  # fmt: skip
+    assert len(default) == 62
+    assert round(float(np.median(default)), 2) == 0.94
+    assert round(float(np.median(inflight)), 2) == 0.67
