@@ -50,6 +50,12 @@ RATIOS = [
         "",
     ),
     (
+        "10k largest batches for a TPOT: speculative (MTP) / plain decode",
+        "speculative_target_10k",
+        "decode_target_10k",
+        "",
+    ),
+    (
         "1k data-constrained losses and gradients: pure-Python reference / Rust",
         "constrained_loss_reference_1k",
         "constrained_loss_rust_1k",

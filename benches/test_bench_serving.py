@@ -8,6 +8,7 @@ import pytest
 from scaleplan.arch.shapes import FIELDS
 from scaleplan.systems import serving
 from scaleplan.systems.serving_fit import MODELS
+from scaleplan.systems.speculation import Speculation, speculative_decode
 from scaleplan.testing import reference as ref
 
 N = 10_000
@@ -43,3 +44,20 @@ def test_reference_10k_steps(record, load):
         ]
 
     record("serving_reference_10k", loop)
+
+
+def test_plain_target_10k(record, load):
+    """The kernel's own integer bisection for the largest batch meeting a TPOT."""
+    _, context = load
+    r = record("decode_target_10k", serving.decode, SHAPE, "h100-sxm", context_tokens=context,
+               target_seconds=0.03, on_invalid="nan")  # fmt: skip
+    assert np.all(r.seconds[~np.isnan(r.seconds)] <= 0.03)
+
+
+def test_speculative_target_10k(record, load):
+    """The same search under speculation: 32 batches a row a round from Python, each a
+    verification and a draft step through the kernel."""
+    _, context = load
+    r = record("speculative_target_10k", speculative_decode, SHAPE, Speculation(draft_tokens=3),
+               context_tokens=context, target_seconds=0.03, on_invalid="nan")  # fmt: skip
+    assert np.all(r.seconds_per_token[~np.isnan(r.seconds_per_token)] <= 0.03)

@@ -251,3 +251,19 @@ def test_plan_takes_the_draft():
     assert round(physical["params"] / 1e9) == 58 and round(physical["tokens"] / 1e10) == 519
     assert (physical["serving"]["replicas"], physical["serving"]["tensor_parallel"]) == (2, 4)
     assert physical["serving"]["batch_size"] == 66
+
+
+@pytest.mark.parametrize("rows", [1, 4096])
+def test_every_fan_of_the_search_finds_the_same_batch(monkeypatch, rows):
+    """A few rows try 32 batches a round, many rows bisect; the batch found is the same."""
+    from scaleplan.systems import speculation
+
+    context = np.linspace(0, 30000, rows).round()
+    kw = dict(context_tokens=context, tensor_parallel=4, target_seconds=0.03, on_invalid="nan")
+    spec = Speculation(draft_tokens=2, acceptance=0.75)
+    found = {}
+    for fan_rows in (1, 2**30):  # bisection; the widest fan
+        monkeypatch.setattr(speculation, "FAN_ROWS", fan_rows)
+        found[fan_rows] = speculative_decode(L70, spec, **kw).batch_size
+    np.testing.assert_array_equal(found[1], found[2**30])
+    assert np.isfinite(found[1]).any()

@@ -50,8 +50,10 @@ MTP = "mtp"
 
 # The most tokens one verification takes (the Rust core's MAX_DRAFT_TOKENS).
 MAX_DRAFT_TOKENS = 64
-# Batches `_largest_batch` tries a row in one round.
+# Batches `_largest_batch` tries a row in one round, at most; and the rows times batches a
+# round may cost before it tries fewer (10k rows: bisection).
 FAN = 32
+FAN_ROWS = 4096
 # An acceptance is a probability; 0 (every draft rejected) and 1 are both allowed.
 PROBABILITY = Span(0.0, 1.0, low_closed=True, high_closed=True)
 
@@ -332,9 +334,11 @@ def _held_weights(
 
 def _largest_batch(at: Any, target: float, gained: float, on_invalid: str) -> Any:
     """The largest whole batch, at most the memory's, whose TPOT meets `target`, by a
-    search over the integers that tries `FAN` batches a row a round (TPOT grows with the
+    search over the integers that tries `fan` batches a row a round (TPOT grows with the
     batch: each step's time does and `gained` does not move); NaN where batch 1 misses
-    it. A round shrinks the interval `FAN + 1` times, so a batch of 10^5 takes 4 rounds."""
+    it. A round shrinks the interval `fan + 1` times: up to `FAN` for a few rows (a batch
+    of 10^5 in 4 rounds, each a Python call), down to bisection for many (fewer rows
+    costed in all). Every `fan` finds the same batch."""
     target = number("target_seconds", target)
     one, drafted, most = at(1.0)
     meets = (one.seconds + drafted) / gained <= target
@@ -347,10 +351,11 @@ def _largest_batch(at: Any, target: float, gained: float, on_invalid: str) -> An
     # lo meets the target; hi does not, or is one past the memory's largest batch.
     lo = np.where(meets, 1.0, np.nan)
     hi = np.where(meets, most + 1.0, np.nan)
-    k = np.arange(1, FAN + 1)
+    fan = int(np.clip(FAN_ROWS // max(lo.size, 1), 1, FAN))
+    k = np.arange(1, fan + 1)
     while np.any(hi - lo > 1):
         open_ = (hi - lo > 1)[..., None]
-        tried = np.floor(lo[..., None] + k * (hi - lo)[..., None] / (FAN + 1))
+        tried = np.floor(lo[..., None] + k * (hi - lo)[..., None] / (fan + 1))
         tried = np.where(open_, np.clip(tried, lo[..., None] + 1, hi[..., None] - 1), 1.0)
         verify, drafted, _ = at(tried, fan=True)
         ok = (verify.seconds + drafted) / gained <= target
