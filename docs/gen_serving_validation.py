@@ -17,13 +17,14 @@ _UNITS = {"output_tokens_per_second_per_gpu": "out tok/s/GPU", "ttft_ms": "TTFT 
 
 def render() -> str:
     """The page's text: an introduction, then one table row per predicted quantity."""
+    from scaleplan.systems import published_errors as errs
     from scaleplan.systems import serving_published as pub
     from scaleplan.systems.engines import ENGINES
 
     rows = [r for r in pub.published_rows() if not pub.predictable(r)]
     ratios = {}
     for name, profile in ENGINES.items():
-        ratios[name] = [e.ratio for e in pub.published_errors(profile.efficiency)]
+        ratios[name] = [e.ratio for e in errs.published_errors(profile.efficiency)]
     names = list(ENGINES)
     head = [
         "# Serving: every published row\n\n",

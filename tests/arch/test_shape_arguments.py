@@ -16,7 +16,14 @@ import pytest
 import scaleplan as sp
 from scaleplan.arch import shapes
 from scaleplan.arch.shapes import MODELS
-from scaleplan.systems import physical, serving, speculation, steptime, steptime_fit
+from scaleplan.systems import (
+    physical,
+    serving,
+    serving_online,
+    speculation,
+    steptime,
+    steptime_fit,
+)
 
 LLAMA_7B = {
     "model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
@@ -38,6 +45,9 @@ CALLS = {
     "scaleplan.systems.serving.prefill": lambda s: serving.prefill(s, "h100-sxm", prompt_tokens=64),
     "scaleplan.systems.speculation.speculative_decode": lambda s: speculation.speculative_decode(
         s, speculation.Speculation(draft_tokens=2), batch_size=8
+    ),
+    "scaleplan.systems.serving_online.online_latency": lambda s: serving_online.online_latency(
+        s, 1.0, 128, 64, 989e12, efficiency=serving.Efficiency()
     ),
     "scaleplan.arch.counts.step_counts": lambda s: sp.step_counts(s),
     "scaleplan.arch.shapes.shape_inputs": lambda s: shapes.shape_inputs(s),

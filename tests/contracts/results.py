@@ -54,6 +54,7 @@ def _extra() -> list[Callable[[], Any]]:
     from scaleplan.systems import (
         engines,
         physical,
+        published_errors,
         serving_fit,
         serving_published,
         speculation,
@@ -72,7 +73,7 @@ def _extra() -> list[Callable[[], Any]]:
         lambda: speculation.speculative_decode(SHAPE, speculation.Speculation(), batch_size=4),
         lambda: serving_fit.measurements()[0],
         lambda: serving_published.published_rows()[0],
-        lambda: serving_published.published_errors()[0],
+        lambda: published_errors.published_errors()[0],
         lambda: engines.ENGINES["trtllm-2025"],
         lambda: runs,
         lambda: tables.table_2()[0],

@@ -113,6 +113,8 @@ DOCUMENTED = [
     "scaleplan.systems.engine_fit",
     "scaleplan.systems.engines",
     "scaleplan.systems.serving_fit",
+    "scaleplan.systems.published_errors",
+    "scaleplan.systems.serving_online",
     "scaleplan.systems.serving_published",
     "scaleplan.systems.shape_search",
     "scaleplan.systems.speculation",

@@ -267,3 +267,22 @@ def test_every_fan_of_the_search_finds_the_same_batch(monkeypatch, rows):
         found[fan_rows] = speculative_decode(L70, spec, **kw).batch_size
     np.testing.assert_array_equal(found[1], found[2**30])
     assert np.isfinite(found[1]).any()
+
+
+def test_a_draft_model_prefills_every_prompt_too():
+    """A draft model's prefill adds to the TTFT, and under an in-flight engine its FLOPs
+    to the prompt's charge; MTP heads prefill nothing of their own."""
+    draft_model = Speculation("llama-2-7b", draft_tokens=3, acceptance=0.8)
+    dep = Deployment("h100-sxm", engine="trtllm-2025", tensor_parallel=4, tpot_seconds=0.03,
+                     input_tokens=512, output_tokens=256, speculation=draft_model)  # fmt: skip
+    r = replicas(["llama-2-70b"], dep)
+    assert r.speculative[0, 0]
+    eff, quiet = dep.efficiency, dataclasses.replace(dep.efficiency, overhead_seconds=0.0)
+    own = serving.prefill(L70, prompt_tokens=512, tensor_parallel=4, efficiency=eff)
+    draft = serving.prefill(L7, prompt_tokens=512, tensor_parallel=4, efficiency=quiet)
+    assert r.ttft_seconds[0, 0] == pytest.approx(own.seconds + draft.seconds, rel=1e-12)
+    prompt = (own.flops + draft.flops) / (H100.peak("bf16") * eff.compute)
+    decoding = 256 * r.seconds_per_token[0, 0] / r.batch_size[0, 0]
+    assert r.busy_seconds[0, 0] == pytest.approx(decoding + prompt, rel=1e-12)
+    mtp = replicas(["llama-2-70b"], dep.replace(speculation=Speculation(draft_tokens=3)))
+    assert mtp.speculative[0, 0] and mtp.ttft_seconds[0, 0] == pytest.approx(own.seconds)

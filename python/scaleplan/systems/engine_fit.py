@@ -18,8 +18,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from .published_errors import ratio
 from .serving import Efficiency
-from .serving_published import PublishedRow, predict_row, ratio
+from .serving_published import PublishedRow, predict_row
 
 __all__ = ["BOUNDS", "fit_engine", "log_errors"]
 

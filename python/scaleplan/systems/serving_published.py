@@ -4,7 +4,8 @@ of them the roofline can predict, and its error on them.
 `data/serving_published.csv` holds 1,996 published rows, each with its source
 (`data/SOURCES.md`). Model and GPU columns are the sources' labels (`MODEL_NAMES` and
 `GPU_NAMES` map them to ours); `predictable` says why a row is left out (mixtures of
-experts, pipeline parallelism, GPUs outside the catalogue, online serving).
+experts, pipeline parallelism, GPUs outside the catalogue, online serving the engine did
+not keep up with).
 
 How a row is predicted (`predict_row`):
 
@@ -16,6 +17,8 @@ How a row is predicted (`predict_row`):
   planners do today; `memory="paged"` counts each at its mean length over its life
   (prompt plus half the output), as a paged cache under in-flight batching holds them.
 - `latency_batch1`: one prompt's prefill (TTFT) or one decode step at its context (TPOT).
+- `online_rate` (requests arriving at a steady rate the engine keeps up with): the mean
+  TTFT and TPOT of `serving_online.online_latency` at the served rate.
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import numpy as np
-
 from .._utils.checks import choice
 from .._utils.frames import Record
 from ..arch.shapes import MODELS
@@ -35,18 +36,15 @@ from ..errors import ScaleplanError
 from ..hardware.accelerators import accelerator
 from .serving import IDEAL, Efficiency, decode, prefill
 from .serving_fit import Measurement, predict
+from .serving_online import online_latency
 
 __all__ = [
     "GPU_NAMES",
     "MODEL_NAMES",
-    "PublishedError",
     "PublishedRow",
-    "error_summary",
     "predict_row",
     "predictable",
-    "published_errors",
     "published_rows",
-    "ratio",
 ]
 
 # The sources' model labels, as ours (dense models with a named shape only).
@@ -78,7 +76,7 @@ GPU_NAMES = {
     "MI300X-192GB": "mi300x",
 }
 _FORMATS = {"FP16": "fp16", "BF16": "bf16", "FP8": "fp8", "FP4": "fp4"}
-_MODES = ("static_batch", "inflight_max_throughput", "latency_batch1")
+_MODES = ("static_batch", "inflight_max_throughput", "latency_batch1", "online_rate")
 
 
 @dataclass(frozen=True, repr=False)
@@ -99,10 +97,13 @@ class PublishedRow(Record):
         As printed ("FP8", "FP4", ""); "" where not stated.
     mode : str
         How it was run: static_batch, inflight_max_throughput, latency_batch1,
-        concurrency_sweep, mlperf_offline, mlperf_server or other.
+        online_rate (a steady request rate the engine kept up with), concurrency_sweep,
+        mlperf_offline, mlperf_server or other.
     batch_size, input_tokens, output_tokens : int or None
     output_tokens_per_second_per_gpu : float or None
     ttft_ms, tpot_ms : float or None
+    requests_per_second : float or None
+        Requests served per second by the whole system (online serving).
     notes : str
         The literal value where it was converted, and anything doubtful.
 
@@ -132,12 +133,13 @@ class PublishedRow(Record):
     output_tokens_per_second_per_gpu: float | None
     ttft_ms: float | None
     tpot_ms: float | None
+    requests_per_second: float | None = field(repr=False)
     notes: str = field(repr=False)
 
 
 _INTS = ("gpu_count", "tensor_parallel", "pipeline_parallel", "batch_size", "input_tokens",
          "output_tokens")  # fmt: skip
-_FLOATS = ("output_tokens_per_second_per_gpu", "ttft_ms", "tpot_ms")
+_FLOATS = ("output_tokens_per_second_per_gpu", "ttft_ms", "tpot_ms", "requests_per_second")
 
 
 def _row(text: dict[str, str]) -> PublishedRow:
@@ -189,6 +191,9 @@ def predictable(row: PublishedRow) -> str:
         return f"weights {row.weight_format or 'not stated'}"
     if row.mode == "latency_batch1":
         return "" if row.input_tokens and (row.ttft_ms or row.tpot_ms) else "no latency"
+    if row.mode == "online_rate":
+        lengths = row.input_tokens and row.output_tokens and row.requests_per_second
+        return "" if lengths and (row.ttft_ms or row.tpot_ms) else "no rate or latency"
     if not (row.output_tokens_per_second_per_gpu and row.input_tokens and row.output_tokens):
         return "no throughput"
     if row.mode == "static_batch" and row.batch_size is None:
@@ -241,6 +246,8 @@ def predict_row(
     if row.mode == "static_batch":
         m = _measurement(row, row.batch_size or 1, row.output_tokens)
         return {"output_tokens_per_second_per_gpu": predict(m, efficiency)}
+    if row.mode == "online_rate":
+        return _online(row, efficiency)
     return {"output_tokens_per_second_per_gpu": _inflight(row, efficiency, memory)}
 
 
@@ -287,129 +294,21 @@ def _inflight(row: PublishedRow, efficiency: Efficiency, memory: str) -> float:
     return float(batch * osl / ((first + (osl - 1.0) * step) * kw["tensor_parallel"]))
 
 
+def _online(row: PublishedRow, efficiency: Efficiency) -> dict[str, float]:
+    """Mean TTFT and TPOT, ms, at the row's served request rate (`serving_online`)."""
+    kw = _on_whole_gpus(row, efficiency)
+    peak = kw["gpu"].peak(kw["precision"])
+    found = online_latency(MODELS[MODEL_NAMES[row.model]], float(row.requests_per_second or 0),
+                           float(row.input_tokens or 0), float(row.output_tokens or 0), peak,
+                           **kw)  # fmt: skip
+    if found is None:
+        raise ScaleplanError("row: the engine saturates at this request rate under this "
+                             "efficiency (requests would queue)", "row")  # fmt: skip
+    out = {"ttft_ms": 1e3 * found[0], "tpot_ms": 1e3 * found[1]}
+    return {q: v for q, v in out.items() if getattr(row, q) is not None}
+
+
 def _tpot(row: PublishedRow, efficiency: Efficiency) -> float:
     shape = MODELS[MODEL_NAMES[row.model]]
     kw = _on_whole_gpus(row, efficiency)
     return float(decode(shape, context_tokens=row.input_tokens, **kw).seconds)
-
-
-@dataclass(frozen=True, repr=False)
-class PublishedError(Record):
-    """The roofline against one published quantity (`published_errors` makes them).
-
-    `ratio` is the roofline's rate over the measured one (for a latency, the measured time
-    over the predicted one), so that above 1 always means the roofline promises more than
-    was measured.
-
-    Parameters
-    ----------
-    source_id, model, gpu, weight_format, mode : str
-        The row's, as its source gives them.
-    tensor_parallel : int
-    quantity : str
-        "output_tokens_per_second_per_gpu", "ttft_ms" or "tpot_ms".
-    measured, predicted : float
-        In the quantity's unit.
-    ratio : float
-
-    Examples
-    --------
-    >>> e = PublishedError("s", "m", "g", 1, "FP8", "latency_batch1", "ttft_ms", 20.0, 10.0,
-    ...                    2.0)
-    >>> e.ratio  # the roofline promises half the measured time
-    2.0
-    """
-
-    source_id: str
-    model: str
-    gpu: str
-    tensor_parallel: int
-    weight_format: str
-    mode: str
-    quantity: str
-    measured: float
-    predicted: float
-    ratio: float
-
-
-def published_errors(
-    efficiency: Efficiency | None = None, *, memory: str = "full"
-) -> list[PublishedError]:
-    """The roofline against every predictable published row, one entry per quantity.
-
-    Parameters
-    ----------
-    efficiency : Efficiency or None
-        The serving stack (None: the fitted default `Efficiency()`).
-    memory : {"full", "paged"}
-        How an in-flight engine holds its sequences (the module's docstring).
-
-    Returns
-    -------
-    list of PublishedError
-
-    Examples
-    --------
-    >>> from scaleplan.systems.serving import IDEAL
-    >>> bound = published_errors(IDEAL, memory="paged")  # doctest: +SKIP
-    >>> print(len(bound), f"{min(e.ratio for e in bound):.2f}")  # doctest: +SKIP
-    1075 1.17
-    """
-    eff = Efficiency() if efficiency is None else efficiency
-    out = []
-    for row in _rows():
-        if predictable(row):
-            continue
-        for quantity, predicted in predict_row(row, eff, memory=memory).items():
-            measured = getattr(row, quantity)
-            out.append(
-                PublishedError(
-                    row.source_id,
-                    row.model,
-                    row.gpu,
-                    row.tensor_parallel or 1,
-                    row.weight_format,
-                    row.mode,
-                    quantity,
-                    measured,
-                    predicted,
-                    ratio(quantity, predicted, measured),
-                )
-            )
-    return out
-
-
-def ratio(quantity: str, predicted: float, measured: float) -> float:
-    """Predicted over measured for a rate, measured over predicted for a latency: above 1
-    always means the roofline promises more than was measured.
-
-    Examples
-    --------
-    >>> ratio("output_tokens_per_second_per_gpu", 300.0, 200.0), ratio("ttft_ms", 50.0, 75.0)
-    (1.5, 1.5)
-    """
-    return predicted / measured if quantity.startswith("output") else measured / predicted
-
-
-def error_summary(errors: list[PublishedError], by: str) -> dict[str, dict[str, float]]:
-    """Per value of the field `by` (for example "gpu", "source_id"): the rows, the median
-    |ratio - 1|, the share within 25%, and the highest and lowest ratio.
-
-    Examples
-    --------
-    >>> errors = [PublishedError("s", "m", "g", 1, "FP8", "static_batch", "ttft_ms", 1.0,
-    ...                          1.0, r) for r in (0.9, 1.0, 1.5)]
-    >>> error_summary(errors, "gpu")["g"]["within_25"]
-    0.6666666666666666
-    """
-    groups: dict[str, list[float]] = {}
-    for e in errors:
-        groups.setdefault(str(getattr(e, by)), []).append(e.ratio)
-    out = {}
-    for key, ratios in sorted(groups.items()):
-        r = np.array(ratios)
-        dev = np.abs(r - 1.0)
-        out[key] = {"rows": float(len(r)), "median_abs_error": float(np.median(dev)),
-                    "within_25": float(np.mean(dev <= 0.25)), "highest": float(r.max()),
-                    "lowest": float(r.min())}  # fmt: skip
-    return out
