@@ -73,3 +73,21 @@ def test_the_published_online_rows_are_predicted_and_bounded():
     ratios = np.array([e.ratio for e in errs.published_errors(IDEAL)
                        if e.mode == "online_rate"])  # fmt: skip
     assert len(ratios) == 76 and ratios.min() > 1.0
+
+
+def test_serve_prints_the_latency_at_a_request_rate():
+    import json
+
+    from tests.inprocess import run_cli
+
+    args = ["serve", "--model", "llama-3-8b", "--engine", "trtllm-2025", "--prompt-tokens",
+            "467", "--output-tokens", "256", "--requests-per-second", "2"]  # fmt: skip
+    out = run_cli([*args, "--json"])
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)["online"]
+    want = online_latency("llama-3-8b", 2.0, 467, 256, PEAK, tensor_parallel=1, efficiency=EFF)
+    assert (got["ttft_seconds"], got["tpot_seconds"]) == pytest.approx(want, rel=1e-12)
+    assert got["requests_per_second"] == 2.0 and got["output_tokens"] == 256
+    full = run_cli(["serve", "--model", "llama-3-8b", "--requests-per-second", "1e4"])
+    assert full.returncode == 2 and "cannot keep up" in full.stderr
+    assert len(full.stderr.strip().splitlines()) == 1

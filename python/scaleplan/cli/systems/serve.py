@@ -63,6 +63,13 @@ def add(sub: Any) -> argparse.ArgumentParser:
                    help="time every step adds, ms (default: the engine's)")  # fmt: skip
     s.add_argument("--collective-ms", type=non_negative,
                    help="latency of each all-reduce, ms (default: the engine's)")  # fmt: skip
+    s.add_argument("--requests-per-second", type=positive, metavar="RATE",
+                   help="also the mean TTFT and TPOT at this steady request rate to the "
+                   "replica, by Little's law (each request --prompt-tokens in, "
+                   "--output-tokens out)")  # fmt: skip
+    s.add_argument("--output-tokens", type=positive_int, default=256,
+                   help="output tokens of a request at --requests-per-second (default: "
+                   "%(default)s)")  # fmt: skip
     speculation.add(p, s)
     output(p)
     return p
@@ -137,7 +144,39 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if spec is not None:
         data["speculative"] = fast
         rows += more
+    if args.requests_per_second is not None:
+        data["online"], online_rows = _online(shape, args, common)
+        rows += online_rows
     return data, render_table(("serving by the roofline", "value"), rows)
+
+
+def _online(
+    shape: Any, args: argparse.Namespace, common: dict[str, Any]
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Mean TTFT and TPOT at --requests-per-second (`serving_online`): the JSON object
+    and the rows; exit 2 where the replica cannot keep up."""
+    from ...hardware.accelerators import accelerator
+    from ...systems.serving_online import online_latency
+    from ..shared import CliError
+
+    rate = args.requests_per_second
+    peak = accelerator(args.gpu).peak(args.precision)
+    found = online_latency(shape, rate, args.prompt_tokens, args.output_tokens, peak, **common)
+    if found is None:
+        raise CliError(f"--requests-per-second: the replica cannot keep up with {rate:g} "
+                       "requests/s (its prompts or its memory run out; requests would "
+                       "queue without end)")  # fmt: skip
+    ttft, tpot = found
+    data = {"requests_per_second": rate, "input_tokens": args.prompt_tokens,
+            "output_tokens": args.output_tokens, "ttft_seconds": ttft,
+            "tpot_seconds": tpot}  # fmt: skip
+    what = f"{args.prompt_tokens} in, {args.output_tokens} out"
+    rows = [
+        (f"at {rate:g} requests/s ({what})", "in-flight batching, by Little's law"),
+        ("  mean TTFT", f"{ttft * 1e3:.3g} ms"),
+        ("  mean TPOT", f"{tpot * 1e3:.3g} ms"),
+    ]
+    return data, rows
 
 
 def _speculative(
