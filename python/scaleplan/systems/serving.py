@@ -1,18 +1,14 @@
-"""Serving cost from the roofline of the real model (docs/design.md §1.7).
-
-One decode step of `batch_size` sequences at `context_tokens` (or one prefill of prompts of
+"""Serving cost from the roofline of the real model (docs/design.md §1.7). One decode step
+of `batch_size` sequences at `context_tokens` (or one prefill of prompts of
 `prompt_tokens`) on a GPU or a tensor-parallel group takes
 
     max(FLOPs / (peak * compute), bytes / (bandwidth * memory)) + comm + overhead_seconds
 
-with `comm` the group's two all-reduces per layer, each its bytes over the links plus
-`collective_seconds` of latency (none on one GPU).
-
-seconds, counted per GPU by the Rust core (`rust/core/src/systems/serving.rs` states every
-term): the weights are read once per step for the whole batch, each sequence's KV cache
-(`2 * n_layers * n_kv_heads * head_dim` elements per token) once per step, and a group of
-`tensor_parallel` GPUs splits weights, heads and cache and all-reduces twice per layer.
-Every argument broadcasts, like the rest of scaleplan's functions.
+seconds per GPU (`comm`: two all-reduces a layer, bytes over the links plus
+`collective_seconds`), by the Rust core (`rust/core/src/systems/serving.rs` states every
+term): weights read once a step for the whole batch, each sequence's KV cache
+(`2 n_layers n_kv_heads head_dim` elements a token) once a step, and a group of
+`tensor_parallel` GPUs splitting weights, heads and cache. Every argument broadcasts.
 """
 
 from __future__ import annotations
@@ -118,15 +114,10 @@ IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0, collective_sec
 
 @dataclass(frozen=True, repr=False)
 class ServingStep(Tabular):
-    """One decode or prefill step, per GPU of the group.
-
-    `seconds` is the step's wall clock: the time per output token (TPOT) of a decode, the
-    time to first token (TTFT) of a prefill. `tokens_per_second` counts the tokens the step
-    produces (decode: one per sequence) or takes in (prefill: the prompts), per GPU. `mfu`
-    is `2 N tokens / (seconds * peak * tensor_parallel)`. `bound` says which of compute and
-    memory set the step's time. `max_batch_size` is the largest batch whose weights and KV
-    cache fit memory at these tokens. Floats for one step, arrays in the broadcast shape
-    otherwise.
+    """One decode or prefill step, per GPU of the group: `seconds` is a decode's TPOT or a
+    prefill's TTFT, `mfu` is `2 N tokens / (seconds * peak * tensor_parallel)`, `bound`
+    which of compute and memory set the time. Floats for one step, arrays in the
+    broadcast shape otherwise.
 
     Parameters
     ----------
@@ -165,16 +156,8 @@ class ServingStep(Tabular):
     """
 
     _INPUTS = ("batch_size", "tokens", "tensor_parallel")
-    _OUTPUTS = (
-        "seconds",
-        "tokens_per_second",
-        "mfu",
-        "memory_bound",
-        "flops",
-        "bytes",
-        "comm_seconds",
-        "max_batch_size",
-    )
+    _OUTPUTS = ("seconds", "tokens_per_second", "mfu", "memory_bound", "flops", "bytes",
+                "comm_seconds", "max_batch_size")  # fmt: skip
 
     phase: str
     gpu: str
@@ -253,14 +236,12 @@ def decode(
     target_seconds : array_like, optional
         A TPOT to meet, in seconds: the batch is then the largest meeting it.
     draft_tokens : array_like, optional
-        Tokens a draft proposed for each sequence, a whole number in [0, 64] (default 0):
-        the step is then speculative decoding's verification, computing `1 +
-        draft_tokens` positions a sequence and holding them in the cache, with the weights
-        and the cache read once; `tokens_per_second` counts positions verified, not tokens
-        accepted (`speculation.speculative_decode` gives those, and the draft's cost).
+        Drafted tokens a sequence, in [0, 64] (default 0): the step is then speculative
+        decoding's verification of `1 + draft_tokens` positions a sequence, weights and
+        cache read once; `tokens_per_second` counts positions verified
+        (`speculation.speculative_decode` gives tokens accepted and the draft's cost).
     draft_kv_bytes, draft_weight_bytes : array_like, optional
-        A draft model's memory on each GPU, beside this model's (default 0): bytes a
-        token of its cache (held for every sequence) and bytes of its weights.
+        A draft model's cache bytes a token and weight bytes on each GPU (default 0).
     on_invalid : {"raise", "nan"}, optional
         What an input without an answer gives: a ScaleplanError (default) or NaN in its row.
 
@@ -394,13 +375,12 @@ def _step(
     constants = (weight_bytes, kv_bytes, peak, acc.memory_bandwidth, acc.memory_bytes,
                  acc.link_bandwidth or 1.0, eff.compute, eff.memory, eff.overhead_seconds,
                  eff.memory_fraction, eff.collective_seconds,
-                 weight_bytes if eff.edge_bytes is None else eff.edge_bytes,
-                 eff.gemm_half_tokens, eff.memory if eff.kv_memory is None else eff.kv_memory,
-                 0.0)  # fmt: skip
-    load_cols = cols[n_shape : n_shape + 3] + [np.array([float(c)]) for c in constants]
+                 weight_bytes if eff.edge_bytes is None else eff.edge_bytes, eff.gemm_half_tokens,
+                 eff.memory if eff.kv_memory is None else eff.kv_memory)  # fmt: skip
     # The runtime's reserve and a draft's weights: memory neither cache may take.
-    load_cols[-1] = np.asarray(eff.reserve_bytes + cols[n_shape + 5], dtype=float)
-    load_cols += cols[n_shape + 3 : n_shape + 5]  # draft_tokens, draft_kv_bytes
+    reserve = np.asarray(eff.reserve_bytes + cols[n_shape + 5], dtype=float)
+    load_cols = [*cols[n_shape : n_shape + 3], *(np.array([float(c)]) for c in constants),
+                 reserve, *cols[n_shape + 3 : n_shape + 5]]  # fmt: skip
     target = cols[n_shape + 6] if target_seconds is not None else None
     (s, f), (b, c), (mb, bt), (per_gpu, mfu), mem = _core.serving_step(
         phase, cols[:n_shape], load_cols, target_seconds=target, on_invalid=on_invalid,
