@@ -110,6 +110,7 @@ DOCUMENTED = [
     "scaleplan.systems.physical",
     "scaleplan.systems.replicas",
     "scaleplan.systems.serving",
+    "scaleplan.systems.efficiency",
     "scaleplan.systems.engine_fit",
     "scaleplan.systems.engines",
     "scaleplan.systems.serving_fit",

@@ -49,6 +49,9 @@ efficiencies = st.builds(
     kv_memory=st.one_of(st.none(), st.floats(0.05, 1.0)),
     reserve_bytes=st.one_of(st.just(0.0), st.floats(1e8, 2e10)),
     edge_bytes=st.one_of(st.none(), st.sampled_from([0.5625, 1.0, 2.0, 4.0])),
+    compute_8bit=st.one_of(st.none(), st.floats(0.05, 1.0)),
+    compute_4bit=st.one_of(st.none(), st.floats(0.05, 1.0)),
+    link=st.floats(0.05, 1.0),
 )
 
 
@@ -62,7 +65,14 @@ BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "fp4": 0.5625, "mxfp
 COMPUTES = {"fp4": "fp4", "mxfp4": "fp4", "w8a16": "fp16", "w4a16": "fp16"}
 # A cache unless told: the weights' format; fp8 for 4-bit weights; fp16 for weight-only.
 DEFAULT_KV = {"fp4": "fp8", "mxfp4": "fp8", "w8a16": "fp16", "w4a16": "fp16"}
+# The bits each format's matmuls run at, which pick the compute fraction.
+MATH_BITS = {"fp8": 8, "int8": 8, "fp4": 4, "mxfp4": 4}
 KV = ["bf16", "fp16", "fp8", "int8", "fp4"]
+
+
+def _compute(eff, precision):
+    own = {8: eff.compute_8bit, 4: eff.compute_4bit}.get(MATH_BITS.get(precision, 16))
+    return eff.compute if own is None else own
 
 
 def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16", kv_precision=None):
@@ -70,8 +80,9 @@ def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16", kv_pr
         "peak": acc.peak_flops[COMPUTES.get(precision, precision)],
         "bandwidth": acc.memory_bandwidth,
         "memory": acc.memory_bytes,
-        "link": acc.link_bandwidth or 1.0,  # unused on one GPU, where it may be absent
-        "compute": eff.compute,
+        # unused on one GPU, where it may be absent
+        "link": (acc.link_bandwidth or 1.0) * eff.link,
+        "compute": _compute(eff, precision),
         "memory_eff": eff.memory,
         "overhead": eff.overhead_seconds,
         "latency": eff.collective_seconds,
@@ -226,10 +237,11 @@ def test_bad_input_is_named(kwargs, argument):
 
 
 def test_bad_efficiency_and_gpu():
-    for name in ("compute", "memory", "memory_fraction"):
-        for bad in (0.0, 1.5, float("nan"), True):
-            with pytest.raises(ValueError, match=name):
+    for name in ("compute", "memory", "memory_fraction", "link", "compute_8bit", "compute_4bit"):
+        for bad in (0.0, 1.5, float("nan"), True, -0.5):
+            with pytest.raises(ValueError, match=name) as err:
                 serving.Efficiency(**{name: bad})
+            assert err.value.argument == name
     with pytest.raises(ValueError, match="overhead_seconds"):
         serving.Efficiency(overhead_seconds=-1.0)
     for bad in (-1e-6, float("nan"), float("inf"), "1"):
@@ -321,6 +333,35 @@ def test_a_gpu_without_links_serves_on_one_gpu_and_refuses_more():
     # A degree below 1 is refused as a degree, whatever the links.
     with pytest.raises(sp.ScaleplanError, match="^tensor_parallel must be a whole number"):
         serving.decode("llama-2-7b", lone, batch_size=8, tensor_parallel=0.5)
+
+
+def test_each_format_computes_at_its_own_fraction():
+    """8-bit formats (fp8, int8) take `compute_8bit`, 4-bit ones (fp4, mxfp4)
+    `compute_4bit`, weight-only formats the 16-bit `compute`: a prefill's compute time
+    scales by the fraction of the format it runs in, and by nothing else."""
+    eff = serving.Efficiency(compute=0.6, compute_8bit=0.5, compute_4bit=0.25,
+                             overhead_seconds=0.0)  # fmt: skip
+    assert [
+        eff.compute_for(f) for f in ("bf16", "fp8", "int8", "fp4", "mxfp4", "w4a16", "w8a16")
+    ] == [0.6, 0.5, 0.5, 0.25, 0.25, 0.6, 0.6]
+    unset = serving.Efficiency(compute=0.6)
+    assert {unset.compute_for(f) for f in ("fp8", "fp4", "bf16")} == {0.6}
+    gb200 = ACCELERATORS["gb200"]
+    for fmt, fraction in (("fp8", 0.5), ("fp4", 0.25), ("bf16", 0.6)):
+        alone = serving.Efficiency(compute=fraction, overhead_seconds=0.0)
+        steps = [serving.prefill(LLAMA2_7B, gb200, prompt_tokens=4096, precision=fmt,
+                                 efficiency=e) for e in (eff, alone)]  # fmt: skip
+        assert steps[0].seconds == steps[1].seconds, fmt
+        assert not steps[0].memory_bound
+
+
+def test_the_link_fraction_slows_only_the_all_reduces_bytes():
+    full = serving.decode(LLAMA2_7B, H100, batch_size=64, tensor_parallel=4)
+    half = serving.decode(LLAMA2_7B, H100, batch_size=64, tensor_parallel=4,
+                          efficiency=serving.Efficiency(link=0.5))  # fmt: skip
+    latency = 2 * LLAMA2_7B.n_layers * serving.Efficiency().collective_seconds
+    assert half.comm_seconds - latency == pytest.approx(2 * (full.comm_seconds - latency))
+    assert half.flops == full.flops and half.bytes == full.bytes
 
 
 def test_the_ideal_efficiency_is_the_bare_roofline():

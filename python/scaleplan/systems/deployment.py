@@ -16,7 +16,7 @@ tpot_seconds=0.1)` is `serving_plan(shape, Deployment(tpot_seconds=0.1))`
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -31,13 +31,13 @@ from .._utils.checks import (
     optional,
     shown,
 )
-from .._utils.frames import value_repr
+from .._utils.frames import short_repr
 from ..errors import ScaleplanError
 from ..hardware.accelerators import ACCELERATORS, Accelerator, accelerator, hourly_price
 from ..hardware.cost_model import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, CostModel
 from ..hardware.formats import FORMATS, KV_FORMATS
+from .efficiency import Efficiency
 from .engines import DEFAULT_ENGINE, engine_profile
-from .serving import Efficiency
 from .speculation import Speculation
 
 __all__ = [
@@ -109,7 +109,13 @@ class Deployment:
     ('a100-80gb', 'int8', 1.5)
     """
 
-    __repr__ = value_repr  # short: nested GPUs by name, numbers to four digits
+    def __repr__(self) -> str:
+        """Short: nested GPUs by name, numbers to four digits, and an engine profile's
+        efficiency by the profile's name alone (`engine=`)."""
+        items = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.engine is not None:
+            items["efficiency"] = _ProfileName(self.engine)
+        return short_repr(type(self).__name__, items)
 
     gpu: Accelerator | str = "h100-sxm"
     precision: str = "bf16"
@@ -278,3 +284,13 @@ def deployment_of(deployment: Any, changes: dict[str, Any]) -> Deployment:
     checked: Deployment = instance("deployment", deployment, Deployment,
                                    "a Deployment, a GPU name or None")  # fmt: skip
     return checked.replace(**changes)
+
+
+@dataclass(frozen=True)
+class _ProfileName:
+    """An engine profile's efficiency in a deployment's repr: the profile by name."""
+
+    engine: str
+
+    def __repr__(self) -> str:
+        return f"<profile {self.engine}>"

@@ -18,8 +18,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from .efficiency import Efficiency
 from .published_errors import ratio
-from .serving import Efficiency
 from .serving_published import PublishedRow, predict_row
 
 __all__ = ["BOUNDS", "fit_engine", "log_errors"]
@@ -32,8 +32,11 @@ BOUNDS = {
     "overhead_seconds": 0.02,
     "collective_seconds": 5e-4,
     "gemm_half_tokens": 4096.0,
+    "compute_8bit": 1.0,
+    "compute_4bit": 1.0,
+    "link": 1.0,
 }
-_START = np.array([0.6, 0.85, 0.7, 0.003, 5e-5, 64.0])
+_START = np.array([0.6, 0.85, 0.7, 0.003, 5e-5, 64.0, 0.6, 0.6, 0.8])
 # A row whose model does not fit the memory under a trial profile: a large miss.
 _NO_FIT = 3.0
 

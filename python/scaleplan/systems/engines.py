@@ -28,9 +28,9 @@ from types import MappingProxyType
 
 from .._utils.checks import choice
 from .._utils.frames import Record
-from .serving import Efficiency
+from .efficiency import Efficiency
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "EngineProfile", "engine_profile"]
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "EngineProfile", "default_efficiency", "engine_profile"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -126,3 +126,14 @@ def engine_profile(name: str | EngineProfile) -> EngineProfile:
     if isinstance(name, EngineProfile):
         return name
     return ENGINES[choice("engine", name, tuple(ENGINES))]
+
+
+def default_efficiency() -> Efficiency:
+    """The default engine profile's `Efficiency`: what a serving step given none uses.
+
+    Examples
+    --------
+    >>> default_efficiency() is ENGINES[DEFAULT_ENGINE].efficiency
+    True
+    """
+    return ENGINES[DEFAULT_ENGINE].efficiency

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._utils.frames import Record
-from .serving import Efficiency
+from .efficiency import Efficiency
+from .engines import default_efficiency
 from .serving_published import predict_row, predictable, published_rows
 
 __all__ = ["PublishedError", "error_summary", "published_errors", "ratio"]
@@ -62,7 +63,7 @@ def published_errors(
     Parameters
     ----------
     efficiency : Efficiency or None
-        The serving stack (None: the fitted default `Efficiency()`).
+        The serving stack (None: the default engine profile's).
     memory : {"full", "paged"}
         How an in-flight engine holds its sequences (the module's docstring).
 
@@ -77,7 +78,7 @@ def published_errors(
     >>> print(len(bound), f"{min(e.ratio for e in bound):.2f}")  # doctest: +SKIP
     1151 1.17
     """
-    eff = Efficiency() if efficiency is None else efficiency
+    eff = default_efficiency() if efficiency is None else efficiency
     out = []
     for row in published_rows():
         if predictable(row):

@@ -20,96 +20,20 @@ import numpy as np
 
 from .. import _core
 from .._utils.arrays import as_float, check_on_invalid, echoed, shaped
-from .._utils.checks import FRACTION, NON_NEGATIVE, POSITIVE, choice, instance, number, optional
-from .._utils.frames import Record, Tabular
+from .._utils.checks import choice, instance
+from .._utils.frames import Tabular
 from .._utils.labels import labelled
 from ..arch.shapes import FIELDS, ShapeLike
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator, accelerator
 from ..hardware.formats import KV_FORMATS, PRECISION_BYTES, default_kv_format
 from ._serving_inputs import broadcast_columns, errors_named
+from .efficiency import IDEAL, Efficiency
+from .engines import default_efficiency
 
 __all__ = ["IDEAL", "PHASES", "Efficiency", "ServingStep", "decode", "prefill"]
 
 PHASES: tuple[str, ...] = tuple(_core.PHASES)
-
-
-@dataclass(frozen=True, repr=False)
-class Efficiency(Record):
-    """How much of a GPU a serving stack gets: the fractions of dense peak and of memory
-    bandwidth a step reaches, the seconds every step adds (launches, scheduling,
-    sampling), the fraction of memory the weights and KV cache may fill (vLLM's
-    `gpu_memory_utilization` default, 0.9), and the latency each all-reduce of a
-    tensor-parallel group waits beyond its bytes' time.
-
-    The defaults are the fit (`serving_fit.fit_efficiency`, to two figures) to the 57
-    published TensorRT-LLM rows shipped in `data/serving_measurements.csv` (H100, A100,
-    L40S; releases 0.5-0.6.1); a test refits them. The memory figure near 1, the 5.3 ms
-    per step and the 0.16 ms per all-reduce absorb what the roofline leaves out
-    (scheduling, synchronisation, kernels between the matmuls), so read them as a
-    calibration, not as hardware facts; the README gives their held-out error. `IDEAL` is
-    the roofline itself, which no published row beats.
-
-    Parameters
-    ----------
-    compute : float, optional
-        Fraction of dense peak FLOP/s a step reaches, in (0, 1] (default 0.55).
-    memory : float, optional
-        Fraction of memory bandwidth a step reaches, in (0, 1] (default 0.99).
-    overhead_seconds : float, optional
-        Seconds every step adds (default 5.3e-3).
-    memory_fraction : float, optional
-        Fraction of GPU memory weights and KV cache may fill, in (0, 1] (default 0.9).
-    collective_seconds : float, optional
-        Latency of each all-reduce of a tensor-parallel group, in seconds (default 1.6e-4).
-    gemm_half_tokens : float, optional
-        Tokens at which a step's matmuls reach half of `compute` (default 0): compute time
-        `FLOPs / (peak compute m / (m + gemm_half_tokens))` for `m` tokens in the step.
-    kv_memory : float or None, optional
-        Fraction of bandwidth the KV-cache reads reach, in (0, 1] (default None: `memory`).
-    reserve_bytes : float, optional
-        Bytes of each GPU the runtime keeps beyond the weights and the cache (workspace,
-        activations, its context; default 0).
-    edge_bytes : float or None, optional
-        Bytes per weight outside the layers' matrices (embeddings, output head, norms),
-        which quantised checkpoints keep at 16 bits (default None: the weights' format).
-
-    Raises
-    ------
-    ScaleplanError
-        If a fraction is outside (0, 1] or a time is negative.
-
-    Examples
-    --------
-    >>> print(f"{decode('llama-2-7b', batch_size=32, context_tokens=2048).seconds:.4f} s")
-    0.0196 s
-    >>> ideal = decode("llama-2-7b", batch_size=32, context_tokens=2048, efficiency=IDEAL)
-    >>> print(f"{ideal.seconds:.4f} s on the bare roofline")
-    0.0142 s on the bare roofline
-    """
-
-    compute: float = 0.55
-    memory: float = 0.99
-    overhead_seconds: float = 5.3e-3
-    memory_fraction: float = 0.9
-    collective_seconds: float = 1.6e-4
-    gemm_half_tokens: float = 0.0
-    kv_memory: float | None = None
-    reserve_bytes: float = 0.0
-    edge_bytes: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("compute", "memory", "memory_fraction"):
-            object.__setattr__(self, name, number(name, getattr(self, name), FRACTION))
-        for name in ("overhead_seconds", "collective_seconds", "gemm_half_tokens"):
-            object.__setattr__(self, name, number(name, getattr(self, name), NON_NEGATIVE))
-        set_ = object.__setattr__
-        set_(self, "reserve_bytes", number("reserve_bytes", self.reserve_bytes, NON_NEGATIVE))
-        set_(self, "kv_memory", optional("kv_memory", self.kv_memory, FRACTION))
-        set_(self, "edge_bytes", optional("edge_bytes", self.edge_bytes, POSITIVE))
-
-
-IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0, collective_seconds=0.0)
 
 
 @dataclass(frozen=True, repr=False)
@@ -232,7 +156,8 @@ def decode(
     tensor_parallel : array_like, optional
         GPUs the model is split over (default 1).
     efficiency : Efficiency, optional
-        The serving stack's fractions of peak and overheads (default `Efficiency()`).
+        The serving stack's fractions of peak and overheads (default: the default
+        engine profile's, `engines.DEFAULT_ENGINE`).
     target_seconds : array_like, optional
         A TPOT to meet, in seconds: the batch is then the largest meeting it.
     draft_tokens : array_like, optional
@@ -307,7 +232,8 @@ def prefill(
     tensor_parallel : array_like, optional
         GPUs the model is split over (default 1).
     efficiency : Efficiency, optional
-        The serving stack's fractions of peak and overheads (default `Efficiency()`).
+        The serving stack's fractions of peak and overheads (default: the default
+        engine profile's, `engines.DEFAULT_ENGINE`).
     target_seconds : array_like, optional
         A TTFT to meet, in seconds: the batch is then the largest meeting it.
     on_invalid : {"raise", "nan"}, optional
@@ -357,7 +283,7 @@ def _step(
     draft_weight_bytes)`: tokens verified beyond the new one, and a draft model's cache
     bytes a token and weight bytes on each GPU (`speculation.py`), which share memory."""
     acc = accelerator(gpu, argument="gpu")
-    eff = Efficiency() if efficiency is None else efficiency
+    eff = default_efficiency() if efficiency is None else efficiency
     instance("efficiency", eff, Efficiency, "an Efficiency or None")
     on_invalid = check_on_invalid(on_invalid)
     weight_bytes = _bytes_of("precision", precision)
@@ -373,8 +299,8 @@ def _step(
     shape, cols = broadcast_columns(shapes, batch_size, tokens, tp, target_seconds, draft)
     n_shape = len(FIELDS)
     constants = (weight_bytes, kv_bytes, peak, acc.memory_bandwidth, acc.memory_bytes,
-                 acc.link_bandwidth or 1.0, eff.compute, eff.memory, eff.overhead_seconds,
-                 eff.memory_fraction, eff.collective_seconds,
+                 (acc.link_bandwidth or 1.0) * eff.link, eff.compute_for(precision), eff.memory,
+                 eff.overhead_seconds, eff.memory_fraction, eff.collective_seconds,
                  weight_bytes if eff.edge_bytes is None else eff.edge_bytes, eff.gemm_half_tokens,
                  eff.memory if eff.kv_memory is None else eff.kv_memory)  # fmt: skip
     # The runtime's reserve and a draft's weights: memory neither cache may take.

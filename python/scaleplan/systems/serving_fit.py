@@ -19,7 +19,8 @@ import numpy as np
 from .._utils.frames import Record
 from ..arch.shapes import MODELS
 from ..hardware.accelerators import accelerator
-from .serving import IDEAL, Efficiency, decode, prefill
+from .efficiency import IDEAL, Efficiency
+from .serving import decode, prefill
 
 __all__ = [
     "MAX_COLLECTIVE_SECONDS",

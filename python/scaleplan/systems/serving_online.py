@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .engines import default_efficiency
 from .serving import decode, prefill
 
 __all__ = ["online_latency"]
@@ -78,7 +79,8 @@ def online_latency(
     """
     context = input_tokens + output_tokens / 2.0
     first = prefill(shape, prompt_tokens=round(input_tokens), **step)
-    prompt = float(first.flops) / (peak * step["efficiency"].compute)
+    eff = step.get("efficiency") or default_efficiency()
+    prompt = float(first.flops) / (peak * eff.compute_for(step.get("precision", "bf16")))
     busy = rate * prompt  # the share of the engine's time arriving prompts take
     if not busy < 1.0:
         return None

@@ -34,7 +34,8 @@ from .._utils.frames import Record
 from ..arch.shapes import MODELS
 from ..errors import ScaleplanError
 from ..hardware.accelerators import accelerator
-from .serving import IDEAL, Efficiency, decode, prefill
+from .efficiency import IDEAL, Efficiency
+from .serving import decode, prefill
 from .serving_fit import Measurement, predict
 from .serving_online import online_latency
 

@@ -41,7 +41,9 @@ from ..arch.shapes import FIELDS, ShapeLike, TransformerShape, resolve_shape, sh
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator, accelerator
 from ..hardware.formats import KV_FORMATS, PRECISION_BYTES, default_kv_format
-from .serving import Efficiency, decode
+from .efficiency import Efficiency
+from .engines import default_efficiency
+from .serving import decode
 
 __all__ = ["MTP", "Speculation", "SpeculativeStep", "speculative_decode", "tokens_per_step"]
 
@@ -214,7 +216,8 @@ def speculative_decode(
     tensor_parallel : int, optional
         GPUs of the group that serves both models (default 1).
     efficiency : Efficiency, optional
-        The serving stack (default `Efficiency()`); draft steps pay no `overhead_seconds`.
+        The serving stack (default: the default engine profile's); draft steps pay no
+        `overhead_seconds`.
     target_seconds : float, optional
         A TPOT to meet, s: the batch is then the largest meeting it (`batch_size` ignored).
     on_invalid : {"raise", "nan"}, optional
@@ -247,7 +250,7 @@ def speculative_decode(
     instance("speculation", speculation, Speculation, "a Speculation")
     on_invalid = check_on_invalid(on_invalid)
     acc = accelerator(gpu, argument="gpu")
-    eff = Efficiency() if efficiency is None else efficiency
+    eff = default_efficiency() if efficiency is None else efficiency
     tp = whole("tensor_parallel", tensor_parallel, 1, 1024)
     served = _fields(shape)
     draft = _draft_fields(served, speculation.draft)

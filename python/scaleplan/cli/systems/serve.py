@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "tensor_parallel": args.tensor_parallel,
         "engine": args.engine,
         "efficiency": {
-            "compute": eff.compute,
+            "compute": eff.compute_for(args.precision),
             "memory": eff.memory,
             "overhead_seconds": eff.overhead_seconds,
             "collective_seconds": eff.collective_seconds,
