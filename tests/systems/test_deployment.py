@@ -17,6 +17,7 @@ from scaleplan.hardware.accelerators import ACCELERATORS, Accelerator
 from scaleplan.optimal.physical_optimum import ServingCurve, whole_gpu_plan
 from scaleplan.systems import physical, serving
 from scaleplan.systems.deployment import TENSOR_PARALLEL, Deployment
+from scaleplan.systems.engines import DEFAULT_ENGINE, ENGINES
 
 SHAPE = shape_for_params(7e9)
 DEMAND = dict(requests_per_day=1e6, days=365.0)
@@ -28,7 +29,7 @@ def test_the_default_is_the_0_1_keywords_defaults():
     d = Deployment()
     assert d.accelerator is ACCELERATORS["h100-sxm"] and d.precision == "bf16"
     assert d.kv_precision is None and d.tensor_parallel is None
-    assert d.efficiency == serving.Efficiency() and d.tpot_seconds == 0.05
+    assert d.efficiency == ENGINES[DEFAULT_ENGINE].efficiency and d.tpot_seconds == 0.05
     assert d.ttft_seconds is None and d.peak_to_average == 2.0 and d.price_per_hour is None
     assert (d.input_tokens, d.output_tokens) == (70.0, 215.0)
     assert d.hourly_price == ACCELERATORS["h100-sxm"].price_per_hour

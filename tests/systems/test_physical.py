@@ -46,9 +46,11 @@ def test_training_days_follow_the_flops():
 
 
 def test_serving_covers_the_peak_rate_within_the_target():
+    # A static-batching engine (the 2023 profile): a replica is busy for a request's
+    # decode share and its whole first step.
     shape = shape_for_params(7e10)
-    v = physical.serving_plan(shape, deployment.Deployment(tpot_seconds=0.05, ttft_seconds=0.05),
-                              requests_per_day=1e7, days=365)  # fmt: skip
+    static = deployment.Deployment(tpot_seconds=0.05, ttft_seconds=0.05, engine="trtllm-2023")
+    v = physical.serving_plan(shape, static, requests_per_day=1e7, days=365)
     assert v.seconds_per_token <= 0.05 and v.ttft_seconds <= 0.05
     busy = 215 * v.seconds_per_token / v.batch_size + v.ttft_seconds
     assert v.replicas == math.ceil(1e7 / 86400 * 2 * busy)
@@ -56,10 +58,11 @@ def test_serving_covers_the_peak_rate_within_the_target():
     for tp in (1, 2, 4, 8, 16):
         try:
             d = serving.decode(shape, "h100-sxm", context_tokens=285, tensor_parallel=tp,
-                               target_seconds=0.05)  # fmt: skip
+                               target_seconds=0.05, efficiency=static.efficiency)  # fmt: skip
         except ValueError:
             continue
-        p = serving.prefill(shape, "h100-sxm", prompt_tokens=70, tensor_parallel=tp)
+        p = serving.prefill(shape, "h100-sxm", prompt_tokens=70, tensor_parallel=tp,
+                            efficiency=static.efficiency)  # fmt: skip
         if p.seconds > 0.05:
             continue
         need = math.ceil(1e7 / 86400 * 2 * (215 * d.seconds / d.batch_size + p.seconds)) * tp

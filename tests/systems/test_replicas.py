@@ -17,18 +17,21 @@ from scaleplan.systems.serving import decode, prefill
 
 def test_without_a_tpot_the_batch_is_what_memory_holds_down_to_one_sequence():
     # Llama-2-70B over two H100s with a 10,000-token context holds exactly one sequence
-    # (the weights take 140 of 160 GB); the 7B holds 24.
+    # under the 2023 profile (the weights take 140 of the 144 GB it lets them fill); the
+    # 7B holds 24.
     dep = sp.Deployment(tensor_parallel=2, input_tokens=70, output_tokens=9930,
-                        tpot_seconds=None)  # fmt: skip
+                        tpot_seconds=None, engine="trtllm-2023")  # fmt: skip
     got = replicas(["llama-2-70b", "llama-2-7b"], dep)
-    room = decode(["llama-2-70b", "llama-2-7b"], context_tokens=10_000, tensor_parallel=2)
+    room = decode(["llama-2-70b", "llama-2-7b"], context_tokens=10_000, tensor_parallel=2,
+                  efficiency=dep.efficiency)  # fmt: skip
     np.testing.assert_array_equal(got.batch_size[:, 0], room.max_batch_size)
     assert got.batch_size[0, 0] == 1.0 and got.batch_size[1, 0] > 1
-    step = decode("llama-2-70b", batch_size=1, context_tokens=10_000, tensor_parallel=2)
+    step = decode("llama-2-70b", batch_size=1, context_tokens=10_000, tensor_parallel=2,
+                  efficiency=dep.efficiency)  # fmt: skip
     assert got.seconds_per_token[0, 0] == step.seconds
     # A context no memory holds is NaN in its row, the other row kept.
     far = sp.Deployment(tensor_parallel=2, input_tokens=70, output_tokens=20_000,
-                        tpot_seconds=None)  # fmt: skip
+                        tpot_seconds=None, engine="trtllm-2023")  # fmt: skip
     got = replicas(["llama-2-70b", "llama-2-7b"], far)
     assert math.isnan(got.batch_size[0, 0]) and got.batch_size[1, 0] >= 1
 

@@ -238,7 +238,7 @@ class ConstrainedPhysicalOptimum(Tabular):
     >>> opt = physical_optimal(2.0, 1e10, unique_tokens=1e12)  # 10B requests, 1T unique
     >>> print(f"N = {opt.params:.3g}, {opt.epochs:.2f} epochs, ${opt.total_dollars:,.0f} "
     ...       f"({opt.premium:.2%} more than unlimited data)")
-    N = 1.17e+10, 1.72 epochs, $502,340 (0.69% more than unlimited data)
+    N = 1.13e+10, 1.83 epochs, $471,096 (0.94% more than unlimited data)
     """
 
     _INPUTS = ("loss", "requests", "unique_tokens")

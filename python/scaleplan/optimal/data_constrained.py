@@ -231,7 +231,7 @@ def physical_constrained(
     >>> from scaleplan import physical_optimal
     >>> opt = physical_optimal(2.0, 1e9, unique_tokens=1e11)
     >>> print(f"N = {opt.params:.3g}, {opt.epochs:.1f} epochs")
-    N = 2.59e+10, 21.6 epochs
+    N = 2.55e+10, 21.9 epochs
     """
     data_law = resolve_data_law(law)
     per_flop = costs.train_dollars_per_flop / costs.train_mfu

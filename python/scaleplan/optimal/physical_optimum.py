@@ -205,10 +205,10 @@ def physical_optimal(
     >>> from scaleplan import physical_optimal
     >>> opt = physical_optimal(2.1, 1e11)  # 100 billion requests, roofline on an H100
     >>> print(f"N = {opt.params:.3g}, D = {opt.tokens:.3g}, ${opt.total_dollars:,.0f}")
-    N = 2.17e+09, D = 3.77e+12, $717,131
+    N = 2.21e+09, D = 3.53e+12, $357,722
     >>> many = physical_optimal(2.1, [0, 1e9, 1e11])  # more requests, a smaller model
     >>> print(", ".join(f"{n:.3g}" for n in many.params))
-    8.49e+09, 6.6e+09, 2.17e+09
+    8.49e+09, 6.58e+09, 2.21e+09
     """
     if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
         kernel, law = route("physical_optimal", law, unique_tokens=unique_tokens)

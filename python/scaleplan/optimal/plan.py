@@ -177,10 +177,10 @@ def plan(
     >>> import scaleplan as sp
     >>> p = sp.plan(as_good_as=7e9, requests_per_day=1e7, days=365)
     >>> print(p)  # doctest: +ELLIPSIS
-    Plan: 3.78B params, 593B tokens (3072 x 37, 24/3), lifetime $64.8k
-      training $35.9k (40 a100-80gb x 24.9 days), serving $28.9k (3 a100-40gb)
+    Plan: 4.59B params, 449B tokens (4096 x 25, 32/4), lifetime $52.3k
+      training $33.0k (32 a100-80gb x 28.7 days), serving $19.3k (2 a100-40gb)
       roofline serving on whole GPUs at TPOT <= 50 ms, sized for 2x the mean rate; ...
-      alternatives, same prices: Chinchilla-style $79.2k, compute-optimal $65.3k, cost-optimal $109k
+      alternatives, same prices: Chinchilla-style $69.6k, compute-optimal $55.6k, ...
     >>> all(a.total_dollars >= p.recommendation.total_dollars
     ...     for a in p.alternatives.values())
     True

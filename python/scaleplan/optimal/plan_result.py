@@ -76,9 +76,9 @@ class Comparison(Record):
     >>> c = p.alternatives["chinchilla_style"]
     >>> print(f"{c.label}: N = {c.params:.3g}, {c.tokens_per_param:.0f} tokens/param, "
     ...       f"${c.total_dollars / 1e3:.1f}k (paper's model ${c.paper_total_dollars / 1e3:.0f}k)")
-    Chinchilla-style: N = 7e+09, 39 tokens/param, $79.2k (paper's model $572k)
+    Chinchilla-style: N = 7e+09, 39 tokens/param, $69.6k (paper's model $572k)
     >>> c.plan.serving.gpus, c.plan.serving.gpu
-    (5, 'a100-40gb')
+    (4, 'a100-40gb')
     """
 
     label: str
@@ -170,24 +170,24 @@ class Plan:
     >>> p = sp.plan(as_good_as=7e9, requests_per_day=1e7, days=365)
     >>> r = p.recommendation
     >>> print(f"{r.params:.3g} params, {r.tokens:.3g} tokens, ${r.total_dollars / 1e3:.1f}k")
-    3.78e+09 params, 5.93e+11 tokens, $64.8k
+    4.59e+09 params, 4.49e+11 tokens, $52.3k
     >>> print(p.assumptions["train_price_per_hour"])
     Assumption(value=1.5, unit='$/GPU-hour')
     >>> text = p.summary()  # what `scaleplan plan` prints
     >>> print(text.splitlines()[0])
-    Recommended: 3.78B parameters trained on 593B tokens, lifetime $64.8k (training $35.9k, ...
+    Recommended: 4.59B parameters trained on 449B tokens, lifetime $52.3k (training $33.0k, ...
     >>> print(text[text.index("The recommendation saves"):].split(" It is")[0])
-    The recommendation saves 18.2% against the Chinchilla-style model, 0.8% against the
-    compute-optimal model and 40.8% against the cost-optimal model, in lifetime dollars by
+    The recommendation saves 24.8% against the Chinchilla-style model, 6.0% against the
+    compute-optimal model and 42.0% against the cost-optimal model, in lifetime dollars by
     the roofline.
     >>> sorted(p.to_dict()["models"]) == sorted(p.models)
     True
     >>> p.to_pandas()[["name", "total_dollars"]].round(-2)
                    name  total_dollars
-    0    recommendation        64800.0
-    1  chinchilla_style        79200.0
-    2   compute_optimal        65300.0
-    3      cost_optimal       109500.0
+    0    recommendation        52300.0
+    1  chinchilla_style        69600.0
+    2   compute_optimal        55600.0
+    3      cost_optimal        90200.0
     """
 
     recommendation: PhysicalPlan

@@ -58,6 +58,10 @@ class Efficiency(Record):
     compute_8bit, compute_4bit : float or None, optional
         Fraction of the 8-bit (fp8, int8) or 4-bit (fp4) dense peak a step reaches, in
         (0, 1] (default None: `compute`); `compute_for` picks the one of a format.
+    kv_share : float, optional
+        Fraction of the memory left after the weights and `reserve_bytes` (within
+        `memory_fraction`) that the KV cache takes, in (0, 1] (default 1; TensorRT-LLM's
+        `free_gpu_memory_fraction` is 0.9).
     link : float, optional
         Fraction of the link bandwidth an all-reduce's bytes reach, in (0, 1] (default 1):
         `2 (tp - 1) / tp * bytes / (link_bandwidth * link) + collective_seconds` each.
@@ -90,9 +94,10 @@ class Efficiency(Record):
     compute_8bit: float | None = None
     compute_4bit: float | None = None
     link: float = 1.0
+    kv_share: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("compute", "memory", "memory_fraction", "link"):
+        for name in ("compute", "memory", "memory_fraction", "link", "kv_share"):
             object.__setattr__(self, name, number(name, getattr(self, name), FRACTION))
         for name in ("overhead_seconds", "collective_seconds", "gemm_half_tokens"):
             object.__setattr__(self, name, number(name, getattr(self, name), NON_NEGATIVE))

@@ -1,15 +1,18 @@
 """Fitting an engine profile to published rows (`engines.ENGINES` holds the results).
 
 The fit minimises the squared log errors of the roofline's predictions of published rows
-(`serving_published.predict_row`) over six terms of an `Efficiency`: the fractions of
-peak and of bandwidth, the cache reads' fraction, the per-step overhead, the latency per
-all-reduce and the GEMM ramp's half-efficiency tokens, each kept inside its bounds by a
-logistic change of variables so that MINPACK's Levenberg-Marquardt can run (its linear
-algebra is its own, so the BLAS kernel does not move the answer). The runtime's memory
-reserve sets which batch fits, a whole number, so the error is flat between its steps;
-it is chosen on a grid instead (`reserve_bytes`), and the whole memory is usable
-(`memory_fraction` 1, as the published runs were sized to fit). Embeddings and head are
-held at 16 bits (`edge_bytes` 2), as quantised checkpoints keep them.
+(`serving_published.predict_row`) over nine terms of an `Efficiency`: the fractions of
+the 16-, 8- and 4-bit peaks, of bandwidth for the weights and for the cache, and of the
+links' rate for all-reduces, the per-step overhead, the latency per all-reduce and the
+GEMM ramp's half-efficiency tokens, each kept inside its bounds by a logistic change of
+variables so that MINPACK's Levenberg-Marquardt can run (its linear algebra is its own,
+so the BLAS kernel does not move the answer). The runtime's memory reserve sets which
+batch fits, a whole number, so the error is flat between its steps; it is chosen on a
+grid instead (`reserve_bytes`). The whole memory is usable (`memory_fraction` 1, as the
+published runs were sized to fit), the cache takes `kv_share` of what the weights and
+the reserve leave (held fixed: TensorRT-LLM's documented default is 0.9), and
+embeddings and head are held at 16 bits (`edge_bytes` 2), as quantised checkpoints keep
+them.
 """
 
 from __future__ import annotations
@@ -64,16 +67,20 @@ def log_errors(rows: list[PublishedRow], efficiency: Efficiency, memory: str = "
     return np.array(out)
 
 
-def _efficiency(z: np.ndarray, reserve_bytes: float) -> Efficiency:
+def _efficiency(z: np.ndarray, reserve_bytes: float, kv_share: float = 1.0) -> Efficiency:
     high = np.array(list(BOUNDS.values()))
     values = high / (1.0 + np.exp(-z))
     terms = dict(zip(BOUNDS, map(float, values), strict=True))
     return replace(Efficiency(**terms), reserve_bytes=reserve_bytes, memory_fraction=1.0,
-                   edge_bytes=2.0)  # fmt: skip
+                   edge_bytes=2.0, kv_share=kv_share)  # fmt: skip
 
 
 def fit_engine(
-    rows: list[PublishedRow], *, reserve_bytes: float = 0.0, memory: str = "full"
+    rows: list[PublishedRow],
+    *,
+    reserve_bytes: float = 0.0,
+    memory: str = "full",
+    kv_share: float = 1.0,
 ) -> Efficiency:
     """The `Efficiency` that minimises the squared log errors over `rows` (the module's
     docstring).
@@ -86,6 +93,9 @@ def fit_engine(
         The runtime's reserve per GPU, held fixed (default 0).
     memory : {"full", "paged"}, optional
         How an in-flight engine holds its sequences.
+    kv_share : float, optional
+        The cache's share of the memory the weights and the reserve leave, held fixed
+        (default 1; TensorRT-LLM's `free_gpu_memory_fraction` default is 0.9).
 
     Returns
     -------
@@ -107,11 +117,11 @@ def fit_engine(
     high = np.array(list(BOUNDS.values()))
     z0 = np.log(_START / (high - _START))
     fit = least_squares(
-        lambda z: log_errors(rows, _efficiency(z, reserve_bytes), memory),
+        lambda z: log_errors(rows, _efficiency(z, reserve_bytes, kv_share), memory),
         z0,
         method="lm",
         xtol=1e-10,
         ftol=1e-10,
         max_nfev=400,
     )
-    return _efficiency(fit.x, reserve_bytes)
+    return _efficiency(fit.x, reserve_bytes, kv_share)

@@ -93,7 +93,7 @@ class ServingPlan(Record):
     >>> s = serving_plan("llama-2-7b", requests_per_day=1e7, days=365)
     >>> print(f"{s.replicas} x {s.tensor_parallel} GPU, batch {s.batch_size:.0f}, "
     ...       f"${s.dollars:,.0f}, ${s.dollars_per_million_output_tokens:.3f}/M tokens")
-    6 x 1 GPU, batch 390, $141,386, $0.180/M tokens
+    5 x 1 GPU, batch 375, $117,822, $0.150/M tokens
     """
 
     gpu: str

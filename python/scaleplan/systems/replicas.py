@@ -61,8 +61,8 @@ class Replicas(Tabular):
     ...     print(f"tp={tp:.0f}: batch {b:.0f}, {busy:.3f} s a request")
     tp=1: batch nan, nan s a request
     tp=2: batch nan, nan s a request
-    tp=4: batch 84, 0.177 s a request
-    tp=8: batch 164, 0.106 s a request
+    tp=4: batch 71, 0.163 s a request
+    tp=8: batch 216, 0.055 s a request
     """
 
     _INPUTS = ("tensor_parallel",)
@@ -108,7 +108,7 @@ def replicas(shapes: Sequence[TransformerShape | str], deployment: Deployment) -
     >>> from scaleplan.systems.replicas import replicas
     >>> r = replicas(["llama-2-7b"], Deployment(tensor_parallel=1))
     >>> print(f"batch {r.batch_size[0, 0]:.0f}, TPOT {r.seconds_per_token[0, 0] * 1e3:.1f} ms")
-    batch 390, TPOT 26.9 ms
+    batch 375, TPOT 33.0 ms
     """
     dep = deployment
     shapes = [resolve_shape(s, "shapes") for s in shapes]  # names and HF configs too

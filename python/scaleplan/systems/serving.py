@@ -76,7 +76,7 @@ class ServingStep(Tabular):
     >>> print(f"{step.seconds * 1e3:.2f} ms per token, {step.tokens_per_second:,.0f} "
     ...       f"tokens/s, {step.bound}-bound, MFU {step.mfu:.1%}, "
     ...       f"batch up to {step.max_batch_size:.0f}")
-    19.64 ms per token, 1,629 tokens/s, memory-bound, MFU 2.2%, batch up to 54
+    23.14 ms per token, 1,383 tokens/s, memory-bound, MFU 1.9%, batch up to 52
     """
 
     _INPUTS = ("batch_size", "tokens", "tensor_parallel")
@@ -184,10 +184,10 @@ def decode(
     --------
     >>> step = decode("llama-2-7b", batch_size=32, context_tokens=2048)
     >>> print(f"TPOT {step.seconds * 1e3:.2f} ms, {step.tokens_per_second:,.0f} tokens/s")
-    TPOT 19.64 ms, 1,629 tokens/s
+    TPOT 23.14 ms, 1,383 tokens/s
     >>> fast = decode("llama-2-7b", context_tokens=2048, target_seconds=0.015)
     >>> print(f"batch {fast.batch_size:.0f} meets 15 ms ({fast.seconds * 1e3:.2f} ms)")
-    batch 17 meets 15 ms (14.79 ms)
+    batch 15 meets 15 ms (14.84 ms)
     """
     with errors_named("context_tokens"):
         return _step("decode", shape, gpu, batch_size, context_tokens, precision, kv_precision,
@@ -253,7 +253,7 @@ def prefill(
     --------
     >>> step = prefill("llama-2-7b", prompt_tokens=1024, batch_size=4)
     >>> print(f"TTFT {step.seconds * 1e3:.1f} ms, {step.bound}-bound, MFU {step.mfu:.1%}")
-    TTFT 104.9 ms, compute-bound, MFU 53.2%
+    TTFT 86.9 ms, compute-bound, MFU 64.2%
     """
     with errors_named("prompt_tokens"):
         return _step("prefill", shape, gpu, batch_size, prompt_tokens, precision, kv_precision,
@@ -306,7 +306,7 @@ def _step(
     # The runtime's reserve and a draft's weights: memory neither cache may take.
     reserve = np.asarray(eff.reserve_bytes + cols[n_shape + 5], dtype=float)
     load_cols = [*cols[n_shape : n_shape + 3], *(np.array([float(c)]) for c in constants),
-                 reserve, *cols[n_shape + 3 : n_shape + 5]]  # fmt: skip
+                 reserve, *cols[n_shape + 3 : n_shape + 5], np.array([eff.kv_share])]  # fmt: skip
     target = cols[n_shape + 6] if target_seconds is not None else None
     (s, f), (b, c), (mb, bt), (per_gpu, mfu), mem = _core.serving_step(
         phase, cols[:n_shape], load_cols, target_seconds=target, on_invalid=on_invalid,

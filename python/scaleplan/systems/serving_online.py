@@ -75,7 +75,7 @@ def online_latency(
     >>> ttft, tpot = online_latency("llama-3-8b", 2.0, 467, 256,
     ...                             accelerator("h100-sxm").peak("bf16"), efficiency=eff)
     >>> print(f"TTFT {ttft * 1e3:.0f} ms, TPOT {tpot * 1e3:.1f} ms")
-    TTFT 26 ms, TPOT 7.8 ms
+    TTFT 23 ms, TPOT 8.5 ms
     """
     context = input_tokens + output_tokens / 2.0
     first = prefill(shape, prompt_tokens=round(input_tokens), **step)

@@ -237,6 +237,10 @@ def predict_row(
     if why:
         raise ScaleplanError(f"row cannot be predicted: {why}", "row")
     memory = choice("memory", memory, ("full", "paged"))
+    if row.mode in ("latency_batch1", "static_batch"):
+        # The engine ran this batch, so it fit: the row asks the profile for speed, which
+        # the memory terms do not touch, and not for the batch memory holds.
+        efficiency = replace(efficiency, memory_fraction=1.0, reserve_bytes=0.0, kv_share=1.0)
     if row.mode == "latency_batch1":
         out = {}
         if row.ttft_ms is not None:

@@ -125,7 +125,7 @@ def serving_step(
     prefill step per GPU, by the roofline of docs/design.md §1.7, or None for a batch that does not
     fit. `gpu` holds peak, bandwidth, memory, link, compute, memory_eff, overhead, fraction,
     latency (per all-reduce, optional), weight_bytes, kv_bytes, and an engine's optional
-    edge_bytes, gemm_half, kv_eff and reserve. Counted matrix by matrix, apart from the
+    edge_bytes, gemm_half, kv_eff, reserve and kv_share. Counted matrix by matrix, apart from the
     Rust core's sums.
 
     Parameters
@@ -148,7 +148,8 @@ def serving_step(
         `edge_bytes` (bytes per weight outside the layers' matrices, default
         `weight_bytes`), `gemm_half` (tokens at half compute efficiency, default 0),
         `kv_eff` (the cache reads' bandwidth fraction, default `memory_eff`) and
-        `reserve` (bytes per GPU kept by the runtime, default 0); for speculative
+        `reserve` (bytes per GPU kept by the runtime, default 0), `kv_share` (the
+        cache's fraction of the memory the rest leave, default 1); for speculative
         decoding, `draft` (tokens drafted a sequence that a decode step verifies, default
         0) and `draft_kv` (bytes a token of a draft's cache takes per GPU, default 0).
 
@@ -196,7 +197,8 @@ def serving_step(
     kv_per_token = 2 * layers * math.ceil(kv_heads / tp) * hd * gpu["kv_bytes"]
     drafted = gpu.get("draft", 0.0)
     held = tokens + 1 + drafted if phase == "decode" else tokens
-    room = gpu["memory"] * gpu["fraction"] - gpu.get("reserve", 0.0) - stored / tp
+    free = gpu["memory"] * gpu["fraction"] - gpu.get("reserve", 0.0) - stored / tp
+    room = gpu.get("kv_share", 1.0) * free  # the cache's share of what the rest leave
     max_batch = math.floor(room / (held * (kv_per_token + gpu.get("draft_kv", 0.0))))
     if phase == "decode":
         # Each sequence computes its new token and the drafted ones, attending its context.

@@ -23,7 +23,7 @@
 //! embedding (a lookup): the layers' matrices at the format's bytes, the rest (output head,
 //! norms) at [`Load::edge_bytes`]; `kv = 2 L h_kv d_h` bytes per KV element per token.
 //! Memory holds the weights, each sequence's cache and [`Gpu::reserve_bytes`] within
-//! [`Gpu::memory_fraction`].
+//! [`Gpu::memory_fraction`]; the cache takes [`Gpu::kv_share`] of what the rest leave.
 
 use crate::arch::{Shape, ShapeColumns};
 use crate::engine::batch::{drive, reject, use_parallel, Column, OnInvalid};
@@ -93,6 +93,9 @@ pub struct Gpu {
     /// Bytes of each GPU's memory the runtime keeps for itself (workspace, activations,
     /// its context), beyond the weights and the cache.
     pub reserve_bytes: f64,
+    /// Fraction of the memory left after the weights and the reserve that the KV cache
+    /// takes, in (0, 1] (TensorRT-LLM's `free_gpu_memory_fraction`, 0.9 there).
+    pub kv_share: f64,
 }
 
 /// What a step carries.
@@ -169,7 +172,7 @@ impl Gpu {
     /// let h100 = Gpu { peak: 989e12, bandwidth: 3.35e12, memory: 80e9, link_bandwidth: 450e9,
     ///     compute_efficiency: 1.0, memory_efficiency: 1.0, overhead: 0.0, memory_fraction: 0.9,
     ///     collective_latency: 0.0, gemm_half_tokens: 0.0, kv_efficiency: 1.0,
-    ///     reserve_bytes: 0.0 };
+    ///     reserve_bytes: 0.0, kv_share: 1.0 };
     /// let load = Load { batch: 1.0, tokens: 0.0, tensor_parallel: 1.0, weight_bytes: 2.0,
     ///     kv_bytes: 2.0, edge_bytes: 2.0, draft_tokens: 0.0, draft_kv_bytes: 0.0 };
     /// let step = h100.step(&shape, &load, Phase::Decode, None).unwrap();
@@ -250,9 +253,10 @@ impl Gpu {
         }
     }
 
-    /// The largest whole batch whose weights and KV cache fit `memory_fraction` of each
-    /// GPU's memory: a decode sequence holds its context and the new token, a prefill its
-    /// prompt. An error naming `tensor_parallel` if not even one sequence fits.
+    /// The largest whole batch whose KV cache fits `kv_share` of what the weights and the
+    /// reserve leave of `memory_fraction` of each GPU's memory: a decode sequence holds its
+    /// context and the new token, a prefill its prompt. An error naming `tensor_parallel`
+    /// if not even one sequence fits.
     pub fn max_batch(
         &self,
         shape: &Shape,
@@ -265,7 +269,8 @@ impl Gpu {
             Phase::Prefill => load.tokens,
         };
         let weights = weight_bytes_stored(shape, load) / load.tensor_parallel;
-        let room = self.memory * self.memory_fraction - self.reserve_bytes - weights;
+        let free = self.memory * self.memory_fraction - self.reserve_bytes - weights;
+        let room = self.kv_share * free;
         let per_token = kv_bytes_per_token(shape, load) + load.draft_kv_bytes;
         let batch = (room / (held * per_token)).floor();
         if batch >= 1.0 {

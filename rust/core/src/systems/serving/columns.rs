@@ -3,7 +3,7 @@
 use super::*;
 
 /// Column names of [`ServingColumns`], in order (the shape's are `arch::FIELDS`).
-pub const FIELDS: [&str; 20] = [
+pub const FIELDS: [&str; 21] = [
     "batch_size",
     "tokens",
     "tensor_parallel",
@@ -24,17 +24,18 @@ pub const FIELDS: [&str; 20] = [
     "reserve_bytes",
     "draft_tokens",
     "draft_kv_bytes",
+    "kv_share",
 ];
 
 /// The load and hardware columns of a serving batch, each of length 1 or n.
 #[derive(Debug, Clone, Copy)]
 pub struct ServingColumns<'a> {
-    pub columns: [Column<'a>; 20],
+    pub columns: [Column<'a>; 21],
 }
 
 impl<'a> ServingColumns<'a> {
-    pub fn new(data: [&'a [f64]; 20], n: usize) -> Result<Self> {
-        let mut columns = [Column::scalar(&0.0); 20];
+    pub fn new(data: [&'a [f64]; 21], n: usize) -> Result<Self> {
+        let mut columns = [Column::scalar(&0.0); 21];
         for (k, d) in data.iter().enumerate() {
             columns[k] = Column::new(FIELDS[k], d, n)?;
         }
@@ -88,6 +89,7 @@ impl<'a> ServingColumns<'a> {
             gemm_half_tokens: check(15, is_non_negative(v(15)), "finite and >= 0")?,
             kv_efficiency: fraction(16)?,
             reserve_bytes: check(17, is_non_negative(v(17)), "finite and >= 0")?,
+            kv_share: fraction(20)?,
         };
         Ok((load, gpu))
     }

@@ -27,6 +27,7 @@ fn ideal() -> Gpu {
         gemm_half_tokens: 0.0,
         kv_efficiency: 1.0,
         reserve_bytes: 0.0,
+        kv_share: 1.0,
     }
 }
 
@@ -198,7 +199,7 @@ fn bad_columns_are_named() {
     let shapes = ShapeColumns::new(shape_data.each_ref().map(|c| c.as_slice()), 1).unwrap();
     let good = [
         1.0, 128.0, 1.0, 2.0, 2.0, 989e12, 3.35e12, 80e9, 450e9, 0.7, 0.8, 1e-3, 0.9, 1e-4, 2.0,
-        0.0, 0.8, 0.0, 0.0, 0.0,
+        0.0, 0.8, 0.0, 0.0, 0.0, 1.0,
     ];
     let run = |k: usize, v: f64, phase: Phase| {
         let mut cols = good;
@@ -244,6 +245,9 @@ fn bad_columns_are_named() {
         (18, f64::NAN),
         (19, -1.0),
         (19, f64::INFINITY),
+        (20, 0.0),
+        (20, 1.5),
+        (20, f64::NAN),
     ] {
         let e = run(k, v, Phase::Decode).unwrap_err();
         assert_eq!(e.argument(), Some(FIELDS[k]), "{k} {v}: {e}");
@@ -294,6 +298,18 @@ fn an_engine_profile_changes_only_what_it_names() {
     let per_sequence: f64 = 4097.0 * 2.0 * 80.0 * 2.0 * 128.0 * 2.0;
     let fewer = at(&reserve, &load(1.0, 4096.0, 4.0), Phase::Decode).max_batch;
     assert!((base.max_batch - fewer - 8e9 / per_sequence).abs() < 1.0);
+    // The cache takes 0.9 of what the weights and the reserve leave (TensorRT-LLM's
+    // free-memory fraction): 0.9 of the sequences, to the whole one.
+    let share = Gpu {
+        kv_share: 0.9,
+        ..reserve
+    };
+    let l1 = load(1.0, 4096.0, 4.0);
+    let shared = at(&share, &l1, Phase::Decode).max_batch;
+    let weights = weight_bytes_stored(&s, &l1) / 4.0;
+    let free = plain.memory * plain.memory_fraction - 8e9 - weights;
+    assert_eq!(shared, (0.9 * free / per_sequence).floor());
+    assert!(shared < fewer && shared >= (0.9 * fewer).floor());
     // fp8 layers with a 16-bit head and embedding: the weights stored and read grow by the
     // edge weights' extra byte each; the cache and FLOPs do not move.
     let fp8 = Load {
