@@ -109,6 +109,12 @@ def test_the_command_line_takes_an_engine():
 
     old, new = serve("--engine", "trtllm-2023"), serve()
     assert old["engine"] == "trtllm-2023" and new["engine"] == "trtllm-2025"
+    profile = engines.ENGINES["trtllm-2025"].efficiency
+    # The format's own compute fraction and the memory terms, as the JSON reports them.
+    assert new["efficiency"]["compute"] == profile.compute
+    assert serve("--precision", "fp8")["efficiency"]["compute"] == profile.compute_8bit
+    assert (new["efficiency"]["kv_share"], new["efficiency"]["reserve_bytes"]) == (0.9, 4e9)
+    assert old["efficiency"]["link"] == 1.0 and new["efficiency"]["link"] == profile.link
     assert new["efficiency"]["overhead_seconds"] == pytest.approx(
         engines.ENGINES["trtllm-2025"].efficiency.overhead_seconds
     )
