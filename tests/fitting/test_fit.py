@@ -1,12 +1,10 @@
 import json
 import math
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from blas import blas_kernels, outputs_by_kernel
 from conftest import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -105,26 +103,6 @@ def test_sardana_all_runs_fit_is_the_independently_found_optimum():
     assert r.n_polished == fit.DEFAULT_POLISH and r.newton_iterations > 0
 
 
-def _blas_kernels():
-    """OpenBLAS kernels this CPU can run. Forcing a kernel whose instructions the CPU
-    lacks would crash, and where the environment already pins OPENBLAS_CORETYPE the CPU
-    needs that pin (older OpenBLAS builds misbehave there), so then only the pinned one
-    runs, plus a run with another thread count."""
-    if os.environ.get("OPENBLAS_CORETYPE"):
-        return [None]
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = set(next((ln for ln in f if ln.startswith("flags")), "").split())
-    except OSError:
-        return [None]
-    kernels = [None]
-    if "avx2" in flags:
-        kernels += ["Haswell", "Zen"]
-    if "avx512f" in flags:
-        kernels.append("SkylakeX")
-    return kernels
-
-
 _FIT_IN_A_SUBPROCESS = """
 import json, scaleplan as sp
 r = sp.fit_law(sp.datasets.sardana2024_runs(None))
@@ -135,22 +113,8 @@ print(json.dumps({"theta": list(r.theta), "objective": r.objective}))
 def test_fit_is_the_same_under_every_blas_kernel():
     # Issue 11: the stopping point of L-BFGS-B moved with OpenBLAS's kernel (beta by
     # 4.6e-3, A by 9.6%). Each kernel runs in its own process (OpenBLAS picks it at load).
-    answers = {}
-    for kernel in _blas_kernels():
-        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-        if kernel:
-            env["OPENBLAS_CORETYPE"] = kernel
-        else:
-            env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
-        out = subprocess.run(
-            [sys.executable, "-c", _FIT_IN_A_SUBPROCESS],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=300,
-        )
-        answers[kernel] = json.loads(out.stdout)
+    runs = outputs_by_kernel(_FIT_IN_A_SUBPROCESS, blas_kernels())
+    answers = {kernel: json.loads(out) for kernel, out in runs.items()}
     optimum = 6.19984336e-4
     for kernel, got in answers.items():
         theta = np.array(got["theta"])

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from blas import blas_kernels, outputs_by_kernel
 from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -157,29 +158,8 @@ def test_bootstrap_is_the_same_bits_under_every_blas_kernel():
     # compared bit for bit, and each starts from that optimum, so a kernel that moves the
     # start moves every resample: 25 resamples (a quarter of the time, five kernels in
     # child processes) test bit-identity as 100 or 4,000 do.
-    import os
-    import subprocess
-    import sys
-
-    from test_fit import _blas_kernels
-
-    kernels = _blas_kernels()
+    kernels = blas_kernels()
     if kernels != [None]:
         kernels.append("Prescott")  # SSE3 only: every x86-64 CPU with AVX2 runs it
-    answers = {}
-    for kernel in kernels:
-        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-        if kernel:
-            env["OPENBLAS_CORETYPE"] = kernel
-        else:
-            env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
-        out = subprocess.run(
-            [sys.executable, "-c", _BOOTSTRAP_IN_A_SUBPROCESS],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=300,
-        )
-        answers[kernel] = out.stdout
+    answers = outputs_by_kernel(_BOOTSTRAP_IN_A_SUBPROCESS, kernels)
     assert len(set(answers.values())) == 1, list(answers)

@@ -5,10 +5,12 @@ fit itself."""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 
 import numpy as np
 import pytest
+from blas import blas_kernels, outputs_by_kernel
 
 import scaleplan as sp
 from scaleplan.systems import engine_fit, engines, serving
@@ -97,6 +99,26 @@ def test_the_fit_lowers_the_error_from_its_start_and_stays_in_bounds():
     for name, high in engine_fit.BOUNDS.items():
         assert 0 < getattr(fitted, name) < high, name
     assert fitted.edge_bytes == 2.0 and fitted.memory_fraction == 1.0
+
+
+_ENGINE_FIT_IN_A_SUBPROCESS = """
+import dataclasses, json
+from scaleplan.systems import engine_fit, serving_published as pub
+rows = [r for r in pub.published_rows() if not pub.predictable(r)
+        and r.mode in ("inflight_max_throughput", "online_rate")][::40]
+e = engine_fit.fit_engine(rows, reserve_bytes=4e9, kv_share=0.9)
+print(json.dumps([float(x).hex() for x in dataclasses.astuple(e) if x is not None]))
+"""
+
+
+def test_the_engine_fit_is_the_same_bits_under_every_blas_kernel():
+    """MINPACK's Levenberg-Marquardt does its own linear algebra and the roofline is
+    Rust, so a profile refitted on another CPU, BLAS kernel or thread count is the same
+    to the bit (a 23-row subset keeps this quick)."""
+    answers = outputs_by_kernel(_ENGINE_FIT_IN_A_SUBPROCESS, blas_kernels())
+    assert len(set(answers.values())) == 1, answers
+    terms = json.loads(next(iter(answers.values())))
+    assert len(terms) == 13 and all(math.isfinite(float.fromhex(t)) for t in terms)
 
 
 def test_the_command_line_takes_an_engine():
