@@ -8,14 +8,18 @@ import os
 import subprocess
 import sys
 
+# Not a kernel: the environment's own kernel at one thread.
+ONE_THREAD = "one thread"
+
 
 def blas_kernels() -> list[str | None]:
-    """OpenBLAS kernels this CPU can run (None: the one it picks, at two threads). Forcing
-    a kernel whose instructions the CPU lacks would crash, and where the environment
-    already pins OPENBLAS_CORETYPE the CPU needs that pin (older OpenBLAS builds misbehave
-    there), so then only the pinned one runs, plus a run with another thread count."""
+    """OpenBLAS kernels this CPU can run (None: the one it picks, at two threads;
+    ONE_THREAD: the same at one thread). Forcing a kernel whose instructions the CPU lacks
+    would crash, and where the environment already pins OPENBLAS_CORETYPE the CPU needs
+    that pin (older OpenBLAS builds misbehave there), so then only the pinned one runs, at
+    two thread counts."""
     if os.environ.get("OPENBLAS_CORETYPE"):
-        return [None]
+        return [None, ONE_THREAD]
     try:
         with open("/proc/cpuinfo") as f:
             flags = set(next((ln for ln in f if ln.startswith("flags")), "").split())
@@ -34,7 +38,9 @@ def outputs_by_kernel(code: str, kernels: list[str | None]) -> dict[str | None, 
     answers = {}
     for kernel in kernels:
         env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-        if kernel:
+        if kernel == ONE_THREAD:
+            env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+        elif kernel:
             env["OPENBLAS_CORETYPE"] = kernel
         else:
             env = dict(os.environ, OPENBLAS_NUM_THREADS="2")

@@ -12,7 +12,8 @@ import scaleplan as sp
 from scaleplan.arch.counts import step_counts
 from scaleplan.arch.shapes import TransformerShape
 from scaleplan.hardware.accelerators import ACCELERATORS
-from scaleplan.systems import serving
+from scaleplan.hardware.formats import FORMATS, compute_precision
+from scaleplan.systems import efficiency, serving
 from scaleplan.testing import reference as ref
 
 LLAMA2_7B = TransformerShape(d_model=4096, n_layers=32, n_heads=32, d_ff=11008)
@@ -349,6 +350,9 @@ def test_each_format_computes_at_its_own_fraction():
     ] == [0.6, 0.5, 0.5, 0.25, 0.25, 0.6, 0.6]
     unset = serving.Efficiency(compute=0.6)
     assert {unset.compute_for(f) for f in ("fp8", "fp4", "bf16")} == {0.6}
+    # Every format's matmul precision has its bits written down: a new one fails here
+    # rather than computing at the 16-bit fraction unnoticed.
+    assert {compute_precision(f) for f in FORMATS} <= set(efficiency.MATH_BITS)
     gb200 = ACCELERATORS["gb200"]
     for fmt, fraction in (("fp8", 0.5), ("fp4", 0.25), ("bf16", 0.6)):
         alone = serving.Efficiency(compute=fraction, overhead_seconds=0.0)
@@ -366,6 +370,23 @@ def test_the_link_fraction_slows_only_the_all_reduces_bytes():
     latency = 2 * LLAMA2_7B.n_layers * serving.Efficiency().collective_seconds
     assert half.comm_seconds - latency == pytest.approx(2 * (full.comm_seconds - latency))
     assert half.flops == full.flops and half.bytes == full.bytes
+
+
+def test_a_step_given_no_efficiency_takes_the_default_engine_profile():
+    from scaleplan.systems.engines import DEFAULT_ENGINE, ENGINES
+    from scaleplan.systems.speculation import Speculation, speculative_decode
+
+    profile = ENGINES[DEFAULT_ENGINE].efficiency
+    assert profile != serving.Efficiency()  # so the two calls below could differ
+    plain = serving.Efficiency()
+    for step, kw in ((serving.decode, {}), (serving.prefill, {"prompt_tokens": 512})):
+        kw = dict(kw, batch_size=8, tensor_parallel=2)
+        assert step(LLAMA2_7B, H100, **kw) == step(LLAMA2_7B, H100, efficiency=profile, **kw)
+        assert step(LLAMA2_7B, H100, **kw) != step(LLAMA2_7B, H100, efficiency=plain, **kw)
+    spec = Speculation(draft_tokens=2)
+    assert speculative_decode(LLAMA2_7B, spec, batch_size=8) == speculative_decode(
+        LLAMA2_7B, spec, batch_size=8, efficiency=profile
+    )
 
 
 def test_the_ideal_efficiency_is_the_bare_roofline():

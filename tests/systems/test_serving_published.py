@@ -100,6 +100,21 @@ def test_static_batch_rows_are_predicted_as_the_calibration_predicts_them():
     assert matched >= 10
 
 
+def test_a_measured_batch_is_priced_whatever_the_profile_leaves_for_the_cache():
+    """A static or batch-1 row ran its batch, so it fit: the profile's memory terms (its
+    reserve, the cache's share) do not decide it, and they do not touch the speed. An
+    in-flight row's batch is what memory holds, so there they do."""
+    squeezed = dataclasses.replace(serving.Efficiency(), reserve_bytes=75e9, kv_share=0.05)
+    for mode in ("static_batch", "latency_batch1"):
+        row = next(r for r in ROWS if r.mode == mode and not pub.predictable(r)
+                   and r.model == "Llama-2-7B" and r.gpu == "H100-SXM-80GB")  # fmt: skip
+        assert pub.predict_row(row, squeezed) == pub.predict_row(row, serving.Efficiency())
+    inflight = next(r for r in ROWS if r.mode == "inflight_max_throughput"
+                    and not pub.predictable(r))  # fmt: skip
+    with pytest.raises(ScaleplanError):
+        pub.predict_row(inflight, squeezed)
+
+
 def test_a_latency_row_is_one_prefill_or_one_decode_step():
     row = next(r for r in ROWS if r.mode == "latency_batch1" and not pub.predictable(r))
     got = pub.predict_row(row, serving.IDEAL)["ttft_ms"]

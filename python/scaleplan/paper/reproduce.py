@@ -153,7 +153,7 @@ def _table_3_roofline(out: Path) -> list[Path]:
     ]  # fmt: skip
     note = (
         "Table 3's scenarios with serving priced by the roofline (A100-40GB int8 at $1.00/h, "
-        "TPOT 50 ms, fitted efficiencies, mean-rate provisioning): the paper's constant-MFU "
+        "TPOT 50 ms, the default engine profile, mean-rate provisioning): the paper's constant-MFU "
         "optimum and the physical optimum, both charged the roofline's serving dollars."
     )
     return _write(out, "table3_roofline", _TABLE_3_ROOFLINE_HEADER, rows, note)

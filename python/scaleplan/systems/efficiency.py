@@ -10,9 +10,14 @@ from dataclasses import dataclass
 
 from .._utils.checks import FRACTION, NON_NEGATIVE, POSITIVE, number, optional
 from .._utils.frames import Record
-from ..hardware.formats import PRECISION_BYTES, compute_precision
+from ..hardware.formats import compute_precision
 
-__all__ = ["IDEAL", "Efficiency"]
+__all__ = ["IDEAL", "MATH_BITS", "Efficiency"]
+
+# The bits each compute precision's matmuls run at (a format's stored bytes count its
+# scales, so they would not say): they pick `compute_8bit` or `compute_4bit`. A precision
+# not here computes at `compute`.
+MATH_BITS = {"bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "fp4": 4}
 
 
 @dataclass(frozen=True, repr=False)
@@ -119,9 +124,8 @@ class Efficiency(Record):
         >>> e.compute_for("fp4"), e.compute_for("w4a16"), e.compute_for("fp8")
         (0.3, 0.5, 0.5)
         """
-        # A format's bytes per weight count its scales (fp4: 4.5 bits), so sort by them.
-        nbytes = PRECISION_BYTES.get(compute_precision(precision), 2.0)
-        own = self.compute_4bit if nbytes < 1.0 else self.compute_8bit if nbytes == 1.0 else None
+        bits = MATH_BITS.get(compute_precision(precision), 16)
+        own = {8: self.compute_8bit, 4: self.compute_4bit}.get(bits)
         return self.compute if own is None else own
 
 

@@ -252,3 +252,43 @@ impl<'c> Row<'c> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_point_across_a_knot_is_the_point_on_the_next_segment() {
+        // Serving dollars a request rise as N^1 to 1e10 parameters, then as N^0.5: at the
+        // knot both segments give the same cost, and only the derivatives change.
+        let ln10 = 10f64.ln();
+        let xs = [6.0 * ln10, 10.0 * ln10, 14.0 * ln10];
+        let ys = [-8.0 * ln10, -4.0 * ln10, -2.0 * ln10];
+        let curve = ServingCurve::new(&xs, &ys).unwrap();
+        let row = Row::new(&Law::CHINCHILLA, 0.41, 1e9, 1e-17, &curve);
+        let (left, right) = (row.at(xs[1], 0), row.at(xs[1], 1));
+        assert!(
+            left.share > 0.1 && left.share < 0.9,
+            "both terms weigh: {}",
+            left.share
+        );
+        assert!((left.slope - 1.0).abs() < 1e-12 && (right.slope - 0.5).abs() < 1e-12);
+        let moved = left.with_slope(right.slope);
+        for (got, want) in [
+            (moved.ln_f, right.ln_f),
+            (moved.d1, right.d1),
+            (moved.d2, right.d2),
+            (moved.share, right.share),
+            (moved.slope, right.slope),
+        ] {
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{got} {want}"
+            );
+        }
+        assert!(
+            (left.d2 - right.d2).abs() > 1e-3,
+            "the slopes' squares differ"
+        );
+    }
+}
