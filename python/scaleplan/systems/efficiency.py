@@ -128,5 +128,17 @@ class Efficiency(Record):
         own = {8: self.compute_8bit, 4: self.compute_4bit}.get(bits)
         return self.compute if own is None else own
 
+    def compute_seconds(self, flops: float, peak: float, precision: str) -> float:
+        """Seconds of `flops` at `compute_for(precision)` of `peak` (FLOP/s): what an
+        in-flight engine charges a prompt that joins a decode step, whose weights read and
+        overhead are paid already.
+
+        Examples
+        --------
+        >>> Efficiency(compute=0.5, compute_8bit=0.25).compute_seconds(1e15, 2e15, "fp8")
+        2.0
+        """
+        return flops / (peak * self.compute_for(precision))
+
 
 IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0, collective_seconds=0.0)

@@ -165,7 +165,7 @@ def _option(
             # An in-flight engine runs each prompt inside a decode step, whose weights
             # read and per-step overhead are paid already: the prompt adds its FLOPs.
             peak = dep.accelerator.peak(dep.precision)
-            prompt_busy = flops / (peak * dep.efficiency.compute_for(dep.precision))
+            prompt_busy = dep.efficiency.compute_seconds(flops, peak, dep.precision)
     if dep.ttft_seconds is not None:
         ttft = np.where(ttft <= dep.ttft_seconds, ttft, np.nan)
     busy = dep.output_tokens * tpot / batch + prompt_busy

@@ -80,7 +80,7 @@ def online_latency(
     context = input_tokens + output_tokens / 2.0
     first = prefill(shape, prompt_tokens=round(input_tokens), **step)
     eff = step.get("efficiency") or default_efficiency()
-    prompt = float(first.flops) / (peak * eff.compute_for(step.get("precision", "bf16")))
+    prompt = eff.compute_seconds(float(first.flops), peak, step.get("precision", "bf16"))
     busy = rate * prompt  # the share of the engine's time arriving prompts take
     if not busy < 1.0:
         return None
