@@ -118,3 +118,46 @@ fn invalid_rows_are_named() {
         }
     }
 }
+
+/// A shape small enough to count by hand: every size differs, so a swapped factor shows.
+fn tiny(gated: bool) -> Shape {
+    Shape {
+        vocab: 10.0,
+        d_model: 4.0,
+        n_layers: 1.0,
+        n_heads: 2.0,
+        head_dim: 2.0,
+        n_kv_heads: 1.0,
+        d_ff: 8.0,
+        gated,
+        tied: false,
+        seq_len: 3.0,
+        batch_size: 1.0,
+        extra_params: 0.0,
+    }
+}
+
+#[test]
+fn a_tiny_shape_counted_by_hand() {
+    // T = 3 tokens, Q width 4, KV width 2, 2 x 3 x 3 = 18 scores. Forward FLOPs: 2 T times
+    // the layer's matmul parameters (16 + 8 + 8 for Q, K, V; 16 output; 64 or 96 MLP), 4 x
+    // 18 x 2 for QK^T and PV, 2 x 3 x 4 x 10 = 240 for the logits; backward twice that.
+    let plain = tiny(false).counts();
+    assert_eq!(plain.flops, 3.0 * (2.0 * 3.0 * 112.0 + 144.0 + 240.0));
+    let gated = tiny(true).counts();
+    assert_eq!(gated.flops, 3.0 * (2.0 * 3.0 * 144.0 + 144.0 + 240.0));
+    // Parameters: 112 or 144 in the layer, 40 output, 40 embedding, 2 x 4 + 4 norm weights.
+    assert_eq!(plain.params, 204.0);
+    assert_eq!(gated.params, 236.0);
+    // Forward traffic, op by op: norms 2 x 28, QKV 68, QK^T 36, softmax 36, PV 36, output
+    // 40, residuals 2 x 36, up 68, activation 48, down 68 = 528 in the layer; embedding 24,
+    // final norm 28, logits 82, loss 63 = 197 in the head. The gate adds 2 x 4 x 8 weights
+    // and 3 x 8 outputs to "up" and 3 x 8 inputs to the activation: 80 more.
+    assert_eq!(plain.memcpy_elements, 3.0 * (528.0 + 197.0) + 8.0 * 204.0);
+    assert_eq!(gated.memcpy_elements, 3.0 * (608.0 + 197.0) + 8.0 * 236.0);
+    // Activations kept: 24 norm outputs, 24 QKV, 36 scores and probabilities, 12 attention
+    // output, 12 projection, 24 residuals, 24 up (48 gated), 24 activated, 12 down = 192
+    // (216); head 12 + 12 + 30 + 30 + 3 = 87.
+    assert_eq!(plain.activation_elements, 192.0 + 87.0);
+    assert_eq!(gated.activation_elements, 216.0 + 87.0);
+}
