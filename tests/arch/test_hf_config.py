@@ -93,7 +93,8 @@ def test_what_the_config_says_reaches_the_shape(tmp_path):
 @pytest.mark.parametrize(
     "change, argument, message",
     [
-        ({"model_type": "mixtral"}, "config", "not supported"),
+        ({"model_type": "mamba"}, "config", "not supported"),
+        ({"model_type": "mixtral"}, "num_local_experts", "needs 'num_local_experts'"),
         ({"model_type": None}, "config", "not supported"),
         ({"num_local_experts": 8}, "config", "mixture of experts"),
         ({"hidden_size": None}, "hidden_size", "needs 'hidden_size'"),

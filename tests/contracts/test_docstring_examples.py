@@ -49,6 +49,7 @@ def test_docstring_examples_print_what_they_show(name):
 DOCUMENTED = [
     "scaleplan.arch.counts",
     "scaleplan.arch.hf_config",
+    "scaleplan.arch.hf_moe",
     "scaleplan.arch.policy",
     "scaleplan.arch.shapes",
     "scaleplan.dask.arrays",
@@ -127,6 +128,7 @@ DOCUMENTED = [
     "scaleplan.testing.reference_data",
     "scaleplan.testing.reference_fits",
     "scaleplan.testing.reference_systems",
+    "scaleplan.testing.reference_counts",
 ]
 
 

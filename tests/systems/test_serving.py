@@ -36,7 +36,33 @@ def shapes(draw):
         gated=draw(st.booleans()),
         tied=draw(st.booleans()),
         extra_params=draw(st.one_of(st.just(0), st.integers(1, 10**8))),
+        **draw(st.one_of(st.just({}), experts(n_layers=96), latent(head_dim))),
     )
+
+
+@st.composite
+def experts(draw, n_layers):
+    """Expert fields: some layers (at most those of the smallest shape drawn) MoE."""
+    routed = draw(st.integers(2, 256))
+    return dict(
+        experts=routed,
+        experts_per_token=draw(st.integers(1, min(routed, 8))),
+        expert_d_ff=draw(st.integers(64, 20000)),
+        shared_d_ff=draw(st.one_of(st.just(0), st.integers(64, 20000))),
+        moe_layers=draw(st.integers(0, 1)),
+    )
+
+
+@st.composite
+def latent(draw, head_dim):
+    """Latent-attention fields (DeepSeek-style), with experts or without."""
+    fields = dict(
+        kv_lora_rank=draw(st.integers(64, 1024)),
+        q_lora_rank=draw(st.sampled_from([0, 768, 1536])),
+        rope_head_dim=draw(st.integers(0, head_dim - 1)),
+        v_head_dim=draw(st.sampled_from([64, 128])),
+    )
+    return {**fields, **draw(st.one_of(st.just({}), experts(n_layers=1)))}
 
 
 efficiencies = st.builds(

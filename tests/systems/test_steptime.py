@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import numpy as np
@@ -76,12 +77,46 @@ shapes = st.builds(
 )
 
 
+@st.composite
+def moe_shapes(draw):
+    """Dense shapes given experts (some layers, shared widths) and, half the time, latent
+    attention: every field the Rust counts and the reference must agree on."""
+    base = draw(shapes)
+    experts = draw(st.integers(1, 300))
+    latent = draw(st.booleans())
+    kv_rank = draw(st.integers(1, 2048)) if latent else 0
+    return dataclasses.replace(
+        base,
+        experts=experts,
+        experts_per_token=draw(st.integers(1, experts)),
+        expert_d_ff=draw(st.integers(1, 20000)),
+        shared_d_ff=draw(st.one_of(st.just(0), st.integers(1, 20000))),
+        moe_layers=draw(st.integers(0, base.n_layers)),
+        kv_lora_rank=kv_rank,
+        q_lora_rank=draw(st.integers(0, 3000)) if latent else 0,
+        rope_head_dim=draw(st.integers(0, base.head_dim - 1)) if latent else 0,
+        v_head_dim=draw(st.integers(1, 512)),
+    )
+
+
+@given(moe_shapes())
+def test_rust_moe_counts_match_reference(shape):
+    c = step_counts(shape)
+    want = ref.step_counts(*(getattr(shape, f) for f in FIELDS))
+    got = (c.params, c.flops, c.memcpy_elements, c.activation_elements, c.active_params)
+    for g, exp in zip(got, want, strict=True):
+        assert g == pytest.approx(exp, rel=1e-12)
+    assert c.active_params <= c.params
+
+
 @given(shapes)
 def test_rust_counts_match_reference(shape):
     c = step_counts(shape)
     want = ref.step_counts(*(getattr(shape, f) for f in FIELDS))
     for got, exp in zip(
-        (c.params, c.flops, c.memcpy_elements, c.activation_elements), want, strict=True
+        (c.params, c.flops, c.memcpy_elements, c.activation_elements, c.active_params),
+        want,
+        strict=True,
     ):
         assert got == pytest.approx(exp, rel=1e-12)
 

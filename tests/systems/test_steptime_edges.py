@@ -85,7 +85,7 @@ NAMES = ("loss", "params", "tokens", "steps", "step", "memory")
 
 
 def expected_budget(shape, seconds, model):
-    params, flops, moved, kept = reference_counts(shape)
+    params, flops, moved, kept, _ = reference_counts(shape)
     step = model.c_flop * flops + model.c_mem * moved * model.bytes_per_element + model.c_0
     steps = seconds / step
     tokens = steps * shape.batch_size * shape.seq_len
@@ -119,7 +119,7 @@ def test_budget_of_a_grid_is_the_closed_form_row_by_row(model):
 
 
 def test_default_time_model_is_the_h100_bf16_roofline_at_half_mfu():
-    _, flops, moved, _ = reference_counts(SMALL)
+    _, flops, moved, _, _ = reference_counts(SMALL)
     want = flops / (0.5 * H100_BF16) + moved * 2.0 / H100_BANDWIDTH
     assert loss_in_budget(SMALL, 60.0).step_seconds == pytest.approx(want, **CLOSE)
     assert loss_in_budget(SMALL, 60.0, time_model=None).step_seconds == pytest.approx(want, **CLOSE)

@@ -29,13 +29,16 @@ class StepCounts(Record):
     Parameters
     ----------
     params : float or numpy.ndarray
-        Parameters (count).
+        Parameters (count), every expert included.
     flops : float or numpy.ndarray
         FLOPs of one step, forward and backward.
     memcpy_elements : float or numpy.ndarray
         Elements moved through memory (forward, backward, optimizer).
     activation_elements : float or numpy.ndarray
         Activation elements kept for the backward pass.
+    active_params : float or numpy.ndarray
+        The parameters one token uses: `params` less the routed experts it skips (equal
+        to `params` in a dense model). Training and inference FLOPs follow it.
 
     Examples
     --------
@@ -49,6 +52,7 @@ class StepCounts(Record):
     flops: Any
     memcpy_elements: Any
     activation_elements: Any
+    active_params: Any
 
     def memcpy_bytes(self, bytes_per_element: float = 2.0) -> Any:
         """Bytes moved in one step: `memcpy_elements * bytes_per_element` (default 2,
@@ -111,8 +115,8 @@ def step_counts(shapes: ShapeLike) -> StepCounts:
     array([2.27868877e+09, 8.85234483e+09])
     """
     shape, cols = shape_inputs(shapes)
-    p, f, m, a = _core.step_counts(cols, broadcast_shape=shape)
-    bad = ~(np.isfinite(p) & np.isfinite(f) & np.isfinite(m) & np.isfinite(a))
+    outputs = _core.step_counts(cols, broadcast_shape=shape)
+    bad = ~np.logical_and.reduce([np.isfinite(x) for x in outputs])
     if np.any(bad):
         # Valid fields whose products leave float64 (d_model = 1e200 once gave inf FLOPs).
         index = int(np.flatnonzero(bad)[0]) if shape else None
@@ -122,4 +126,4 @@ def step_counts(shapes: ShapeLike) -> StepCounts:
             "shapes",
             index,
         )
-    return StepCounts(*(shaped(x, shape) for x in (p, f, m, a)))
+    return StepCounts(*(shaped(x, shape) for x in outputs))

@@ -13,8 +13,9 @@ tables) counted in `extra_params`, so the parameter count matches the published 
 - gpt_neox (Pythia): plain MLP, rotary positions, LayerNorm with biases, biases on every
   projection (`attention_bias`), untied embeddings; the parallel residual changes no count.
 
-Anything else (mixture-of-experts, other `model_type`s, missing keys) is a ValueError that
-says what cannot be expressed, never a wrong count.
+Mixtures of experts (Mixtral, Qwen2/3-MoE, OLMoE, DeepSeek-V2/V3, gpt-oss, Llama 4) are read by
+`hf_moe`. Anything else (other `model_type`s, expert keys on a dense type, missing keys) is a
+ValueError that says what cannot be expressed, never a wrong count.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from typing import Any
 from .._utils.checks import MAX_SHAPE_FIELD, shown, whole
 from .._utils.files import read_json_file
 from ..errors import ScaleplanError
+from .hf_moe import MOE_TYPES, moe_fields
 
 __all__ = ["LLAMA_LIKE", "MODEL_TYPES", "read_config", "shape_fields"]
 
 LLAMA_LIKE = ("llama", "mistral", "qwen2", "gemma", "olmo", "olmo2")
-MODEL_TYPES = (*LLAMA_LIKE, "gpt2", "gpt_neox")
+MODEL_TYPES = (*LLAMA_LIKE, "gpt2", "gpt_neox", *MOE_TYPES)
 # Keys that mean experts: a shape with one MLP per layer cannot count them.
 _MOE_KEYS = ("num_local_experts", "num_experts", "moe_num_experts", "n_routed_experts")
 # Whether the output projection shares the embedding when the file does not say: the
@@ -132,13 +134,16 @@ def shape_fields(
             "config",
         )
     experts = [k for k in _MOE_KEYS if _experts(c, k) > 1]
-    if experts:
+    if kind in MOE_TYPES:
+        fields = moe_fields(c, kind, _get)
+    elif experts:
         raise ScaleplanError(
             f"{kind} with {experts[0]}={c[experts[0]]} is a mixture of experts, which a "
             "TransformerShape (one MLP per layer) cannot express",
             "config",
         )
-    fields = _llama_like(c, kind) if kind in LLAMA_LIKE else _gpt(c, kind)
+    else:
+        fields = _llama_like(c, kind) if kind in LLAMA_LIKE else _gpt(c, kind)
     positions = fields.pop("positions")
     fields["seq_len"] = seq_len if seq_len is not None else min(positions, 2**20)
     fields["batch_size"] = batch_size

@@ -76,6 +76,29 @@ class TransformerShape:
         Parameters outside the matrices and norm weights (biases, norm biases, learned
         position tables): stored, optimised and read when serving, no FLOPs;
         `from_hf_config` fills it (default 0).
+    experts : int, optional
+        Routed experts in each mixture-of-experts layer (default 1: a dense model).
+    experts_per_token : int, optional
+        Routed experts each token goes through, top-k (default 1; at most `experts`).
+    expert_d_ff : int, optional
+        Hidden width of one routed expert; defaults to `d_ff`.
+    shared_d_ff : int, optional
+        Hidden width of the always-on shared experts of an MoE layer, all together
+        (default 0: none).
+    moe_layers : int, optional
+        Layers whose MLP is a mixture of experts; the others are dense MLPs of `d_ff`.
+        Defaults to every layer when `experts > 1`, else none.
+    kv_lora_rank : int, optional
+        Multi-head latent attention (DeepSeek-V2/V3): the width of the compressed
+        key-value vector the cache holds (default 0: ordinary attention). `head_dim` is
+        then the query/key head width, its rotary part included.
+    q_lora_rank : int, optional
+        Latent attention's query bottleneck (default 0: full-rank queries).
+    rope_head_dim : int, optional
+        The rotary part of a latent-attention head, cached beside the latent (default 0);
+        below `head_dim`.
+    v_head_dim : int, optional
+        Width of a value head; defaults to `head_dim`.
 
     Raises
     ------
@@ -106,6 +129,15 @@ class TransformerShape:
     seq_len: int = 2048
     batch_size: int = 8
     extra_params: int = 0
+    experts: int = 1
+    experts_per_token: int = 1
+    expert_d_ff: int | None = None
+    shared_d_ff: int = 0
+    moe_layers: int | None = None
+    kv_lora_rank: int = 0
+    q_lora_rank: int = 0
+    rope_head_dim: int = 0
+    v_head_dim: int | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -137,6 +169,8 @@ class TransformerShape:
         set_(self, "extra_params", whole("extra_params", self.extra_params, 0, MAX_SHAPE_FIELD))
         for name in ("gated", "tied"):
             flag(name, getattr(self, name))
+        _check_experts(self)
+        _check_latent(self)
 
     @classmethod
     def from_hf_config(
@@ -183,6 +217,43 @@ class TransformerShape:
         """The shape's fields in `FIELDS` order, each a one-element float array (the Rust
         kernel's columns)."""
         return [np.array([float(getattr(self, f))]) for f in FIELDS]
+
+
+def _check_experts(shape: TransformerShape) -> None:
+    """Fills the expert defaults and checks them against each other (as the Rust kernel
+    does, so that a bad shape fails where it is built)."""
+    set_ = object.__setattr__
+    experts = _positive_int("experts", shape.experts)
+    set_(shape, "experts", experts)
+    per_token = whole("experts_per_token", shape.experts_per_token, 1, experts)
+    set_(shape, "experts_per_token", per_token)
+    width = shape.d_ff if shape.expert_d_ff is None else shape.expert_d_ff
+    set_(shape, "expert_d_ff", _positive_int("expert_d_ff", width))
+    set_(shape, "shared_d_ff", whole("shared_d_ff", shape.shared_d_ff, 0, MAX_SHAPE_FIELD))
+    layers = shape.moe_layers
+    if layers is None:
+        layers = shape.n_layers if experts > 1 else 0
+    set_(shape, "moe_layers", whole("moe_layers", layers, 0, shape.n_layers))
+
+
+def _check_latent(shape: TransformerShape) -> None:
+    """Latent attention's fields: all 0 without a `kv_lora_rank`; a rotary part below
+    `head_dim` with one."""
+    set_ = object.__setattr__
+    for name in ("kv_lora_rank", "q_lora_rank", "rope_head_dim"):
+        set_(shape, name, whole(name, getattr(shape, name), 0, MAX_SHAPE_FIELD))
+    if shape.kv_lora_rank == 0:
+        for name in ("q_lora_rank", "rope_head_dim"):
+            if getattr(shape, name):
+                raise ScaleplanError(
+                    f"{name} needs a kv_lora_rank (latent attention); got {name}="
+                    f"{getattr(shape, name)} with kv_lora_rank=0",
+                    name,
+                )
+    else:
+        whole("rope_head_dim", shape.rope_head_dim, 0, shape.head_dim - 1)  # type: ignore[operator]
+    v = shape.head_dim if shape.v_head_dim is None else shape.v_head_dim
+    set_(shape, "v_head_dim", _positive_int("v_head_dim", v))
 
 
 ShapeLike = TransformerShape | str | Sequence[TransformerShape | str] | Mapping[str, Any]
@@ -251,7 +322,7 @@ def shape_inputs(shapes: ShapeLike) -> tuple[tuple[int, ...], list[NDArray[np.fl
     Returns
     -------
     tuple of (tuple of int, list of numpy.ndarray)
-        The result shape (`()` for one shape) and the twelve input columns.
+        The result shape (`()` for one shape) and the input columns, one per `FIELDS`.
 
     Raises
     ------
@@ -264,7 +335,7 @@ def shape_inputs(shapes: ShapeLike) -> tuple[tuple[int, ...], list[NDArray[np.fl
     >>> from scaleplan.arch.shapes import shape_inputs
     >>> shape, columns = shape_inputs(["llama-2-7b", "gpt-j-6b"])
     >>> shape, len(columns)
-    ((2,), 12)
+    ((2,), 21)
     """
     shapes = resolve_shape(shapes, "shapes")
     if isinstance(shapes, TransformerShape):
@@ -304,6 +375,11 @@ def _filled(shapes: Mapping[str, Any]) -> dict[str, Any]:
     cols.setdefault("head_dim", given["d_model"] / given["n_heads"])
     cols.setdefault("n_kv_heads", given["n_heads"])
     cols.setdefault("d_ff", 4.0 * given["d_model"])
+    cols.setdefault("expert_d_ff", cols["d_ff"])
+    cols.setdefault("v_head_dim", cols["head_dim"])
+    if "moe_layers" not in cols:  # every layer when there are experts, as the class does
+        experts = cols.get("experts", 1.0)
+        cols["moe_layers"] = np.where(np.asarray(experts) > 1, given["n_layers"], 0.0)
     return {k: cols[k] if k in cols else float(defaults[k]) for k in FIELDS}
 
 
@@ -320,7 +396,7 @@ def shape_columns(shapes: ShapeLike) -> tuple[list[NDArray[np.float64]], tuple[i
     Returns
     -------
     tuple of (list of numpy.ndarray, tuple of int)
-        The twelve columns, each of one row per shape (length 1 for a single shape), and
+        The columns (one per `FIELDS`), each of one row per shape (length 1 for a single shape), and
         the result shape.
 
     Examples

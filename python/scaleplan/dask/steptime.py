@@ -71,7 +71,7 @@ def _shape_fields(shapes: Any) -> dict[str, Any]:
 
 def _counts_kernel(**shape: Any) -> tuple[Any, ...]:
     c = _step_counts(shape)
-    return c.params, c.flops, c.memcpy_elements, c.activation_elements
+    return c.params, c.flops, c.memcpy_elements, c.activation_elements, c.active_params
 
 
 def step_counts(shapes: Any) -> LazyStepCounts:
@@ -104,7 +104,7 @@ def step_counts(shapes: Any) -> LazyStepCounts:
     >>> [f"{n:.3g}" for n in counts.params], [f"{f:.3g}" for f in counts.flops]
     (['6.63e+07', '2e+08', '6.68e+08'], ['2.62e+13', '7.89e+13', '2.63e+14'])
     """
-    _, counts = lazy_outputs(_counts_kernel, _shape_fields(shapes), (np.float64,) * 4)
+    _, counts = lazy_outputs(_counts_kernel, _shape_fields(shapes), (np.float64,) * 5)
     return LazyStepCounts(*counts)
 
 

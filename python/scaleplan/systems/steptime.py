@@ -286,7 +286,15 @@ def loss_in_budget(
     model = _time_model(time_model)
     with renamed(shapes="shapes"):
         shape, cols = shape_inputs(shapes)
-    p, f, m, a = (x.reshape(shape or (1,)) for x in _core.step_counts(cols, broadcast_shape=shape))
+    outputs = _core.step_counts(cols, broadcast_shape=shape)
+    p, f, m, a, active = (x.reshape(shape or (1,)) for x in outputs)
+    if np.any(active != p):
+        # The law prices one parameter count; an MoE's loss needs its experts too.
+        raise ScaleplanError(
+            "loss_in_budget takes dense shapes: a dense law cannot price a mixture of "
+            "experts (for those, use a law of the MoE family with its experts)",
+            "shapes",
+        )
     step = model.c_flop * f + model.c_mem * m * model.bytes_per_element + model.c_0
     steps = seconds / step
     tokens = steps * cols[FIELDS.index("batch_size")] * cols[FIELDS.index("seq_len")]

@@ -1,8 +1,8 @@
-"""Pure-Python references for the systems models (standard library `math` only): the step's
-FLOPs and memory traffic, one serving step by the roofline, and the physical optimum on a
-serving curve, each counted or searched apart from the Rust core (see `reference` for the
-loss laws' and `reference_fits` for the fits'). `reference` re-exports them, as the tests
-import them from there.
+"""Pure-Python references for the systems models (standard library `math` only): the
+step's FLOPs and memory traffic (`reference_counts`), one serving step by the roofline,
+and the physical optimum on a serving curve, each counted or searched apart from the Rust
+core (see `reference` for the loss laws' and `reference_fits` for the fits').
+`reference` re-exports them, as the tests import them from there.
 
 Laws are tuples `(E, A, B, alpha, beta)`, as in `reference`.
 """
@@ -12,105 +12,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .reference_counts import step_counts
+
 __all__ = ["physical_optimum", "serving_step", "step_counts"]
 
 Law = tuple[float, float, float, float, float]
-
-
-def step_counts(
-    vocab: int,
-    d_model: int,
-    n_layers: int,
-    n_heads: int,
-    head_dim: int,
-    n_kv_heads: int,
-    d_ff: int,
-    gated: bool,
-    tied: bool,
-    seq_len: int,
-    batch_size: int,
-    extra_params: int = 0,
-) -> tuple[float, float, float, float]:
-    """(params, flops, memcpy elements, activation elements) of one training step, built
-    op by op from a list of (flops, elements read, elements written) the way the forward
-    pass runs; backward is twice the forward, Adam moves 8 elements per parameter.
-
-    Parameters
-    ----------
-    vocab, d_model, n_layers, n_heads, head_dim, n_kv_heads, d_ff : int
-        The shape, as `TransformerShape`'s fields of those names.
-    gated, tied : bool
-        A gated MLP (SwiGLU); input and output embeddings shared.
-    seq_len, batch_size : int
-        Tokens per sequence and sequences per step.
-    extra_params : int, optional
-        Parameters stored and updated without FLOPs (biases, learned positions).
-
-    Returns
-    -------
-    tuple of float
-        Parameters (count), FLOPs per step, elements moved to and from memory per step,
-        and activation elements kept for the backward pass.
-
-    Examples
-    --------
-    >>> from scaleplan import step_counts as rust_counts
-    >>> from scaleplan.arch.shapes import FIELDS, MODELS
-    >>> shape = MODELS["llama-2-7b"]  # batch 8 x 2048 tokens
-    >>> counts = step_counts(*(getattr(shape, f) for f in FIELDS))
-    >>> print([f"{x:.4g}" for x in counts])
-    ['6.738e+09', '7.023e+14', '7.374e+11', '1.087e+11']
-    >>> print(f"{rust_counts(shape).flops:.4g}")
-    7.023e+14
-    """
-    # Plain arithmetic only (flags as 0/1), so NumPy arrays work too: the benchmark's
-    # vectorised baseline is this same function.
-    t = batch_size * seq_len
-    q, kv = n_heads * head_dim, n_kv_heads * head_dim
-    up_width = (1 + gated) * d_ff
-    scores = batch_size * n_heads * seq_len * seq_len
-
-    def matmul(rows: Any, inner: Any, cols: Any) -> tuple[Any, Any, Any]:
-        return 2.0 * rows * inner * cols, rows * inner + inner * cols, rows * cols
-
-    def elementwise(inputs: Any, outputs: Any) -> tuple[Any, Any, Any]:
-        return 0.0, inputs, outputs
-
-    layer = [
-        elementwise(t * d_model + d_model, t * d_model),  # attention RMSNorm
-        matmul(t, d_model, q + 2 * kv),  # Q, K, V
-        (2.0 * scores * head_dim, t * q + t * kv, scores),  # Q K^T
-        elementwise(scores, scores),  # softmax
-        (2.0 * scores * head_dim, scores + t * kv, t * q),  # P V
-        matmul(t, q, d_model),  # output projection
-        elementwise(2 * t * d_model, t * d_model),  # residual
-        elementwise(t * d_model + d_model, t * d_model),  # MLP RMSNorm
-        matmul(t, d_model, up_width),  # up (and gate)
-        elementwise(up_width * t, t * d_ff),  # activation (times gate)
-        matmul(t, d_ff, d_model),  # down
-        elementwise(2 * t * d_model, t * d_model),  # residual
-    ]
-    head = [
-        elementwise(t * d_model, t * d_model),  # embedding gather
-        elementwise(t * d_model + d_model, t * d_model),  # final RMSNorm
-        matmul(t, d_model, vocab),  # logits
-        elementwise(t * vocab, t * vocab + t),  # softmax cross-entropy
-    ]
-
-    def total(ops: list[tuple[Any, Any, Any]], k: int) -> Any:
-        return sum(op[k] for op in ops)
-
-    flops = 3.0 * (n_layers * total(layer, 0) + total(head, 0))
-    params = 1.0 * (
-        n_layers
-        * (d_model * (q + 2 * kv) + q * d_model + (up_width + d_ff) * d_model + 2 * d_model)
-        + (2 - tied) * vocab * d_model
-        + d_model
-        + extra_params  # biases, learned positions: stored and updated, no FLOPs
-    )
-    moved = 3.0 * (n_layers * (total(layer, 1) + total(layer, 2)) + total(head, 1) + total(head, 2))
-    kept = 1.0 * (n_layers * total(layer, 2) + total(head, 2))
-    return params, flops, moved + 8.0 * params, kept
 
 
 def serving_step(
@@ -177,24 +83,39 @@ def serving_step(
     """
     d, layers, heads = shape["d_model"], shape["n_layers"], shape["n_heads"]
     hd, kv_heads, vocab = shape["head_dim"], shape["n_kv_heads"], shape["vocab"]
-    layer_matrices = [
-        (d, heads * hd),  # Q
-        (d, kv_heads * hd),  # K
-        (d, kv_heads * hd),  # V
-        (heads * hd, d),  # attention output
-        (d, shape["d_ff"]),  # up
-        (shape["d_ff"], d),  # down
-    ] + ([(d, shape["d_ff"])] if shape["gated"] else [])  # gate
-    layer_weights = layers * sum(a * b for a, b in layer_matrices)
-    per_token = layer_weights + vocab * d  # with logits
-    norms = layers * 2 * d + d
+    v = shape.get("v_head_dim") or hd
+    kv_rank, rope = shape.get("kv_lora_rank", 0), shape.get("rope_head_dim", 0)
+    q_rank = shape.get("q_lora_rank", 0)
+    if kv_rank:  # latent attention: query bottleneck, latent, per-head keys and values
+        query = [(d, q_rank), (q_rank, heads * hd)] if q_rank else [(d, heads * hd)]
+        attention = [*query, (d, kv_rank + rope), (kv_rank, heads * (hd - rope + v))]
+    else:
+        attention = [(d, heads * hd), (d, kv_heads * hd), (d, kv_heads * v)]
+    attention.append((heads * v, d))  # output
+    mats = 3 if shape["gated"] else 2
+    experts, k = shape.get("experts", 1), shape.get("experts_per_token", 1)
+    moe_layers = shape.get("moe_layers", 0)
+    expert = mats * d * shape.get("expert_d_ff", shape["d_ff"])
+    always_on = mats * d * shape.get("shared_d_ff", 0) + d * experts  # shared, router
+    dense_mlp = mats * d * shape["d_ff"]
+    attention_weights = sum(a * b for a, b in attention)
+    # Matrices a token multiplies (its k experts), and every one stored.
+    active = layers * attention_weights + (layers - moe_layers) * dense_mlp
+    active += moe_layers * (k * expert + always_on)
+    layer_weights = active + moe_layers * (experts - k) * expert
+    per_token = active + vocab * d  # with logits
+    norms = layers * (2 * d + q_rank + kv_rank) + d
     extra = shape.get("extra_params", 0)  # biases, position tables: read, no FLOPs
     embedding = 0 if shape["tied"] else vocab * d
     # The layers' matrices in the format; the head, norms and embedding at edge bytes.
     edge = gpu.get("edge_bytes", gpu["weight_bytes"])
     stored = layer_weights * gpu["weight_bytes"] + (vocab * d + norms + extra + embedding) * edge
-    read = layer_weights * gpu["weight_bytes"] + (vocab * d + norms + extra) * edge
-    kv_per_token = 2 * layers * math.ceil(kv_heads / tp) * hd * gpu["kv_bytes"]
+    if kv_rank:  # the latent and rotary key, whole on every GPU of the group
+        kv_per_token = layers * (kv_rank + rope) * gpu["kv_bytes"]
+        per_context = 2 * layers * heads * (2 * kv_rank + rope)  # absorbed decode
+    else:
+        kv_per_token = layers * math.ceil(kv_heads / tp) * (hd + v) * gpu["kv_bytes"]
+        per_context = 2 * layers * heads * (hd + v)
     drafted = gpu.get("draft", 0.0)
     held = tokens + 1 + drafted if phase == "decode" else tokens
     free = gpu["memory"] * gpu["fraction"] - gpu.get("reserve", 0.0) - stored / tp
@@ -203,11 +124,15 @@ def serving_step(
     if phase == "decode":
         # Each sequence computes its new token and the drafted ones, attending its context.
         in_step = batch * (1 + drafted)
-        flops = 2 * in_step * per_token + layers * in_step * tokens * heads * hd * 4
+        flops = 2 * in_step * per_token + in_step * tokens * per_context
     else:
         flops = 2 * batch * tokens * (per_token - vocab * d) + 2 * batch * vocab * d
-        flops += layers * 2 * batch * tokens**2 * heads * hd
+        flops += batch * tokens**2 * layers * heads * (hd + v)  # causal: half the square
         in_step = batch * tokens
+    # Uniform routing: an expert escapes all `in_step` tokens with (1 - k / E)^in_step.
+    touched = experts * (1 - (1 - k / experts) ** in_step)
+    untouched = moe_layers * (experts - touched) * expert
+    read = stored - embedding * edge - untouched * gpu["weight_bytes"]
     flops /= tp
     cache = batch * tokens * kv_per_token
     moved = read / tp + cache

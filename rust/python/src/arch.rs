@@ -18,11 +18,12 @@ pub(crate) type CountArrays<'py> = (
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
 );
 
-/// (params, flops, memcpy elements, activation elements) of one training step per shape.
-/// `shape` holds 11 columns: vocab, d_model, n_layers, n_heads, head_dim, n_kv_heads, d_ff,
-/// gated, tied, seq_len, batch_size (each of length 1 or n).
+/// (params, flops, memcpy elements, activation elements, active params) of one training
+/// step per shape. `shape` holds one column per name of `SHAPE_FIELDS` (each of length 1
+/// or n).
 #[pyfunction]
 #[pyo3(signature = (shape, parallel=None, broadcast_shape=None))]
 pub(crate) fn step_counts<'py>(
@@ -40,10 +41,10 @@ pub(crate) fn step_counts<'py>(
     let named: Vec<(&'static str, &Array<'py>)> = FIELDS.iter().copied().zip(&shape).collect();
     let (grid, data) = grid(&named, broadcast_shape)?;
     let n = grid.len();
-    let (mut p, mut f, mut m, mut a) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let [mut p, mut f, mut m, mut a, mut active] = std::array::from_fn(|_| vec![0.0; n]);
     let out = (
         (p.as_mut_slice(), f.as_mut_slice()),
-        (m.as_mut_slice(), a.as_mut_slice()),
+        ((m.as_mut_slice(), a.as_mut_slice()), active.as_mut_slice()),
     );
     py.detach(|| {
         grid.run(&data, out, parallel, &|c, o, par| {
@@ -59,5 +60,6 @@ pub(crate) fn step_counts<'py>(
         f.into_pyarray(py),
         m.into_pyarray(py),
         a.into_pyarray(py),
+        active.into_pyarray(py),
     ))
 }

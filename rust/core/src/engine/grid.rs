@@ -30,8 +30,8 @@ use crate::error::{Error, Result};
 /// otherwise make a million calls of three rows).
 pub const MIN_RUN: usize = 256;
 
-/// Most inputs one grid takes (the serving kernel has 33: 12 shape, 20 load, a target).
-pub const MAX_INPUTS: usize = 40;
+/// Most inputs one grid takes (the serving kernel has 43: 21 shape, 21 load, a target).
+pub const MAX_INPUTS: usize = 56;
 
 /// How inputs of several shapes broadcast (NumPy's rules) to one C-ordered grid.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -163,12 +163,13 @@ impl Gpu {
     ///
     /// ```
     /// use scaleplan::systems::serving::{Gpu, Load, Phase};
-    /// use scaleplan::arch::Shape;
+    /// use scaleplan::arch::{Experts, Latent, Shape};
     /// // Llama-2-7B in bf16 on an H100 SXM at full efficiency: batch-1 decode reads the
     /// // weights once per token, about 3.35e12 / 13.2e9 = 254 tokens/s.
     /// let shape = Shape { vocab: 32000.0, d_model: 4096.0, n_layers: 32.0, n_heads: 32.0,
     ///     head_dim: 128.0, n_kv_heads: 32.0, d_ff: 11008.0, gated: true, tied: false,
-    ///     seq_len: 4096.0, batch_size: 1.0, extra_params: 0.0 };
+    ///     seq_len: 4096.0, batch_size: 1.0, extra_params: 0.0, experts: Experts::DENSE,
+    ///     latent: Latent::NONE };
     /// let h100 = Gpu { peak: 989e12, bandwidth: 3.35e12, memory: 80e9, link_bandwidth: 450e9,
     ///     compute_efficiency: 1.0, memory_efficiency: 1.0, overhead: 0.0, memory_fraction: 0.9,
     ///     collective_latency: 0.0, gemm_half_tokens: 0.0, kv_efficiency: 1.0,
@@ -203,27 +204,31 @@ impl Gpu {
         let tp = load.tensor_parallel;
         let (b, t) = (load.batch, load.tokens);
         let kv = kv_bytes_per_token(shape, load);
-        let attention = shape.n_layers * shape.n_heads * shape.head_dim;
         let logits = shape.vocab * shape.d_model;
         let (flops, moved, tokens_in_step) = match phase {
             Phase::Decode => {
                 let positions = b * (1.0 + load.draft_tokens);
+                let attention = attention_flops_per_context_token(shape, Phase::Decode);
                 (
-                    2.0 * positions * shape.matmul_params() + 4.0 * positions * t * attention,
+                    2.0 * positions * shape.matmul_params() + positions * t * attention,
                     b * t * kv,
                     positions,
                 )
             }
-            Phase::Prefill => (
-                2.0 * b * t * (shape.matmul_params() - logits)
-                    + 2.0 * b * logits
-                    + 2.0 * b * t * t * attention,
-                b * t * kv,
-                b * t,
-            ),
+            Phase::Prefill => {
+                // Causal: prompt token i attends to i tokens, t^2 / 2 pairs a prompt.
+                let attention = attention_flops_per_context_token(shape, Phase::Prefill);
+                (
+                    2.0 * b * t * (shape.matmul_params() - logits)
+                        + 2.0 * b * logits
+                        + 0.5 * b * t * t * attention,
+                    b * t * kv,
+                    b * t,
+                )
+            }
         };
         let flops = flops / tp;
-        let weights = weight_bytes_read(shape, load) / tp;
+        let weights = weight_bytes_read(shape, load, tokens_in_step) / tp;
         let bytes = weights + moved;
         // Ring all-reduce: each GPU sends 2 (tp - 1) / tp of the tensor, twice per layer,
         // and each all-reduce waits its latency.
@@ -249,7 +254,7 @@ impl Gpu {
             memory_bound: memory > compute,
             max_batch,
             tokens_per_second,
-            mfu: INFERENCE_PER_PARAM * shape.params() * tokens_per_second / self.peak,
+            mfu: INFERENCE_PER_PARAM * shape.active_params() * tokens_per_second / self.peak,
         }
     }
 
@@ -324,34 +329,12 @@ impl Gpu {
     }
 }
 
-/// Bytes of KV cache per token of one sequence on one GPU of the group: keys and values of
-/// every layer, for the group's share of the KV heads (all of one head when `tp` exceeds
-/// their number).
-fn kv_bytes_per_token(shape: &Shape, load: &Load) -> f64 {
-    let heads = (shape.n_kv_heads / load.tensor_parallel).ceil();
-    2.0 * shape.n_layers * heads * shape.head_dim * load.kv_bytes
-}
-
-/// Parameters of the layers' matrices: what a quantised checkpoint stores in its format
-/// (the rest, [`Load::edge_bytes`] each).
-fn layer_matmul_params(shape: &Shape) -> f64 {
-    shape.matmul_params() - shape.vocab * shape.d_model
-}
-
-/// Bytes of the weights on the whole group.
-fn weight_bytes_stored(shape: &Shape, load: &Load) -> f64 {
-    let layers = layer_matmul_params(shape);
-    layers * load.weight_bytes + (shape.params() - layers) * load.edge_bytes
-}
-
-/// Bytes of the weights a step reads on the whole group: all but the input embedding.
-fn weight_bytes_read(shape: &Shape, load: &Load) -> f64 {
-    weight_bytes_stored(shape, load) - shape.embedding_params() * load.edge_bytes
-}
-
 mod columns;
+mod weights;
 
 pub use columns::{serving_batch, ServingColumns, ServingOutputs, FIELDS};
+pub use weights::{attention_flops_per_context_token, experts_touched, kv_bytes_per_token};
+use weights::{weight_bytes_read, weight_bytes_stored};
 
 #[cfg(test)]
 mod tests;

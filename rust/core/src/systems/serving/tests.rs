@@ -195,6 +195,15 @@ fn bad_columns_are_named() {
         [4096.0],
         [1.0],
         [0.0],
+        [1.0],
+        [1.0],
+        [11008.0],
+        [0.0],
+        [0.0],
+        [0.0],
+        [0.0],
+        [0.0],
+        [128.0],
     ];
     let shapes = ShapeColumns::new(shape_data.each_ref().map(|c| c.as_slice()), 1).unwrap();
     let good = [
