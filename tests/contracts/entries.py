@@ -168,6 +168,18 @@ def _entries() -> list[Entry]:
             dict(params=7e9, tokens=2e12, unique_tokens=1e12),
         ),
         Entry("training_optimal", training_optimal, dict(flops=1e22, unique_tokens=1e10)),
+        Entry("JointMoELaw", sp.JointMoELaw, dict(a=35.91, c=1.3637, e_max=290.0)),
+        Entry("JointMoELaw.loss", sp.JOINT_MOE.loss, dict(params=1e9, tokens=2e10, experts=8.0)),
+        Entry(
+            "expert_optimal",
+            sp.expert_optimal,
+            dict(loss=2.3, inference_tokens=1e12, memory_bytes=4e9, bytes_per_param=2.0),
+        ),
+        Entry(
+            "training_experts",
+            sp.training_experts,
+            dict(compute=1e22, memory_bytes=80e9, kv_tokens=16384.0),
+        ),
         Entry(
             "flop_ratio_grid",
             sp.flop_ratio_grid,

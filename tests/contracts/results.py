@@ -22,6 +22,7 @@ VALUES = (
     "scaleplan.hardware.accelerators.Accelerator",
     "scaleplan.hardware.cost_model.CostModel",
     "scaleplan.laws.data_constrained.DataConstrainedLaw",
+    "scaleplan.laws.moe.JointMoELaw",
     "scaleplan.laws.scaling.ScalingLaw",
     "scaleplan.systems.deployment.Deployment",
     "scaleplan.systems.speculation.Speculation",
@@ -68,6 +69,7 @@ def _extra() -> list[Callable[[], Any]]:
     return [
         lambda: SweepResult("s.zarr", "zarr", "compute_optimal", ("loss",), (3,), {"a": 1}, 1.0),
         lambda: TRADEOFF_REGIMES[0],
+        lambda: sp.expert_optimal(2.3, 1e12, memory_bytes=4e9),
         lambda: lifetime_split(sp.compute_optimal(2.0, 1e12)),
         lambda: physical.replicas([SHAPE], sp.Deployment(tensor_parallel=2)),
         lambda: speculation.speculative_decode(SHAPE, speculation.Speculation(), batch_size=4),

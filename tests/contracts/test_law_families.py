@@ -27,13 +27,26 @@ from scaleplan.laws import family as law_family
 from scaleplan.laws.flops import inference_flops, training_flops
 
 # One example per family: (law, data keywords that bind, data keywords that do not bind).
+# For the MoE family "binding" means experts the law gives weight to: one expert is its
+# dense law.
 EXAMPLES: dict[type, tuple[Any, dict[str, float], dict[str, float]]] = {
     sp.DataConstrainedLaw: (
         sp.DataConstrainedLaw(sp.CHINCHILLA),
         {"unique_tokens": 3e10},
         {"unique_tokens": 1e13},
     ),
+    sp.JointMoELaw: (sp.JOINT_MOE, {"experts": 8.0}, {"experts": 1.0}),
 }
+
+
+def binding(result: Any, data: dict[str, Any]) -> Any:
+    """Whether each row's answer is the family's own: finite data that bind (the result
+    says), or more than one expert."""
+    if "experts" in data:
+        return np.broadcast_to(np.asarray(data["experts"]) > 1, np.shape(result.params))
+    return result.binding
+
+
 LOSSES = [2.3, 2.4, 2.6]
 DEMAND = 1e12  # lifetime inference tokens
 REQUESTS = 3e9  # lifetime requests (70 + 215 tokens each)
@@ -90,10 +103,10 @@ def test_the_law_implements_the_protocol(cls):
 @pytest.mark.parametrize("entry", ["compute_optimal", "cost_optimal", "best_quality",
                                    "physical_optimal"])  # fmt: skip
 def test_a_batch_row_is_the_single_call_bit_for_bit(cls, entry):
-    law, binding, _ = _example(cls)
-    call = _calls(law, binding)[entry]
+    law, binding_data, _ = _example(cls)
+    call = _calls(law, binding_data)[entry]
     batch = call(np.array(LOSSES))
-    assert np.any(batch.binding), "the example must exercise the family's own term"
+    assert np.any(binding(batch, binding_data)), "the example must exercise the family's own term"
     for i, loss in enumerate(LOSSES):
         one = call(loss)
         assert float(batch.params[i]) == float(one.params)
@@ -108,7 +121,7 @@ def test_without_binding_data_the_answer_is_the_base_laws(cls, entry):
     base = _calls(law.reduced(), {})[entry](np.array(LOSSES))
     absent = _calls(law, {})[entry](np.array(LOSSES))
     loose_answer = _calls(law, loose)[entry](np.array(LOSSES))
-    assert not np.any(loose_answer.binding)
+    assert not np.any(binding(loose_answer, loose))
     for got in (absent, loose_answer):
         np.testing.assert_array_equal(got.params, base.params)
         np.testing.assert_array_equal(got.tokens, base.tokens)
@@ -116,16 +129,17 @@ def test_without_binding_data_the_answer_is_the_base_laws(cls, entry):
 
 @pytest.mark.parametrize("cls", FAMILIES, ids=lambda c: c.__name__)
 def test_a_loss_below_the_floor_follows_the_contract(cls):
-    law, binding, _ = _example(cls)
-    floor = float(law.floor(*binding.values()))
-    for entry, call in _calls(law, binding).items():
+    law, data, _ = _example(cls)
+    floor = float(law.floor(*data.values()))
+    for entry, call in _calls(law, data).items():
         if entry == "best_quality":
             continue  # its argument is a budget; any positive budget has an answer
         with pytest.raises(sp.ScaleplanError) as err:
             call(floor - 1e-3)
         assert err.value.argument == "loss", (entry, err.value)
-        rows = _calls(law, binding, on_invalid="nan")[entry](np.array([floor - 1e-3, 2.4]))
-        assert np.isnan(rows.params[0]) and not rows.binding[0]
+        rows = _calls(law, data, on_invalid="nan")[entry](np.array([floor - 1e-3, 2.4]))
+        assert np.isnan(rows.params[0])
+        assert "experts" in data or not rows.binding[0]
         assert float(rows.params[1]) == float(call(2.4).params)
 
 
@@ -201,7 +215,7 @@ def test_the_registry_is_full_in_a_fresh_interpreter():
             "print(*[f.cls.__name__ for f in family.families()])")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout  # fmt: skip
-    assert out.split() == ["DataConstrainedLaw"]
+    assert out.split() == ["DataConstrainedLaw", "JointMoELaw"]
 
 
 def test_a_second_family_registers_and_routes_on_its_own_keywords(monkeypatch):
@@ -219,7 +233,7 @@ def test_a_second_family_registers_and_routes_on_its_own_keywords(monkeypatch):
     assert family.cls is Curated and family.data == ("curated_tokens",)
     assert law_family.families()[-1] == family
     got = law_family.route("compute_optimal", sp.CHINCHILLA, curated_tokens=1.0)
-    assert got == (kernel, ("adopted", sp.CHINCHILLA))
+    assert got == (kernel, ("adopted", sp.CHINCHILLA), {"curated_tokens": 1.0})
     with pytest.raises(sp.ScaleplanError, match="no one law family") as err:
         law_family.route("compute_optimal", sp.CHINCHILLA, curated_tokens=1.0,
                          unique_tokens=1e11)  # fmt: skip

@@ -50,6 +50,7 @@ def test_a_value_prints_short(name):
         "Accelerator": lambda: sp.accelerator("h100-sxm"),
         "CostModel": sp.CostModel,
         "DataConstrainedLaw": lambda: sp.DataConstrainedLaw(sp.CHINCHILLA),
+        "JointMoELaw": lambda: sp.JOINT_MOE,
         "ScalingLaw": lambda: sp.CHINCHILLA,
         "Deployment": sp.Deployment,
         "Speculation": lambda: Speculation("llama-2-7b", draft_tokens=4, acceptance=0.7),

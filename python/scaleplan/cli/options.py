@@ -81,10 +81,33 @@ def common(p: argparse.ArgumentParser) -> None:
         metavar="LAW",
         help="the loss law L(N, D) = E + A/N^alpha + B/D^beta: a preset ("
         + ", ".join(_presets())
-        + "; `scaleplan presets` lists their coefficients) or a JSON/TOML file with E, A, B, "
-        "alpha, beta, such as `scaleplan fit --json` writes",
+        + "; `scaleplan presets` lists their coefficients), joint-moe (the MoE law of "
+        "Ludziejewski et al. 2025 at --experts, where a command takes it) or a JSON/TOML "
+        "file with E, A, B, alpha, beta, such as `scaleplan fit --json` writes",
     )
     output(p)
+
+
+def experts(p: argparse.ArgumentParser, *, auto: bool = False) -> None:
+    """--experts: routed experts under --law joint-moe (and --memory for "auto")."""
+    from .values import expert_count, experts_or_auto
+
+    law_group = group(p, "law")
+    law_group.add_argument(
+        "--experts",
+        type=experts_or_auto if auto else expert_count,
+        metavar="N|auto" if auto else "N",
+        help="routed experts of a mixture of experts, under --law joint-moe (Ludziejewski et "
+        "al. 2025; parameters are then active ones)"
+        + ("; auto: the cheapest of 1, 2, 4, 8, 16 and 32" if auto else ""),
+    )
+    if auto:
+        law_group.add_argument(
+            "--memory",
+            type=positive,
+            metavar="GB",
+            help="with --experts auto: memory the bf16 weights must fit, in GB (1e9 bytes)",
+        )
 
 
 def _presets() -> Sequence[str]:

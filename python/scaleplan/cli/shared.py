@@ -18,9 +18,17 @@ class CliError(ValueError):
     """A user mistake, reported as one line."""
 
 
-def preset_law(name: str | ScalingLaw) -> ScalingLaw:
+def preset_law(name: str | ScalingLaw, experts: int | None = None) -> ScalingLaw:
     """The law `--law` gave: a preset by name, or the law its file held (`values.law` read
-    it while parsing)."""
+    it while parsing); `joint-moe` is the MoE law at `--experts` (its dense limit without)."""
+    if name == "joint-moe":
+        from ..laws.moe import JOINT_MOE
+
+        return JOINT_MOE.at(1 if experts is None else experts)
+    if experts is not None:
+        raise CliError(
+            "--experts needs a mixture-of-experts law (--law joint-moe); the law given is dense"
+        )
     if isinstance(name, ScalingLaw):
         return name
     if name not in PRESETS:

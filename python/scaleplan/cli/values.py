@@ -79,6 +79,13 @@ def integer(low: int, high: int | None = None) -> Callable[[str], int]:
 
 positive_int = integer(1, 2**53)
 non_negative_int = integer(0, 2**53)
+# Routed experts: the MoE law's Ê saturates long before this.
+expert_count = integer(1, 2**20)
+
+
+def experts_or_auto(text: str) -> int | str:
+    """An expert count, or "auto" (the cheapest of the counts compared)."""
+    return "auto" if text == "auto" else expert_count(text)
 
 
 # Local worker processes: four per CPU core at most. Past that they only compete for the
@@ -101,11 +108,12 @@ def law(text: str) -> Any:
     from ..laws.files import load_law
     from ..laws.scaling import PRESETS
 
-    if text in PRESETS:
+    if text in PRESETS or text == "joint-moe":
         return text
     if not os.path.exists(text):
         raise argparse.ArgumentTypeError(
-            f"must be a preset ({', '.join(PRESETS)}) or a law file; got {text!r}, which is neither"
+            f"must be a preset ({', '.join(PRESETS)}), joint-moe or a law file; got {text!r}, "
+            "which is none of them"
         )
     try:
         return load_law(text)

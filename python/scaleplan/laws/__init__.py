@@ -2,14 +2,15 @@
 optimisers dispatch through (`family`), the FLOP convention every family states (`flops`)
 and Chinchilla's closed-form optimum (`closed_form`). A family is a value: `ScalingLaw`
 (`E + A N^-alpha + B D^-beta`, the base) and `DataConstrainedLaw` (Muennighoff et al.
-2023); mixture-of-experts and precision-aware families join as modules here that call
-`family.register`."""
+2023) and `JointMoELaw` (Ludziejewski et al. 2025, `moe`); precision-aware families join as
+modules here whose optima call `family.register`."""
 
 from .._moved import forward
 from .closed_form import chinchilla_optimal
 from .data_constrained import MUENNIGHOFF2023, DataConstrainedLaw
 from .family import LawFamily
 from .files import load_law
+from .moe import JOINT_MOE, JointMoELaw
 from .scaling import (
     CHINCHILLA,
     CHINCHILLA_ROUNDED,
@@ -27,6 +28,7 @@ __all__ = [
     "CHINCHILLA",
     "CHINCHILLA_ROUNDED",
     "EPOCH2024",
+    "JOINT_MOE",
     "MUENNIGHOFF2023",
     "PRESETS",
     "SARDANA2024_ALL",
@@ -35,6 +37,7 @@ __all__ = [
     "SARDANA2024_LE500",
     "ChinchillaModel",
     "DataConstrainedLaw",
+    "JointMoELaw",
     "LawFamily",
     "ScalingLaw",
     "chinchilla_optimal",

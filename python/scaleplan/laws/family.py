@@ -95,6 +95,10 @@ class Family:
         is given.
     kernels : mapping of str to callable
         Its kernels by optimiser name (`OPTIMISERS`).
+    passes : tuple of str
+        Other families' data keywords its kernels take and hand on (the MoE family's
+        kernels take `unique_tokens` and compose with finite data), so that one call may
+        give both.
 
     Examples
     --------
@@ -108,13 +112,14 @@ class Family:
     data: tuple[str, ...]
     adopt: Callable[[Any], Any]
     kernels: Mapping[str, Callable[..., Any]]
+    passes: tuple[str, ...] = ()
 
 
 _FAMILIES: dict[type, Family] = {}
 # The modules that register a family when imported. `import scaleplan` imports nothing
 # until a name is asked for, so the registry imports these itself before it is read: the
 # families are all there whatever the caller imported first.
-_REGISTRANTS = ("scaleplan.optimal.data_constrained",)
+_REGISTRANTS = ("scaleplan.optimal.data_constrained", "scaleplan.optimal.experts")
 _loaded = False  # once: `route` runs on every optimiser call
 
 
@@ -128,7 +133,11 @@ def _registered() -> dict[type, Family]:
 
 
 def register(
-    cls: type, *, adopt: Callable[[Any], Any], kernels: Mapping[str, Callable[..., Any]]
+    cls: type,
+    *,
+    adopt: Callable[[Any], Any],
+    kernels: Mapping[str, Callable[..., Any]],
+    passes: tuple[str, ...] = (),
 ) -> Family:
     """Register a family's kernels, at its module's import.
 
@@ -142,6 +151,8 @@ def register(
         convenience.
     kernels : mapping of str to callable
         The kernel for each optimiser in `OPTIMISERS` the family serves.
+    passes : tuple of str, optional
+        Other families' data keywords its kernels also take (`Family.passes`).
 
     Returns
     -------
@@ -164,7 +175,7 @@ def register(
     >>> old = families()[0]
     >>> new = register(DataConstrainedLaw, adopt=old.adopt, kernels=old.kernels)
     >>> new == old, len(families())
-    (True, 1)
+    (True, 2)
     """
     unknown = set(kernels) - set(OPTIMISERS)
     if unknown:
@@ -173,7 +184,7 @@ def register(
     taken = {k for f in _registered().values() if f.cls is not cls for k in f.data}
     if not data or taken & set(data):
         raise ValueError(f"{cls.__name__} needs data keywords of its own; got {data}")
-    family = Family(cls, data, adopt, dict(kernels))
+    family = Family(cls, data, adopt, dict(kernels), tuple(passes))
     _FAMILIES[cls] = family
     return family
 
@@ -189,18 +200,27 @@ def families() -> tuple[Family, ...]:
     --------
     >>> from scaleplan.laws.family import families
     >>> [family.cls.__name__ for family in families()]
-    ['DataConstrainedLaw']
+    ['DataConstrainedLaw', 'JointMoELaw']
     """
-    return tuple(_registered().values())
+
+    # In the order of `_REGISTRANTS`, whichever module was imported first.
+    def rank(family: Family) -> int:
+        kernel = next(iter(family.kernels.values()), None)
+        module = getattr(kernel, "__module__", "")
+        return _REGISTRANTS.index(module) if module in _REGISTRANTS else len(_REGISTRANTS)
+
+    return tuple(sorted(_registered().values(), key=rank))
 
 
-def route(optimiser: str, law: Any, **data: Any) -> tuple[Callable[..., Any] | None, Any]:
+def route(
+    optimiser: str, law: Any, **data: Any
+) -> tuple[Callable[..., Any] | None, Any, dict[str, Any]]:
     """The kernel that serves `law` and its data in `optimiser`.
 
-    With data given: the kernel of the family that takes them, and `law` adopted into it
-    (a plain law or preset name takes the family's published constants). Without: `(None,
-    law)` for the optimiser's own base-family path, a family law replaced by the law it
-    reduces to.
+    With data given: the kernel of the family that takes them (one family, or one that
+    `passes` the others' keywords on), and `law` adopted into it (a plain law or preset
+    name takes the family's published constants). Without: `(None, law, {})` for the
+    optimiser's own base-family path, a family law replaced by the law it reduces to.
 
     Parameters
     ----------
@@ -213,8 +233,9 @@ def route(optimiser: str, law: Any, **data: Any) -> tuple[Callable[..., Any] | N
 
     Returns
     -------
-    tuple of (callable or None, law)
-        The kernel (None for the base family's own path) and the law it takes.
+    tuple of (callable or None, law, dict)
+        The kernel (None for the base family's own path), the law it takes, and the data
+        given (the keywords to call the kernel with).
 
     Raises
     ------
@@ -226,23 +247,31 @@ def route(optimiser: str, law: Any, **data: Any) -> tuple[Callable[..., Any] | N
     --------
     >>> from scaleplan import MUENNIGHOFF2023
     >>> from scaleplan.laws.family import route
-    >>> kernel, law = route("compute_optimal", "chinchilla", unique_tokens=1e10)
-    >>> type(law).__name__, law.law.name
-    ('DataConstrainedLaw', 'chinchilla')
+    >>> kernel, law, given = route("compute_optimal", "chinchilla", unique_tokens=1e10)
+    >>> type(law).__name__, law.law.name, given
+    ('DataConstrainedLaw', 'chinchilla', {'unique_tokens': 10000000000.0})
     >>> route("compute_optimal", MUENNIGHOFF2023)[1].name  # no data: the base law
     'muennighoff2023'
     """
-    given = [k for k, v in data.items() if v is not None]
+    given = {k: v for k, v in data.items() if v is not None}
     if not given:
         family = _registered().get(type(law))
-        return None, (law.reduced() if family is not None else law)
+        return None, (law.reduced() if family is not None else law), {}
     owners = {f.cls: f for f in _registered().values() for k in given if k in f.data}
-    if len(owners) != 1:
-        raise ScaleplanError(f"no one law family takes {', '.join(given)} together", given[0])
-    family = next(iter(owners.values()))
+    own = _registered().get(type(law))
+    if own is not None:  # a family law takes its own kernels, if they take the data
+        owners[own.cls] = own
+    outer = [f for f in owners.values() if set(given) <= set(f.data) | set(f.passes)]
+    if own in outer:
+        outer = [own]
+    if len(outer) != 1:
+        raise ScaleplanError(
+            f"no one law family takes {', '.join(given)} together", next(iter(given))
+        )
+    family = outer[0]
     kernel = family.kernels.get(optimiser)
     if kernel is None:
         raise ScaleplanError(
             f"{optimiser} has no kernel for the {family.cls.__name__} family", "law"
         )
-    return kernel, family.adopt(law)
+    return kernel, family.adopt(law), given

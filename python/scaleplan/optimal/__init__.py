@@ -2,10 +2,11 @@
 solver, `solver`) and dollars (`costs`, `lifetime_cost`; the break-even demand,
 `breakeven`), the best model for a budget (`budgets`), the physical optimum on a serving
 curve (`physical_optimum`), the demand a model implies (`implied`), the split of
-lifetime compute (`allocation`), ratio grids (`ratio_grids`), and the data-constrained
+lifetime compute (`allocation`), ratio grids (`ratio_grids`), the data-constrained
 family's optima (`data_constrained`, which registers them; their results in
-`constrained`), and the planning object that leads with one recommendation (`plan`, its
-result in `plan_result`, its text in the private `_plan_text`). Named `optimal`, not
+`constrained`), the MoE family's (`experts`, with the optimum over expert counts), and the
+planning object that leads with one recommendation (`plan`, its result in `plan_result`,
+its text in the private `_plan_text`). Named `optimal`, not
 `plan`, so that `scaleplan.plan` is that planning object's function."""
 
 from .breakeven import breakeven_requests
@@ -13,6 +14,7 @@ from .budgets import BestQuality, best_quality
 from .constrained import ConstrainedOptimum
 from .costs import CostOptimum, LifetimeCost, cost_optimal, lifetime_cost
 from .data_constrained import training_optimal
+from .experts import ExpertOptimum, expert_optimal, training_experts
 from .implied import ImpliedDemand, implied_demand
 from .lifetime import LifetimeOptimum, compute_optimal
 from .physical_optimum import PhysicalOptimum, physical_optimal, whole_gpu_plan
@@ -26,6 +28,7 @@ __all__ = [
     "BestQuality",
     "ConstrainedOptimum",
     "CostOptimum",
+    "ExpertOptimum",
     "ImpliedDemand",
     "LifetimeCost",
     "LifetimeOptimum",
@@ -38,11 +41,13 @@ __all__ = [
     "compute_optimal",
     "cost_optimal",
     "cost_ratio_grid",
+    "expert_optimal",
     "flop_ratio_grid",
     "implied_demand",
     "lifetime_cost",
     "physical_optimal",
     "plan",
+    "training_experts",
     "training_optimal",
     "whole_gpu_plan",
 ]

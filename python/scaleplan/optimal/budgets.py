@@ -89,6 +89,7 @@ def best_quality(
     method: str = ...,
     unique_tokens: None = None,
     budget: Any = ...,
+    experts: Any = None,
 ) -> BestQuality: ...
 @overload
 def best_quality(
@@ -105,6 +106,7 @@ def best_quality(
     method: str = ...,
     unique_tokens: float | np.ndarray | list[float],
     budget: Any = ...,
+    experts: Any = None,
 ) -> BudgetOptimum: ...
 @labelled
 def best_quality(
@@ -121,6 +123,7 @@ def best_quality(
     method: str = "newton",
     unique_tokens: Any = None,
     budget: Any = None,
+    experts: Any = None,
 ) -> BestQuality | BudgetOptimum:
     """Lowest loss reachable with a lifetime budget (docs/design.md §1.3, the dual problem).
 
@@ -195,7 +198,8 @@ def best_quality(
         total, spelled = _budget(flop_budget, dollar_budget, budget, inference_tokens, requests)
     try:
         return _best_quality(total, inference_tokens, requests, input_tokens, output_tokens,
-                             costs, law, on_invalid, method, unique_tokens)  # fmt: skip
+                             costs, law, on_invalid, method, unique_tokens,
+                             experts)  # fmt: skip
     except ScaleplanError as exc:
         raise restated(exc, {"budget": spelled}) from None
 
@@ -228,18 +232,20 @@ def _budget(
 def _best_quality(
     budget: Any, inference_tokens: Any, requests: Any, input_tokens: Any, output_tokens: Any,
     costs: CostModel | None, law: Any, on_invalid: str, method: str, unique_tokens: Any,
+    experts: Any = None,
 ) -> BestQuality | BudgetOptimum:  # fmt: skip
     if (inference_tokens is None) == (requests is None):
         raise ScaleplanError(
             "best_quality takes exactly one of inference_tokens (FLOP budget) "
             "or requests (dollar budget)"
         )
-    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
-        kernel, law = route("best_quality", law, unique_tokens=unique_tokens)
+    data = {"unique_tokens": unique_tokens, "experts": experts}
+    if unique_tokens is not None or experts is not None or not isinstance(law, (ScalingLaw, str)):
+        kernel, law, given = route("best_quality", law, **data)
         if kernel is not None:
             return kernel(budget, inference_tokens, requests, input_tokens, output_tokens,
                           costs=costs, law=law, on_invalid=on_invalid,
-                          unique_tokens=unique_tokens)  # fmt: skip
+                          **given)  # fmt: skip
     law = resolve_law(law)
     on_invalid = check_on_invalid(on_invalid)
     if requests is None:

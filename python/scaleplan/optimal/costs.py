@@ -191,6 +191,7 @@ def cost_optimal(
     on_invalid: str = ...,
     start: str = ...,
     unique_tokens: None = None,
+    experts: Any = None,
 ) -> CostOptimum: ...
 @overload
 def cost_optimal(
@@ -207,6 +208,7 @@ def cost_optimal(
     on_invalid: str = ...,
     start: str = ...,
     unique_tokens: float | np.ndarray | list[float],
+    experts: Any = None,
 ) -> ConstrainedOptimum: ...
 @labelled
 def cost_optimal(
@@ -223,6 +225,7 @@ def cost_optimal(
     on_invalid: str = "raise",
     start: str = "auto",
     unique_tokens: Any = None,
+    experts: Any = None,
 ) -> CostOptimum | ConstrainedOptimum:
     """Parameters and training tokens minimising lifetime dollars at a given loss.
 
@@ -278,13 +281,14 @@ def cost_optimal(
     [1.563e+10 5.150e+09]
     """
     costs = default_costs() if costs is None else resolve_costs(costs)
-    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
-        kernel, law = route("cost_optimal", law, unique_tokens=unique_tokens)
+    data = {"unique_tokens": unique_tokens, "experts": experts}
+    if unique_tokens is not None or experts is not None or not isinstance(law, (ScalingLaw, str)):
+        kernel, law, given = route("cost_optimal", law, **data)
         if kernel is not None:
             # The family's kernel has its own solver: refuse bad options, use none.
             solver_options(method, tol, max_iter, on_invalid, start)
             return kernel(loss, requests, input_tokens, output_tokens, costs=costs, law=law,
-                          on_invalid=on_invalid, unique_tokens=unique_tokens)  # fmt: skip
+                          on_invalid=on_invalid, **given)  # fmt: skip
     values = (
         _floats(loss, requests, input_tokens, output_tokens)
         if on_invalid == "raise"

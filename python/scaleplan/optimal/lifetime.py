@@ -167,6 +167,7 @@ def compute_optimal(
     on_invalid: str = ...,
     start: str = ...,
     unique_tokens: None = None,
+    experts: Any = None,
 ) -> LifetimeOptimum: ...
 @overload
 def compute_optimal(
@@ -180,6 +181,7 @@ def compute_optimal(
     on_invalid: str = ...,
     start: str = ...,
     unique_tokens: float | np.ndarray | list[float],
+    experts: Any = None,
 ) -> ConstrainedOptimum: ...
 @labelled
 def compute_optimal(
@@ -193,6 +195,7 @@ def compute_optimal(
     on_invalid: str = "raise",
     start: str = "auto",
     unique_tokens: Any = None,
+    experts: Any = None,
 ) -> LifetimeOptimum | ConstrainedOptimum:
     """Parameters and training tokens minimising lifetime FLOPs at a given loss.
 
@@ -268,13 +271,14 @@ def compute_optimal(
     >>> print(f"N = {opt.params:.3g}, {opt.epochs:.1f} epochs")
     N = 1.11e+10, 14.4 epochs
     """
-    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
-        kernel, law = route("compute_optimal", law, unique_tokens=unique_tokens)
+    data = {"unique_tokens": unique_tokens, "experts": experts}
+    if unique_tokens is not None or experts is not None or not isinstance(law, (ScalingLaw, str)):
+        kernel, law, given = route("compute_optimal", law, **data)
         if kernel is not None:
             # The family's kernel has its own solver: refuse bad options, use none.
             solver_options(method, tol, max_iter, on_invalid, start)
             return kernel(loss, inference_tokens, law=law, on_invalid=on_invalid,
-                          unique_tokens=unique_tokens)  # fmt: skip
+                          **given)  # fmt: skip
     defaults = on_invalid == "raise" and start == "auto"
     if (
         defaults

@@ -132,6 +132,7 @@ def physical_optimal(
     costs: CostModel | None = ...,
     on_invalid: str = ...,
     unique_tokens: None = None,
+    experts: Any = None,
 ) -> PhysicalOptimum: ...
 @overload
 def physical_optimal(
@@ -143,6 +144,7 @@ def physical_optimal(
     costs: CostModel | None = ...,
     on_invalid: str = ...,
     unique_tokens: float | np.ndarray | list[float],
+    experts: Any = None,
 ) -> ConstrainedPhysicalOptimum: ...
 @labelled
 def physical_optimal(
@@ -154,6 +156,7 @@ def physical_optimal(
     costs: CostModel | None = None,
     on_invalid: str = "raise",
     unique_tokens: Any = None,
+    experts: Any = None,
 ) -> PhysicalOptimum | ConstrainedPhysicalOptimum:
     """Parameters and tokens reaching `loss` with the fewest lifetime dollars when serving
     costs `curve(N)` a request: the global minimum over the span of `curve` of
@@ -210,12 +213,13 @@ def physical_optimal(
     >>> print(", ".join(f"{n:.3g}" for n in many.params))
     8.49e+09, 6.58e+09, 2.21e+09
     """
-    if unique_tokens is not None or not isinstance(law, (ScalingLaw, str)):
-        kernel, law = route("physical_optimal", law, unique_tokens=unique_tokens)
+    if unique_tokens is not None or experts is not None or not isinstance(law, (ScalingLaw, str)):
+        data = {"unique_tokens": unique_tokens, "experts": experts}
+        kernel, law, given = route("physical_optimal", law, **data)
         if kernel is not None:
             c = resolve_costs(costs)
             return kernel(loss, requests, costs=c, curve=_default_curve(curve, c), law=law,
-                          on_invalid=on_invalid, unique_tokens=unique_tokens)  # fmt: skip
+                          on_invalid=on_invalid, **given)  # fmt: skip
     law = resolve_law(law)
     if law.is_batch:
         raise ScaleplanError("physical_optimal takes a law with scalar coefficients", "law")

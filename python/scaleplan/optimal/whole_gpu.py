@@ -55,9 +55,9 @@ def tokens_at_loss(loss: float, params: Any, law: Any, unique_tokens: float | No
     >>> print(f"{d[0]} at 100M (too small), {d[1]:.3g} tokens at 7B")
     nan at 100M (too small), 4.27e+11 tokens at 7B
     """
-    kernel, law = route("tokens_for_params", law, unique_tokens=unique_tokens)
+    kernel, law, given = route("tokens_for_params", law, unique_tokens=unique_tokens)
     if kernel is not None:
-        return kernel(loss, params, law=law, unique_tokens=unique_tokens)
+        return kernel(loss, params, law=law, **given)
     e, a, b, alpha, beta = (float(v) for v in resolve_law(law).coefficients)
     reducible = loss - e - a * np.asarray(params) ** -alpha
     with np.errstate(invalid="ignore", divide="ignore"):

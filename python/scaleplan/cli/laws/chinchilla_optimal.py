@@ -7,7 +7,7 @@ from typing import Any
 
 from ...laws.closed_form import chinchilla_optimal
 from ..commands import ALIASES, SUMMARIES
-from ..options import common, group
+from ..options import common, experts, group
 from ..render import render_table, si_number
 from ..shared import CliError, preset_law
 from ..values import positive
@@ -27,11 +27,12 @@ def add(sub: Any) -> argparse.ArgumentParser:
     g.add_argument("--loss", type=positive, help="target loss in nats/token")
     g.add_argument("--compute", type=positive, help="training budget in FLOPs")
     common(p)
+    experts(p)
     return p
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    law = preset_law(args.law)
+    law = preset_law(args.law, args.experts)
     given = {"params": args.params, "loss": args.loss, "compute": args.compute}
     chosen = {k: v for k, v in given.items() if v is not None}
     if len(chosen) != 1:

@@ -8,7 +8,7 @@ from typing import Any
 from ... import _core
 from ...optimal.budgets import best_quality
 from ..commands import SUMMARIES
-from ..options import common, demand, group, hardware, inference_tokens
+from ..options import common, demand, experts, group, hardware, inference_tokens
 from ..render import money, render_table, si_number
 from ..shared import cost_model, demand_of, preset_law
 from ..shared import inference_tokens as lifetime_tokens
@@ -44,11 +44,12 @@ def add(sub: Any) -> argparse.ArgumentParser:
     )
     hardware(p)
     common(p)
+    experts(p)
     return p
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    law = preset_law(args.law)
+    law = preset_law(args.law, args.experts)
     if args.flops or args.inference_tokens is not None:
         b = best_quality(flop_budget=args.budget, inference_tokens=lifetime_tokens(args),
                          law=law, method=args.method)  # fmt: skip

@@ -8,10 +8,10 @@ from typing import Any
 from ...optimal.lifetime import compute_optimal
 from ...optimal.solver import METHODS
 from ..commands import SUMMARIES
-from ..options import common, demand, group, inference_tokens, target
+from ..options import common, demand, experts, group, inference_tokens, target
 from ..render import cell, render_table, si_number
+from ..shared import CliError, preset_law, target_loss
 from ..shared import inference_tokens as lifetime_tokens
-from ..shared import preset_law, target_loss
 from . import data_limit, downstream_target
 
 
@@ -32,11 +32,16 @@ def add(sub: Any) -> argparse.ArgumentParser:
     )
     data_limit.add_option(p)
     common(p)
+    experts(p, auto=True)
     return p
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    law = preset_law(args.law)
+    if args.experts == "auto":
+        return _over_experts(args)
+    if args.memory is not None:
+        raise CliError("--memory goes with --experts auto")
+    law = preset_law(args.law, args.experts)
     goal = downstream_target.resolve(args, law, ("--loss", "--as-good-as"))
     loss = goal.loss if goal else target_loss(args, law)
     tokens = lifetime_tokens(args)
@@ -44,6 +49,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     c = r.chinchilla
     data = {
         "law": law.name,
+        **({} if args.experts is None else {"experts": args.experts}),
         "loss": r.loss,
         "inference_tokens": r.inference_tokens,
         "optimal": {
@@ -95,3 +101,62 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         data["data_constrained"], more = data_limit.section(limited)
         text += more
     return data, text
+
+
+def _over_experts(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """--experts auto: the cheapest expert count (`expert_optimal`), every count beside it."""
+    from ...optimal.experts import expert_optimal
+
+    if args.law != "joint-moe":
+        raise CliError("--experts auto needs --law joint-moe")
+    if args.unique_tokens is not None:
+        raise CliError("--experts auto does not take --unique-tokens; give a count instead")
+    dense = preset_law(args.law, 1)
+    loss = target_loss(args, dense)
+    tokens = lifetime_tokens(args)
+    memory = None if args.memory is None else args.memory * 1e9
+    r = expert_optimal(loss, tokens, memory_bytes=memory)
+    c = r.candidates
+    rows = [
+        (f"{int(e)}", cell("params", n), cell("params", t), cell("tokens", d),
+         cell("total_flops", f), "yes" if b else "")
+        for e, n, t, d, f, b in zip(c["experts"], c["params"], c["total_params"], c["tokens"],
+                                    c["total_flops"], c["memory_bound"], strict=True)
+    ]  # fmt: skip
+    data = {
+        "law": "joint-moe",
+        "loss": loss,
+        "inference_tokens": tokens,
+        "memory_bytes": memory,
+        "experts": r.experts,
+        "optimal": {"params": r.params, "total_params": r.total_params, "tokens": r.tokens,
+                    "training_flops": r.training_flops, "inference_flops": r.inference_flops,
+                    "total_flops": r.total_flops, "memory_bound": r.memory_bound},
+        "dense_total_flops": r.dense_total_flops,
+        "flop_saving": r.flop_saving,
+        "candidates": [
+            {"experts": int(e), "params": _or_none(n), "total_params": _or_none(t),
+             "tokens": _or_none(d), "total_flops": _or_none(f), "memory_bound": bool(b)}
+            for e, n, t, d, f, b in zip(c["experts"], c["params"], c["total_params"],
+                                        c["tokens"], c["total_flops"], c["memory_bound"],
+                                        strict=True)
+        ],
+    }  # fmt: skip
+    cap = "" if memory is None else f", weights within {args.memory:g} GB in bf16"
+    text = (
+        f"Lifetime compute-optimal mixture of experts (joint-moe, loss {loss:.4f} nats/token, "
+        f"inference demand {si_number(tokens)} tokens{cap})\n\n"
+        + render_table(EXPERT_HEADERS, rows)
+        + f"\n\n{r.experts} experts: {100 * r.flop_saving:.1f}% fewer lifetime FLOPs than "
+        "the dense model (E = 1) of the same loss."
+    )
+    return data, text
+
+
+EXPERT_HEADERS = ("experts", "active params", "total params", "training tokens",
+                  "lifetime FLOPs", "memory-bound")  # fmt: skip
+
+
+def _or_none(x: Any) -> float | None:
+    """A count that cannot reach the loss in memory has no size: null in JSON."""
+    return float(x) if x == x else None

@@ -8,7 +8,7 @@ from typing import Any
 from ...laws.scaling import ScalingLaw
 from ...optimal.costs import CostModel, CostOptimum, cost_optimal
 from ..commands import SUMMARIES
-from ..options import common, demand, hardware, target
+from ..options import common, demand, experts, hardware, target
 from ..render import money, render_table, si_number
 from ..shared import cost_model, demand_of, gpu_name, preset_law, target_loss
 from . import data_limit, downstream_target
@@ -28,6 +28,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
     hardware(p)
     data_limit.add_option(p)
     common(p)
+    experts(p)
     return p
 
 
@@ -106,7 +107,7 @@ def _text(
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    law = preset_law(args.law)
+    law = preset_law(args.law, args.experts)
     costs = cost_model(args)
     goal = downstream_target.resolve(args, law, ("--loss", "--as-good-as"))
     loss = goal.loss if goal else target_loss(args, law)

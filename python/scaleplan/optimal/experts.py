@@ -1,0 +1,395 @@
+"""Optima over mixtures of experts under the joint MoE law (`laws.moe`): the family's
+kernels behind the entry points (each solves the law at its expert count, a batch of counts
+as a batch of laws in the Rust lanes), the lifetime optimum over the expert count under a
+memory cap, and the paper's memory-constrained training question (its Table 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._utils.checks import NON_NEGATIVE, number, whole
+from .._utils.frames import Record
+from ..errors import ScaleplanError
+from ..laws.closed_form import chinchilla_optimal
+from ..laws.family import register
+from ..laws.flops import inference_flops, training_flops
+from ..laws.moe import GPT2_VOCAB, JOINT_MOE, JointMoELaw, width_for_active
+from ..laws.scaling import ScalingLaw
+from .budgets import best_quality
+from .costs import cost_optimal
+from .lifetime import compute_optimal
+from .physical_optimum import physical_optimal
+from .whole_gpu import tokens_at_loss
+
+__all__ = [
+    "EXPERT_COUNTS",
+    "ExpertOptimum",
+    "expert_optimal",
+    "resolve_moe_law",
+    "training_experts",
+]
+
+# The expert counts `expert_optimal` compares unless told: the paper's, 1 to 32. Its fit
+# spans them; larger counts may be passed, and are the law extrapolated (Ê saturates
+# towards E_max = 290, so the gains flatten).
+EXPERT_COUNTS: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+# Bytes a weight or a cache element may take: 16 (fp128) is already beyond any format.
+MAX_BYTES = 16.0
+# Tokens a cache may hold in `training_experts`: far beyond any context.
+MAX_KV_TOKENS = 1e9
+
+
+def resolve_moe_law(law: Any) -> JointMoELaw:
+    """`law` as a JointMoELaw: a JointMoELaw as given; "joint-moe" (or a plain law, whose
+    constants cannot say how experts help) is the published one, or an error.
+
+    Examples
+    --------
+    >>> from scaleplan.optimal.experts import resolve_moe_law
+    >>> resolve_moe_law("joint-moe").e_max
+    290.4521
+    """
+    if isinstance(law, JointMoELaw):
+        return law
+    if law == "joint-moe":
+        return JOINT_MOE
+    raise ScaleplanError(
+        f"experts= needs a mixture-of-experts law (law='joint-moe' or a JointMoELaw); got {law!r}",
+        "law",
+    )
+
+
+# The family's kernels (`laws.family.route`): each takes its entry point's arguments and
+# solves the law at the expert count, finite data passed on.
+
+
+def _compute_optimal(loss: Any, inference_tokens: Any, *, law: JointMoELaw, on_invalid: str,
+                     experts: Any = 1.0, unique_tokens: Any = None) -> Any:  # fmt: skip
+    return compute_optimal(loss, inference_tokens, law=law.at(experts), on_invalid=on_invalid,
+                           unique_tokens=unique_tokens)  # fmt: skip
+
+
+def _cost_optimal(loss: Any, requests: Any, input_tokens: Any, output_tokens: Any, *, costs: Any,
+                  law: JointMoELaw, on_invalid: str, experts: Any = 1.0,
+                  unique_tokens: Any = None) -> Any:  # fmt: skip
+    return cost_optimal(loss, requests, input_tokens, output_tokens, costs=costs,
+                        law=law.at(experts), on_invalid=on_invalid,
+                        unique_tokens=unique_tokens)  # fmt: skip
+
+
+def _best_quality(budget: Any, inference_tokens: Any, requests: Any, input_tokens: Any,
+                  output_tokens: Any, *, costs: Any, law: JointMoELaw, on_invalid: str,
+                  experts: Any = 1.0, unique_tokens: Any = None) -> Any:  # fmt: skip
+    if requests is None:
+        return best_quality(budget, inference_tokens, law=law.at(experts), on_invalid=on_invalid,
+                            unique_tokens=unique_tokens)  # fmt: skip
+    return best_quality(dollar_budget=budget, requests=requests, input_tokens=input_tokens,
+                        output_tokens=output_tokens, costs=costs, law=law.at(experts),
+                        on_invalid=on_invalid, unique_tokens=unique_tokens)  # fmt: skip
+
+
+def _physical_optimal(loss: Any, requests: Any, *, costs: Any, curve: Any, law: JointMoELaw,
+                      on_invalid: str, experts: Any = 1.0,
+                      unique_tokens: Any = None) -> Any:  # fmt: skip
+    return physical_optimal(loss, requests, costs=costs, curve=curve, law=law.at(experts),
+                            on_invalid=on_invalid, unique_tokens=unique_tokens)  # fmt: skip
+
+
+def _tokens_for_params(loss: Any, params: Any, *, law: JointMoELaw, experts: Any = 1.0,
+                       unique_tokens: Any = None) -> Any:  # fmt: skip
+    return tokens_at_loss(loss, params, law.at(experts), unique_tokens)
+
+
+register(
+    JointMoELaw,
+    adopt=resolve_moe_law,
+    kernels={
+        "compute_optimal": _compute_optimal,
+        "cost_optimal": _cost_optimal,
+        "best_quality": _best_quality,
+        "physical_optimal": _physical_optimal,
+        "tokens_for_params": _tokens_for_params,
+    },
+    passes=("unique_tokens",),
+)
+
+
+@dataclass(frozen=True, repr=False)
+class ExpertOptimum(Record):
+    """The lifetime compute-optimal model over expert counts, as `expert_optimal` returns
+    it: the cheapest count, its active and total parameters and tokens, and every count
+    compared (the `candidates` arrays, NaN where a count cannot reach the loss in memory).
+
+    Parameters
+    ----------
+    experts : int
+        The chosen expert count.
+    params, total_params : float
+        Its active and total parameters (count; total by `JointMoELaw.total_params`).
+    tokens : float
+        Training tokens.
+    training_flops, inference_flops, total_flops : float
+        `6 N D`, `2 N D_inf` and their sum (N active).
+    memory_bound : bool
+        Whether the memory cap set its size (the unconstrained optimum did not fit).
+    dense_total_flops : float
+        Lifetime FLOPs of the dense (E = 1) optimum under the same cap; NaN if none fits.
+    candidates : dict of str to numpy.ndarray
+        Per expert count compared: experts, params, total_params, tokens, total_flops,
+        memory_bound.
+
+    Examples
+    --------
+    A 2.3-nat model serving 1T tokens, its bf16 weights within 4 GB:
+
+    >>> from scaleplan.optimal.experts import expert_optimal
+    >>> r = expert_optimal(2.3, 1e12, memory_bytes=4e9)
+    >>> print(f"E = {r.experts}: {r.params / 1e9:.2f}B active, {r.total_params / 1e9:.1f}B "
+    ...       f"total, saves {100 * r.flop_saving:.0f}% of the dense model's FLOPs")
+    E = 4: 0.75B active, 2.0B total, saves 20% of the dense model's FLOPs
+    """
+
+    experts: int
+    params: float
+    total_params: float
+    tokens: float
+    training_flops: float
+    inference_flops: float
+    total_flops: float
+    memory_bound: bool
+    dense_total_flops: float
+    candidates: dict[str, Any]
+
+    @property
+    def flop_saving(self) -> float:
+        """`1 - total_flops / dense_total_flops`: what the experts save over dense."""
+        return 1.0 - self.total_flops / self.dense_total_flops
+
+
+def _largest_fitting(law: JointMoELaw, experts: Any, memory_bytes: float, bytes_per_param: float,
+                     kv_bytes: Any = None) -> Any:  # fmt: skip
+    """The most active parameters whose total (and, if given, `kv_bytes(N, E)`) fits
+    `memory_bytes`, per expert count: bisection in ln N (memory grows with N)."""
+    lo = np.full(np.shape(experts), np.log(1e3))
+    hi = np.full(np.shape(experts), np.log(1e16))
+
+    def used(n: Any) -> Any:
+        extra = 0.0 if kv_bytes is None else kv_bytes(n, experts)
+        return bytes_per_param * law.total_params(n, experts) + extra
+
+    fits_at_all = used(np.exp(lo)) <= memory_bytes
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        below = used(np.exp(mid)) <= memory_bytes
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return np.where(fits_at_all, np.exp(lo), np.nan)
+
+
+def _counts(experts: Any) -> Any:
+    counts = np.atleast_1d(np.asarray(experts))
+    if counts.ndim != 1 or counts.size == 0:
+        raise ScaleplanError("experts must be one count or a list of counts", "experts")
+    return np.array([whole("experts", int(e) if float(e).is_integer() else e, 1, 2**20)
+                     for e in counts.tolist()], dtype=float)  # fmt: skip
+
+
+def expert_optimal(
+    loss: float,
+    inference_tokens: float,
+    *,
+    law: JointMoELaw | str = JOINT_MOE,
+    experts: Any = EXPERT_COUNTS,
+    memory_bytes: float | None = None,
+    bytes_per_param: float = 2.0,
+) -> ExpertOptimum:
+    """The expert count, active parameters and tokens minimising lifetime FLOPs at a loss.
+
+    For each count E, the lifetime optimum of `compute_optimal` under the law at E (all
+    counts one batch of laws in the Rust lanes): minimise `6 N D + 2 N D_inf` (N active)
+    subject to `L(N, D, E) = loss`. With a memory cap, a count whose optimum's weights
+    (`bytes_per_param` times the total parameters) do not fit takes the largest N that
+    fits, and the tokens that reach the loss there (the lifetime cost is unimodal along the
+    iso-loss curve, so the boundary is the constrained optimum); a count that cannot reach
+    the loss in memory at all is out. The cheapest count wins.
+
+    Parameters
+    ----------
+    loss : float
+        Target loss, nats/token; above the law's floor c.
+    inference_tokens : float
+        Lifetime inference demand D_inf, in tokens; >= 0.
+    law : JointMoELaw or str, optional
+        The MoE law (default the published joint law).
+    experts : int or sequence of int, optional
+        The expert counts compared (default `EXPERT_COUNTS`, the paper's 1 to 32).
+    memory_bytes : float, optional
+        Memory the weights must fit, in bytes (one serving GPU's, say); None: no cap.
+    bytes_per_param : float, optional
+        Bytes a weight takes in that memory (default 2, bf16; at most 16).
+
+    Returns
+    -------
+    ExpertOptimum
+
+    Raises
+    ------
+    ScaleplanError
+        If an argument is out of range, or no count reaches the loss within the memory.
+
+    Examples
+    --------
+    Without a memory cap more experts always save FLOPs under this law; within 4 GB the
+    count grows with demand:
+
+    >>> from scaleplan import expert_optimal
+    >>> expert_optimal(2.3, 1e12).experts
+    32
+    >>> [expert_optimal(2.3, d, memory_bytes=4e9).experts for d in (0.0, 1e12, 1e14)]
+    [1, 4, 32]
+    """
+    law = resolve_moe_law(law)
+    counts = _counts(experts)
+    loss = number("loss", loss)
+    if loss <= law.c:
+        raise ScaleplanError(f"loss must be above the law's floor {law.c}; got {loss!r}", "loss")
+    d_inf = number("inference_tokens", inference_tokens, NON_NEGATIVE)
+    bytes_per_param = number("bytes_per_param", bytes_per_param)
+    if bytes_per_param > MAX_BYTES:
+        raise ScaleplanError(
+            f"bytes_per_param must be at most {MAX_BYTES:g}; got {bytes_per_param!r}",
+            "bytes_per_param",
+        )
+    laws = law.at(counts)
+    r = compute_optimal(np.full(counts.shape, loss), d_inf, law=laws)
+    n, d = np.asarray(r.params, dtype=float), np.asarray(r.tokens, dtype=float)
+    bound = np.zeros(counts.shape, dtype=bool)
+    if memory_bytes is not None:
+        cap = _largest_fitting(law, counts, number("memory_bytes", memory_bytes), bytes_per_param)
+        bound = ~(n <= cap)
+        n = np.where(bound, cap, n)
+        d = np.where(bound, _tokens_at(laws, loss, n), d)
+        n = np.where(np.isfinite(d), n, np.nan)  # beyond float64's tokens: out of reach
+        d = np.where(np.isfinite(d), d, np.nan)
+    flops = training_flops(n, d) + inference_flops(n, d_inf)
+    if np.any(np.isfinite(n) & ~np.isfinite(flops)):
+        raise ScaleplanError(
+            "the lifetime FLOPs overflow float64 at this inference_tokens", "inference_tokens"
+        )
+    if not np.any(np.isfinite(flops)):
+        raise ScaleplanError(
+            f"no expert count of {counts.astype(int).tolist()} reaches loss {loss} with its "
+            f"weights in {memory_bytes:.4g} bytes",
+            "memory_bytes",
+        )
+    best = int(np.nanargmin(flops))
+    total = law.total_params(np.where(np.isfinite(n), n, 1.0), counts)
+    total = np.where(np.isfinite(n), total, np.nan)
+    candidates = dict(experts=counts, params=n, total_params=total, tokens=d,
+                      total_flops=flops, memory_bound=bound)  # fmt: skip
+    dense = _dense_flops(law, loss, d_inf, memory_bytes, bytes_per_param)
+    return ExpertOptimum(int(counts[best]), float(n[best]), float(total[best]), float(d[best]),
+                         float(training_flops(n[best], d[best])),
+                         float(inference_flops(n[best], d_inf)),
+                         float(flops[best]), bool(bound[best]), dense, candidates)  # fmt: skip
+
+
+def _tokens_at(laws: ScalingLaw, loss: float, params: Any) -> Any:
+    """Tokens reaching `loss` at `params` under each law (NaN where none do)."""
+    e, a, b, alpha, beta = (np.asarray(c, dtype=float) for c in laws.coefficients)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reducible = loss - e - a * params**-alpha
+        return np.where(reducible > 0, (b / reducible) ** (1.0 / beta), np.nan)
+
+
+def _dense_flops(law: JointMoELaw, loss: float, d_inf: float, memory: float | None,
+                 bytes_per_param: float) -> float:  # fmt: skip
+    """Lifetime FLOPs of the dense optimum (E = 1) under the same cap, NaN if none fits."""
+    r = compute_optimal(loss, d_inf, law=law.at(1.0))
+    n, d = float(r.params), float(r.tokens)
+    if memory is not None:
+        cap = float(_largest_fitting(law, np.ones(1), memory, bytes_per_param)[0])
+        if not n <= cap:
+            n, d = cap, float(_tokens_at(law.at(1.0), loss, np.array(cap)))
+    return float(training_flops(n, d) + inference_flops(n, d_inf))
+
+
+def training_experts(
+    compute: float,
+    memory_bytes: float,
+    *,
+    law: JointMoELaw | str = JOINT_MOE,
+    experts: Any = EXPERT_COUNTS,
+    kv_tokens: float = 16384.0,
+    bytes_per_element: float = 2.0,
+) -> dict[str, Any]:
+    """The paper's memory-constrained question (Ludziejewski et al. 2025, §4.3 and Table 2):
+    the expert count with the lowest loss for a training budget when the model and its KV
+    cache must fit a memory.
+
+    For each count E: the iso-FLOP optimum (`6 N D = compute`, N active) of the law at E;
+    if its memory exceeds `memory_bytes`, the largest N that fits (the loss is unimodal
+    along the iso-FLOP curve). Memory is the paper's architecture's (its Eqs. 9-10, width
+    d, d/64 blocks): `bytes_per_element (N_total + 2 kv_tokens (d/64) d)`, weights and a
+    cache of `kv_tokens` tokens, both at `bytes_per_element` (bf16). The paper's text does
+    not give every term of its memory count; docs/guide/moe.md sets our answers beside its
+    table.
+
+    Parameters
+    ----------
+    compute : float
+        Training FLOPs.
+    memory_bytes : float
+        The memory, bytes.
+    law : JointMoELaw or str, optional
+        The MoE law (default the published joint law).
+    experts : int or sequence of int, optional
+        Counts compared (default 1 to 32).
+    kv_tokens : float, optional
+        Tokens the cache holds (default 16,384, the paper's "16k"; at most 1e9).
+    bytes_per_element : float, optional
+        Bytes a weight and a cache element take (default 2; at most 16).
+
+    Returns
+    -------
+    dict
+        `experts` (the best count) and, per count compared, arrays `candidates`,
+        `params`, `tokens`, `loss` and `memory_bound`.
+
+    Examples
+    --------
+    >>> from scaleplan.optimal.experts import training_experts
+    >>> [training_experts(1e22, m)["experts"] for m in (24e9, 80e9, 640e9)]
+    [4, 16, 32]
+    """
+    law = resolve_moe_law(law)
+    counts = _counts(experts)
+    compute = number("compute", compute)
+    memory = number("memory_bytes", memory_bytes)
+    kv_tokens = number("kv_tokens", kv_tokens)
+    width_bytes = number("bytes_per_element", bytes_per_element)
+    for name, value, top in (("kv_tokens", kv_tokens, MAX_KV_TOKENS),
+                             ("bytes_per_element", width_bytes, MAX_BYTES)):  # fmt: skip
+        if value > top:
+            raise ScaleplanError(f"{name} must be at most {top:g}; got {value!r}", name)
+
+    def kv_bytes(n: Any, e: Any) -> Any:
+        d = width_for_active(n, GPT2_VOCAB)
+        return width_bytes * 2.0 * kv_tokens * (d / 64.0) * d
+
+    laws = law.at(counts)
+    n = np.asarray(chinchilla_optimal(compute=compute, law=laws).params, dtype=float)
+    cap = _largest_fitting(law, counts, memory, width_bytes, kv_bytes)
+    bound = ~(n <= cap)
+    n = np.where(bound, cap, n)
+    d = compute / training_flops(n, 1.0)
+    loss = np.asarray(laws.loss(np.where(np.isfinite(n), n, 1.0), np.where(np.isfinite(d), d, 1.0)))
+    loss = np.where(np.isfinite(n), loss, np.nan)
+    if not np.any(np.isfinite(loss)):
+        raise ScaleplanError("no expert count fits the memory at any size", "memory_bytes")
+    best = int(np.nanargmin(loss))
+    return dict(experts=int(counts[best]), candidates=counts, params=n, tokens=d, loss=loss,
+                memory_bound=bound)  # fmt: skip
