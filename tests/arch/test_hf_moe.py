@@ -136,3 +136,21 @@ def test_expert_keys_on_a_dense_type_are_still_refused():
     llama = {**config("Mixtral-8x7B-v0.1"), "model_type": "llama"}
     with pytest.raises(ValueError, match="mixture of experts"):
         TransformerShape.from_hf_config(llama)
+
+
+@pytest.mark.parametrize(
+    "model, name",
+    [("mixtral-8x7b", "Mixtral-8x7B-v0.1"), ("mixtral-8x22b", "Mixtral-8x22B-v0.1"),
+     ("qwen3-30b-a3b", "Qwen3-30B-A3B"), ("qwen3-235b-a22b", "Qwen3-235B-A22B"),
+     ("llama-4-scout", "Llama-4-Scout-17B-16E-Instruct"),
+     ("llama-4-maverick", "Llama-4-Maverick-17B-128E-Instruct"),
+     ("gpt-oss-20b", "gpt-oss-20b"), ("gpt-oss-120b", "gpt-oss-120b"),
+     ("deepseek-v3", "DeepSeek-V3")],
+)  # fmt: skip
+def test_the_named_moe_shapes_are_their_configs(model, name):
+    from dataclasses import replace
+
+    from scaleplan.arch.shapes import MODELS
+
+    read = TransformerShape.from_hf_config(CONFIGS / f"{name}.json")
+    assert replace(read, seq_len=2048, batch_size=8) == MODELS[model]

@@ -56,7 +56,7 @@ class PublishedError(Record):
 
 
 def published_errors(
-    efficiency: Efficiency | None = None, *, memory: str = "full"
+    efficiency: Efficiency | None = None, *, memory: str = "full", moe: bool = False
 ) -> list[PublishedError]:
     """The roofline against every predictable published row, one entry per quantity.
 
@@ -66,6 +66,9 @@ def published_errors(
         The serving stack (None: the default engine profile's).
     memory : {"full", "paged"}
         How an in-flight engine holds its sequences (the module's docstring).
+    moe : bool, optional
+        The mixtures of experts instead of the dense rows (`serving_published.predictable`:
+        held out of every fit, so their errors are out of sample).
 
     Returns
     -------
@@ -81,7 +84,7 @@ def published_errors(
     eff = default_efficiency() if efficiency is None else efficiency
     out = []
     for row in published_rows():
-        if predictable(row):
+        if row.moe != moe or predictable(row, moe=moe):
             continue
         for quantity, predicted in predict_row(row, eff, memory=memory).items():
             measured = getattr(row, quantity)

@@ -92,6 +92,14 @@ def _shape(args: argparse.Namespace) -> Any:
     return "custom", shape
 
 
+def _sizes(shape: Any, counts: Any) -> str:
+    """ "7B parameters", or for a mixture of experts its total, active and experts."""
+    if counts.active_params == counts.params:
+        return f"{si_number(counts.params)} parameters"
+    return (f"{si_number(counts.params)} parameters, {si_number(counts.active_params)} active; "
+            f"{shape.experts_per_token} of {shape.experts} experts")  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from dataclasses import replace
 
@@ -116,9 +124,11 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     d = decode(shape, batch_size=batch, context_tokens=args.context_tokens,
                target_seconds=target, **common)  # fmt: skip
     p = prefill(shape, prompt_tokens=args.prompt_tokens, **common)
+    counts = step_counts(shape)
     data = {
         "model": name,
-        "params": step_counts(shape).params,
+        "params": counts.params,
+        "active_params": counts.active_params,
         "gpu": gpu_name(args.gpu),
         "precision": args.precision,
         "tensor_parallel": args.tensor_parallel,
@@ -136,7 +146,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "prefill": _step(p),
     }
     rows = [
-        ("model", f"{name} ({si_number(data['params'])} parameters)"),
+        ("model", f"{name} ({_sizes(shape, counts)})"),
         ("GPUs per replica", f"{args.tensor_parallel} x {gpu_name(args.gpu)}, {args.precision}"),
         ("decode batch", f"{d.batch_size:g} (fits up to {d.max_batch_size:g})"),
         ("time per output token (TPOT)", f"{d.seconds * 1e3:.3g} ms"),
