@@ -61,11 +61,16 @@ def test_the_optimum_over_experts_is_the_brute_force_one(loss, demand, memory):
         assert err.value.argument == "memory_bytes"
         return
     r = expert_optimal(loss, demand, memory_bytes=memory)
-    assert r.experts == e
     # The grid can only be worse. Its step in N is 0.08%: inside the memory the cost is
     # flat at its minimum, so the FLOPs agree far closer than that; on the memory's edge
     # the optimum is the largest size that fits, which the grid finds within one step.
+    # Where two counts are that close, the grid may pick the other: ours is then cheaper.
     assert r.total_flops <= flops * (1 + 1e-9)
+    if memory is not None:
+        assert 2.0 * r.total_params <= memory * (1 + 1e-12)
+    if r.experts != e:
+        assert r.memory_bound and r.total_flops < flops
+        return
     step = (1e13 / 1e6) ** (1 / 19999)
     if r.memory_bound:
         assert n <= r.params * (1 + 1e-12) and r.params <= n * step

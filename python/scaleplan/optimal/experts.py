@@ -17,7 +17,7 @@ from ..errors import ScaleplanError
 from ..laws.closed_form import chinchilla_optimal
 from ..laws.family import register
 from ..laws.flops import inference_flops, training_flops
-from ..laws.moe import GPT2_VOCAB, JOINT_MOE, JointMoELaw, width_for_active
+from ..laws.moe import GPT2_VOCAB, JOINT_MOE, JointMoELaw
 from ..laws.scaling import ScalingLaw
 from .budgets import best_quality
 from .costs import cost_optimal
@@ -37,8 +37,11 @@ __all__ = [
 # spans them; larger counts may be passed, and are the law extrapolated (Ê saturates
 # towards E_max = 290, so the gains flatten).
 EXPERT_COUNTS: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
-# Bytes a weight or a cache element may take: 16 (fp128) is already beyond any format.
-MAX_BYTES = 16.0
+# Bytes a weight or a cache element may take: from a 1-bit weight's 0.125 (less, 0.01, for
+# what a format's scales amortise) to 16 (fp128, beyond any format).
+MIN_BYTES, MAX_BYTES = 0.01, 16.0
+# Memory taken: an exabyte is beyond any machine (and keeps the width's cube in float64).
+MAX_MEMORY = 1e18
 # Tokens a cache may hold in `training_experts`: far beyond any context.
 MAX_KV_TOKENS = 1e9
 
@@ -170,23 +173,35 @@ class ExpertOptimum(Record):
         return 1.0 - self.total_flops / self.dense_total_flops
 
 
-def _largest_fitting(law: JointMoELaw, experts: Any, memory_bytes: float, bytes_per_param: float,
-                     kv_bytes: Any = None) -> Any:  # fmt: skip
-    """The most active parameters whose total (and, if given, `kv_bytes(N, E)`) fits
-    `memory_bytes`, per expert count: bisection in ln N (memory grows with N)."""
-    lo = np.full(np.shape(experts), np.log(1e3))
-    hi = np.full(np.shape(experts), np.log(1e16))
+def _largest_fitting(experts: Any, memory_bytes: float, bytes_per_param: float,
+                     cache_per_d2: float = 0.0) -> Any:  # fmt: skip
+    """The most active parameters of the paper's architecture whose memory fits
+    `memory_bytes`, per expert count: `bytes_per_param (2 d V + (4 + 9 E) d^3 / 64) +
+    cache_per_d2 d^2 = memory` solved for the width d (Newton from above: the left side
+    is convex and increasing in d, and each of its terms alone bounds d), then `N = 2 d V +
+    13 d^3 / 64`. NaN where not even a thousand parameters fit."""
+    e = np.asarray(experts, dtype=float)
+    v, b, c = float(GPT2_VOCAB), bytes_per_param, cache_per_d2
+    cube = b * (4.0 + 9.0 * e) / 64.0
+    d = np.minimum(memory_bytes / (2.0 * b * v), np.cbrt(memory_bytes / cube))
+    if c > 0:
+        d = np.minimum(d, np.sqrt(memory_bytes / c))
+    for _ in range(100):
+        f = 2.0 * b * v * d + c * d**2 + cube * d**3 - memory_bytes
+        step = f / (2.0 * b * v + 2.0 * c * d + 3.0 * cube * d**2)
+        d = d - step
+        if np.all(np.abs(step) <= 1e-14 * d):
+            break
+    n = 2.0 * d * v + 13.0 * d**3 / 64.0
+    return np.where(n >= 1e3, n, np.nan)
 
-    def used(n: Any) -> Any:
-        extra = 0.0 if kv_bytes is None else kv_bytes(n, experts)
-        return bytes_per_param * law.total_params(n, experts) + extra
 
-    fits_at_all = used(np.exp(lo)) <= memory_bytes
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        below = used(np.exp(mid)) <= memory_bytes
-        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    return np.where(fits_at_all, np.exp(lo), np.nan)
+def _bounded(name: str, value: Any, low: float, high: float) -> float:
+    """`value` as a float in (low, high] (low 0: positive), or the error naming it."""
+    x = number(name, value)
+    if not low < x <= high or (low > 0 and x < low):
+        raise ScaleplanError(f"{name} must be in ({low:g}, {high:g}]; got {x!r}", name)
+    return x
 
 
 def _counts(experts: Any) -> Any:
@@ -257,18 +272,14 @@ def expert_optimal(
     if loss <= law.c:
         raise ScaleplanError(f"loss must be above the law's floor {law.c}; got {loss!r}", "loss")
     d_inf = number("inference_tokens", inference_tokens, NON_NEGATIVE)
-    bytes_per_param = number("bytes_per_param", bytes_per_param)
-    if bytes_per_param > MAX_BYTES:
-        raise ScaleplanError(
-            f"bytes_per_param must be at most {MAX_BYTES:g}; got {bytes_per_param!r}",
-            "bytes_per_param",
-        )
+    bytes_per_param = _bounded("bytes_per_param", bytes_per_param, MIN_BYTES, MAX_BYTES)
     laws = law.at(counts)
     r = compute_optimal(np.full(counts.shape, loss), d_inf, law=laws)
     n, d = np.asarray(r.params, dtype=float), np.asarray(r.tokens, dtype=float)
     bound = np.zeros(counts.shape, dtype=bool)
     if memory_bytes is not None:
-        cap = _largest_fitting(law, counts, number("memory_bytes", memory_bytes), bytes_per_param)
+        memory_bytes = _bounded("memory_bytes", memory_bytes, 0.0, MAX_MEMORY)
+        cap = _largest_fitting(counts, memory_bytes, bytes_per_param)
         bound = ~(n <= cap)
         n = np.where(bound, cap, n)
         d = np.where(bound, _tokens_at(laws, loss, n), d)
@@ -311,7 +322,7 @@ def _dense_flops(law: JointMoELaw, loss: float, d_inf: float, memory: float | No
     r = compute_optimal(loss, d_inf, law=law.at(1.0))
     n, d = float(r.params), float(r.tokens)
     if memory is not None:
-        cap = float(_largest_fitting(law, np.ones(1), memory, bytes_per_param)[0])
+        cap = float(_largest_fitting(np.ones(1), memory, bytes_per_param)[0])
         if not n <= cap:
             n, d = cap, float(_tokens_at(law.at(1.0), loss, np.array(cap)))
     return float(training_flops(n, d) + inference_flops(n, d_inf))
@@ -368,21 +379,14 @@ def training_experts(
     law = resolve_moe_law(law)
     counts = _counts(experts)
     compute = number("compute", compute)
-    memory = number("memory_bytes", memory_bytes)
-    kv_tokens = number("kv_tokens", kv_tokens)
-    width_bytes = number("bytes_per_element", bytes_per_element)
-    for name, value, top in (("kv_tokens", kv_tokens, MAX_KV_TOKENS),
-                             ("bytes_per_element", width_bytes, MAX_BYTES)):  # fmt: skip
-        if value > top:
-            raise ScaleplanError(f"{name} must be at most {top:g}; got {value!r}", name)
-
-    def kv_bytes(n: Any, e: Any) -> Any:
-        d = width_for_active(n, GPT2_VOCAB)
-        return width_bytes * 2.0 * kv_tokens * (d / 64.0) * d
+    memory = _bounded("memory_bytes", memory_bytes, 0.0, MAX_MEMORY)
+    kv_tokens = _bounded("kv_tokens", kv_tokens, 0.0, MAX_KV_TOKENS)
+    width_bytes = _bounded("bytes_per_element", bytes_per_element, MIN_BYTES, MAX_BYTES)
 
     laws = law.at(counts)
     n = np.asarray(chinchilla_optimal(compute=compute, law=laws).params, dtype=float)
-    cap = _largest_fitting(law, counts, memory, width_bytes, kv_bytes)
+    # The cache: 2 kv_tokens (d / 64) d elements, at width_bytes each.
+    cap = _largest_fitting(counts, memory, width_bytes, width_bytes * 2.0 * kv_tokens / 64.0)
     bound = ~(n <= cap)
     n = np.where(bound, cap, n)
     d = compute / training_flops(n, 1.0)
