@@ -352,6 +352,7 @@ def test_reproduce_writes_every_table_and_figure(tmp_path_factory, families_comp
         "training_share.png",
         "steptime_fit.png",
         "approach2.png",
+        "optimal_experts.png",
     } <= files
     assert (tmp_path / "figure2.png").read_bytes()[:4] == b"\x89PNG"
     rows = (tmp_path / "table2.csv").read_text().splitlines()

@@ -103,6 +103,7 @@ DOCUMENTED = [
     "scaleplan.paper.reproduce",
     "scaleplan.paper.tables",
     "scaleplan.plot.demand",
+    "scaleplan.plot.experts",
     "scaleplan.plot.finite",
     "scaleplan.plot.isoflop",
     "scaleplan.plot.share",

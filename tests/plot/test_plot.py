@@ -51,6 +51,8 @@ def _small(small_isoflop):
         "optimum_vs_demand": (2, lambda axes: plot.optimum_vs_demand(
             np.logspace(7, 12, 12), axes=axes)),
         "finite_data": (3, lambda axes: plot.finite_data(np.logspace(8, 12, 12), axes=axes)),
+        "optimal_experts": (2, lambda axes: plot.optimal_experts(
+            np.logspace(9, 15, 8), axes=axes)),
         "step_time_fit": (1, lambda ax: plot.step_time_fit(ax=ax)),
         "isoflop_profiles": (2, lambda axes: plot.isoflop_profiles(small_isoflop, axes=axes)),
     }  # fmt: skip

@@ -1,7 +1,7 @@
 """`scaleplan reproduce`: Tables 1-3 and Figures 2 and 6 of Sardana et al. 2024 regenerated,
 each number beside the printed one, plus Table 3 by the roofline, the law families'
-comparison, Approach 2's figure and the training-share, step-time, optimum-against-demand
-and finite-data figures.
+comparison, Approach 2's figure and the training-share, step-time, optimum-against-demand,
+finite-data and optimal-experts figures.
 
 Tables are written as Markdown and CSV (`tables`); figures by `scaleplan.plot` as PNG
 (200 dpi), PDF or SVG, one format a run (matplotlib, extra `[plot]`). Everything runs on

@@ -25,6 +25,7 @@ only while a function draws.
 """
 
 from .demand import optimum_vs_demand
+from .experts import optimal_experts
 from .finite import finite_data
 from .isoflop import isoflop_profiles
 from .share import training_share
@@ -36,6 +37,7 @@ __all__ = [
     "finite_data",
     "flop_ratio_surfaces",
     "isoflop_profiles",
+    "optimal_experts",
     "optimum_vs_demand",
     "ratio_surface",
     "step_time_fit",
