@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import scaleplan as sp
-from scaleplan.arch import shapes
+from scaleplan.arch import policy, shapes
 from scaleplan.arch.shapes import MODELS
 from scaleplan.systems import (
     physical,
@@ -50,6 +50,7 @@ CALLS = {
         s, 1.0, 128, 64, 989e12, efficiency=serving.Efficiency()
     ),
     "scaleplan.arch.counts.step_counts": lambda s: sp.step_counts(s),
+    "scaleplan.arch.policy.moe_shape": lambda s: policy.moe_shape(s, 4),
     "scaleplan.arch.shapes.shape_inputs": lambda s: shapes.shape_inputs(s),
     "scaleplan.arch.shapes.shape_columns": lambda s: shapes.shape_columns(s),
     "scaleplan.arch.shapes.resolve_shape": lambda s: shapes.resolve_shape(s),

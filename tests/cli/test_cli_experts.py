@@ -69,3 +69,23 @@ def test_misuse_is_one_line(args, message):
     assert r.stdout == "" and "Traceback" not in r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], r.stderr
+
+
+def test_plan_over_experts_in_dollars():
+    from scaleplan import chinchilla_optimal
+
+    data = ok_json("plan", "--law", "joint-moe", "--experts", "8")
+    # The default target: as good as a Chinchilla-optimal dense 7B under the law at E = 1.
+    assert data["loss"] == chinchilla_optimal(params=7e9, law=JOINT_MOE.at(1)).loss
+    assert data["requests"] == 3.65e9  # 10M a day for a year, plan's defaults
+    counts = data["candidates"]
+    assert [c["experts"] for c in counts] == [1, 8]
+    cheapest = min(counts, key=lambda c: c["total_dollars"])
+    assert data["experts"] == cheapest["experts"] == 8
+    assert data["optimal"]["total_dollars"] == cheapest["total_dollars"]
+    assert data["dense_total_dollars"] == counts[0]["total_dollars"]
+    assert data["saving"] == pytest.approx(
+        1 - cheapest["total_dollars"] / counts[0]["total_dollars"]
+    )
+    r = run_cli(("plan", "--experts", "auto"))
+    assert r.returncode == 2 and "--law joint-moe" in r.stderr

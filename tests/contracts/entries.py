@@ -175,6 +175,7 @@ def _entries() -> list[Entry]:
             sp.expert_optimal,
             dict(loss=2.3, inference_tokens=1e12, memory_bytes=4e9, bytes_per_param=2.0),
         ),
+        Entry("expert_plan", sp.expert_plan, dict(loss=2.3, requests=1e9, experts=[1, 4])),
         Entry(
             "training_experts",
             sp.training_experts,

@@ -70,6 +70,7 @@ def _extra() -> list[Callable[[], Any]]:
         lambda: SweepResult("s.zarr", "zarr", "compute_optimal", ("loss",), (3,), {"a": 1}, 1.0),
         lambda: TRADEOFF_REGIMES[0],
         lambda: sp.expert_optimal(2.3, 1e12, memory_bytes=4e9),
+        lambda: sp.expert_plan(2.3, 1e9, experts=[1, 4]),
         lambda: lifetime_split(sp.compute_optimal(2.0, 1e12)),
         lambda: physical.replicas([SHAPE], sp.Deployment(tensor_parallel=2)),
         lambda: speculation.speculative_decode(SHAPE, speculation.Speculation(), batch_size=4),

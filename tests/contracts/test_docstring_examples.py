@@ -88,6 +88,7 @@ DOCUMENTED = [
     "scaleplan.optimal.costs",
     "scaleplan.optimal.data_constrained",
     "scaleplan.optimal.experts",
+    "scaleplan.optimal.expert_plan",
     "scaleplan.optimal.implied",
     "scaleplan.optimal.lifetime",
     "scaleplan.optimal.lifetime_cost",

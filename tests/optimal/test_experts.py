@@ -106,3 +106,42 @@ def test_bad_input_is_named(kwargs, argument):
     with pytest.raises(ValueError) as err:
         expert_optimal(call.pop("loss"), call.pop("inference_tokens"), **call)
     assert err.value.argument == argument
+
+
+def test_the_dollar_plan_over_experts_is_each_counts_physical_optimum():
+    import scaleplan as sp
+    from scaleplan.arch.policy import moe_shape, shape_for_params
+
+    p = sp.expert_plan(2.3, 1e9, experts=[1, 4, 16])
+    assert p.experts == int(p.candidates["experts"][np.nanargmin(p.candidates["total_dollars"])])
+    for i, e in enumerate((1, 4, 16)):
+        curve = sp.ServingCurve.roofline(experts=e)
+        one = sp.physical_optimal(2.3, 1e9, law=JOINT_MOE, experts=e, curve=curve)
+        assert p.candidates["params"][i] == one.params
+        assert p.candidates["total_dollars"][i] == pytest.approx(
+            one.training_dollars + one.serving_dollars, rel=1e-15
+        )
+    # The dense entry is the dense law on the dense curve; totals hold every expert.
+    assert p.dense_total_dollars == p.candidates["total_dollars"][0]
+    shape = moe_shape(shape_for_params(p.params), p.experts)
+    assert p.total_params == sp.step_counts(shape).params > p.params
+
+
+def test_the_moe_curve_prices_active_parameters_and_holds_every_expert():
+    import scaleplan as sp
+
+    dense = sp.ServingCurve.roofline(params=(1e9, 1e10), per_decade=4)
+    moe = sp.ServingCurve.roofline(params=(1e9, 1e10), per_decade=4, experts=8)
+    # Knots at the active counts (the dense policy's, plus the routers: within 0.1%).
+    np.testing.assert_allclose(moe.params, dense.params, rtol=1e-3)
+    # Reading and holding eight MLPs a layer costs more a request than one.
+    inside = moe.params <= dense.params[-1]
+    assert inside.sum() >= 4 and np.all(moe(moe.params[inside]) > dense(moe.params[inside]))
+
+
+def test_the_plan_needs_the_dense_model_among_the_counts():
+    import scaleplan as sp
+
+    with pytest.raises(ValueError) as err:
+        sp.expert_plan(2.3, 1e9, experts=[4, 8])
+    assert err.value.argument == "experts"

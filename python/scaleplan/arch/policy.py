@@ -10,14 +10,16 @@ from typing import Any
 import numpy as np
 
 from .._utils.checks import Span, number, whole
+from ..errors import ScaleplanError
 from .counts import step_counts
-from .shapes import TransformerShape
+from .shapes import TransformerShape, resolve_shape
 
 __all__ = [
     "MODEL_SIZES",
     "POLICY_ASPECT",
     "POLICY_GQA_GROUP",
     "POLICY_HEAD_DIM",
+    "moe_shape",
     "shape_for_params",
 ]
 
@@ -128,3 +130,43 @@ def _policy_shape(
     assert best is not None
     _, h, layers = best
     return TransformerShape(**{k: int(v) for k, v in fields(layers, h).items()})
+
+
+def moe_shape(shape: Any, experts: int) -> TransformerShape:
+    """`shape` with every layer's MLP made `experts` experts of its width, one a token (a
+    Switch-style MoE, as Ludziejewski et al. 2025 train): the same active parameters but
+    for the routers' `d_model x experts` a layer, and `experts` times the MLP in memory.
+    One expert is `shape` itself.
+
+    Parameters
+    ----------
+    shape : TransformerShape or str
+        A dense shape (or a model name or config path, `shapes.resolve_shape`).
+    experts : int
+        Routed experts, >= 1.
+
+    Returns
+    -------
+    TransformerShape
+
+    Examples
+    --------
+    >>> from scaleplan import step_counts
+    >>> from scaleplan.arch.policy import moe_shape, shape_for_params
+    >>> c = step_counts(moe_shape(shape_for_params(1e9), 8))
+    >>> print(f"{c.active_params / 1e9:.2f}B active, {c.params / 1e9:.2f}B in all")
+    1.01B active, 5.86B in all
+    """
+    shape = resolve_shape(shape)
+    if not isinstance(shape, TransformerShape):
+        raise ScaleplanError("shape must be a TransformerShape, a model name or a config path",
+                             "shape")  # fmt: skip
+    if shape.moe_layers:
+        raise ScaleplanError("shape must be dense: it has experts already", "shape")
+    experts = whole("experts", experts, 1, 2**20)
+    if experts == 1:
+        return shape
+    from dataclasses import replace
+
+    return replace(shape, experts=experts, experts_per_token=1, expert_d_ff=shape.d_ff,
+                   moe_layers=shape.n_layers)  # fmt: skip

@@ -88,8 +88,9 @@ def common(p: argparse.ArgumentParser) -> None:
     output(p)
 
 
-def experts(p: argparse.ArgumentParser, *, auto: bool = False) -> None:
-    """--experts: routed experts under --law joint-moe (and --memory for "auto")."""
+def experts(p: argparse.ArgumentParser, *, auto: bool = False, memory: bool = True) -> None:
+    """--experts: routed experts under --law joint-moe (and, with `auto` and `memory`,
+    --memory for "auto")."""
     from .values import expert_count, experts_or_auto
 
     law_group = group(p, "law")
@@ -101,7 +102,7 @@ def experts(p: argparse.ArgumentParser, *, auto: bool = False) -> None:
         "al. 2025; parameters are then active ones)"
         + ("; auto: the cheapest of 1, 2, 4, 8, 16 and 32" if auto else ""),
     )
-    if auto:
+    if auto and memory:
         law_group.add_argument(
             "--memory",
             type=positive,

@@ -4,7 +4,8 @@ solver, `solver`) and dollars (`costs`, `lifetime_cost`; the break-even demand,
 curve (`physical_optimum`), the demand a model implies (`implied`), the split of
 lifetime compute (`allocation`), ratio grids (`ratio_grids`), the data-constrained
 family's optima (`data_constrained`, which registers them; their results in
-`constrained`), the MoE family's (`experts`, with the optimum over expert counts), and the
+`constrained`), the MoE family's (`experts`, with the optimum over expert counts; in
+dollars under the roofline, `expert_plan`), and the
 planning object that leads with one recommendation (`plan`, its result in `plan_result`,
 its text in the private `_plan_text`). Named `optimal`, not
 `plan`, so that `scaleplan.plan` is that planning object's function."""
@@ -14,6 +15,7 @@ from .budgets import BestQuality, best_quality
 from .constrained import ConstrainedOptimum
 from .costs import CostOptimum, LifetimeCost, cost_optimal, lifetime_cost
 from .data_constrained import training_optimal
+from .expert_plan import ExpertPlan, expert_plan
 from .experts import ExpertOptimum, expert_optimal, training_experts
 from .implied import ImpliedDemand, implied_demand
 from .lifetime import LifetimeOptimum, compute_optimal
@@ -29,6 +31,7 @@ __all__ = [
     "ConstrainedOptimum",
     "CostOptimum",
     "ExpertOptimum",
+    "ExpertPlan",
     "ImpliedDemand",
     "LifetimeCost",
     "LifetimeOptimum",
@@ -42,6 +45,7 @@ __all__ = [
     "cost_optimal",
     "cost_ratio_grid",
     "expert_optimal",
+    "expert_plan",
     "flop_ratio_grid",
     "implied_demand",
     "lifetime_cost",

@@ -28,6 +28,7 @@ from .whole_gpu import tokens_at_loss
 __all__ = [
     "EXPERT_COUNTS",
     "ExpertOptimum",
+    "expert_counts",
     "expert_optimal",
     "resolve_moe_law",
     "training_experts",
@@ -204,12 +205,24 @@ def _bounded(name: str, value: Any, low: float, high: float) -> float:
     return x
 
 
-def _counts(experts: Any) -> Any:
-    counts = np.atleast_1d(np.asarray(experts))
-    if counts.ndim != 1 or counts.size == 0:
-        raise ScaleplanError("experts must be one count or a list of counts", "experts")
-    return np.array([whole("experts", int(e) if float(e).is_integer() else e, 1, 2**20)
-                     for e in counts.tolist()], dtype=float)  # fmt: skip
+def expert_counts(experts: Any) -> Any:
+    """The expert counts compared, as floats: one count or a list, each whole in [1, 2**20].
+
+    Examples
+    --------
+    >>> from scaleplan.optimal.experts import expert_counts
+    >>> expert_counts([1, 8.0]).tolist()
+    [1.0, 8.0]
+    """
+    if isinstance(experts, (list, tuple, np.ndarray)):
+        items = np.asarray(experts, dtype=object)
+        if items.ndim != 1 or items.size == 0:
+            raise ScaleplanError("experts must be one count or a list of counts", "experts")
+        values = list(items)
+    else:
+        values = [experts]
+    return np.array([whole("experts", e, 1, 2**20, integral_floats=True) for e in values],
+                    dtype=float)  # fmt: skip
 
 
 def expert_optimal(
@@ -267,7 +280,7 @@ def expert_optimal(
     [1, 4, 32]
     """
     law = resolve_moe_law(law)
-    counts = _counts(experts)
+    counts = expert_counts(experts)
     loss = number("loss", loss)
     if loss <= law.c:
         raise ScaleplanError(f"loss must be above the law's floor {law.c}; got {loss!r}", "loss")
@@ -377,7 +390,7 @@ def training_experts(
     [4, 16, 32]
     """
     law = resolve_moe_law(law)
-    counts = _counts(experts)
+    counts = expert_counts(experts)
     compute = number("compute", compute)
     memory = _bounded("memory_bytes", memory_bytes, 0.0, MAX_MEMORY)
     kv_tokens = _bounded("kv_tokens", kv_tokens, 0.0, MAX_KV_TOKENS)

@@ -17,7 +17,7 @@ from .._utils.arrays import as_float, shaped
 from .._utils.checks import POSITIVE, number, shown, whole
 from .._utils.frames import Tabular
 from ..arch.counts import step_counts
-from ..arch.policy import MODEL_SIZES, shape_for_params
+from ..arch.policy import MODEL_SIZES, moe_shape, shape_for_params
 from ..errors import ScaleplanError
 from ..hardware.accelerators import Accelerator
 from ..hardware.cost_model import (
@@ -140,6 +140,7 @@ class ServingCurve(Tabular):
         *,
         params: tuple[float, float] = CURVE_PARAMS,
         per_decade: int = CURVE_PER_DECADE,
+        experts: int = 1,
     ) -> ServingCurve:
         """The serving roofline's dollars per request against N, as `deployment` serves.
 
@@ -161,6 +162,10 @@ class ServingCurve(Tabular):
             The span of parameter counts (lo, hi), count, lo < hi.
         per_decade : int
             Sizes a decade, 1 to 1000.
+        experts : int, optional
+            Serve each size as a mixture of `experts` experts of its MLP, one a token
+            (`arch.policy.moe_shape`); the knots are then at the active parameters, and
+            memory holds every expert (default 1: dense).
 
         Returns
         -------
@@ -179,8 +184,8 @@ class ServingCurve(Tabular):
         lo, hi = _span_of_sizes(params)
         per_decade = whole("per_decade", per_decade, 1, 1000)
         count = max(2, math.ceil(per_decade * math.log10(hi / lo)) + 1)
-        shapes = [shape_for_params(n) for n in np.geomspace(lo, hi, count)]
-        n = np.asarray(step_counts(shapes).params, dtype=np.float64)
+        shapes = [moe_shape(shape_for_params(n), experts) for n in np.geomspace(lo, hi, count)]
+        n = np.asarray(step_counts(shapes).active_params, dtype=np.float64)
         r = replicas(shapes, dep)
         tp = r.tensor_parallel
         gpu_seconds = np.where(np.isnan(r.busy_seconds), np.inf, r.busy_seconds * tp)
