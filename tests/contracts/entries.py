@@ -175,6 +175,12 @@ def _entries() -> list[Entry]:
             sp.expert_optimal,
             dict(loss=2.3, inference_tokens=1e12, memory_bytes=4e9, bytes_per_param=2.0),
         ),
+        Entry("fine_grained_optimal", sp.fine_grained_optimal, dict(compute=1e21)),
+        Entry(
+            "FineGrainedMoELaw.loss",
+            sp.KRAJEWSKI2024.loss,
+            dict(params=1e10, tokens=1e11, granularity=8.0),
+        ),
         Entry("expert_plan", sp.expert_plan, dict(loss=2.3, requests=1e9, experts=[1, 4])),
         Entry(
             "training_experts",

@@ -51,6 +51,7 @@ def test_a_value_prints_short(name):
         "CostModel": sp.CostModel,
         "DataConstrainedLaw": lambda: sp.DataConstrainedLaw(sp.CHINCHILLA),
         "JointMoELaw": lambda: sp.JOINT_MOE,
+        "FineGrainedMoELaw": lambda: sp.KRAJEWSKI2024,
         "ScalingLaw": lambda: sp.CHINCHILLA,
         "Deployment": sp.Deployment,
         "Speculation": lambda: Speculation("llama-2-7b", draft_tokens=4, acceptance=0.7),

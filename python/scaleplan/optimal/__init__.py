@@ -5,7 +5,7 @@ curve (`physical_optimum`), the demand a model implies (`implied`), the split of
 lifetime compute (`allocation`), ratio grids (`ratio_grids`), the data-constrained
 family's optima (`data_constrained`, which registers them; their results in
 `constrained`), the MoE family's (`experts`, with the optimum over expert counts; in
-dollars under the roofline, `expert_plan`), and the
+dollars under the roofline, `expert_plan`; the fine-grained law's, `fine_grained`), and the
 planning object that leads with one recommendation (`plan`, its result in `plan_result`,
 its text in the private `_plan_text`). Named `optimal`, not
 `plan`, so that `scaleplan.plan` is that planning object's function."""
@@ -17,6 +17,7 @@ from .costs import CostOptimum, LifetimeCost, cost_optimal, lifetime_cost
 from .data_constrained import training_optimal
 from .expert_plan import ExpertPlan, expert_plan
 from .experts import ExpertOptimum, expert_optimal, training_experts
+from .fine_grained import FineGrainedOptimum, fine_grained_optimal
 from .implied import ImpliedDemand, implied_demand
 from .lifetime import LifetimeOptimum, compute_optimal
 from .physical_optimum import PhysicalOptimum, physical_optimal, whole_gpu_plan
@@ -32,6 +33,7 @@ __all__ = [
     "CostOptimum",
     "ExpertOptimum",
     "ExpertPlan",
+    "FineGrainedOptimum",
     "ImpliedDemand",
     "LifetimeCost",
     "LifetimeOptimum",
@@ -46,6 +48,7 @@ __all__ = [
     "cost_ratio_grid",
     "expert_optimal",
     "expert_plan",
+    "fine_grained_optimal",
     "flop_ratio_grid",
     "implied_demand",
     "lifetime_cost",
