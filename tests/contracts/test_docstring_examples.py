@@ -89,6 +89,7 @@ DOCUMENTED = [
     "scaleplan.optimal.costs",
     "scaleplan.optimal.data_constrained",
     "scaleplan.optimal.experts",
+    "scaleplan.optimal.expert_training",
     "scaleplan.optimal.expert_plan",
     "scaleplan.optimal.fine_grained",
     "scaleplan.optimal.implied",

@@ -123,8 +123,10 @@ def test_the_dollar_plan_over_experts_is_each_counts_physical_optimum():
         )
     # The dense entry is the dense law on the dense curve; totals hold every expert.
     assert p.dense_total_dollars == p.candidates["total_dollars"][0]
-    shape = moe_shape(shape_for_params(p.params), p.experts)
-    assert p.total_params == sp.step_counts(shape).params > p.params
+    c = sp.step_counts(moe_shape(shape_for_params(p.params), p.experts))
+    assert p.total_params == pytest.approx(p.params * c.params / c.active_params, rel=1e-15)
+    assert p.total_params > 3 * p.params  # 16 experts of the MLP, in memory
+    assert p.candidates["total_params"][0] == p.candidates["params"][0]  # dense: all active
 
 
 def test_the_moe_curve_prices_active_parameters_and_holds_every_expert():

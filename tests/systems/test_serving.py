@@ -26,9 +26,10 @@ def shapes(draw):
     heads = draw(st.sampled_from([1, 2, 4, 8, 16, 32, 64]))
     kv = draw(st.sampled_from([k for k in (1, 2, 4, 8, 16, 32, 64) if heads % k == 0]))
     head_dim = draw(st.sampled_from([32, 64, 128, 256]))
+    layers = draw(st.integers(1, 96))
     return TransformerShape(
         d_model=heads * head_dim,
-        n_layers=draw(st.integers(1, 96)),
+        n_layers=layers,
         n_heads=heads,
         n_kv_heads=kv,
         d_ff=draw(st.integers(64, 60000)),
@@ -36,25 +37,25 @@ def shapes(draw):
         gated=draw(st.booleans()),
         tied=draw(st.booleans()),
         extra_params=draw(st.one_of(st.just(0), st.integers(1, 10**8))),
-        **draw(st.one_of(st.just({}), experts(n_layers=96), latent(head_dim))),
+        **draw(st.one_of(st.just({}), experts(layers), latent(head_dim, layers))),
     )
 
 
 @st.composite
 def experts(draw, n_layers):
-    """Expert fields: some layers (at most those of the smallest shape drawn) MoE."""
+    """Expert fields: any number of the shape's layers MoE."""
     routed = draw(st.integers(2, 256))
     return dict(
         experts=routed,
         experts_per_token=draw(st.integers(1, min(routed, 8))),
         expert_d_ff=draw(st.integers(64, 20000)),
         shared_d_ff=draw(st.one_of(st.just(0), st.integers(64, 20000))),
-        moe_layers=draw(st.integers(0, 1)),
+        moe_layers=draw(st.integers(0, n_layers)),
     )
 
 
 @st.composite
-def latent(draw, head_dim):
+def latent(draw, head_dim, n_layers):
     """Latent-attention fields (DeepSeek-style), with experts or without."""
     fields = dict(
         kv_lora_rank=draw(st.integers(64, 1024)),
@@ -62,7 +63,7 @@ def latent(draw, head_dim):
         rope_head_dim=draw(st.integers(0, head_dim - 1)),
         v_head_dim=draw(st.sampled_from([64, 128])),
     )
-    return {**fields, **draw(st.one_of(st.just({}), experts(n_layers=1)))}
+    return {**fields, **draw(st.one_of(st.just({}), experts(n_layers)))}
 
 
 efficiencies = st.builds(

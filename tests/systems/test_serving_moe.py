@@ -3,6 +3,7 @@ against what the model stores, at the two ends of the batch."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from scaleplan import TransformerShape, step_counts
@@ -71,3 +72,72 @@ def test_the_held_out_moe_rows():
     assert [(e.source_id, e.model, e.measured) for e in below] == [
         ("TRTLLM-PERF-v0.9", "Mixtral-8x7B", 801)
     ]
+
+
+def test_training_a_mixture_costs_its_active_flops_and_holds_every_expert():
+    from dataclasses import replace
+
+    from scaleplan.arch.shapes import MODELS
+    from scaleplan.systems.training_plan import training_plan
+
+    mixtral = MODELS["mixtral-8x7b"]
+    every = replace(mixtral, experts_per_token=8)  # the same memory, every expert active
+    a, b = (training_plan(s, 1e12, gpus=64) for s in (mixtral, every))
+    ratio = step_counts(mixtral).active_params / step_counts(every).active_params
+    assert a.days / b.days == pytest.approx(ratio, rel=1e-12)
+    # Memory holds all 46.7B parameters either way (the activations kept differ: a token
+    # through eight experts keeps four times the MLP's).
+    assert step_counts(mixtral).params == step_counts(every).params
+    assert a.min_gpus <= b.min_gpus
+
+
+def test_a_multi_token_draft_of_a_mixture_is_one_moe_layer():
+    from scaleplan.systems import speculation
+
+    spec = speculation.Speculation(draft_tokens=3, acceptance=0.8)
+    r = speculation.speculative_decode(V3, spec, gpu="h200", tensor_parallel=8, precision="fp8",
+                                       batch_size=8, context_tokens=1000)  # fmt: skip
+    assert r.tokens_per_second > 0
+    # The draft's cache a token: one layer's latent and rotary key, 576 elements.
+    draft = speculation._draft_fields(speculation._fields(V3), "mtp")
+    assert int(draft["moe_layers"]) == 1
+    assert float(speculation._cache_elements(draft, 8)) == 576
+
+
+def test_measurement_refuses_what_it_cannot_build():
+    from scaleplan.systems.measure import time_step
+
+    for shape in (MIXTRAL, V3):
+        with pytest.raises(ValueError, match="dense shapes") as err:
+            time_step(shape)
+        assert err.value.argument == "shape"
+
+
+def test_the_guides_validation_table_is_what_the_rows_give():
+    """docs/guide/moe.md's table of the held-out MoE rows, recomputed."""
+    import re
+
+    from scaleplan.systems.published_errors import error_summary, published_errors
+
+    errors = published_errors(moe=True)
+    page = (Path(__file__).parents[2] / "docs" / "guide" / "moe.md").read_text()
+    ratios = np.array([e.ratio for e in errors])
+    all_rows = r"^\| all \| (\d+) \| ([\d.]+)% \| (\d+)% \| (\d+)% \| ([\d.]+) to ([\d.]+) \|$"
+    row = re.search(all_rows, page, re.M)
+    assert row is not None
+    n, median, within, two_x, low, high = row.groups()
+    assert int(n) == len(errors)
+    assert float(median) == round(100 * np.median(np.abs(ratios - 1)), 1)
+    assert int(within) == round(100 * np.mean(np.abs(ratios - 1) < 0.25))
+    assert int(two_x) == round(100 * np.mean((ratios > 0.5) & (ratios < 2)))
+    assert (float(low), float(high)) == (round(ratios.min(), 2), round(ratios.max(), 1))
+    for model, summary in error_summary(errors, "model").items():
+        label = model.replace("Llama-4-Scout-17B-16E", "Llama 4 Scout").replace(
+            "Llama-4-Maverick-17B-128E", "Llama 4 Maverick"
+        )
+        pattern = rf"^\| {re.escape(label)} \| (\d+) \| ([\d.]+)% \| (\d+)% \|"
+        line = re.search(pattern, page, re.M)
+        assert line is not None, model
+        assert int(line.group(1)) == summary["rows"]
+        assert float(line.group(2)) == round(100 * summary["median_abs_error"], 1), model
+        assert int(line.group(3)) == round(100 * summary["within_25"]), model

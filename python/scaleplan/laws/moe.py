@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._utils.arrays import as_float
-from .._utils.checks import FINITE, number
+from .._utils.checks import FINITE, number, whole
 from ..errors import ScaleplanError
 from .flops import inference_flops, training_flops
 from .scaling import ScalingLaw
@@ -251,8 +251,9 @@ class JointMoELaw:
         5.06B
         """
         n = as_float("params", params)
-        if np.any(~(n > 0)):
-            raise ScaleplanError("params must be positive", "params")
+        if np.any(~(n > 0)) or np.any(~(n <= 1e15)):
+            raise ScaleplanError("params must be in (0, 1e15]", "params")
+        vocab = whole("vocab", vocab, 1, 2**24)
         e = _experts(experts)
         d = width_for_active(n, vocab)
         return 2.0 * d * vocab + (4.0 + 9.0 * e) * d**3 / 64.0
@@ -260,8 +261,8 @@ class JointMoELaw:
 
 def _experts(experts: Any) -> Any:
     e = as_float("experts", experts)
-    if np.any(~np.isfinite(e)) or np.any(e < 1):
-        raise ScaleplanError("experts must be a finite number >= 1", "experts")
+    if e.size == 0 or np.any(~(e >= 1)) or np.any(~(e <= MAX_EXPERTS)):
+        raise ScaleplanError(f"experts must be numbers in [1, {MAX_EXPERTS:g}]", "experts")
     return e
 
 

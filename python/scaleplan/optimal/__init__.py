@@ -16,7 +16,8 @@ from .constrained import ConstrainedOptimum
 from .costs import CostOptimum, LifetimeCost, cost_optimal, lifetime_cost
 from .data_constrained import training_optimal
 from .expert_plan import ExpertPlan, expert_plan
-from .experts import ExpertOptimum, expert_optimal, training_experts
+from .expert_training import training_experts
+from .experts import ExpertOptimum, expert_optimal
 from .fine_grained import FineGrainedOptimum, fine_grained_optimal
 from .implied import ImpliedDemand, implied_demand
 from .lifetime import LifetimeOptimum, compute_optimal

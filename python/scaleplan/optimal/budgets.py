@@ -25,6 +25,7 @@ from ..hardware.cost_model import (
 from ..laws.family import route
 from ..laws.flops import TRAINING_FLOPS_PER_PARAM
 from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
+from .solver import DEFAULT_MAX_ITER, DEFAULT_TOL, solver_options
 
 if TYPE_CHECKING:  # for the overloads only
     from ..laws.data_constrained import DataConstrainedLaw
@@ -243,6 +244,7 @@ def _best_quality(
     if unique_tokens is not None or experts is not None or not isinstance(law, (ScalingLaw, str)):
         kernel, law, given = route("best_quality", law, **data)
         if kernel is not None:
+            solver_options(method, DEFAULT_TOL, DEFAULT_MAX_ITER, on_invalid, "auto")
             return kernel(budget, inference_tokens, requests, input_tokens, output_tokens,
                           costs=costs, law=law, on_invalid=on_invalid,
                           **given)  # fmt: skip

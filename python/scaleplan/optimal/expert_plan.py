@@ -34,7 +34,8 @@ class ExpertPlan(Record):
     experts : int
         The chosen count.
     params, total_params : float
-        Its active and total parameters (count; the policy shape's, `arch.policy`).
+        Its active and total parameters (count; the total by the policy shape's ratio of
+        total to active parameters, `arch.policy.moe_shape`).
     tokens : float
         Training tokens.
     training_dollars, serving_dollars, total_dollars : float
@@ -153,7 +154,10 @@ def _one(law: JointMoELaw, loss: float, requests: float, deployment: Any, costs:
     n = float(r.params)
     total = np.nan
     if np.isfinite(n):
-        total = float(step_counts(moe_shape(shape_for_params(n), experts)).params)
+        # The optimum lies between the curve's knots: its total is its active count times
+        # the policy shape's total-to-active ratio (1 for the dense model).
+        c = step_counts(moe_shape(shape_for_params(n), experts))
+        total = n * float(c.params) / float(c.active_params)
     train, serve = float(r.training_dollars), float(r.serving_dollars)
     return dict(
         experts=experts,

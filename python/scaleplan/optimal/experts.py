@@ -1,7 +1,7 @@
 """Optima over mixtures of experts under the joint MoE law (`laws.moe`): the family's
 kernels behind the entry points (each solves the law at its expert count, a batch of counts
-as a batch of laws in the Rust lanes), the lifetime optimum over the expert count under a
-memory cap, and the paper's memory-constrained training question (its Table 2).
+as a batch of laws in the Rust lanes) and the lifetime optimum over the expert count under
+a memory cap (the paper's training question under memory is `expert_training`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import numpy as np
 from .._utils.checks import NON_NEGATIVE, number, whole
 from .._utils.frames import Record
 from ..errors import ScaleplanError
-from ..laws.closed_form import chinchilla_optimal
 from ..laws.family import register
 from ..laws.flops import inference_flops, training_flops
-from ..laws.moe import GPT2_VOCAB, JOINT_MOE, JointMoELaw
+from ..laws.moe import JOINT_MOE, JointMoELaw
 from ..laws.scaling import ScalingLaw
+from ._expert_memory import MAX_BYTES, MAX_MEMORY, MIN_BYTES, bounded, largest_fitting
 from .budgets import best_quality
 from .costs import cost_optimal
 from .lifetime import compute_optimal
@@ -31,20 +31,12 @@ __all__ = [
     "expert_counts",
     "expert_optimal",
     "resolve_moe_law",
-    "training_experts",
 ]
 
 # The expert counts `expert_optimal` compares unless told: the paper's, 1 to 32. Its fit
 # spans them; larger counts may be passed, and are the law extrapolated (Ê saturates
 # towards E_max = 290, so the gains flatten).
 EXPERT_COUNTS: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
-# Bytes a weight or a cache element may take: from a 1-bit weight's 0.125 (less, 0.01, for
-# what a format's scales amortise) to 16 (fp128, beyond any format).
-MIN_BYTES, MAX_BYTES = 0.01, 16.0
-# Memory taken: an exabyte is beyond any machine (and keeps the width's cube in float64).
-MAX_MEMORY = 1e18
-# Tokens a cache may hold in `training_experts`: far beyond any context.
-MAX_KV_TOKENS = 1e9
 
 
 def resolve_moe_law(law: Any) -> JointMoELaw:
@@ -174,37 +166,6 @@ class ExpertOptimum(Record):
         return 1.0 - self.total_flops / self.dense_total_flops
 
 
-def _largest_fitting(experts: Any, memory_bytes: float, bytes_per_param: float,
-                     cache_per_d2: float = 0.0) -> Any:  # fmt: skip
-    """The most active parameters of the paper's architecture whose memory fits
-    `memory_bytes`, per expert count: `bytes_per_param (2 d V + (4 + 9 E) d^3 / 64) +
-    cache_per_d2 d^2 = memory` solved for the width d (Newton from above: the left side
-    is convex and increasing in d, and each of its terms alone bounds d), then `N = 2 d V +
-    13 d^3 / 64`. NaN where not even a thousand parameters fit."""
-    e = np.asarray(experts, dtype=float)
-    v, b, c = float(GPT2_VOCAB), bytes_per_param, cache_per_d2
-    cube = b * (4.0 + 9.0 * e) / 64.0
-    d = np.minimum(memory_bytes / (2.0 * b * v), np.cbrt(memory_bytes / cube))
-    if c > 0:
-        d = np.minimum(d, np.sqrt(memory_bytes / c))
-    for _ in range(100):
-        f = 2.0 * b * v * d + c * d**2 + cube * d**3 - memory_bytes
-        step = f / (2.0 * b * v + 2.0 * c * d + 3.0 * cube * d**2)
-        d = d - step
-        if np.all(np.abs(step) <= 1e-14 * d):
-            break
-    n = 2.0 * d * v + 13.0 * d**3 / 64.0
-    return np.where(n >= 1e3, n, np.nan)
-
-
-def _bounded(name: str, value: Any, low: float, high: float) -> float:
-    """`value` as a float in (low, high] (low 0: positive), or the error naming it."""
-    x = number(name, value)
-    if not low < x <= high or (low > 0 and x < low):
-        raise ScaleplanError(f"{name} must be in ({low:g}, {high:g}]; got {x!r}", name)
-    return x
-
-
 def expert_counts(experts: Any) -> Any:
     """The expert counts compared, as floats: one count or a list, each whole in [1, 2**20].
 
@@ -285,14 +246,14 @@ def expert_optimal(
     if loss <= law.c:
         raise ScaleplanError(f"loss must be above the law's floor {law.c}; got {loss!r}", "loss")
     d_inf = number("inference_tokens", inference_tokens, NON_NEGATIVE)
-    bytes_per_param = _bounded("bytes_per_param", bytes_per_param, MIN_BYTES, MAX_BYTES)
+    bytes_per_param = bounded("bytes_per_param", bytes_per_param, MIN_BYTES, MAX_BYTES)
     laws = law.at(counts)
     r = compute_optimal(np.full(counts.shape, loss), d_inf, law=laws)
     n, d = np.asarray(r.params, dtype=float), np.asarray(r.tokens, dtype=float)
     bound = np.zeros(counts.shape, dtype=bool)
     if memory_bytes is not None:
-        memory_bytes = _bounded("memory_bytes", memory_bytes, 0.0, MAX_MEMORY)
-        cap = _largest_fitting(counts, memory_bytes, bytes_per_param)
+        memory_bytes = bounded("memory_bytes", memory_bytes, 0.0, MAX_MEMORY)
+        cap = largest_fitting(counts, memory_bytes, bytes_per_param)
         bound = ~(n <= cap)
         n = np.where(bound, cap, n)
         d = np.where(bound, _tokens_at(laws, loss, n), d)
@@ -335,78 +296,7 @@ def _dense_flops(law: JointMoELaw, loss: float, d_inf: float, memory: float | No
     r = compute_optimal(loss, d_inf, law=law.at(1.0))
     n, d = float(r.params), float(r.tokens)
     if memory is not None:
-        cap = float(_largest_fitting(np.ones(1), memory, bytes_per_param)[0])
+        cap = float(largest_fitting(np.ones(1), memory, bytes_per_param)[0])
         if not n <= cap:
             n, d = cap, float(_tokens_at(law.at(1.0), loss, np.array(cap)))
     return float(training_flops(n, d) + inference_flops(n, d_inf))
-
-
-def training_experts(
-    compute: float,
-    memory_bytes: float,
-    *,
-    law: JointMoELaw | str = JOINT_MOE,
-    experts: Any = EXPERT_COUNTS,
-    kv_tokens: float = 16384.0,
-    bytes_per_element: float = 2.0,
-) -> dict[str, Any]:
-    """The paper's memory-constrained question (Ludziejewski et al. 2025, §4.3 and Table 2):
-    the expert count with the lowest loss for a training budget when the model and its KV
-    cache must fit a memory.
-
-    For each count E: the iso-FLOP optimum (`6 N D = compute`, N active) of the law at E;
-    if its memory exceeds `memory_bytes`, the largest N that fits (the loss is unimodal
-    along the iso-FLOP curve). Memory is the paper's architecture's (its Eqs. 9-10, width
-    d, d/64 blocks): `bytes_per_element (N_total + 2 kv_tokens (d/64) d)`, weights and a
-    cache of `kv_tokens` tokens, both at `bytes_per_element` (bf16). The paper's text does
-    not give every term of its memory count; docs/guide/moe.md sets our answers beside its
-    table.
-
-    Parameters
-    ----------
-    compute : float
-        Training FLOPs.
-    memory_bytes : float
-        The memory, bytes.
-    law : JointMoELaw or str, optional
-        The MoE law (default the published joint law).
-    experts : int or sequence of int, optional
-        Counts compared (default 1 to 32).
-    kv_tokens : float, optional
-        Tokens the cache holds (default 16,384, the paper's "16k"; at most 1e9).
-    bytes_per_element : float, optional
-        Bytes a weight and a cache element take (default 2; at most 16).
-
-    Returns
-    -------
-    dict
-        `experts` (the best count) and, per count compared, arrays `candidates`,
-        `params`, `tokens`, `loss` and `memory_bound`.
-
-    Examples
-    --------
-    >>> from scaleplan.optimal.experts import training_experts
-    >>> [training_experts(1e22, m)["experts"] for m in (24e9, 80e9, 640e9)]
-    [4, 16, 32]
-    """
-    law = resolve_moe_law(law)
-    counts = expert_counts(experts)
-    compute = number("compute", compute)
-    memory = _bounded("memory_bytes", memory_bytes, 0.0, MAX_MEMORY)
-    kv_tokens = _bounded("kv_tokens", kv_tokens, 0.0, MAX_KV_TOKENS)
-    width_bytes = _bounded("bytes_per_element", bytes_per_element, MIN_BYTES, MAX_BYTES)
-
-    laws = law.at(counts)
-    n = np.asarray(chinchilla_optimal(compute=compute, law=laws).params, dtype=float)
-    # The cache: 2 kv_tokens (d / 64) d elements, at width_bytes each.
-    cap = _largest_fitting(counts, memory, width_bytes, width_bytes * 2.0 * kv_tokens / 64.0)
-    bound = ~(n <= cap)
-    n = np.where(bound, cap, n)
-    d = compute / training_flops(n, 1.0)
-    loss = np.asarray(laws.loss(np.where(np.isfinite(n), n, 1.0), np.where(np.isfinite(d), d, 1.0)))
-    loss = np.where(np.isfinite(n), loss, np.nan)
-    if not np.any(np.isfinite(loss)):
-        raise ScaleplanError("no expert count fits the memory at any size", "memory_bytes")
-    best = int(np.nanargmin(loss))
-    return dict(experts=int(counts[best]), candidates=counts, params=n, tokens=d, loss=loss,
-                memory_bound=bound)  # fmt: skip

@@ -21,6 +21,7 @@ import numpy as np
 
 from .._utils.files import read_text_file
 from ..arch.shapes import resolve_shape
+from ..errors import ScaleplanError
 from .steptime import FIELDS, TransformerShape
 
 __all__ = ["COLUMNS", "default_sweep", "load_measurements", "sweep", "time_step"]
@@ -162,6 +163,13 @@ def time_step(
     True
     """
     shape = cast(TransformerShape, resolve_shape(shape))  # a model name or HF config too
+    if shape.moe_layers or shape.kv_lora_rank or shape.v_head_dim != shape.head_dim:
+        # The JAX step below builds a dense model with ordinary attention.
+        raise ScaleplanError(
+            "time_step measures dense shapes with ordinary attention; this one has experts "
+            "or latent attention, which the measured model does not build",
+            "shape",
+        )
     jax = _require_jax()
     jnp = jax.numpy
     key = jax.random.PRNGKey(seed)

@@ -262,8 +262,7 @@ def speculative_decode(
                                   tensor_parallel=tp, on_invalid=on_invalid)  # fmt: skip
     weights = decode(draft, efficiency=quiet, **common).bytes  # read a step, per GPU
     held = _held_weights(draft, weights, speculation.draft, precision, eff, tp)
-    cache = 2 * draft["n_layers"] * np.ceil(draft["n_kv_heads"] / tp) * draft["head_dim"]
-    cache_bytes = cache * kv_bytes
+    cache_bytes = _cache_elements(draft, tp) * kv_bytes
     gained = speculation.tokens_per_step
 
     def at(batch: Any, fan: bool = False) -> tuple[Any, Any, Any]:
@@ -293,6 +292,15 @@ def speculative_decode(
     )
 
 
+def _cache_elements(draft: dict[str, Any], tp: Any) -> Any:
+    """Elements a token of the draft's cache takes on one GPU, as the serving roofline
+    counts them: keys and values of the group's share of the KV heads, or under latent
+    attention the latent and rotary key, whole on every GPU."""
+    layers, rank = draft["n_layers"], np.asarray(draft["kv_lora_rank"])
+    heads = np.ceil(draft["n_kv_heads"] / tp) * (draft["head_dim"] + draft["v_head_dim"])
+    return layers * np.where(rank > 0, rank + draft["rope_head_dim"], heads)
+
+
 def _fields(shape: ShapeLike) -> dict[str, Any]:
     """The served shape(s) as a grid of fields, which `decode` takes and a draft copies."""
     grid, cols = shape_inputs(shape)
@@ -305,7 +313,10 @@ def _draft_fields(served: dict[str, Any], draft: TransformerShape | str) -> dict
     the served model's (it proposes token ids the served model scores)."""
     if isinstance(draft, str):
         ones = np.ones_like(served["n_layers"])
-        return {**served, "n_layers": ones, "extra_params": 0 * ones}
+        # One layer, an MoE layer where the served model has any (DeepSeek-V3's MTP
+        # module is one).
+        moe = np.minimum(np.asarray(served["moe_layers"]), 1)
+        return {**served, "n_layers": ones, "extra_params": 0 * ones, "moe_layers": moe}
     differs = np.asarray(served["vocab"]) != draft.vocab
     if np.any(differs):
         raise ScaleplanError(

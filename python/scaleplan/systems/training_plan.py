@@ -128,7 +128,9 @@ def training_plan(
             "batch_size",
         )
     min_gpus = max(1, math.ceil(state / room))
-    per_token = TRAINING_FLOPS_PER_PARAM * float(c.params)
+    # FLOPs follow the parameters a token uses (a mixture of experts: its active ones);
+    # memory above holds them all.
+    per_token = TRAINING_FLOPS_PER_PARAM * float(c.active_params)
     gpu_seconds = product("GPU-seconds", flops_per_token=per_token, tokens=tokens,
                           seconds_per_flop=1.0 / (peak * mfu))  # fmt: skip
     if gpus is None:

@@ -118,8 +118,8 @@ def _over_experts(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     r = expert_optimal(loss, tokens, memory_bytes=memory)
     c = r.candidates
     rows = [
-        (f"{int(e)}", cell("params", n), cell("params", t), cell("tokens", d),
-         cell("total_flops", f), "yes" if b else "")
+        (f"{int(e)}", _cell("params", n), _cell("params", t), _cell("tokens", d),
+         _cell("total_flops", f), "yes" if b else "")
         for e, n, t, d, f, b in zip(c["experts"], c["params"], c["total_params"], c["tokens"],
                                     c["total_flops"], c["memory_bound"], strict=True)
     ]  # fmt: skip
@@ -132,8 +132,8 @@ def _over_experts(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "optimal": {"params": r.params, "total_params": r.total_params, "tokens": r.tokens,
                     "training_flops": r.training_flops, "inference_flops": r.inference_flops,
                     "total_flops": r.total_flops, "memory_bound": r.memory_bound},
-        "dense_total_flops": r.dense_total_flops,
-        "flop_saving": r.flop_saving,
+        "dense_total_flops": _or_none(r.dense_total_flops),
+        "flop_saving": _or_none(r.flop_saving),
         "candidates": [
             {"experts": int(e), "params": _or_none(n), "total_params": _or_none(t),
              "tokens": _or_none(d), "total_flops": _or_none(f), "memory_bound": bool(b)}
@@ -147,14 +147,29 @@ def _over_experts(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         f"Lifetime compute-optimal mixture of experts (joint-moe, loss {loss:.4f} nats/token, "
         f"inference demand {si_number(tokens)} tokens{cap})\n\n"
         + render_table(EXPERT_HEADERS, rows)
-        + f"\n\n{r.experts} experts: {100 * r.flop_saving:.1f}% fewer lifetime FLOPs than "
-        "the dense model (E = 1) of the same loss."
+        + "\n\n"
+        + _verdict(r)
     )
     return data, text
 
 
 EXPERT_HEADERS = ("experts", "active params", "total params", "training tokens",
                   "lifetime FLOPs", "memory-bound")  # fmt: skip
+
+
+def _verdict(r: Any) -> str:
+    """What the comparison says, in a sentence."""
+    if r.experts == 1:
+        return "The dense model (E = 1) is the cheapest."
+    if r.dense_total_flops != r.dense_total_flops:  # NaN: the dense model is out of reach
+        return f"{r.experts} experts; the dense model (E = 1) cannot reach this loss in memory."
+    return (f"{r.experts} experts: {100 * r.flop_saving:.1f}% fewer lifetime FLOPs than the "
+            "dense model (E = 1) of the same loss.")  # fmt: skip
+
+
+def _cell(key: str, x: Any) -> str:
+    """A table cell, "-" for a count that cannot reach the loss in memory."""
+    return cell(key, x) if x == x else "-"
 
 
 def _or_none(x: Any) -> float | None:

@@ -125,8 +125,12 @@ def _experts(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         f"Lifetime cost-optimal mixture of experts (joint-moe, loss {loss:.4f} nats/token, "
         f"{requests:.3g} requests; serving by the MoE roofline, every expert in memory)\n\n"
         + render_table(HEADERS, rows)
-        + f"\n\n{p.experts} experts: {100 * p.saving:.1f}% fewer lifetime dollars than the "
-        "dense model (E = 1) of the same loss."
+        + (
+            "\n\nThe dense model (E = 1) is the cheapest."
+            if p.experts == 1
+            else f"\n\n{p.experts} experts: {100 * p.saving:.1f}% fewer lifetime dollars "
+            "than the dense model (E = 1) of the same loss."
+        )
     )
     return data, text
 

@@ -19,9 +19,13 @@
 //!   d_h` (logits for the last token only; causal attention), bytes `W + b p kv` (the
 //!   weights, and the KV cache written).
 //!
-//! `P_mm` is [`Shape::matmul_params`], `W` the bytes of every weight but the input
-//! embedding (a lookup): the layers' matrices at the format's bytes, the rest (output head,
-//! norms) at [`Load::edge_bytes`]; `kv = 2 L h_kv d_h` bytes per KV element per token.
+//! `P_mm` is [`Shape::matmul_params`] (a token's matrices: for a mixture of experts, its
+//! routed experts), `W` the bytes of every weight a step reads but the input embedding (a
+//! lookup): the layers' matrices at the format's bytes, the rest (output head, norms) at
+//! [`Load::edge_bytes`]; of a mixture of experts, the experts the step's tokens reach
+//! (`weights::experts_touched`). `kv = L h_kv (d_h + d_v)` bytes per KV element per token,
+//! `L (r_kv + r_rope)` under latent attention (`weights::kv_bytes_per_token`); decode
+//! attention costs `weights::attention_flops_per_context_token` a context token.
 //! Memory holds the weights, each sequence's cache and [`Gpu::reserve_bytes`] within
 //! [`Gpu::memory_fraction`]; the cache takes [`Gpu::kv_share`] of what the rest leave.
 
