@@ -30,6 +30,20 @@ def columns():
         "batch_size": rng.choice([1.0, 8.0, 64.0], N),
         "extra_params": rng.choice([0.0, 1e5, 1e7], N),
     }
+    # A third dense, the rest mixtures of 8 or 64 experts of a quarter width, one or two a
+    # token, in every layer; ordinary attention.
+    experts = rng.choice([1.0, 8.0, 64.0], N)
+    cols |= {
+        "experts": experts,
+        "experts_per_token": np.minimum(experts, rng.choice([1.0, 2.0], N)),
+        "expert_d_ff": np.ceil(cols["d_ff"] / 4.0),
+        "shared_d_ff": np.zeros(N),
+        "moe_layers": np.where(experts > 1, cols["n_layers"], 0.0),
+        "kv_lora_rank": np.zeros(N),
+        "q_lora_rank": np.zeros(N),
+        "rope_head_dim": np.zeros(N),
+        "v_head_dim": cols["head_dim"],
+    }
     return [cols[f] for f in FIELDS]
 
 
