@@ -104,8 +104,11 @@ def _compute(eff, precision):
     return eff.compute if own is None else own
 
 
-def reference(shape, phase, batch, tokens, tp, acc, eff, precision="bf16", kv_precision=None):
+def reference(
+    shape, phase, batch, tokens, tp, acc, eff, precision="bf16", kv_precision=None, **extra
+):
     gpu = {
+        **extra,
         "peak": acc.peak_flops[COMPUTES.get(precision, precision)],
         "bandwidth": acc.memory_bandwidth,
         "memory": acc.memory_bytes,

@@ -56,14 +56,19 @@ def test_what_the_roofline_can_predict_and_why_not_the_rest():
     held_out = "a mixture of experts (held out)"
     assert reasons.count(held_out) == sum(r.moe for r in ROWS) == 688
     assert all(reasons[i] for i, r in enumerate(ROWS) if r.gpu not in pub.GPU_NAMES)
-    # Asked for, the MoE rows under tensor parallelism alone are predicted; expert
-    # parallelism is not modelled.
+    # Asked for, the MoE rows are predicted, under tensor parallelism or attention data
+    # parallel with the experts over the group; expert parallelism outside the in-flight
+    # rows (DeepSeek-R1's batch-one MTP rows) is not.
     moe = [pub.predictable(r, moe=True) for r in ROWS if r.moe]
-    assert moe.count("") == 498 and moe.count("expert parallelism") == 81
-    ep = next(r for r in ROWS if r.moe and (r.expert_parallel or 1) > 1)
+    assert moe.count("") == 561 and moe.count("expert parallelism outside the in-flight rows") == 2
+    ep = next(
+        r for r in ROWS if r.moe and r.mode == "latency_batch1" and (r.expert_parallel or 1) > 1
+    )
     with pytest.raises(ScaleplanError, match="expert parallelism") as err:
         pub.predict_row(ep)
     assert err.value.argument == "row"
+    dep = next(r for r in ROWS if r.attention_data_parallel and r.tensor_parallel is None)
+    assert pub.group_size(dep) == dep.expert_parallel and not pub.predictable(dep, moe=True)
 
 
 def test_the_ideal_roofline_bounds_every_predictable_row():

@@ -40,10 +40,12 @@ def broadcast_columns(
     tp: Any,
     target_seconds: Any,
     draft: tuple[Any, Any, Any] = (0.0, 0.0, 0.0),
+    layout: tuple[Any, Any] = (1.0, 0.0),
 ) -> tuple[tuple[int, ...], list[NDArray[np.float64]]]:
     """The kernel's columns, broadcast: the shape fields (in `FIELDS` order), `batch_size`,
     `tokens`, `tensor_parallel`, `draft_tokens`, `draft_kv_bytes`, `draft_weight_bytes`
-    (`draft`) and, with a target, `target_seconds`."""
+    (`draft`), `expert_parallel`, `attention_data_parallel` (`layout`, the latter 1 or 0)
+    and, with a target, `target_seconds`."""
     grid_shape, shape_cols = shape_inputs(shapes)
     if grid_shape == ():
         shape_cols = [c.reshape(()) for c in shape_cols]
@@ -54,6 +56,8 @@ def broadcast_columns(
         "draft_tokens": as_float("draft_tokens", draft[0]),
         "draft_kv_bytes": as_float("draft_kv_bytes", draft[1]),
         "draft_weight_bytes": as_float("draft_weight_bytes", draft[2]),
+        "expert_parallel": as_float("expert_parallel", layout[0]),
+        "attention_data_parallel": as_float("attention_data_parallel", layout[1]),
     }
     named = {**{f"shape.{f}": c for f, c in zip(FIELDS, shape_cols, strict=True)}, **load}
     if target_seconds is not None:

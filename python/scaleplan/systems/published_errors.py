@@ -11,9 +11,12 @@ import numpy as np
 from .._utils.frames import Record
 from .efficiency import Efficiency
 from .engines import default_efficiency
-from .serving_published import predict_row, predictable, published_rows
+from .serving_published import group_size, predict_row, predictable, published_rows
 
 __all__ = ["PublishedError", "error_summary", "published_errors", "ratio"]
+
+# A row's layout, by whether its attention ran data parallel.
+LAYOUTS = {False: "tensor parallel", True: "attention data parallel"}
 
 
 @dataclass(frozen=True, repr=False)
@@ -29,11 +32,15 @@ class PublishedError(Record):
     source_id, model, gpu, weight_format, mode : str
         The row's, as its source gives them.
     tensor_parallel : int
+        GPUs of the group serving one copy (`serving_published.group_size`).
     quantity : str
         "output_tokens_per_second_per_gpu", "ttft_ms" or "tpot_ms".
     measured, predicted : float
         In the quantity's unit.
     ratio : float
+    layout : str, optional
+        "tensor parallel" (default; expert parallelism under it prices the same), or
+        "attention data parallel" (the experts split over the group, `serving.decode`).
 
     Examples
     --------
@@ -53,6 +60,7 @@ class PublishedError(Record):
     measured: float
     predicted: float
     ratio: float
+    layout: str = "tensor parallel"
 
 
 def published_errors(
@@ -93,13 +101,14 @@ def published_errors(
                     row.source_id,
                     row.model,
                     row.gpu,
-                    row.tensor_parallel or 1,
+                    group_size(row) or 1,
                     row.weight_format,
                     row.mode,
                     quantity,
                     measured,
                     predicted,
                     ratio(quantity, predicted, measured),
+                    LAYOUTS[row.attention_data_parallel],
                 )
             )
     return out

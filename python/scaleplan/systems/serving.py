@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _core
 from .._utils.arrays import as_float, check_on_invalid, echoed, shaped
-from .._utils.checks import choice, instance
+from .._utils.checks import choice, flag, instance
 from .._utils.frames import Tabular
 from .._utils.labels import labelled
 from ..arch.shapes import FIELDS, ShapeLike
@@ -129,6 +129,8 @@ def decode(
     draft_tokens: Any = 0,
     draft_kv_bytes: Any = 0,
     draft_weight_bytes: Any = 0,
+    expert_parallel: Any = 1,
+    attention_data_parallel: bool = False,
     on_invalid: str = "raise",
 ) -> ServingStep:
     """One decode step: every sequence of the batch adds a token after `context_tokens`.
@@ -167,6 +169,18 @@ def decode(
         (`speculation.speculative_decode` gives tokens accepted and the draft's cost).
     draft_kv_bytes, draft_weight_bytes : array_like, optional
         A draft model's cache bytes a token and weight bytes on each GPU (default 0).
+    expert_parallel : array_like, optional
+        GPUs of the group the routed experts are split over (default 1): a whole number
+        dividing `tensor_parallel` and the shape's routed experts, 1 for a dense shape.
+        Alone it costs what tensor parallelism does (uniform routing: the same bytes per
+        GPU in expectation, the same all-reduce).
+    attention_data_parallel : bool, optional
+        Whether attention runs data parallel (default False): each GPU of the group holds
+        all but the routed experts whole and `1 / tensor_parallel` of the sequences with
+        their whole cache, and an MoE layer dispatches and combines its tokens by two
+        all-to-alls; needs `expert_parallel == tensor_parallel` for a mixture of experts
+        (a dense shape so served is `tensor_parallel` replicas). `batch_size` is the
+        group's.
     on_invalid : {"raise", "nan"}, optional
         What an input without an answer gives: a ScaleplanError (default) or NaN in its row.
 
@@ -189,10 +203,11 @@ def decode(
     >>> print(f"batch {fast.batch_size:.0f} meets 15 ms ({fast.seconds * 1e3:.2f} ms)")
     batch 15 meets 15 ms (14.84 ms)
     """
+    layout = (expert_parallel, flag("attention_data_parallel", attention_data_parallel))
     with errors_named("context_tokens"):
         return _step("decode", shape, gpu, batch_size, context_tokens, precision, kv_precision,
                      tensor_parallel, efficiency, target_seconds, on_invalid,
-                     (draft_tokens, draft_kv_bytes, draft_weight_bytes))  # fmt: skip
+                     (draft_tokens, draft_kv_bytes, draft_weight_bytes), layout)  # fmt: skip
 
 
 @labelled
@@ -207,6 +222,8 @@ def prefill(
     tensor_parallel: Any = 1,
     efficiency: Efficiency | None = None,
     target_seconds: Any = None,
+    expert_parallel: Any = 1,
+    attention_data_parallel: bool = False,
     on_invalid: str = "raise",
 ) -> ServingStep:
     """One prefill of `batch_size` prompts of `prompt_tokens`: its `seconds` is the time to
@@ -236,6 +253,8 @@ def prefill(
         engine profile's, `engines.DEFAULT_ENGINE`).
     target_seconds : array_like, optional
         A TTFT to meet, in seconds: the batch is then the largest meeting it.
+    expert_parallel, attention_data_parallel : optional
+        The group's layout, as for `decode` (default 1 and False).
     on_invalid : {"raise", "nan"}, optional
         What an input without an answer gives: a ScaleplanError (default) or NaN in its row.
 
@@ -255,10 +274,11 @@ def prefill(
     >>> print(f"TTFT {step.seconds * 1e3:.1f} ms, {step.bound}-bound, MFU {step.mfu:.1%}")
     TTFT 86.9 ms, compute-bound, MFU 64.2%
     """
+    layout = (expert_parallel, flag("attention_data_parallel", attention_data_parallel))
     with errors_named("prompt_tokens"):
         return _step("prefill", shape, gpu, batch_size, prompt_tokens, precision, kv_precision,
                      tensor_parallel, efficiency, target_seconds, on_invalid,
-                     (0, 0, 0))  # fmt: skip
+                     (0, 0, 0), layout)  # fmt: skip
 
 
 def _bytes_of(name: str, precision: str) -> float:
@@ -278,10 +298,12 @@ def _step(
     target_seconds: Any,
     on_invalid: str,
     draft: tuple[Any, Any, Any],
+    layout: tuple[Any, bool] = (1, False),
 ) -> ServingStep:
     """The step of `decode` or `prefill`; `draft` is `(draft_tokens, draft_kv_bytes,
     draft_weight_bytes)`: tokens verified beyond the new one, and a draft model's cache
-    bytes a token and weight bytes on each GPU (`speculation.py`), which share memory."""
+    bytes a token and weight bytes on each GPU (`speculation.py`), which share memory;
+    `layout` is `(expert_parallel, attention_data_parallel)`."""
     acc = accelerator(gpu, argument="gpu")
     eff = default_efficiency() if efficiency is None else efficiency
     instance("efficiency", eff, Efficiency, "an Efficiency or None")
@@ -296,7 +318,8 @@ def _step(
             f"{acc.name} has no link_bandwidth, which tensor_parallel > 1 needs",
             "tensor_parallel",
         )
-    shape, cols = broadcast_columns(shapes, batch_size, tokens, tp, target_seconds, draft)
+    shape, cols = broadcast_columns(shapes, batch_size, tokens, tp, target_seconds, draft,
+                                    (layout[0], float(layout[1])))  # fmt: skip
     n_shape = len(FIELDS)
     constants = (weight_bytes, kv_bytes, peak, acc.memory_bandwidth, acc.memory_bytes,
                  (acc.link_bandwidth or 1.0) * eff.link, eff.compute_for(precision), eff.memory,
@@ -306,8 +329,9 @@ def _step(
     # The runtime's reserve and a draft's weights: memory neither cache may take.
     reserve = np.asarray(eff.reserve_bytes + cols[n_shape + 5], dtype=float)
     load_cols = [*cols[n_shape : n_shape + 3], *(np.array([float(c)]) for c in constants),
-                 reserve, *cols[n_shape + 3 : n_shape + 5], np.array([eff.kv_share])]  # fmt: skip
-    target = cols[n_shape + 6] if target_seconds is not None else None
+                 reserve, *cols[n_shape + 3 : n_shape + 5], np.array([eff.kv_share]),
+                 *cols[n_shape + 6 : n_shape + 8]]  # fmt: skip
+    target = cols[n_shape + 8] if target_seconds is not None else None
     (s, f), (b, c), (mb, bt), (per_gpu, mfu), mem = _core.serving_step(
         phase, cols[:n_shape], load_cols, target_seconds=target, on_invalid=on_invalid,
         broadcast_shape=shape,

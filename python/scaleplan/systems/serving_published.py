@@ -3,11 +3,11 @@ of them the roofline can predict, and its error on them.
 
 `data/serving_published.csv` holds 1,996 published rows, each with its source
 (`data/SOURCES.md`). Model and GPU columns are the sources' labels (`MODEL_NAMES` and
-`GPU_NAMES` map them to ours); `predictable` says why a row is left out (expert
-parallelism, which the roofline does not model yet; pipeline parallelism, GPUs outside the
-catalogue, online serving the engine did not keep up with). A mixture of experts under
-tensor parallelism alone is predicted like a dense model: its step reads the experts its
-tokens reach (`systems.serving`).
+`GPU_NAMES` map them to ours); `predictable` says why a row is left out (pipeline
+parallelism, GPUs outside the catalogue, online serving the engine did not keep up with).
+A mixture of experts is predicted like a dense model: its step reads the experts its
+tokens reach, and a group with expert parallelism and data-parallel attention (TensorRT-LLM's
+"DEP" rows) is priced by that layout (`systems.serving`).
 
 How a row is predicted (`predict_row`):
 
@@ -45,6 +45,7 @@ __all__ = [
     "GPU_NAMES",
     "MODEL_NAMES",
     "PublishedRow",
+    "group_size",
     "predict_row",
     "predictable",
     "published_rows",
@@ -106,6 +107,9 @@ class PublishedRow(Record):
         Whether the model is a mixture of experts.
     gpu_count, tensor_parallel, pipeline_parallel, expert_parallel : int or None
         GPUs behind the number, and the layout (None where the source does not say).
+    attention_data_parallel : bool
+        Whether the source says attention ran data parallel (TensorRT-LLM's "DEP" labels,
+        "attention DP on").
     weight_format, kv_format : str
         As printed ("FP8", "FP4", ""); "" where not stated.
     mode : str
@@ -138,6 +142,7 @@ class PublishedRow(Record):
     tensor_parallel: int | None
     pipeline_parallel: int | None = field(repr=False)
     expert_parallel: int | None = field(repr=False)
+    attention_data_parallel: bool = field(repr=False)
     weight_format: str
     kv_format: str
     mode: str
@@ -161,6 +166,7 @@ def _row(text: dict[str, str]) -> PublishedRow:
     kw.update({k: int(text[k]) if text[k].strip() else None for k in _INTS})
     kw.update({k: float(text[k]) if text[k].strip() else None for k in _FLOATS})
     kw["moe"] = text["moe"] == "yes"
+    kw["attention_data_parallel"] = text["attention_data_parallel"] == "yes"
     return PublishedRow(**kw)  # type: ignore[arg-type]
 
 
@@ -202,16 +208,16 @@ def predictable(row: PublishedRow, *, moe: bool = False) -> str:
     """
     if row.moe and not moe:
         return "a mixture of experts (held out)"
-    if row.moe and (row.expert_parallel or 1) != 1:
-        return "expert parallelism"
     if row.model not in MODEL_NAMES:
         return f"no shape for {row.model}"
     if row.gpu not in GPU_NAMES:
         return f"{row.gpu} is not in the catalogue"
     if row.mode not in _MODES:
         return f"mode {row.mode}"
-    if row.tensor_parallel is None or (row.pipeline_parallel or 1) != 1:
+    if group_size(row) is None or (row.pipeline_parallel or 1) != 1:
         return "pipeline parallel, or no layout given"
+    if _layout(row) != (1, False) and row.mode != "inflight_max_throughput":
+        return "expert parallelism outside the in-flight rows"
     if row.weight_format not in _FORMATS:
         return f"weights {row.weight_format or 'not stated'}"
     if row.mode == "latency_batch1":
@@ -224,6 +230,28 @@ def predictable(row: PublishedRow, *, moe: bool = False) -> str:
     if row.mode == "static_batch" and row.batch_size is None:
         return "no batch size"
     return ""
+
+
+def group_size(row: PublishedRow) -> int | None:
+    """GPUs of the group serving one copy of the model: the tensor-parallel degree, or for
+    TensorRT-LLM's "DEP n" rows (attention data parallel, experts over n GPUs, no TP
+    printed) n; None where the source gives no layout.
+
+    Examples
+    --------
+    >>> rows = published_rows()
+    >>> dep = next(r for r in rows if r.attention_data_parallel and r.tensor_parallel is None)
+    >>> dep.expert_parallel, group_size(dep)
+    (4, 4)
+    """
+    if row.tensor_parallel is not None:
+        return row.tensor_parallel
+    return row.expert_parallel if row.attention_data_parallel else None
+
+
+def _layout(row: PublishedRow) -> tuple[int, bool]:
+    """`(expert_parallel, attention_data_parallel)` of the row's group."""
+    return row.expert_parallel or 1, row.attention_data_parallel
 
 
 def predict_row(
@@ -286,7 +314,7 @@ def _measurement(row: PublishedRow, batch: int, output_tokens: int | None) -> Me
         model=MODEL_NAMES[row.model],
         gpu=GPU_NAMES[row.gpu],
         precision=_FORMATS[row.weight_format],
-        tensor_parallel=row.tensor_parallel or 1,
+        tensor_parallel=group_size(row) or 1,
         batch_size=batch,
         input_tokens=row.input_tokens or 0,
         output_tokens=output_tokens,
@@ -302,7 +330,7 @@ def _on_whole_gpus(row: PublishedRow, efficiency: Efficiency) -> dict[str, Any]:
     return dict(
         gpu=replace(acc, memory_bytes=acc.memory_bytes * 2**30 / 1e9),
         precision=_FORMATS[row.weight_format],
-        tensor_parallel=row.tensor_parallel or 1,
+        tensor_parallel=group_size(row) or 1,
         efficiency=replace(efficiency, memory_fraction=1.0),
     )
 
@@ -315,9 +343,12 @@ def _inflight(row: PublishedRow, efficiency: Efficiency, memory: str) -> float:
     isl, osl = float(row.input_tokens or 0), float(row.output_tokens or 0)
     mean = isl + osl / 2.0
     held = mean + 1.0 if memory == "paged" else isl + osl
-    kw = _on_whole_gpus(row, efficiency)
+    expert_parallel, data_parallel = _layout(row)
+    kw = dict(_on_whole_gpus(row, efficiency), expert_parallel=expert_parallel,
+              attention_data_parallel=data_parallel)  # fmt: skip
     shape = MODELS[MODEL_NAMES[row.model]]
     batch = decode(shape, context_tokens=held - 1.0, **kw).max_batch_size
+    batch = min(batch, row.batch_size or batch)
     first = prefill(shape, batch_size=batch, prompt_tokens=isl, **kw).seconds
     step = decode(shape, batch_size=batch, context_tokens=mean, **kw).seconds
     return float(batch * osl / ((first + (osl - 1.0) * step) * kw["tensor_parallel"]))

@@ -57,7 +57,10 @@ def serving_step(
         `reserve` (bytes per GPU kept by the runtime, default 0), `kv_share` (the
         cache's fraction of the memory the rest leave, default 1); for speculative
         decoding, `draft` (tokens drafted a sequence that a decode step verifies, default
-        0) and `draft_kv` (bytes a token of a draft's cache takes per GPU, default 0).
+        0) and `draft_kv` (bytes a token of a draft's cache takes per GPU, default 0);
+        `attention_dp` (default False): attention data parallel over the `tp` GPUs, the
+        routed experts split `tp` ways (expert parallelism alone costs what tensor
+        parallelism does, so it needs no key).
 
     Returns
     -------
@@ -95,6 +98,7 @@ def serving_step(
     mats = 3 if shape["gated"] else 2
     experts, k = shape.get("experts", 1), shape.get("experts_per_token", 1)
     moe_layers = shape.get("moe_layers", 0)
+    dp = gpu.get("attention_dp", False)
     expert = mats * d * shape.get("expert_d_ff", shape["d_ff"])
     always_on = mats * d * shape.get("shared_d_ff", 0) + d * experts  # shared, router
     dense_mlp = mats * d * shape["d_ff"]
@@ -114,13 +118,19 @@ def serving_step(
         kv_per_token = layers * (kv_rank + rope) * gpu["kv_bytes"]
         per_context = 2 * layers * heads * (2 * kv_rank + rope)  # absorbed decode
     else:
-        kv_per_token = layers * math.ceil(kv_heads / tp) * (hd + v) * gpu["kv_bytes"]
+        # A sequence lives on one GPU under data-parallel attention: all its KV heads.
+        split = 1 if dp else tp
+        kv_per_token = layers * math.ceil(kv_heads / split) * (hd + v) * gpu["kv_bytes"]
         per_context = 2 * layers * heads * (hd + v)
+    routed = moe_layers * experts * expert * gpu["weight_bytes"]
+    # Data-parallel attention: every GPU holds all but the routed experts whole.
+    held_weights = stored - routed + routed / tp if dp else stored / tp
     drafted = gpu.get("draft", 0.0)
     held = tokens + 1 + drafted if phase == "decode" else tokens
-    free = gpu["memory"] * gpu["fraction"] - gpu.get("reserve", 0.0) - stored / tp
+    free = gpu["memory"] * gpu["fraction"] - gpu.get("reserve", 0.0) - held_weights
     room = gpu.get("kv_share", 1.0) * free  # the cache's share of what the rest leave
-    max_batch = math.floor(room / (held * (kv_per_token + gpu.get("draft_kv", 0.0))))
+    per_gpu = math.floor(room / (held * (kv_per_token + gpu.get("draft_kv", 0.0))))
+    max_batch = per_gpu * tp if dp else per_gpu
     if phase == "decode":
         # Each sequence computes its new token and the drafted ones, attending its context.
         in_step = batch * (1 + drafted)
@@ -133,15 +143,28 @@ def serving_step(
     touched = experts * (1 - (1 - k / experts) ** in_step)
     untouched = moe_layers * (experts - touched) * expert
     read = stored - embedding * edge - untouched * gpu["weight_bytes"]
+    if dp:  # the replicated part whole, the touched experts a tp-th
+        read_routed = moe_layers * touched * expert * gpu["weight_bytes"]
+        read_per_gpu = read - read_routed + read_routed / tp
+    else:
+        read_per_gpu = read / tp
     flops /= tp
-    cache = batch * tokens * kv_per_token
-    moved = read / tp + cache
+    cache = (batch / tp if dp else batch) * tokens * kv_per_token
+    moved = read_per_gpu + cache
     latency = gpu.get("latency", 0.0) if tp > 1 else 0.0
-    comm = layers * 2 * ((2 * (tp - 1) / tp) * in_step * d * 2 / gpu["link"] + latency)
+    if dp and tp > 1:
+        # Each token to every other GPU holding one of its k experts, and back: a given
+        # GPU (experts / tp of them) is missed with chance C(E - E/tp, k) / C(E, k).
+        per_gpu_experts = experts // tp
+        missed = math.comb(int(experts - per_gpu_experts), int(k)) / math.comb(int(experts), int(k))
+        sent = in_step / tp * (tp - 1) * (1 - missed) * d * 2
+        comm = moe_layers * 2 * (sent / gpu["link"] + latency)
+    else:
+        comm = layers * 2 * ((2 * (tp - 1) / tp) * in_step * d * 2 / gpu["link"] + latency)
     ramp = in_step / (in_step + gpu.get("gemm_half", 0.0))
     t_compute = flops / (gpu["peak"] * gpu["compute"] * ramp)
     kv_eff = gpu.get("kv_eff", gpu["memory_eff"])
-    t_memory = read / tp / (gpu["bandwidth"] * gpu["memory_eff"]) + cache / (
+    t_memory = read_per_gpu / (gpu["bandwidth"] * gpu["memory_eff"]) + cache / (
         gpu["bandwidth"] * kv_eff
     )
     seconds = max(t_compute, t_memory) + comm + gpu["overhead"]

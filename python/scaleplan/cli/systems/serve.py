@@ -47,6 +47,13 @@ def add(sub: Any) -> argparse.ArgumentParser:
                    "4-bit weights, fp16 for weight-only ones)")  # fmt: skip
     h.add_argument("--tensor-parallel", type=positive_int, default=1,
                    help="GPUs per replica (count)")  # fmt: skip
+    h.add_argument("--expert-parallel", type=positive_int, default=1, metavar="N",
+                   help="GPUs of the replica the routed experts are split over: divides "
+                   "--tensor-parallel and the experts (default 1)")  # fmt: skip
+    h.add_argument("--attention-dp", action="store_true",
+                   help="attention data parallel: every GPU holds all but the routed "
+                   "experts and its own sequences; tokens reach their experts by all-to-all "
+                   "(needs --expert-parallel equal to --tensor-parallel for an MoE)")  # fmt: skip
     s = group(p, "serving")
     s.add_argument("--batch-size", type=positive_int, default=1, help="sequences per step")
     s.add_argument("--context-tokens", type=non_negative_int, default=2048,
@@ -116,14 +123,15 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
                   tensor_parallel=args.tensor_parallel, efficiency=eff)  # fmt: skip
     target = None if args.tpot_ms is None else args.tpot_ms / 1e3
     spec = speculation.of(args)
+    layout = _layout(args, spec)
     batch = args.batch_size
     if spec is not None:
         # The speculative step meets the target; the plain step is shown at its batch.
         more, fast = _speculative(shape, spec, args, common, target)
         batch, target = fast["batch_size"], None
     d = decode(shape, batch_size=batch, context_tokens=args.context_tokens,
-               target_seconds=target, **common)  # fmt: skip
-    p = prefill(shape, prompt_tokens=args.prompt_tokens, **common)
+               target_seconds=target, **common, **layout)  # fmt: skip
+    p = prefill(shape, prompt_tokens=args.prompt_tokens, **common, **layout)
     counts = step_counts(shape)
     data = {
         "model": name,
@@ -132,6 +140,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "gpu": gpu_name(args.gpu),
         "precision": args.precision,
         "tensor_parallel": args.tensor_parallel,
+        **layout,
         "engine": args.engine,
         "efficiency": {
             "compute": eff.compute_for(args.precision),
@@ -147,7 +156,11 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     }
     rows = [
         ("model", f"{name} ({_sizes(shape, counts)})"),
-        ("GPUs per replica", f"{args.tensor_parallel} x {gpu_name(args.gpu)}, {args.precision}"),
+        (
+            "GPUs per replica",
+            f"{args.tensor_parallel} x {gpu_name(args.gpu)}, {args.precision}"
+            f"{_layout_words(layout)}",
+        ),
         ("decode batch", f"{d.batch_size:g} (fits up to {d.max_batch_size:g})"),
         ("time per output token (TPOT)", f"{d.seconds * 1e3:.3g} ms"),
         ("decode tokens/s per GPU", f"{d.tokens_per_second:.4g}"),
@@ -161,6 +174,33 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         data["online"], online_rows = _online(shape, args, common)
         rows += online_rows
     return data, render_table(("serving by the roofline", "value"), rows)
+
+
+def _layout(args: argparse.Namespace, spec: Any) -> dict[str, Any]:
+    """`decode`'s expert_parallel and attention_data_parallel from --expert-parallel and
+    --attention-dp; exit 2 where a question they do not reach is asked with them (the
+    speculative step and the online latency price tensor parallelism only)."""
+    from ..shared import CliError
+
+    layout = {"expert_parallel": args.expert_parallel,
+              "attention_data_parallel": args.attention_dp}  # fmt: skip
+    if layout != {"expert_parallel": 1, "attention_data_parallel": False}:
+        for option, value in (("--draft", spec), ("--requests-per-second",
+                                                  args.requests_per_second)):  # fmt: skip
+            if value is not None:
+                raise CliError(f"{option} is priced under tensor parallelism only; drop "
+                               "--expert-parallel and --attention-dp with it")  # fmt: skip
+    return layout
+
+
+def _layout_words(layout: dict[str, Any]) -> str:
+    """What the replica's layout adds to its GPUs' line."""
+    words = []
+    if layout["expert_parallel"] > 1:
+        words.append(f"experts over {layout['expert_parallel']}")
+    if layout["attention_data_parallel"]:
+        words.append("attention data parallel")
+    return "".join(f"; {w}" for w in words)
 
 
 def _online(

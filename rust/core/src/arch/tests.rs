@@ -249,14 +249,9 @@ fn one_expert_is_the_dense_model() {
     assert_eq!(shared_only.counts(), dense.counts());
 }
 
-#[test]
-fn deepseek_v3_latent_attention_and_shared_experts() {
-    // DeepSeek-V3 (its config.json): 61 layers, the first 3 dense (d_ff 18432), 58 with
-    // 256 routed experts of width 2048, 8 a token, and one shared of 2048; latent
-    // attention with q rank 1536, kv rank 512, rotary 64, heads 128 x (128 + 64), values
-    // 128. Published (its README_WEIGHTS): 671B total without the multi-token-prediction
-    // module, and 36.6B active counting the output head but not the input embedding.
-    let v3 = Shape {
+/// DeepSeek-V3 (its config.json), as the test below describes it.
+pub(crate) fn deepseek_v3() -> Shape {
+    Shape {
         vocab: 129280.0,
         d_model: 7168.0,
         n_layers: 61.0,
@@ -278,7 +273,17 @@ fn deepseek_v3_latent_attention_and_shared_experts() {
             v_head_dim: 128.0,
         },
         ..llama2_7b()
-    };
+    }
+}
+
+#[test]
+fn deepseek_v3_latent_attention_and_shared_experts() {
+    // DeepSeek-V3 (its config.json): 61 layers, the first 3 dense (d_ff 18432), 58 with
+    // 256 routed experts of width 2048, 8 a token, and one shared of 2048; latent
+    // attention with q rank 1536, kv rank 512, rotary 64, heads 128 x (128 + 64), values
+    // 128. Published (its README_WEIGHTS): 671B total without the multi-token-prediction
+    // module, and 36.6B active counting the output head but not the input embedding.
+    let v3 = deepseek_v3();
     // Attention by hand: 7168 x 1536 + 1536 x 128 x 192 (queries), 7168 x 576 (latent and
     // rotary key), 512 x 128 x 256 (keys' no-rotary part and values), 128 x 128 x 7168.
     let attention = 7168.0 * 1536.0

@@ -10,7 +10,9 @@
 //! that such a group does: each sends its bytes over the GPUs' links without overlap and
 //! waits a fixed latency (`collective_latency`, fitted: launch and synchronisation of a
 //! collective, which small decode all-reduces are dominated by). Everything else a real
-//! stack adds per step is in `overhead`.
+//! stack adds per step is in `overhead`. Expert parallelism and data-parallel attention,
+//! with its all-to-all dispatch and combine, change what a GPU holds, reads and sends
+//! (`parallel`).
 //!
 //! - Decode, `b` sequences at context `c`, one new token each: FLOPs `2 b P_mm + 4 b c L h
 //!   d_h` (the matmuls, then attention's two products over the context), bytes read
@@ -125,6 +127,15 @@ pub struct Load {
     /// Bytes per token of each sequence held beside its own cache on one GPU of the group
     /// (a draft model's KV cache; 0 without one).
     pub draft_kv_bytes: f64,
+    /// GPUs of the group the routed experts are split over, a whole number dividing
+    /// `tensor_parallel` and the routed experts (1 for a dense model): each holds `E / ep`
+    /// whole experts, each sliced `tp / ep` ways (`parallel`).
+    pub expert_parallel: f64,
+    /// Whether attention runs data parallel: every GPU of the group holds all but the
+    /// routed experts and serves its own `1 / tp` of the sequences, and the tokens reach
+    /// their experts by all-to-all (`parallel`). Needs `expert_parallel = tensor_parallel`
+    /// for a mixture of experts; a dense model so served is `tp` replicas.
+    pub attention_data_parallel: bool,
 }
 
 /// The cost of one step, per GPU of the group.
@@ -134,7 +145,8 @@ pub struct StepCost {
     pub seconds: f64,
     pub flops: f64,
     pub bytes: f64,
-    /// Seconds of the all-reduces, bytes and latency (0 on one GPU).
+    /// Seconds of the group's collectives, bytes and latency (0 on one GPU): the
+    /// all-reduces of tensor parallelism, or the all-to-alls of attention data parallelism.
     pub comm_seconds: f64,
     /// Whether bytes, not FLOPs, set the step's time.
     pub memory_bound: bool,
@@ -179,7 +191,8 @@ impl Gpu {
     ///     collective_latency: 0.0, gemm_half_tokens: 0.0, kv_efficiency: 1.0,
     ///     reserve_bytes: 0.0, kv_share: 1.0 };
     /// let load = Load { batch: 1.0, tokens: 0.0, tensor_parallel: 1.0, weight_bytes: 2.0,
-    ///     kv_bytes: 2.0, edge_bytes: 2.0, draft_tokens: 0.0, draft_kv_bytes: 0.0 };
+    ///     kv_bytes: 2.0, edge_bytes: 2.0, draft_tokens: 0.0, draft_kv_bytes: 0.0,
+    ///     expert_parallel: 1.0, attention_data_parallel: false };
     /// let step = h100.step(&shape, &load, Phase::Decode, None).unwrap();
     /// assert!(step.memory_bound && (1.0 / step.seconds - 254.0).abs() < 1.0);
     /// ```
@@ -207,15 +220,13 @@ impl Gpu {
     fn cost(&self, shape: &Shape, load: &Load, phase: Phase, max_batch: f64) -> StepCost {
         let tp = load.tensor_parallel;
         let (b, t) = (load.batch, load.tokens);
-        let kv = kv_bytes_per_token(shape, load);
         let logits = shape.vocab * shape.d_model;
-        let (flops, moved, tokens_in_step) = match phase {
+        let (flops, tokens_in_step) = match phase {
             Phase::Decode => {
                 let positions = b * (1.0 + load.draft_tokens);
                 let attention = attention_flops_per_context_token(shape, Phase::Decode);
                 (
                     2.0 * positions * shape.matmul_params() + positions * t * attention,
-                    b * t * kv,
                     positions,
                 )
             }
@@ -226,24 +237,17 @@ impl Gpu {
                     2.0 * b * t * (shape.matmul_params() - logits)
                         + 2.0 * b * logits
                         + 0.5 * b * t * t * attention,
-                    b * t * kv,
                     b * t,
                 )
             }
         };
+        // Every layout splits the FLOPs evenly: by heads and slices, or by sequences and
+        // experts (uniform routing).
         let flops = flops / tp;
-        let weights = weight_bytes_read(shape, load, tokens_in_step) / tp;
+        let weights = parallel::weight_bytes_read(shape, load, tokens_in_step);
+        let moved = parallel::sequences_per_gpu(load) * t * kv_bytes_per_token(shape, load);
         let bytes = weights + moved;
-        // Ring all-reduce: each GPU sends 2 (tp - 1) / tp of the tensor, twice per layer,
-        // and each all-reduce waits its latency.
-        let reduced = tokens_in_step * shape.d_model * ACTIVATION_BYTES;
-        let latency = if tp > 1.0 {
-            self.collective_latency
-        } else {
-            0.0
-        };
-        let per_all_reduce = 2.0 * (tp - 1.0) / tp * reduced / self.link_bandwidth + latency;
-        let comm_seconds = 2.0 * shape.n_layers * per_all_reduce;
+        let comm_seconds = parallel::comm_seconds(self, shape, load, tokens_in_step);
         let ramp = tokens_in_step / (tokens_in_step + self.gemm_half_tokens);
         let compute = flops / (self.peak * self.compute_efficiency * ramp);
         let memory = weights / (self.bandwidth * self.memory_efficiency)
@@ -277,13 +281,14 @@ impl Gpu {
             Phase::Decode => load.tokens + 1.0 + load.draft_tokens,
             Phase::Prefill => load.tokens,
         };
-        let weights = weight_bytes_stored(shape, load) / load.tensor_parallel;
+        let weights = parallel::weight_bytes_stored(shape, load);
         let free = self.memory * self.memory_fraction - self.reserve_bytes - weights;
         let room = self.kv_share * free;
         let per_token = kv_bytes_per_token(shape, load) + load.draft_kv_bytes;
+        // Sequences on one GPU's cache: every GPU holds its own under data parallelism.
         let batch = (room / (held * per_token)).floor();
         if batch >= 1.0 {
-            Ok(batch)
+            Ok(batch * parallel::cache_replicas(load))
         } else {
             Err(Error::Unreachable {
                 index: index.unwrap_or(0),
@@ -334,11 +339,15 @@ impl Gpu {
 }
 
 mod columns;
+mod parallel;
 mod weights;
 
 pub use columns::{serving_batch, ServingColumns, ServingOutputs, FIELDS};
 pub use weights::{attention_flops_per_context_token, experts_touched, kv_bytes_per_token};
-use weights::{weight_bytes_read, weight_bytes_stored};
 
 #[cfg(test)]
+mod parallel_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_support;

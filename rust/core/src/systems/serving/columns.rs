@@ -3,7 +3,7 @@
 use super::*;
 
 /// Column names of [`ServingColumns`], in order (the shape's are `arch::FIELDS`).
-pub const FIELDS: [&str; 21] = [
+pub const FIELDS: [&str; 23] = [
     "batch_size",
     "tokens",
     "tensor_parallel",
@@ -25,17 +25,19 @@ pub const FIELDS: [&str; 21] = [
     "draft_tokens",
     "draft_kv_bytes",
     "kv_share",
+    "expert_parallel",
+    "attention_data_parallel",
 ];
 
 /// The load and hardware columns of a serving batch, each of length 1 or n.
 #[derive(Debug, Clone, Copy)]
 pub struct ServingColumns<'a> {
-    pub columns: [Column<'a>; 21],
+    pub columns: [Column<'a>; 23],
 }
 
 impl<'a> ServingColumns<'a> {
-    pub fn new(data: [&'a [f64]; 21], n: usize) -> Result<Self> {
-        let mut columns = [Column::scalar(&0.0); 21];
+    pub fn new(data: [&'a [f64]; 23], n: usize) -> Result<Self> {
+        let mut columns = [Column::scalar(&0.0); 23];
         for (k, d) in data.iter().enumerate() {
             columns[k] = Column::new(FIELDS[k], d, n)?;
         }
@@ -75,6 +77,12 @@ impl<'a> ServingColumns<'a> {
                 "a whole number in [0, 64]",
             )?,
             draft_kv_bytes: check(19, is_non_negative(v(19)), "finite and >= 0")?,
+            expert_parallel: check(
+                21,
+                v(21) >= 1.0 && v(21).fract() == 0.0 && (tp % v(21)) == 0.0,
+                "a whole number dividing tensor_parallel",
+            )?,
+            attention_data_parallel: check(22, v(22) == 0.0 || v(22) == 1.0, "0 or 1")? == 1.0,
         };
         let gpu = Gpu {
             peak: positive(5)?,
@@ -93,6 +101,38 @@ impl<'a> ServingColumns<'a> {
         };
         Ok((load, gpu))
     }
+}
+
+/// Whether the group can lay out `shape` as `load` says: tensor parallelism splits the
+/// attention heads; expert parallelism whole experts; data-parallel attention needs the
+/// experts split over the whole group.
+pub(super) fn check_layout(shape: &Shape, load: &Load, i: usize) -> Result<()> {
+    let invalid = |argument, value, requirement| {
+        Err(Error::Invalid {
+            argument,
+            value,
+            requirement,
+            index: Some(i),
+        })
+    };
+    let (tp, ep) = (load.tensor_parallel, load.expert_parallel);
+    let e = &shape.experts;
+    let moe = e.layers > 0.0;
+    if !load.attention_data_parallel && shape.n_heads % tp != 0.0 {
+        let requirement = "a divisor of the shape's n_heads (each GPU holds whole heads)";
+        return invalid("tensor_parallel", tp, requirement);
+    }
+    if ep > 1.0 && (!moe || e.routed % ep != 0.0) {
+        let requirement = "1 for a dense shape, else a divisor of its routed experts (each \
+                           GPU holds whole experts)";
+        return invalid("expert_parallel", ep, requirement);
+    }
+    if load.attention_data_parallel && moe && ep != tp {
+        let requirement = "equal to tensor_parallel under attention_data_parallel (the \
+                           routed experts split over the whole group)";
+        return invalid("expert_parallel", ep, requirement);
+    }
+    Ok(())
 }
 
 /// Output columns of [`serving_batch`]: ((seconds, flops), (bytes, comm seconds)),
@@ -127,15 +167,7 @@ pub fn serving_batch(
     let row = |i: usize| -> Result<(StepCost, f64)> {
         let shape = shapes.get(i)?;
         let (mut load, gpu) = columns.get(i)?;
-        if shape.n_heads % load.tensor_parallel != 0.0 {
-            // Tensor parallelism splits the attention heads across the group's GPUs.
-            return Err(Error::Invalid {
-                argument: "tensor_parallel",
-                value: load.tensor_parallel,
-                requirement: "a divisor of the shape's n_heads (each GPU holds whole heads)",
-                index: Some(i),
-            });
-        }
+        check_layout(&shape, &load, i)?;
         if phase == Phase::Prefill && load.draft_tokens != 0.0 {
             return Err(Error::Invalid {
                 argument: "draft_tokens",

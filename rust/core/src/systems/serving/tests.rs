@@ -12,41 +12,7 @@ fn llama2_70b() -> Shape {
     }
 }
 
-/// An H100 SXM at full efficiency, no overhead.
-fn ideal() -> Gpu {
-    Gpu {
-        peak: 989e12,
-        bandwidth: 3.35e12,
-        memory: 80e9,
-        link_bandwidth: 450e9,
-        compute_efficiency: 1.0,
-        memory_efficiency: 1.0,
-        overhead: 0.0,
-        memory_fraction: 0.9,
-        collective_latency: 0.0,
-        gemm_half_tokens: 0.0,
-        kv_efficiency: 1.0,
-        reserve_bytes: 0.0,
-        kv_share: 1.0,
-    }
-}
-
-fn load(batch: f64, tokens: f64, tp: f64) -> Load {
-    Load {
-        batch,
-        tokens,
-        tensor_parallel: tp,
-        weight_bytes: 2.0,
-        kv_bytes: 2.0,
-        edge_bytes: 2.0,
-        draft_tokens: 0.0,
-        draft_kv_bytes: 0.0,
-    }
-}
-
-fn rel(a: f64, b: f64) -> f64 {
-    (a / b - 1.0).abs()
-}
+use super::tests_support::{ideal, load, rel};
 
 #[test]
 fn batch_one_decode_reads_the_weights_once_per_token() {
@@ -208,7 +174,7 @@ fn bad_columns_are_named() {
     let shapes = ShapeColumns::new(shape_data.each_ref().map(|c| c.as_slice()), 1).unwrap();
     let good = [
         1.0, 128.0, 1.0, 2.0, 2.0, 989e12, 3.35e12, 80e9, 450e9, 0.7, 0.8, 1e-3, 0.9, 1e-4, 2.0,
-        0.0, 0.8, 0.0, 0.0, 0.0, 1.0,
+        0.0, 0.8, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0,
     ];
     let run = |k: usize, v: f64, phase: Phase| {
         let mut cols = good;
@@ -315,7 +281,7 @@ fn an_engine_profile_changes_only_what_it_names() {
     };
     let l1 = load(1.0, 4096.0, 4.0);
     let shared = at(&share, &l1, Phase::Decode).max_batch;
-    let weights = weight_bytes_stored(&s, &l1) / 4.0;
+    let weights = parallel::weight_bytes_stored(&s, &l1);
     let free = plain.memory * plain.memory_fraction - 8e9 - weights;
     assert_eq!(shared, (0.9 * free / per_sequence).floor());
     assert!(shared < fewer && shared >= (0.9 * fewer).floor());

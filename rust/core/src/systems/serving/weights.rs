@@ -7,7 +7,8 @@ use crate::arch::Shape;
 
 /// Bytes of KV cache per token of one sequence on one GPU of the group. Ordinary attention:
 /// keys and values of every layer for the group's share of the KV heads (all of one head
-/// when `tp` exceeds their number). Latent attention: the latent and the rotary key of
+/// when `tp` exceeds their number; every head under attention data parallelism, where a
+/// sequence lives on one GPU). Latent attention: the latent and the rotary key of
 /// every layer, held whole on every GPU (the heads are rebuilt from it, so tensor
 /// parallelism cannot split it).
 pub fn kv_bytes_per_token(shape: &Shape, load: &Load) -> f64 {
@@ -15,7 +16,12 @@ pub fn kv_bytes_per_token(shape: &Shape, load: &Load) -> f64 {
     if l.kv_rank > 0.0 {
         return shape.n_layers * (l.kv_rank + l.rope_dim) * load.kv_bytes;
     }
-    let heads = (shape.n_kv_heads / load.tensor_parallel).ceil();
+    let split = if load.attention_data_parallel {
+        1.0
+    } else {
+        load.tensor_parallel
+    };
+    let heads = (shape.n_kv_heads / split).ceil();
     shape.n_layers * heads * (shape.head_dim + shape.v_head_dim()) * load.kv_bytes
 }
 
@@ -49,6 +55,11 @@ fn layer_matmul_params(shape: &Shape) -> f64 {
     shape.stored_matmul_params() - shape.vocab * shape.d_model
 }
 
+/// Bytes of the routed experts' weights when `experts` of each MoE layer's are counted.
+pub(super) fn routed_bytes(shape: &Shape, load: &Load, experts: f64) -> f64 {
+    shape.experts.layers * experts * shape.expert_matrix() * load.weight_bytes
+}
+
 /// Bytes of the weights on the whole group.
 pub(super) fn weight_bytes_stored(shape: &Shape, load: &Load) -> f64 {
     let layers = layer_matmul_params(shape);
@@ -58,9 +69,8 @@ pub(super) fn weight_bytes_stored(shape: &Shape, load: &Load) -> f64 {
 /// Bytes of the weights a step of `tokens` tokens reads on the whole group: all but the
 /// input embedding and the routed experts none of its tokens reach.
 pub(super) fn weight_bytes_read(shape: &Shape, load: &Load, tokens: f64) -> f64 {
-    let e = &shape.experts;
-    let untouched = e.layers * (e.routed - experts_touched(shape, tokens)) * shape.expert_matrix();
+    let untouched = shape.experts.routed - experts_touched(shape, tokens);
     weight_bytes_stored(shape, load)
         - shape.embedding_params() * load.edge_bytes
-        - untouched * load.weight_bytes
+        - routed_bytes(shape, load, untouched)
 }
