@@ -74,10 +74,13 @@ def test_misuse_is_one_line(args, message):
 def test_plan_over_experts_in_dollars():
     from scaleplan import chinchilla_optimal
 
-    data = ok_json("plan", "--law", "joint-moe", "--experts", "8")
+    full = ok_json("plan", "--law", "joint-moe", "--experts", "8")
     # The default target: as good as a Chinchilla-optimal dense 7B under the law at E = 1.
-    assert data["loss"] == chinchilla_optimal(params=7e9, law=JOINT_MOE.at(1)).loss
-    assert data["requests"] == 3.65e9  # 10M a day for a year, plan's defaults
+    assert full["loss"] == chinchilla_optimal(params=7e9, law=JOINT_MOE.at(1)).loss
+    assert full["requests"] == 3.65e9  # 10M a day for a year, plan's defaults
+    # The plan's dense models under the law's E = 1 limit, then the expert choice.
+    assert full["law"] == JOINT_MOE.at(1).name and "recommendation" in full["models"]
+    data = full["experts"]
     counts = data["candidates"]
     assert [c["experts"] for c in counts] == [1, 8]
     cheapest = min(counts, key=lambda c: c["total_dollars"])
@@ -87,5 +90,6 @@ def test_plan_over_experts_in_dollars():
     assert data["saving"] == pytest.approx(
         1 - cheapest["total_dollars"] / counts[0]["total_dollars"]
     )
+    assert data["why"].startswith("8 experts: ")
     r = run_cli(("plan", "--experts", "auto"))
     assert r.returncode == 2 and "--law joint-moe" in r.stderr

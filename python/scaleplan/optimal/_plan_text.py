@@ -18,6 +18,7 @@ import html
 from typing import Any
 
 from .._utils.text import money, render_table, si_number
+from ._plan_experts import expert_data, expert_section
 
 
 def _shape(plan: Any) -> str:
@@ -150,6 +151,7 @@ def plan_summary(p: Any) -> str:
         "prices each model at its own size; its dollars are not comparable with the table "
         "above, and its cost-optimal column is its own optimum:\n\n"
         + _table(p, _PAPER_ROWS, saves=False)
+        + ("" if p.experts is None else expert_section(p.experts))
     )
 
 
@@ -218,6 +220,8 @@ def plan_dict(p: Any) -> dict[str, Any]:
         "units": {k: a.unit for k, a in p.assumptions.items()},
         "models": models,
     }
+    if p.experts is not None:
+        data["experts"] = expert_data(p.experts)
     if hasattr(p.fluid, "unique_tokens"):
         data["data_constrained"] = {**_fluid(p.fluid), "rd_star": p.fluid.law.rd_star,
                                     "rn_star": p.fluid.law.rn_star}  # fmt: skip

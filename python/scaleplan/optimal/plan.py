@@ -35,7 +35,9 @@ from ..laws.scaling import CHINCHILLA, ScalingLaw, resolve_law
 from ..systems.deployment import Deployment, deployment_of
 from ..systems.physical import PhysicalPlan, physical_plan
 from ..systems.training import Training, training_of
+from ._plan_experts import moe_inputs
 from .costs import cost_optimal
+from .expert_plan import expert_plan
 from .lifetime import compute_optimal
 from .lifetime_cost import lifetime_cost
 from .physical_optimum import (
@@ -119,6 +121,7 @@ def plan(
     prefill_mfu: float = 0.5,
     decode_mfu: float = 0.01,
     unique_tokens: float | None = None,
+    experts: Any = None,
 ) -> Plan:
     """Size a model for its whole life: one recommendation and the alternatives.
 
@@ -165,6 +168,12 @@ def plan(
         Unique training tokens available (Muennighoff et al. 2023's data-constrained law;
         a plain law takes their R_D*, R_N*). Every model, alternatives included, is then
         trained to the loss under this supply.
+    experts : "auto", int or sequence of int, optional
+        Also choose the expert count (`expert_plan`), with `law` a mixture-of-experts law
+        ("joint-moe" or a `JointMoELaw`): "auto" compares 1 to 32 experts, a count N
+        compares N with the dense model. The recommendation and alternatives are then the
+        dense models of the law's E = 1 limit, and `Plan.experts` holds the count chosen
+        and why (`summary()` adds its table). Not with `unique_tokens` yet.
 
     Returns
     -------
@@ -188,6 +197,8 @@ def plan(
     ...     "compute_optimal"].paper_total_dollars      # the paper's own ranking
     True
     """
+    moe, counts = moe_inputs(law, experts, unique_tokens)
+    law = law if moe is None else moe.at(1)
     s = _setting(loss, as_good_as, law, requests_per_day, days, unique_tokens,
                  _deployment(deployment, input_tokens, output_tokens),
                  _training(training),
@@ -211,6 +222,11 @@ def plan(
         inference_tokens=s.inference_tokens,
         fluid=fluid,
         recommended=_compared(s, "recommended", best.params, best.tokens, best),
+        experts=None
+        if moe is None
+        else expert_plan(
+            s.loss, s.requests, deployment=s.deployment, costs=s.costs, law=moe, experts=counts
+        ),
     )
 
 

@@ -163,6 +163,9 @@ class Plan:
         with `unique_tokens`).
     recommended : Comparison
         The recommendation as a `Comparison` (with its paper's dollars).
+    experts : ExpertPlan or None
+        With `plan(experts=...)`: the expert count chosen over the counts compared, its
+        candidates and `saving`; `expert_why(plan.experts)` says why (None otherwise).
 
     Examples
     --------
@@ -200,6 +203,7 @@ class Plan:
     inference_tokens: float
     fluid: Any = field(repr=False)
     recommended: Comparison = field(repr=False)
+    experts: Any = field(default=None, repr=False)
 
     @property
     def models(self) -> dict[str, Comparison]:
@@ -223,6 +227,9 @@ class Plan:
         out |= {f"assumptions.{k}": a.value for k, a in self.assumptions.items()}
         for name, model in self.models.items():
             out |= {f"{name}.{k}": v for k, v in model.record().items()}
+        if self.experts is not None:
+            out |= {"experts.experts": self.experts.experts, "experts.saving": self.experts.saving,
+                    "experts.total_dollars": self.experts.total_dollars}  # fmt: skip
         return out
 
     def to_dict(self) -> dict[str, Any]:

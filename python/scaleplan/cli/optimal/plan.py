@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..commands import SUMMARIES
-from ..options import DEFAULT_AS_GOOD_AS, common, demand, experts, hardware, target
+from ..options import common, demand, experts, hardware, target
 from ..shared import CliError, cost_model, preset_law
 from . import data_limit, downstream_target, plan_physical
 
@@ -54,14 +54,13 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from ...optimal.plan import plan
     from ...systems.training import Training
 
-    if args.experts is not None:
-        return _experts(args)
-    law = preset_law(args.law)
+    law = preset_law(args.law)  # the dense limit under joint-moe
+    experts = _experts(args)
     costs = cost_model(args)  # the hardware options (and --table3's prices), checked once
     target, words = _target(args, law)
     result = plan(
         **target,
-        law=law,
+        law=law if experts is None else "joint-moe",
         requests_per_day=args.requests_per_day,
         days=args.days,
         input_tokens=args.input_tokens,
@@ -72,73 +71,22 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         prefill_mfu=costs.prefill_mfu,
         decode_mfu=costs.decode_mfu,
         unique_tokens=args.unique_tokens,
+        experts=experts,
     )
     if words is not None:
         result = dataclasses.replace(result, target=words)
     return result.to_dict(), result.summary()
 
 
-def _experts(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    """--experts N|auto: the joint MoE law's lifetime dollars under the MoE roofline for
-    each count (N: N beside the dense model; auto: 1 to 32), and the cheapest
-    (`optimal.expert_plan`)."""
-    from ...optimal.expert_plan import expert_plan
-    from ...optimal.experts import EXPERT_COUNTS
-    from ..render import cell, render_table
-
+def _experts(args: argparse.Namespace) -> Any:
+    """`plan`'s experts= from --experts N|auto (None without): the joint MoE law's lifetime
+    dollars under the MoE roofline for each count (N beside the dense model; auto: 1 to
+    32), inside the plan (`Plan.experts`)."""
+    if args.experts is None:
+        return None
     if args.law != "joint-moe":
         raise CliError("--experts needs --law joint-moe")
     for option in ("unique_tokens", "target_accuracy"):
         if getattr(args, option, None) is not None:
             raise CliError(f"--experts does not take --{option.replace('_', '-')} yet")
-    dense = preset_law(args.law, 1)
-    costs = cost_model(args)
-    target, _ = _target(args, dense)
-    size = target["as_good_as"] or DEFAULT_AS_GOOD_AS
-    loss = target["loss"]
-    if loss is None:  # as good as a Chinchilla-optimal dense model of that size
-        from ...laws.closed_form import chinchilla_optimal
-
-        loss = float(chinchilla_optimal(params=size, law=dense).loss)
-    requests = args.requests_per_day * args.days
-    counts = EXPERT_COUNTS if args.experts == "auto" else sorted({1, args.experts})
-    p = expert_plan(loss, requests, deployment=plan_physical.deployment(args, costs),
-                    costs=costs, experts=counts)  # fmt: skip
-    c = p.candidates
-    keys = ("params", "total_params", "tokens", "training_dollars", "serving_dollars",
-            "total_dollars")  # fmt: skip
-    rows = [(f"{int(e)}", *(cell(k, c[k][i]) for k in keys)) for i, e in enumerate(c["experts"])]
-    data = {
-        "law": "joint-moe",
-        "loss": loss,
-        "requests": requests,
-        "experts": p.experts,
-        "optimal": {k: getattr(p, k) for k in keys},
-        "dense_total_dollars": p.dense_total_dollars,
-        "saving": p.saving,
-        "candidates": [
-            {"experts": int(e), **{k: _or_none(c[k][i]) for k in keys}}
-            for i, e in enumerate(c["experts"])
-        ],
-    }
-    text = (
-        f"Lifetime cost-optimal mixture of experts (joint-moe, loss {loss:.4f} nats/token, "
-        f"{requests:.3g} requests; serving by the MoE roofline, every expert in memory)\n\n"
-        + render_table(HEADERS, rows)
-        + (
-            "\n\nThe dense model (E = 1) is the cheapest."
-            if p.experts == 1
-            else f"\n\n{p.experts} experts: {100 * p.saving:.1f}% fewer lifetime dollars "
-            "than the dense model (E = 1) of the same loss."
-        )
-    )
-    return data, text
-
-
-HEADERS = ("experts", "active params", "total params", "training tokens", "training $",
-           "serving $", "lifetime $")  # fmt: skip
-
-
-def _or_none(x: Any) -> float | None:
-    """A count whose curve does not reach the loss has no answer: null in JSON."""
-    return float(x) if x == x else None
+    return args.experts
