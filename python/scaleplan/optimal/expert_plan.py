@@ -121,7 +121,7 @@ def expert_plan(
     >>> from scaleplan import expert_plan
     >>> p = expert_plan(2.3, 3.65e9, experts=[1, 8])
     >>> print(f"E = {p.experts}: ${p.total_dollars:,.0f} against ${p.dense_total_dollars:,.0f}")
-    E = 8: $8,684 against $16,402
+    E = 8: $8,835 against $16,402
     """
     law = resolve_moe_law(law)
     loss = number("loss", loss)

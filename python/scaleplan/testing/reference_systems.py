@@ -161,8 +161,14 @@ def serving_step(
         comm = moe_layers * 2 * (sent / gpu["link"] + latency)
     else:
         comm = layers * 2 * ((2 * (tp - 1) / tp) * in_step * d * 2 / gpu["link"] + latency)
-    ramp = in_step / (in_step + gpu.get("gemm_half", 0.0))
-    t_compute = flops / (gpu["peak"] * gpu["compute"] * ramp)
+    half = gpu.get("gemm_half", 0.0)
+    peak = gpu["peak"] * gpu["compute"]
+    # Each routed expert multiplies only its own tokens: in_step k / (experts reached).
+    routed = 2 * in_step * k * expert * moe_layers / tp
+    per_expert = in_step * k / touched if moe_layers else in_step
+    t_compute = (flops - routed) / (peak * in_step / (in_step + half)) + routed / (
+        peak * per_expert / (per_expert + half)
+    )
     kv_eff = gpu.get("kv_eff", gpu["memory_eff"])
     t_memory = read_per_gpu / (gpu["bandwidth"] * gpu["memory_eff"]) + cache / (
         gpu["bandwidth"] * kv_eff

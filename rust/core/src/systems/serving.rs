@@ -248,8 +248,7 @@ impl Gpu {
         let moved = parallel::sequences_per_gpu(load) * t * kv_bytes_per_token(shape, load);
         let bytes = weights + moved;
         let comm_seconds = parallel::comm_seconds(self, shape, load, tokens_in_step);
-        let ramp = tokens_in_step / (tokens_in_step + self.gemm_half_tokens);
-        let compute = flops / (self.peak * self.compute_efficiency * ramp);
+        let compute = self.compute_seconds(shape, flops, tokens_in_step / tp, tokens_in_step);
         let memory = weights / (self.bandwidth * self.memory_efficiency)
             + moved / (self.bandwidth * self.kv_efficiency);
         let seconds = compute.max(memory) + comm_seconds + self.overhead;
@@ -264,6 +263,23 @@ impl Gpu {
             tokens_per_second,
             mfu: INFERENCE_PER_PARAM * shape.active_params() * tokens_per_second / self.peak,
         }
+    }
+
+    /// Seconds of `flops` FLOPs per GPU in a step of `tokens` tokens: matmuls of `m` rows
+    /// run at `e_c m / (m + m_half)` of peak. A routed expert's matmuls see only the
+    /// tokens routed to it, `tokens k / E_touched` in expectation (grouped GEMMs over
+    /// narrow batches), so the experts' share of the FLOPs, `2 tokens k P_expert L_moe`
+    /// split as the rest is, runs at that smaller ramp.
+    fn compute_seconds(&self, shape: &Shape, flops: f64, routed_share: f64, tokens: f64) -> f64 {
+        let e = &shape.experts;
+        let ramp = |m: f64| m / (m + self.gemm_half_tokens);
+        let peak = self.peak * self.compute_efficiency;
+        let routed = 2.0 * routed_share * e.per_token * shape.expert_matrix() * e.layers;
+        if routed == 0.0 {
+            return flops / (peak * ramp(tokens));
+        }
+        let per_expert = tokens * e.per_token / experts_touched(shape, tokens);
+        (flops - routed) / (peak * ramp(tokens)) + routed / (peak * ramp(per_expert))
     }
 
     /// The largest whole batch whose KV cache fits `kv_share` of what the weights and the

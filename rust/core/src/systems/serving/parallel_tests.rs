@@ -208,3 +208,34 @@ fn layouts_the_group_cannot_take_are_named() {
     let e = columns.get(0).unwrap_err();
     assert_eq!(e.argument(), Some("attention_data_parallel"));
 }
+
+#[test]
+fn each_expert_multiplies_only_its_own_tokens() {
+    // Mixtral prefill of one 4096-token prompt: all 8 experts are reached, each by 4096 x
+    // 2 / 8 = 1024 tokens, so the experts' FLOPs (2 x 4096 x 2 experts x 3 x 4096 x 14336
+    // x 32 layers) run at the ramp of 1024 tokens and the rest at that of 4096.
+    let s = mixtral_8x7b();
+    let g = Gpu {
+        gemm_half_tokens: 500.0,
+        memory: 400e9,
+        ..ideal()
+    };
+    let step = g
+        .step(&s, &load(1.0, 4096.0, 1.0), Phase::Prefill, None)
+        .unwrap();
+    assert!(!step.memory_bound);
+    let routed = 2.0 * 4096.0 * 2.0 * 3.0 * 4096.0 * 14336.0 * 32.0;
+    let ramp = |m: f64| m / (m + 500.0);
+    let compute =
+        (step.flops - routed) / (g.peak * ramp(4096.0)) + routed / (g.peak * ramp(1024.0));
+    assert!(
+        rel(step.seconds, compute) < 1e-12,
+        "{} {compute}",
+        step.seconds
+    );
+    // A dense model of the same active matmuls runs all of them at the step's ramp.
+    let dense = g
+        .step(&llama2_7b(), &load(1.0, 4096.0, 1.0), Phase::Prefill, None)
+        .unwrap();
+    assert!(rel(dense.seconds, dense.flops / (g.peak * ramp(4096.0))) < 1e-12);
+}
