@@ -50,17 +50,11 @@ def test_dense_optimum_100k(record, scenarios):
 
 
 def _grid(loss, demand, memory, counts=(1, 2, 4, 8, 16, 32)):
-    """The cheapest (FLOPs, experts) on 20,000 active sizes per count, weights in memory."""
-    n = np.geomspace(1e6, 1e13, 20000)
-    best = (np.inf, 0)
-    for e in counts:
-        law = JOINT_MOE.at(e)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            d = (law.B / (loss - law.E - law.A * n**-law.alpha)) ** (1 / law.beta)
-        ok = np.isfinite(d) & (d > 0) & (2.0 * JOINT_MOE.total_params(n, e) <= memory)
-        flops = np.where(ok, 6 * n * d + 2 * n * demand, np.inf)
-        best = min(best, (float(flops.min()), e))
-    return best
+    """The cheapest (FLOPs, experts) on 20,000 active sizes per count, weights in memory
+    (`testing.reference.expert_grid`, pure Python)."""
+    laws = {e: JOINT_MOE.at(e).coefficients for e in counts}
+    flops, experts, _ = ref.expert_grid(laws, loss, demand, memory, JOINT_MOE.total_params)
+    return flops, experts
 
 
 def test_expert_optimal(record):

@@ -134,6 +134,7 @@ DOCUMENTED = [
     "scaleplan.testing.reference",
     "scaleplan.testing.reference_data",
     "scaleplan.testing.reference_fits",
+    "scaleplan.testing.reference_moe",
     "scaleplan.testing.reference_systems",
     "scaleplan.testing.reference_counts",
 ]

@@ -160,3 +160,49 @@ def test_total_parameters_of_the_papers_architecture():
     active = 2 * d * 50257 + 13 * d**3 / 64
     assert JOINT_MOE.total_params(active, 8) == pytest.approx(2 * d * 50257 + 76 * d**3 / 64)
     assert JOINT_MOE.total_params(active, 1) == pytest.approx(active, rel=1e-14)
+
+
+@given(
+    st.floats(0.0, 1e6),
+    st.floats(0.0, 1e4),
+    st.floats(1e-3, 10.0),
+    st.floats(1.0, 1e15),
+)
+def test_cubic_root_is_the_polynomials_positive_root(linear, square, cube, total):
+    from scaleplan.laws.moe import cubic_root
+
+    d = float(cubic_root(linear, square, cube, total))
+    # Independent: the positive real root of the cubic by its companion matrix.
+    roots = np.roots([cube, square, linear, -total])
+    positive = [r.real for r in roots if abs(r.imag) < 1e-9 * abs(r) and r.real > 0]
+    assert len(positive) == 1
+    assert d == pytest.approx(positive[0], rel=1e-9)
+    assert linear * d + square * d**2 + cube * d**3 == pytest.approx(total, rel=1e-12)
+
+
+def test_a_rows_width_does_not_depend_on_the_rows_beside_it():
+    # Each row stops on its own Newton step: the same bits alone and in any batch.
+    from scaleplan.optimal._expert_memory import largest_fitting
+
+    counts = np.array([1.0, 2.0, 8.0, 32.0, 64.0])
+    for memory in np.geomspace(1e8, 1e12, 50):  # the old all-rows stop differed on 13 of these
+        together = largest_fitting(counts, memory, 2.0, cache_per_d2=1e3)
+        for i, e in enumerate(counts):
+            alone = largest_fitting(np.array([e]), memory, 2.0, cache_per_d2=1e3)
+            assert alone[0] == together[i] or (np.isnan(alone[0]) and np.isnan(together[i]))
+
+
+@pytest.mark.parametrize(
+    ("args", "argument"),
+    [((-1.0, 0.0, 1.0, 1.0), "linear"), ((0.0, 0.0, 0.0, 1.0), "linear"),
+     ((np.inf, 0.0, 1.0, 1.0), "linear"), ((1.0, 0.0, 1.0, -1.0), "total"),
+     ((1.0, 0.0, 1.0, np.nan), "total"), ((1.0, 0.0, 1.0, np.inf), "total")],
+)  # fmt: skip
+def test_cubic_root_refuses_what_has_no_root(args, argument):
+    from scaleplan.laws.moe import cubic_root
+
+    with pytest.raises(ValueError) as err:
+        cubic_root(*args)
+    assert err.value.argument == argument
+    # A total of 0 has the root 0, even where the derivative there is 0 too.
+    assert float(cubic_root(0.0, 0.0, 1.0, 0.0)) == 0.0

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scaleplan import JOINT_MOE, expert_optimal, training_experts
+from scaleplan.testing.reference import expert_grid
 
 # The paper's Table 2: the best expert count (of 1 to 32) per training budget and memory
 # (an RTX 4090's 24 GB, an H100's 80 GB, a node's 640 GB); 32 stands for its ">= 32".
@@ -29,22 +30,10 @@ def test_table_2_memory_constrained_expert_counts(budget):
 
 
 def brute_force(loss, demand, memory, counts=(1, 2, 4, 8, 16, 32)):
-    """Lifetime FLOPs on a grid of 20,000 active sizes per count, memory-feasible only."""
-    best = (np.inf, None, None)
-    for e in counts:
-        law = JOINT_MOE.at(e)
-        n = np.geomspace(1e6, 1e13, 20000)
-        reducible = loss - law.E - law.A * n**-law.alpha
-        with np.errstate(invalid="ignore", divide="ignore"):
-            d = np.where(reducible > 0, (law.B / reducible) ** (1 / law.beta), np.nan)
-        ok = np.isfinite(d)
-        if memory is not None:
-            ok &= 2.0 * JOINT_MOE.total_params(n, e) <= memory
-        flops = np.where(ok, 6 * n * d + 2 * n * demand, np.inf)
-        k = int(np.argmin(flops))
-        if flops[k] < best[0]:
-            best = (flops[k], e, n[k])
-    return best
+    """Lifetime FLOPs on a grid of 20,000 active sizes per count, memory-feasible only
+    (`testing.reference.expert_grid`)."""
+    laws = {e: JOINT_MOE.at(e).coefficients for e in counts}
+    return expert_grid(laws, loss, demand, memory, JOINT_MOE.total_params)
 
 
 @settings(max_examples=25, deadline=None)

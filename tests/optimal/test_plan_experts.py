@@ -56,6 +56,9 @@ def test_the_summary_and_json_show_the_choice_and_why(auto):
 def test_one_count_is_compared_with_the_dense_model():
     p = sp.plan(law="joint-moe", experts=8)
     assert list(p.experts.candidates["experts"]) == [1, 8]
+    # A sequence: its distinct counts, in order.
+    q = sp.plan(law="joint-moe", experts=[8, 1, 1])
+    assert list(q.experts.candidates["experts"]) == [1, 8]
 
 
 def _plan(experts, totals, serving, training):

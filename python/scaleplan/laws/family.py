@@ -190,7 +190,8 @@ def register(
 
 
 def families() -> tuple[Family, ...]:
-    """Every registered family, in registration order.
+    """Every registered family, ordered by its class's module and name: a fixed order,
+    whichever family's module a caller imported first (registration order depends on it).
 
     Returns
     -------
@@ -202,14 +203,8 @@ def families() -> tuple[Family, ...]:
     >>> [family.cls.__name__ for family in families()]
     ['DataConstrainedLaw', 'JointMoELaw']
     """
-
-    # In the order of `_REGISTRANTS`, whichever module was imported first.
-    def rank(family: Family) -> int:
-        kernel = next(iter(family.kernels.values()), None)
-        module = getattr(kernel, "__module__", "")
-        return _REGISTRANTS.index(module) if module in _REGISTRANTS else len(_REGISTRANTS)
-
-    return tuple(sorted(_registered().values(), key=rank))
+    return tuple(sorted(_registered().values(),
+                        key=lambda f: (f.cls.__module__, f.cls.__qualname__)))  # fmt: skip
 
 
 def route(

@@ -31,7 +31,7 @@ from ..errors import ScaleplanError
 from .flops import inference_flops, training_flops
 from .scaling import ScalingLaw
 
-__all__ = ["GPT2_VOCAB", "JOINT_MOE", "JointMoELaw", "width_for_active"]
+__all__ = ["GPT2_VOCAB", "JOINT_MOE", "JointMoELaw", "cubic_root", "width_for_active"]
 
 # The tokenizer the paper's models use (GPT-2's), in its parameter counts (Appendix A).
 GPT2_VOCAB = 50257
@@ -268,8 +268,7 @@ def _experts(experts: Any) -> Any:
 
 def width_for_active(active: Any, vocab: int = GPT2_VOCAB) -> Any:
     """The width d of the paper's architecture with `active` active parameters: the one
-    positive root of `2 d V + 13 d^3 / 64 = active` (its Eq. 10), by Newton from above (the
-    cubic is convex for d > 0, so the iterates fall monotonically).
+    positive root of `2 d V + 13 d^3 / 64 = active` (its Eq. 10; `cubic_root`).
 
     Examples
     --------
@@ -278,12 +277,48 @@ def width_for_active(active: Any, vocab: int = GPT2_VOCAB) -> Any:
     >>> round(float(width_for_active(2 * d * 50257 + 13 * d**3 / 64)), 6)
     1024.0
     """
-    d = np.maximum(np.cbrt(64.0 * active / 13.0), active / (2.0 * vocab))
+    return cubic_root(2.0 * vocab, 0.0, 13.0 / 64.0, active)
+
+
+def cubic_root(linear: Any, square: Any, cube: Any, total: Any) -> Any:
+    """The root d >= 0 of `linear d + square d^2 + cube d^3 = total` (coefficients >= 0,
+    at least one > 0; `total` >= 0, else a ScaleplanError), by Newton from above: it
+    starts at the least of the bounds each term alone gives (`total / linear`, ...), and
+    the left side is convex and increasing for d > 0, so the iterates fall monotonically
+    to the root. Each row stops on its own step, so its answer does not depend on the rows
+    beside it.
+
+    Examples
+    --------
+    >>> from scaleplan.laws.moe import cubic_root
+    >>> float(cubic_root(1.0, 1.0, 1.0, 14.0))  # 2 + 4 + 8
+    2.0
+    """
+    linear, square, cube, total = np.broadcast_arrays(
+        *(np.asarray(x, dtype=float) for x in (linear, square, cube, total))
+    )
+    coefficients = np.stack([linear, square, cube])
+    finite = np.all(np.isfinite(coefficients))
+    if not (finite and np.all(coefficients >= 0) and np.all(coefficients.sum(axis=0) > 0)):
+        raise ScaleplanError("cubic_root needs finite coefficients >= 0, one of them > 0",
+                             "linear")  # fmt: skip
+    if not np.all(np.isfinite(total) & (total >= 0)):
+        raise ScaleplanError("total must be >= 0 (and finite)", "total")
+    # np.where computes both branches: the bounds of absent (zero) terms are discarded.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d = np.minimum.reduce([
+            np.where(linear > 0, total / linear, np.inf),
+            np.where(square > 0, np.sqrt(total / square), np.inf),
+            np.where(cube > 0, np.cbrt(total / cube), np.inf),
+        ])  # fmt: skip
+    done = np.zeros(d.shape, dtype=bool)
     for _ in range(100):
-        f = 2.0 * d * vocab + 13.0 * d**3 / 64.0 - active
-        step = f / (2.0 * vocab + 39.0 * d**2 / 64.0)
-        d = d - step
-        if np.all(np.abs(step) <= 1e-15 * d):
+        f = linear * d + square * d**2 + cube * d**3 - total
+        with np.errstate(invalid="ignore"):  # 0 / 0 at a root of 0 (total 0): no step
+            step = np.where(f == 0, 0.0, f / (linear + 2.0 * square * d + 3.0 * cube * d**2))
+        d = np.where(done, d, d - step)
+        done |= np.abs(step) <= 1e-15 * d
+        if np.all(done):
             break
     return d
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._utils.checks import number
 from ..errors import ScaleplanError
-from ..laws.moe import GPT2_VOCAB
+from ..laws.moe import GPT2_VOCAB, cubic_root
 
 __all__ = ["MAX_BYTES", "MAX_MEMORY", "MIN_BYTES", "bounded", "largest_fitting"]
 
@@ -33,20 +33,10 @@ def largest_fitting(experts: Any, memory_bytes: float, bytes_per_param: float,
                     cache_per_d2: float = 0.0) -> Any:  # fmt: skip
     """The most active parameters of the paper's architecture whose memory fits
     `memory_bytes`, per expert count: `bytes_per_param (2 d V + (4 + 9 E) d^3 / 64) +
-    cache_per_d2 d^2 = memory` solved for the width d (Newton from above: the left side
-    is convex and increasing in d, and each of its terms alone bounds d), then `N = 2 d V +
-    13 d^3 / 64`. NaN where not even a thousand parameters fit."""
+    cache_per_d2 d^2 = memory` solved for the width d (`laws.moe.cubic_root`), then
+    `N = 2 d V + 13 d^3 / 64`. NaN where not even a thousand parameters fit."""
     e = np.asarray(experts, dtype=float)
-    v, b, c = float(GPT2_VOCAB), bytes_per_param, cache_per_d2
-    cube = b * (4.0 + 9.0 * e) / 64.0
-    d = np.minimum(memory_bytes / (2.0 * b * v), np.cbrt(memory_bytes / cube))
-    if c > 0:
-        d = np.minimum(d, np.sqrt(memory_bytes / c))
-    for _ in range(100):
-        f = 2.0 * b * v * d + c * d**2 + cube * d**3 - memory_bytes
-        step = f / (2.0 * b * v + 2.0 * c * d + 3.0 * cube * d**2)
-        d = d - step
-        if np.all(np.abs(step) <= 1e-14 * d):
-            break
+    v, b = float(GPT2_VOCAB), bytes_per_param
+    d = cubic_root(2.0 * b * v, cache_per_d2, b * (4.0 + 9.0 * e) / 64.0, memory_bytes)
     n = 2.0 * d * v + 13.0 * d**3 / 64.0
     return np.where(n >= 1e3, n, np.nan)

@@ -98,7 +98,7 @@ def _or_none(x: float) -> float | None:
 def moe_inputs(law: Any, experts: Any, unique_tokens: Any) -> tuple[Any, list[int] | None]:
     """`plan`'s MoE law and the counts to compare, or `(None, None)` without `experts`:
     "auto" is `experts.EXPERT_COUNTS`, a count N is N beside the dense model, a sequence
-    is taken as given (1 among them)."""
+    is its distinct counts in order (1 among them)."""
     from ..errors import ScaleplanError
     from .experts import EXPERT_COUNTS, expert_counts, resolve_moe_law
 
@@ -113,5 +113,5 @@ def moe_inputs(law: Any, experts: Any, unique_tokens: Any) -> tuple[Any, list[in
             raise ScaleplanError(f"experts must be 'auto', a count or counts; got {experts!r}",
                                  "experts")  # fmt: skip
         return moe, [int(e) for e in EXPERT_COUNTS]
-    counts = [int(e) for e in np.ravel(expert_counts(experts))]
+    counts = sorted({int(e) for e in np.ravel(expert_counts(experts))})
     return moe, sorted({1, *counts}) if len(counts) == 1 else counts

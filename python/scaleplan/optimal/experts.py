@@ -17,7 +17,6 @@ from ..errors import ScaleplanError
 from ..laws.family import register
 from ..laws.flops import inference_flops, training_flops
 from ..laws.moe import JOINT_MOE, JointMoELaw
-from ..laws.scaling import ScalingLaw
 from ._expert_memory import MAX_BYTES, MAX_MEMORY, MIN_BYTES, bounded, largest_fitting
 from .budgets import best_quality
 from .costs import cost_optimal
@@ -247,18 +246,9 @@ def expert_optimal(
         raise ScaleplanError(f"loss must be above the law's floor {law.c}; got {loss!r}", "loss")
     d_inf = number("inference_tokens", inference_tokens, NON_NEGATIVE)
     bytes_per_param = bounded("bytes_per_param", bytes_per_param, MIN_BYTES, MAX_BYTES)
-    laws = law.at(counts)
-    r = compute_optimal(np.full(counts.shape, loss), d_inf, law=laws)
-    n, d = np.asarray(r.params, dtype=float), np.asarray(r.tokens, dtype=float)
-    bound = np.zeros(counts.shape, dtype=bool)
     if memory_bytes is not None:
         memory_bytes = bounded("memory_bytes", memory_bytes, 0.0, MAX_MEMORY)
-        cap = largest_fitting(counts, memory_bytes, bytes_per_param)
-        bound = ~(n <= cap)
-        n = np.where(bound, cap, n)
-        d = np.where(bound, _tokens_at(laws, loss, n), d)
-        n = np.where(np.isfinite(d), n, np.nan)  # beyond float64's tokens: out of reach
-        d = np.where(np.isfinite(d), d, np.nan)
+    n, d, bound = _optima(law, counts, loss, d_inf, memory_bytes, bytes_per_param)
     flops = training_flops(n, d) + inference_flops(n, d_inf)
     if np.any(np.isfinite(n) & ~np.isfinite(flops)):
         raise ScaleplanError(
@@ -282,21 +272,28 @@ def expert_optimal(
                          float(flops[best]), bool(bound[best]), dense, candidates)  # fmt: skip
 
 
-def _tokens_at(laws: ScalingLaw, loss: float, params: Any) -> Any:
-    """Tokens reaching `loss` at `params` under each law (NaN where none do)."""
-    e, a, b, alpha, beta = (np.asarray(c, dtype=float) for c in laws.coefficients)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        reducible = loss - e - a * params**-alpha
-        return np.where(reducible > 0, (b / reducible) ** (1.0 / beta), np.nan)
+def _optima(law: JointMoELaw, counts: Any, loss: float, d_inf: float, memory: float | None,
+            bytes_per_param: float) -> tuple[Any, Any, Any]:  # fmt: skip
+    """Each count's (N, D) of least lifetime FLOPs at `loss` (one batch of laws in the
+    Rust lanes), and whether memory bound it: a count whose optimum's weights do not fit
+    takes the largest N that fits and the tokens reaching the loss there (NaN where no
+    number of tokens does)."""
+    laws = law.at(counts)
+    r = compute_optimal(np.full(counts.shape, loss), d_inf, law=laws)
+    n, d = np.asarray(r.params, dtype=float), np.asarray(r.tokens, dtype=float)
+    bound = np.zeros(counts.shape, dtype=bool)
+    if memory is None:
+        return n, d, bound
+    cap = largest_fitting(counts, memory, bytes_per_param)
+    bound = ~(n <= cap)
+    n = np.where(bound, cap, n)
+    d = np.where(bound, tokens_at_loss(loss, n, laws, None), d)
+    reached = np.isfinite(d)  # beyond float64's tokens: out of reach
+    return np.where(reached, n, np.nan), np.where(reached, d, np.nan), bound
 
 
 def _dense_flops(law: JointMoELaw, loss: float, d_inf: float, memory: float | None,
                  bytes_per_param: float) -> float:  # fmt: skip
     """Lifetime FLOPs of the dense optimum (E = 1) under the same cap, NaN if none fits."""
-    r = compute_optimal(loss, d_inf, law=law.at(1.0))
-    n, d = float(r.params), float(r.tokens)
-    if memory is not None:
-        cap = float(largest_fitting(np.ones(1), memory, bytes_per_param)[0])
-        if not n <= cap:
-            n, d = cap, float(_tokens_at(law.at(1.0), loss, np.array(cap)))
-    return float(training_flops(n, d) + inference_flops(n, d_inf))
+    n, d, _ = _optima(law, np.ones(1), loss, d_inf, memory, bytes_per_param)
+    return float(training_flops(n[0], d[0]) + inference_flops(n[0], d_inf))

@@ -63,6 +63,11 @@ class FineGrainedOptimum(Record):
     candidates: dict[str, Any]
 
 
+# Ternary steps: each keeps 2/3 of the bracket, and (2/3)^90 of the 20.7-wide bracket of
+# ln n_blocks is 3e-15, its float64 resolution; a fixed count, so every machine stops alike.
+_SEARCH_STEPS = 90
+
+
 def fine_grained_optimal(
     compute: float,
     *,
@@ -117,7 +122,7 @@ def fine_grained_optimal(
             str(exc).replace("experts", "granularities"), "granularities"
         ) from None
     lo, hi = np.full(grans.shape, np.log(1e-3)), np.full(grans.shape, np.log(1e6))
-    for _ in range(200):
+    for _ in range(_SEARCH_STEPS):
         m1, m2 = lo + (hi - lo) / 3.0, hi - (hi - lo) / 3.0
         first = _loss(law, compute, grans, m1)[0] < _loss(law, compute, grans, m2)[0]
         lo, hi = np.where(first, lo, m1), np.where(first, m2, hi)

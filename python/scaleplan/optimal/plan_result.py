@@ -165,7 +165,8 @@ class Plan:
         The recommendation as a `Comparison` (with its paper's dollars).
     experts : ExpertPlan or None
         With `plan(experts=...)`: the expert count chosen over the counts compared, its
-        candidates and `saving`; `expert_why(plan.experts)` says why (None otherwise).
+        candidates and `saving` (None otherwise); `summary()` and `to_dict()["experts"]`
+        say why it was chosen.
 
     Examples
     --------

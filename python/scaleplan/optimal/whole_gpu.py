@@ -58,7 +58,8 @@ def tokens_at_loss(loss: float, params: Any, law: Any, unique_tokens: float | No
     kernel, law, given = route("tokens_for_params", law, unique_tokens=unique_tokens)
     if kernel is not None:
         return kernel(loss, params, law=law, **given)
-    e, a, b, alpha, beta = (float(v) for v in resolve_law(law).coefficients)
+    # Array coefficients: a batch of laws (one a row of `params`) as well as one law.
+    e, a, b, alpha, beta = (np.asarray(v, dtype=float) for v in resolve_law(law).coefficients)
     reducible = loss - e - a * np.asarray(params) ** -alpha
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(reducible > 0, (b / reducible) ** (1.0 / beta), np.nan)

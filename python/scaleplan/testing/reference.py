@@ -17,6 +17,7 @@ import math
 # Defined with their domain's references; the tests and benchmarks import them from here.
 from .reference_data import data_constrained_loss
 from .reference_fits import huber, huber_lse_objective
+from .reference_moe import expert_grid
 from .reference_systems import physical_optimum, serving_step, step_counts
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "chinchilla_tokens_for_params",
     "data_constrained_loss",
     "eq12_residual",
+    "expert_grid",
     "huber",
     "huber_lse_objective",
     "lifetime_log_optimum",

@@ -151,30 +151,47 @@ def serving_step(
     flops /= tp
     cache = (batch / tp if dp else batch) * tokens * kv_per_token
     moved = read_per_gpu + cache
-    latency = gpu.get("latency", 0.0) if tp > 1 else 0.0
-    if dp and tp > 1:
-        # Each token to every other GPU holding one of its k experts, and back: a given
-        # GPU (experts / tp of them) is missed with chance C(E - E/tp, k) / C(E, k).
-        per_gpu_experts = experts // tp
-        missed = math.comb(int(experts - per_gpu_experts), int(k)) / math.comb(int(experts), int(k))
-        sent = in_step / tp * (tp - 1) * (1 - missed) * d * 2
-        comm = moe_layers * 2 * (sent / gpu["link"] + latency)
-    else:
-        comm = layers * 2 * ((2 * (tp - 1) / tp) * in_step * d * 2 / gpu["link"] + latency)
-    half = gpu.get("gemm_half", 0.0)
-    peak = gpu["peak"] * gpu["compute"]
-    # Each routed expert multiplies only its own tokens: in_step k / (experts reached).
-    routed = 2 * in_step * k * expert * moe_layers / tp
-    per_expert = in_step * k / touched if moe_layers else in_step
-    t_compute = (flops - routed) / (peak * in_step / (in_step + half)) + routed / (
-        peak * per_expert / (per_expert + half)
-    )
+    moe = (experts, k, expert, moe_layers, touched)
+    comm = _comm_seconds(gpu, tp, dp, in_step, d, layers, moe)
+    t_compute = _compute_seconds(gpu, flops, in_step, tp, dp, moe)
     kv_eff = gpu.get("kv_eff", gpu["memory_eff"])
     t_memory = read_per_gpu / (gpu["bandwidth"] * gpu["memory_eff"]) + cache / (
         gpu["bandwidth"] * kv_eff
     )
     seconds = max(t_compute, t_memory) + comm + gpu["overhead"]
     return seconds, flops, moved, comm, max_batch, t_memory > t_compute
+
+
+def _comm_seconds(gpu: dict[str, float], tp: float, dp: bool, in_step: float, d: float,
+                  layers: float, moe: tuple[float, ...]) -> float:  # fmt: skip
+    """Seconds of a step's collectives per GPU: two ring all-reduces a layer, or under
+    data-parallel attention two all-to-alls an MoE layer."""
+    experts, k, _, moe_layers, _ = moe
+    latency = gpu.get("latency", 0.0) if tp > 1 else 0.0
+    if not (dp and tp > 1):
+        return layers * 2 * ((2 * (tp - 1) / tp) * in_step * d * 2 / gpu["link"] + latency)
+    # Each token to every other GPU holding one of its k experts, and back: a given GPU
+    # (experts / tp of them) is missed with chance C(E - E/tp, k) / C(E, k).
+    others = int(experts - experts // tp)
+    missed = math.comb(others, int(k)) / math.comb(int(experts), int(k))
+    sent = in_step / tp * (tp - 1) * (1 - missed) * d * 2
+    return moe_layers * 2 * (sent / gpu["link"] + latency)
+
+
+def _compute_seconds(gpu: dict[str, float], flops: float, in_step: float, tp: float, dp: bool,
+                     moe: tuple[float, ...]) -> float:  # fmt: skip
+    """Seconds of a GPU's `flops`: matmuls of m rows at `m / (m + gemm_half)` of the
+    compute fraction, m a GPU's own rows, and each routed expert's only its own tokens,
+    in_step k / (experts reached)."""
+    _, k, expert, moe_layers, touched = moe
+    half = gpu.get("gemm_half", 0.0)
+    peak = gpu["peak"] * gpu["compute"]
+    routed = 2 * in_step * k * expert * moe_layers / tp
+    per_expert = in_step * k / touched if moe_layers else in_step
+    own = in_step / tp if dp else in_step
+    return (flops - routed) / (peak * own / (own + half)) + routed / (
+        peak * per_expert / (per_expert + half)
+    )
 
 
 def physical_optimum(

@@ -30,10 +30,57 @@ pub const FIELDS: [&str; 21] = [
     "v_head_dim",
 ];
 
-/// Columns that must be positive integers; the others are flags (7, 8) or whole numbers
-/// from 0 (11, 15, 16, 17, 18, 19).
-const POSITIVE: [usize; 13] = [0, 1, 2, 3, 4, 5, 6, 9, 10, 12, 13, 14, 20];
-const WHOLE: [usize; 6] = [11, 15, 16, 17, 18, 19];
+/// Each field's column index in [`FIELDS`] (and in a row's values).
+mod col {
+    pub const VOCAB: usize = 0;
+    pub const D_MODEL: usize = 1;
+    pub const N_LAYERS: usize = 2;
+    pub const N_HEADS: usize = 3;
+    pub const HEAD_DIM: usize = 4;
+    pub const N_KV_HEADS: usize = 5;
+    pub const D_FF: usize = 6;
+    pub const GATED: usize = 7;
+    pub const TIED: usize = 8;
+    pub const SEQ_LEN: usize = 9;
+    pub const BATCH_SIZE: usize = 10;
+    pub const EXTRA_PARAMS: usize = 11;
+    pub const EXPERTS: usize = 12;
+    pub const EXPERTS_PER_TOKEN: usize = 13;
+    pub const EXPERT_D_FF: usize = 14;
+    pub const SHARED_D_FF: usize = 15;
+    pub const MOE_LAYERS: usize = 16;
+    pub const KV_LORA_RANK: usize = 17;
+    pub const Q_LORA_RANK: usize = 18;
+    pub const ROPE_HEAD_DIM: usize = 19;
+    pub const V_HEAD_DIM: usize = 20;
+}
+
+/// Columns that must be positive integers; the others are the flags (`FLAGS`) or whole
+/// numbers from 0 (`WHOLE`).
+const POSITIVE: [usize; 13] = [
+    col::VOCAB,
+    col::D_MODEL,
+    col::N_LAYERS,
+    col::N_HEADS,
+    col::HEAD_DIM,
+    col::N_KV_HEADS,
+    col::D_FF,
+    col::SEQ_LEN,
+    col::BATCH_SIZE,
+    col::EXPERTS,
+    col::EXPERTS_PER_TOKEN,
+    col::EXPERT_D_FF,
+    col::V_HEAD_DIM,
+];
+const FLAGS: [usize; 2] = [col::GATED, col::TIED];
+const WHOLE: [usize; 6] = [
+    col::EXTRA_PARAMS,
+    col::SHARED_D_FF,
+    col::MOE_LAYERS,
+    col::KV_LORA_RANK,
+    col::Q_LORA_RANK,
+    col::ROPE_HEAD_DIM,
+];
 
 /// Shapes as columns (length 1 or n each); flags are 0 or 1.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +118,7 @@ impl<'a> ShapeColumns<'a> {
                 return Err(invalid(k, s[k], "a positive integer", i));
             }
         }
-        for k in [7, 8] {
+        for k in FLAGS {
             if s[k] != 0.0 && s[k] != 1.0 {
                 return Err(invalid(k, s[k], "0 or 1", i));
             }
@@ -89,49 +136,69 @@ impl<'a> ShapeColumns<'a> {
     /// fields only with a latent (`kv_lora_rank` > 0) whose rotary part leaves a key part.
     pub fn get(&self, i: usize) -> Result<Shape> {
         let s = self.values(i)?;
-        if s[3] % s[5] != 0.0 {
-            return Err(invalid(5, s[5], "a divisor of n_heads", i));
+        if s[col::N_HEADS] % s[col::N_KV_HEADS] != 0.0 {
+            return Err(invalid(
+                col::N_KV_HEADS,
+                s[col::N_KV_HEADS],
+                "a divisor of n_heads",
+                i,
+            ));
         }
-        if s[13] > s[12] {
-            return Err(invalid(13, s[13], "at most experts", i));
+        if s[col::EXPERTS_PER_TOKEN] > s[col::EXPERTS] {
+            return Err(invalid(
+                col::EXPERTS_PER_TOKEN,
+                s[col::EXPERTS_PER_TOKEN],
+                "at most experts",
+                i,
+            ));
         }
-        if s[16] > s[2] {
-            return Err(invalid(16, s[16], "at most n_layers", i));
+        if s[col::MOE_LAYERS] > s[col::N_LAYERS] {
+            return Err(invalid(
+                col::MOE_LAYERS,
+                s[col::MOE_LAYERS],
+                "at most n_layers",
+                i,
+            ));
         }
-        if s[17] == 0.0 {
-            for k in [18, 19] {
+        if s[col::KV_LORA_RANK] == 0.0 {
+            for k in [col::Q_LORA_RANK, col::ROPE_HEAD_DIM] {
                 if s[k] != 0.0 {
                     return Err(invalid(k, s[k], "0 without a kv_lora_rank", i));
                 }
             }
-        } else if s[19] >= s[4] {
-            return Err(invalid(19, s[19], "below head_dim", i));
+        } else if s[col::ROPE_HEAD_DIM] >= s[col::HEAD_DIM] {
+            return Err(invalid(
+                col::ROPE_HEAD_DIM,
+                s[col::ROPE_HEAD_DIM],
+                "below head_dim",
+                i,
+            ));
         }
         Ok(Shape {
-            vocab: s[0],
-            d_model: s[1],
-            n_layers: s[2],
-            n_heads: s[3],
-            head_dim: s[4],
-            n_kv_heads: s[5],
-            d_ff: s[6],
-            gated: s[7] == 1.0,
-            tied: s[8] == 1.0,
-            seq_len: s[9],
-            batch_size: s[10],
-            extra_params: s[11],
+            vocab: s[col::VOCAB],
+            d_model: s[col::D_MODEL],
+            n_layers: s[col::N_LAYERS],
+            n_heads: s[col::N_HEADS],
+            head_dim: s[col::HEAD_DIM],
+            n_kv_heads: s[col::N_KV_HEADS],
+            d_ff: s[col::D_FF],
+            gated: s[col::GATED] == 1.0,
+            tied: s[col::TIED] == 1.0,
+            seq_len: s[col::SEQ_LEN],
+            batch_size: s[col::BATCH_SIZE],
+            extra_params: s[col::EXTRA_PARAMS],
             experts: Experts {
-                routed: s[12],
-                per_token: s[13],
-                d_ff: s[14],
-                shared_d_ff: s[15],
-                layers: s[16],
+                routed: s[col::EXPERTS],
+                per_token: s[col::EXPERTS_PER_TOKEN],
+                d_ff: s[col::EXPERT_D_FF],
+                shared_d_ff: s[col::SHARED_D_FF],
+                layers: s[col::MOE_LAYERS],
             },
             latent: Latent {
-                kv_rank: s[17],
-                q_rank: s[18],
-                rope_dim: s[19],
-                v_head_dim: s[20],
+                kv_rank: s[col::KV_LORA_RANK],
+                q_rank: s[col::Q_LORA_RANK],
+                rope_dim: s[col::ROPE_HEAD_DIM],
+                v_head_dim: s[col::V_HEAD_DIM],
             },
         })
     }

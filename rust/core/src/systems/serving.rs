@@ -248,7 +248,7 @@ impl Gpu {
         let moved = parallel::sequences_per_gpu(load) * t * kv_bytes_per_token(shape, load);
         let bytes = weights + moved;
         let comm_seconds = parallel::comm_seconds(self, shape, load, tokens_in_step);
-        let compute = self.compute_seconds(shape, flops, tokens_in_step / tp, tokens_in_step);
+        let compute = self.compute_seconds(shape, load, flops, tokens_in_step);
         let memory = weights / (self.bandwidth * self.memory_efficiency)
             + moved / (self.bandwidth * self.kv_efficiency);
         let seconds = compute.max(memory) + comm_seconds + self.overhead;
@@ -265,21 +265,25 @@ impl Gpu {
         }
     }
 
-    /// Seconds of `flops` FLOPs per GPU in a step of `tokens` tokens: matmuls of `m` rows
-    /// run at `e_c m / (m + m_half)` of peak. A routed expert's matmuls see only the
-    /// tokens routed to it, `tokens k / E_touched` in expectation (grouped GEMMs over
-    /// narrow batches), so the experts' share of the FLOPs, `2 tokens k P_expert L_moe`
-    /// split as the rest is, runs at that smaller ramp.
-    fn compute_seconds(&self, shape: &Shape, flops: f64, routed_share: f64, tokens: f64) -> f64 {
+    /// Seconds of `flops` FLOPs per GPU in a step of `tokens` tokens on the group:
+    /// matmuls of `m` rows run at `e_c m / (m + m_half)` of peak. A GPU multiplies every
+    /// token's rows under tensor parallelism (slices of each weight), its own `1 / tp`
+    /// under data-parallel attention; a routed expert's matmuls see only the tokens routed
+    /// to it, `tokens k / E_touched` in expectation from the whole group (grouped GEMMs
+    /// over narrow batches), so the experts' share of the FLOPs, `2 tokens k P_expert
+    /// L_moe / tp`, runs at that smaller ramp.
+    fn compute_seconds(&self, shape: &Shape, load: &Load, flops: f64, tokens: f64) -> f64 {
         let e = &shape.experts;
         let ramp = |m: f64| m / (m + self.gemm_half_tokens);
         let peak = self.peak * self.compute_efficiency;
-        let routed = 2.0 * routed_share * e.per_token * shape.expert_matrix() * e.layers;
+        let own = tokens / parallel::cache_replicas(load);
+        let routed =
+            2.0 * tokens / load.tensor_parallel * e.per_token * shape.expert_matrix() * e.layers;
         if routed == 0.0 {
-            return flops / (peak * ramp(tokens));
+            return flops / (peak * ramp(own));
         }
         let per_expert = tokens * e.per_token / experts_touched(shape, tokens);
-        (flops - routed) / (peak * ramp(tokens)) + routed / (peak * ramp(per_expert))
+        (flops - routed) / (peak * ramp(own)) + routed / (peak * ramp(per_expert))
     }
 
     /// The largest whole batch whose KV cache fits `kv_share` of what the weights and the

@@ -85,10 +85,12 @@ pub(super) fn comm_seconds(gpu: &Gpu, shape: &Shape, load: &Load, tokens: f64) -
 pub fn other_gpus_reached(shape: &Shape, tp: f64) -> f64 {
     let e = &shape.experts;
     let elsewhere = e.routed - e.routed / tp;
-    // k is at most a few dozen; the product is exact in k steps.
+    // The product in k steps (k is a few dozen in real models); it stops once it reaches
+    // 0, which every factor below 1 brings it to within ~750 tp steps, so a k of millions
+    // (a valid but odd shape) costs no more.
     let mut missed = 1.0;
     let mut i = 0.0;
-    while i < e.per_token {
+    while i < e.per_token && missed > 0.0 {
         missed *= ((elsewhere - i) / (e.routed - i)).max(0.0);
         i += 1.0;
     }

@@ -33,20 +33,30 @@ fn a_dense_model_under_data_parallel_attention_is_replicas() {
     // No routed expert: every GPU holds the whole model and a quarter of the sequences, so
     // a group of four at batch 4b runs each GPU's step as one GPU at batch b, and holds
     // four times one GPU's batch.
-    let (s, g) = (llama2_7b(), ideal());
-    let dense = |b: f64| Load {
-        attention_data_parallel: true,
-        ..load(b, 2048.0, 4.0)
+    // Also in compute: a GPU's matmuls multiply its own sequences' rows, so the
+    // small-matmul ramp is one GPU's (a compute-bound prefill shows it).
+    let s = llama2_7b();
+    let g = Gpu {
+        gemm_half_tokens: 500.0,
+        ..ideal()
     };
-    let group = g.step(&s, &dense(64.0), Phase::Decode, None).unwrap();
-    let one = g
-        .step(&s, &load(16.0, 2048.0, 1.0), Phase::Decode, None)
+    for (phase, tokens) in [(Phase::Decode, 2048.0), (Phase::Prefill, 128.0)] {
+        let dense = |b: f64| Load {
+            attention_data_parallel: true,
+            ..load(b, tokens, 4.0)
+        };
+        let group = g.step(&s, &dense(64.0), phase, None).unwrap();
+        let one = g.step(&s, &load(16.0, tokens, 1.0), phase, None).unwrap();
+        assert_eq!(group.comm_seconds, 0.0);
+        assert!(rel(group.seconds, one.seconds) < 1e-12, "{phase:?}");
+        assert!(rel(group.bytes, one.bytes) < 1e-12);
+        assert!(rel(group.tokens_per_second, one.tokens_per_second) < 1e-12);
+        assert_eq!(group.max_batch, 4.0 * one.max_batch);
+    }
+    let prefill = g
+        .step(&s, &load(16.0, 128.0, 1.0), Phase::Prefill, None)
         .unwrap();
-    assert_eq!(group.comm_seconds, 0.0);
-    assert!(rel(group.seconds, one.seconds) < 1e-12);
-    assert!(rel(group.bytes, one.bytes) < 1e-12);
-    assert!(rel(group.tokens_per_second, one.tokens_per_second) < 1e-12);
-    assert_eq!(group.max_batch, 4.0 * one.max_batch);
+    assert!(!prefill.memory_bound);
 }
 
 #[test]
