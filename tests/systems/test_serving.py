@@ -133,6 +133,15 @@ def reference(
     return ref.serving_step(fields, phase, batch, tokens, tp, gpu)
 
 
+def assert_step_is(r, seconds, flops, moved, comm, max_batch):
+    """The kernel's step `r` is the reference's, to 1e-12."""
+    assert r.seconds == pytest.approx(seconds, rel=1e-12)
+    assert r.flops == pytest.approx(flops, rel=1e-12)
+    assert r.bytes == pytest.approx(moved, rel=1e-12)
+    assert r.comm_seconds == pytest.approx(comm, rel=1e-12, abs=1e-300)
+    assert r.max_batch_size == max_batch
+
+
 @st.composite
 def formats(draw):
     """A GPU and a weight format it computes, and a KV format (None: the default)."""
@@ -182,11 +191,7 @@ def test_rust_matches_reference(shape, phase, batch, tokens, tp, fmt, eff):
         assert math.isnan(step(shape, acc, on_invalid="nan", **call).seconds)
         return
     r = step(shape, acc, **call)
-    assert r.seconds == pytest.approx(seconds, rel=1e-12)
-    assert r.flops == pytest.approx(flops, rel=1e-12)
-    assert r.bytes == pytest.approx(moved, rel=1e-12)
-    assert r.comm_seconds == pytest.approx(comm, rel=1e-12, abs=1e-300)
-    assert r.max_batch_size == max_batch
+    assert_step_is(r, seconds, flops, moved, comm, max_batch)
     produced = batch * (tokens if phase == "prefill" else 1)
     assert r.tokens_per_second == pytest.approx(produced / (seconds * tp), rel=1e-12)
     # Where the two times nearly tie, rounding may pick either bound.

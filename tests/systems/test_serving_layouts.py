@@ -12,7 +12,7 @@ from scaleplan.arch.shapes import MODELS
 from scaleplan.hardware.accelerators import ACCELERATORS
 from scaleplan.systems import serving
 from scaleplan.systems.efficiency import Efficiency
-from tests.systems.test_serving import efficiencies, experts, reference, shapes
+from tests.systems.test_serving import assert_step_is, efficiencies, experts, reference, shapes
 
 IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0, memory_fraction=1.0)
 GROUPS = [1, 2, 4, 8, 16]
@@ -57,12 +57,7 @@ def test_data_parallel_attention_matches_the_reference(shape, phase, batch, toke
             step(shape, acc, **call)
         assert err.value.argument == ("tensor_parallel" if max_batch < 1 else "batch_size")
         return
-    r = step(shape, acc, **call)
-    assert r.seconds == pytest.approx(seconds, rel=1e-12)
-    assert r.flops == pytest.approx(flops, rel=1e-12)
-    assert r.bytes == pytest.approx(moved, rel=1e-12)
-    assert r.comm_seconds == pytest.approx(comm, rel=1e-12, abs=1e-300)
-    assert r.max_batch_size == max_batch
+    assert_step_is(step(shape, acc, **call), seconds, flops, moved, comm, max_batch)
 
 
 @given(moe_shapes(), st.integers(1, 2048), st.sampled_from(GROUPS), st.data())
@@ -132,3 +127,13 @@ def test_one_bad_layout_row_does_not_lose_the_rest():
                        expert_parallel=[1, 3, 8], on_invalid="nan")  # fmt: skip
     assert math.isfinite(r.seconds[0]) and math.isnan(r.seconds[1])
     assert r.seconds[2] == r.seconds[0]
+
+
+def test_the_step_says_its_layout():
+    r = serving.decode("mixtral-8x7b", "h100-sxm", tensor_parallel=8, batch_size=8,
+                       expert_parallel=[1, 8])  # fmt: skip
+    assert r.expert_parallel.tolist() == [1.0, 8.0] and r.attention_data_parallel is False
+    dp = serving.prefill("mixtral-8x7b", "h100-sxm", tensor_parallel=8, expert_parallel=8,
+                         attention_data_parallel=True, prompt_tokens=128)  # fmt: skip
+    assert dp.expert_parallel == 8.0 and dp.attention_data_parallel is True
+    assert "expert_parallel" in r.to_pandas().columns

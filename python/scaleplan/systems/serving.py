@@ -55,6 +55,11 @@ class ServingStep(Tabular):
         Context tokens (decode) or prompt tokens (prefill) per sequence.
     tensor_parallel : float or numpy.ndarray
         GPUs in the group.
+    expert_parallel : float or numpy.ndarray
+        GPUs the routed experts are split over.
+    attention_data_parallel : bool
+        Whether attention ran data parallel (then `batch_size` and `max_batch_size` are
+        the group's, `1 / tensor_parallel` of them on each GPU).
     seconds : float or numpy.ndarray
         The step's wall clock, in seconds.
     tokens_per_second : float or numpy.ndarray
@@ -79,7 +84,7 @@ class ServingStep(Tabular):
     23.14 ms per token, 1,383 tokens/s, memory-bound, MFU 1.9%, batch up to 52
     """
 
-    _INPUTS = ("batch_size", "tokens", "tensor_parallel")
+    _INPUTS = ("batch_size", "tokens", "tensor_parallel", "expert_parallel")
     _OUTPUTS = ("seconds", "tokens_per_second", "mfu", "memory_bound", "flops", "bytes",
                 "comm_seconds", "max_batch_size")  # fmt: skip
 
@@ -97,6 +102,8 @@ class ServingStep(Tabular):
     bytes: Any
     comm_seconds: Any
     max_batch_size: Any
+    expert_parallel: Any = 1.0
+    attention_data_parallel: bool = False
 
     @property
     def bound(self) -> Any:
@@ -351,4 +358,6 @@ def _step(
         bytes=shaped(b, shape),
         comm_seconds=shaped(c, shape),
         max_batch_size=shaped(mb, shape),
+        expert_parallel=echoed(cols[n_shape + 6], shape),
+        attention_data_parallel=bool(layout[1]),
     )
