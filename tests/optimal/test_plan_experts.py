@@ -12,6 +12,18 @@ from scaleplan.optimal.expert_plan import ExpertPlan, expert_plan
 from scaleplan.optimal.experts import EXPERT_COUNTS
 
 
+def _costs(plan):
+    """The plan's training and serving prices as a CostModel."""
+    a = {k: v.value for k, v in plan.assumptions.items()}
+    return sp.CostModel(train_gpu=a["train_gpu"], inference_gpu=a["serving_gpu"],
+                        train_precision=a["train_precision"],
+                        inference_precision=a["serving_precision"],
+                        train_price_per_hour=a["train_price_per_hour"],
+                        inference_price_per_hour=a["serving_price_per_hour"],
+                        train_mfu=a["train_mfu"], prefill_mfu=a["prefill_mfu"],
+                        decode_mfu=a["decode_mfu"])  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def auto():
     return sp.plan(law="joint-moe", experts="auto")
@@ -19,14 +31,7 @@ def auto():
 
 def test_the_plans_choice_is_expert_plans(auto):
     # Same loss, demand, deployment and training price: the plan only carries the answer.
-    a = {k: v.value for k, v in auto.assumptions.items()}
-    costs = sp.CostModel(train_gpu=a["train_gpu"], inference_gpu=a["serving_gpu"],
-                         train_precision=a["train_precision"],
-                         inference_precision=a["serving_precision"],
-                         train_price_per_hour=a["train_price_per_hour"],
-                         inference_price_per_hour=a["serving_price_per_hour"],
-                         train_mfu=a["train_mfu"], prefill_mfu=a["prefill_mfu"],
-                         decode_mfu=a["decode_mfu"])  # fmt: skip
+    costs = _costs(auto)
     deployment = sp.Deployment(gpu="a100-40gb", precision="int8")  # the plan's default
     direct = expert_plan(auto.loss, auto.requests, deployment=deployment, costs=costs,
                          experts=EXPERT_COUNTS)  # fmt: skip
@@ -94,6 +99,23 @@ def test_why_names_what_stopped_more_experts():
     assert "8 experts cost $60.0: their serving" in expert_why(dense)
 
 
+def test_a_unique_token_supply_composes_with_the_expert_choice():
+    # Binding, it costs every count more (repeated data is worth less than fresh); far
+    # beyond the optimum's tokens it changes nothing, bit for bit.
+    free = sp.plan(law="joint-moe", experts=[1, 8]).experts.candidates
+    scarce = sp.plan(law="joint-moe", experts=[1, 8], unique_tokens=1e11)
+    plenty = sp.plan(law="joint-moe", experts=[1, 8], unique_tokens=1e16).experts.candidates
+    assert np.all(scarce.experts.candidates["total_dollars"] > free["total_dollars"])
+    np.testing.assert_array_equal(plenty["total_dollars"], free["total_dollars"])
+    # Each count is `physical_optimal` under the supply on its own curve.
+    r = sp.physical_optimal(scarce.loss, scarce.requests, law=sp.JOINT_MOE, experts=8,
+                            curve=sp.ServingCurve.roofline(
+                                sp.Deployment(gpu="a100-40gb", precision="int8"), experts=8),
+                            costs=_costs(scarce), unique_tokens=1e11)  # fmt: skip
+    assert scarce.experts.candidates["total_dollars"][1] == r.total_dollars
+    assert r.binding
+
+
 @pytest.mark.parametrize(
     ("kw", "argument"),
     [
@@ -101,7 +123,7 @@ def test_why_names_what_stopped_more_experts():
         (dict(law="joint-moe", experts="many"), "experts"),
         (dict(law="joint-moe", experts=[2, 8]), "experts"),
         (dict(law="joint-moe", experts=0), "experts"),
-        (dict(law="joint-moe", experts=8, unique_tokens=1e11), "unique_tokens"),
+        (dict(law="joint-moe", experts=8, unique_tokens=-1.0), "unique_tokens"),
     ],
 )
 def test_bad_expert_inputs_are_named(kw, argument):

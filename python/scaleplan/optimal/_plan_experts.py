@@ -95,7 +95,7 @@ def _or_none(x: float) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def moe_inputs(law: Any, experts: Any, unique_tokens: Any) -> tuple[Any, list[int] | None]:
+def moe_inputs(law: Any, experts: Any) -> tuple[Any, list[int] | None]:
     """`plan`'s MoE law and the counts to compare, or `(None, None)` without `experts`:
     "auto" is `experts.EXPERT_COUNTS`, a count N is N beside the dense model, a sequence
     is its distinct counts in order (1 among them)."""
@@ -105,9 +105,6 @@ def moe_inputs(law: Any, experts: Any, unique_tokens: Any) -> tuple[Any, list[in
     if experts is None:
         return None, None
     moe = resolve_moe_law(law)
-    if unique_tokens is not None:
-        raise ScaleplanError("unique_tokens is not taken with experts= yet (the expert "
-                             "comparison assumes unlimited data)", "unique_tokens")  # fmt: skip
     if isinstance(experts, str):
         if experts != "auto":
             raise ScaleplanError(f"experts must be 'auto', a count or counts; got {experts!r}",

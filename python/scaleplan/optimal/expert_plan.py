@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._utils.checks import NON_NEGATIVE, number
+from .._utils.checks import NON_NEGATIVE, POSITIVE, number, optional
 from .._utils.frames import Record
 from ..arch.counts import step_counts
 from ..arch.policy import moe_shape, shape_for_params
@@ -78,6 +78,7 @@ def expert_plan(
     costs: CostModel | None = None,
     law: JointMoELaw | str = JOINT_MOE,
     experts: Any = EXPERT_COUNTS,
+    unique_tokens: float | None = None,
 ) -> ExpertPlan:
     """The expert count, active parameters and tokens with the fewest lifetime dollars.
 
@@ -102,6 +103,10 @@ def expert_plan(
         The MoE law (default the published joint law).
     experts : sequence of int, optional
         Counts compared (default 1 to 32); 1 must be among them (the dense comparison).
+    unique_tokens : float, optional
+        Unique training tokens available (None: unlimited): every count is then trained
+        to the loss under that supply (`physical_optimal(unique_tokens=)`, Muennighoff et
+        al.'s repetition law), its `tokens` the tokens seen, repeats included.
 
     Returns
     -------
@@ -128,11 +133,12 @@ def expert_plan(
     if loss <= law.c:
         raise ScaleplanError(f"loss must be above the law's floor {law.c}; got {loss!r}", "loss")
     requests = number("requests", requests, NON_NEGATIVE)
+    unique_tokens = optional("unique_tokens", unique_tokens, POSITIVE, unit="tokens")
     counts = [int(e) for e in expert_counts(experts)]
     if 1 not in counts:
         raise ScaleplanError("experts must include 1, the dense model compared", "experts")
     costs = default_costs() if costs is None else resolve_costs(costs)
-    rows = [_one(law, loss, requests, deployment, costs, e) for e in counts]
+    rows = [_one(law, loss, requests, deployment, costs, e, unique_tokens) for e in counts]
     table = {k: np.array([r[k] for r in rows], dtype=float) for k in rows[0]}
     total = table["total_dollars"]
     if not np.any(np.isfinite(total)):
@@ -146,11 +152,11 @@ def expert_plan(
 
 
 def _one(law: JointMoELaw, loss: float, requests: float, deployment: Any, costs: CostModel,
-         experts: int) -> dict[str, float]:  # fmt: skip
+         experts: int, unique_tokens: float | None) -> dict[str, float]:  # fmt: skip
     """One count's optimum on its own curve (NaN where the curve does not reach it)."""
     curve = ServingCurve.roofline(deployment, experts=experts)
     r = physical_optimal(loss, requests, law=law, experts=experts, curve=curve, costs=costs,
-                         on_invalid="nan")  # fmt: skip
+                         on_invalid="nan", unique_tokens=unique_tokens)  # fmt: skip
     n = float(r.params)
     total = np.nan
     if np.isfinite(n):

@@ -173,7 +173,8 @@ def plan(
         ("joint-moe" or a `JointMoELaw`): "auto" compares 1 to 32 experts, a count N
         compares N with the dense model. The recommendation and alternatives are then the
         dense models of the law's E = 1 limit, and `Plan.experts` holds the count chosen
-        and why (`summary()` adds its table). Not with `unique_tokens` yet.
+        and why (`summary()` adds its table); with `unique_tokens` every count is trained
+        under that supply.
 
     Returns
     -------
@@ -197,7 +198,7 @@ def plan(
     ...     "compute_optimal"].paper_total_dollars      # the paper's own ranking
     True
     """
-    moe, counts = moe_inputs(law, experts, unique_tokens)
+    moe, counts = moe_inputs(law, experts)
     law = law if moe is None else moe.at(1)
     s = _setting(loss, as_good_as, law, requests_per_day, days, unique_tokens,
                  _deployment(deployment, input_tokens, output_tokens),
@@ -225,7 +226,13 @@ def plan(
         experts=None
         if moe is None
         else expert_plan(
-            s.loss, s.requests, deployment=s.deployment, costs=s.costs, law=moe, experts=counts
+            s.loss,
+            s.requests,
+            deployment=s.deployment,
+            costs=s.costs,
+            law=moe,
+            experts=counts,
+            unique_tokens=s.unique_tokens,
         ),
     )
 

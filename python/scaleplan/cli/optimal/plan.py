@@ -86,7 +86,6 @@ def _experts(args: argparse.Namespace) -> Any:
         return None
     if args.law != "joint-moe":
         raise CliError("--experts needs --law joint-moe")
-    for option in ("unique_tokens", "target_accuracy"):
-        if getattr(args, option, None) is not None:
-            raise CliError(f"--experts does not take --{option.replace('_', '-')} yet")
+    if getattr(args, "target_accuracy", None) is not None:
+        raise CliError("--experts does not take --target-accuracy yet")
     return args.experts
