@@ -12,7 +12,7 @@ from scaleplan.arch.shapes import MODELS
 from scaleplan.hardware.accelerators import ACCELERATORS
 from scaleplan.systems import serving
 from scaleplan.systems.efficiency import Efficiency
-from tests.systems.test_serving import assert_step_is, efficiencies, experts, reference, shapes
+from tests.systems.serving_support import assert_step_is, efficiencies, experts, reference, shapes
 
 IDEAL = Efficiency(compute=1.0, memory=1.0, overhead_seconds=0.0, memory_fraction=1.0)
 GROUPS = [1, 2, 4, 8, 16]
