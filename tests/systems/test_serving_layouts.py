@@ -50,7 +50,7 @@ def test_data_parallel_attention_matches_the_reference(shape, phase, batch, toke
         assert err.value.argument == "expert_parallel"
         return
     seconds, flops, moved, comm, max_batch, _ = reference(
-        shape, phase, batch, tokens, tp, acc, eff, attention_dp=True
+        shape, phase, batch, tokens, tp, acc, eff, attention_data_parallel=True
     )
     if max_batch < 1 or batch > max_batch:
         with pytest.raises(ValueError) as err:
@@ -137,3 +137,29 @@ def test_the_step_says_its_layout():
                          attention_data_parallel=True, prompt_tokens=128)  # fmt: skip
     assert dp.expert_parallel == 8.0 and dp.attention_data_parallel is True
     assert "expert_parallel" in r.to_pandas().columns
+
+
+def test_serve_takes_the_layout_and_refuses_what_it_cannot_price():
+    import json
+
+    from tests.inprocess import run_cli
+
+    args = ("serve", "--model", "deepseek-v3", "--gpu", "h200", "--precision", "fp8",
+            "--tensor-parallel", "8", "--expert-parallel", "8", "--attention-data-parallel",
+            "--batch-size", "64", "--json")  # fmt: skip
+    r = run_cli(args)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert (data["expert_parallel"], data["attention_data_parallel"]) == (8, True)
+    step = serving.decode("deepseek-v3", "h200", precision="fp8", tensor_parallel=8,
+                          expert_parallel=8, attention_data_parallel=True, batch_size=64,
+                          context_tokens=2048)  # fmt: skip
+    assert data["decode"]["seconds"] == step.seconds
+    for bad, words in (
+        (("--expert-parallel", "3"), "dividing --tensor-parallel"),
+        (("--expert-parallel", "4", "--attention-data-parallel"), "equal to --tensor-parallel"),
+        (("--expert-parallel", "8", "--draft", "mtp"), "tensor parallelism only"),
+    ):
+        r = run_cli(("serve", "--model", "deepseek-v3", "--gpu", "h200", "--precision", "fp8",
+                     "--tensor-parallel", "8", *bad))  # fmt: skip
+        assert r.returncode == 2 and words in r.stderr and len(r.stderr.splitlines()) == 1

@@ -58,7 +58,7 @@ def serving_step(
         cache's fraction of the memory the rest leave, default 1); for speculative
         decoding, `draft` (tokens drafted a sequence that a decode step verifies, default
         0) and `draft_kv` (bytes a token of a draft's cache takes per GPU, default 0);
-        `attention_dp` (default False): attention data parallel over the `tp` GPUs, the
+        `attention_data_parallel` (default False): attention data parallel over the `tp` GPUs, the
         routed experts split `tp` ways (expert parallelism alone costs what tensor
         parallelism does, so it needs no key).
 
@@ -98,7 +98,7 @@ def serving_step(
     mats = 3 if shape["gated"] else 2
     experts, k = shape.get("experts", 1), shape.get("experts_per_token", 1)
     moe_layers = shape.get("moe_layers", 0)
-    dp = gpu.get("attention_dp", False)
+    dp = gpu.get("attention_data_parallel", False)
     expert = mats * d * shape.get("expert_d_ff", shape["d_ff"])
     always_on = mats * d * shape.get("shared_d_ff", 0) + d * experts  # shared, router
     dense_mlp = mats * d * shape["d_ff"]

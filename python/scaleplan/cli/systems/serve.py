@@ -50,7 +50,7 @@ def add(sub: Any) -> argparse.ArgumentParser:
     h.add_argument("--expert-parallel", type=positive_int, default=1, metavar="N",
                    help="GPUs of the replica the routed experts are split over: divides "
                    "--tensor-parallel and the experts (default 1)")  # fmt: skip
-    h.add_argument("--attention-dp", action="store_true",
+    h.add_argument("--attention-data-parallel", action="store_true",
                    help="attention data parallel: every GPU holds all but the routed "
                    "experts and its own sequences; tokens reach their experts by all-to-all "
                    "(needs --expert-parallel equal to --tensor-parallel for an MoE)")  # fmt: skip
@@ -178,18 +178,19 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 def _layout(args: argparse.Namespace, spec: Any) -> dict[str, Any]:
     """`decode`'s expert_parallel and attention_data_parallel from --expert-parallel and
-    --attention-dp; exit 2 where a question they do not reach is asked with them (the
+    --attention-data-parallel; exit 2 where a question they do not reach is asked with them (the
     speculative step and the online latency price tensor parallelism only)."""
     from ..shared import CliError
 
     layout = {"expert_parallel": args.expert_parallel,
-              "attention_data_parallel": args.attention_dp}  # fmt: skip
+              "attention_data_parallel": args.attention_data_parallel}  # fmt: skip
     if layout != {"expert_parallel": 1, "attention_data_parallel": False}:
         for option, value in (("--draft", spec), ("--requests-per-second",
                                                   args.requests_per_second)):  # fmt: skip
             if value is not None:
                 raise CliError(f"{option} is priced under tensor parallelism only; drop "
-                               "--expert-parallel and --attention-dp with it")  # fmt: skip
+                               "--expert-parallel and --attention-data-parallel with "
+                               "it")  # fmt: skip
     return layout
 
 
