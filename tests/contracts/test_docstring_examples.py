@@ -78,6 +78,7 @@ DOCUMENTED = [
     "scaleplan.laws.data_constrained",
     "scaleplan.laws.moe",
     "scaleplan.laws.fine_grained",
+    "scaleplan.laws.precision",
     "scaleplan.laws.family",
     "scaleplan.laws.files",
     "scaleplan.laws.flops",

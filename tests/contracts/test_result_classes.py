@@ -11,6 +11,7 @@ from results import LAZY, VALUES, instances
 from test_signatures import public_dataclasses
 
 import scaleplan as sp
+from scaleplan.laws import precision
 from scaleplan.systems.speculation import Speculation
 
 pd = pytest.importorskip("pandas")
@@ -52,6 +53,9 @@ def test_a_value_prints_short(name):
         "DataConstrainedLaw": lambda: sp.DataConstrainedLaw(sp.CHINCHILLA),
         "JointMoELaw": lambda: sp.JOINT_MOE,
         "FineGrainedMoELaw": lambda: sp.KRAJEWSKI2024,
+        "OuyangPenalty": lambda: precision.OUYANG2025,
+        "PTQPenalty": lambda: precision.KUMAR2024_PTQ,
+        "TrainingPrecision": lambda: precision.KUMAR2024,
         "ScalingLaw": lambda: sp.CHINCHILLA,
         "Deployment": sp.Deployment,
         "Speculation": lambda: Speculation("llama-2-7b", draft_tokens=4, acceptance=0.7),
